@@ -1,0 +1,122 @@
+"""Roles -> capabilities. The only module that knows what a role may do (ARCHITECTURE §4).
+
+Everything else asks `require(actor, CAPABILITY, studio=..., session=...)`. Scoping:
+owners reach every studio of their organization; managers, front desk and instructors
+only the studios on their membership; an instructor's session capabilities reach only
+the sessions they teach; clients act only on themselves.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reformer.core.errors import NotFound, PermissionDenied
+
+if TYPE_CHECKING:
+    from reformer.accounts.models import Membership
+    from reformer.scheduling.models import ClassSession
+    from reformer.studios.models import Studio
+
+# Capabilities, named for what they allow.
+MANAGE_ORGANIZATION = "organization.manage"  # name, branding, ownership
+MANAGE_BILLING = "billing.manage"  # package products and prices
+CREATE_STUDIO = "studio.create"
+MANAGE_STUDIO = "studio.manage"  # hours, closures, policy, rooms, spots
+MANAGE_CLASS_TYPES = "class_types.manage"
+MANAGE_SCHEDULE = "schedule.manage"  # sessions and recurring templates
+INVITE_STAFF = "staff.invite"
+MANAGE_STAFF = "staff.manage"  # roles, studio scope, deactivation
+VIEW_CLIENTS = "clients.view"
+GRANT_PACKAGE = "packages.grant"
+BOOK_FOR_CLIENT = "bookings.book_for_client"  # book and cancel on a client's behalf
+OVERRIDE_POLICY = "bookings.override_policy"  # e.g. return a late-cancel credit
+LIFT_SUSPENSION = "clients.lift_suspension"
+VIEW_ROSTER = "sessions.view_roster"
+MARK_ATTENDANCE = "sessions.mark_attendance"
+EDIT_SESSION_NOTES = "sessions.edit_notes"
+VIEW_SCHEDULE = "schedule.view"
+VIEW_METRICS = "metrics.view"
+BOOK_SELF = "bookings.book_self"  # clients booking, cancelling, waitlisting for themselves
+
+_STAFF_DESK = {BOOK_FOR_CLIENT, OVERRIDE_POLICY, VIEW_CLIENTS, VIEW_ROSTER, MARK_ATTENDANCE,
+               LIFT_SUSPENSION, VIEW_SCHEDULE}
+_MANAGER = _STAFF_DESK | {MANAGE_STUDIO, MANAGE_CLASS_TYPES, MANAGE_SCHEDULE, INVITE_STAFF,
+                          MANAGE_STAFF, GRANT_PACKAGE, EDIT_SESSION_NOTES, VIEW_METRICS}
+_OWNER = _MANAGER | {MANAGE_ORGANIZATION, MANAGE_BILLING, CREATE_STUDIO}
+
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "owner": frozenset(_OWNER),
+    "manager": frozenset(_MANAGER),
+    "front_desk": frozenset(_STAFF_DESK),
+    "instructor": frozenset({VIEW_ROSTER, MARK_ATTENDANCE, EDIT_SESSION_NOTES, VIEW_SCHEDULE}),
+    "client": frozenset({BOOK_SELF, VIEW_SCHEDULE}),
+}
+
+# Capabilities an instructor holds only for sessions they teach.
+_OWN_SESSION_ONLY = {VIEW_ROSTER, MARK_ATTENDANCE, EDIT_SESSION_NOTES}
+# Roles whose reach is limited to the studios listed on their membership.
+_STUDIO_SCOPED_ROLES = {"manager", "front_desk", "instructor"}
+# Roles that are staff of the organization (see the back office).
+STAFF_ROLES = frozenset({"owner", "manager", "front_desk", "instructor"})
+# Roles a manager may hand out; only owners create owners and managers.
+ROLES_MANAGERS_MAY_GRANT = frozenset({"front_desk", "instructor", "client"})
+
+
+def has_capability(
+    actor: Membership,
+    capability: str,
+    *,
+    studio: Studio | None = None,
+    session: ClassSession | None = None,
+) -> bool:
+    if not actor.active or capability not in CAPABILITIES.get(actor.role, ()):
+        return False
+    if session is not None:
+        studio = session.studio
+        if actor.role == "instructor" and capability in _OWN_SESSION_ONLY:
+            return session.instructor_id == actor.pk
+    if studio is not None and actor.role in _STUDIO_SCOPED_ROLES:
+        return studio.pk in studio_ids_in_scope(actor)
+    return True
+
+
+def require(
+    actor: Membership,
+    capability: str,
+    *,
+    studio: Studio | None = None,
+    session: ClassSession | None = None,
+) -> None:
+    """Raise NotFound for another organization's object, PermissionDenied for a wrong role."""
+    for obj in (studio, session):
+        if obj is not None:
+            require_same_organization(actor, obj)
+    if not has_capability(actor, capability, studio=studio, session=session):
+        raise PermissionDenied(capability)
+
+
+def require_same_organization(actor: Membership, obj: object, what: str | None = None) -> None:
+    if getattr(obj, "organization_id", None) != actor.organization_id:
+        raise NotFound(what or type(obj).__name__.lower())
+
+
+def studio_ids_in_scope(actor: Membership) -> set[int]:
+    """Studio ids the actor reaches. Cached on the membership for the request."""
+    cached = getattr(actor, "_studio_ids_in_scope", None)
+    if cached is None:
+        from reformer.studios.models import Studio
+
+        if actor.role in _STUDIO_SCOPED_ROLES:
+            cached = set(actor.studios.values_list("pk", flat=True))
+        else:
+            cached = set(
+                Studio.objects.filter(organization_id=actor.organization_id).values_list(
+                    "pk", flat=True
+                )
+            )
+        actor._studio_ids_in_scope = cached
+    return cached
+
+
+def is_staff(actor: Membership) -> bool:
+    return actor.active and actor.role in STAFF_ROLES

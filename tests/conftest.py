@@ -1,0 +1,79 @@
+"""Shared fixtures: two organizations with one user per role each, and an outsider."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import connection
+
+from tests import factories
+
+# Playwright keeps an event loop on the main thread; Django must allow sync ORM use there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ROLES = ("owner", "manager", "front_desk", "instructor", "client")
+
+
+@dataclass
+class Tenant:
+    """One organization with a studio, a room with spots, a class type, and a user per role."""
+
+    organization: object
+    studio: object
+    other_studio: object
+    room: object
+    spots: list
+    class_type: object
+    members: dict = field(default_factory=dict)  # role -> Membership
+
+    def __getattr__(self, role: str):
+        members = self.__dict__.get("members", {})
+        if role in members:
+            return members[role]
+        raise AttributeError(role)
+
+
+def build_tenant(slug: str, *, time_zone: str = "America/New_York") -> Tenant:
+    org = factories.OrganizationFactory(slug=slug, name=slug.title(), time_zone=time_zone)
+    studio = factories.StudioFactory(organization=org, name=f"{slug} Main", time_zone=time_zone)
+    other = factories.StudioFactory(organization=org, name=f"{slug} Annex", time_zone=time_zone)
+    room = factories.RoomFactory(studio=studio, name="Reformer Room", capacity=10)
+    spots = [factories.SpotFactory(room=room, label=f"Reformer {i + 1}") for i in range(10)]
+    class_type = factories.ClassTypeFactory(organization=org, name="Reformer Flow")
+    tenant = Tenant(org, studio, other, room, spots, class_type)
+    for role in ROLES:
+        user = factories.UserFactory(email=f"{role}@{slug}.example.com", name=f"{slug} {role}")
+        scoped = [studio] if role in ("manager", "front_desk", "instructor") else []
+        tenant.members[role] = factories.MembershipFactory(
+            user=user, organization=org, role=role, studios=scoped
+        )
+    return tenant
+
+
+@dataclass
+class World:
+    a: Tenant
+    b: Tenant
+    outsider: object  # a User with no membership anywhere
+
+
+@pytest.fixture
+def world(db) -> World:
+    return World(
+        a=build_tenant("alpha"),
+        b=build_tenant("beta"),
+        outsider=factories.UserFactory(email="outsider@example.com", name="Outsider"),
+    )
+
+
+@pytest.fixture
+def clean_job_tables(transactional_db):
+    """Procrastinate's tables are not flushed between transactional tests."""
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers "
+            "RESTART IDENTITY CASCADE"
+        )
