@@ -69,7 +69,10 @@ INSTALLED_APPS = [
     "reformer.billing",
     "reformer.bookings",
     "reformer.notifications",
+    "reformer.analytics",
     "reformer.web",
+    "reformer.web.owner",
+    "reformer.web.profile",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +86,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # request.membership: the organization this request acts in (web/middleware.py).
+    "reformer.web.middleware.CurrentMembershipMiddleware",
+    # Django messages on htmx responses become out-of-band toasts.
+    "reformer.web.middleware.HtmxMessagesMiddleware",
+    # Uncaught DomainError -> 404/403/422 page, or a toast for htmx (web/errors.py).
+    "reformer.web.errors.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "reformer.urls"
@@ -101,6 +110,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "reformer.web.context.navigation",
             ],
+            # {% component %} (shared components) without {% load ui %} in every template.
+            "builtins": ["reformer.web.templatetags.ui"],
         },
     },
 ]
@@ -140,7 +151,14 @@ ACCOUNT_SIGNUP_FORM_CLASS = "reformer.accounts.forms.SignupExtraForm"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if env_bool("SECURE_SSL") else "http"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
+ACCOUNT_LOGOUT_REDIRECT_URL = "home"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Reformer] "
+# Absolute links in emails sent outside a request (staff invitations, jobs).
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+
+# Emails are unique case-insensitively by a functional constraint (accounts.User.Meta),
+# which this check does not recognise.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -54,6 +54,9 @@ class Booking(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
     credit_returned = models.BooleanField(default=False)
+    # Set on a no-show once it has been counted towards a suspension, so the same strikes
+    # never suspend twice ("3 strikes" starts again after a suspension).
+    strike_used_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
     reference = models.CharField(max_length=12, unique=True, default=new_reference)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -87,6 +90,12 @@ class Booking(models.Model):
             models.Index(fields=["client", "status", "starts_at"]),
             models.Index(fields=["organization", "created_at"]),
             models.Index(fields=["organization", "starts_at"]),
+            # The no-show job's scan: confirmed bookings nobody has checked in yet.
+            models.Index(
+                fields=["starts_at"],
+                condition=Q(status="confirmed", checked_in_at__isnull=True),
+                name="booking_awaiting_attendance",
+            ),
         ]
 
     def __str__(self) -> str:

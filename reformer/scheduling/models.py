@@ -89,8 +89,13 @@ class RotationSlot(models.Model):
     class Meta:
         ordering = ["position"]
         constraints = [
-            models.UniqueConstraint(fields=["template", "position"], name="rotation_position_unique")
+            models.UniqueConstraint(
+                fields=["template", "position"], name="rotation_position_unique"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"Turn {self.position + 1} of {self.template}"
 
 
 class ClassSession(models.Model):

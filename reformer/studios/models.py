@@ -124,7 +124,9 @@ class Room(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint("studio", Lower("name"), name="room_name_unique_per_studio"),
-            models.CheckConstraint(condition=models.Q(capacity__gt=0), name="room_capacity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(capacity__gt=0), name="room_capacity_positive"
+            ),
         ]
 
     def __str__(self) -> str:

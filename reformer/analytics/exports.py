@@ -1,0 +1,90 @@
+"""CSV exports of the dashboard metrics, produced row by row for a streaming response."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from reformer.analytics import queries
+
+if TYPE_CHECKING:
+    from reformer.analytics.periods import Period
+    from reformer.analytics.queries import Metrics, Scope
+
+METRIC_COLUMNS = [
+    "bookings",
+    "attended",
+    "no_shows",
+    "attendance_rate_percent",
+    "booked_places",
+    "capacity",
+    "utilisation_percent",
+    "classes",
+    "revenue",
+]
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for csv.writer in a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.1f}"
+
+
+def _revenue(revenue: dict[str, Decimal] | None) -> str:
+    if revenue is None:
+        return ""
+    if not revenue:
+        return "0.00"
+    return "; ".join(f"{amount:.2f} {currency}" for currency, amount in revenue.items())
+
+
+def _metric_cells(metrics: Metrics) -> list[str | int]:
+    return [
+        metrics.bookings,
+        metrics.attended,
+        metrics.no_shows,
+        _percent(metrics.attendance_rate),
+        metrics.booked_places,
+        metrics.capacity,
+        _percent(metrics.utilisation),
+        metrics.sessions,
+        _revenue(metrics.revenue),
+    ]
+
+
+def _safe(text: str) -> str:
+    """Neutralise spreadsheet formulas in names typed by users (CSV injection)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def summary_csv(scope: Scope, period: Period) -> Iterator[str]:
+    """One row per studio, then the total; revenue only on the total row (organization-wide)."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(["period_start", "period_end", "time_zone", "studio", *METRIC_COLUMNS])
+    summary = queries.summary(scope, period)
+    head = [period.start.isoformat(), period.end.isoformat(), scope.time_zone]
+    for studio, metrics in summary.by_studio:
+        yield writer.writerow([*head, _safe(studio.name), *_metric_cells(metrics)])
+    if scope.studio is None:
+        yield writer.writerow([*head, "All studios", *_metric_cells(summary.total)])
+
+
+def daily_csv(scope: Scope, period: Period) -> Iterator[str]:
+    """One row per local day of the period."""
+    writer = csv.writer(_Echo())
+    studio = _safe(scope.studio.name) if scope.studio else "All studios"
+    yield writer.writerow(["date", "studio", *METRIC_COLUMNS])
+    for row in queries.daily_rows(scope, period):
+        yield writer.writerow([row.day.isoformat(), studio, *_metric_cells(row.metrics)])
+
+
+def filename(scope: Scope, period: Period, kind: str) -> str:
+    where = f"studio-{scope.studio.pk}" if scope.studio else "all-studios"
+    return f"reformer-{kind}-{where}-{period.start.isoformat()}-{period.end.isoformat()}.csv"

@@ -1,0 +1,371 @@
+"""The owner dashboard's metrics, each computed by the database in one grouped query.
+
+Definitions (docs/architecture.md repeats them):
+
+- **Bookings**: bookings for classes starting in the period that hold a place
+  (confirmed, attended, no-show), i.e. that were not cancelled.
+- **Revenue**: the sum of succeeded payments made in the period, per currency. Package sales
+  belong to the organization, not to one studio, so revenue is shown only for "all studios"
+  of an actor who reaches every studio; a studio row shows none.
+- **Attendance rate**: attended / (attended + no-show) over bookings of classes in the period
+  that have started. No such booking: no rate ("No data"), not 0%.
+- **Utilisation**: places booked / capacity, summed over scheduled (not cancelled) classes in
+  the period.
+- **Bookings over time** (the chart): bookings *made* per day/week/month (their creation
+  time), not cancelled since, so a booking made now moves today's point.
+
+Periods are local calendar days of the reporting time zone: the selected studio's, or the
+organization's when all studios are shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate, TruncDay, TruncMonth, TruncWeek
+from django.utils import timezone
+
+from reformer.accounts.models import Membership, Role
+from reformer.billing.models import Payment
+from reformer.bookings.models import Booking
+from reformer.core import permissions
+from reformer.core.errors import NotFound
+from reformer.core.timezones import local_day_bounds, local_today, zone
+from reformer.scheduling.models import ClassSession
+from reformer.studios.models import Studio
+
+if TYPE_CHECKING:
+    from reformer.analytics.periods import Period
+
+HOLDING = list(Booking.HOLDING)
+INTERVALS = {"day": "Daily", "week": "Weekly", "month": "Monthly"}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which studios a dashboard request covers, and in which time zone it reports."""
+
+    actor: Membership
+    studios: tuple[Studio, ...]  # in scope and matching the filter, by name
+    selectable: tuple[Studio, ...]  # every studio the actor may pick
+    studio: Studio | None  # the one selected, or None for all
+    time_zone: str
+    whole_organization: bool  # covers every studio of the organization
+
+    @property
+    def studio_ids(self) -> list[int]:
+        return [s.pk for s in self.studios]
+
+    @property
+    def shows_revenue(self) -> bool:
+        return self.whole_organization
+
+
+def metrics_scope(actor: Membership, *, studio_id: int | None = None) -> Scope:
+    """Authorize the actor for metrics and resolve the studio filter.
+
+    Another organization's studio (or an unknown id) is NotFound; a studio outside a
+    manager's scope, or a role without metrics, is PermissionDenied.
+    """
+    permissions.require(actor, permissions.VIEW_METRICS)
+    in_scope = permissions.studio_ids_in_scope(actor)
+    organization_studios = list(
+        Studio.objects.filter(organization_id=actor.organization_id).order_by("name", "pk")
+    )
+    selectable = tuple(s for s in organization_studios if s.pk in in_scope)
+    selected = None
+    if studio_id is not None:
+        selected = next((s for s in organization_studios if s.pk == studio_id), None)
+        if selected is None:
+            raise NotFound("studio")
+        permissions.require(actor, permissions.VIEW_METRICS, studio=selected)
+    studios = (selected,) if selected else selectable
+    return Scope(
+        actor=actor,
+        studios=studios,
+        selectable=selectable,
+        studio=selected,
+        time_zone=selected.time_zone if selected else actor.organization.time_zone,
+        whole_organization=selected is None and len(selectable) == len(organization_studios),
+    )
+
+
+@dataclass
+class Metrics:
+    bookings: int = 0
+    attended: int = 0
+    no_shows: int = 0
+    booked_places: int = 0
+    capacity: int = 0
+    sessions: int = 0
+    revenue: dict[str, Decimal] | None = None  # currency -> amount; None = not attributable
+
+    @property
+    def attendance_rate(self) -> float | None:
+        counted = self.attended + self.no_shows
+        return self.attended / counted if counted else None
+
+    @property
+    def utilisation(self) -> float | None:
+        return self.booked_places / self.capacity if self.capacity else None
+
+    def add(self, other: Metrics) -> None:
+        self.bookings += other.bookings
+        self.attended += other.attended
+        self.no_shows += other.no_shows
+        self.booked_places += other.booked_places
+        self.capacity += other.capacity
+        self.sessions += other.sessions
+
+
+@dataclass
+class Summary:
+    total: Metrics
+    by_studio: list[tuple[Studio, Metrics]] = field(default_factory=list)
+
+
+def _bookings(scope: Scope):
+    queryset = Booking.objects.filter(organization_id=scope.actor.organization_id)
+    if not scope.whole_organization:
+        queryset = queryset.filter(session__studio_id__in=scope.studio_ids)
+    return queryset
+
+
+def _sessions(scope: Scope):
+    return ClassSession.objects.filter(
+        organization_id=scope.actor.organization_id, studio_id__in=scope.studio_ids
+    )
+
+
+def revenue(scope: Scope, start: dt.datetime, end: dt.datetime) -> dict[str, Decimal] | None:
+    if not scope.shows_revenue:
+        return None
+    rows = (
+        Payment.objects.filter(
+            organization_id=scope.actor.organization_id,
+            status=Payment.Status.SUCCEEDED,
+            created_at__gte=start,
+            created_at__lt=end,
+        )
+        .values("currency")
+        .annotate(total=Sum("amount"))
+        .order_by("currency")
+    )
+    return {row["currency"]: row["total"] for row in rows}
+
+
+def summary(scope: Scope, period: Period, *, now: dt.datetime | None = None) -> Summary:
+    """The four metrics per studio and in total: three grouped queries whatever the data size."""
+    now = now or timezone.now()
+    start, end = period.utc_bounds(scope.time_zone)
+    booking_rows = (
+        Booking.objects.filter(
+            organization_id=scope.actor.organization_id,
+            session__studio_id__in=scope.studio_ids,
+            starts_at__gte=start,
+            starts_at__lt=end,
+        )
+        .values("session__studio_id")
+        .annotate(
+            bookings=Count("id", filter=Q(status__in=HOLDING)),
+            attended=Count("id", filter=Q(status=Booking.Status.ATTENDED, starts_at__lt=now)),
+            no_shows=Count("id", filter=Q(status=Booking.Status.NO_SHOW, starts_at__lt=now)),
+        )
+        .order_by()
+    )
+    session_rows = (
+        _sessions(scope)
+        .filter(status=ClassSession.Status.SCHEDULED, starts_at__gte=start, starts_at__lt=end)
+        .values("studio_id")
+        .annotate(booked=Sum("booked_count"), capacity=Sum("capacity"), sessions=Count("id"))
+        .order_by()
+    )
+    per_studio = {studio.pk: Metrics() for studio in scope.studios}
+    for row in booking_rows:
+        metrics = per_studio[row["session__studio_id"]]
+        metrics.bookings = row["bookings"]
+        metrics.attended = row["attended"]
+        metrics.no_shows = row["no_shows"]
+    for row in session_rows:
+        metrics = per_studio[row["studio_id"]]
+        metrics.booked_places = row["booked"] or 0
+        metrics.capacity = row["capacity"] or 0
+        metrics.sessions = row["sessions"]
+    total = Metrics(revenue=revenue(scope, start, end))
+    for metrics in per_studio.values():
+        total.add(metrics)
+    return Summary(total, [(studio, per_studio[studio.pk]) for studio in scope.studios])
+
+
+@dataclass(frozen=True)
+class Series:
+    interval: str
+    labels: list[str]
+    days: list[dt.date]  # first local day of each bucket
+    counts: list[int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+def _bucket_starts(interval: str, today: dt.date) -> list[dt.date]:
+    if interval == "week":
+        monday = today - dt.timedelta(days=today.weekday())
+        return [monday - dt.timedelta(weeks=n) for n in range(11, -1, -1)]
+    if interval == "month":
+        starts, month = [], today.replace(day=1)
+        for _ in range(12):
+            starts.append(month)
+            month = (month - dt.timedelta(days=1)).replace(day=1)
+        return starts[::-1]
+    return [today - dt.timedelta(days=n) for n in range(29, -1, -1)]
+
+
+def _bucket_label(interval: str, day: dt.date) -> str:
+    if interval == "month":
+        return f"{day:%b %Y}"
+    return f"{day:%b} {day.day}"
+
+
+_TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
+
+
+def booking_series(
+    scope: Scope, interval: str = "day", *, now: dt.datetime | None = None
+) -> Series:
+    """Bookings made per local day (last 30 days), week (last 12) or month (last 12)."""
+    if interval not in INTERVALS:
+        interval = "day"
+    today = local_today(scope.time_zone, now)
+    starts = _bucket_starts(interval, today)
+    start = local_day_bounds(starts[0], scope.time_zone)[0]
+    tz = zone(scope.time_zone)
+    rows = (
+        _bookings(scope)
+        .filter(created_at__gte=start, status__in=HOLDING)
+        .annotate(bucket=_TRUNC[interval]("created_at", tzinfo=tz))
+        .values("bucket")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = {row["bucket"].date(): row["n"] for row in rows}
+    return Series(
+        interval=interval,
+        labels=[_bucket_label(interval, day) for day in starts],
+        days=starts,
+        counts=[counts.get(day, 0) for day in starts],
+    )
+
+
+@dataclass
+class DayRow:
+    day: dt.date
+    metrics: Metrics
+
+
+def daily_rows(scope: Scope, period: Period, *, now: dt.datetime | None = None) -> list[DayRow]:
+    """The metrics of each local day of the period (for the CSV export)."""
+    now = now or timezone.now()
+    start, end = period.utc_bounds(scope.time_zone)
+    tz = zone(scope.time_zone)
+    days = {
+        period.start + dt.timedelta(days=n): Metrics(revenue={} if scope.shows_revenue else None)
+        for n in range(period.days)
+    }
+    booking_rows = (
+        _bookings(scope)
+        .filter(starts_at__gte=start, starts_at__lt=end)
+        .annotate(day=TruncDate("starts_at", tzinfo=tz))
+        .values("day")
+        .annotate(
+            bookings=Count("id", filter=Q(status__in=HOLDING)),
+            attended=Count("id", filter=Q(status=Booking.Status.ATTENDED, starts_at__lt=now)),
+            no_shows=Count("id", filter=Q(status=Booking.Status.NO_SHOW, starts_at__lt=now)),
+        )
+        .order_by()
+    )
+    for row in booking_rows:
+        metrics = days[row["day"]]
+        metrics.bookings, metrics.attended = row["bookings"], row["attended"]
+        metrics.no_shows = row["no_shows"]
+    session_rows = (
+        _sessions(scope)
+        .filter(status=ClassSession.Status.SCHEDULED, starts_at__gte=start, starts_at__lt=end)
+        .annotate(day=TruncDate("starts_at", tzinfo=tz))
+        .values("day")
+        .annotate(booked=Sum("booked_count"), capacity=Sum("capacity"), sessions=Count("id"))
+        .order_by()
+    )
+    for row in session_rows:
+        metrics = days[row["day"]]
+        metrics.booked_places, metrics.capacity = row["booked"] or 0, row["capacity"] or 0
+        metrics.sessions = row["sessions"]
+    if scope.shows_revenue:
+        payment_rows = (
+            Payment.objects.filter(
+                organization_id=scope.actor.organization_id,
+                status=Payment.Status.SUCCEEDED,
+                created_at__gte=start,
+                created_at__lt=end,
+            )
+            .annotate(day=TruncDate("created_at", tzinfo=tz))
+            .values("day", "currency")
+            .annotate(total=Sum("amount"))
+            .order_by("currency")
+        )
+        for row in payment_rows:
+            days[row["day"]].revenue[row["currency"]] = row["total"]
+    return [DayRow(day, metrics) for day, metrics in days.items()]
+
+
+def has_any_activity(scope: Scope) -> bool:
+    """False for a studio that has just opened: no class scheduled and nothing booked ever."""
+    return _sessions(scope).exists() or _bookings(scope).exists()
+
+
+def upcoming_sessions(scope: Scope, *, now: dt.datetime | None = None, days: int = 7):
+    """Classes of the next `days` days across the scope's studios, soonest first."""
+    now = now or timezone.now()
+    return (
+        _sessions(scope)
+        .filter(starts_at__gte=now, starts_at__lt=now + dt.timedelta(days=days))
+        .select_related("studio", "room", "class_type", "instructor__user")
+        .order_by("starts_at", "pk")
+    )
+
+
+def instructor_overview(actor: Membership, *, now: dt.datetime | None = None):
+    """Active instructors the actor manages, each with `upcoming_count` of classes to teach."""
+    permissions.require(actor, permissions.MANAGE_STAFF)
+    now = now or timezone.now()
+    upcoming = (
+        ClassSession.objects.filter(
+            instructor=OuterRef("pk"),
+            status=ClassSession.Status.SCHEDULED,
+            starts_at__gte=now,
+        )
+        .order_by()
+        .values("instructor")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    queryset = Membership.objects.filter(
+        organization_id=actor.organization_id, role=Role.INSTRUCTOR, active=True
+    )
+    if actor.role != Role.OWNER:
+        in_scope = Membership.studios.through.objects.filter(
+            membership_id=OuterRef("pk"),
+            studio_id__in=permissions.studio_ids_in_scope(actor),
+        )
+        queryset = queryset.filter(Exists(in_scope))
+    return (
+        queryset.select_related("user")
+        .prefetch_related("studios")
+        .annotate(upcoming_count=Coalesce(Subquery(upcoming), 0))
+        .order_by("user__name", "pk")
+    )

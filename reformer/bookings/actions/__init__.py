@@ -1,0 +1,40 @@
+"""Booking actions: every state change of bookings and waitlists (ARCHITECTURE §5.1).
+
+Split by seam; import from here.
+"""
+
+from reformer.bookings.actions.attendance import (
+    check_in,
+    lift_suspension,
+    mark_attendance,
+    mark_no_show,
+    mark_overdue_no_shows,
+    undo_attendance,
+)
+from reformer.bookings.actions.booking import BookingQuote, book_session, booking_quote
+from reformer.bookings.actions.cancel import cancel_booking, cancel_session, request_promotion
+from reformer.bookings.actions.terms import CancellationTerms, cancellation_terms
+from reformer.bookings.actions.waitlist import join_waitlist, leave_waitlist, promote_waitlist
+from reformer.bookings.queries import waitlist_position, waitlist_positions
+
+__all__ = [
+    "BookingQuote",
+    "CancellationTerms",
+    "book_session",
+    "booking_quote",
+    "cancel_booking",
+    "cancel_session",
+    "cancellation_terms",
+    "check_in",
+    "join_waitlist",
+    "leave_waitlist",
+    "lift_suspension",
+    "mark_attendance",
+    "mark_no_show",
+    "mark_overdue_no_shows",
+    "promote_waitlist",
+    "request_promotion",
+    "undo_attendance",
+    "waitlist_position",
+    "waitlist_positions",
+]

@@ -1,0 +1,131 @@
+"""Taking and giving back a place in a class: the statements run under the class row lock.
+
+The guarded counter update both locks the class row and checks capacity (the check
+constraint session_not_overbooked backs it). Everything else a booking writes happens in
+as few round trips as possible after it, because the lock is held until commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import connection
+
+from reformer.bookings.models import Booking
+from reformer.core.errors import DomainError
+from reformer.scheduling.models import ClassSession
+
+_TAKE_SQL = """
+UPDATE scheduling_classsession
+   SET booked_count = booked_count + 1
+ WHERE id = %(session_id)s AND status = 'scheduled' AND starts_at > %(now)s
+   AND booked_count < capacity
+RETURNING booked_count
+"""
+
+# A separate statement from _TAKE_SQL on purpose: under READ COMMITTED a statement sees the
+# data as of its start, so the free-spot search must start after the lock is ours, or it
+# would miss a spot taken by the booking we waited for.
+_INSERT_SQL = """
+INSERT INTO bookings_booking
+       (organization_id, session_id, client_id, client_package_id, spot_id, starts_at, ends_at,
+        status, is_late, checked_in_at, cancelled_at, cancel_reason, credit_returned,
+        strike_used_at, source, reference, created_at)
+SELECT %(organization_id)s, %(session_id)s, %(client_id)s, %(package_id)s,
+       COALESCE(%(spot_id)s, (
+           SELECT spot.id FROM studios_spot spot
+            WHERE spot.room_id = %(room_id)s AND spot.active
+              AND NOT EXISTS (
+                  SELECT 1 FROM bookings_booking taken
+                   WHERE taken.session_id = %(session_id)s AND taken.spot_id = spot.id
+                     AND taken.status IN ('confirmed', 'attended', 'no_show'))
+            ORDER BY spot."row", spot."column", spot.label, spot.id
+            LIMIT 1)),
+       %(starts_at)s, %(ends_at)s, 'confirmed', false, NULL, NULL, '', false,
+       NULL, %(source)s, %(reference)s, %(now)s
+RETURNING id, spot_id, (SELECT label FROM studios_spot WHERE id = spot_id)
+"""
+
+_RELEASE_SQL = """
+UPDATE scheduling_classsession
+   SET booked_count = booked_count - 1
+ WHERE id = %(session_id)s AND booked_count > 0
+RETURNING booked_count, capacity, waiting_count
+"""
+
+
+@dataclass
+class Released:
+    booked_count: int
+    capacity: int
+    waiting_count: int
+
+
+def take_place(
+    session: ClassSession,
+    *,
+    client_id: int,
+    package_id: int | None,
+    spot_id: int | None,
+    source: str,
+    reference: str,
+    now: dt.datetime,
+) -> tuple[Booking, str] | None:
+    """Lock the class, count the place, insert the booking. None when there is no place."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_SQL, {"session_id": session.pk, "now": now})
+        if cursor.fetchone() is None:
+            return None
+        cursor.execute(
+            _INSERT_SQL,
+            {
+                "organization_id": session.organization_id,
+                "session_id": session.pk,
+                "client_id": client_id,
+                "package_id": package_id,
+                "spot_id": spot_id,
+                "room_id": session.room_id,
+                "starts_at": session.starts_at,
+                "ends_at": session.ends_at,
+                "source": source,
+                "reference": reference,
+                "now": now,
+            },
+        )
+        booking_id, booked_spot_id, spot_label = cursor.fetchone()
+    booking = Booking(
+        pk=booking_id,
+        organization_id=session.organization_id,
+        session=session,
+        client_id=client_id,
+        client_package_id=package_id,
+        spot_id=booked_spot_id,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        status=Booking.Status.CONFIRMED,
+        source=source,
+        reference=reference,
+        created_at=now,
+    )
+    booking._state.adding = False
+    booking._state.db = "default"
+    return booking, spot_label or ""
+
+
+def release_place(session_id: int) -> Released:
+    """Lock the class and give one place back."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RELEASE_SQL, {"session_id": session_id})
+        row = cursor.fetchone()
+    if row is None:
+        raise DomainError("booking.count_mismatch", "This class has no booked places to free.")
+    return Released(*row)
+
+
+def why_no_place(session_id: int, *, now: dt.datetime) -> str:
+    """After a refused guarded update: 'cancelled', 'started' or 'full'."""
+    status, starts_at = ClassSession.objects.values_list("status", "starts_at").get(pk=session_id)
+    if status != ClassSession.Status.SCHEDULED:
+        return "cancelled"
+    return "started" if starts_at <= now else "full"

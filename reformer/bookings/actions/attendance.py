@@ -1,0 +1,301 @@
+"""Attendance: check-in, attended / no-show, undo, strikes and suspensions, and the
+automatic no-show sweep (PHX-19). A no-show keeps the credit; places are not freed
+(attended and no-show both hold their place)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django.db.models import DurationField, ExpressionWrapper, F, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from reformer.accounts.models import ClientProfile, Membership
+from reformer.bookings import notify
+from reformer.bookings.actions._db import busy_as_domain_error
+from reformer.bookings.context import format_local, load_session, policy_of
+from reformer.bookings.models import Booking
+from reformer.core import audit, live
+from reformer.core.errors import DomainError, NotFound
+from reformer.core.models import AdminAlert
+from reformer.core.permissions import (
+    LIFT_SUSPENSION,
+    MARK_ATTENDANCE,
+    require,
+    require_same_organization,
+)
+from reformer.notifications.actions import queue_templated_email
+from reformer.scheduling.models import ClassSession
+from reformer.studios.models import StudioPolicy
+
+logger = logging.getLogger(__name__)
+
+ATTENDED = Booking.Status.ATTENDED
+NO_SHOW = Booking.Status.NO_SHOW
+CONFIRMED = Booking.Status.CONFIRMED
+_RECORDED = (CONFIRMED, ATTENDED, NO_SHOW)
+
+
+def _load(actor: Membership | None, booking: Booking) -> tuple[Booking, ClassSession]:
+    if actor is not None:
+        require_same_organization(actor, booking, "booking")
+    booking = Booking.objects.select_related("client__user").get(pk=booking.pk)
+    session = load_session(booking.session_id)
+    if actor is not None:
+        require(actor, MARK_ATTENDANCE, session=session)
+    return booking, session
+
+
+def check_in(actor: Membership, booking: Booking) -> Booking:
+    """The client arrived. After the start they are attended-late (and get a gentle note)."""
+    booking, session = _load(actor, booking)
+    policy = policy_of(session)
+    now = timezone.now()
+    if booking.status == ATTENDED:
+        raise DomainError("attendance.already_checked_in", "This client is already checked in.")
+    if booking.status != CONFIRMED:
+        raise DomainError(
+            "attendance.not_confirmed", "Only a confirmed booking can be checked in."
+        )
+    opens_at = session.starts_at - dt.timedelta(minutes=policy.check_in_window_minutes)
+    if now < opens_at:
+        when = format_local(opens_at, session.studio.time_zone)
+        raise DomainError("attendance.too_early", f"Check-in opens at {when}.")
+    if now > session.ends_at:
+        raise DomainError(
+            "attendance.class_over", "This class has ended: mark attendance instead."
+        )
+    return _record(actor, booking, session, policy, ATTENDED, now, is_late=now > session.starts_at,
+                   checked_in_at=now)
+
+
+def mark_attendance(actor: Membership | None, booking: Booking, status: str) -> Booking:
+    """Record attended or no_show (also to correct one into the other). Attended within the
+    grace period after the start counts as late. `actor` None is the system (no-show job)."""
+    if status not in (ATTENDED, NO_SHOW):
+        raise DomainError("validation", "Attendance is attended or no_show.", field="status")
+    if actor is None and status != NO_SHOW:
+        raise DomainError("validation", "Only staff record attendance.", field="status")
+    booking, session = _load(actor, booking)
+    policy = policy_of(session)
+    now = timezone.now()
+    if booking.status not in _RECORDED:
+        raise DomainError(
+            "attendance.cancelled", "This booking was cancelled; there is no attendance to record."
+        )
+    if booking.status == status:
+        return booking
+    if status == NO_SHOW:
+        if now < session.starts_at:
+            raise DomainError(
+                "attendance.too_early", "A no-show can only be recorded once the class starts."
+            )
+        return _record(actor, booking, session, policy, NO_SHOW, now, is_late=False,
+                       checked_in_at=None)
+    opens_at = session.starts_at - dt.timedelta(minutes=policy.check_in_window_minutes)
+    if now < opens_at:
+        when = format_local(opens_at, session.studio.time_zone)
+        raise DomainError("attendance.too_early", f"Attendance can be recorded from {when}.")
+    grace_end = session.starts_at + dt.timedelta(minutes=policy.no_show_grace_minutes)
+    return _record(
+        actor, booking, session, policy, ATTENDED, now,
+        is_late=session.starts_at < now <= grace_end,
+        checked_in_at=booking.checked_in_at or (now if now <= session.ends_at else None),
+    )
+
+
+def mark_no_show(actor: Membership | None, booking: Booking) -> Booking:
+    return mark_attendance(actor, booking, NO_SHOW)
+
+
+def undo_attendance(actor: Membership, booking: Booking) -> Booking:
+    """Back to confirmed (a mistaken check-in or no-show); the strike goes with it."""
+    booking, session = _load(actor, booking)
+    if booking.status not in (ATTENDED, NO_SHOW):
+        raise DomainError("attendance.nothing_to_undo", "No attendance is recorded for this booking.")
+    return _record(actor, booking, session, policy_of(session), CONFIRMED, timezone.now(),
+                   is_late=False, checked_in_at=None)
+
+
+def _record(
+    actor: Membership | None,
+    booking: Booking,
+    session: ClassSession,
+    policy: StudioPolicy,
+    status: str,
+    now: dt.datetime,
+    *,
+    is_late: bool,
+    checked_in_at: dt.datetime | None,
+) -> Booking:
+    previous = booking.status
+    with busy_as_domain_error(), transaction.atomic():
+        changed = Booking.objects.filter(pk=booking.pk, status=previous).update(
+            status=status, is_late=is_late, checked_in_at=checked_in_at
+        )
+        if not changed:
+            raise DomainError(
+                "attendance.changed", "Someone else just updated this booking. Please reload."
+            )
+        booking.status, booking.is_late, booking.checked_in_at = status, is_late, checked_in_at
+        audit.record(
+            actor, f"bookings.booking.{status}", booking, previous=previous, late=is_late
+        )
+        if NO_SHOW in (status, previous):
+            _count_strikes(booking, session, policy, now, new_no_show=status == NO_SHOW)
+        if status == ATTENDED and is_late and previous == CONFIRMED:
+            notify.queue_class_email(
+                "late_arrival", session=session, client=booking.client,
+                key=f"late-arrival:{booking.pk}", booking=booking,
+            )
+        notify.publish_booking(
+            booking, "attendance", session=session, user_id=booking.client.user_id,
+            package_id=None,
+        )
+    return booking
+
+
+def _count_strikes(
+    booking: Booking, session: ClassSession, policy: StudioPolicy, now: dt.datetime,
+    *, new_no_show: bool,
+) -> None:
+    """Recount the client's strikes (no-shows in the policy period not yet used for a
+    suspension); reaching the policy's count suspends booking."""
+    profile, _ = ClientProfile.objects.select_for_update().get_or_create(
+        membership_id=booking.client_id, defaults={"organization_id": booking.organization_id}
+    )
+    strikes = Booking.objects.filter(
+        client_id=booking.client_id,
+        status=NO_SHOW,
+        strike_used_at__isnull=True,
+        starts_at__gte=now - dt.timedelta(days=policy.strike_period_days),
+    )
+    count = strikes.count()
+    suspended = profile.suspended_until is not None and profile.suspended_until > now
+    if new_no_show and count >= policy.strike_count and not suspended:
+        strikes.update(strike_used_at=now)
+        profile.suspended_until = now + dt.timedelta(days=policy.suspension_days)
+        profile.no_show_strikes = 0
+        profile.save(update_fields=["suspended_until", "no_show_strikes"])
+        _announce_suspension(booking, session, policy, profile, count)
+        return
+    profile.no_show_strikes = count
+    profile.save(update_fields=["no_show_strikes"])
+    if new_no_show:
+        notify.queue_class_email(
+            "no_show", session=session, client=booking.client, key=f"no-show:{booking.pk}",
+            booking=booking, strikes=count, strike_count=policy.strike_count,
+            period_days=policy.strike_period_days, suspension_days=policy.suspension_days,
+        )
+
+
+def _announce_suspension(
+    booking: Booking, session: ClassSession, policy: StudioPolicy, profile: ClientProfile,
+    strikes: int,
+) -> None:
+    client = booking.client
+    until = format_local(profile.suspended_until, session.studio.time_zone, with_zone=True)
+    audit.record(
+        None, "accounts.client.suspended", profile, until=profile.suspended_until, strikes=strikes,
+        booking=booking.pk,
+    )
+    AdminAlert.objects.create(
+        organization_id=booking.organization_id,
+        code="bookings.client_suspended",
+        message=f"{client.name} missed {strikes} classes in {policy.strike_period_days} days "
+        f"and cannot book until {until}.",
+        data={"client": client.pk, "booking": booking.pk, "until": profile.suspended_until.isoformat()},
+    )
+    notify.queue_class_email(
+        "suspension", session=session, client=client,
+        key=f"suspension:{profile.pk}:{profile.suspended_until:%Y%m%d%H%M%S}",
+        booking=booking, until=until, strike_count=strikes,
+        period_days=policy.strike_period_days, suspension_days=policy.suspension_days,
+    )
+    live.publish_after_commit([live.user_channel(client.user_id)], "profile", "updated", [client.pk])
+
+
+def lift_suspension(actor: Membership, client: Membership) -> ClientProfile:
+    """Staff reinstate a client: booking allowed again and the strikes start from zero."""
+    require_same_organization(actor, client, "client")
+    require(actor, LIFT_SUSPENSION)
+    now = timezone.now()
+    with transaction.atomic():
+        profile = ClientProfile.objects.select_for_update().filter(membership_id=client.pk).first()
+        if profile is None:
+            raise NotFound("client")
+        if profile.suspended_until is None or profile.suspended_until <= now:
+            raise DomainError("suspension.not_suspended", "This client is not suspended.")
+        lifted = profile.suspended_until
+        profile.suspended_until = None
+        profile.no_show_strikes = 0
+        profile.save(update_fields=["suspended_until", "no_show_strikes"])
+        Booking.objects.filter(
+            client_id=client.pk, status=NO_SHOW, strike_used_at__isnull=True
+        ).update(strike_used_at=now)
+        audit.record(actor, "accounts.client.suspension_lifted", profile, was_until=lifted)
+        queue_templated_email(
+            client.user,
+            "suspension_lifted",
+            subject="You can book classes again",
+            context={"studio_name": client.organization.name},
+            idempotency_key=f"suspension-lifted:{profile.pk}:{lifted:%Y%m%d%H%M%S}",
+            organization=client.organization_id,
+        )
+        live.publish_after_commit(
+            [live.user_channel(client.user_id)], "profile", "updated", [client.pk]
+        )
+    return profile
+
+
+class NoShowSweepError(Exception):
+    """Some bookings could not be marked; the others were. The job retries."""
+
+
+def mark_overdue_no_shows(*, now: dt.datetime | None = None, batch_size: int = 100) -> int:
+    """Mark confirmed bookings nobody checked in as no-shows once start + grace has passed
+    (classes of the last 24 hours). Each booking in its own transaction, so a failure keeps
+    the ones done; failures are reported at the end (admin alert, error for a retry)."""
+    now = now or timezone.now()
+    grace = ExpressionWrapper(
+        Coalesce(F("session__studio__policy__no_show_grace_minutes"), Value(10))
+        * dt.timedelta(minutes=1),
+        output_field=DurationField(),
+    )
+    overdue = (
+        Booking.objects.filter(
+            status=CONFIRMED,
+            checked_in_at__isnull=True,
+            session__status=ClassSession.Status.SCHEDULED,
+            starts_at__gte=now - dt.timedelta(hours=24),
+            starts_at__lt=now,
+        )
+        .alias(deadline=F("starts_at") + grace)
+        .filter(deadline__lt=now)
+        .order_by("starts_at", "id")
+    )
+    marked = 0
+    passed: set[int] = set()
+    failures: list[str] = []
+    while batch := list(overdue.exclude(pk__in=passed).values_list("pk", flat=True)[:batch_size]):
+        for booking_id in batch:
+            try:
+                mark_no_show(None, Booking(pk=booking_id))
+                marked += 1
+            except DomainError:
+                passed.add(booking_id)  # changed meanwhile (checked in, cancelled)
+            except Exception as exc:
+                logger.exception("marking booking %s as a no-show failed", booking_id)
+                passed.add(booking_id)
+                failures.append(f"booking {booking_id}: {exc}")
+    if failures:
+        AdminAlert.objects.create(
+            code="bookings.no_show_sweep_failed",
+            message=f"{len(failures)} bookings could not be marked as no-shows; "
+            "the job will retry them.",
+            data={"failures": failures[:50]},
+        )
+        raise NoShowSweepError("; ".join(failures[:5]))
+    return marked

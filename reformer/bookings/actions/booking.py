@@ -1,0 +1,270 @@
+"""Booking a class: the quote the dialog shows, and the booking itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from reformer.accounts.models import Membership
+from reformer.billing.actions import spend_credit
+from reformer.billing.models import ClientPackage, CreditLedger
+from reformer.bookings import eligibility, notify
+from reformer.bookings.actions._access import resolve_client
+from reformer.bookings.actions._db import busy_as_domain_error, constraint_name
+from reformer.bookings.actions._place import take_place, why_no_place
+from reformer.bookings.actions.terms import cancellation_policy_text, terms_for
+from reformer.bookings.context import load_session, policy_of
+from reformer.bookings.models import Booking, new_reference
+from reformer.core import audit
+from reformer.core.errors import Busy, DomainError
+from reformer.core.permissions import require_same_organization
+from reformer.core.timezones import local_week_bounds
+from reformer.scheduling.models import ClassSession
+from reformer.studios.models import Spot, StudioPolicy
+
+_WEEK_USED_SQL = """
+SELECT count(*) FROM bookings_booking
+ WHERE client_package_id = %(package_id)s AND starts_at >= %(week_start)s
+   AND starts_at < %(week_end)s
+   AND (status IN ('confirmed', 'attended', 'no_show')
+        OR (status = 'late_cancelled' AND NOT credit_returned))
+"""
+
+
+@dataclass(frozen=True)
+class BookingQuote:
+    """What booking this class would cost the client, shown before they confirm."""
+
+    package: ClientPackage | None
+    credit_cost: int
+    reason: DomainError | None  # why they cannot book, if known; None = they can
+    cancellation_policy: str
+    cancellation_deadline: dt.datetime
+
+    @property
+    def can_book(self) -> bool:
+        return self.reason is None
+
+
+def booking_quote(
+    actor: Membership, session: ClassSession, *, client: Membership | None = None
+) -> BookingQuote:
+    """Pure read, no locks: the package that would pay, its cost, and the policy."""
+    require_same_organization(actor, session, "class")
+    session = load_session(session.pk)
+    client = resolve_client(actor, session, client)
+    policy = policy_of(session)
+    now = timezone.now()
+    package: ClientPackage | None = None
+    reason: DomainError | None = None
+    try:
+        package = eligibility.check_can_book(session, policy, client, now=now).package
+    except DomainError as exc:
+        reason = exc
+        if exc.code != "booking.insufficient_credits":
+            package = _first_usable(session, client, now)
+    return BookingQuote(
+        package=package,
+        credit_cost=0 if package is None or package.is_unlimited else 1,
+        reason=reason,
+        cancellation_policy=cancellation_policy_text(session, policy),
+        cancellation_deadline=terms_for(session, policy, now=now).deadline,
+    )
+
+
+def _first_usable(session: ClassSession, client: Membership, now: dt.datetime):
+    packages = eligibility.packages_with_week_usage(client, session)
+    try:
+        return eligibility.choose_package(session, packages, now=now).package
+    except DomainError:
+        return None
+
+
+def book_session(
+    actor: Membership,
+    session: ClassSession,
+    *,
+    client: Membership | None = None,
+    spot: Spot | None = None,
+) -> Booking:
+    """Book a place: the client for themself, or front desk and above for a client.
+
+    Reads and checks first without locks, then takes the class lock late with a guarded
+    counter update and spends a credit from the package that expires soonest, all in one
+    transaction. Full class: DomainError "booking.class_full", nothing charged.
+    """
+    require_same_organization(actor, session, "class")
+    if spot is not None:
+        require_same_organization(actor, spot, "spot")
+    session = load_session(session.pk)
+    client = resolve_client(actor, session, client)
+    policy = policy_of(session)
+    now = timezone.now()
+    choice = eligibility.check_can_book(session, policy, client, now=now, spot=spot)
+    source = Booking.Source.WEB if client.pk == actor.pk else Booking.Source.STAFF
+    return reserve(
+        actor,
+        session,
+        policy,
+        client,
+        choice,
+        spot_id=spot.pk if spot else None,
+        source=source,
+        now=now,
+    )
+
+
+def reserve(
+    actor: Membership | None,
+    session: ClassSession,
+    policy: StudioPolicy,
+    client: Membership,
+    choice: eligibility.PackageChoice,
+    *,
+    spot_id: int | None,
+    source: str,
+    now: dt.datetime,
+    on_booked=None,
+) -> Booking:
+    """The write half of a booking (also used by waitlist promotion), in one transaction.
+
+    `on_booked(booking)` runs inside the transaction after the credit is spent (the
+    waitlist promotion marks its entry there).
+    """
+    recipient = client.user  # loaded now, not while the class is locked
+    promotion = source == Booking.Source.WAITLIST
+    actor_user_id = actor.user_id if actor is not None else None
+    try:
+        with busy_as_domain_error(), transaction.atomic():
+            taken = take_place(
+                session,
+                client_id=client.pk,
+                package_id=choice.package.pk,
+                spot_id=spot_id,
+                source=source,
+                reference=new_reference(),
+                now=now,
+            )
+            if taken is None:
+                raise _no_place(session, policy, now)
+            booking, spot_label = taken
+            booking.client = client
+            package = _spend(booking, choice, promotion, actor_user_id, session, now)
+            if on_booked is not None:
+                on_booked(booking)
+            audit.record(
+                actor,
+                "bookings.booking.created",
+                booking,
+                session=session.pk,
+                client=client.pk,
+                package=package.pk,
+                source=source,
+                spot=booking.spot_id,
+            )
+            notify.queue_class_email(
+                "waitlist_promoted" if promotion else "booking_confirmed",
+                session=session,
+                client=client,
+                key=f"booking-confirmed:{booking.pk}",
+                booking=booking,
+                spot_label=spot_label,
+                credit_cost=0 if package.is_unlimited else 1,
+                cancellation_text=terms_for(session, policy, now=now).message,
+            )
+            notify.publish_booking(
+                booking,
+                "created",
+                session=session,
+                user_id=recipient.pk,
+                package_id=None if package.is_unlimited else package.pk,
+            )
+    except IntegrityError as exc:
+        mapped = _integrity_error(exc, session, client)
+        if mapped is None:
+            raise
+        raise mapped from exc
+    return booking
+
+
+def _spend(
+    booking: Booking,
+    choice: eligibility.PackageChoice,
+    promotion: bool,
+    actor_user_id: int | None,
+    session: ClassSession,
+    now: dt.datetime,
+) -> ClientPackage:
+    """Spend from the first candidate that still can pay (a concurrent booking may have
+    taken the last credit of the first); re-count a weekly limit under the package lock."""
+    reason = CreditLedger.Reason.WAITLIST_PROMOTION if promotion else CreditLedger.Reason.BOOKING
+    for package in choice.candidates:
+        if spend_credit(
+            package, booking_id=booking.pk, reason=reason, actor_user_id=actor_user_id, now=now
+        ):
+            break
+    else:
+        raise eligibility.insufficient_credits(eligibility.NO_CREDITS)
+    if package is not choice.package:
+        Booking.objects.filter(pk=booking.pk).update(client_package=package)
+    booking.client_package = package
+    if package.weekly_limit:
+        _check_week_under_lock(package, session)
+    return package
+
+
+def _check_week_under_lock(package: ClientPackage, session: ClassSession) -> None:
+    """The package row is locked now, so this fresh count sees every committed booking."""
+    week_start, week_end = local_week_bounds(session.starts_at, session.studio.time_zone)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _WEEK_USED_SQL,
+            {"package_id": package.pk, "week_start": week_start, "week_end": week_end},
+        )
+        (used,) = cursor.fetchone()
+    if used > package.weekly_limit:
+        raise eligibility.insufficient_credits(eligibility.WEEKLY_LIMIT, [package])
+
+
+def _no_place(session: ClassSession, policy: StudioPolicy, now: dt.datetime) -> DomainError:
+    why = why_no_place(session.pk, now=now)
+    if why == "cancelled":
+        return DomainError("booking.session_cancelled", "This class has been cancelled.")
+    if why == "started":
+        return DomainError(
+            "booking.session_started", "This class has already started and can't be booked."
+        )
+    return eligibility.class_full(policy)
+
+
+def _integrity_error(
+    exc: IntegrityError, session: ClassSession, client: Membership
+) -> DomainError | None:
+    """Constraint violations (the race the pre-checks could not see) as domain errors."""
+    name = constraint_name(exc)
+    holding = eligibility.client_holding_bookings(client, now=timezone.now())
+    try:
+        if name == "booking_one_active_per_client_session":
+            eligibility.check_already_booked(session, holding)
+        elif name == "booking_no_client_overlap":
+            eligibility.check_no_overlap(session, holding)
+    except DomainError as domain_error:
+        return domain_error
+    if name == "booking_spot_taken_once":
+        return eligibility.spot_taken()
+    if name == "session_not_overbooked":
+        return eligibility.class_full(policy_of(session))
+    if name == "package_credits_not_negative":
+        return eligibility.insufficient_credits(eligibility.NO_CREDITS)
+    if name in (
+        "booking_one_active_per_client_session",
+        "booking_no_client_overlap",
+        "bookings_booking_reference_key",
+    ):
+        # The conflicting booking was cancelled again before we could show it, or two
+        # references collided: either way a retry will go through.
+        return Busy()
+    return None

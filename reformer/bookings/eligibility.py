@@ -1,0 +1,240 @@
+"""May this client take a place in this class? Pure reads, no locks.
+
+The checks run in a fixed order so the client always hears about the first thing to fix.
+Actions call them before taking the class lock and then rely on the database (guarded
+updates, constraints) to re-check what a concurrent change could have invalidated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+
+from reformer.accounts.models import ClientProfile, Membership
+from reformer.billing.models import ClientPackage
+from reformer.bookings.context import format_local
+from reformer.bookings.models import Booking
+from reformer.core.errors import DomainError
+from reformer.core.timezones import local_week_bounds
+from reformer.scheduling.models import ClassSession
+from reformer.studios.models import Spot, StudioPolicy
+
+HOLDING = [str(status) for status in Booking.HOLDING]
+
+# Why no package can pay, most useful first: what to fix when several apply.
+NO_PACKAGE = "no_package"
+EXPIRED = "expired"
+EXPIRES_BEFORE_CLASS = "expires_before_class"
+NO_CREDITS = "no_credits"
+WEEKLY_LIMIT = "weekly_limit"
+_REASON_ORDER = (WEEKLY_LIMIT, NO_CREDITS, EXPIRES_BEFORE_CLASS, EXPIRED, NO_PACKAGE)
+
+
+@dataclass
+class PackageChoice:
+    """The package that pays (soonest expiry first) and the other usable ones, in order."""
+
+    candidates: list[ClientPackage] = field(default_factory=list)
+
+    @property
+    def package(self) -> ClientPackage:
+        return self.candidates[0]
+
+    @property
+    def credit_cost(self) -> int:
+        return 0 if self.package.is_unlimited else 1
+
+
+def check_session_open(session: ClassSession, *, now: dt.datetime) -> None:
+    if session.status != ClassSession.Status.SCHEDULED:
+        raise DomainError("booking.session_cancelled", "This class has been cancelled.")
+    if session.starts_at <= now:
+        raise DomainError(
+            "booking.session_started", "This class has already started and can't be booked."
+        )
+
+
+def check_booking_window(session: ClassSession, policy: StudioPolicy, *, now: dt.datetime) -> None:
+    opens_at = session.starts_at - dt.timedelta(days=policy.booking_window_days)
+    if now < opens_at:
+        when = format_local(opens_at, session.studio.time_zone)
+        raise DomainError(
+            "booking.not_open",
+            f"Booking for this class opens on {when}.",
+            opens_at=opens_at,
+        )
+
+
+def check_not_suspended(client: Membership, session: ClassSession, *, now: dt.datetime) -> None:
+    suspended_until = (
+        ClientProfile.objects.filter(membership_id=client.pk)
+        .values_list("suspended_until", flat=True)
+        .first()
+    )
+    if suspended_until is not None and suspended_until > now:
+        when = format_local(suspended_until, session.studio.time_zone)
+        raise DomainError(
+            "booking.suspended",
+            f"Booking is suspended until {when} after repeated no-shows. "
+            "Please contact the studio.",
+            suspended_until=suspended_until,
+        )
+
+
+def client_holding_bookings(client: Membership, *, now: dt.datetime) -> list[Booking]:
+    """The client's places in classes that have not ended yet."""
+    return list(
+        Booking.objects.filter(client_id=client.pk, status__in=HOLDING, ends_at__gt=now).only(
+            "id", "session_id", "starts_at", "ends_at", "reference", "status", "client_id"
+        )
+    )
+
+
+def check_already_booked(session: ClassSession, holding: list[Booking]) -> None:
+    for booking in holding:
+        if booking.session_id == session.pk:
+            raise DomainError(
+                "booking.already_booked", "You have already booked this class.", booking=booking
+            )
+
+
+def check_no_overlap(session: ClassSession, holding: list[Booking]) -> None:
+    for booking in holding:
+        if booking.starts_at < session.ends_at and session.starts_at < booking.ends_at:
+            raise DomainError(
+                "booking.overlap",
+                "You already have a class at that time. Cancel it first to book this one.",
+                booking=booking,
+            )
+
+
+def check_upcoming_limit(
+    policy: StudioPolicy, holding: list[Booking], *, now: dt.datetime
+) -> None:
+    limit = policy.max_upcoming_bookings
+    if limit and sum(1 for b in holding if b.starts_at > now) >= limit:
+        raise DomainError(
+            "booking.max_upcoming",
+            f"You can hold at most {limit} upcoming bookings. "
+            "Cancel one or wait until after your next class.",
+            limit=limit,
+        )
+
+
+def packages_with_week_usage(client: Membership, session: ClassSession) -> list[ClientPackage]:
+    """The client's active packages, soonest expiry first, each with `week_used`: classes it
+    paid for in the class's calendar week (studio time zone) that still count."""
+    week_start, week_end = local_week_bounds(session.starts_at, session.studio.time_zone)
+    used = (
+        Booking.objects.filter(
+            client_package=OuterRef("pk"), starts_at__gte=week_start, starts_at__lt=week_end
+        )
+        .filter(Q(status__in=HOLDING) | Q(status="late_cancelled", credit_returned=False))
+        .values("client_package")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return list(
+        ClientPackage.objects.filter(client_id=client.pk, status=ClientPackage.Status.ACTIVE)
+        .select_related("product")
+        .annotate(week_used=Coalesce(Subquery(used, output_field=IntegerField()), 0))
+        .order_by("expires_at", "id")
+    )
+
+
+def choose_package(
+    session: ClassSession, packages: list[ClientPackage], *, now: dt.datetime
+) -> PackageChoice:
+    """The usable packages, soonest expiry first; DomainError when none can pay."""
+    usable: list[ClientPackage] = []
+    reasons: set[str] = set()
+    for package in packages:
+        if package.expires_at <= now:
+            reasons.add(EXPIRED)
+        elif package.starts_at > session.starts_at or package.expires_at <= session.starts_at:
+            reasons.add(EXPIRES_BEFORE_CLASS)
+        elif not package.is_unlimited and package.credits_remaining <= 0:
+            reasons.add(NO_CREDITS)
+        elif package.weekly_limit and package.week_used >= package.weekly_limit:
+            reasons.add(WEEKLY_LIMIT)
+        else:
+            usable.append(package)
+    if usable:
+        return PackageChoice(candidates=usable)
+    reason = next((r for r in _REASON_ORDER if r in reasons), NO_PACKAGE)
+    raise insufficient_credits(reason, packages)
+
+
+def insufficient_credits(reason: str, packages: list[ClientPackage] | None = None) -> DomainError:
+    limits = [p.weekly_limit for p in packages or () if p.weekly_limit]
+    messages = {
+        NO_PACKAGE: "Insufficient credits: you need a class package to book. "
+        "Buy one to continue.",
+        EXPIRED: "Insufficient credits: your package has expired. Buy a new one to book.",
+        EXPIRES_BEFORE_CLASS: "Insufficient credits: your package expires before this class. "
+        "Buy a new one to book it.",
+        NO_CREDITS: "Insufficient credits: your package has no credits left. "
+        "Buy a new one to book.",
+        WEEKLY_LIMIT: f"Insufficient credits: your membership allows {max(limits or [0])} "
+        "classes a week and this week is full.",
+    }
+    return DomainError(
+        "booking.insufficient_credits", messages[reason], reason=reason, purchase_available=True
+    )
+
+
+def check_spot(session: ClassSession, spot: Spot | None) -> None:
+    if spot is None:
+        return
+    if spot.room_id != session.room_id or not spot.active:
+        raise DomainError("validation", "That spot is not available in this room.", field="spot")
+    taken = Booking.objects.filter(session_id=session.pk, spot_id=spot.pk, status__in=HOLDING)
+    if taken.exists():
+        raise spot_taken()
+
+
+def spot_taken() -> DomainError:
+    return DomainError("booking.spot_taken", "That spot was just taken. Please pick another.")
+
+
+def class_full(policy: StudioPolicy) -> DomainError:
+    return DomainError(
+        "booking.class_full",
+        "This class just filled up.",
+        waitlist_available=policy.waitlist_mode != StudioPolicy.WaitlistMode.OFF,
+    )
+
+
+def check_place_free(session: ClassSession, policy: StudioPolicy) -> None:
+    """The committed count as last read: the guarded update decides for real under the lock."""
+    if session.booked_count >= session.capacity:
+        raise class_full(policy)
+
+
+def check_can_book(
+    session: ClassSession,
+    policy: StudioPolicy,
+    client: Membership,
+    *,
+    now: dt.datetime,
+    spot: Spot | None = None,
+    promotion: bool = False,
+) -> PackageChoice:
+    """Every booking rule, in order. A waitlist promotion skips the booking window (the
+    client already queued for this class) and the free-place check (the promoter found one)."""
+    check_session_open(session, now=now)
+    if not promotion:
+        check_booking_window(session, policy, now=now)
+    check_not_suspended(client, session, now=now)
+    holding = client_holding_bookings(client, now=now)
+    check_already_booked(session, holding)
+    check_no_overlap(session, holding)
+    check_upcoming_limit(policy, holding, now=now)
+    choice = choose_package(session, packages_with_week_usage(client, session), now=now)
+    if not promotion:
+        check_spot(session, spot)
+        check_place_free(session, policy)
+    return choice

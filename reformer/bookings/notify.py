@@ -1,0 +1,100 @@
+"""What the booking actions tell people: outbox emails (in the transaction) and live events
+(after commit). Nothing here performs I/O itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reformer.accounts.models import Membership
+from reformer.bookings.models import Booking, WaitlistEntry
+from reformer.core import live
+from reformer.core.timezones import to_local
+from reformer.notifications.actions import queue_templated_email
+from reformer.notifications.models import Message
+from reformer.scheduling.models import ClassSession
+
+SUBJECTS = {
+    "booking_confirmed": "Booked: {class_name}, {when}",
+    "waitlist_promoted": "You're in! A place opened up in {class_name}, {when}",
+    "booking_cancelled": "Cancelled: {class_name}, {when}",
+    "session_cancelled": "Class cancelled: {class_name}, {when}",
+    "waitlist_joined": "You're on the waitlist for {class_name}, {when}",
+    "waitlist_left": "You left the waitlist for {class_name}, {when}",
+    "waitlist_skipped": "A place opened up in {class_name}, but we couldn't book you",
+    "waitlist_expired": "Your waitlist place for {class_name} was released",
+    "no_show": "We missed you at {class_name}",
+    "late_arrival": "Thanks for coming to {class_name}",
+    "suspension": "Your booking is paused until {until}",
+    "suspension_lifted": "You can book classes again",
+}
+
+
+def local_when(session: ClassSession) -> str:
+    local = to_local(session.starts_at, session.studio.time_zone)
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M %Z}"
+
+
+def class_context(
+    session: ClassSession, *, booking: Booking | None = None, spot_label: str | None = None
+) -> dict[str, Any]:
+    studio = session.studio
+    instructor = session.instructor
+    return {
+        "class_name": session.class_type.name,
+        "when": local_when(session),
+        "duration_minutes": int((session.ends_at - session.starts_at).total_seconds() // 60),
+        "studio_name": studio.name,
+        "studio_address": studio.address,
+        "room_name": session.room.name,
+        "instructor_name": instructor.name if instructor else "to be announced",
+        "spot": spot_label or "",
+        "reference": booking.reference if booking else "",
+        "booking": booking,
+    }
+
+
+def queue_class_email(
+    kind: str,
+    *,
+    session: ClassSession,
+    client: Membership,
+    key: str,
+    booking: Booking | None = None,
+    spot_label: str | None = None,
+    **extra: Any,
+) -> Message:
+    context = class_context(session, booking=booking, spot_label=spot_label) | extra
+    return queue_templated_email(
+        client.user,
+        kind,
+        subject=SUBJECTS[kind].format(**context),
+        context=context,
+        idempotency_key=key,
+        organization=session.organization_id,
+    )
+
+
+def publish_booking(
+    booking: Booking, op: str, *, session: ClassSession, user_id: int, package_id: int | None
+) -> None:
+    """After commit: the schedule's availability, the roster, the client's dashboard (and
+    the credit balance when one moved), and the organization's metrics for new bookings."""
+    live.publish_after_commit(
+        [live.studio_schedule(session.studio_id)], "session", "availability", [session.pk]
+    )
+    live.publish_after_commit([live.session_roster(session.pk)], "booking", op, [booking.pk])
+    live.publish_after_commit([live.user_channel(user_id)], "booking", op, [booking.pk])
+    if package_id is not None:
+        live.publish_after_commit([live.user_channel(user_id)], "package", "updated", [package_id])
+    if op == "created":
+        live.publish_after_commit(
+            [live.organization_metrics(session.organization_id)], "booking", "created", [booking.pk]
+        )
+
+
+def publish_waitlist(entry: WaitlistEntry, op: str, *, session: ClassSession, user_id: int) -> None:
+    live.publish_after_commit(
+        [live.studio_schedule(session.studio_id)], "session", "availability", [session.pk]
+    )
+    live.publish_after_commit([live.session_roster(session.pk)], "waitlist", op, [entry.pk])
+    live.publish_after_commit([live.user_channel(user_id)], "waitlist", op, [entry.pk])

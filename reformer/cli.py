@@ -1,0 +1,177 @@
+"""The `reformer` command: serve, worker, demo, manage.
+
+With no DATABASE_URL, importing the settings starts (or joins) the embedded PostgreSQL in the
+data folder; every exit path below releases it, so the server stops with its last user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from types import FrameType
+
+# Any 64-bit number, the same in every process: `serve` and `worker` may start together and
+# Django's migrate must not run twice at once.
+MIGRATE_LOCK_ID = 0x7265666F726D6572
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    _exit_on_termination_signals()
+    try:
+        if argv[:1] == ["manage"]:  # before argparse, which would eat Django's own options
+            _manage(argv[1:])
+            return
+        args = _parser().parse_args(argv)
+        args.handler(args)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    finally:
+        # Not left to atexit alone: this also runs when main() is called from other code.
+        if (embedded_db := sys.modules.get("reformer.embedded_db")) is not None:
+            embedded_db.release()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reformer", description="Reformer studio platform")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        name: str, handler: Callable[[argparse.Namespace], None], summary: str
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=summary, description=summary)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    serve = command("serve", _serve, "run the web server with its job worker")
+    serve.add_argument("--demo", action="store_true", help="load demo data into an empty database")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--no-worker", action="store_true", help="run no job worker (run `reformer worker`)"
+    )
+    command("worker", _worker, "run a job worker alone")
+    command("demo", _demo, "load the demo data")
+    # Listed for --help only: main() hands `manage ...` to Django before parsing.
+    commands.add_parser("manage", help="run a Django management command (`reformer manage help`)")
+    return parser
+
+
+def _exit_on_termination_signals() -> None:
+    # By default SIGTERM and SIGHUP kill the process before atexit runs, leaving the embedded
+    # PostgreSQL behind (the next start would adopt it, but it should stop now). uvicorn and
+    # Procrastinate catch SIGTERM to stop gracefully, then restore this handler and raise the
+    # signal again, which lands here. A stop on request exits with 0, as service managers
+    # expect of a clean shutdown.
+    def leave(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signum, signal.SIG_IGN)  # a second signal must not cut the cleanup short
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, leave)
+    signal.signal(signal.SIGHUP, leave)
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reformer.settings")
+    # The settings start the embedded database before Django configures logging (which then
+    # replaces this handler): show where the data lives and how long the start took.
+    logging.basicConfig(format="%(message)s")
+    logging.getLogger("reformer.embedded_db").setLevel(logging.INFO)
+    import django
+
+    django.setup()
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATE_LOCK_ID])
+    try:
+        call_command("migrate", interactive=False, verbosity=0)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATE_LOCK_ID])
+
+
+def _print_where() -> None:
+    from django.conf import settings
+
+    if settings.EMBEDDED_DATABASE:
+        database = f"embedded PostgreSQL in {settings.DATA_DIR / 'postgres'}"
+    else:
+        database = "DATABASE_URL"
+    print(f"Data folder: {settings.DATA_DIR} (database: {database})", flush=True)
+
+
+def _print_demo_logins() -> None:
+    from reformer.demo import demo_logins
+
+    print("Demo logins:")
+    for role, email, password in demo_logins():
+        print(f"  {role:<12} {email:<40} {password}")
+
+
+def _serve(args: argparse.Namespace) -> None:
+    _setup()
+    _print_where()
+    _migrate()
+    if args.demo:
+        from reformer.demo import load_demo
+        from reformer.studios.models import Organization
+
+        if Organization.objects.exists():
+            print("The database already has organizations: the demo data is not loaded again.")
+        else:
+            load_demo(sys.stdout)
+    from django.db import connections
+
+    connections.close_all()  # requests open their own; this one would only sit idle
+
+    import uvicorn
+
+    from reformer.asgi import IN_PROCESS_WORKER_ENV, application
+
+    os.environ[IN_PROCESS_WORKER_ENV] = "0" if args.no_worker else "1"
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    if ":" in shown_host:
+        shown_host = f"[{shown_host}]"
+    print(f"\nReformer is running at http://{shown_host}:{args.port}/")
+    if args.demo:
+        _print_demo_logins()
+    print(flush=True)
+    # uvicorn handles SIGINT/SIGTERM: it stops taking requests, closes connections, runs the
+    # lifespan shutdown (which stops the job worker) and returns.
+    uvicorn.run(application, host=args.host, port=args.port, ws="auto", lifespan="on")
+
+
+def _worker(args: argparse.Namespace) -> None:
+    _setup()
+    _print_where()
+    _migrate()
+    from reformer.worker import run_worker
+
+    asyncio.run(run_worker(install_signal_handlers=True))
+
+
+def _demo(args: argparse.Namespace) -> None:
+    _setup()
+    _print_where()
+    _migrate()
+    from reformer.demo import load_demo
+
+    load_demo(sys.stdout)
+    _print_demo_logins()
+
+
+def _manage(args: list[str]) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reformer.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["reformer manage", *args])

@@ -1,0 +1,337 @@
+"""Weekly classes (recurring templates): create, change, stop.
+
+Creating or changing a template generates its sessions up to the horizon right away.
+Changes reach the template's future sessions that nobody has booked or waitlisted; a session
+with clients keeps its details (clients are not moved without being told), and the returned
+TemplateChange says how many were changed and kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from reformer.accounts.models import Membership
+from reformer.bookings.models import Booking, WaitlistEntry
+from reformer.core import audit
+from reformer.core.errors import DomainError
+from reformer.core.live import publish_after_commit, studio_schedule
+from reformer.core.permissions import MANAGE_SCHEDULE, require, require_same_organization
+from reformer.core.timezones import local_to_utc, local_today, to_local
+from reformer.scheduling.actions.generation import GENERATION_HORIZON, generate_sessions
+from reformer.scheduling.actions.rules import UNCHANGED, Unchanged, check_instructor, save_session
+from reformer.scheduling.models import ClassSession, ClassType, RecurringTemplate, RotationSlot
+from reformer.studios.locking import lock_studio
+from reformer.studios.models import Room, Studio
+from reformer.studios.validation import (
+    WEEKDAYS,
+    apply_changes,
+    clean_int,
+    clock,
+    day_label,
+    invalid,
+    parse_clock,
+)
+
+
+@dataclass(frozen=True)
+class TemplateChange:
+    template: RecurringTemplate
+    sessions_changed: int  # future sessions updated (or removed, when stopping)
+    sessions_kept: int  # future sessions left as they were because clients are booked
+
+
+def _capacity(value: object, room: Room) -> int:
+    capacity = clean_int(value, field="capacity", label="Capacity", minimum=1, maximum=10_000)
+    if capacity > room.capacity:
+        raise invalid(
+            f"{room.name} holds {room.capacity}; the class can't take more than that.", "capacity"
+        )
+    return capacity
+
+
+def _check_instructors(
+    actor: Membership, instructors: Sequence[Membership], studio: Studio
+) -> list[Membership]:
+    if isinstance(instructors, Membership) or not isinstance(instructors, Sequence):
+        raise invalid(
+            "Give the instructors as a list, in the order they take turns.", "instructors"
+        )
+    for instructor in instructors:
+        check_instructor(actor, instructor, studio)
+    return list(instructors)
+
+
+def _set_rotation(template: RecurringTemplate, instructors: list[Membership]) -> None:
+    RotationSlot.objects.filter(template=template).delete()
+    RotationSlot.objects.bulk_create(
+        RotationSlot(template=template, instructor=instructor, position=position)
+        for position, instructor in enumerate(instructors)
+    )
+
+
+def create_template(
+    actor: Membership,
+    *,
+    studio: Studio,
+    room: Room,
+    class_type: ClassType,
+    weekday: int,
+    local_start_time: dt.time | str,
+    capacity: int,
+    instructors: Sequence[Membership],
+    start_date: dt.date,
+    end_date: dt.date | None = None,
+) -> RecurringTemplate:
+    """A weekly class at a local time; its sessions are generated up to the horizon now."""
+    require(actor, MANAGE_SCHEDULE, studio=studio)
+    require_same_organization(actor, room, "room")
+    require_same_organization(actor, class_type, "class type")
+    for instructor in instructors:
+        require_same_organization(actor, instructor, "instructor")
+    if room.studio_id != studio.pk:
+        raise invalid(f"{room.name} is not at {studio.name}.", "room")
+    if not class_type.active:
+        raise invalid(f"{class_type.name} is archived; pick another class type.", "class_type")
+    weekday = clean_int(weekday, field="weekday", label="Weekday", minimum=0, maximum=6)
+    start_time = parse_clock(local_start_time, field="local_start_time", label="Start time")
+    if end_date is not None and end_date < start_date:
+        raise invalid("The last date must be on or after the first date.", "end_date")
+    with transaction.atomic():
+        studio = lock_studio(studio.pk)
+        if not studio.active:
+            raise invalid(f"{studio.name} is not active.", "studio")
+        room = Room.objects.get(pk=room.pk)
+        places = _capacity(capacity, room)
+        rotation = _check_instructors(actor, instructors, studio)
+        clash = (
+            RecurringTemplate.objects.filter(
+                studio=studio,
+                class_type=class_type,
+                weekday=weekday,
+                local_start_time=start_time,
+                active=True,
+            )
+            .exclude(end_date__lt=start_date)
+            .exclude(start_date__gt=end_date or dt.date.max)
+            .exists()
+        )
+        if clash:
+            raise invalid(
+                f"{studio.name} already has a weekly {class_type.name} on {WEEKDAYS[weekday]}s "
+                f"at {clock(start_time)}.",
+                "local_start_time",
+            )
+        template = RecurringTemplate.objects.create(
+            organization_id=studio.organization_id,
+            studio=studio,
+            room=room,
+            class_type=class_type,
+            weekday=weekday,
+            local_start_time=start_time,
+            capacity=places,
+            start_date=start_date,
+            end_date=end_date,
+        )
+        _set_rotation(template, rotation)
+        audit.record(
+            actor,
+            "scheduling.template.created",
+            template,
+            weekday=weekday,
+            local_start_time=clock(start_time),
+            room=room,
+            class_type=class_type,
+            capacity=places,
+            instructors=[instructor.pk for instructor in rotation],
+            start_date=start_date,
+            end_date=end_date,
+        )
+        generate_sessions(
+            until=local_today(studio.time_zone) + GENERATION_HORIZON, template=template
+        )
+    return template
+
+
+def update_template(
+    actor: Membership,
+    template: RecurringTemplate,
+    *,
+    room: Room | None = None,
+    local_start_time: dt.time | str | None = None,
+    capacity: int | None = None,
+    instructors: Sequence[Membership] | None = None,
+    end_date: dt.date | Unchanged | None = UNCHANGED,
+) -> TemplateChange:
+    """Change a weekly class (None = unchanged; `end_date=None` removes the end).
+
+    A new instructor list restarts the rotation with its first instructor; sessions already
+    generated keep their instructors. The weekday and class type do not change: stop the
+    template and create another.
+    """
+    require_same_organization(actor, template, "weekly class")
+    require(actor, MANAGE_SCHEDULE, studio=template.studio)
+    if room is not None:
+        require_same_organization(actor, room, "room")
+    for instructor in instructors or ():
+        require_same_organization(actor, instructor, "instructor")
+    with transaction.atomic():
+        studio = lock_studio(template.studio_id)
+        template = (
+            RecurringTemplate.objects.select_for_update(of=("self",))
+            .select_related("room", "class_type")
+            .get(pk=template.pk)
+        )
+        if not template.active:
+            raise invalid("This weekly class was stopped; create a new one instead.")
+        new_room = template.room if room is None else Room.objects.get(pk=room.pk)
+        if new_room.studio_id != studio.pk:
+            raise invalid(f"{new_room.name} is not at {studio.name}.", "room")
+        values: dict[str, object] = {"room": new_room}
+        if local_start_time is not None:
+            values["local_start_time"] = parse_clock(
+                local_start_time, field="local_start_time", label="Start time"
+            )
+        if capacity is not None:
+            values["capacity"] = _capacity(capacity, new_room)
+        elif template.capacity > new_room.capacity:
+            raise invalid(
+                f"{new_room.name} holds {new_room.capacity}; lower the capacity as well.",
+                "capacity",
+            )
+        if not isinstance(end_date, Unchanged):
+            if end_date is not None and end_date < template.start_date:
+                raise invalid("The last date must be on or after the first date.", "end_date")
+            values["end_date"] = end_date
+        changes = apply_changes(template, values)
+        if instructors is not None:
+            rotation = _check_instructors(actor, instructors, studio)
+            old = list(template.rotation.values_list("instructor_id", flat=True))
+            new = [instructor.pk for instructor in rotation]
+            if old != new:
+                _set_rotation(template, rotation)
+                template.next_rotation_index = 0
+                changes["instructors"] = [old, new]
+        if not changes:
+            return TemplateChange(template, 0, 0)
+        template.save()
+        changed, kept = _apply_to_future_sessions(template, studio, set(changes))
+        audit.record(
+            actor,
+            "scheduling.template.updated",
+            template,
+            changes=changes,
+            sessions_changed=changed,
+            sessions_kept=kept,
+        )
+        generate_sessions(
+            until=local_today(studio.time_zone) + GENERATION_HORIZON, template=template
+        )
+    return TemplateChange(template, changed, kept)
+
+
+def deactivate_template(actor: Membership, template: RecurringTemplate) -> TemplateChange:
+    """Stop a weekly class: no more sessions are generated, and its future sessions nobody
+    booked are removed. Sessions with clients stay; cancel them to refund the clients."""
+    require_same_organization(actor, template, "weekly class")
+    require(actor, MANAGE_SCHEDULE, studio=template.studio)
+    with transaction.atomic():
+        studio = lock_studio(template.studio_id)
+        template = RecurringTemplate.objects.select_for_update().get(pk=template.pk)
+        if not template.active:
+            return TemplateChange(template, 0, 0)
+        template.active = False
+        template.save(update_fields=["active"])
+        removed, kept = _remove_future_sessions(template, studio, after=None)
+        audit.record(
+            actor,
+            "scheduling.template.deactivated",
+            template,
+            sessions_removed=removed,
+            sessions_kept=kept,
+        )
+    return TemplateChange(template, removed, kept)
+
+
+def _future_sessions(template: RecurringTemplate) -> list[ClassSession]:
+    """The template's upcoming scheduled sessions, locked, marked `untouched` when no client
+    ever booked or waitlisted (so changing or removing them affects nobody)."""
+    bookings = Booking.objects.filter(session=OuterRef("pk"))
+    waitlist = WaitlistEntry.objects.filter(session=OuterRef("pk"))
+    sessions = (
+        ClassSession.objects.select_for_update(of=("self",))
+        .filter(
+            template=template,
+            status=ClassSession.Status.SCHEDULED,
+            starts_at__gt=timezone.now(),
+        )
+        .annotate(has_bookings=Exists(bookings), has_waitlist=Exists(waitlist))
+        .order_by("starts_at")
+    )
+    result = list(sessions)
+    for session in result:
+        session.untouched = not (
+            session.has_bookings
+            or session.has_waitlist
+            or session.booked_count
+            or session.waiting_count
+        )
+    return result
+
+
+def _remove_future_sessions(
+    template: RecurringTemplate, studio: Studio, *, after: dt.date | None
+) -> tuple[int, int]:
+    """Delete untouched future sessions (all, or those after the local date `after`)."""
+    removed: list[int] = []
+    kept = 0
+    for session in _future_sessions(template):
+        if after is not None and to_local(session.starts_at, studio.time_zone).date() <= after:
+            continue
+        if session.untouched:
+            removed.append(session.pk)
+        else:
+            kept += 1
+    if removed:
+        ClassSession.objects.filter(pk__in=removed).delete()
+        publish_after_commit([studio_schedule(studio.pk)], "session", "deleted", removed)
+    return len(removed), kept
+
+
+def _apply_to_future_sessions(
+    template: RecurringTemplate, studio: Studio, fields: set[str]
+) -> tuple[int, int]:
+    changed = kept = 0
+    if "end_date" in fields and template.end_date is not None:
+        changed, kept = _remove_future_sessions(template, studio, after=template.end_date)
+    if not {"room", "local_start_time", "capacity"} & fields:
+        return changed, kept
+    updated: list[int] = []
+    for session in _future_sessions(template):
+        if not session.untouched:
+            kept += 1
+            continue
+        day = to_local(session.starts_at, studio.time_zone).date()
+        starts_at = local_to_utc(day, template.local_start_time, studio.time_zone)
+        session.studio = studio
+        values = {
+            "starts_at": starts_at,
+            "ends_at": starts_at + (session.ends_at - session.starts_at),
+            "room": template.room,
+            "capacity": template.capacity,
+        }
+        if apply_changes(session, values):
+            try:
+                save_session(session, create=False)
+            except DomainError as error:
+                message = f"{day_label(day)}: {error.message}"
+                raise DomainError(error.code, message, **error.data) from None
+            updated.append(session.pk)
+    if updated:
+        publish_after_commit([studio_schedule(studio.pk)], "session", "updated", updated)
+    return changed + len(updated), kept

@@ -1,0 +1,109 @@
+"""Input checks shared by the studio and scheduling actions.
+
+Each failure is a `DomainError("validation", message, field=...)` whose message speaks to the
+person filling in the form. Also here: reading which database constraint refused a write, so
+actions can turn an IntegrityError into a message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+
+from django.db import IntegrityError
+
+from reformer.core.errors import DomainError
+from reformer.core.timezones import to_local
+
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def invalid(message: str, field: str | None = None) -> DomainError:
+    return DomainError("validation", message, field=field)
+
+
+def clean_text(
+    value: object, *, field: str, label: str, max_length: int, required: bool = True
+) -> str:
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise invalid(f"{label} is required.", field)
+    if len(text) > max_length:
+        raise invalid(f"{label} is too long: at most {max_length} characters.", field)
+    return text
+
+
+def clean_int(value: object, *, field: str, label: str, minimum: int, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise invalid(f"{label} must be a whole number.", field)
+    try:
+        number = int(value)
+    except ValueError:
+        raise invalid(f"{label} must be a whole number.", field) from None
+    if not minimum <= number <= maximum:
+        raise invalid(f"{label} must be between {minimum} and {maximum}.", field)
+    return number
+
+
+def clean_time_zone(value: object, field: str = "time_zone") -> str:
+    name = str(value or "").strip()
+    if name not in zoneinfo.available_timezones():
+        raise invalid(f"{name or 'That'!r} is not a known time zone (e.g. Europe/London).", field)
+    return name
+
+
+def clean_colour(value: object, field: str = "colour") -> str:
+    colour = str(value or "").strip()
+    if not _COLOUR.match(colour):
+        raise invalid("Use a colour like #3b6e8f.", field)
+    return colour.lower()
+
+
+def parse_clock(value: object, *, field: str, label: str = "Time") -> dt.time:
+    """A wall-clock time from "HH:MM" (24-hour) or a `datetime.time`."""
+    if isinstance(value, dt.time):
+        if value.second or value.microsecond:
+            raise invalid(f"{label} must be a whole minute (HH:MM).", field)
+        return value.replace(tzinfo=None)
+    match = _CLOCK.match(str(value or "").strip())
+    if not match:
+        raise invalid(f"{label} must look like 07:30 (24-hour HH:MM); got {value!r}.", field)
+    return dt.time(int(match[1]), int(match[2]))
+
+
+def clock(value: dt.time) -> str:
+    return value.strftime("%H:%M")
+
+
+def day_label(day: dt.date) -> str:
+    """'Mon 9 Mar 2026'."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def local_span(starts_at: dt.datetime, ends_at: dt.datetime, tz_name: str) -> str:
+    """'07:00-07:50' (with an en dash) in the studio's zone."""
+    return f"{to_local(starts_at, tz_name):%H:%M}\N{EN DASH}{to_local(ends_at, tz_name):%H:%M}"
+
+
+def violated_constraint(exc: IntegrityError) -> str | None:
+    """The name of the constraint PostgreSQL reported, if any."""
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
+def apply_changes(obj: object, values: dict[str, object]) -> dict[str, list[object]]:
+    """Set the attributes whose value differs; return {field: [old, new]} for the audit log."""
+    changes: dict[str, list[object]] = {}
+    for name, new in values.items():
+        old = getattr(obj, name)
+        if old != new:
+            setattr(obj, name, new)
+            changes[name] = [old, new]
+    return changes

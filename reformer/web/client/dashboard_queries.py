@@ -1,0 +1,185 @@
+"""Reads behind the client's dashboard: their own bookings, packages and waitlist places only.
+
+Each section is one query (packages prefetch their ledger in a second), so the dashboard costs
+the same number of queries whatever the client's history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from reformer.accounts.models import Membership
+from reformer.billing.models import ClientPackage, CreditLedger, PackageProduct
+from reformer.bookings.models import Booking, WaitlistEntry
+from reformer.core.errors import NotFound
+
+# PHX-11: upcoming bookings are limited to the next 90 days; history to the latest 20.
+UPCOMING_DAYS = 90
+PAST_LIMIT = 20
+# Expired packages stay visible (marked expired) this long after they end.
+EXPIRED_VISIBLE_DAYS = 90
+
+_BOOKING_RELATED = (
+    "session__class_type",
+    "session__instructor__user",
+    "session__studio__policy",
+    "session__room",
+    "spot",
+    "client_package__product",
+)
+
+
+def _bookings(actor: Membership):
+    return Booking.objects.filter(
+        client=actor, organization_id=actor.organization_id
+    ).select_related(*_BOOKING_RELATED)
+
+
+def upcoming_bookings(actor: Membership) -> list[Booking]:
+    now = timezone.now()
+    return list(
+        _bookings(actor)
+        .filter(
+            status=Booking.Status.CONFIRMED,
+            starts_at__gte=now - dt.timedelta(hours=1),
+            starts_at__lt=now + dt.timedelta(days=UPCOMING_DAYS),
+        )
+        .exclude(session__status="cancelled", ends_at__lt=now)
+        .order_by("starts_at", "id")
+    )
+
+
+def past_bookings(actor: Membership) -> list[Booking]:
+    """Classes that happened, and cancelled bookings (which move here at once)."""
+    now = timezone.now()
+    return list(
+        _bookings(actor)
+        .filter(
+            Q(starts_at__lt=now - dt.timedelta(hours=1))
+            | Q(status__in=[Booking.Status.CANCELLED, Booking.Status.LATE_CANCELLED])
+        )
+        .order_by("-starts_at", "-id")[:PAST_LIMIT]
+    )
+
+
+@dataclass
+class PackageView:
+    package: ClientPackage
+    expired: bool
+    used_up: bool
+
+    @property
+    def usable(self) -> bool:
+        return not self.expired and not self.used_up
+
+    @property
+    def percent_remaining(self) -> int:
+        package = self.package
+        if package.is_unlimited or not package.credits_total:
+            return 100
+        return round(100 * package.credits_remaining / package.credits_total)
+
+
+@dataclass
+class PackagesSection:
+    packages: list[PackageView]
+    products: list[PackageProduct]
+
+    @property
+    def has_usable(self) -> bool:
+        return any(view.usable for view in self.packages)
+
+    @property
+    def expired_only(self) -> bool:
+        """The banner case: nothing usable, and a package ran out of time."""
+        return not self.has_usable and any(view.expired for view in self.packages)
+
+    @property
+    def used_up_only(self) -> bool:
+        return not self.has_usable and not self.expired_only and bool(self.packages)
+
+
+def packages_section(actor: Membership) -> PackagesSection:
+    now = timezone.now()
+    ledger = CreditLedger.objects.select_related("booking__session__class_type").order_by(
+        "-at", "-id"
+    )
+    packages = list(
+        ClientPackage.objects.filter(
+            client=actor,
+            organization_id=actor.organization_id,
+            status=ClientPackage.Status.ACTIVE,
+            expires_at__gte=now - dt.timedelta(days=EXPIRED_VISIBLE_DAYS),
+        )
+        .select_related("product")
+        .prefetch_related(Prefetch("ledger", queryset=ledger))
+        .order_by("expires_at", "id")
+    )
+    views = [
+        PackageView(
+            package=package,
+            expired=package.expires_at <= now,
+            used_up=not package.is_unlimited and package.credits_remaining <= 0,
+        )
+        for package in packages
+    ]
+    # Usable packages first (the one that pays next on top), then the ones that ran out.
+    views.sort(key=lambda view: (not view.usable, view.package.expires_at))
+    products = list(
+        PackageProduct.objects.filter(organization_id=actor.organization_id, active=True)
+    )
+    return PackagesSection(packages=views, products=products)
+
+
+def waitlist_entries(actor: Membership) -> list[WaitlistEntry]:
+    """The actor's waiting places in upcoming classes, each with `position` (1 = next)."""
+    ahead = (
+        WaitlistEntry.objects.filter(session_id=OuterRef("session_id"), status="waiting")
+        .filter(
+            Q(joined_at__lt=OuterRef("joined_at"))
+            | Q(joined_at=OuterRef("joined_at"), id__lt=OuterRef("id"))
+        )
+        .order_by()
+        .values("session_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return list(
+        WaitlistEntry.objects.filter(
+            client=actor,
+            organization_id=actor.organization_id,
+            status=WaitlistEntry.Status.WAITING,
+            session__starts_at__gte=timezone.now(),
+        )
+        .select_related(
+            "session__class_type", "session__instructor__user", "session__studio", "session__room"
+        )
+        .annotate(position=Coalesce(Subquery(ahead, output_field=IntegerField()), 0) + 1)
+        .order_by("session__starts_at", "id")
+    )
+
+
+def own_booking(actor: Membership, reference: str) -> Booking:
+    """The actor's booking with this reference; anyone else's is not found."""
+    booking = _bookings(actor).filter(reference=reference.upper()).first()
+    if booking is None:
+        raise NotFound("booking")
+    return booking
+
+
+def own_waitlist_entry(actor: Membership, entry_id: int) -> WaitlistEntry:
+    entry = (
+        WaitlistEntry.objects.filter(
+            pk=entry_id, client=actor, organization_id=actor.organization_id
+        )
+        .select_related("session__studio", "session__class_type")
+        .first()
+    )
+    if entry is None:
+        raise NotFound("waitlist place")
+    return entry

@@ -1,0 +1,137 @@
+"""The browse filters: parsed from the query string, so a URL is the whole filter state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django import forms
+
+# How far ahead clients may look (PHX-9: limit the query to the next 30 days).
+HORIZON_DAYS = 30
+
+WHEN_CHOICES = [
+    ("today", "Today"),
+    ("tomorrow", "Tomorrow"),
+    ("week", "Next 7 days"),
+    ("month", "Next 30 days"),
+    ("date", "On a date"),
+]
+TIME_CHOICES = [
+    ("", "Any time"),
+    ("morning", "Morning (before 12:00)"),
+    ("afternoon", "Afternoon (12:00-17:00)"),
+    ("evening", "Evening (after 17:00)"),
+]
+# Local start hours [from, to) of each part of the day.
+TIME_OF_DAY_HOURS = {"morning": (0, 12), "afternoon": (12, 17), "evening": (17, 24)}
+
+
+@dataclass(frozen=True)
+class BrowseFilters:
+    """Validated filter state; `first_day`..`last_day` are local calendar days, inclusive."""
+
+    when: str
+    first_day: dt.date
+    last_day: dt.date
+    day: dt.date | None = None
+    time_of_day: str = ""
+    instructor_id: int | None = None
+    class_type_id: int | None = None
+    studio_id: int | None = None
+    offset: int = 0
+    query: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def spans_several_days(self) -> bool:
+        return self.last_day > self.first_day
+
+    @property
+    def is_filtered(self) -> bool:
+        """True when anything narrows the default view (today, everything)."""
+        return bool(
+            self.when != "today"
+            or self.time_of_day
+            or self.instructor_id
+            or self.class_type_id
+            or self.studio_id
+        )
+
+    def querystring(self, **changes: object) -> str:
+        """The query string of these filters with some values changed (None drops one)."""
+        params = dict(self.query)
+        for key, value in changes.items():
+            if value is None or value == "":
+                params.pop(key, None)
+            else:
+                params[key] = str(value)
+        return urlencode(params)
+
+
+class BrowseFilterForm(forms.Form):
+    when = forms.ChoiceField(choices=WHEN_CHOICES, required=False, label="Dates")
+    date = forms.DateField(required=False, label="Pick a date")
+    time = forms.ChoiceField(choices=TIME_CHOICES, required=False, label="Time of day")
+    instructor = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    type = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label="Class type"
+    )
+    studio = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    offset = forms.IntegerField(required=False, min_value=0, max_value=100_000)
+
+    def __init__(self, data, *, options, today: dt.date) -> None:
+        super().__init__(data)
+        self.today = today
+        self.fields["instructor"].choices = [("", "Any instructor")] + [
+            (m.pk, m.user.display_name) for m in options.instructors
+        ]
+        self.fields["type"].choices = [("", "Any class type")] + [
+            (t.pk, t.name) for t in options.class_types
+        ]
+        self.fields["studio"].choices = [("", "Any studio")] + [
+            (s.pk, s.name) for s in options.studios
+        ]
+
+    def filters(self) -> BrowseFilters:
+        """The valid part of the input; an invalid value falls back to its default."""
+        self.is_valid()
+        clean = {name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors}
+        today = self.today
+        last_allowed = today + dt.timedelta(days=HORIZON_DAYS - 1)
+        when = clean.get("when") or ""
+        day = clean.get("date")
+        if day is not None and not today <= day <= last_allowed:
+            self.add_error("date", f"Pick a date between today and {last_allowed:%d %B}.")
+            day = None
+        if day is not None and when in ("", "date"):
+            when = "date"
+        elif when == "date" or not when:
+            when, day = "today", None
+        else:
+            day = None
+        first, last = {
+            "today": (today, today),
+            "tomorrow": (today + dt.timedelta(days=1),) * 2,
+            "week": (today, today + dt.timedelta(days=6)),
+            "month": (today, last_allowed),
+            "date": (day, day),
+        }[when]
+        query = {"when": when}
+        if day is not None:
+            query["date"] = day.isoformat()
+        for name in ("time", "instructor", "type", "studio"):
+            if clean.get(name):
+                query[name] = str(clean[name])
+        return BrowseFilters(
+            when=when,
+            first_day=first,
+            last_day=last,
+            day=day,
+            time_of_day=clean.get("time") or "",
+            instructor_id=clean.get("instructor"),
+            class_type_id=clean.get("type"),
+            studio_id=clean.get("studio"),
+            offset=clean.get("offset") or 0,
+            query=query,
+        )

@@ -1,0 +1,266 @@
+"""Reads behind the client's browse page: a fixed number of queries whatever the row count.
+
+Everything is scoped to `actor.organization_id`; a session of another organization is simply
+not found (ARCHITECTURE §4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    CharField,
+    Count,
+    DateField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from reformer.accounts.models import Membership
+from reformer.bookings.models import Booking, WaitlistEntry
+from reformer.core.errors import NotFound
+from reformer.core.timezones import local_day_bounds, local_today, to_local
+from reformer.scheduling.models import ClassSession, ClassType
+from reformer.studios.models import Studio
+from reformer.web.client.forms import HORIZON_DAYS, TIME_OF_DAY_HOURS, BrowseFilters
+
+# Most classes one page shows; "Show more" fetches the next window.
+PAGE_SIZE = 200
+# A local calendar day lies within this much of the same UTC day in every zone on Earth: the
+# UTC bounds keep the starts_at index usable, the local-date test then decides exactly.
+_ZONE_SLACK = dt.timedelta(hours=15)
+_HOLDING = [str(status) for status in Booking.HOLDING]
+
+
+class LocalDate(Func):
+    """The session's calendar date in its studio's time zone."""
+
+    template = "(timezone(%(expressions)s))::date"
+    output_field = DateField()
+
+
+class LocalHour(Func):
+    template = "EXTRACT(HOUR FROM timezone(%(expressions)s))::int"
+    output_field = IntegerField()
+
+
+@dataclass
+class FilterOptions:
+    studios: list[Studio]
+    instructors: list[Membership]
+    class_types: list[ClassType]
+
+
+@dataclass
+class SessionCard:
+    """A session as one client sees it: availability plus their own booking or waitlist place."""
+
+    session: ClassSession
+    booking_reference: str = ""
+    waitlist_position: int | None = None
+
+    @property
+    def local_start(self) -> dt.datetime:
+        return to_local(self.session.starts_at, self.session.studio.time_zone)
+
+    @property
+    def local_end(self) -> dt.datetime:
+        return to_local(self.session.ends_at, self.session.studio.time_zone)
+
+    @property
+    def opens_at(self) -> dt.datetime | None:
+        """When booking opens, if the studio's booking window has not reached the class yet."""
+        policy = getattr(self.session.studio, "policy", None)
+        if policy is None:
+            return None
+        opens = self.session.starts_at - dt.timedelta(days=policy.booking_window_days)
+        return opens if opens > timezone.now() else None
+
+    @property
+    def waitlist_open(self) -> bool:
+        policy = getattr(self.session.studio, "policy", None)
+        return policy is None or policy.waitlist_mode != "off"
+
+    @property
+    def state(self) -> str:
+        """booked, waiting, cancelled, started, not_open, full, or open."""
+        session = self.session
+        if self.booking_reference:
+            return "booked"
+        if self.waitlist_position is not None:
+            return "waiting"
+        if session.status == ClassSession.Status.CANCELLED:
+            return "cancelled"
+        if session.starts_at <= timezone.now():
+            return "started"
+        if self.opens_at is not None:
+            return "not_open"
+        return "full" if session.is_full else "open"
+
+
+@dataclass
+class BrowsePage:
+    filters: BrowseFilters
+    cards: list[SessionCard]
+    has_more: bool
+    next_offset: int
+    days: list[DayGroup] = field(default_factory=list)
+
+
+@dataclass
+class SlotGroup:
+    time: dt.datetime
+    cards: list[SessionCard]
+
+
+@dataclass
+class DayGroup:
+    day: dt.date
+    slots: list[SlotGroup]
+
+
+def filter_options(actor: Membership) -> FilterOptions:
+    org = actor.organization_id
+    return FilterOptions(
+        studios=list(Studio.objects.filter(organization_id=org, active=True).order_by("name")),
+        instructors=list(
+            Membership.objects.filter(organization_id=org, role="instructor", active=True)
+            .select_related("user")
+            .order_by("user__name", "user__email")
+        ),
+        class_types=list(ClassType.objects.filter(organization_id=org, active=True)),
+    )
+
+
+def client_today(actor: Membership) -> dt.date:
+    return local_today(actor.organization.time_zone)
+
+
+def _sessions(actor: Membership):
+    return ClassSession.objects.filter(organization_id=actor.organization_id).select_related(
+        "class_type", "instructor__user", "studio__policy", "room"
+    )
+
+
+def browse_sessions(actor: Membership, filters: BrowseFilters) -> BrowsePage:
+    """Upcoming scheduled classes matching the filters, one window of PAGE_SIZE at a time."""
+    now = timezone.now()
+    tz_name = actor.organization.time_zone
+    start = max(now, local_day_bounds(filters.first_day, tz_name)[0] - _ZONE_SLACK)
+    end = min(
+        now + dt.timedelta(days=HORIZON_DAYS),
+        local_day_bounds(filters.last_day, tz_name)[1] + _ZONE_SLACK,
+    )
+    qs = (
+        _sessions(actor)
+        .filter(
+            status=ClassSession.Status.SCHEDULED,
+            studio__active=True,
+            starts_at__gte=start,
+            starts_at__lt=end,
+        )
+        .annotate(local_date=LocalDate(F("studio__time_zone"), F("starts_at")))
+        .filter(local_date__range=(filters.first_day, filters.last_day))
+    )
+    if filters.time_of_day:
+        low, high = TIME_OF_DAY_HOURS[filters.time_of_day]
+        qs = qs.annotate(local_hour=LocalHour(F("studio__time_zone"), F("starts_at"))).filter(
+            local_hour__gte=low, local_hour__lt=high
+        )
+    if filters.instructor_id:
+        qs = qs.filter(instructor_id=filters.instructor_id)
+    if filters.class_type_id:
+        qs = qs.filter(class_type_id=filters.class_type_id)
+    if filters.studio_id:
+        qs = qs.filter(studio_id=filters.studio_id)
+    window = list(
+        qs.order_by("starts_at", "studio__name", "class_type__name", "id")[
+            filters.offset : filters.offset + PAGE_SIZE + 1
+        ]
+    )
+    has_more = len(window) > PAGE_SIZE
+    cards = cards_for(actor, window[:PAGE_SIZE])
+    return BrowsePage(
+        filters=filters,
+        cards=cards,
+        has_more=has_more,
+        next_offset=filters.offset + PAGE_SIZE,
+        days=group_cards(cards),
+    )
+
+
+def group_cards(cards: Iterable[SessionCard]) -> list[DayGroup]:
+    """Consecutive cards grouped by local date, then by local start time (the time slot)."""
+    days: list[DayGroup] = []
+    for card in cards:
+        start = card.local_start
+        if not days or days[-1].day != start.date():
+            days.append(DayGroup(day=start.date(), slots=[]))
+        slots = days[-1].slots
+        if not slots or slots[-1].time.time() != start.time():
+            slots.append(SlotGroup(time=start, cards=[]))
+        slots[-1].cards.append(card)
+    return days
+
+
+def cards_for(actor: Membership, sessions: list[ClassSession]) -> list[SessionCard]:
+    """Attach the actor's own bookings and waitlist places, in one query for all sessions."""
+    ids = [session.pk for session in sessions]
+    mine: dict[int, tuple[str, int | None]] = {}
+    if ids:
+        for session_id, reference, position in _my_places(actor, ids):
+            mine[session_id] = (reference, position)
+    return [
+        SessionCard(session, *(mine.get(session.pk) or ("", None)))
+        for session in sessions
+    ]
+
+
+def _my_places(actor: Membership, session_ids: list[int]):
+    """(session id, booking reference, waitlist position) rows: bookings UNION waitlist."""
+    booked = Booking.objects.filter(
+        client=actor, session_id__in=session_ids, status__in=_HOLDING
+    ).values_list("session_id", "reference", Value(None, output_field=IntegerField()))
+    ahead = (
+        WaitlistEntry.objects.filter(session_id=OuterRef("session_id"), status="waiting")
+        .filter(
+            Q(joined_at__lt=OuterRef("joined_at"))
+            | Q(joined_at=OuterRef("joined_at"), id__lt=OuterRef("id"))
+        )
+        .order_by()
+        .values("session_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    waiting = (
+        WaitlistEntry.objects.filter(client=actor, session_id__in=session_ids, status="waiting")
+        .annotate(
+            ref=Value("", output_field=CharField()),
+            position=Coalesce(Subquery(ahead, output_field=IntegerField()), 0) + 1,
+        )
+        .values_list("session_id", "ref", "position")
+    )
+    return booked.union(waiting, all=True)
+
+
+def session_card(actor: Membership, session_id: int) -> SessionCard:
+    """One session of the actor's organization, as they see it; NotFound otherwise."""
+    session = _sessions(actor).filter(pk=session_id).first()
+    if session is None:
+        raise NotFound("class")
+    return cards_for(actor, [session])[0]
+
+
+def session_cards(actor: Membership, session_ids: Iterable[int]) -> list[SessionCard]:
+    """Cards of several sessions (live updates); ids outside the organization are skipped."""
+    sessions = list(_sessions(actor).filter(pk__in=list(session_ids)).order_by("starts_at"))
+    return cards_for(actor, sessions)

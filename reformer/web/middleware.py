@@ -1,0 +1,85 @@
+"""Tenancy for the web layer: which organization (Membership) this request acts in.
+
+`request.membership` is the user's active Membership in the current organization: the one
+chosen with the organization switcher (kept in the session), else the first active one;
+None for anonymous users and users without a membership. `request.memberships` lists all
+their active memberships (for the switcher). One query per authenticated request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest, HttpResponse
+
+from reformer.accounts.models import Membership, User
+from reformer.accounts.queries import memberships_of
+
+SESSION_KEY = "reformer.membership_id"
+
+
+def choose_membership(memberships: list[Membership], chosen_id: object) -> Membership | None:
+    for membership in memberships:
+        if membership.pk == chosen_id:
+            return membership
+    return memberships[0] if memberships else None
+
+
+def current_membership(user: User, session: SessionBase) -> Membership | None:
+    """The membership a user acts in, given their session (also used by websockets)."""
+    return choose_membership(memberships_of(user), session.get(SESSION_KEY))
+
+
+def remember_membership(request: HttpRequest, membership: Membership) -> None:
+    """Make `membership` the current one for this browser session (and this request)."""
+    request.session[SESSION_KEY] = membership.pk
+    request.membership = membership
+
+
+class CurrentMembershipMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            request.memberships = memberships_of(user)
+            request.membership = choose_membership(
+                request.memberships, request.session.get(SESSION_KEY)
+            )
+        else:
+            request.memberships = []
+            request.membership = None
+        return self.get_response(request)
+
+
+class HtmxMessagesMiddleware:
+    """Delivers Django messages on htmx responses as out-of-band toasts.
+
+    Full pages show messages in the base layout; htmx partials do not include it, so a
+    view may call `messages.success(request, "Booked.")` either way.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not getattr(request, "htmx", False) or request.htmx.boosted:
+            return response
+        if response.status_code in (301, 302, 303, 307, 308) or response.streaming:
+            return response
+        if "HX-Redirect" in response or "HX-Location" in response or "HX-Refresh" in response:
+            return response
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        pending = list(messages.get_messages(request))
+        if pending:
+            from reformer.web.toasts import toasts_oob
+
+            response.content += toasts_oob(
+                [(str(message), message.level_tag or "info") for message in pending]
+            ).encode()
+        return response

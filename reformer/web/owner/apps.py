@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class OwnerWebConfig(AppConfig):
+    """The owner's dashboard: an app so its templates and static files are found."""
+
+    name = "reformer.web.owner"
+    label = "web_owner"
+
+    def ready(self) -> None:
+        # Live renderers register on import; the shell autodiscovers only client/staff.
+        from reformer.web.owner import live  # noqa: F401

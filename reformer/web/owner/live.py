@@ -1,0 +1,38 @@
+"""Live updates of the owner dashboard.
+
+A booking event on `organization.<id>.metrics` sends pages subscribed to metrics a tiny
+out-of-band "signal" element. The dashboard's script sees it arrive and fires
+`owner:refresh` on <body>; the metric cards and the chart, which listen for that event,
+re-fetch themselves with their own filters (one grouped query each). The fragment is the
+same for every viewer and carries no data, so nothing can leak across studios.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.utils.html import format_html
+
+from reformer.web import live_render
+
+if TYPE_CHECKING:
+    from reformer.accounts.models import Membership
+    from reformer.web.live_render import Subscriptions
+
+SIGNAL_ID = "owner-live-signal"
+METRIC_EVENT_TYPES = ("booking", "payment", "session")
+
+
+def metrics_signal(membership: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
+    if not subs.metrics:
+        return ""
+    return format_html(
+        '<div id="{}" hx-swap-oob="true" hidden data-type="{}" data-op="{}"></div>',
+        SIGNAL_ID,
+        str(event.get("type", "")),
+        str(event.get("op", "")),
+    )
+
+
+for _event_type in METRIC_EVENT_TYPES:
+    live_render.register(_event_type)(metrics_signal)

@@ -1,0 +1,313 @@
+"""The owner dashboard: a page shell that renders at once, and the partials it loads.
+
+Each panel (metric cards with the studio comparison, the chart, the schedule) is its own
+htmx request triggered on load, so a slow panel never holds up the others, and the two
+metric panels re-fetch themselves when a live booking event arrives (see live.py).
+Queries run under a 10 s statement timeout: a panel that hits it answers "Loading
+data..." and tries again a little later, a few times, then offers a retry button.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db import OperationalError, connection, transaction
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from psycopg import errors as pg_errors
+
+from reformer.analytics import exports, queries
+from reformer.core import audit
+from reformer.core.money import format_money
+from reformer.core.permissions import MANAGE_STAFF, VIEW_METRICS, has_capability
+from reformer.web.auth import capability_required
+from reformer.web.live_render import subscription_query
+from reformer.web.owner.filters import Filters, read_filters
+from reformer.web.toasts import toast_response
+
+METRICS_TIMEOUT_MS = 10_000
+MAX_ATTEMPTS = 3
+SCHEDULE_PAGE_SIZE = 10
+EXPORTS_PER_MINUTE = 20
+
+
+@contextmanager
+def statement_timeout(milliseconds: int = METRICS_TIMEOUT_MS) -> Iterator[None]:
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = %s", [milliseconds])
+        yield
+
+
+def _timed_out(error: OperationalError) -> bool:
+    return isinstance(error.__cause__, pg_errors.QueryCanceled)
+
+
+def _with_timeout(
+    request: HttpRequest, panel_id: str, build: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """Run a panel's queries with the timeout; on timeout, the "Loading data..." retry."""
+    try:
+        with statement_timeout():
+            return build()
+    except OperationalError as error:
+        if not _timed_out(error):
+            raise
+    attempt = _attempt(request) + 1
+    query = request.GET.copy()
+    query["attempt"] = str(attempt)
+    retry_query = request.GET.copy()
+    retry_query["attempt"] = "0"
+    return render(
+        request,
+        "owner/_loading.html",
+        {
+            "panel_id": panel_id,
+            "retry_url": f"{request.path}?{query.urlencode()}",
+            "manual_retry_url": f"{request.path}?{retry_query.urlencode()}",
+            "gave_up": attempt >= MAX_ATTEMPTS,
+        },
+    )
+
+
+def _attempt(request: HttpRequest) -> int:
+    raw = request.GET.get("attempt", "0")
+    return int(raw) if raw.isdigit() else 0
+
+
+def _url_or_none(name: str, *args: object) -> str | None:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _percent(value: float | None) -> str:
+    return "No data" if value is None else f"{value * 100:.1f}%"
+
+
+def _revenue_text(revenue: dict | None) -> str:
+    if revenue is None:
+        return "—"
+    if not revenue:
+        return format_money(0, "USD")
+    return " + ".join(format_money(amount, currency) for currency, amount in revenue.items())
+
+
+def _cards(total: queries.Metrics, filters: Filters) -> list[dict[str, str]]:
+    revenue_hint = (
+        "Package sales (succeeded payments)"
+        if filters.scope.shows_revenue
+        else "Package sales are counted for the whole organization only"
+    )
+    return [
+        {
+            "key": "bookings",
+            "label": "Total bookings",
+            "value": f"{total.bookings:,}",
+            "hint": "Places booked in classes of the period, not cancelled",
+        },
+        {
+            "key": "revenue",
+            "label": "Revenue",
+            "value": _revenue_text(total.revenue),
+            "hint": revenue_hint,
+        },
+        {
+            "key": "attendance",
+            "label": "Attendance rate",
+            "value": _percent(total.attendance_rate),
+            "hint": f"{total.attended:,} attended, {total.no_shows:,} no-shows",
+        },
+        {
+            "key": "utilisation",
+            "label": "Class utilisation",
+            "value": _percent(total.utilisation),
+            "hint": f"{total.booked_places:,} of {total.capacity:,} places booked",
+        },
+    ]
+
+
+def _setup_links(request: HttpRequest) -> list[dict[str, str]]:
+    membership = request.membership
+    candidates = [
+        ("Set up your classes", "Add class types and a weekly schedule.", "staff:schedule"),
+        ("Add class types", "Name your classes, their length and capacity.", "staff:class_types"),
+        ("Set up your studios", "Rooms, spots, opening hours and policies.", "staff:studios"),
+        ("Invite instructors", "Send your team an invitation by email.", "owner:instructors"),
+    ]
+    links = []
+    for label, text, name in candidates:
+        if url := _url_or_none(name):
+            links.append({"label": label, "text": text, "url": url})
+    if url := _url_or_none("organization_public", membership.organization.slug):
+        links.append(
+            {
+                "label": "Invite clients",
+                "text": "Share your public page: clients join and book from there.",
+                "url": url,
+            }
+        )
+    return links
+
+
+@capability_required(VIEW_METRICS)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    filters = read_filters(request)
+    context = {
+        "filters": filters,
+        "scope": filters.scope,
+        "period": filters.period,
+        "metrics_url": filters.url("owner:metrics"),
+        "chart_url": filters.url("owner:chart"),
+        "schedule_url": filters.url("owner:schedule", range=None, **{"from": None, "to": None}),
+        "export_url": filters.url("owner:export_csv", interval=None),
+        "export_daily_url": filters.url("owner:export_csv", interval=None, kind="daily"),
+        "instructors_url": reverse("owner:instructors"),
+        "may_manage_staff": has_capability(request.membership, MANAGE_STAFF),
+        "live_query": subscription_query(metrics=True),
+    }
+    return render(request, "owner/dashboard.html", context)
+
+
+@capability_required(VIEW_METRICS)
+def metrics(request: HttpRequest) -> HttpResponse:
+    filters = read_filters(request)
+
+    def build() -> HttpResponse:
+        summary = queries.summary(filters.scope, filters.period)
+        show_comparison = filters.scope.studio is None and len(filters.scope.studios) > 1
+        active = queries.has_any_activity(filters.scope)
+        return render(
+            request,
+            "owner/_metrics.html",
+            {
+                "filters": filters,
+                "summary": summary,
+                "cards": _cards(summary.total, filters),
+                "rows": [
+                    {
+                        "studio": studio,
+                        "bookings": f"{m.bookings:,}",
+                        "attendance": _percent(m.attendance_rate),
+                        "utilisation": _percent(m.utilisation),
+                        "url": filters.url("owner:dashboard", studio=studio.pk),
+                    }
+                    for studio, m in summary.by_studio
+                ],
+                "total_revenue": _revenue_text(summary.total.revenue),
+                "total_attendance": _percent(summary.total.attendance_rate),
+                "total_utilisation": _percent(summary.total.utilisation),
+                "show_comparison": show_comparison,
+                "onboarding": not active,
+                "setup_links": [] if active else _setup_links(request),
+                "metrics_url": filters.url("owner:metrics"),
+            },
+        )
+
+    return _with_timeout(request, "metrics-panel", build)
+
+
+@capability_required(VIEW_METRICS)
+def chart(request: HttpRequest) -> HttpResponse:
+    filters = read_filters(request)
+
+    def build() -> HttpResponse:
+        series = queries.booking_series(filters.scope, filters.interval)
+        toggles = [
+            {
+                "interval": key,
+                "label": label,
+                "current": key == filters.interval,
+                "url": filters.url("owner:chart", interval=key),
+                "page_url": filters.url("owner:dashboard", interval=key),
+            }
+            for key, label in queries.INTERVALS.items()
+        ]
+        span = {"day": "last 30 days", "week": "last 12 weeks", "month": "last 12 months"}
+        return render(
+            request,
+            "owner/_chart.html",
+            {
+                "filters": filters,
+                "series": series,
+                "span": span[series.interval],
+                "toggles": toggles,
+                "chart_data": {
+                    "labels": series.labels,
+                    "counts": series.counts,
+                    "interval": series.interval,
+                },
+                "rows": list(zip(series.labels, series.counts, strict=True)),
+                "chart_url": filters.url("owner:chart"),
+            },
+        )
+
+    return _with_timeout(request, "chart-panel", build)
+
+
+@capability_required(VIEW_METRICS)
+def schedule(request: HttpRequest) -> HttpResponse:
+    filters = read_filters(request)
+
+    def build() -> HttpResponse:
+        paginator = Paginator(queries.upcoming_sessions(filters.scope), SCHEDULE_PAGE_SIZE)
+        page_obj = paginator.get_page(request.GET.get("page"))
+        return render(
+            request,
+            "owner/_schedule.html",
+            {"page_obj": page_obj, "sessions": page_obj.object_list, "filters": filters},
+        )
+
+    return _with_timeout(request, "schedule-panel", build)
+
+
+def _export_allowed(request: HttpRequest) -> bool:
+    key = f"owner-export:{request.user.pk}"
+    cache.add(key, 0, timeout=60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=60)
+        count = 1
+    return count <= EXPORTS_PER_MINUTE
+
+
+@capability_required(VIEW_METRICS)
+def export_csv(request: HttpRequest) -> HttpResponse:
+    filters = read_filters(request)
+    if filters.period_error:
+        return HttpResponseBadRequest(filters.period_error, content_type="text/plain")
+    if not _export_allowed(request):
+        message = "Too many exports in a minute. Please wait a moment and try again."
+        response = toast_response(message, status=429)
+        response["Retry-After"] = "60"
+        return response
+    kind = "daily" if request.GET.get("kind") == "daily" else "summary"
+    scope, period = filters.scope, filters.period
+    audit.record(
+        request.membership,
+        "analytics.metrics.exported",
+        request.membership.organization,
+        kind=kind,
+        studio=scope.studio.pk if scope.studio else None,
+        start=period.start.isoformat(),
+        end=period.end.isoformat(),
+    )
+    rows = (
+        exports.daily_csv(scope, period) if kind == "daily" else exports.summary_csv(scope, period)
+    )
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{exports.filename(scope, period, kind)}"'
+    )
+    return response

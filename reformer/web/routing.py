@@ -1,0 +1,11 @@
+"""WebSocket routes (Channels); reformer/asgi.py wraps them with auth and origin checks."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from reformer.web.consumers import LiveConsumer
+
+websocket_urlpatterns = [
+    path("ws/live/", LiveConsumer.as_asgi(), name="live"),
+]

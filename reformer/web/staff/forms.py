@@ -1,0 +1,265 @@
+"""Forms of the staff pages. They only parse input into Python values; the rules (ranges,
+uniqueness, conflicts) live in the actions, whose DomainErrors land on the named field."""
+
+from __future__ import annotations
+
+import json
+import zoneinfo
+from functools import lru_cache
+
+from django import forms
+
+from reformer.accounts.models import Role
+from reformer.billing.models import PackageProduct
+from reformer.studios.models import StudioPolicy
+from reformer.studios.validation import WEEKDAYS
+
+STAFF_ROLE_CHOICES = [(r.value, r.label) for r in Role if r != Role.CLIENT]
+
+
+@lru_cache(maxsize=1)
+def time_zone_choices() -> list[tuple[str, str]]:
+    names = sorted(n for n in zoneinfo.available_timezones() if "/" in n and "Etc" not in n)
+    return [(name, name.replace("_", " ")) for name in names]
+
+
+class ColourInput(forms.TextInput):
+    input_type = "color"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs, format="%H:%M")
+
+
+# ----------------------------------------------------------------------- organization
+
+
+class OrganizationForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices, help_text="Default for new studios."
+    )
+    brand_colour = forms.CharField(
+        label="Brand colour", widget=ColourInput, help_text="Used for buttons and highlights."
+    )
+    public_description = forms.CharField(
+        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Shown on your public page.",
+    )
+    logo = forms.ImageField(required=False, help_text="PNG or JPEG, at most 2 MB.")
+
+
+# ---------------------------------------------------------------------------- studios
+
+
+class StudioForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    address = forms.CharField(max_length=255, required=False)
+    time_zone = forms.ChoiceField(choices=time_zone_choices)
+
+
+class OpeningHoursForm(forms.Form):
+    """Seven rows of opening and closing times; a day with neither is closed."""
+
+    def __init__(self, *args, hours: dict | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        hours = hours or {}
+        for day, name in enumerate(WEEKDAYS):
+            span = hours.get(str(day)) or ["", ""]
+            self.fields[f"open_{day}"] = forms.TimeField(
+                label=f"{name} opens", required=False, widget=TimeInput, initial=span[0]
+            )
+            self.fields[f"close_{day}"] = forms.TimeField(
+                label=f"{name} closes", required=False, widget=TimeInput, initial=span[1]
+            )
+
+    def rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+        return [(name, self[f"open_{d}"], self[f"close_{d}"]) for d, name in enumerate(WEEKDAYS)]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for day, name in enumerate(WEEKDAYS):
+            opens, closes = data.get(f"open_{day}"), data.get(f"close_{day}")
+            if (opens is None) != (closes is None):
+                self.add_error(
+                    f"open_{day}", f"{name}: give both times, or leave both empty for closed."
+                )
+        return data
+
+    def hours(self) -> dict[str, list[str]]:
+        data = self.cleaned_data
+        return {
+            str(day): [data[f"open_{day}"].strftime("%H:%M"), data[f"close_{day}"].strftime("%H:%M")]
+            for day in range(7)
+            if data.get(f"open_{day}") and data.get(f"close_{day}")
+        }
+
+
+class SpecialHoursForm(forms.Form):
+    date = forms.DateField(widget=DateInput)
+    closed = forms.BooleanField(required=False, label="Closed all day")
+    opens = forms.TimeField(required=False, widget=TimeInput)
+    closes = forms.TimeField(required=False, widget=TimeInput)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("closed") and not (data.get("opens") and data.get("closes")):
+            self.add_error("opens", "Give opening and closing times, or tick “Closed all day”.")
+        return data
+
+    def span(self) -> list[str]:
+        data = self.cleaned_data
+        if data.get("closed"):
+            return []
+        return [data["opens"].strftime("%H:%M"), data["closes"].strftime("%H:%M")]
+
+
+class ClosureForm(forms.Form):
+    date = forms.DateField(widget=DateInput)
+    reason = forms.CharField(max_length=200, required=False)
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = StudioPolicy
+        fields = [
+            "booking_window_days",
+            "cancellation_window_hours",
+            "late_cancel_rule",
+            "check_in_window_minutes",
+            "no_show_grace_minutes",
+            "strike_count",
+            "strike_period_days",
+            "suspension_days",
+            "waitlist_mode",
+            "waitlist_cutoff_minutes",
+            "max_upcoming_bookings",
+        ]
+        labels = {
+            "booking_window_days": "Booking window (days)",
+            "cancellation_window_hours": "Cancellation window (hours)",
+            "late_cancel_rule": "Late cancellation",
+            "check_in_window_minutes": "Check-in opens (minutes before class)",
+            "no_show_grace_minutes": "No-show grace (minutes after start)",
+            "strike_count": "No-shows before suspension",
+            "strike_period_days": "Counted over (days)",
+            "suspension_days": "Suspension (days)",
+            "waitlist_mode": "Waitlist",
+            "waitlist_cutoff_minutes": "Waitlist cut-off (minutes before class)",
+            "max_upcoming_bookings": "Most upcoming bookings per client",
+        }
+        help_texts = {"strike_period_days": "No-shows older than this do not count."}
+
+    def values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+# ------------------------------------------------------------------------------ rooms
+
+
+class RoomForm(forms.Form):
+    name = forms.CharField(max_length=80)
+    capacity = forms.IntegerField(min_value=1, help_text="Most clients in one class here.")
+    grid_columns = forms.IntegerField(
+        label="Layout columns", min_value=1, max_value=30, initial=4
+    )
+    grid_rows = forms.IntegerField(label="Layout rows", min_value=1, max_value=30, initial=3)
+
+
+class LayoutForm(forms.Form):
+    layout = forms.CharField(widget=forms.HiddenInput)
+
+    def clean_layout(self) -> list:
+        try:
+            spots = json.loads(self.cleaned_data["layout"])
+        except ValueError:
+            raise forms.ValidationError("The layout could not be read; reload the page.") from None
+        if not isinstance(spots, list):
+            raise forms.ValidationError("The layout could not be read; reload the page.")
+        return spots
+
+
+# ----------------------------------------------------------------------- class types
+
+
+class ClassTypeForm(forms.Form):
+    name = forms.CharField(max_length=80)
+    duration_minutes = forms.IntegerField(label="Length (minutes)", min_value=5, max_value=600)
+    default_capacity = forms.IntegerField(min_value=1)
+    colour = forms.CharField(widget=ColourInput, initial="#3b6e8f")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+# -------------------------------------------------------------------------- products
+
+
+class ProductForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    kind = forms.ChoiceField(choices=PackageProduct.Kind.choices)
+    credits = forms.IntegerField(
+        required=False, min_value=1, help_text="Classes included; leave empty for unlimited."
+    )
+    validity_days = forms.IntegerField(label="Valid for (days)", min_value=1, initial=30)
+    price = forms.DecimalField(min_value=0, max_digits=10, decimal_places=2)
+    currency = forms.CharField(max_length=3, initial="USD")
+    weekly_limit = forms.IntegerField(
+        required=False, min_value=1, help_text="Most classes per week; empty = no limit."
+    )
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+# ------------------------------------------------------------------------------ team
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=STAFF_ROLE_CHOICES)
+    studios = forms.ModelMultipleChoiceField(
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Managers, front desk and instructors work at the studios you tick.",
+    )
+
+    def __init__(self, *args, studios, roles=STAFF_ROLE_CHOICES, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["studios"].queryset = studios
+        self.fields["role"].choices = roles
+
+
+class RoleForm(InviteForm):
+    email = None
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+# -------------------------------------------------------------------------- classes
+
+
+class CancelSessionForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200, help_text="Clients read this in their cancellation notice."
+    )
+
+
+class NotesForm(forms.Form):
+    private_notes = forms.CharField(
+        label="Private notes", required=False, max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+ATTENDANCE_CHOICES = [("attended", "Attended"), ("late", "Late"), ("no_show", "No-show")]
+
+
+class AttendanceForm(forms.Form):
+    status = forms.ChoiceField(choices=ATTENDANCE_CHOICES)

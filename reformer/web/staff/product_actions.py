@@ -1,0 +1,181 @@
+"""Package product management (create, update, deactivate), capability MANAGE_BILLING.
+
+These live with the staff back office until billing/actions.py grows product management;
+they follow the action conventions (authorize, validate, write, audit) so they can move
+there unchanged.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+
+from reformer.accounts.models import Membership
+from reformer.billing.models import PackageProduct
+from reformer.core import audit
+from reformer.core.errors import DomainError
+from reformer.core.money import SYMBOLS, quantize
+from reformer.core.permissions import MANAGE_BILLING, require, require_same_organization
+
+MAX_PRICE = Decimal("99999999.99")
+
+
+def _validated(
+    actor: Membership,
+    *,
+    name: str,
+    kind: str,
+    credits: int | None,
+    validity_days: int,
+    price: Decimal | str | int,
+    currency: str,
+    weekly_limit: int | None,
+    description: str,
+    exclude_pk: int | None = None,
+) -> dict[str, Any]:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("validation", "Give the product a name.", field="name")
+    if len(name) > 120:
+        raise DomainError("validation", "Keep the name under 120 characters.", field="name")
+    clash = PackageProduct.objects.filter(
+        organization_id=actor.organization_id, name__iexact=name, active=True
+    )
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise DomainError(
+            "validation", f"A product called “{name}” already exists.", field="name"
+        )
+    if kind not in PackageProduct.Kind.values:
+        raise DomainError("validation", "Choose the kind of product.", field="kind")
+    if kind == PackageProduct.Kind.UNLIMITED:
+        credits = None
+    elif credits is None or credits < 1:
+        raise DomainError(
+            "validation", "A class pack or membership needs at least 1 credit.", field="credits"
+        )
+    if validity_days is None or validity_days < 1:
+        raise DomainError("validation", "Validity must be at least 1 day.", field="validity_days")
+    try:
+        amount = quantize(price)
+    except (InvalidOperation, TypeError, ValueError):
+        raise DomainError("validation", "Enter a price like 120.00.", field="price") from None
+    if amount < 0 or amount > MAX_PRICE:
+        raise DomainError("validation", "Enter a price of 0 or more.", field="price")
+    currency = (currency or "").strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise DomainError("validation", "Use a 3-letter currency code such as USD.", field="currency")
+    if weekly_limit is not None and weekly_limit < 1:
+        raise DomainError(
+            "validation", "A weekly limit must be at least 1 (or leave it empty).", field="weekly_limit"
+        )
+    return {
+        "name": name,
+        "kind": kind,
+        "credits": credits,
+        "validity_days": validity_days,
+        "price": amount,
+        "currency": currency,
+        "weekly_limit": weekly_limit,
+        "description": (description or "").strip(),
+    }
+
+
+def create_package_product(
+    actor: Membership,
+    *,
+    name: str,
+    kind: str,
+    credits: int | None,
+    validity_days: int,
+    price: Decimal | str | int,
+    currency: str = "USD",
+    weekly_limit: int | None = None,
+    description: str = "",
+) -> PackageProduct:
+    require(actor, MANAGE_BILLING)
+    fields = _validated(
+        actor,
+        name=name,
+        kind=kind,
+        credits=credits,
+        validity_days=validity_days,
+        price=price,
+        currency=currency,
+        weekly_limit=weekly_limit,
+        description=description,
+    )
+    with transaction.atomic():
+        product = PackageProduct.objects.create(organization_id=actor.organization_id, **fields)
+        audit.record(actor, "billing.product.created", product, **fields)
+    return product
+
+
+def update_package_product(
+    actor: Membership,
+    product: PackageProduct,
+    *,
+    name: str,
+    kind: str,
+    credits: int | None,
+    validity_days: int,
+    price: Decimal | str | int,
+    currency: str = "USD",
+    weekly_limit: int | None = None,
+    description: str = "",
+) -> PackageProduct:
+    """Change a product. Packages already sold keep the terms they were sold with."""
+    require_same_organization(actor, product, "product")
+    require(actor, MANAGE_BILLING)
+    fields = _validated(
+        actor,
+        name=name,
+        kind=kind,
+        credits=credits,
+        validity_days=validity_days,
+        price=price,
+        currency=currency,
+        weekly_limit=weekly_limit,
+        description=description,
+        exclude_pk=product.pk,
+    )
+    with transaction.atomic():
+        product = PackageProduct.objects.select_for_update().get(pk=product.pk)
+        changed = {k: v for k, v in fields.items() if getattr(product, k) != v}
+        for key, value in fields.items():
+            setattr(product, key, value)
+        product.save()
+        audit.record(actor, "billing.product.updated", product, **changed)
+    return product
+
+
+def set_package_product_active(
+    actor: Membership, product: PackageProduct, *, active: bool
+) -> PackageProduct:
+    """Withdraw a product from sale (or offer it again). Sold packages are unaffected."""
+    require_same_organization(actor, product, "product")
+    require(actor, MANAGE_BILLING)
+    with transaction.atomic():
+        product = PackageProduct.objects.select_for_update().get(pk=product.pk)
+        if product.active == active:
+            return product
+        if active and PackageProduct.objects.filter(
+            organization_id=product.organization_id, name__iexact=product.name, active=True
+        ).exists():
+            raise DomainError(
+                "validation", f"Another product called “{product.name}” is already on sale."
+            )
+        product.active = active
+        product.save(update_fields=["active"])
+        audit.record(
+            actor,
+            "billing.product.reactivated" if active else "billing.product.deactivated",
+            product,
+        )
+    return product
+
+
+CURRENCIES = tuple(SYMBOLS)

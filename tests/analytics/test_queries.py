@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from reformer.analytics import queries
+from reformer.analytics.periods import Period, PeriodError, parse_period, preset_period
+from reformer.core.errors import NotFound, PermissionDenied
+from tests import factories
+from tests.analytics import dataset
+from tests.analytics.dataset import NOW
+
+MARCH = Period("custom", dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+FEBRUARY = Period("custom", dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+
+
+@pytest.fixture
+def data(world):
+    with time_machine.travel(NOW, tick=False):
+        yield dataset.build(world.a)
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def test_it_computes_the_four_metrics_for_all_studios(world, data):
+    scope = queries.metrics_scope(world.a.owner)
+    total = queries.summary(scope, MARCH, now=NOW).total
+    assert total.bookings == 11
+    assert (total.attended, total.no_shows) == (5, 3)
+    assert total.attendance_rate == pytest.approx(5 / 8)
+    assert (total.booked_places, total.capacity) == (11, 35)
+    assert total.utilisation == pytest.approx(11 / 35)
+    assert total.revenue == {"USD": Decimal("125.50")}
+
+
+def test_it_breaks_the_metrics_down_per_studio(world, data):
+    scope = queries.metrics_scope(world.a.owner)
+    rows = {studio.name: m for studio, m in queries.summary(scope, MARCH, now=NOW).by_studio}
+    assert list(rows) == ["alpha Annex", "alpha Main"]
+    main, annex = rows["alpha Main"], rows["alpha Annex"]
+    assert (main.bookings, main.attendance_rate, main.utilisation) == (7, 0.75, 7 / 30)
+    assert (annex.bookings, annex.attendance_rate, annex.utilisation) == (4, 0.5, 4 / 5)
+    assert main.revenue is None and annex.revenue is None
+
+
+def test_it_cuts_periods_at_local_midnight(world, data):
+    scope = queries.metrics_scope(world.a.owner)
+    february = queries.summary(scope, FEBRUARY, now=NOW).total
+    # s5 starts Mar 1 04:30 UTC, Feb 28 23:30 in New York; the 70.00 payment likewise.
+    assert (february.bookings, february.attendance_rate) == (1, 1.0)
+    assert (february.booked_places, february.capacity) == (1, 10)
+    assert february.revenue == {"USD": Decimal("70.00")}
+
+
+def test_it_reports_in_the_selected_studio_time_zone(world, data):
+    world.a.studio.time_zone = "UTC"
+    world.a.studio.save()
+    scope = queries.metrics_scope(world.a.owner, studio_id=world.a.studio.pk)
+    assert scope.time_zone == "UTC"
+    # In UTC, s5 (Mar 1 04:30) is in March and s6 (Apr 1 03:30) is not.
+    march = queries.summary(scope, MARCH, now=NOW).total
+    assert march.bookings == 4 + 2 + 1
+    assert march.attended == 3 + 1
+
+
+def test_it_filters_by_studio_without_revenue(world, data):
+    scope = queries.metrics_scope(world.a.owner, studio_id=world.a.other_studio.pk)
+    summary = queries.summary(scope, MARCH, now=NOW)
+    assert [s.name for s, _ in summary.by_studio] == ["alpha Annex"]
+    assert (summary.total.bookings, summary.total.utilisation) == (4, 0.8)
+    assert summary.total.revenue is None
+
+
+def test_it_limits_a_manager_to_their_studios(world, data):
+    scope = queries.metrics_scope(world.a.manager)
+    assert [s.name for s in scope.studios] == ["alpha Main"]
+    assert not scope.shows_revenue
+    total = queries.summary(scope, MARCH, now=NOW).total
+    assert (total.bookings, total.revenue) == (7, None)
+    with pytest.raises(PermissionDenied):
+        queries.metrics_scope(world.a.manager, studio_id=world.a.other_studio.pk)
+
+
+def test_it_shows_revenue_to_a_manager_of_every_studio(world, data):
+    world.a.manager.studios.add(world.a.other_studio)
+    world.a.manager._studio_ids_in_scope = None
+    assert queries.metrics_scope(world.a.manager).shows_revenue
+
+
+def test_it_refuses_other_roles_and_other_tenants(world):
+    for role in ("front_desk", "instructor", "client"):
+        with pytest.raises(PermissionDenied):
+            queries.metrics_scope(world.a.members[role])
+    with pytest.raises(NotFound):
+        queries.metrics_scope(world.a.owner, studio_id=world.b.studio.pk)
+    with pytest.raises(NotFound):
+        queries.metrics_scope(world.a.owner, studio_id=999_999)
+
+
+def test_it_keeps_tenants_apart(world, data):
+    scope = queries.metrics_scope(world.b.owner)
+    total = queries.summary(scope, MARCH, now=NOW).total
+    assert (total.bookings, total.capacity, total.revenue) == (0, 0, {})
+
+
+def test_it_returns_zeros_and_no_rates_without_data(world, frozen):
+    scope = queries.metrics_scope(world.b.owner)
+    total = queries.summary(scope, MARCH).total
+    assert (total.bookings, total.attended, total.booked_places) == (0, 0, 0)
+    assert total.attendance_rate is None and total.utilisation is None
+    assert not queries.has_any_activity(scope)
+    assert queries.booking_series(scope).total == 0
+
+
+def test_it_counts_bookings_made_per_local_day(world, data):
+    scope = queries.metrics_scope(world.a.owner)
+    series = queries.booking_series(scope, "day", now=NOW)
+    assert len(series.counts) == 30
+    assert series.days[-1] == dt.date(2026, 3, 15) and series.labels[-1] == "Mar 15"
+    assert series.days[0] == dt.date(2026, 2, 14)
+    counts = dict(zip(series.days, series.counts, strict=True))
+    # s2's two bookings were made at 03:30 UTC on Mar 15: the evening of Mar 14 locally.
+    assert counts[dt.date(2026, 3, 14)] == 2
+    assert counts[dt.date(2026, 3, 15)] == 1
+    assert series.total == 3
+
+
+def test_it_counts_bookings_made_per_week_and_month(world, data):
+    scope = queries.metrics_scope(world.a.owner)
+    weekly = queries.booking_series(scope, "week", now=NOW)
+    assert len(weekly.days) == 12 and weekly.days[-1] == dt.date(2026, 3, 9)
+    assert weekly.counts[-1] == 3
+    # The bookings made on Jan 2 fall in the week of Monday Dec 29.
+    assert weekly.days[1] == dt.date(2025, 12, 29) and weekly.counts[1] == 9
+    monthly = queries.booking_series(scope, "month", now=NOW)
+    assert monthly.days[0] == dt.date(2025, 4, 1) and monthly.days[-1] == dt.date(2026, 3, 1)
+    assert monthly.labels[-1] == "Mar 2026"
+    # The January bookings are in the January bucket, the recent ones in March.
+    counts = dict(zip(monthly.days, monthly.counts, strict=True))
+    assert counts[dt.date(2026, 3, 1)] == 3
+    assert counts[dt.date(2026, 1, 1)] == 3 + 1 + 2 + 2 + 1
+
+
+def test_it_filters_the_series_by_studio(world, data):
+    scope = queries.metrics_scope(world.a.owner, studio_id=world.a.other_studio.pk)
+    assert queries.booking_series(scope, "month", now=NOW).total == 4
+
+
+def test_it_lists_each_day_of_the_period(world, data):
+    scope = queries.metrics_scope(world.a.owner)
+    rows = queries.daily_rows(scope, MARCH, now=NOW)
+    assert len(rows) == 31
+    by_day = {row.day: row.metrics for row in rows}
+    assert by_day[dt.date(2026, 3, 2)].bookings == 4
+    assert by_day[dt.date(2026, 3, 2)].attendance_rate == 0.75
+    assert by_day[dt.date(2026, 3, 31)].bookings == 1
+    assert by_day[dt.date(2026, 3, 5)].capacity == 0  # the cancelled class does not count
+    assert by_day[dt.date(2026, 3, 3)].revenue == {"USD": Decimal("100.00")}
+    assert by_day[dt.date(2026, 3, 4)].revenue == {}
+    assert sum(m.bookings for m in by_day.values()) == 11
+
+
+def test_it_lists_upcoming_classes_of_the_next_week(world, data):
+    scope = queries.metrics_scope(world.a.owner)
+    upcoming = list(queries.upcoming_sessions(scope, now=NOW))
+    assert [s.pk for s in upcoming] == [data.sessions["s2"].pk]
+    manager_scope = queries.metrics_scope(world.a.manager)
+    later = NOW + dt.timedelta(days=14)
+    assert [s.pk for s in queries.upcoming_sessions(manager_scope, now=later)] == [
+        data.sessions["s6"].pk
+    ]
+
+
+def test_it_lists_active_instructors_with_upcoming_class_counts(world, data):
+    annex_only = factories.MembershipFactory(
+        organization=world.a.organization, role="instructor", studios=[world.a.other_studio]
+    )
+    factories.MembershipFactory(organization=world.a.organization, role="instructor", active=False)
+    rows = {m.pk: m.upcoming_count for m in queries.instructor_overview(world.a.owner, now=NOW)}
+    assert rows == {world.a.instructor.pk: 2, annex_only.pk: 0}
+    manager_rows = queries.instructor_overview(world.a.manager, now=NOW)
+    assert [m.pk for m in manager_rows] == [world.a.instructor.pk]
+    with pytest.raises(PermissionDenied):
+        queries.instructor_overview(world.a.front_desk)
+
+
+@pytest.mark.parametrize(
+    ("preset", "start", "end"),
+    [
+        ("this_month", dt.date(2026, 3, 1), dt.date(2026, 3, 31)),
+        ("last_30_days", dt.date(2026, 2, 14), dt.date(2026, 3, 15)),
+        ("last_month", dt.date(2026, 2, 1), dt.date(2026, 2, 28)),
+    ],
+)
+def test_it_resolves_the_presets(preset, start, end):
+    period = preset_period(preset, dt.date(2026, 3, 15))
+    assert (period.start, period.end) == (start, end)
+
+
+def test_it_parses_a_custom_range_and_refuses_a_reversed_one():
+    today = dt.date(2026, 3, 15)
+    period = parse_period({"range": "custom", "from": "2026-01-01", "to": "2026-01-31"}, today)
+    assert (period.start, period.end, period.days) == (
+        dt.date(2026, 1, 1),
+        dt.date(2026, 1, 31),
+        31,
+    )
+    assert parse_period({}, today).preset == "this_month"
+    assert parse_period({"range": "bogus"}, today).preset == "this_month"
+    with pytest.raises(PeriodError):
+        parse_period({"range": "custom", "from": "2026-02-01", "to": "2026-01-01"}, today)
+    with pytest.raises(PeriodError):
+        parse_period({"range": "custom", "from": "yesterday"}, today)
+
+
+def test_it_bounds_a_period_at_local_midnights_across_daylight_saving():
+    start, end = MARCH.utc_bounds("America/New_York")
+    assert start == dt.datetime(2026, 3, 1, 5, tzinfo=dt.UTC)  # EST
+    assert end == dt.datetime(2026, 4, 1, 4, tzinfo=dt.UTC)  # EDT

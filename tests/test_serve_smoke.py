@@ -1,0 +1,196 @@
+"""`reformer serve` end to end: embedded PostgreSQL, demo data, HTTP, and clean shutdown.
+
+Each test runs the real console script in a fresh data folder with no DATABASE_URL, so the
+server starts the embedded PostgreSQL itself. No Django test database is involved.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import suppress
+from pathlib import Path
+
+import psutil
+import pytest
+
+pytestmark: list[pytest.MarkDecorator] = []
+
+REFORMER = Path(sys.executable).with_name("reformer")
+START_TIMEOUT = 90  # includes migrating a fresh database and loading the demo data
+
+
+def postgres_processes(pgdata: Path) -> list[psutil.Process]:
+    """Live PostgreSQL processes of `pgdata` (the server and its children run in it)."""
+    found = []
+    for process in psutil.process_iter(["name", "cmdline", "status"]):
+        if process.info["name"] != "postgres" or process.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        with suppress(psutil.Error):
+            if str(pgdata) in (process.info["cmdline"] or []) or process.cwd() == str(pgdata):
+                found.append(process)
+    return found
+
+
+def wait_until_gone(pgdata: Path, timeout: float = 10) -> list[psutil.Process]:
+    deadline = time.monotonic() + timeout
+    while (left := postgres_processes(pgdata)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
+    # Whatever happened, leave no server behind for the rest of the run.
+    for process in postgres_processes(tmp_path / "postgres"):
+        with suppress(psutil.Error):
+            process.kill()
+
+
+def reformer_env(data_dir: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env["REFORMER_DATA_DIR"] = str(data_dir)
+    return env
+
+
+class Reformer:
+    """One `reformer` subprocess with its output kept in a file for failure messages."""
+
+    def __init__(self, data_dir: Path, *args: str) -> None:
+        self.log = data_dir / f"reformer-{args[0]}-{time.monotonic_ns()}.log"
+        with self.log.open("w") as output:
+            self.process = subprocess.Popen(
+                [str(REFORMER), *args],
+                env=reformer_env(data_dir),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def get(self, url: str) -> int:
+        """Wait for the server to answer, then return the status of `url`."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"reformer exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    return response.status
+            except urllib.error.HTTPError as error:
+                return error.code
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.25)
+        pytest.fail(f"no answer from {url} in {START_TIMEOUT} s:\n{self.output()}")
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            pytest.fail(f"reformer ignored {sig.name}:\n{self.output()}")
+
+    def __enter__(self) -> Reformer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve(data_dir: Path) -> tuple[Reformer, str]:
+    port = free_port()
+    return Reformer(data_dir, "serve", "--demo", "--port", str(port)), f"http://127.0.0.1:{port}"
+
+
+# Run by `reformer manage shell` beside the server: a job deferred from another process must
+# be picked up by the worker inside `reformer serve`.
+DEFER_AND_WAIT = """
+import time
+from procrastinate.contrib.django import app
+from procrastinate.contrib.django.models import ProcrastinateJob
+job_id = app.configure_task("procrastinate.builtin_tasks.remove_old_jobs").defer(max_hours=1)
+deadline = time.monotonic() + 20
+while ProcrastinateJob.objects.get(id=job_id).status != "succeeded":
+    if time.monotonic() > deadline:
+        break
+    time.sleep(0.1)
+print(ProcrastinateJob.objects.get(id=job_id).status)
+"""
+
+
+def run_a_job(data_dir: Path) -> str:
+    shell = subprocess.run(
+        [str(REFORMER), "manage", "shell", "-c", DEFER_AND_WAIT],
+        env=reformer_env(data_dir), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert shell.returncode == 0, shell.stderr
+    return shell.stdout.split()[-1]
+
+
+def test_it_serves_the_demo_and_stops_postgres_on_sigterm(data_dir: Path) -> None:
+    pgdata = data_dir / "postgres"
+    server, base = serve(data_dir)
+    with server:
+        assert server.get(f"{base}/accounts/login/") == 200
+        assert postgres_processes(pgdata), "the embedded PostgreSQL should be running"
+        assert run_a_job(data_dir) == "succeeded"
+
+        # Graceful: uvicorn stops, the lifespan stops the worker, the CLI stops PostgreSQL.
+        assert server.stop(signal.SIGTERM) == 0, server.output()
+
+    assert wait_until_gone(pgdata) == [], server.output()
+    assert "Demo logins:" in server.output()
+
+
+def test_a_start_after_sigkill_adopts_the_orphan_server_and_stops_it(data_dir: Path) -> None:
+    pgdata = data_dir / "postgres"
+    first, base = serve(data_dir)
+    with first:
+        assert first.get(f"{base}/accounts/login/") == 200
+        first.stop(signal.SIGKILL)
+    # Nothing could stop it: the server outlives the killed process.
+    orphans = postgres_processes(pgdata)
+    assert orphans
+
+    second, base = serve(data_dir)
+    with second:
+        assert second.get(f"{base}/accounts/login/") == 200
+        assert {p.pid for p in orphans} & {p.pid for p in postgres_processes(pgdata)}
+        assert "already has organizations" in second.output()
+        assert second.stop(signal.SIGTERM) == 0, second.output()
+
+    assert wait_until_gone(pgdata) == [], second.output()
+
+
+def test_serve_and_a_separate_worker_share_the_server_until_the_last_leaves(
+    data_dir: Path,
+) -> None:
+    pgdata = data_dir / "postgres"
+    server, base = serve(data_dir)
+    with server, Reformer(data_dir, "worker") as worker:
+        assert server.get(f"{base}/accounts/login/") == 200
+        assert server.stop(signal.SIGTERM) == 0, server.output()
+        assert worker.process.poll() is None, worker.output()
+        assert postgres_processes(pgdata), "the worker still uses the database"
+
+        assert worker.stop(signal.SIGTERM) == 0, worker.output()
+
+    assert wait_until_gone(pgdata) == [], worker.output()
