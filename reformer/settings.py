@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "reformer.web",
     "reformer.web.owner",
     "reformer.web.profile",
+    "reformer.web.client",
+    "reformer.web.staff",
 ]
 
 MIDDLEWARE = [
@@ -190,6 +192,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise warns at every start when STATIC_ROOT is missing, even with finders in use.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "web" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))

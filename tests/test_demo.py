@@ -41,8 +41,10 @@ def signature() -> tuple:
         .values_list("studio__name", "class_type__name", "starts_at", "booked_count")
     )
     bookings = Booking.objects.filter(organization__slug="harbour-pilates")
-    return sessions, bookings.count(), tuple(
-        bookings.values_list("status").annotate(n=Count("id")).order_by("status")
+    return (
+        sessions,
+        bookings.count(),
+        tuple(bookings.values_list("status").annotate(n=Count("id")).order_by("status")),
     )
 
 
@@ -158,9 +160,7 @@ def test_it_schedules_six_months_back_and_four_weeks_ahead_in_local_time(org):
             assert local.weekday() == session.template.weekday
             assert session.instructor_id is not None
             assert session.status == "scheduled"
-        weekday_counts = Counter(
-            to_local(s.starts_at, studio.time_zone).date() for s in sessions
-        )
+        weekday_counts = Counter(to_local(s.starts_at, studio.time_zone).date() for s in sessions)
         assert all(count <= 6 for count in weekday_counts.values())
     months = {
         b.starts_at.strftime("%Y-%m")
@@ -193,9 +193,7 @@ def test_it_keeps_counts_within_capacity_and_equal_to_bookings(org):
 
 def test_it_has_realistic_attendance(org):
     past = Counter(
-        Booking.objects.filter(organization=org, starts_at__lt=NOW).values_list(
-            "status", flat=True
-        )
+        Booking.objects.filter(organization=org, starts_at__lt=NOW).values_list("status", flat=True)
     )
     total = sum(past.values())
     assert total > 8000

@@ -146,7 +146,9 @@ def grant_package(
     if expires_at is None:
         expires_at = now + dt.timedelta(days=product.validity_days)
     elif expires_at <= now:
-        raise DomainError("validation", "The expiry date must be in the future.", field="expires_at")
+        raise DomainError(
+            "validation", "The expiry date must be in the future.", field="expires_at"
+        )
 
     from reformer.billing.notices import queue_package_granted
 
@@ -170,4 +172,3 @@ def grant_package(
             [live.user_channel(client.user_id)], "package", "created", [package.pk]
         )
     return package
-

@@ -133,6 +133,9 @@ class CreditLedger(models.Model):
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["client_package", "at"])]
 
+    def __str__(self) -> str:
+        return f"{self.delta:+d} {self.reason} (package {self.client_package_id})"
+
 
 class Payment(models.Model):
     class Status(models.TextChoices):
@@ -157,6 +160,9 @@ class Payment(models.Model):
     class Meta:
         indexes = [models.Index(fields=["organization", "status", "created_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} ({self.status})"
+
 
 class Subscription(models.Model):
     class Status(models.TextChoices):
@@ -175,6 +181,9 @@ class Subscription(models.Model):
     current_period_end = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"{self.product} subscription ({self.status})"
+
 
 class WebhookEvent(models.Model):
     """A provider's event stored once (idempotency), then processed by a job."""
@@ -190,3 +199,6 @@ class WebhookEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.kind} {self.event_id}"

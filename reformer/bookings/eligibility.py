@@ -111,9 +111,7 @@ def check_no_overlap(session: ClassSession, holding: list[Booking]) -> None:
             )
 
 
-def check_upcoming_limit(
-    policy: StudioPolicy, holding: list[Booking], *, now: dt.datetime
-) -> None:
+def check_upcoming_limit(policy: StudioPolicy, holding: list[Booking], *, now: dt.datetime) -> None:
     limit = policy.max_upcoming_bookings
     if limit and sum(1 for b in holding if b.starts_at > now) >= limit:
         raise DomainError(
@@ -171,8 +169,7 @@ def choose_package(
 def insufficient_credits(reason: str, packages: list[ClientPackage] | None = None) -> DomainError:
     limits = [p.weekly_limit for p in packages or () if p.weekly_limit]
     messages = {
-        NO_PACKAGE: "Insufficient credits: you need a class package to book. "
-        "Buy one to continue.",
+        NO_PACKAGE: "Insufficient credits: you need a class package to book. Buy one to continue.",
         EXPIRED: "Insufficient credits: your package has expired. Buy a new one to book.",
         EXPIRES_BEFORE_CLASS: "Insufficient credits: your package expires before this class. "
         "Buy a new one to book it.",

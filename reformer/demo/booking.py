@@ -26,6 +26,7 @@ HOLDING = {Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW}
 CANCELLATION_WINDOW = dt.timedelta(hours=12)  # the StudioPolicy default
 BOOKING_WINDOW = dt.timedelta(days=14)  # the StudioPolicy default: later ones were staff's
 MINUTE = dt.timedelta(minutes=1)
+GRACE = dt.timedelta(minutes=10)  # the StudioPolicy no-show grace default
 SUBSCRIPTIONS = ("unlimited", "membership_8")
 
 
@@ -170,6 +171,7 @@ def record(
 ) -> Booking:
     rng = world.rng
     starts, ends = session.starts_at, session.ends_at
+    made_at = min(made_at, world.now)
     booking = Booking(
         organization=world.organization,
         session=session.obj,
@@ -189,12 +191,14 @@ def record(
         status, booking.cancelled_at = _cancellation(world, session, made_at, status)
         if booking.cancelled_at:
             booking.cancel_reason = rng.choice(("", "", "Work came up", "Feeling unwell", "Travel"))
+    if status == Status.NO_SHOW and starts > world.now - GRACE:
+        status = Status.ATTENDED  # too early to call it a no-show
     if status == Status.ATTENDED:
-        if rng.random() < 0.07:
+        if rng.random() < 0.07 and starts + GRACE < world.now:
             booking.is_late = True
             booking.checked_in_at = starts + rng.randint(1, 9) * MINUTE
         else:
-            booking.checked_in_at = starts - rng.randint(3, 25) * MINUTE
+            booking.checked_in_at = max(starts - rng.randint(3, 25) * MINUTE, made_at + MINUTE)
     elif status == Status.NO_SHOW:
         client.no_shows.append(starts)
     booking.status = status

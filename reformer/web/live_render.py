@@ -14,8 +14,8 @@ How it fits together (ARCHITECTURE §5.5)
    the concatenated HTML as one frame. The htmx ws extension swaps each top-level element
    into the element with the same id (`hx-swap-oob`, default outerHTML).
 
-Writing a renderer (client/staff areas: put them in `reformer/web/<area>/live.py`; that
-module is imported automatically the first time an event is rendered)::
+Writing a renderer (put them in `reformer/web/<area>/live.py`: every such module of a
+package under reformer/web/ is imported the first time an event is rendered)::
 
     from reformer.web import live_render
 
@@ -50,6 +50,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import pkgutil
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -66,7 +67,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ANY_EVENT = "*"
-RENDERER_MODULES = ("reformer.web.client.live", "reformer.web.staff.live")
 
 
 @dataclass(frozen=True)
@@ -135,16 +135,15 @@ def subscription_query(
 
 
 def autodiscover() -> None:
-    """Import the areas' renderer modules once (they register on import)."""
+    """Import every `reformer.web.<area>.live` module once (renderers register on import)."""
     global _discovered
     if _discovered:
         return
-    for name in RENDERER_MODULES:
-        try:
-            found = importlib.util.find_spec(name) is not None
-        except ModuleNotFoundError:
-            found = False
-        if found:
+    import reformer.web
+
+    for area in pkgutil.iter_modules(reformer.web.__path__):
+        name = f"reformer.web.{area.name}.live"
+        if area.ispkg and importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
     _discovered = True
 

@@ -1,8 +1,12 @@
-"""Site URLs. The client and staff areas are mounted only once their modules exist:
+"""Site URLs. Each web area is mounted only once its urls module exists (the areas are
+written in parallel), so a missing area never breaks the others:
 
-    /          home (per role), accounts pages (o/<slug>/, invitations/<token>/, start/, ...)
-    /...       reformer.web.client.urls, namespace "client" (mounted at the root)
-    /staff/... reformer.web.staff.urls, namespace "staff"
+    /             home (per role) and the accounts pages (o/<slug>/, invitations/<token>/,
+                  start/, organizations/new/, organizations/switch/)
+    /staff/...    reformer.web.staff.urls, namespace "staff"
+    /owner/...    reformer.web.owner.urls (its app_name)
+    /me/...       reformer.web.profile.urls (its app_name)
+    /...          reformer.web.client.urls, namespace "client" (mounted at the root, last)
 """
 
 from __future__ import annotations
@@ -12,6 +16,14 @@ from importlib.util import find_spec
 from django.urls import include, path
 
 from reformer.web import views
+
+# (URL prefix, urls module, namespace; None = the module's own app_name)
+AREAS: list[tuple[str, str, str | None]] = [
+    ("staff/", "reformer.web.staff.urls", "staff"),
+    ("owner/", "reformer.web.owner.urls", None),
+    ("me/", "reformer.web.profile.urls", None),
+    ("", "reformer.web.client.urls", "client"),
+]
 
 
 def _exists(module: str) -> bool:
@@ -24,11 +36,10 @@ def _exists(module: str) -> bool:
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include("reformer.accounts.urls")),
-    path("owner/", include("reformer.web.owner.urls")),
-    path("me/", include("reformer.web.profile.urls")),
 ]
 
-if _exists("reformer.web.staff.urls"):
-    urlpatterns.append(path("staff/", include(("reformer.web.staff.urls", "staff"))))
-if _exists("reformer.web.client.urls"):
-    urlpatterns.append(path("", include(("reformer.web.client.urls", "client"))))
+for prefix, module, namespace in AREAS:
+    if _exists(module):
+        urlpatterns.append(
+            path(prefix, include((module, namespace) if namespace else module))
+        )

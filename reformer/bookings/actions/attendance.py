@@ -56,19 +56,23 @@ def check_in(actor: Membership, booking: Booking) -> Booking:
     if booking.status == ATTENDED:
         raise DomainError("attendance.already_checked_in", "This client is already checked in.")
     if booking.status != CONFIRMED:
-        raise DomainError(
-            "attendance.not_confirmed", "Only a confirmed booking can be checked in."
-        )
+        raise DomainError("attendance.not_confirmed", "Only a confirmed booking can be checked in.")
     opens_at = session.starts_at - dt.timedelta(minutes=policy.check_in_window_minutes)
     if now < opens_at:
         when = format_local(opens_at, session.studio.time_zone)
         raise DomainError("attendance.too_early", f"Check-in opens at {when}.")
     if now > session.ends_at:
-        raise DomainError(
-            "attendance.class_over", "This class has ended: mark attendance instead."
-        )
-    return _record(actor, booking, session, policy, ATTENDED, now, is_late=now > session.starts_at,
-                   checked_in_at=now)
+        raise DomainError("attendance.class_over", "This class has ended: mark attendance instead.")
+    return _record(
+        actor,
+        booking,
+        session,
+        policy,
+        ATTENDED,
+        now,
+        is_late=now > session.starts_at,
+        checked_in_at=now,
+    )
 
 
 def mark_attendance(actor: Membership | None, booking: Booking, status: str) -> Booking:
@@ -92,15 +96,21 @@ def mark_attendance(actor: Membership | None, booking: Booking, status: str) -> 
             raise DomainError(
                 "attendance.too_early", "A no-show can only be recorded once the class starts."
             )
-        return _record(actor, booking, session, policy, NO_SHOW, now, is_late=False,
-                       checked_in_at=None)
+        return _record(
+            actor, booking, session, policy, NO_SHOW, now, is_late=False, checked_in_at=None
+        )
     opens_at = session.starts_at - dt.timedelta(minutes=policy.check_in_window_minutes)
     if now < opens_at:
         when = format_local(opens_at, session.studio.time_zone)
         raise DomainError("attendance.too_early", f"Attendance can be recorded from {when}.")
     grace_end = session.starts_at + dt.timedelta(minutes=policy.no_show_grace_minutes)
     return _record(
-        actor, booking, session, policy, ATTENDED, now,
+        actor,
+        booking,
+        session,
+        policy,
+        ATTENDED,
+        now,
         is_late=session.starts_at < now <= grace_end,
         checked_in_at=booking.checked_in_at or (now if now <= session.ends_at else None),
     )
@@ -114,9 +124,19 @@ def undo_attendance(actor: Membership, booking: Booking) -> Booking:
     """Back to confirmed (a mistaken check-in or no-show); the strike goes with it."""
     booking, session = _load(actor, booking)
     if booking.status not in (ATTENDED, NO_SHOW):
-        raise DomainError("attendance.nothing_to_undo", "No attendance is recorded for this booking.")
-    return _record(actor, booking, session, policy_of(session), CONFIRMED, timezone.now(),
-                   is_late=False, checked_in_at=None)
+        raise DomainError(
+            "attendance.nothing_to_undo", "No attendance is recorded for this booking."
+        )
+    return _record(
+        actor,
+        booking,
+        session,
+        policy_of(session),
+        CONFIRMED,
+        timezone.now(),
+        is_late=False,
+        checked_in_at=None,
+    )
 
 
 def _record(
@@ -140,26 +160,34 @@ def _record(
                 "attendance.changed", "Someone else just updated this booking. Please reload."
             )
         booking.status, booking.is_late, booking.checked_in_at = status, is_late, checked_in_at
-        audit.record(
-            actor, f"bookings.booking.{status}", booking, previous=previous, late=is_late
-        )
+        audit.record(actor, f"bookings.booking.{status}", booking, previous=previous, late=is_late)
         if NO_SHOW in (status, previous):
             _count_strikes(booking, session, policy, now, new_no_show=status == NO_SHOW)
         if status == ATTENDED and is_late and previous == CONFIRMED:
             notify.queue_class_email(
-                "late_arrival", session=session, client=booking.client,
-                key=f"late-arrival:{booking.pk}", booking=booking,
+                "late_arrival",
+                session=session,
+                client=booking.client,
+                key=f"late-arrival:{booking.pk}",
+                booking=booking,
             )
         notify.publish_booking(
-            booking, "attendance", session=session, user_id=booking.client.user_id,
+            booking,
+            "attendance",
+            session=session,
+            user_id=booking.client.user_id,
             package_id=None,
         )
     return booking
 
 
 def _count_strikes(
-    booking: Booking, session: ClassSession, policy: StudioPolicy, now: dt.datetime,
-    *, new_no_show: bool,
+    booking: Booking,
+    session: ClassSession,
+    policy: StudioPolicy,
+    now: dt.datetime,
+    *,
+    new_no_show: bool,
 ) -> None:
     """Recount the client's strikes (no-shows in the policy period not yet used for a
     suspension); reaching the policy's count suspends booking."""
@@ -185,20 +213,33 @@ def _count_strikes(
     profile.save(update_fields=["no_show_strikes"])
     if new_no_show:
         notify.queue_class_email(
-            "no_show", session=session, client=booking.client, key=f"no-show:{booking.pk}",
-            booking=booking, strikes=count, strike_count=policy.strike_count,
-            period_days=policy.strike_period_days, suspension_days=policy.suspension_days,
+            "no_show",
+            session=session,
+            client=booking.client,
+            key=f"no-show:{booking.pk}",
+            booking=booking,
+            strikes=count,
+            strike_count=policy.strike_count,
+            period_days=policy.strike_period_days,
+            suspension_days=policy.suspension_days,
         )
 
 
 def _announce_suspension(
-    booking: Booking, session: ClassSession, policy: StudioPolicy, profile: ClientProfile,
+    booking: Booking,
+    session: ClassSession,
+    policy: StudioPolicy,
+    profile: ClientProfile,
     strikes: int,
 ) -> None:
     client = booking.client
     until = format_local(profile.suspended_until, session.studio.time_zone, with_zone=True)
     audit.record(
-        None, "accounts.client.suspended", profile, until=profile.suspended_until, strikes=strikes,
+        None,
+        "accounts.client.suspended",
+        profile,
+        until=profile.suspended_until,
+        strikes=strikes,
         booking=booking.pk,
     )
     AdminAlert.objects.create(
@@ -206,15 +247,26 @@ def _announce_suspension(
         code="bookings.client_suspended",
         message=f"{client.name} missed {strikes} classes in {policy.strike_period_days} days "
         f"and cannot book until {until}.",
-        data={"client": client.pk, "booking": booking.pk, "until": profile.suspended_until.isoformat()},
+        data={
+            "client": client.pk,
+            "booking": booking.pk,
+            "until": profile.suspended_until.isoformat(),
+        },
     )
     notify.queue_class_email(
-        "suspension", session=session, client=client,
+        "suspension",
+        session=session,
+        client=client,
         key=f"suspension:{profile.pk}:{profile.suspended_until:%Y%m%d%H%M%S}",
-        booking=booking, until=until, strike_count=strikes,
-        period_days=policy.strike_period_days, suspension_days=policy.suspension_days,
+        booking=booking,
+        until=until,
+        strike_count=strikes,
+        period_days=policy.strike_period_days,
+        suspension_days=policy.suspension_days,
     )
-    live.publish_after_commit([live.user_channel(client.user_id)], "profile", "updated", [client.pk])
+    live.publish_after_commit(
+        [live.user_channel(client.user_id)], "profile", "updated", [client.pk]
+    )
 
 
 def lift_suspension(actor: Membership, client: Membership) -> ClientProfile:

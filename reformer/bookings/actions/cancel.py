@@ -64,7 +64,8 @@ def cancel_booking(
         require(actor, OVERRIDE_POLICY, session=session)
         if not reason:
             raise DomainError(
-                "validation", "Give a reason for overriding the cancellation policy.",
+                "validation",
+                "Give a reason for overriding the cancellation policy.",
                 field="reason",
             )
     if booking.status in (Booking.Status.CANCELLED, Booking.Status.LATE_CANCELLED):
@@ -99,7 +100,10 @@ def cancel_booking(
         booking.cancel_reason, booking.credit_returned = reason[:200], credit_back
         if credit_back:
             return_credit_for(booking, actor, CreditLedger.Reason.CANCELLATION_REFUND, reason, now)
-        if released.waiting_count and policy.waitlist_mode == StudioPolicy.WaitlistMode.AUTO_PROMOTE:
+        if (
+            released.waiting_count
+            and policy.waitlist_mode == StudioPolicy.WaitlistMode.AUTO_PROMOTE
+        ):
             request_promotion(session.pk)
         audit.record(
             actor,
@@ -169,8 +173,9 @@ def cancel_session(actor: Membership, session: ClassSession, *, reason: str) -> 
         session.booked_count = session.waiting_count = 0
         bookings = _cancel_bookings(actor, session, reason, now)
         waiters = list(
-            WaitlistEntry.objects.filter(session=session, status=WaitlistEntry.Status.WAITING)
-            .select_related("client__user")
+            WaitlistEntry.objects.filter(
+                session=session, status=WaitlistEntry.Status.WAITING
+            ).select_related("client__user")
         )
         WaitlistEntry.objects.filter(pk__in=[e.pk for e in waiters]).update(
             status=WaitlistEntry.Status.REMOVED, left_at=now
@@ -217,9 +222,7 @@ def cancel_session(actor: Membership, session: ClassSession, *, reason: str) -> 
     return session
 
 
-def _cancel_bookings(
-    actor: Membership, session: ClassSession, reason: str, now
-) -> list[Booking]:
+def _cancel_bookings(actor: Membership, session: ClassSession, reason: str, now) -> list[Booking]:
     """Cancel the class's bookings and return their credits, packages locked in id order."""
     bookings = list(
         Booking.objects.filter(session=session, status__in=Booking.HOLDING)

@@ -102,7 +102,8 @@ def _check_not_waiting(session: ClassSession, client: Membership) -> None:
     ).first()
     if entry is not None:
         raise DomainError(
-            "waitlist.already_waiting", "You're already on the waitlist for this class.",
+            "waitlist.already_waiting",
+            "You're already on the waitlist for this class.",
             entry=entry,
         )
 
@@ -207,8 +208,11 @@ def _promote_next(session_id: int, passed_over: set[int]) -> Booking | None:
                     on_booked=lambda booking, entry=entry: _mark_promoted(entry, booking, now),
                 )
             except DomainError as refusal:
-                if refusal.code in ("booking.class_full", "booking.session_cancelled",
-                                    "booking.session_started"):
+                if refusal.code in (
+                    "booking.class_full",
+                    "booking.session_cancelled",
+                    "booking.session_started",
+                ):
                     return None
                 if refusal.code != "waitlist.not_waiting":
                     _pass_over(entry, session, refusal, now)
@@ -221,7 +225,9 @@ def _mark_promoted(entry: WaitlistEntry, booking: Booking, now: dt.datetime) -> 
     audit.record(
         None, "bookings.waitlist.promoted", entry, session=entry.session_id, booking=booking.pk
     )
-    notify.publish_waitlist(entry, "promoted", session=booking.session, user_id=entry.client.user_id)
+    notify.publish_waitlist(
+        entry, "promoted", session=booking.session, user_id=entry.client.user_id
+    )
 
 
 def _pass_over(
@@ -232,14 +238,17 @@ def _pass_over(
     reason = refusal.data.get("reason", "")
     if refusal.code == "booking.already_booked" or reason == eligibility.EXPIRED:
         status = (
-            WaitlistEntry.Status.EXPIRED if reason == eligibility.EXPIRED
+            WaitlistEntry.Status.EXPIRED
+            if reason == eligibility.EXPIRED
             else WaitlistEntry.Status.REMOVED
         )
         _end_waiting(entry, status, now)
         audit.record(None, f"bookings.waitlist.{status}", entry, reason=refusal.code)
         if status == WaitlistEntry.Status.EXPIRED:
             notify.queue_class_email(
-                "waitlist_expired", session=session, client=entry.client,
+                "waitlist_expired",
+                session=session,
+                client=entry.client,
                 key=f"waitlist-expired:{entry.pk}",
             )
         notify.publish_waitlist(entry, "removed", session=session, user_id=entry.client.user_id)
@@ -248,7 +257,10 @@ def _pass_over(
     if Message.objects.filter(idempotency_key=key).exists():
         return  # already told about this reason on an earlier run
     notify.queue_class_email(
-        "waitlist_skipped", session=session, client=entry.client, key=key,
+        "waitlist_skipped",
+        session=session,
+        client=entry.client,
+        key=key,
         reason_text=refusal.message,
     )
     WaitlistEntry.objects.filter(pk=entry.pk).update(

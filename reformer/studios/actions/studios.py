@@ -286,7 +286,7 @@ POLICY_CHOICES: dict[str, tuple[type, str]] = {
 POLICY_TIMES = {"quiet_hours_start": "Quiet hours start", "quiet_hours_end": "Quiet hours end"}
 
 
-def update_policy(actor: Membership, studio: Studio, **fields: Any) -> StudioPolicy:
+def update_policy(actor: Membership, studio: Studio, /, **fields: Any) -> StudioPolicy:
     """Change the studio's booking rules; `fields` are StudioPolicy field names."""
     require(actor, MANAGE_STUDIO, studio=studio)
     values: dict[str, object] = {}

@@ -30,7 +30,7 @@ from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.core.errors import NotFound
 from reformer.core.timezones import local_day_bounds, local_today, to_local
 from reformer.scheduling.models import ClassSession, ClassType
-from reformer.studios.models import Studio
+from reformer.studios.models import Spot, Studio
 from reformer.web.client.forms import HORIZON_DAYS, TIME_OF_DAY_HOURS, BrowseFilters
 
 # Most classes one page shows; "Show more" fetches the next window.
@@ -264,3 +264,65 @@ def session_cards(actor: Membership, session_ids: Iterable[int]) -> list[Session
     """Cards of several sessions (live updates); ids outside the organization are skipped."""
     sessions = list(_sessions(actor).filter(pk__in=list(session_ids)).order_by("starts_at"))
     return cards_for(actor, sessions)
+
+
+@dataclass
+class SpotCell:
+    spot: Spot
+    taken: bool
+
+
+@dataclass
+class SpotMap:
+    """The room's spots on its grid (row by row), which are taken, and how many are free."""
+
+    session_id: int
+    rows: list[list[SpotCell | None]]
+    free: int
+
+    @property
+    def columns(self) -> int:
+        return max((len(row) for row in self.rows), default=0)
+
+
+def spot_map(actor: Membership, session: ClassSession) -> SpotMap | None:
+    """The spot picker for a class; None when its room has no spots to choose from."""
+    if session.organization_id != actor.organization_id:
+        raise NotFound("class")
+    spots = list(Spot.objects.filter(room_id=session.room_id, active=True))
+    if not spots:
+        return None
+    taken = set(
+        Booking.objects.filter(
+            session_id=session.pk, status__in=_HOLDING, spot__isnull=False
+        ).values_list("spot_id", flat=True)
+    )
+    width = max(spot.column for spot in spots) + 1
+    height = max(spot.row for spot in spots) + 1
+    grid: list[list[SpotCell | None]] = [[None] * width for _ in range(height)]
+    for spot in spots:
+        grid[spot.row][spot.column] = SpotCell(spot, spot.pk in taken)
+    rows = [row for row in grid if any(cell is not None for cell in row)]
+    return SpotMap(session_id=session.pk, rows=rows, free=sum(s.pk not in taken for s in spots))
+
+
+def spot_of(actor: Membership, spot_id: int | None) -> Spot | None:
+    """The spot a client picked, if any; one of another organization is not found."""
+    if spot_id is None:
+        return None
+    spot = Spot.objects.filter(pk=spot_id, organization_id=actor.organization_id).first()
+    if spot is None:
+        raise NotFound("spot")
+    return spot
+
+
+def own_waiting_entry(actor: Membership, session_id: int) -> WaitlistEntry:
+    entry = WaitlistEntry.objects.filter(
+        session_id=session_id,
+        client=actor,
+        organization_id=actor.organization_id,
+        status=WaitlistEntry.Status.WAITING,
+    ).first()
+    if entry is None:
+        raise NotFound("waitlist place")
+    return entry

@@ -7,6 +7,3 @@ class OwnerWebConfig(AppConfig):
     name = "reformer.web.owner"
     label = "web_owner"
 
-    def ready(self) -> None:
-        # Live renderers register on import; the shell autodiscovers only client/staff.
-        from reformer.web.owner import live  # noqa: F401

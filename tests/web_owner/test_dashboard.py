@@ -1,0 +1,222 @@
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from django.db import OperationalError
+from django.urls import reverse
+from psycopg import errors as pg_errors
+
+from reformer.analytics import queries
+from reformer.core.models import AuditEvent
+from reformer.web.live_render import Subscriptions
+from reformer.web.owner import live
+from reformer.web.owner import views as owner_views
+from tests import factories
+from tests.analytics import dataset
+from tests.analytics.dataset import NOW
+
+PAGES = ["owner:dashboard", "owner:metrics", "owner:chart", "owner:schedule", "owner:export_csv"]
+MARCH = {"range": "custom", "from": "2026-03-01", "to": "2026-03-31"}
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def data(world, frozen):
+    return dataset.build(world.a)
+
+
+def _get(client, member, name, params=None, **extra):
+    client.force_login(member.user)
+    return client.get(reverse(name), params or {}, **extra)
+
+
+@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("role", ["owner", "manager"])
+def test_it_serves_owners_and_managers(client, world, frozen, name, role):
+    assert _get(client, world.a.members[role], name).status_code == 200
+
+
+@pytest.mark.parametrize("name", PAGES)
+@pytest.mark.parametrize("role", ["front_desk", "instructor", "client"])
+def test_it_refuses_other_roles(client, world, name, role):
+    assert _get(client, world.a.members[role], name).status_code == 403
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_it_sends_visitors_to_sign_in_and_outsiders_to_start(client, world, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    client.force_login(world.outsider)
+    response = client.get(reverse(name))
+    assert response.status_code == 302 and response["Location"] == reverse("start")
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_it_hides_another_organizations_studio(client, world, name):
+    for studio in (str(world.b.studio.pk), "999999", "abc"):
+        response = _get(client, world.a.owner, name, {"studio": studio})
+        assert response.status_code == 404
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_it_refuses_a_studio_outside_a_managers_scope(client, world, name):
+    response = _get(client, world.a.manager, name, {"studio": world.a.other_studio.pk})
+    assert response.status_code == 403
+
+
+def test_it_renders_the_shell_at_once_with_loading_panels(client, world, frozen):
+    response = _get(client, world.a.owner, "owner:dashboard")
+    html = response.content.decode()
+    assert 'hx-trigger="load"' in html and "Loading data..." in html
+    assert reverse("owner:metrics") in html and reverse("owner:chart") in html
+    assert "metrics=1" in html  # the live websocket subscription
+    assert "echarts.min.js" in html
+    assert "All studios" in html and "alpha Annex" in html
+
+
+def test_it_shows_the_four_metrics_and_the_studio_comparison(client, world, data):
+    html = _get(client, world.a.owner, "owner:metrics", MARCH).content.decode()
+    assert ">11<" in html  # bookings
+    assert "$125.50" in html
+    assert "62.5%" in html  # 5 attended / 8
+    assert "31.4%" in html  # 11 / 35 places
+    assert "Studio comparison" in html
+    assert "alpha Main" in html and "75.0%" in html and "23.3%" in html
+    assert "alpha Annex" in html and "80.0%" in html
+    assert "No data yet" not in html
+
+
+def test_it_shows_a_managers_studio_without_revenue(client, world, data):
+    html = _get(client, world.a.manager, "owner:metrics", MARCH).content.decode()
+    assert ">7<" in html and "75.0%" in html
+    assert "$125.50" not in html and "whole organization only" in html
+    assert "Studio comparison" not in html
+
+
+def test_it_filters_by_studio(client, world, data):
+    params = {**MARCH, "studio": world.a.other_studio.pk}
+    html = _get(client, world.a.owner, "owner:metrics", params).content.decode()
+    assert ">4<" in html and "80.0%" in html and "50.0%" in html
+    assert "Studio comparison" not in html
+
+
+def test_it_welcomes_a_new_studio_with_onboarding_tips(client, world, frozen):
+    html = _get(client, world.b.owner, "owner:metrics").content.decode()
+    assert "No data yet" in html
+    assert ">0<" in html and "No data" in html
+    assert reverse("owner:instructors") in html
+    assert reverse("organization_public", args=[world.b.organization.slug]) in html
+
+
+def test_it_falls_back_to_this_month_on_a_bad_custom_range(client, world, frozen):
+    params = {"range": "custom", "from": "2026-03-10", "to": "2026-03-01"}
+    html = _get(client, world.a.owner, "owner:dashboard", params).content.decode()
+    assert "The end date must be on or after the start date." in html
+    assert "This month" in html
+
+
+def test_it_serves_the_chart_data_per_interval(client, world, data):
+    response = _get(client, world.a.owner, "owner:chart")
+    assert response.context["chart_data"]["counts"][-2:] == [2, 1]
+    assert len(response.context["chart_data"]["labels"]) == 30
+    assert 'id="owner-chart-data"' in response.content.decode()
+    weekly = _get(client, world.a.owner, "owner:chart", {"interval": "week"})
+    assert weekly.context["series"].interval == "week"
+    assert len(weekly.context["chart_data"]["counts"]) == 12
+
+
+def test_it_pages_the_upcoming_schedule(client, world, frozen):
+    start = NOW.replace(minute=0) + dt.timedelta(hours=2)
+    for n in range(12):
+        factories.ClassSessionFactory(
+            room=world.a.room,
+            class_type=world.a.class_type,
+            starts_at=start + dt.timedelta(hours=n * 3),
+            ends_at=start + dt.timedelta(hours=n * 3, minutes=50),
+        )
+    first = _get(client, world.a.owner, "owner:schedule")
+    assert len(first.context["sessions"]) == 10
+    assert "Page 1 of 2" in first.content.decode()
+    second = _get(client, world.a.owner, "owner:schedule", {"page": 2})
+    assert len(second.context["sessions"]) == 2
+    assert list(_get(client, world.b.owner, "owner:schedule").context["sessions"]) == []
+
+
+def _csv(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_it_exports_the_metrics_as_csv(client, world, data):
+    response = _get(client, world.a.owner, "owner:export_csv", MARCH)
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    rows = _csv(response)
+    assert rows[0][:4] == ["period_start", "period_end", "time_zone", "studio"]
+    by_studio = {row[3]: row for row in rows[1:]}
+    assert by_studio["All studios"][4] == "11"
+    assert by_studio["All studios"][-1] == "125.50 USD"
+    assert by_studio["alpha Main"][4] == "7" and by_studio["alpha Main"][-1] == ""
+    assert AuditEvent.objects.filter(code="analytics.metrics.exported").count() == 1
+
+
+def test_it_exports_the_daily_series_as_csv(client, world, data):
+    params = {**MARCH, "kind": "daily", "studio": world.a.studio.pk}
+    rows = _csv(_get(client, world.a.owner, "owner:export_csv", params))
+    assert rows[0][:3] == ["date", "studio", "bookings"]
+    assert len(rows) == 1 + 31
+    march_2 = next(row for row in rows if row[0] == "2026-03-02")
+    assert march_2[1:3] == ["alpha Main", "4"]
+
+
+def test_it_limits_exports_per_minute(client, world, frozen, monkeypatch):
+    monkeypatch.setattr(owner_views, "EXPORTS_PER_MINUTE", 1)
+    assert _get(client, world.a.owner, "owner:export_csv").status_code == 200
+    assert _get(client, world.a.owner, "owner:export_csv").status_code == 429
+
+
+def _timeout(*args, **kwargs):
+    error = OperationalError("canceling statement due to statement timeout")
+    error.__cause__ = pg_errors.QueryCanceled()
+    raise error
+
+
+def test_it_says_loading_data_and_retries_when_a_query_times_out(
+    client, world, frozen, monkeypatch
+):
+    monkeypatch.setattr(queries, "summary", _timeout)
+    html = _get(client, world.a.owner, "owner:metrics").content.decode()
+    assert "Loading data..." in html and "attempt=1" in html and "delay:2s" in html
+    html = _get(client, world.a.owner, "owner:metrics", {"attempt": 2}).content.decode()
+    assert "Try again" in html and "attempt=0" in html
+
+
+def test_it_runs_the_metric_queries_under_a_statement_timeout(world):
+    with owner_views.statement_timeout(50):
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone()[0] == "50ms"
+
+
+def test_it_signals_metric_changes_only_to_metric_subscribers(world):
+    event = {"type": "booking", "op": "created", "ids": [1]}
+    html = live.metrics_signal(world.a.owner, event, Subscriptions(metrics=True))
+    assert 'id="owner-live-signal"' in html and 'hx-swap-oob="true"' in html
+    assert live.metrics_signal(world.a.owner, event, Subscriptions(user=True)) == ""
+
+
+def test_it_registers_a_dashboard_nav_entry_for_owners_and_managers(client, world, frozen):
+    for role, shown in (("owner", True), ("manager", True), ("front_desk", False)):
+        client.force_login(world.a.members[role].user)
+        html = client.get(reverse("profile:edit")).content.decode()
+        assert (f'href="{reverse("owner:dashboard")}"' in html) is shown
