@@ -197,7 +197,11 @@ def accept_invitation(user: User, token: str) -> Membership:
                 user=user, organization=organization, role=invitation.role
             )
         else:
-            if membership.role == Role.OWNER and membership.active and invitation.role != Role.OWNER:
+            if (
+                membership.role == Role.OWNER
+                and membership.active
+                and invitation.role != Role.OWNER
+            ):
                 _ensure_another_active_owner(organization.pk, excluding=membership.pk)
             membership.role = invitation.role
             membership.active = True
@@ -349,9 +353,7 @@ def _clean_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise DomainError(
-            "validation", "Enter a valid email address.", field="email"
-        ) from None
+        raise DomainError("validation", "Enter a valid email address.", field="email") from None
     return email
 
 
@@ -369,9 +371,7 @@ def _studios_for_role(actor: Membership, role: str, studios: Iterable[Studio]) -
     return studio_list
 
 
-def _check_may_grant(
-    actor: Membership, role: str, studios: list[Studio], capability: str
-) -> None:
+def _check_may_grant(actor: Membership, role: str, studios: list[Studio], capability: str) -> None:
     """Managers hand out only front desk, instructor and client, within their studios."""
     if actor.role == Role.OWNER:
         return
@@ -393,8 +393,7 @@ def _ensure_another_active_owner(organization_id: int, *, excluding: int) -> Non
     if not others.exists():
         raise DomainError(
             "membership.last_owner",
-            "An organization needs at least one active owner. Make someone else an owner "
-            "first.",
+            "An organization needs at least one active owner. Make someone else an owner first.",
         )
 
 

@@ -110,9 +110,7 @@ def public_organization(slug: str) -> tuple[Organization, list[Studio]] | None:
     organization = Organization.objects.filter(slug=slug).first()
     if organization is None:
         return None
-    studios = list(
-        Studio.objects.filter(organization=organization, active=True).order_by("name")
-    )
+    studios = list(Studio.objects.filter(organization=organization, active=True).order_by("name"))
     return organization, studios
 
 

@@ -110,8 +110,11 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """Show a staff invitation; signed in with the invited email, accept it (POST)."""
     invitation = queries.invitation_by_token(token)
     if invitation is None:
-        return not_found(request, "This invitation link is not valid. Check the link in the "
-                                  "email, or ask the studio to send a new one.")
+        return not_found(
+            request,
+            "This invitation link is not valid. Check the link in the "
+            "email, or ask the studio to send a new one.",
+        )
     problem = None
     try:
         actions.check_invitation_usable(invitation)
@@ -123,8 +126,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         "invited_org": invitation.organization,
         "brand": brand_for(invitation.organization),
         "problem": problem,
-        "wrong_email": user.is_authenticated
-        and user.email.lower() != invitation.email.lower(),
+        "wrong_email": user.is_authenticated and user.email.lower() != invitation.email.lower(),
     }
     if request.method == "POST":
         if not user.is_authenticated:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from reformer.accounts.models import User
 from reformer.billing.models import (
     ClientPackage,
     CreditLedger,
@@ -131,9 +132,9 @@ def _pay(
         period = next((p for p in client.periods if p.starts_at <= starts < p.expires_at), None)
         if period is None:
             return None
-        if period.credits_total is not None and (
-            period.credits_remaining < 1 or client.week_counts[session.week] >= 2
-        ):
+        if period.credits_total is not None and period.credits_remaining < 1:
+            return None
+        if period.weekly_limit and client.week_counts[session.week] >= period.weekly_limit:
             return None
         return period, max(made_at, period.starts_at + MINUTE)
     pack = client.pack
@@ -265,7 +266,15 @@ def _cancellation(
     return (Status.ATTENDED if session.is_past else Status.CONFIRMED), None
 
 
-def _ledger(world, package, booking, delta, reason, actor, at) -> None:
+def _ledger(
+    world: World,
+    package: ClientPackage,
+    booking: Booking,
+    delta: int,
+    reason: str,
+    actor: User,
+    at: dt.datetime,
+) -> None:
     row = CreditLedger(
         organization=world.organization,
         client_package=package,
@@ -285,7 +294,7 @@ def _reference(world: World) -> str:
             return reference
 
 
-def _desk(world: World):
+def _desk(world: World) -> User:
     return world.staff["frontdesk"].user
 
 

@@ -94,82 +94,99 @@ class ClassTypeSpec:
 
 CLASS_TYPES = (
     ClassTypeSpec(
-        "F",
-        "Reformer Foundations",
-        50,
-        12,
-        "#3b6e8f",
-        1.0,
-        "The essentials of reformer Pilates at a steady pace: footwork, alignment, breath and "
-        "core control. Ideal if you are new to the reformer or returning after a break.",
+        code="F",
+        name="Reformer Foundations",
+        duration=50,
+        capacity=12,
+        colour="#3b6e8f",
+        popularity=1.0,
+        description=(
+            "The essentials of reformer Pilates at a steady pace: footwork, alignment, breath and"
+            " core control. Ideal if you are new to the reformer or returning after a break."
+        ),
     ),
     ClassTypeSpec(
-        "R",
-        "Reformer Flow",
-        55,
-        12,
-        "#2f8f83",
-        1.2,
-        "A flowing, full-body reformer class linking strength and mobility with smooth "
-        "transitions. Some reformer experience recommended.",
+        code="R",
+        name="Reformer Flow",
+        duration=55,
+        capacity=12,
+        colour="#2f8f83",
+        popularity=1.2,
+        description=(
+            "A flowing, full-body reformer class linking strength and mobility with smooth "
+            "transitions. Some reformer experience recommended."
+        ),
     ),
     ClassTypeSpec(
-        "J",
-        "Jumpboard",
-        45,
-        12,
-        "#d9822b",
-        1.1,
-        "Low-impact cardio on the reformer jumpboard, alternating with strength intervals. "
-        "Expect to sweat.",
+        code="J",
+        name="Jumpboard",
+        duration=45,
+        capacity=12,
+        colour="#d9822b",
+        popularity=1.1,
+        description=(
+            "Low-impact cardio on the reformer jumpboard, alternating with strength intervals. "
+            "Expect to sweat."
+        ),
     ),
     ClassTypeSpec(
-        "T",
-        "Tower",
-        60,
-        12,
-        "#7a5195",
-        0.9,
-        "Springs, push-through bar and roll-down bar: a tower class for deep core work, "
-        "spinal articulation and shoulder stability.",
+        code="T",
+        name="Tower",
+        duration=60,
+        capacity=12,
+        colour="#7a5195",
+        popularity=0.9,
+        description=(
+            "Springs, push-through bar and roll-down bar: a tower class for deep core work, "
+            "spinal articulation and shoulder stability."
+        ),
     ),
     ClassTypeSpec(
-        "M",
-        "Mat",
-        45,
-        12,
-        "#5b8c5a",
-        0.8,
-        "Classical mat Pilates with small props. Builds the control that makes reformer work "
-        "easier.",
+        code="M",
+        name="Mat",
+        duration=45,
+        capacity=12,
+        colour="#5b8c5a",
+        popularity=0.8,
+        description=(
+            "Classical mat Pilates with small props. Builds the control that makes reformer work "
+            "easier."
+        ),
     ),
     ClassTypeSpec(
-        "B",
-        "Barre",
-        50,
-        12,
-        "#c94f7c",
-        1.0,
-        "Ballet-inspired strength and toning at the barre, finished with a Pilates mat sequence.",
+        code="B",
+        name="Barre",
+        duration=50,
+        capacity=12,
+        colour="#c94f7c",
+        popularity=1.0,
+        description=(
+            "Ballet-inspired strength and toning at the barre, finished with a Pilates mat "
+            "sequence."
+        ),
     ),
     ClassTypeSpec(
-        "P",
-        "Prenatal",
-        60,
-        12,
-        "#e0a458",
-        0.6,
-        "Gentle reformer Pilates adapted for every trimester, focused on breath, pelvic floor "
-        "and posture. Please tell your instructor how far along you are.",
+        code="P",
+        name="Prenatal",
+        duration=60,
+        capacity=12,
+        colour="#e0a458",
+        popularity=0.6,
+        description=(
+            "Gentle reformer Pilates adapted for every trimester, focused on breath, pelvic floor"
+            " and posture. Please tell your instructor how far along you are."
+        ),
     ),
     ClassTypeSpec(
-        "X",
-        "Private",
-        55,
-        1,
-        "#444e5f",
-        0.5,
-        "One-to-one session with an instructor, tailored to your goals, injuries or technique.",
+        code="X",
+        name="Private",
+        duration=55,
+        capacity=1,
+        colour="#444e5f",
+        popularity=0.5,
+        description=(
+            "One-to-one session with an instructor, tailored to your goals, injuries or technique."
+        ),
     ),
 )
 
@@ -188,54 +205,54 @@ class ProductSpec:
 
 PRODUCTS = (
     ProductSpec(
-        "drop_in",
-        "Drop-in",
-        "class_pack",
-        1,
-        30,
-        Decimal("38.00"),
-        None,
-        "A single class, valid for 30 days.",
+        key="drop_in",
+        name="Drop-in",
+        kind="class_pack",
+        credits=1,
+        validity_days=30,
+        price=Decimal("38.00"),
+        weekly_limit=None,
+        description="A single class, valid for 30 days.",
     ),
     ProductSpec(
-        "pack_5",
-        "5-Class Pack",
-        "class_pack",
-        5,
-        60,
-        Decimal("175.00"),
-        None,
-        "Five classes to use within 60 days.",
+        key="pack_5",
+        name="5-Class Pack",
+        kind="class_pack",
+        credits=5,
+        validity_days=60,
+        price=Decimal("175.00"),
+        weekly_limit=None,
+        description="Five classes to use within 60 days.",
     ),
     ProductSpec(
-        "pack_10",
-        "10-Class Pack",
-        "class_pack",
-        10,
-        90,
-        Decimal("320.00"),
-        None,
-        "Ten classes to use within 90 days: our best value pack.",
+        key="pack_10",
+        name="10-Class Pack",
+        kind="class_pack",
+        credits=10,
+        validity_days=90,
+        price=Decimal("320.00"),
+        weekly_limit=None,
+        description="Ten classes to use within 90 days: our best value pack.",
     ),
     ProductSpec(
-        "membership_8",
-        "8 per Month Membership",
-        "membership",
-        8,
-        30,
-        Decimal("229.00"),
-        2,
-        "Eight classes every month, up to two a week. Renews monthly.",
+        key="membership_8",
+        name="8 per Month Membership",
+        kind="membership",
+        credits=8,
+        validity_days=30,
+        price=Decimal("229.00"),
+        weekly_limit=2,
+        description="Eight classes every month, up to two a week. Renews monthly.",
     ),
     ProductSpec(
-        "unlimited",
-        "Unlimited Monthly",
-        "unlimited",
-        None,
-        30,
-        Decimal("289.00"),
-        None,
-        "Unlimited classes at every Harbour Pilates studio. Renews monthly.",
+        key="unlimited",
+        name="Unlimited Monthly",
+        kind="unlimited",
+        credits=None,
+        validity_days=30,
+        price=Decimal("289.00"),
+        weekly_limit=None,
+        description="Unlimited classes at every Harbour Pilates studio. Renews monthly.",
     ),
 )
 

@@ -46,7 +46,7 @@ def phone_number(prefix: str, number: int) -> str:
 
 
 def create_people(world: World) -> list[tuple[Membership, dt.datetime]]:
-    """Saves users, memberships and profiles; returns each membership's joining time."""
+    """Saves users and memberships; returns each membership's joining time."""
     hashed = make_password(content.PASSWORD)
     staff_joined = local_to_utc(
         world.first_day("soho") - dt.timedelta(days=540), dt.time(9, 0), "America/New_York"

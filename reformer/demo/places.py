@@ -63,7 +63,6 @@ def create_catalogue(world: World) -> None:
             colour=spec.colour,
             description=spec.description,
         )
-        world.durations[spec.code] = spec.duration
         world.popularity[spec.code] = spec.popularity
     ClassType.objects.bulk_create(world.class_types.values())
     for spec in content.PRODUCTS:

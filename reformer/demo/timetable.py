@@ -2,7 +2,8 @@
 
 Every occurrence is converted from its own local date and time, so 07:00 stays 07:00 local
 across daylight-saving changes. Rooms never overlap by design of the timetable; instructors
-are taken from the rotation in turn, skipping one who would be teaching elsewhere then.
+are taken from the rotation in turn, skipping one who would be teaching elsewhere then (a
+colleague from the studio covers if the whole rotation is busy).
 """
 
 from __future__ import annotations

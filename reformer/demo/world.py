@@ -111,7 +111,6 @@ class World:
     rooms: dict[str, Room] = field(default_factory=dict)
     spots: dict[str, list[Spot]] = field(default_factory=dict)
     class_types: dict[str, ClassType] = field(default_factory=dict)
-    durations: dict[str, int] = field(default_factory=dict)
     popularity: dict[str, float] = field(default_factory=dict)
     products: dict[str, PackageProduct] = field(default_factory=dict)
     staff: dict[str, Membership] = field(default_factory=dict)  # email local part -> member

@@ -83,6 +83,20 @@ def sessions_for(
     return sessions.select_related(*_SESSION_RELATED).order_by("starts_at", "pk")
 
 
+def sessions_by_ids(actor: Membership, ids: Iterable[int]) -> list[ClassSession]:
+    """The given sessions the actor may see (e.g. to render a live event), in order; ids of
+    other organizations or of studios out of reach are left out."""
+    return list(
+        ClassSession.objects.filter(
+            organization_id=actor.organization_id,
+            studio_id__in=visible_studio_ids(actor),
+            pk__in=list(ids),
+        )
+        .select_related(*_SESSION_RELATED)
+        .order_by("starts_at", "pk")
+    )
+
+
 def get_session(actor: Membership, pk: int) -> ClassSession:
     session = (
         ClassSession.objects.filter(organization_id=actor.organization_id, pk=pk)
@@ -116,10 +130,12 @@ def templates_for(
     actor: Membership, *, studio: Studio | None = None, include_inactive: bool = False
 ) -> QuerySet[RecurringTemplate]:
     """Weekly classes in the studios the actor manages, with rotation instructors prefetched."""
+    if studio is not None:
+        studio = get_studio(actor, studio.pk)
     require(actor, MANAGE_SCHEDULE)
     studios = studio_ids_in_scope(actor)
     if studio is not None:
-        studios &= {get_studio(actor, studio.pk).pk}
+        studios &= {studio.pk}
     templates = RecurringTemplate.objects.filter(
         organization_id=actor.organization_id, studio_id__in=studios
     )
@@ -163,11 +179,10 @@ def unavailability_for(
 
 
 def get_unavailability(actor: Membership, pk: int) -> InstructorUnavailability:
+    exists = InstructorUnavailability.objects.filter(organization_id=actor.organization_id, pk=pk)
+    if not exists.exists():
+        raise NotFound("unavailability")
     period = unavailability_for(actor).filter(pk=pk).first()
     if period is None:
-        if InstructorUnavailability.objects.filter(
-            organization_id=actor.organization_id, pk=pk
-        ).exists():
-            raise PermissionDenied(MANAGE_SCHEDULE)
-        raise NotFound("unavailability")
+        raise PermissionDenied(MANAGE_SCHEDULE)
     return period

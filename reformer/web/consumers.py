@@ -176,7 +176,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return None
         subscriptions, groups = authorize(user, membership, self.requested)
         if subscriptions.refused:
-            logger.info("live subscriptions refused for user %s: %s", user.pk, subscriptions.refused)
+            logger.info(
+                "live subscriptions refused for user %s: %s", user.pk, subscriptions.refused
+            )
         return membership, subscriptions, groups
 
     def _render(self, event: dict[str, Any]) -> tuple[str, Any]:

@@ -103,5 +103,7 @@ def _current_url_name(
     """The exact page, else the entry whose URL is the longest prefix of the path."""
     if any(entry.url_name == view_name for entry, _ in found):
         return view_name
-    prefixes = [(len(url), e.url_name) for e, url in found if url != "/" and request.path.startswith(url)]
+    prefixes = [
+        (len(url), e.url_name) for e, url in found if url != "/" and request.path.startswith(url)
+    ]
     return max(prefixes)[1] if prefixes else None

@@ -15,8 +15,13 @@ from collections.abc import Iterable
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
-LEVELS = {"debug": "info", "info": "info", "success": "success", "warning": "warning",
-          "error": "error"}
+LEVELS = {
+    "debug": "info",
+    "info": "info",
+    "success": "success",
+    "warning": "warning",
+    "error": "error",
+}
 
 
 def toasts_oob(toasts: Iterable[tuple[str, str]]) -> str:

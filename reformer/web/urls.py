@@ -40,6 +40,4 @@ urlpatterns = [
 
 for prefix, module, namespace in AREAS:
     if _exists(module):
-        urlpatterns.append(
-            path(prefix, include((module, namespace) if namespace else module))
-        )
+        urlpatterns.append(path(prefix, include((module, namespace) if namespace else module)))

@@ -27,9 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if is_staff(membership):
         if url := _url_or_none("staff:dashboard"):
             return redirect(url)
-        return render(
-            request, "web/staff_home.html", {"shortcuts": navigation.items_for(request)}
-        )
+        return render(request, "web/staff_home.html", {"shortcuts": navigation.items_for(request)})
     if url := _url_or_none("client:browse"):
         return redirect(url)
     return render(request, "web/client_home.html")

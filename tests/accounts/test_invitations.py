@@ -28,8 +28,12 @@ def test_it_lets_an_owner_invite_and_emails_the_link_after_commit(
     world, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        invitation = invite(world.a.owner, email="  New.Person@Example.com ", role="manager",
-                            studios=[world.a.studio, world.a.other_studio])
+        invitation = invite(
+            world.a.owner,
+            email="  New.Person@Example.com ",
+            role="manager",
+            studios=[world.a.studio, world.a.other_studio],
+        )
 
     assert invitation.email == "new.person@example.com"
     assert invitation.role == "manager"

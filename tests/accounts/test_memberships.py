@@ -17,8 +17,9 @@ from tests import factories
 # --- join_organization ----------------------------------------------------------------------
 
 
-def test_it_makes_a_user_a_client_with_a_profile(world, django_capture_on_commit_callbacks,
-                                                 monkeypatch):
+def test_it_makes_a_user_a_client_with_a_profile(
+    world, django_capture_on_commit_callbacks, monkeypatch
+):
     sent = []
     monkeypatch.setattr(live, "send_now", lambda groups, message: sent.append((groups, message)))
     with django_capture_on_commit_callbacks(execute=True):
@@ -67,7 +68,9 @@ def test_it_refuses_a_deactivated_client(world):
 
 def test_it_lets_an_owner_change_a_role_and_studios(world):
     membership = actions.change_role(
-        world.a.owner, world.a.instructor, role="manager",
+        world.a.owner,
+        world.a.instructor,
+        role="manager",
         studios=[world.a.studio, world.a.other_studio],
     )
     assert membership.role == "manager"
@@ -91,22 +94,23 @@ def test_it_requires_studios_for_scoped_roles(world):
 
 def test_it_refuses_demoting_the_last_owner(world):
     with pytest.raises(DomainError) as caught:
-        actions.change_role(world.a.owner, world.a.owner, role="manager",
-                            studios=[world.a.studio])
+        actions.change_role(world.a.owner, world.a.owner, role="manager", studios=[world.a.studio])
     assert caught.value.code == "membership.last_owner"
     assert Membership.objects.get(pk=world.a.owner.pk).role == "owner"
 
 
 def test_it_lets_an_owner_step_down_when_another_owner_exists(world):
     actions.change_role(world.a.owner, world.a.manager, role="owner")
-    membership = actions.change_role(world.a.owner, world.a.owner, role="manager",
-                                     studios=[world.a.studio])
+    membership = actions.change_role(
+        world.a.owner, world.a.owner, role="manager", studios=[world.a.studio]
+    )
     assert membership.role == "manager"
 
 
 def test_it_lets_a_manager_move_staff_between_roles_they_may_grant(world):
-    membership = actions.change_role(world.a.manager, world.a.front_desk, role="instructor",
-                                     studios=[world.a.studio])
+    membership = actions.change_role(
+        world.a.manager, world.a.front_desk, role="instructor", studios=[world.a.studio]
+    )
     assert membership.role == "instructor"
 
 
@@ -120,8 +124,9 @@ def test_it_lets_a_manager_move_staff_between_roles_they_may_grant(world):
 )
 def test_it_refuses_a_manager_beyond_their_grant(world, target, role):
     with pytest.raises(PermissionDenied):
-        actions.change_role(world.a.manager, world.a.members[target], role=role,
-                            studios=[world.a.studio])
+        actions.change_role(
+            world.a.manager, world.a.members[target], role=role, studios=[world.a.studio]
+        )
 
 
 def test_it_refuses_a_manager_touching_staff_of_another_studio(world):
@@ -129,24 +134,28 @@ def test_it_refuses_a_manager_touching_staff_of_another_studio(world):
         organization=world.a.organization, role="instructor", studios=[world.a.other_studio]
     )
     with pytest.raises(PermissionDenied):
-        actions.change_role(world.a.manager, other, role="front_desk",
-                            studios=[world.a.other_studio])
+        actions.change_role(
+            world.a.manager, other, role="front_desk", studios=[world.a.other_studio]
+        )
 
 
 @pytest.mark.parametrize("role", ["front_desk", "instructor", "client"])
 def test_it_refuses_roles_without_manage_staff(world, role):
     with pytest.raises(PermissionDenied):
-        actions.change_role(world.a.members[role], world.a.client, role="instructor",
-                            studios=[world.a.studio])
+        actions.change_role(
+            world.a.members[role], world.a.client, role="instructor", studios=[world.a.studio]
+        )
 
 
 def test_it_hides_members_of_another_organization(world):
     with pytest.raises(NotFound):
-        actions.change_role(world.b.owner, world.a.instructor, role="front_desk",
-                            studios=[world.b.studio])
+        actions.change_role(
+            world.b.owner, world.a.instructor, role="front_desk", studios=[world.b.studio]
+        )
     with pytest.raises(NotFound):
-        actions.change_role(world.a.owner, world.a.instructor, role="front_desk",
-                            studios=[world.b.studio])
+        actions.change_role(
+            world.a.owner, world.a.instructor, role="front_desk", studios=[world.b.studio]
+        )
 
 
 # --- deactivate / reactivate ----------------------------------------------------------------
@@ -216,9 +225,12 @@ def test_it_keeps_one_owner_when_two_owners_remove_each_other_at_once(world):
         thread.join()
 
     assert sorted(outcomes) == ["membership.last_owner", "ok"]
-    assert Membership.objects.filter(
-        organization=world.a.organization, role="owner", active=True
-    ).count() == 1
+    assert (
+        Membership.objects.filter(
+            organization=world.a.organization, role="owner", active=True
+        ).count()
+        == 1
+    )
 
 
 # --- queries --------------------------------------------------------------------------------
@@ -238,23 +250,32 @@ def test_it_lists_members_for_staff_with_clients_only_for_those_who_may_see_them
 
 def test_it_lists_members_in_a_fixed_number_of_queries(world, django_assert_num_queries):
     for _ in range(5):
-        factories.MembershipFactory(organization=world.a.organization, role="instructor",
-                                    studios=[world.a.studio, world.a.other_studio])
+        factories.MembershipFactory(
+            organization=world.a.organization,
+            role="instructor",
+            studios=[world.a.studio, world.a.other_studio],
+        )
     with django_assert_num_queries(2):
-        rows = [(m.user.email, [s.name for s in m.studios.all()])
-                for m in queries.members_for(world.a.owner)]
+        rows = [
+            (m.user.email, [s.name for s in m.studios.all()])
+            for m in queries.members_for(world.a.owner)
+        ]
     assert len(rows) == 10
-    assert all(m.organization_id == world.a.organization.pk
-               for m in queries.members_for(world.a.owner))
+    assert all(
+        m.organization_id == world.a.organization.pk for m in queries.members_for(world.a.owner)
+    )
 
 
 def test_it_lists_invitations_a_manager_could_have_sent(world):
-    mine = actions.invite_staff(world.a.manager, email="x@example.com", role="instructor",
-                                studios=[world.a.studio])
-    actions.invite_staff(world.a.owner, email="y@example.com", role="manager",
-                         studios=[world.a.studio])
-    actions.invite_staff(world.a.owner, email="z@example.com", role="instructor",
-                         studios=[world.a.other_studio])
+    mine = actions.invite_staff(
+        world.a.manager, email="x@example.com", role="instructor", studios=[world.a.studio]
+    )
+    actions.invite_staff(
+        world.a.owner, email="y@example.com", role="manager", studios=[world.a.studio]
+    )
+    actions.invite_staff(
+        world.a.owner, email="z@example.com", role="instructor", studios=[world.a.other_studio]
+    )
     actions.invite_staff(world.b.owner, email="w@example.com", role="owner")
     assert [i.pk for i in queries.invitations_for(world.a.manager)] == [mine.pk]
     assert queries.invitations_for(world.a.owner).count() == 3

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import pytest
-from django.core import mail  # noqa: F401  (locmem outbox during tests)
 
 from tests.bookings import helpers
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

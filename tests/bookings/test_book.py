@@ -46,7 +46,9 @@ def test_it_books_and_spends_one_credit_with_a_ledger_row(
     assert (ledger.delta, ledger.reason, ledger.booking_id) == (-1, "booking", booking.pk)
     assert ledger.actor_id == alice.user_id
     assert refresh(session).booked_count == 1
-    assert AuditEvent.objects.filter(code="bookings.booking.created", subject_id=booking.pk).exists()
+    assert AuditEvent.objects.filter(
+        code="bookings.booking.created", subject_id=booking.pk
+    ).exists()
     helpers.assert_consistent()
 
 
@@ -118,7 +120,10 @@ def test_it_hides_another_organizations_class(world, alice):
 def test_it_refuses_a_cancelled_class(session, alice):
     ClassSession.objects.filter(pk=session.pk).update(status="cancelled")
     error = error_of(lambda: actions.book_session(alice, session))
-    assert (error.code, error.message) == ("booking.session_cancelled", "This class has been cancelled.")
+    assert (error.code, error.message) == (
+        "booking.session_cancelled",
+        "This class has been cancelled.",
+    )
 
 
 def test_it_refuses_a_class_that_has_started(tenant, alice):
@@ -151,7 +156,8 @@ def test_it_refuses_booking_the_same_class_twice_and_shows_the_booking(session, 
     first = actions.book_session(alice, session)
     error = error_of(lambda: actions.book_session(alice, session))
     assert (error.code, error.message) == (
-        "booking.already_booked", "You have already booked this class."
+        "booking.already_booked",
+        "You have already booked this class.",
     )
     assert error.data["booking"].pk == first.pk
     assert refresh(alice.packages.get()).credits_remaining == 4
@@ -161,7 +167,9 @@ def test_it_refuses_an_overlapping_class(tenant, alice):
     first = helpers.make_session(tenant)
     other_room = helpers.factories.RoomFactory(studio=tenant.studio, name="Second Room")
     overlapping = helpers.make_session(
-        tenant, room=other_room, instructor=None,
+        tenant,
+        room=other_room,
+        instructor=None,
         starts_at=first.starts_at + dt.timedelta(minutes=30),
     )
     booked = actions.book_session(alice, first)
@@ -212,10 +220,11 @@ def test_it_refuses_without_a_usable_package(tenant, session, setup, reason):
 def test_it_respects_a_weekly_limit_in_the_studios_week(tenant):
     """Sunday 23:00 New York is Monday 04:00 UTC: it belongs to the local week ending."""
     client = helpers.make_client(tenant, "Wes")
-    helpers.give_package(client, kind="membership", credits=20, weekly_limit=1)
     tz = "America/New_York"
     with time_machine.travel(dt.datetime(2025, 3, 3, 12, 0, tzinfo=dt.UTC)):  # Monday
         from reformer.core.timezones import local_to_utc
+
+        helpers.give_package(client, kind="membership", credits=20, weekly_limit=1)
 
         sunday_late = helpers.make_session(
             tenant, starts_at=local_to_utc(dt.date(2025, 3, 9), dt.time(22, 0), tz)
@@ -234,8 +243,12 @@ def test_it_respects_a_weekly_limit_in_the_studios_week(tenant):
 
 def test_it_spends_from_the_package_that_expires_soonest(tenant, session):
     client = helpers.make_client(tenant, "Eve")
-    later = helpers.give_package(client, credits=5, expires_at=timezone.now() + dt.timedelta(days=60))
-    sooner = helpers.give_package(client, credits=5, expires_at=timezone.now() + dt.timedelta(days=10))
+    later = helpers.give_package(
+        client, credits=5, expires_at=timezone.now() + dt.timedelta(days=60)
+    )
+    sooner = helpers.give_package(
+        client, credits=5, expires_at=timezone.now() + dt.timedelta(days=10)
+    )
     booking = actions.book_session(client, session)
     assert booking.client_package_id == sooner.pk
     assert (refresh(sooner).credits_remaining, refresh(later).credits_remaining) == (4, 5)
@@ -245,8 +258,12 @@ def test_it_falls_back_to_the_next_package_when_the_first_ran_out_meanwhile(
     tenant, session, monkeypatch
 ):
     client = helpers.make_client(tenant, "Fay")
-    sooner = helpers.give_package(client, credits=1, expires_at=timezone.now() + dt.timedelta(days=5))
-    later = helpers.give_package(client, credits=3, expires_at=timezone.now() + dt.timedelta(days=50))
+    sooner = helpers.give_package(
+        client, credits=1, expires_at=timezone.now() + dt.timedelta(days=5)
+    )
+    later = helpers.give_package(
+        client, credits=3, expires_at=timezone.now() + dt.timedelta(days=50)
+    )
     # Another booking takes the last credit between our checks and our spend.
     from reformer.bookings import eligibility
 
@@ -329,12 +346,14 @@ def test_it_writes_nothing_when_a_step_fails_midway(session, alice, monkeypatch)
     assert not ProcrastinateJob.objects.exists()
 
 
-def test_it_queues_a_confirmation_with_the_class_details(tenant, session, alice):
+def test_it_queues_a_confirmation_with_the_class_details(tenant):
     tenant.studio.address = "12 Harbour Street, Portland"
     tenant.studio.save()
     with time_machine.travel(dt.datetime(2025, 1, 10, 12, 0, tzinfo=dt.UTC)):
         from reformer.core.timezones import local_to_utc
 
+        alice = helpers.make_client(tenant, "Alice")
+        helpers.give_package(alice)
         session = helpers.make_session(
             tenant,
             starts_at=local_to_utc(dt.date(2025, 1, 15), dt.time(6, 0), "America/New_York"),
@@ -342,7 +361,9 @@ def test_it_queues_a_confirmation_with_the_class_details(tenant, session, alice)
         booking = actions.book_session(alice, session)
     message = Message.objects.get(idempotency_key=f"booking-confirmed:{booking.pk}")
     assert (message.kind, message.status, message.to_address) == (
-        "booking_confirmed", "queued", alice.user.email
+        "booking_confirmed",
+        "queued",
+        alice.user.email,
     )
     for text in (message.body, message.html_body):
         assert "Reformer Flow" in text
@@ -402,11 +423,15 @@ def test_it_quotes_the_package_cost_and_policy_without_writing(tenant, session, 
 
 def test_it_quotes_the_reason_a_client_cannot_book(tenant, alice):
     session = helpers.make_session(tenant, capacity=1)
-    actions.book_session(tenant.front_desk, session, client=helpers.make_client(tenant, "Xi"))
+    xi = helpers.make_client(tenant, "Xi")
+    helpers.give_package(xi)
+    actions.book_session(tenant.front_desk, session, client=xi)
     broke = helpers.make_client(tenant, "Broke")
     quote = actions.booking_quote(broke, session)
     assert (quote.package, quote.credit_cost, quote.reason.code) == (
-        None, 0, "booking.insufficient_credits"
+        None,
+        0,
+        "booking.insufficient_credits",
     )
     full = actions.booking_quote(alice, session)
     assert full.reason.code == "booking.class_full"

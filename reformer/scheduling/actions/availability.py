@@ -27,8 +27,8 @@ MAX_PERIOD = dt.timedelta(days=366)
 
 def _authorize(actor: Membership, instructor: Membership) -> None:
     """Managers reach instructors who teach in one of their studios; owners reach all."""
-    require(actor, MANAGE_SCHEDULE)
     require_same_organization(actor, instructor, "instructor")
+    require(actor, MANAGE_SCHEDULE)
     if not is_staff(instructor):
         raise invalid(f"{instructor.name} is not an active member of staff.", "instructor")
     if not studio_ids_in_scope(instructor) & studio_ids_in_scope(actor):

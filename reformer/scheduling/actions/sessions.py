@@ -237,12 +237,19 @@ def assign_instructor(
 
 
 def set_session_notes(actor: Membership, session: ClassSession, *, notes: str) -> ClassSession:
-    """Private notes of the class, for staff only: its instructor, managers and owners."""
-    require(actor, EDIT_SESSION_NOTES, session=session)
+    """Private notes of the class, for staff only: its instructor, managers and owners.
+    Authorized on the row as it is now (the instructor may have just changed)."""
+    require_same_organization(actor, session, "class")
     notes = clean_text(notes, field="notes", label="Notes", max_length=MAX_NOTES, required=False)
     with transaction.atomic():
-        ClassSession.objects.filter(pk=session.pk).update(private_notes=notes)
+        session = (
+            ClassSession.objects.select_for_update(of=("self",))
+            .select_related("studio")
+            .get(pk=session.pk)
+        )
+        require(actor, EDIT_SESSION_NOTES, session=session)
         session.private_notes = notes
+        session.save(update_fields=["private_notes"])
         audit.record(actor, "scheduling.session.notes_set", session, length=len(notes))
         publish_after_commit([session_roster(session.pk)], "session", "notes", [session.pk])
     return session

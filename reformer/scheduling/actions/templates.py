@@ -9,7 +9,7 @@ TemplateChange says how many were changed and kept.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -55,16 +55,20 @@ def _capacity(value: object, room: Room) -> int:
     return capacity
 
 
-def _check_instructors(
-    actor: Membership, instructors: Sequence[Membership], studio: Studio
-) -> list[Membership]:
-    if isinstance(instructors, Membership) or not isinstance(instructors, Sequence):
+def _instructor_list(actor: Membership, instructors: Iterable[Membership]) -> list[Membership]:
+    """The rotation, in turn order (a list, tuple or queryset of memberships)."""
+    rotation = (
+        None
+        if isinstance(instructors, str | Membership) or not isinstance(instructors, Iterable)
+        else list(instructors)
+    )
+    if rotation is None or not all(isinstance(item, Membership) for item in rotation):
         raise invalid(
             "Give the instructors as a list, in the order they take turns.", "instructors"
         )
-    for instructor in instructors:
-        check_instructor(actor, instructor, studio)
-    return list(instructors)
+    for instructor in rotation:
+        require_same_organization(actor, instructor, "instructor")
+    return rotation
 
 
 def _set_rotation(template: RecurringTemplate, instructors: list[Membership]) -> None:
@@ -84,7 +88,7 @@ def create_template(
     weekday: int,
     local_start_time: dt.time | str,
     capacity: int,
-    instructors: Sequence[Membership],
+    instructors: Iterable[Membership],
     start_date: dt.date,
     end_date: dt.date | None = None,
 ) -> RecurringTemplate:
@@ -92,8 +96,7 @@ def create_template(
     require(actor, MANAGE_SCHEDULE, studio=studio)
     require_same_organization(actor, room, "room")
     require_same_organization(actor, class_type, "class type")
-    for instructor in instructors:
-        require_same_organization(actor, instructor, "instructor")
+    rotation = _instructor_list(actor, instructors)
     if room.studio_id != studio.pk:
         raise invalid(f"{room.name} is not at {studio.name}.", "room")
     if not class_type.active:
@@ -108,7 +111,8 @@ def create_template(
             raise invalid(f"{studio.name} is not active.", "studio")
         room = Room.objects.get(pk=room.pk)
         places = _capacity(capacity, room)
-        rotation = _check_instructors(actor, instructors, studio)
+        for instructor in rotation:
+            check_instructor(actor, instructor, studio)
         clash = (
             RecurringTemplate.objects.filter(
                 studio=studio,
@@ -165,7 +169,7 @@ def update_template(
     room: Room | None = None,
     local_start_time: dt.time | str | None = None,
     capacity: int | None = None,
-    instructors: Sequence[Membership] | None = None,
+    instructors: Iterable[Membership] | None = None,
     end_date: dt.date | Unchanged | None = UNCHANGED,
 ) -> TemplateChange:
     """Change a weekly class (None = unchanged; `end_date=None` removes the end).
@@ -178,8 +182,7 @@ def update_template(
     require(actor, MANAGE_SCHEDULE, studio=template.studio)
     if room is not None:
         require_same_organization(actor, room, "room")
-    for instructor in instructors or ():
-        require_same_organization(actor, instructor, "instructor")
+    rotation = None if instructors is None else _instructor_list(actor, instructors)
     with transaction.atomic():
         studio = lock_studio(template.studio_id)
         template = (
@@ -209,8 +212,9 @@ def update_template(
                 raise invalid("The last date must be on or after the first date.", "end_date")
             values["end_date"] = end_date
         changes = apply_changes(template, values)
-        if instructors is not None:
-            rotation = _check_instructors(actor, instructors, studio)
+        if rotation is not None:
+            for instructor in rotation:
+                check_instructor(actor, instructor, studio)
             old = list(template.rotation.values_list("instructor_id", flat=True))
             new = [instructor.pk for instructor in rotation]
             if old != new:

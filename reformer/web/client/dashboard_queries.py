@@ -130,10 +130,7 @@ def packages_section(actor: Membership) -> PackagesSection:
     ]
     # Usable packages first (the one that pays next on top), then the ones that ran out.
     views.sort(key=lambda view: (not view.usable, view.package.expires_at))
-    products = list(
-        PackageProduct.objects.filter(organization_id=actor.organization_id, active=True)
-    )
-    return PackagesSection(packages=views, products=products)
+    return PackagesSection(packages=views, products=products(actor))
 
 
 def waitlist_entries(actor: Membership) -> list[WaitlistEntry]:
@@ -183,3 +180,35 @@ def own_waitlist_entry(actor: Membership, entry_id: int) -> WaitlistEntry:
     if entry is None:
         raise NotFound("waitlist place")
     return entry
+
+
+def products(actor: Membership) -> list[PackageProduct]:
+    """What the studio sells, cheapest first (shown when credits run out or expire)."""
+    return list(PackageProduct.objects.filter(organization_id=actor.organization_id, active=True))
+
+
+@dataclass
+class Dashboard:
+    upcoming: list[Booking]
+    past: list[Booking]
+    packages: PackagesSection
+    waitlist: list[WaitlistEntry]
+
+    @property
+    def waitlist_studio_ids(self) -> list[int]:
+        """Studios to follow live: a waitlist position moves when others leave or get in."""
+        return sorted({entry.session.studio_id for entry in self.waitlist})
+
+
+SECTIONS = ("alerts", "upcoming", "waitlist", "past", "packages")
+
+
+def dashboard(actor: Membership, *, sections: tuple[str, ...] = SECTIONS) -> Dashboard:
+    """The dashboard's data; a live update asks only for the sections it re-renders."""
+    wants_packages = "packages" in sections or "alerts" in sections
+    return Dashboard(
+        upcoming=upcoming_bookings(actor) if "upcoming" in sections else [],
+        past=past_bookings(actor) if "past" in sections else [],
+        packages=packages_section(actor) if wants_packages else PackagesSection([], []),
+        waitlist=waitlist_entries(actor) if "waitlist" in sections else [],
+    )

@@ -74,9 +74,7 @@ class BrowseFilterForm(forms.Form):
     date = forms.DateField(required=False, label="Pick a date")
     time = forms.ChoiceField(choices=TIME_CHOICES, required=False, label="Time of day")
     instructor = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
-    type = forms.TypedChoiceField(
-        coerce=int, required=False, empty_value=None, label="Class type"
-    )
+    type = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Class type")
     studio = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     offset = forms.IntegerField(required=False, min_value=0, max_value=100_000)
 
@@ -93,12 +91,17 @@ class BrowseFilterForm(forms.Form):
             (s.pk, s.name) for s in options.studios
         ]
 
+    @property
+    def last_allowed(self) -> dt.date:
+        return self.today + dt.timedelta(days=HORIZON_DAYS - 1)
+
     def filters(self) -> BrowseFilters:
         """The valid part of the input; an invalid value falls back to its default."""
         self.is_valid()
-        clean = {name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors}
+        valid = [name for name in self.fields if name not in self.errors]
+        clean = {name: self.cleaned_data.get(name) for name in valid}
         today = self.today
-        last_allowed = today + dt.timedelta(days=HORIZON_DAYS - 1)
+        last_allowed = self.last_allowed
         when = clean.get("when") or ""
         day = clean.get("date")
         if day is not None and not today <= day <= last_allowed:

@@ -120,12 +120,14 @@ class BrowsePage:
 class SlotGroup:
     time: dt.datetime
     cards: list[SessionCard]
+    continued: bool = False  # carries on a slot the previous window ("Show more") began
 
 
 @dataclass
 class DayGroup:
     day: dt.date
     slots: list[SlotGroup]
+    continued: bool = False
 
 
 def filter_options(actor: Membership) -> FilterOptions:
@@ -182,11 +184,14 @@ def browse_sessions(actor: Membership, filters: BrowseFilters) -> BrowsePage:
         qs = qs.filter(class_type_id=filters.class_type_id)
     if filters.studio_id:
         qs = qs.filter(studio_id=filters.studio_id)
+    # A later window also reads the class before it, to know whether it continues a group.
+    first = max(filters.offset - 1, 0)
     window = list(
         qs.order_by("starts_at", "studio__name", "class_type__name", "id")[
-            filters.offset : filters.offset + PAGE_SIZE + 1
+            first : filters.offset + PAGE_SIZE + 1
         ]
     )
+    previous = window.pop(0) if filters.offset > 0 and window else None
     has_more = len(window) > PAGE_SIZE
     cards = cards_for(actor, window[:PAGE_SIZE])
     return BrowsePage(
@@ -194,20 +199,26 @@ def browse_sessions(actor: Membership, filters: BrowseFilters) -> BrowsePage:
         cards=cards,
         has_more=has_more,
         next_offset=filters.offset + PAGE_SIZE,
-        days=group_cards(cards),
+        days=group_cards(cards, previous=SessionCard(previous) if previous else None),
     )
 
 
-def group_cards(cards: Iterable[SessionCard]) -> list[DayGroup]:
-    """Consecutive cards grouped by local date, then by local start time (the time slot)."""
+def group_cards(
+    cards: Iterable[SessionCard], *, previous: SessionCard | None = None
+) -> list[DayGroup]:
+    """Consecutive cards grouped by local date, then by local start time (the time slot).
+    With `previous` (the card shown just before), groups it began are marked continued."""
     days: list[DayGroup] = []
+    before = previous.local_start if previous else None
     for card in cards:
         start = card.local_start
         if not days or days[-1].day != start.date():
-            days.append(DayGroup(day=start.date(), slots=[]))
+            continued = not days and before is not None and before.date() == start.date()
+            days.append(DayGroup(day=start.date(), slots=[], continued=continued))
         slots = days[-1].slots
         if not slots or slots[-1].time.time() != start.time():
-            slots.append(SlotGroup(time=start, cards=[]))
+            continued = days[-1].continued and not slots and before.time() == start.time()
+            slots.append(SlotGroup(time=start, cards=[], continued=continued))
         slots[-1].cards.append(card)
     return days
 
@@ -219,10 +230,7 @@ def cards_for(actor: Membership, sessions: list[ClassSession]) -> list[SessionCa
     if ids:
         for session_id, reference, position in _my_places(actor, ids):
             mine[session_id] = (reference, position)
-    return [
-        SessionCard(session, *(mine.get(session.pk) or ("", None)))
-        for session in sessions
-    ]
+    return [SessionCard(session, *(mine.get(session.pk) or ("", None))) for session in sessions]
 
 
 def _my_places(actor: Membership, session_ids: list[int]):

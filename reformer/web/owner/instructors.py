@@ -70,7 +70,7 @@ def instructor_invite(request: HttpRequest) -> HttpResponse:
         return _invite_response(request, form, status=422)
     email = form.cleaned_data["email"]
     try:
-        accounts.invite_staff(
+        invitation = accounts.invite_staff(
             request.membership,
             email=email,
             role=Role.INSTRUCTOR,
@@ -83,14 +83,14 @@ def instructor_invite(request: HttpRequest) -> HttpResponse:
             template="owner/_invite_form.html" if is_htmx(request) else "owner/instructors.html",
             context=_list_context(request, form) | {"invite_form": form},
         )
-    message = f"Invitation sent to {email}."
+    message = f"Invitation sent to {invitation.email}."
     if not is_htmx(request):
         messages.success(request, message)
         return redirect("owner:instructors")
     response = render(
         request,
         "owner/_invite_form.html",
-        _list_context(request) | {"invitations_oob": True},
+        _list_context(request),
     )
     return add_toast(response, message)
 

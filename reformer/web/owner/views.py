@@ -204,6 +204,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
                     }
                     for studio, m in summary.by_studio
                 ],
+                "total_bookings": f"{summary.total.bookings:,}",
                 "total_revenue": _revenue_text(summary.total.revenue),
                 "total_attendance": _percent(summary.total.attendance_rate),
                 "total_utilisation": _percent(summary.total.utilisation),

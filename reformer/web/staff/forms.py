@@ -46,14 +46,14 @@ class TimeInput(forms.TimeInput):
 
 class OrganizationForm(forms.Form):
     name = forms.CharField(max_length=120)
-    time_zone = forms.ChoiceField(
-        choices=time_zone_choices, help_text="Default for new studios."
-    )
+    time_zone = forms.ChoiceField(choices=time_zone_choices, help_text="Default for new studios.")
     brand_colour = forms.CharField(
         label="Brand colour", widget=ColourInput, help_text="Used for buttons and highlights."
     )
     public_description = forms.CharField(
-        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        label="Description",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Shown on your public page.",
     )
     logo = forms.ImageField(required=False, help_text="PNG or JPEG, at most 2 MB.")
@@ -99,7 +99,10 @@ class OpeningHoursForm(forms.Form):
     def hours(self) -> dict[str, list[str]]:
         data = self.cleaned_data
         return {
-            str(day): [data[f"open_{day}"].strftime("%H:%M"), data[f"close_{day}"].strftime("%H:%M")]
+            str(day): [
+                data[f"open_{day}"].strftime("%H:%M"),
+                data[f"close_{day}"].strftime("%H:%M"),
+            ]
             for day in range(7)
             if data.get(f"open_{day}") and data.get(f"close_{day}")
         }
@@ -170,9 +173,7 @@ class PolicyForm(forms.ModelForm):
 class RoomForm(forms.Form):
     name = forms.CharField(max_length=80)
     capacity = forms.IntegerField(min_value=1, help_text="Most clients in one class here.")
-    grid_columns = forms.IntegerField(
-        label="Layout columns", min_value=1, max_value=30, initial=4
-    )
+    grid_columns = forms.IntegerField(label="Layout columns", min_value=1, max_value=30, initial=4)
     grid_rows = forms.IntegerField(label="Layout rows", min_value=1, max_value=30, initial=3)
 
 
@@ -253,7 +254,9 @@ class CancelSessionForm(forms.Form):
 
 class NotesForm(forms.Form):
     private_notes = forms.CharField(
-        label="Private notes", required=False, max_length=5000,
+        label="Private notes",
+        required=False,
+        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
@@ -263,3 +266,121 @@ ATTENDANCE_CHOICES = [("attended", "Attended"), ("late", "Late"), ("no_show", "N
 
 class AttendanceForm(forms.Form):
     status = forms.ChoiceField(choices=ATTENDANCE_CHOICES)
+
+
+# ------------------------------------------------------------------------- schedule
+
+WEEKDAY_CHOICES = [(str(day), name) for day, name in enumerate(WEEKDAYS)]
+ROTATION_SLOTS = 4
+
+
+def _choices(objects, empty: str | None = None) -> list[tuple[str, str]]:
+    choices = [("", empty)] if empty is not None else []
+    return choices + [(str(obj.pk), str(getattr(obj, "name", obj))) for obj in objects]
+
+
+class _ScheduleForm(forms.Form):
+    """Choices for the studio's rooms, the organization's class types and its instructors;
+    `cleaned_data` then holds the chosen objects instead of ids."""
+
+    def __init__(self, *args, rooms, class_types, instructors, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._objects = {
+            "room": {str(r.pk): r for r in rooms},
+            "class_type": {str(c.pk): c for c in class_types},
+            "instructor": {str(m.pk): m for m in instructors},
+        }
+        if "room" in self.fields:
+            self.fields["room"].choices = _choices(rooms)
+        if "class_type" in self.fields:
+            self.fields["class_type"].choices = _choices(class_types)
+        for name, bound in self.fields.items():
+            if name.startswith("instructor"):
+                bound.choices = _choices(instructors, empty="No instructor yet")
+
+    def chosen(self, kind: str, value: str):
+        return self._objects[kind].get(value) if value else None
+
+
+class SessionForm(_ScheduleForm):
+    class_type = forms.ChoiceField()
+    room = forms.ChoiceField()
+    date = forms.DateField(widget=DateInput)
+    start_time = forms.TimeField(label="Starts at", widget=TimeInput)
+    instructor = forms.ChoiceField(required=False)
+    capacity = forms.IntegerField(
+        required=False, min_value=1, help_text="Leave empty for the class type's size."
+    )
+    duration_minutes = forms.IntegerField(
+        label="Length (minutes)",
+        required=False,
+        min_value=5,
+        max_value=600,
+        help_text="Leave empty for the class type's length.",
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for kind in ("class_type", "room", "instructor"):
+            if kind in data:
+                data[kind] = self.chosen(kind, data[kind])
+        return data
+
+
+class TemplateForm(_ScheduleForm):
+    """A weekly class; the rotation is up to ROTATION_SLOTS instructors taking turns."""
+
+    class_type = forms.ChoiceField()
+    room = forms.ChoiceField()
+    weekday = forms.TypedChoiceField(choices=WEEKDAY_CHOICES, coerce=int)
+    local_start_time = forms.TimeField(label="Starts at (studio time)", widget=TimeInput)
+    capacity = forms.IntegerField(min_value=1)
+    start_date = forms.DateField(label="First date", widget=DateInput)
+    end_date = forms.DateField(
+        label="Last date", required=False, widget=DateInput, help_text="Empty: no end."
+    )
+
+    def __init__(self, *args, editing: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for slot in range(ROTATION_SLOTS):
+            self.fields[f"instructor_{slot}"] = forms.ChoiceField(
+                label=f"Instructor {slot + 1}" + (" (first turn)" if slot == 0 else ""),
+                required=False,
+            )
+            self.fields[f"instructor_{slot}"].choices = [
+                ("", "—"),
+                *[(key, member.name) for key, member in self._objects["instructor"].items()],
+            ]
+        if editing:
+            for name in ("class_type", "weekday", "start_date"):
+                self.fields[name].required = False
+                self.fields[name].disabled = True
+
+    def rotation_fields(self) -> list[forms.BoundField]:
+        return [self[f"instructor_{slot}"] for slot in range(ROTATION_SLOTS)]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        rotation = []
+        for slot in range(ROTATION_SLOTS):
+            member = self.chosen("instructor", data.pop(f"instructor_{slot}", ""))
+            if member is not None:
+                if member in rotation:
+                    self.add_error(
+                        f"instructor_{slot}", f"{member.name} is already in the rotation."
+                    )
+                rotation.append(member)
+        data["instructors"] = rotation
+        for kind in ("class_type", "room"):
+            if kind in data:
+                data[kind] = self.chosen(kind, data[kind])
+        return data
+
+
+class AssignInstructorForm(_ScheduleForm):
+    instructor = forms.ChoiceField(required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        data["instructor"] = self.chosen("instructor", data.get("instructor", ""))
+        return data

@@ -46,9 +46,7 @@ def _validated(
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise DomainError(
-            "validation", f"A product called “{name}” already exists.", field="name"
-        )
+        raise DomainError("validation", f"A product called “{name}” already exists.", field="name")
     if kind not in PackageProduct.Kind.values:
         raise DomainError("validation", "Choose the kind of product.", field="kind")
     if kind == PackageProduct.Kind.UNLIMITED:
@@ -67,10 +65,14 @@ def _validated(
         raise DomainError("validation", "Enter a price of 0 or more.", field="price")
     currency = (currency or "").strip().upper()
     if len(currency) != 3 or not currency.isalpha():
-        raise DomainError("validation", "Use a 3-letter currency code such as USD.", field="currency")
+        raise DomainError(
+            "validation", "Use a 3-letter currency code such as USD.", field="currency"
+        )
     if weekly_limit is not None and weekly_limit < 1:
         raise DomainError(
-            "validation", "A weekly limit must be at least 1 (or leave it empty).", field="weekly_limit"
+            "validation",
+            "A weekly limit must be at least 1 (or leave it empty).",
+            field="weekly_limit",
         )
     return {
         "name": name,
@@ -162,9 +164,12 @@ def set_package_product_active(
         product = PackageProduct.objects.select_for_update().get(pk=product.pk)
         if product.active == active:
             return product
-        if active and PackageProduct.objects.filter(
-            organization_id=product.organization_id, name__iexact=product.name, active=True
-        ).exists():
+        if (
+            active
+            and PackageProduct.objects.filter(
+                organization_id=product.organization_id, name__iexact=product.name, active=True
+            ).exists()
+        ):
             raise DomainError(
                 "validation", f"Another product called “{product.name}” is already on sale."
             )

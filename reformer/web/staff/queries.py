@@ -110,7 +110,9 @@ def instructor_classes(
             mine.filter(starts_at__lt=now, starts_at__gte=now - dt.timedelta(days=PAST_DAYS))
             .annotate(
                 n_attended=Count("bookings", filter=Q(bookings__status="attended")),
-                n_late=Count("bookings", filter=Q(bookings__status="attended", bookings__is_late=True)),
+                n_late=Count(
+                    "bookings", filter=Q(bookings__status="attended", bookings__is_late=True)
+                ),
                 n_no_show=Count("bookings", filter=Q(bookings__status="no_show")),
                 n_cancelled=Count("bookings", filter=Q(bookings__status__in=CANCELLED)),
                 n_unmarked=Count("bookings", filter=Q(bookings__status="confirmed")),
@@ -176,7 +178,9 @@ def bookings_with_history(actor: Membership) -> QuerySet[Booking]:
     """Bookings with the client, the spot and the client's attended-class count."""
     attended = (
         Booking.objects.filter(
-            organization_id=actor.organization_id, client_id=OuterRef("client_id"), status="attended"
+            organization_id=actor.organization_id,
+            client_id=OuterRef("client_id"),
+            status="attended",
         )
         .order_by()
         .values("client_id")
@@ -257,9 +261,7 @@ def studios_in_scope(actor: Membership) -> list[Studio]:
     )
 
 
-def checkin_day(
-    actor: Membership, *, day: dt.date | None, studio_id: int | None
-) -> CheckinDay:
+def checkin_day(actor: Membership, *, day: dt.date | None, studio_id: int | None) -> CheckinDay:
     """The classes of one local day at the studios the actor reaches (default: today)."""
     if not has_capability(actor, VIEW_ROSTER) or actor.role == Role.INSTRUCTOR:
         raise PermissionDenied(VIEW_ROSTER)

@@ -28,7 +28,7 @@ class ComponentNode(template.Node):
     def render(self, context: template.Context) -> str:
         name = self.name.resolve(context)
         values = {key: value.resolve(context) for key, value in self.kwargs.items()}
-        body = mark_safe(self.nodelist.render(context))  # noqa: S308 - rendered template output
+        body = mark_safe(self.nodelist.render(context))
         component = context.template.engine.get_template(f"components/{name}.html")
         with context.push(**values, body=body):
             return component.render(context)

@@ -41,6 +41,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         "filters": page.filters,
         "options": options,
         "browse_url": reverse("client:browse"),
+        "tz": actor.organization.time_zone,
         "live_query": subscription_query(studios=[studio.pk for studio in options.studios]),
     }
     target = target_of(request) if is_partial(request) else ""
@@ -49,7 +50,7 @@ def browse(request: HttpRequest) -> HttpResponse:
     elif target in ("browse", "browse-results"):
         response = render(request, "client/browse/_browse.html", context)
         # The canonical URL of these filters (no empty fields) is what back/forward restore.
-        if request.htmx.trigger_name != "live-resync":
+        if request.htmx.trigger != "browse-results":  # a re-sync is not a new history entry
             response = push_url(response, f"{context['browse_url']}?{page.filters.querystring()}")
     else:
         response = render(request, "client/browse/page.html", context)
@@ -81,10 +82,15 @@ def spot_map(request: HttpRequest, session_id: int) -> HttpResponse:
     """The room map of a class, refreshed in an open booking dialog when the class changes."""
     actor = request.membership
     card = queries.session_card(actor, session_id)
+    selected = request.GET.get("spot", "")
     return render(
         request,
         "client/book/_spot_map.html",
-        {"card": card, "spots": queries.spot_map(actor, card.session)},
+        {
+            "card": card,
+            "spots": queries.spot_map(actor, card.session),
+            "selected_spot": int(selected) if selected.isdigit() else None,
+        },
     )
 
 

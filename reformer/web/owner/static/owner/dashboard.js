@@ -58,6 +58,12 @@
     document.body.addEventListener("htmx:afterSettle", function (event) {
       if (event.target && event.target.id === "chart-panel") draw();
     });
+    document.body.addEventListener("htmx:wsOpen", function () {
+      document.body.dataset.ownerLive = "open";
+    });
+    document.body.addEventListener("htmx:wsClose", function () {
+      document.body.dataset.ownerLive = "closed";
+    });
     document.body.addEventListener("htmx:wsAfterMessage", function (event) {
       var message = event.detail && event.detail.message;
       if (typeof message === "string" && message.indexOf("owner-live-signal") !== -1) {

@@ -1,7 +1,8 @@
 // Spot layout editor: a grid of cells, each empty or holding a named reformer.
 // Click (or Enter/Space on) a cell to add, rename or remove a reformer; arrow keys move
-// between cells. The layout travels to the server as JSON in a hidden input and is saved
-// by the form's submit (set_spot_layout), so nothing changes until "Save layout".
+// between cells, Delete removes. The layout travels to the server as JSON in a hidden input
+// and is saved by the form's submit (set_spot_layout), so nothing changes until "Save
+// layout". The grid size comes from the room (data-columns, data-rows).
 (function () {
   "use strict";
 
@@ -16,15 +17,13 @@
     const title = dialog.querySelector("[data-dialog-title]");
     const removeButton = dialog.querySelector("[data-remove]");
     const status = root.querySelector("[data-layout-status]");
-    const columnsInput = form.querySelector("input[name=columns]");
-    const rowsInput = form.querySelector("input[name=rows]");
     let spots = JSON.parse(input.value || "[]");
     let editing = null; // {row, column}
     let focusAt = { row: 0, column: 0 };
 
     const size = () => ({
-      columns: clamp(parseInt(columnsInput.value, 10) || 1, 1, 12),
-      rows: clamp(parseInt(rowsInput.value, 10) || 1, 1, 12),
+      columns: clamp(parseInt(root.dataset.columns, 10) || 1, 1, 30),
+      rows: clamp(parseInt(root.dataset.rows, 10) || 1, 1, 30),
     });
     const at = (row, column) => spots.find((s) => s.row === row && s.column === column);
 
@@ -71,10 +70,8 @@
         grid.appendChild(rowEl);
       }
       input.value = JSON.stringify(spots);
-      const outside = spots.filter((s) => s.row >= rows || s.column >= columns).length;
-      status.textContent =
-        `${spots.length} reformer${spots.length === 1 ? "" : "s"} placed` +
-        (outside ? `; ${outside} outside the grid will be removed when you save.` : ".");
+      const text = `${spots.length} reformer${spots.length === 1 ? "" : "s"} placed.`;
+      if (status.textContent !== text) status.textContent = text;
     }
 
     function focusCell(row, column) {
@@ -158,6 +155,14 @@
       close();
     });
 
+    labelInput.addEventListener("keydown", (event) => {
+      // The dialog sits inside the layout form: Enter saves the name, not the layout.
+      if (event.key === "Enter") {
+        event.preventDefault();
+        dialog.querySelector("[data-save]").click();
+      }
+    });
+
     removeButton.addEventListener("click", (event) => {
       event.preventDefault();
       spots = spots.filter((s) => s !== at(editing.row, editing.column));
@@ -172,7 +177,6 @@
       editing = null;
     });
 
-    [columnsInput, rowsInput].forEach((el) => el.addEventListener("input", render));
     render();
   }
 

@@ -1,0 +1,76 @@
+"""Live renderers of the client's pages (web/live_render.py explains the mechanism).
+
+- "session" events (a place taken or freed, a waitlist change, a class cancelled) arrive on
+  the studio schedule groups: each changed class card is re-rendered for this viewer, with
+  their own Booked / waitlist state, plus their waitlist position for the dashboard.
+- "booking", "waitlist" and "package" events arrive on the viewer's own user group: the
+  dashboard sections they affect are re-rendered.
+
+Fragments whose element is not on the page are ignored by htmx, so a renderer does not
+need to know which page it renders for; it only skips work nobody could be shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reformer.accounts.models import Membership
+from reformer.core.permissions import BOOK_SELF, has_capability
+from reformer.web import live_render
+from reformer.web.client import dashboard_queries, queries
+from reformer.web.live_render import Subscriptions, fragment
+
+
+def _is_client(membership: Membership) -> bool:
+    return has_capability(membership, BOOK_SELF)
+
+
+@live_render.register("session")
+def session_cards(membership: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
+    if not subs.studio_ids or not _is_client(membership):
+        return ""
+    ids = [int(pk) for pk in event.get("ids", [])][: queries.PAGE_SIZE]
+    parts = []
+    for card in queries.session_cards(membership, ids):
+        if card.session.studio_id not in subs.studio_ids:
+            continue
+        parts.append(fragment("client/browse/_card.html", {"card": card, "oob": True}))
+        if card.waitlist_position is not None:
+            parts.append(
+                fragment(
+                    "client/dashboard/_position.html",
+                    {
+                        "session_id": card.session.pk,
+                        "position": card.waitlist_position,
+                        "oob": True,
+                    },
+                )
+            )
+    return "".join(parts)
+
+
+def _sections(membership: Membership, names: tuple[str, ...]) -> str:
+    dash = dashboard_queries.dashboard(membership, sections=names)
+    context = {"dash": dash, "tz": membership.organization.time_zone, "oob": True}
+    return "".join(fragment(f"client/dashboard/_{name}.html", context) for name in names)
+
+
+@live_render.register("booking")
+def booking_sections(membership: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
+    if not subs.user or not _is_client(membership):
+        return ""
+    return _sections(membership, ("upcoming", "past"))
+
+
+@live_render.register("waitlist")
+def waitlist_section(membership: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
+    if not subs.user or not _is_client(membership):
+        return ""
+    return _sections(membership, ("waitlist",))
+
+
+@live_render.register("package")
+def package_sections(membership: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
+    if not subs.user or not _is_client(membership):
+        return ""
+    return _sections(membership, ("alerts", "packages"))

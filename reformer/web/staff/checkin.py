@@ -1,0 +1,80 @@
+"""The front desk: today's classes at their studios (each opens the class page with its
+roster), and booking a client into a class from the roster."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from reformer.bookings.actions import book_session
+from reformer.core.errors import DomainError
+from reformer.core.permissions import BOOK_FOR_CLIENT, VIEW_ROSTER
+from reformer.web.auth import capability_required
+from reformer.web.live_render import subscription_query
+from reformer.web.staff.common import actor_of, is_partial, page
+from reformer.web.staff.queries import (
+    checkin_day,
+    client_of,
+    client_search,
+    roster_session,
+)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@capability_required(VIEW_ROSTER)
+def checkin(request: HttpRequest) -> HttpResponse:
+    """?date=YYYY-MM-DD&studio=<id>: the classes of that day (default today, all studios)."""
+    actor = actor_of(request)
+    try:
+        day = dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        day = None
+    result = checkin_day(actor, day=day, studio_id=_int(request.GET.get("studio")))
+    context = {
+        "checkin": result,
+        "previous_day": result.day - dt.timedelta(days=1),
+        "next_day": result.day + dt.timedelta(days=1),
+        "live_query": subscription_query(studios=[s.pk for s in result.studios]),
+    }
+    return page(request, "staff/checkin/list.html", context, partial="staff/checkin/_list.html")
+
+
+BOOK_TEMPLATE = "staff/session/_book_client.html"
+
+
+@capability_required(BOOK_FOR_CLIENT)
+def session_book(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET ?q=: clients matching a name or email; POST client=<id>: book them in."""
+    actor = actor_of(request)
+    session = roster_session(actor, pk)
+    query = request.GET.get("q", "")
+    if request.method != "POST":
+        results = client_search(actor, session, query)
+        context = {"session": session, "results": results, "query": query}
+        return page(request, "staff/session/book.html", context, partial=BOOK_TEMPLATE)
+    client = client_of(actor, request.POST.get("client"))
+    context = {"session": session, "results": [], "query": ""}
+    try:
+        book_session(actor, session, client=client)
+    except DomainError as error:
+        if error.code in ("not_found", "permission_denied"):
+            raise
+        if is_partial(request):
+            context.update(error_message=error.message, query=client.user.name or client.user.email)
+            return render(request, BOOK_TEMPLATE, context, status=422)
+        messages.error(request, error.message)
+        return redirect("staff:session_detail", pk=session.pk)
+    messages.success(request, f"{client.name} is booked into {session.class_type.name}.")
+    if is_partial(request):
+        context["booked"] = client
+        return render(request, BOOK_TEMPLATE, context)
+    return redirect("staff:session_detail", pk=session.pk)

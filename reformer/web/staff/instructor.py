@@ -1,0 +1,175 @@
+"""The instructor's dashboard (PHX-12) and the class page shared with the front desk: the
+roster (loaded by htmx, updated live), quick attendance buttons, the waitlist, and private
+class notes."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from reformer.bookings.actions import mark_attendance, undo_attendance
+from reformer.core.errors import DomainError, PermissionDenied
+from reformer.core.permissions import (
+    BOOK_FOR_CLIENT,
+    EDIT_SESSION_NOTES,
+    MANAGE_SCHEDULE,
+    MARK_ATTENDANCE,
+    has_capability,
+    require,
+)
+from reformer.scheduling.actions import set_session_notes
+from reformer.web.auth import staff_required
+from reformer.web.live_render import subscription_query
+from reformer.web.staff.common import actor_of, is_partial, page
+from reformer.web.staff.forms import AttendanceForm, NotesForm
+from reformer.web.staff.queries import (
+    instructor_classes,
+    roster_booking,
+    roster_for,
+    roster_session,
+)
+
+
+@staff_required
+def instructor_dashboard(request: HttpRequest) -> HttpResponse:
+    """My classes: the next 30 days grouped by date, today first; ?view=past for the last
+    30 days with attendance summaries."""
+    actor = actor_of(request)
+    show_past = request.GET.get("view") == "past"
+    classes = instructor_classes(actor, show_past=show_past)
+    context = {"classes": classes, "show_past": show_past}
+    return page(
+        request,
+        "staff/instructor/dashboard.html",
+        context,
+        partial="staff/instructor/_classes.html",
+    )
+
+
+def _permissions(actor, session) -> dict:
+    return {
+        "may_mark": has_capability(actor, MARK_ATTENDANCE, session=session),
+        "may_edit_notes": has_capability(actor, EDIT_SESSION_NOTES, session=session),
+        "may_book": has_capability(actor, BOOK_FOR_CLIENT, studio=session.studio),
+        "may_cancel": has_capability(actor, MANAGE_SCHEDULE, session=session),
+    }
+
+
+@staff_required
+def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The class page. The roster itself arrives by htmx from `session_roster` (so a failure
+    there leaves the rest of the page working, with a Retry)."""
+    actor = actor_of(request)
+    session = roster_session(actor, pk)
+    context = {
+        "session": session,
+        "notes_form": NotesForm(initial={"private_notes": session.private_notes}),
+        "live_query": subscription_query(sessions=[session.pk]),
+        **_permissions(actor, session),
+    }
+    return render(request, "staff/session/detail.html", context)
+
+
+@staff_required
+def session_roster(request: HttpRequest, pk: int) -> HttpResponse:
+    """The roster fragment (bookings, attendance, waitlist); the full page without htmx."""
+    actor = actor_of(request)
+    session = roster_session(actor, pk)
+    if not is_partial(request):
+        return redirect("staff:session_detail", pk=session.pk)
+    context = {"roster": roster_for(actor, session), **_permissions(actor, session)}
+    return render(request, "staff/session/_roster.html", context)
+
+
+def _row(request: HttpRequest, actor, booking_id: int, status: int = 200) -> HttpResponse:
+    booking = roster_booking(actor, booking_id)
+    context = {
+        "booking": booking,
+        "session": booking.session,
+        "may_mark": has_capability(actor, MARK_ATTENDANCE, session=booking.session),
+    }
+    return render(request, "staff/session/_roster_row.html", context, status=status)
+
+
+@require_POST
+@staff_required
+def booking_attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    """Attended / Late / No-show, saved at once; htmx swaps the client's row."""
+    actor = actor_of(request)
+    booking = roster_booking(actor, pk)
+    require(actor, MARK_ATTENDANCE, session=booking.session)
+    form = AttendanceForm(request.POST)
+    if not form.is_valid():
+        raise DomainError("validation", "Choose Attended, Late or No-show.")
+    status = form.cleaned_data["status"]
+    try:
+        mark_attendance(actor, booking, "attended" if status == "late" else status)
+    except PermissionDenied:
+        raise
+    except DomainError as error:
+        if not is_partial(request):
+            raise
+        response = _row(request, actor, pk, status=422)
+        messages.error(request, error.message)
+        return response
+    labels = {"attended": "attended", "late": "attended (late)", "no_show": "a no-show"}
+    messages.success(request, f"{booking.client.name} marked {labels[status]}.")
+    if is_partial(request):
+        return _row(request, actor, pk)
+    return redirect("staff:session_detail", pk=booking.session_id)
+
+
+@require_POST
+@staff_required
+def booking_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    booking = roster_booking(actor, pk)
+    require(actor, MARK_ATTENDANCE, session=booking.session)
+    try:
+        undo_attendance(actor, booking)
+    except PermissionDenied:
+        raise
+    except DomainError as error:
+        if not is_partial(request):
+            raise
+        messages.error(request, error.message)
+        return _row(request, actor, pk, status=422)
+    messages.success(request, f"Attendance of {booking.client.name} undone.")
+    if is_partial(request):
+        return _row(request, actor, pk)
+    return redirect("staff:session_detail", pk=booking.session_id)
+
+
+@require_POST
+@staff_required
+def session_notes(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save the private notes (instructor of the class, managers, owners); htmx swaps the
+    notes form with a "Saved" confirmation."""
+    actor = actor_of(request)
+    session = roster_session(actor, pk)
+    require(actor, EDIT_SESSION_NOTES, session=session)
+    form = NotesForm(request.POST)
+    context = {"session": session, "notes_form": form, "may_edit_notes": True}
+    if form.is_valid():
+        try:
+            set_session_notes(actor, session, notes=form.cleaned_data["private_notes"])
+        except DomainError as error:
+            if error.code == "permission_denied":
+                raise
+            form.add_error("private_notes", error.message)
+        else:
+            context["saved"] = True
+    status = 200 if form.is_valid() and not form.errors else 422
+    if is_partial(request):
+        return render(request, "staff/session/_notes.html", context, status=status)
+    if status == 200:
+        messages.success(request, "Notes saved.")
+        return redirect("staff:session_detail", pk=session.pk)
+    return render(
+        request,
+        "staff/session/detail.html",
+        {**context, "live_query": "", **_permissions(actor, session)},
+        status=status,
+    )

@@ -1,0 +1,57 @@
+"""Template helpers of the staff pages.
+
+{% load staff_tags %}
+{% if membership|can:"billing.manage" %} ... {% endif %}      core.permissions capability
+{{ session|local:"H:i" }}                                        a session's start, studio time
+{{ session|local_end:"H:i" }}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+from reformer.core.money import format_money
+from reformer.core.permissions import has_capability
+from reformer.core.timezones import to_local
+from reformer.studios.validation import WEEKDAYS
+
+register = template.Library()
+
+
+@register.filter
+def can(membership, capability: str) -> bool:
+    return membership is not None and has_capability(membership, capability)
+
+
+@register.filter
+def local(session, fmt: str = "H:i") -> str:
+    return date_format(to_local(session.starts_at, session.studio.time_zone), fmt)
+
+
+@register.filter
+def local_end(session, fmt: str = "H:i") -> str:
+    return date_format(to_local(session.ends_at, session.studio.time_zone), fmt)
+
+
+@register.filter
+def weekday_name(index: int) -> str:
+    return WEEKDAYS[int(index)]
+
+
+@register.filter
+def hhmm(value: dt.time | None) -> str:
+    return value.strftime("%H:%M") if value else ""
+
+
+@register.filter
+def money(amount, currency: str = "USD") -> str:
+    return format_money(amount, currency)
+
+
+@register.filter
+def started(session) -> bool:
+    return session.starts_at <= timezone.now()
