@@ -66,6 +66,112 @@ def _create_database(database: dict) -> None:
             conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
+def serve_live_events() -> None:
+    """Run an event loop in a thread and bind it as the websocket server's loop, as the ASGI
+    server does in production, so live events are handed to it (not a new loop per event)."""
+    import asyncio
+
+    from reformer.core import live
+
+    bind = getattr(live, "bind_event_loop", None)
+    if bind is None:
+        return
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    loop.call_soon_threadsafe(bind, loop)
+    time.sleep(0.1)
+
+
+# The same booking transaction as the action, as bare SQL on psycopg (no Django, no audit,
+# no outbox, no job): the ceiling the action is compared with.
+RAW_SQL = [
+    """UPDATE scheduling_classsession SET booked_count = booked_count + 1
+        WHERE id = %(session)s AND status = 'scheduled' AND starts_at > now()
+          AND booked_count < capacity RETURNING booked_count""",
+    """INSERT INTO bookings_booking (organization_id, session_id, client_id, client_package_id,
+              spot_id, starts_at, ends_at, status, is_late, cancel_reason, credit_returned,
+              source, reference, created_at)
+       SELECT s.organization_id, s.id, %(client)s, %(package)s,
+              (SELECT spot.id FROM studios_spot spot WHERE spot.room_id = s.room_id
+                  AND spot.active AND NOT EXISTS (SELECT 1 FROM bookings_booking t
+                      WHERE t.session_id = s.id AND t.spot_id = spot.id
+                        AND t.status IN ('confirmed', 'attended', 'no_show'))
+                ORDER BY spot."row", spot."column", spot.label, spot.id LIMIT 1),
+              s.starts_at, s.ends_at, 'confirmed', false, '', false, 'web', %(reference)s, now()
+         FROM scheduling_classsession s WHERE s.id = %(session)s RETURNING id""",
+    """WITH spent AS (UPDATE billing_clientpackage SET credits_remaining = credits_remaining - 1
+                  WHERE id = %(package)s AND credits_remaining > 0
+              RETURNING id, organization_id)
+       INSERT INTO billing_creditledger (organization_id, client_package_id, booking_id, delta,
+              reason, note, at)
+       SELECT organization_id, id, currval('bookings_booking_id_seq'), -1, 'booking', '', now()
+         FROM spent""",
+]
+
+
+def run_raw(threads: int, requests: list[tuple], pool_size: int) -> dict:
+    import psycopg_pool
+    from django.db import connections
+
+    params = connections["default"].get_connection_params()
+    params = {k: v for k, v in params.items() if k not in ("cursor_factory", "context", "pool")}
+    pool = psycopg_pool.ConnectionPool(kwargs=params, min_size=pool_size, max_size=pool_size)
+    pool.wait()
+    packages = {}
+    with pool.connection() as conn:
+        for client_id, package_id in conn.execute(
+            "SELECT client_id, id FROM billing_clientpackage"
+        ):
+            packages[client_id] = package_id
+    work = iter(requests)
+    lock = threading.Lock()
+    latencies: list[float] = []
+    booked = [0]
+    start_together = threading.Barrier(threads + 1)
+
+    def worker() -> None:
+        mine = []
+        start_together.wait()
+        while True:
+            with lock:
+                item = next(work, None)
+            if item is None:
+                break
+            client, session = item
+            began = time.perf_counter()
+            args = {
+                "session": session.pk,
+                "client": client.pk,
+                "package": packages[client.pk],
+                "reference": f"R{client.pk}S{session.pk}"[:12],
+            }
+            with pool.connection() as conn, conn.transaction():
+                if conn.execute(RAW_SQL[0], args).fetchone():
+                    conn.execute(RAW_SQL[1], args)
+                    conn.execute(RAW_SQL[2], args)
+            mine.append(time.perf_counter() - began)
+        with lock:
+            latencies.extend(mine)
+            booked[0] += len(mine)
+
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in workers:
+        thread.start()
+    start_together.wait()
+    began = time.perf_counter()
+    for thread in workers:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    pool.close()
+    latencies.sort()
+    return {
+        "per_second": booked[0] / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "outcomes": {"booked": booked[0]},
+    }
+
+
 def migrate() -> None:
     from django.core.management import call_command
 
@@ -115,8 +221,12 @@ def seed(clients_needed: int):
         class_type = ClassType.objects.create(organization=org, name=f"Reformer {r}")
         sessions += [
             ClassSession(
-                organization=org, studio=studio, room=room, class_type=class_type,
-                starts_at=first + dt.timedelta(hours=h), ends_at=first + dt.timedelta(hours=h, minutes=50),
+                organization=org,
+                studio=studio,
+                room=room,
+                class_type=class_type,
+                starts_at=first + dt.timedelta(hours=h),
+                ends_at=first + dt.timedelta(hours=h, minutes=50),
                 capacity=10,
             )
             for h in range(SPREAD_SESSIONS // ROOMS)
@@ -125,14 +235,22 @@ def seed(clients_needed: int):
     hot_type = ClassType.objects.create(organization=org, name="Hot Class")
     later = first + dt.timedelta(days=10)
     hot = ClassSession.objects.create(
-        organization=org, studio=studio, room=room_with_spots("Hot Room", 100000, 20),
-        class_type=hot_type, starts_at=later, ends_at=later + dt.timedelta(minutes=50),
+        organization=org,
+        studio=studio,
+        room=room_with_spots("Hot Room", 100000, 20),
+        class_type=hot_type,
+        starts_at=later,
+        ends_at=later + dt.timedelta(minutes=50),
         capacity=100000,
     )
     rush_start = later + dt.timedelta(hours=2)
     rush = ClassSession.objects.create(
-        organization=org, studio=studio, room=room_with_spots("Rush Room", 20, 20),
-        class_type=hot_type, starts_at=rush_start, ends_at=rush_start + dt.timedelta(minutes=50),
+        organization=org,
+        studio=studio,
+        room=room_with_spots("Rush Room", 20, 20),
+        class_type=hot_type,
+        starts_at=rush_start,
+        ends_at=rush_start + dt.timedelta(minutes=50),
         capacity=20,
     )
     users = User.objects.bulk_create(
@@ -142,21 +260,30 @@ def seed(clients_needed: int):
     members = Membership.objects.bulk_create(
         Membership(user=u, organization=org, role="client") for u in users
     )
-    ClientProfile.objects.bulk_create(ClientProfile(organization=org, membership=m) for m in members)
+    ClientProfile.objects.bulk_create(
+        ClientProfile(organization=org, membership=m) for m in members
+    )
     product = PackageProduct.objects.create(
         organization=org, name="50 classes", kind="class_pack", credits=50, price=Decimal("500")
     )
     ClientPackage.objects.bulk_create(
         ClientPackage(
-            organization=org, client=m, product=product, credits_total=50, credits_remaining=50,
-            starts_at=now - dt.timedelta(days=1), expires_at=now + dt.timedelta(days=365),
+            organization=org,
+            client=m,
+            product=product,
+            credits_total=50,
+            credits_remaining=50,
+            starts_at=now - dt.timedelta(days=1),
+            expires_at=now + dt.timedelta(days=365),
             source="purchase",
         )
         for m in members
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    clients = list(Membership.objects.filter(organization=org).select_related("user").order_by("pk"))
+    clients = list(
+        Membership.objects.filter(organization=org).select_related("user").order_by("pk")
+    )
     spread = list(ClassSession.objects.filter(capacity=10).order_by("pk"))
     return clients, spread, hot, rush
 
@@ -278,9 +405,13 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=8, help="database connections (default 8)")
     parser.add_argument("--bookings", type=int, default=3000, help="bookings per run")
     parser.add_argument("--threads", default="1,4,16,64")
+    parser.add_argument(
+        "--raw", action="store_true", help="also time the bare-SQL booking transaction"
+    )
     args = parser.parse_args()
     configure(args.pool)
     migrate()
+    serve_live_events()
     thread_counts = [int(t) for t in args.threads.split(",")]
     clients, spread, hot, rush_session = seed(max(args.bookings, 500))
 
@@ -288,26 +419,33 @@ def main() -> None:
 
     from reformer.bookings.integrity import check_integrity
 
-    print(f"PostgreSQL {connection.cursor().connection.info.server_version}, "
-          f"{os.cpu_count()} CPUs, pool of {args.pool} connections, "
-          f"{args.bookings} bookings per run\n")
-    print(f"{'case':<28}{'threads':>8}{'bookings/s':>12}{'p50 ms':>9}{'p99 ms':>9}  outcomes")
+    print(
+        f"PostgreSQL {connection.cursor().connection.info.server_version}, "
+        f"{os.cpu_count()} CPUs, pool of {args.pool} connections, "
+        f"{args.bookings} bookings per run\n"
+    )
+    print(f"{'case':<40}{'threads':>8}{'bookings/s':>12}{'p50 ms':>9}{'p99 ms':>9}  outcomes")
     rng = random.Random(7)
     for label, pick in (
         ("spread over 2,000 classes", lambda i: spread[rng.randrange(len(spread))]),
         ("one hot class", lambda i: hot),
     ):
         for threads in thread_counts:
-            reset()
             chosen = list(itertools.islice(clients, args.bookings))
             requests = [(client, pick(i)) for i, client in enumerate(chosen)]
-            figures = run(threads, requests)
-            report = check_integrity()
-            assert report.ok, report.problems[:5]
-            print(
-                f"{label:<28}{threads:>8}{figures['per_second']:>12.0f}{figures['p50']:>9.1f}"
-                f"{figures['p99']:>9.1f}  {figures['outcomes']}"
-            )
+            runs = [("book_session", lambda r=requests, t=threads: run(t, r))]
+            if args.raw:
+                runs.append(("raw SQL", lambda r=requests, t=threads: run_raw(t, r, args.pool)))
+            for how, measure in runs:
+                reset()
+                figures = measure()
+                if how == "book_session":
+                    report = check_integrity()
+                    assert report.ok, report.problems[:5]
+                print(
+                    f"{label + ' (' + how + ')':<40}{threads:>8}{figures['per_second']:>12.0f}"
+                    f"{figures['p50']:>9.1f}{figures['p99']:>9.1f}  {figures['outcomes']}"
+                )
     reset()
     result = rush(clients[:500], rush_session)
     report = check_integrity()

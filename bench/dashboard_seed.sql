@@ -77,7 +77,7 @@ SELECT s.organization_id, s.id, c.id, s.starts_at, s.ends_at,
     false, false, 'web', upper(substr(md5(s.id::text || '-' || j), 1, 12)), '',
     s.starts_at - make_interval(hours => ((s.n * 13 + j * 31) %% 336)::int)
 FROM numbered s
-CROSS JOIN generate_series(0, (12 + (s.n %% 4))::int) j
+CROSS JOIN generate_series(0, (11 + (s.n %% 4))::int) j
 JOIN clients c ON c.k = ((s.slot * 211 + s.lane * 16 + j) %% %(clients)s);
 
 UPDATE scheduling_classsession cs SET booked_count = b.held

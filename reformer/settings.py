@@ -155,6 +155,8 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Reformer] "
+# A failed CSRF check shows our 403 page (or a toast for htmx) with a hint to reload.
+CSRF_FAILURE_VIEW = "reformer.web.errors.csrf_failure"
 # Absolute links in emails sent outside a request (staff invitations, jobs).
 SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
 

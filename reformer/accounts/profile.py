@@ -29,7 +29,7 @@ from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from reformer.accounts.models import ClientProfile, Membership, Role, User
-from reformer.core import audit, permissions
+from reformer.core import audit, live, permissions
 from reformer.core.errors import DomainError, PermissionDenied
 
 logger = logging.getLogger(__name__)
@@ -354,6 +354,9 @@ def confirm_email_change(token: str, *, user: User | None = None) -> User:
         _make_primary_address(target, data["new"])
         audit.record(
             target, "accounts.user.email_changed", target, old_email=old_email, new=data["new"]
+        )
+        live.publish_after_commit(
+            [live.user_channel(target.pk)], "profile", "email_changed", [target.pk]
         )
     return target
 

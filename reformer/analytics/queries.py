@@ -168,6 +168,10 @@ def summary(scope: Scope, period: Period, *, now: dt.datetime | None = None) -> 
             session__studio_id__in=scope.studio_ids,
             starts_at__gte=start,
             starts_at__lt=end,
+            # The booking's copy of its class time: the same range on the class lets the
+            # join read only the period's classes (studio, starts_at index).
+            session__starts_at__gte=start,
+            session__starts_at__lt=end,
         )
         .values("session__studio_id")
         .annotate(

@@ -82,14 +82,12 @@ def publish_booking(
     live.publish_after_commit(
         [live.studio_schedule(session.studio_id)], "session", "availability", [session.pk]
     )
-    live.publish_after_commit([live.session_roster(session.pk)], "booking", op, [booking.pk])
-    live.publish_after_commit([live.user_channel(user_id)], "booking", op, [booking.pk])
+    groups = [live.session_roster(session.pk), live.user_channel(user_id)]
+    if op == "created":
+        groups.append(live.organization_metrics(session.organization_id))
+    live.publish_after_commit(groups, "booking", op, [booking.pk])
     if package_id is not None:
         live.publish_after_commit([live.user_channel(user_id)], "package", "updated", [package_id])
-    if op == "created":
-        live.publish_after_commit(
-            [live.organization_metrics(session.organization_id)], "booking", "created", [booking.pk]
-        )
 
 
 def publish_waitlist(entry: WaitlistEntry, op: str, *, session: ClassSession, user_id: int) -> None:

@@ -124,12 +124,27 @@ def queue_templated_email(
     organization: Organization | int | None,
 ) -> Message:
     """Render notifications/<kind>.txt and .html with `context`, then queue_email."""
-    context = {"recipient": recipient, **context}
-    body = render_to_string(f"notifications/{kind}.txt", context)
-    html_body = render_to_string(f"notifications/{kind}.html", context)
+    body, html_body = render_templated_email(recipient, kind, context)
     return queue_email(
         recipient, kind, subject, body, idempotency_key, organization, html_body=html_body
     )
+
+
+def render_templated_email(recipient: User, kind: str, context: dict[str, Any]) -> tuple[str, str]:
+    context = {"recipient": recipient, **context}
+    return (
+        render_to_string(f"notifications/{kind}.txt", context),
+        render_to_string(f"notifications/{kind}.html", context),
+    )
+
+
+def rewrite_templated_email(message: Message, context: dict[str, Any]) -> None:
+    """Re-render a message queued in the current transaction (so not sent yet) with a
+    corrected context."""
+    message.body, message.html_body = render_templated_email(
+        message.recipient, message.kind, context
+    )
+    Message.objects.filter(pk=message.pk).update(body=message.body, html_body=message.html_body)
 
 
 def deliver_message(message_id: int, *, final_attempt: bool = True) -> Message | None:

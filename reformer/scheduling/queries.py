@@ -133,7 +133,7 @@ def templates_for(
     if studio is not None:
         studio = get_studio(actor, studio.pk)
     require(actor, MANAGE_SCHEDULE)
-    studios = studio_ids_in_scope(actor)
+    studios = set(studio_ids_in_scope(actor))
     if studio is not None:
         studios &= {studio.pk}
     templates = RecurringTemplate.objects.filter(

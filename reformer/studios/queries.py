@@ -25,10 +25,11 @@ from reformer.studios.models import Closure, Room, Spot, Studio, StudioPolicy
 
 
 def visible_studio_ids(actor: Membership) -> set[int]:
-    """Studios whose schedule the actor reads: scope for staff, active studios for clients."""
+    """Studios whose schedule the actor reads: scope for staff, active studios for clients.
+    A new set each time (the scope cached on the membership must not be narrowed)."""
     require(actor, VIEW_SCHEDULE)
     if is_staff(actor):
-        return studio_ids_in_scope(actor)
+        return set(studio_ids_in_scope(actor))
     return set(
         Studio.objects.filter(organization_id=actor.organization_id, active=True).values_list(
             "pk", flat=True

@@ -83,6 +83,14 @@ def domain_error_page(request: HttpRequest, error: DomainError) -> HttpResponse:
     return render(request, "error.html", {"message": error.message, "error": error}, status=422)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """settings.CSRF_FAILURE_VIEW: usually a page left open across a sign-in or sign-out."""
+    return forbidden(
+        request,
+        "This page was open too long or you signed in elsewhere. Reload the page and try again.",
+    )
+
+
 class DomainErrorMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.apps import apps
+from django.db import connection
 
 from reformer.core.models import AuditEvent
 from reformer.core.timezones import local_to_utc
@@ -34,11 +35,21 @@ def audit_codes() -> list[str]:
     return list(AuditEvent.objects.order_by("id").values_list("code", flat=True))
 
 
-def snapshot() -> dict[str, list[dict]]:
-    """Every row of every table of the project's apps (tests hold few rows)."""
-    labels = {"core", "accounts", "studios", "scheduling", "billing", "bookings", "notifications"}
-    tables = {}
-    for model in apps.get_models(include_auto_created=True):
-        if model._meta.app_label in labels:
-            tables[model._meta.label] = list(model.objects.order_by("pk").values())
-    return tables
+PROJECT_APPS = {"core", "accounts", "studios", "scheduling", "billing", "bookings", "notifications"}
+
+
+def snapshot() -> dict[str, tuple[int, str]]:
+    """Per table of the project's apps: (rows, md5 of every row's text), in one query."""
+    tables = sorted(
+        model._meta.db_table
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.app_label in PROJECT_APPS
+    )
+    parts = [
+        f"SELECT '{table}', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
+        f" FROM {connection.ops.quote_name(table)} t"
+        for table in tables
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts))
+        return {table: (count, digest) for table, count, digest in cursor.fetchall()}

@@ -78,13 +78,16 @@ def create_session(actor, ctx):
     )
 
 
-@register(allowed=OWNER)
+def an_annex_room(world):
+    return {"room": factories.RoomFactory(studio=world.a.other_studio, name="Annex Room")}
+
+
+@register(allowed=OWNER, setup=an_annex_room)
 def create_session_outside_staff_scope(actor, ctx):
-    room = ctx.a.other_studio.rooms.first() or factories.RoomFactory(studio=ctx.a.other_studio)
     return actions.create_session(
         actor,
         studio=ctx.a.other_studio,
-        room=room,
+        room=ctx.room,
         class_type=ctx.a.class_type,
         starts_at=local(NEXT_MONDAY, 9),
     )

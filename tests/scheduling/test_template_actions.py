@@ -270,3 +270,19 @@ def test_it_takes_the_rotation_from_a_queryset(world, frozen):
     template = new_template(world.a, instructors=staff.order_by("pk"))
 
     assert template.rotation.count() == 2
+
+
+def test_it_counts_a_kept_session_once_when_ending_and_moving(world, frozen):
+    template = new_template(world.a)
+    last = ClassSession.objects.filter(template=template).order_by("starts_at").last()
+    book(last, world.a.client)
+
+    change = update_template(world.a.owner, template, end_date=MONDAYS[1], capacity=6)
+
+    # Removed: the untouched 16 March; changed: 2 and 9 March; kept: the booked 23 March.
+    assert (change.sessions_changed, change.sessions_kept) == (3, 1)
+    assert list(ClassSession.objects.order_by("starts_at").values_list("capacity", flat=True)) == [
+        6,
+        6,
+        8,
+    ]

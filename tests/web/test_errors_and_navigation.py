@@ -11,7 +11,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse
 from django.template import Context, Template
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django_htmx.middleware import HtmxDetails
 
 from reformer.core.errors import DomainError, NotFound, PermissionDenied
@@ -253,3 +253,11 @@ def test_it_derives_accessible_brand_colours(colour):
         "#3b6e8f",  # white on the default blue: 5.6:1 (checked below)
     )
     assert contrast_ratio(rgb(brand_for_colour("#3b6e8f").colour), (255, 255, 255)) >= 4.5
+
+
+def test_it_explains_a_failed_csrf_check(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.a.client.user)
+    response = client.post("/organizations/switch/", {"membership": world.a.client.pk})
+    assert response.status_code == 403
+    assert "Reload the page and try again." in response.content.decode()

@@ -29,10 +29,10 @@ RETURNING booked_count
 # would miss a spot taken by the booking we waited for.
 _INSERT_SQL = """
 INSERT INTO bookings_booking
-       (organization_id, session_id, client_id, client_package_id, spot_id, starts_at, ends_at,
+       (id, organization_id, session_id, client_id, client_package_id, spot_id, starts_at, ends_at,
         status, is_late, checked_in_at, cancelled_at, cancel_reason, credit_returned,
         strike_used_at, source, reference, created_at)
-SELECT %(organization_id)s, %(session_id)s, %(client_id)s, %(package_id)s,
+SELECT %(booking_id)s, %(organization_id)s, %(session_id)s, %(client_id)s, %(package_id)s,
        COALESCE(%(spot_id)s, (
            SELECT spot.id FROM studios_spot spot
             WHERE spot.room_id = %(room_id)s AND spot.active
@@ -44,7 +44,20 @@ SELECT %(organization_id)s, %(session_id)s, %(client_id)s, %(package_id)s,
             LIMIT 1)),
        %(starts_at)s, %(ends_at)s, 'confirmed', false, NULL, NULL, '', false,
        NULL, %(source)s, %(reference)s, %(now)s
-RETURNING id, spot_id, (SELECT label FROM studios_spot WHERE id = spot_id)
+RETURNING spot_id, (SELECT label FROM studios_spot WHERE id = spot_id)
+"""
+
+_NEXT_ID_SQL = "SELECT nextval(pg_get_serial_sequence('bookings_booking', 'id'))"
+
+_FREE_SPOT_SQL = """
+SELECT spot.id, spot.label FROM studios_spot spot
+ WHERE spot.room_id = %(room_id)s AND spot.active
+   AND NOT EXISTS (
+       SELECT 1 FROM bookings_booking taken
+        WHERE taken.session_id = %(session_id)s AND taken.spot_id = spot.id
+          AND taken.status IN ('confirmed', 'attended', 'no_show'))
+ ORDER BY spot."row", spot."column", spot.label, spot.id
+ LIMIT 1
 """
 
 _RELEASE_SQL = """
@@ -62,45 +75,28 @@ class Released:
     waiting_count: int
 
 
-def take_place(
+def new_booking(
     session: ClassSession,
     *,
     client_id: int,
-    package_id: int | None,
+    package_id: int,
     spot_id: int | None,
     source: str,
     reference: str,
     now: dt.datetime,
-) -> tuple[Booking, str] | None:
-    """Lock the class, count the place, insert the booking. None when there is no place."""
+) -> Booking:
+    """The booking about to be inserted, with its id drawn already so the audit row and the
+    confirmation can be written before the class is locked."""
     with connection.cursor() as cursor:
-        cursor.execute(_TAKE_SQL, {"session_id": session.pk, "now": now})
-        if cursor.fetchone() is None:
-            return None
-        cursor.execute(
-            _INSERT_SQL,
-            {
-                "organization_id": session.organization_id,
-                "session_id": session.pk,
-                "client_id": client_id,
-                "package_id": package_id,
-                "spot_id": spot_id,
-                "room_id": session.room_id,
-                "starts_at": session.starts_at,
-                "ends_at": session.ends_at,
-                "source": source,
-                "reference": reference,
-                "now": now,
-            },
-        )
-        booking_id, booked_spot_id, spot_label = cursor.fetchone()
+        cursor.execute(_NEXT_ID_SQL)
+        (booking_id,) = cursor.fetchone()
     booking = Booking(
         pk=booking_id,
         organization_id=session.organization_id,
         session=session,
         client_id=client_id,
         client_package_id=package_id,
-        spot_id=booked_spot_id,
+        spot_id=spot_id,
         starts_at=session.starts_at,
         ends_at=session.ends_at,
         status=Booking.Status.CONFIRMED,
@@ -110,7 +106,45 @@ def take_place(
     )
     booking._state.adding = False
     booking._state.db = "default"
-    return booking, spot_label or ""
+    return booking
+
+
+def first_free_spot(session: ClassSession) -> tuple[int, str] | None:
+    """The spot a booking would get now (committed data, no lock): the prediction the
+    confirmation is written with before the lock; take_place decides for real."""
+    with connection.cursor() as cursor:
+        cursor.execute(_FREE_SPOT_SQL, {"room_id": session.room_id, "session_id": session.pk})
+        return cursor.fetchone()
+
+
+def take_place(booking: Booking, *, chosen_spot: bool, now: dt.datetime) -> str | None:
+    """Lock the class and count the place, then insert the booking with the chosen spot or
+    the first free one (searched now that the lock is ours; sets booking.spot_id).
+    Returns the spot's label ("" without a spot), None when there is no place."""
+    session = booking.session
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_SQL, {"session_id": session.pk, "now": now})
+        if cursor.fetchone() is None:
+            return None
+        cursor.execute(
+            _INSERT_SQL,
+            {
+                "booking_id": booking.pk,
+                "organization_id": booking.organization_id,
+                "session_id": session.pk,
+                "client_id": booking.client_id,
+                "package_id": booking.client_package_id,
+                "spot_id": booking.spot_id if chosen_spot else None,
+                "room_id": session.room_id,
+                "starts_at": booking.starts_at,
+                "ends_at": booking.ends_at,
+                "source": booking.source,
+                "reference": booking.reference,
+                "now": now,
+            },
+        )
+        booking.spot_id, label = cursor.fetchone()
+    return label or ""
 
 
 def release_place(session_id: int) -> Released:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
@@ -14,7 +15,12 @@ from reformer.billing.models import ClientPackage, CreditLedger
 from reformer.bookings import eligibility, notify
 from reformer.bookings.actions._access import resolve_client
 from reformer.bookings.actions._db import busy_as_domain_error, constraint_name
-from reformer.bookings.actions._place import take_place, why_no_place
+from reformer.bookings.actions._place import (
+    first_free_spot,
+    new_booking,
+    take_place,
+    why_no_place,
+)
 from reformer.bookings.actions.terms import cancellation_policy_text, terms_for
 from reformer.bookings.context import load_session, policy_of
 from reformer.bookings.models import Booking, new_reference
@@ -22,6 +28,7 @@ from reformer.core import audit
 from reformer.core.errors import Busy, DomainError
 from reformer.core.permissions import require_same_organization
 from reformer.core.timezones import local_week_bounds
+from reformer.notifications.actions import queue_templated_email, rewrite_templated_email
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Spot, StudioPolicy
 
@@ -111,7 +118,7 @@ def book_session(
         policy,
         client,
         choice,
-        spot_id=spot.pk if spot else None,
+        spot=spot,
         source=source,
         now=now,
     )
@@ -124,57 +131,69 @@ def reserve(
     client: Membership,
     choice: eligibility.PackageChoice,
     *,
-    spot_id: int | None,
+    spot: Spot | None,
     source: str,
     now: dt.datetime,
-    on_booked=None,
+    on_booked: Callable[[Booking], None] | None = None,
 ) -> Booking:
     """The write half of a booking (also used by waitlist promotion), in one transaction.
 
-    `on_booked(booking)` runs inside the transaction after the credit is spent (the
-    waitlist promotion marks its entry there).
+    Everything that does not need the class lock is written first (audit row, confirmation,
+    its job); then the lock is taken late and held for three statements and the commit:
+    the guarded counter update, the booking insert, the credit spend (ARCHITECTURE §5.2).
+    `on_booked(booking)` runs under the lock after the spend (promotion marks its entry).
     """
     recipient = client.user  # loaded now, not while the class is locked
     promotion = source == Booking.Source.WAITLIST
-    actor_user_id = actor.user_id if actor is not None else None
+    predicted = (spot.pk, spot.label) if spot is not None else first_free_spot(session)
     try:
         with busy_as_domain_error(), transaction.atomic():
-            taken = take_place(
+            booking = new_booking(
                 session,
                 client_id=client.pk,
                 package_id=choice.package.pk,
-                spot_id=spot_id,
+                spot_id=predicted[0] if predicted else None,
                 source=source,
                 reference=new_reference(),
                 now=now,
             )
-            if taken is None:
-                raise _no_place(session, policy, now)
-            booking, spot_label = taken
             booking.client = client
-            package = _spend(booking, choice, promotion, actor_user_id, session, now)
-            if on_booked is not None:
-                on_booked(booking)
             audit.record(
                 actor,
                 "bookings.booking.created",
                 booking,
                 session=session.pk,
                 client=client.pk,
-                package=package.pk,
+                package=choice.package.pk,
                 source=source,
-                spot=booking.spot_id,
             )
-            notify.queue_class_email(
-                "waitlist_promoted" if promotion else "booking_confirmed",
-                session=session,
-                client=client,
-                key=f"booking-confirmed:{booking.pk}",
-                booking=booking,
-                spot_label=spot_label,
-                credit_cost=0 if package.is_unlimited else 1,
-                cancellation_text=terms_for(session, policy, now=now).message,
+            kind = "waitlist_promoted" if promotion else "booking_confirmed"
+            context = notify.class_context(
+                session, booking=booking, spot_label=predicted[1] if predicted else None
+            ) | {
+                "credit_cost": choice.credit_cost,
+                "cancellation_text": terms_for(
+                    session, policy, now=now, unlimited=choice.package.is_unlimited
+                ).message,
+            }
+            message = queue_templated_email(
+                recipient,
+                kind,
+                subject=notify.SUBJECTS[kind].format(**context),
+                context=context,
+                idempotency_key=f"booking-confirmed:{booking.pk}",
+                organization=session.organization_id,
             )
+            predicted_spot_id = booking.spot_id
+            # The class lock from here to the commit.
+            spot_label = take_place(booking, chosen_spot=spot is not None, now=now)
+            if spot_label is None:
+                raise _no_place(session, policy, now)
+            package = _spend(booking, choice, promotion, actor, session, now)
+            if booking.spot_id != predicted_spot_id:  # someone took the predicted spot
+                rewrite_templated_email(message, context | {"spot": spot_label})
+            if on_booked is not None:
+                on_booked(booking)
             notify.publish_booking(
                 booking,
                 "created",
@@ -194,7 +213,7 @@ def _spend(
     booking: Booking,
     choice: eligibility.PackageChoice,
     promotion: bool,
-    actor_user_id: int | None,
+    actor: Membership | None,
     session: ClassSession,
     now: dt.datetime,
 ) -> ClientPackage:
@@ -203,7 +222,11 @@ def _spend(
     reason = CreditLedger.Reason.WAITLIST_PROMOTION if promotion else CreditLedger.Reason.BOOKING
     for package in choice.candidates:
         if spend_credit(
-            package, booking_id=booking.pk, reason=reason, actor_user_id=actor_user_id, now=now
+            package,
+            booking_id=booking.pk,
+            reason=reason,
+            actor_user_id=actor.user_id if actor is not None else None,
+            now=now,
         ):
             break
     else:

@@ -202,7 +202,7 @@ def _promote_next(session_id: int, passed_over: set[int]) -> Booking | None:
                     policy,
                     entry.client,
                     choice,
-                    spot_id=None,
+                    spot=None,
                     source=Booking.Source.WAITLIST,
                     now=now,
                     on_booked=lambda booking, entry=entry: _mark_promoted(entry, booking, now),

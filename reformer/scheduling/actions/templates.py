@@ -257,9 +257,9 @@ def deactivate_template(actor: Membership, template: RecurringTemplate) -> Templ
             "scheduling.template.deactivated",
             template,
             sessions_removed=removed,
-            sessions_kept=kept,
+            sessions_kept=len(kept),
         )
-    return TemplateChange(template, removed, kept)
+    return TemplateChange(template, removed, len(kept))
 
 
 def _future_sessions(template: RecurringTemplate) -> list[ClassSession]:
@@ -290,17 +290,18 @@ def _future_sessions(template: RecurringTemplate) -> list[ClassSession]:
 
 def _remove_future_sessions(
     template: RecurringTemplate, studio: Studio, *, after: dt.date | None
-) -> tuple[int, int]:
-    """Delete untouched future sessions (all, or those after the local date `after`)."""
+) -> tuple[int, set[int]]:
+    """Delete untouched future sessions (all, or those after the local date `after`);
+    returns how many went and the ids of those kept because clients are booked."""
     removed: list[int] = []
-    kept = 0
+    kept: set[int] = set()
     for session in _future_sessions(template):
         if after is not None and to_local(session.starts_at, studio.time_zone).date() <= after:
             continue
         if session.untouched:
             removed.append(session.pk)
         else:
-            kept += 1
+            kept.add(session.pk)
     if removed:
         ClassSession.objects.filter(pk__in=removed).delete()
         publish_after_commit([studio_schedule(studio.pk)], "session", "deleted", removed)
@@ -310,32 +311,31 @@ def _remove_future_sessions(
 def _apply_to_future_sessions(
     template: RecurringTemplate, studio: Studio, fields: set[str]
 ) -> tuple[int, int]:
-    changed = kept = 0
+    removed, kept = 0, set()
     if "end_date" in fields and template.end_date is not None:
-        changed, kept = _remove_future_sessions(template, studio, after=template.end_date)
-    if not {"room", "local_start_time", "capacity"} & fields:
-        return changed, kept
+        removed, kept = _remove_future_sessions(template, studio, after=template.end_date)
     updated: list[int] = []
-    for session in _future_sessions(template):
-        if not session.untouched:
-            kept += 1
-            continue
-        day = to_local(session.starts_at, studio.time_zone).date()
-        starts_at = local_to_utc(day, template.local_start_time, studio.time_zone)
-        session.studio = studio
-        values = {
-            "starts_at": starts_at,
-            "ends_at": starts_at + (session.ends_at - session.starts_at),
-            "room": template.room,
-            "capacity": template.capacity,
-        }
-        if apply_changes(session, values):
-            try:
-                save_session(session, create=False)
-            except DomainError as error:
-                message = f"{day_label(day)}: {error.message}"
-                raise DomainError(error.code, message, **error.data) from None
-            updated.append(session.pk)
+    if {"room", "local_start_time", "capacity"} & fields:
+        for session in _future_sessions(template):
+            if not session.untouched:
+                kept.add(session.pk)
+                continue
+            day = to_local(session.starts_at, studio.time_zone).date()
+            starts_at = local_to_utc(day, template.local_start_time, studio.time_zone)
+            session.studio = studio
+            values = {
+                "starts_at": starts_at,
+                "ends_at": starts_at + (session.ends_at - session.starts_at),
+                "room": template.room,
+                "capacity": template.capacity,
+            }
+            if apply_changes(session, values):
+                try:
+                    save_session(session, create=False)
+                except DomainError as error:
+                    message = f"{day_label(day)}: {error.message}"
+                    raise DomainError(error.code, message, **error.data) from None
+                updated.append(session.pk)
     if updated:
         publish_after_commit([studio_schedule(studio.pk)], "session", "updated", updated)
-    return changed + len(updated), kept
+    return removed + len(updated), len(kept)

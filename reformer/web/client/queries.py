@@ -14,6 +14,7 @@ from django.db.models import (
     CharField,
     Count,
     DateField,
+    DateTimeField,
     F,
     Func,
     IntegerField,
@@ -46,6 +47,13 @@ class LocalDate(Func):
 
     template = "(timezone(%(expressions)s))::date"
     output_field = DateField()
+
+
+class LocalTimestamp(Func):
+    """The session's wall-clock start in its studio's zone (sorts 07:00 London with 07:00 NY)."""
+
+    template = "timezone(%(expressions)s)"
+    output_field = DateTimeField()
 
 
 class LocalHour(Func):
@@ -149,7 +157,7 @@ def client_today(actor: Membership) -> dt.date:
 
 def _sessions(actor: Membership):
     return ClassSession.objects.filter(organization_id=actor.organization_id).select_related(
-        "class_type", "instructor__user", "studio__policy", "room"
+        "class_type", "instructor__user", "studio__policy", "room", "organization"
     )
 
 
@@ -187,7 +195,8 @@ def browse_sessions(actor: Membership, filters: BrowseFilters) -> BrowsePage:
     # A later window also reads the class before it, to know whether it continues a group.
     first = max(filters.offset - 1, 0)
     window = list(
-        qs.order_by("starts_at", "studio__name", "class_type__name", "id")[
+        qs.alias(local_start=LocalTimestamp(F("studio__time_zone"), F("starts_at")))
+        .order_by("local_start", "studio__name", "class_type__name", "id")[
             first : filters.offset + PAGE_SIZE + 1
         ]
     )

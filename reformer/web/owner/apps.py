@@ -6,4 +6,3 @@ class OwnerWebConfig(AppConfig):
 
     name = "reformer.web.owner"
     label = "web_owner"
-

@@ -254,7 +254,7 @@ class CancelSessionForm(forms.Form):
 
 class NotesForm(forms.Form):
     private_notes = forms.CharField(
-        label="Private notes",
+        label="Notes for this class",
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -106,5 +106,7 @@ navigation.register(
     30,
     capability=VIEW_ROSTER,
 )
-navigation.register(navigation.STAFF, "My classes", "staff:instructor_dashboard", 40)
+navigation.register(
+    frozenset({"owner", "manager", "instructor"}), "My classes", "staff:instructor_dashboard", 40
+)
 navigation.register(navigation.STAFF, "Team", "staff:team", 50, capability=MANAGE_STAFF)

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -229,12 +230,12 @@ def test_it_downloads_the_metrics_as_csv(page, login, world, history):
     page.goto(LAST_30)
     with page.expect_download() as info:
         page.get_by_role("link", name="Export CSV").click()
-    text = open(info.value.path()).read()
+    text = Path(info.value.path()).read_text()
     assert text.startswith("period_start,period_end,time_zone,studio,bookings")
     assert "All studios" in text
     with page.expect_download() as info:
         page.get_by_role("link", name="Export daily CSV").click()
-    assert len(open(info.value.path()).read().strip().splitlines()) == 31
+    assert len(Path(info.value.path()).read_text().strip().splitlines()) == 31
 
 
 def test_it_limits_a_manager_to_their_studio(page, login, world, history):

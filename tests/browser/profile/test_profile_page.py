@@ -80,7 +80,7 @@ def test_it_refuses_an_email_already_registered(page, login, world):
     assert user.email == "client@alpha.example.com"
 
 
-def test_it_changes_the_email_after_the_link_is_opened(page, login, world, live_url):
+def test_it_changes_the_email_after_the_link_is_opened(page, login, world, assert_accessible):
     user = world.a.client.user
     login(page, user)
     page.goto("/me/")
@@ -93,6 +93,12 @@ def test_it_changes_the_email_after_the_link_is_opened(page, login, world, live_
     page.goto(link)
     expect(page.get_by_text("Your email is now fresh@example.com")).to_be_visible()
     expect(page.get_by_label("Email")).to_have_value("fresh@example.com")
+    assert_accessible(page)
+    # Opened signed out (e.g. on a phone): the confirmation page itself.
+    page.context.clear_cookies()
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Confirm your email")).to_be_visible()
+    assert_accessible(page)
 
 
 def test_it_previews_and_uploads_a_photo_with_progress(
@@ -120,9 +126,7 @@ def test_it_previews_and_uploads_a_photo_with_progress(
     assert page.evaluate("window.progressSeen.length") > 0
     current = page.locator("img#photo-current")
     expect(current).to_be_visible()
-    page.wait_for_function(
-        "() => document.querySelector('img#photo-current').naturalWidth === 300"
-    )
+    page.wait_for_function("() => document.querySelector('img#photo-current').naturalWidth === 300")
     user.refresh_from_db()
     first = user.photo.name
     assert default_storage.exists(first)
@@ -154,9 +158,7 @@ def test_it_refuses_an_oversized_image_before_uploading(page, login, world, tmp_
     assert uploads == []
 
 
-def test_it_keeps_the_old_photo_when_the_upload_fails(
-    page, login, world, tmp_path, monkeypatch
-):
+def test_it_keeps_the_old_photo_when_the_upload_fails(page, login, world, tmp_path, monkeypatch):
     user = world.a.client.user
     login(page, user)
     page.goto("/me/")

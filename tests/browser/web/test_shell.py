@@ -73,3 +73,20 @@ def test_it_shows_reconnecting_and_resyncs_after_a_drop(world, page, login):
     assert page.evaluate("window.__live.resyncs") == 1
     expect(status).to_have_text("Live updates are back.")
     expect(status).to_be_hidden(timeout=5_000)
+
+
+def test_it_shows_a_refused_htmx_request_as_a_toast_and_keeps_the_page(world, page, login):
+    login(page, world.a.client.user)
+    page.goto("/o/alpha/")
+    before = page.inner_html("#main")
+
+    page.evaluate(
+        "htmx.ajax('POST', '/organizations/switch/',"
+        " {target: '#main', values: {membership: '999999'}})"
+    )
+
+    toast = page.locator("#toasts .toast--error", has_text="That organization was not found.")
+    expect(toast).to_be_visible()
+    assert page.inner_html("#main") == before
+    toast.get_by_role("button", name="Dismiss").click()
+    expect(toast).to_have_count(0)

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from reformer.web import live_render
+from reformer.web.live_render import Subscriptions
+from tests import factories
+from tests.web_client.helpers import book, fill, package_for, session_at, wait_for
+
+
+def _render(member, type_, op, ids, **subs):
+    return live_render.render_event(
+        member, {"type": type_, "op": op, "ids": ids}, Subscriptions(**subs)
+    )
+
+
+def test_it_renders_changed_cards_for_each_viewer(world):
+    package_for(world.a.client)
+    session = session_at(world.a, day=1)
+    book(world.a.client, session)
+    studios = frozenset({world.a.studio.pk})
+    mine = _render(world.a.client, "session", "availability", [session.pk], studio_ids=studios)
+    assert f'<article id="session-{session.pk}"' in mine
+    assert 'hx-swap-oob="outerHTML"' in mine and "You're booked" in mine and "9 spots left" in mine
+    other = factories.MembershipFactory(organization=world.a.organization, role="client")
+    theirs = _render(other, "session", "availability", [session.pk], studio_ids=studios)
+    assert "You're booked" not in theirs and ">Book<" in theirs
+
+
+def test_it_renders_nothing_for_pages_without_the_schedule(world):
+    session = session_at(world.a, day=1)
+    assert _render(world.a.client, "session", "availability", [session.pk], user=True) == ""
+    other_studio = frozenset({world.a.other_studio.pk})
+    assert (
+        _render(world.a.client, "session", "availability", [session.pk], studio_ids=other_studio)
+        == ""
+    )
+
+
+def test_it_never_renders_another_organizations_class(world):
+    theirs = session_at(world.b, day=1)
+    studios = frozenset({world.b.studio.pk, world.a.studio.pk})
+    assert _render(world.a.client, "session", "availability", [theirs.pk], studio_ids=studios) == ""
+
+
+def test_it_sends_the_waitlist_position_with_the_card(world):
+    package_for(world.a.client)
+    session = fill(session_at(world.a, day=1, capacity=1), world.a)
+    wait_for(world.a.client, session)
+    html = _render(
+        world.a.client,
+        "session",
+        "availability",
+        [session.pk],
+        studio_ids=frozenset({world.a.studio.pk}),
+    )
+    assert (
+        f'<span id="wait-pos-{session.pk}" class="badge badge--info" hx-swap-oob="true">#1 on'
+        in html
+    )
+
+
+def test_it_rerenders_the_dashboard_sections_an_event_touches(world):
+    package_for(world.a.client)
+    booking = book(world.a.client, session_at(world.a, day=1))
+    booked = _render(world.a.client, "booking", "created", [booking.pk], user=True)
+    assert '<section id="dash-upcoming"' in booked and '<section id="dash-past"' in booked
+    assert booking.reference in booked and 'id="dash-packages"' not in booked
+    credits = _render(world.a.client, "package", "updated", [booking.client_package_id], user=True)
+    assert '<section id="dash-packages"' in credits and '<div id="dash-alerts"' in credits
+    assert "9 of 10 credits remaining" in credits
+    waiting = _render(world.a.client, "waitlist", "left", [1], user=True)
+    assert '<section id="dash-waitlist"' in waiting and 'hx-swap-oob="true"' in waiting
+
+
+def test_it_renders_nothing_for_staff(world):
+    from reformer.web.client import live
+
+    session = session_at(world.a, day=1)
+    event = {"type": "session", "op": "availability", "ids": [session.pk]}
+    studios = Subscriptions(studio_ids=frozenset({world.a.studio.pk}), user=True)
+    assert live.session_cards(world.a.owner, event, studios) == ""
+    assert live.booking_sections(world.a.owner, {**event, "type": "booking"}, studios) == ""
