@@ -134,6 +134,9 @@ DATABASES["default"].setdefault("OPTIONS", {})
 # A short statement-level lock wait: a lock held longer becomes "busy, please try again".
 DATABASES["default"]["OPTIONS"].setdefault("options", "-c lock_timeout=3000")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# User.email is unique case-insensitively by a functional constraint (accounts.User.Meta),
+# which Django's check for a field-level unique flag cannot see.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 
 # --- Auth (django-allauth, email login) -------------------------------------------------------
 

@@ -25,13 +25,10 @@ def local_to_utc(day: dt.date, at: dt.time, tz_name: str) -> dt.datetime:
     A time skipped by a spring-forward change (02:30 on that night) is moved forward by the
     gap, as clocks are; an ambiguous autumn time takes its first occurrence (fold=0).
     """
-    tz = zone(tz_name)
-    local = dt.datetime.combine(day, at).replace(tzinfo=tz)
-    utc = local.astimezone(dt.UTC)
-    # A non-existent wall time does not survive the round trip; use the shifted instant.
-    if utc.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
-        utc = local.replace(fold=1).astimezone(dt.UTC)
-    return utc
+    # zoneinfo with fold=0 reads a skipped wall time with the offset in force before the
+    # change, which lands the instant after the gap (02:30 -> 03:30 EDT), and an ambiguous
+    # one as its first occurrence: exactly the rule above.
+    return dt.datetime.combine(day, at).replace(tzinfo=zone(tz_name)).astimezone(dt.UTC)
 
 
 def to_local(moment: dt.datetime, tz_name: str) -> dt.datetime:

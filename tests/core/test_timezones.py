@@ -61,16 +61,7 @@ def test_it_takes_the_first_of_an_ambiguous_time(day, tz, expected, summer_offse
     assert to_local(moment + dt.timedelta(hours=1), tz).time() == dt.time(1, 30)
 
 
-# core.timezones.local_to_utc promises that a time skipped by the spring change moves
-# forward by the gap ("as clocks are"): 02:30 on New York's change night is 03:30 EDT. It
-# retries such a time with fold=1, which applies the *new* offset and lands an hour early
-# (01:30 EST). Dropping that retry fixes it: fold=0 already gives the documented result.
-SKIPPED_TIME_BUG = pytest.mark.xfail(
-    strict=True, reason="core.timezones.local_to_utc moves a skipped time back, not forward"
-)
-
-
-@SKIPPED_TIME_BUG
+# A time skipped by the spring change moves forward by the gap, as clocks do.
 @pytest.mark.parametrize(
     ("day", "at", "tz", "expected"),
     [
@@ -112,7 +103,6 @@ def test_it_bounds_a_local_day(day, tz, hours):
     )
 
 
-@SKIPPED_TIME_BUG
 def test_it_starts_a_day_without_a_midnight_at_its_first_instant():
     # Chile springs forward at midnight: 6 September 2026 begins at 01:00 local.
     start, end = local_day_bounds(dt.date(2026, 9, 6), "America/Santiago")
