@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 
 from reformer.accounts.models import ClientProfile, Membership
 from reformer.billing.models import ClientPackage
@@ -123,24 +122,29 @@ def check_upcoming_limit(policy: StudioPolicy, holding: list[Booking], *, now: d
 
 
 def packages_with_week_usage(client: Membership, session: ClassSession) -> list[ClientPackage]:
-    """The client's active packages, soonest expiry first, each with `week_used`: classes it
-    paid for in the class's calendar week (studio time zone) that still count."""
-    week_start, week_end = local_week_bounds(session.starts_at, session.studio.time_zone)
-    used = (
-        Booking.objects.filter(
-            client_package=OuterRef("pk"), starts_at__gte=week_start, starts_at__lt=week_end
+    """The client's active packages, soonest expiry first. Those with a weekly limit carry
+    `week_used`: classes they paid for in the class's calendar week (studio time zone) that
+    still count (a second query, only when such a package exists)."""
+    packages = list(
+        ClientPackage.objects.filter(
+            client_id=client.pk, status=ClientPackage.Status.ACTIVE
+        ).order_by("expires_at", "id")
+    )
+    limited = [p.pk for p in packages if p.weekly_limit]
+    used: dict[int, int] = {}
+    if limited:
+        week_start, week_end = local_week_bounds(session.starts_at, session.studio.time_zone)
+        used = dict(
+            Booking.objects.filter(
+                client_package_id__in=limited, starts_at__gte=week_start, starts_at__lt=week_end
+            )
+            .filter(Q(status__in=HOLDING) | Q(status="late_cancelled", credit_returned=False))
+            .values_list("client_package_id")
+            .annotate(n=Count("*"))
         )
-        .filter(Q(status__in=HOLDING) | Q(status="late_cancelled", credit_returned=False))
-        .values("client_package")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return list(
-        ClientPackage.objects.filter(client_id=client.pk, status=ClientPackage.Status.ACTIVE)
-        .select_related("product")
-        .annotate(week_used=Coalesce(Subquery(used, output_field=IntegerField()), 0))
-        .order_by("expires_at", "id")
-    )
+    for package in packages:
+        package.week_used = used.get(package.pk, 0)
+    return packages
 
 
 def choose_package(
