@@ -163,10 +163,6 @@ CSRF_FAILURE_VIEW = "reformer.web.errors.csrf_failure"
 # Absolute links in emails sent outside a request (staff invitations, jobs).
 SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
 
-# Emails are unique case-insensitively by a functional constraint (accounts.User.Meta),
-# which this check does not recognise.
-SILENCED_SYSTEM_CHECKS = ["auth.W004"]
-
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
