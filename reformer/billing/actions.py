@@ -128,9 +128,9 @@ def grant_package(
     note: str = "",
 ) -> ClientPackage:
     """Staff give a client a package (a comp, a migration from another system, goodwill)."""
-    require(actor, GRANT_PACKAGE)
     require_same_organization(actor, client, "client")
     require_same_organization(actor, product, "package")
+    require(actor, GRANT_PACKAGE)
     if client.role != "client" or not client.active:
         raise DomainError("validation", "Packages can only be granted to clients.", field="client")
     now = timezone.now()

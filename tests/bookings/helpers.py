@@ -16,23 +16,34 @@ from reformer.studios.models import StudioPolicy
 from tests import factories
 
 _slot = itertools.count()
+_person = itertools.count()
 
 
 def next_start(days: float = 2) -> dt.datetime:
-    """A fresh class start (2-hour slots, so sessions never overlap unless asked to)."""
+    """A fresh class start: 2-hour slots over the 5 days from `days` ahead, so classes never
+    overlap unless a test asks them to (60 of them, well inside the booking window)."""
     base = (timezone.now() + dt.timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
-    return base + dt.timedelta(hours=2 * (next(_slot) % 12))
+    return base + dt.timedelta(hours=2 * (next(_slot) % 60))
 
 
-def make_session(tenant, *, starts_at: dt.datetime | None = None, capacity: int = 10,
-                 minutes: int = 50, room=None, instructor=True, **fields) -> ClassSession:
+def make_session(
+    tenant,
+    *,
+    starts_at: dt.datetime | None = None,
+    capacity: int = 10,
+    minutes: int = 50,
+    room=None,
+    instructor=True,
+    class_type=None,
+    **fields,
+) -> ClassSession:
     starts_at = starts_at or next_start()
     room = room or tenant.room
     return factories.ClassSessionFactory(
         room=room,
         studio=room.studio,
         organization=tenant.organization,
-        class_type=tenant.class_type,
+        class_type=class_type or tenant.class_type,
         instructor=tenant.instructor if instructor is True else instructor,
         starts_at=starts_at,
         ends_at=starts_at + dt.timedelta(minutes=minutes),
@@ -44,15 +55,21 @@ def make_session(tenant, *, starts_at: dt.datetime | None = None, capacity: int 
 def make_client(tenant, name: str, **user_fields) -> Membership:
     slug = tenant.organization.slug
     user = factories.UserFactory(
-        email=f"{name.lower()}.{next(_slot)}@{slug}.example.com", name=name, **user_fields
+        email=f"{name.lower()}.{next(_person)}@{slug}.example.com", name=name, **user_fields
     )
     membership = factories.MembershipFactory(user=user, organization=tenant.organization)
     return Membership.objects.select_related("user").get(pk=membership.pk)
 
 
-def give_package(client: Membership, *, credits: int | None = 10, kind: str = "class_pack",
-                 weekly_limit: int | None = None, expires_at: dt.datetime | None = None,
-                 starts_at: dt.datetime | None = None) -> ClientPackage:
+def give_package(
+    client: Membership,
+    *,
+    credits: int | None = 10,
+    kind: str = "class_pack",
+    weekly_limit: int | None = None,
+    expires_at: dt.datetime | None = None,
+    starts_at: dt.datetime | None = None,
+) -> ClientPackage:
     product = factories.PackageProductFactory(
         organization=client.organization,
         kind=kind,

@@ -190,7 +190,7 @@ def test_it_states_the_credit_comes_back_when_cancelling_in_time(as_client, worl
     )
     html = response.content.decode()
     assert response.status_code == 200
-    assert "reformer:close-dialog" in response["HX-Trigger"]
+    assert "reformer:close-dialog" in response["HX-Trigger-After-Swap"]
     assert "Booking cancelled. Your credit is back in your package." in html
     assert 'id="dash-past"' in html and "Cancelled" in html
     package.refresh_from_db()

@@ -15,6 +15,7 @@ from django.db import connection
 from reformer.bookings.models import Booking
 from reformer.core.errors import DomainError
 from reformer.scheduling.models import ClassSession
+from reformer.studios.models import Spot
 
 _TAKE_SQL = """
 UPDATE scheduling_classsession
@@ -47,24 +48,28 @@ SELECT %(booking_id)s, %(organization_id)s, %(session_id)s, %(client_id)s, %(pac
 RETURNING spot_id, (SELECT label FROM studios_spot WHERE id = spot_id)
 """
 
-_NEXT_ID_SQL = "SELECT nextval(pg_get_serial_sequence('bookings_booking', 'id'))"
-
-_FREE_SPOT_SQL = """
-SELECT spot.id, spot.label FROM studios_spot spot
- WHERE spot.room_id = %(room_id)s AND spot.active
-   AND NOT EXISTS (
-       SELECT 1 FROM bookings_booking taken
-        WHERE taken.session_id = %(session_id)s AND taken.spot_id = spot.id
-          AND taken.status IN ('confirmed', 'attended', 'no_show'))
- ORDER BY spot."row", spot."column", spot.label, spot.id
- LIMIT 1
-"""
-
 _RELEASE_SQL = """
 UPDATE scheduling_classsession
    SET booked_count = booked_count - 1
  WHERE id = %(session_id)s AND booked_count > 0
 RETURNING booked_count, capacity, waiting_count
+"""
+
+# One round trip before the lock: draw the booking's id (so the audit row and the
+# confirmation can be written before the class is locked) and predict its spot from the
+# committed data. take_place decides the spot for real under the lock.
+_DRAW_SQL = """
+SELECT nextval(pg_get_serial_sequence('bookings_booking', 'id')), free.id, free.label
+  FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (
+       SELECT spot.id, spot.label FROM studios_spot spot
+        WHERE spot.room_id = %(room_id)s AND spot.active
+          AND NOT EXISTS (
+              SELECT 1 FROM bookings_booking taken
+               WHERE taken.session_id = %(session_id)s AND taken.spot_id = spot.id
+                 AND taken.status IN ('confirmed', 'attended', 'no_show'))
+        ORDER BY spot."row", spot."column", spot.label, spot.id
+        LIMIT 1) AS free ON true
 """
 
 
@@ -80,16 +85,21 @@ def new_booking(
     *,
     client_id: int,
     package_id: int,
-    spot_id: int | None,
+    spot: Spot | None,
     source: str,
     reference: str,
     now: dt.datetime,
-) -> Booking:
-    """The booking about to be inserted, with its id drawn already so the audit row and the
-    confirmation can be written before the class is locked."""
+) -> tuple[Booking, str]:
+    """The booking about to be inserted, its id drawn already, with the chosen spot or the
+    predicted free one (and that spot's label)."""
     with connection.cursor() as cursor:
-        cursor.execute(_NEXT_ID_SQL)
-        (booking_id,) = cursor.fetchone()
+        cursor.execute(
+            _DRAW_SQL,
+            {"room_id": None if spot else session.room_id, "session_id": session.pk},
+        )
+        booking_id, spot_id, label = cursor.fetchone()
+    if spot is not None:
+        spot_id, label = spot.pk, spot.label
     booking = Booking(
         pk=booking_id,
         organization_id=session.organization_id,
@@ -106,15 +116,7 @@ def new_booking(
     )
     booking._state.adding = False
     booking._state.db = "default"
-    return booking
-
-
-def first_free_spot(session: ClassSession) -> tuple[int, str] | None:
-    """The spot a booking would get now (committed data, no lock): the prediction the
-    confirmation is written with before the lock; take_place decides for real."""
-    with connection.cursor() as cursor:
-        cursor.execute(_FREE_SPOT_SQL, {"room_id": session.room_id, "session_id": session.pk})
-        return cursor.fetchone()
+    return booking, label or ""
 
 
 def take_place(booking: Booking, *, chosen_spot: bool, now: dt.datetime) -> str | None:

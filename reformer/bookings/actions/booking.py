@@ -16,7 +16,6 @@ from reformer.bookings import eligibility, notify
 from reformer.bookings.actions._access import resolve_client
 from reformer.bookings.actions._db import busy_as_domain_error, constraint_name
 from reformer.bookings.actions._place import (
-    first_free_spot,
     new_booking,
     take_place,
     why_no_place,
@@ -145,19 +144,18 @@ def reserve(
     """
     recipient = client.user  # loaded now, not while the class is locked
     promotion = source == Booking.Source.WAITLIST
-    predicted = (spot.pk, spot.label) if spot is not None else first_free_spot(session)
+    booking, predicted_label = new_booking(
+        session,
+        client_id=client.pk,
+        package_id=choice.package.pk,
+        spot=spot,
+        source=source,
+        reference=new_reference(),
+        now=now,
+    )
+    booking.client = client
     try:
         with busy_as_domain_error(), transaction.atomic():
-            booking = new_booking(
-                session,
-                client_id=client.pk,
-                package_id=choice.package.pk,
-                spot_id=predicted[0] if predicted else None,
-                source=source,
-                reference=new_reference(),
-                now=now,
-            )
-            booking.client = client
             audit.record(
                 actor,
                 "bookings.booking.created",
@@ -168,9 +166,7 @@ def reserve(
                 source=source,
             )
             kind = "waitlist_promoted" if promotion else "booking_confirmed"
-            context = notify.class_context(
-                session, booking=booking, spot_label=predicted[1] if predicted else None
-            ) | {
+            context = notify.class_context(session, booking=booking, spot_label=predicted_label) | {
                 "credit_cost": choice.credit_cost,
                 "cancellation_text": terms_for(
                     session, policy, now=now, unlimited=choice.package.is_unlimited
@@ -268,14 +264,15 @@ def _integrity_error(
 ) -> DomainError | None:
     """Constraint violations (the race the pre-checks could not see) as domain errors."""
     name = constraint_name(exc)
-    holding = eligibility.client_holding_bookings(client, now=timezone.now())
-    try:
-        if name == "booking_one_active_per_client_session":
+    if name in ("booking_one_active_per_client_session", "booking_no_client_overlap"):
+        # A twin request or an overlapping booking committed while we worked: the same
+        # booking is the likelier one (and both constraints fire for it), so check it first.
+        holding = eligibility.client_holding_bookings(client, now=timezone.now())
+        try:
             eligibility.check_already_booked(session, holding)
-        elif name == "booking_no_client_overlap":
             eligibility.check_no_overlap(session, holding)
-    except DomainError as domain_error:
-        return domain_error
+        except DomainError as domain_error:
+            return domain_error
     if name == "booking_spot_taken_once":
         return eligibility.spot_taken()
     if name == "session_not_overbooked":

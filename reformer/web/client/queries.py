@@ -195,10 +195,9 @@ def browse_sessions(actor: Membership, filters: BrowseFilters) -> BrowsePage:
     # A later window also reads the class before it, to know whether it continues a group.
     first = max(filters.offset - 1, 0)
     window = list(
-        qs.alias(local_start=LocalTimestamp(F("studio__time_zone"), F("starts_at")))
-        .order_by("local_start", "studio__name", "class_type__name", "id")[
-            first : filters.offset + PAGE_SIZE + 1
-        ]
+        qs.alias(local_start=LocalTimestamp(F("studio__time_zone"), F("starts_at"))).order_by(
+            "local_start", "studio__name", "class_type__name", "id"
+        )[first : filters.offset + PAGE_SIZE + 1]
     )
     previous = window.pop(0) if filters.offset > 0 and window else None
     has_more = len(window) > PAGE_SIZE

@@ -143,6 +143,7 @@ def _setup_links(request: HttpRequest) -> list[dict[str, str]]:
         ("Set up your classes", "Add class types and a weekly schedule.", "staff:schedule"),
         ("Add class types", "Name your classes, their length and capacity.", "staff:class_types"),
         ("Set up your studios", "Rooms, spots, opening hours and policies.", "staff:studios"),
+        ("Create packages", "Class packs and memberships clients can buy.", "staff:products"),
         ("Invite instructors", "Send your team an invitation by email.", "owner:instructors"),
     ]
     links = []
@@ -160,12 +161,19 @@ def _setup_links(request: HttpRequest) -> list[dict[str, str]]:
     return links
 
 
+def _scope_label(scope: queries.Scope) -> str:
+    if scope.studio is not None:
+        return scope.studio.name
+    return scope.studios[0].name if len(scope.studios) == 1 else "All studios"
+
+
 @capability_required(VIEW_METRICS)
 def dashboard(request: HttpRequest) -> HttpResponse:
     filters = read_filters(request)
     context = {
         "filters": filters,
         "scope": filters.scope,
+        "scope_label": _scope_label(filters.scope),
         "period": filters.period,
         "metrics_url": filters.url("owner:metrics"),
         "chart_url": filters.url("owner:chart"),

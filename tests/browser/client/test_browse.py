@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.browser.client.conftest import wait_live
-from tests.web_client.helpers import book, fill, later_today, package_for, session_at
+from tests.web_client.helpers import fill, later_today, package_for, session_at
 
 pytestmark = pytest.mark.browser
 

@@ -153,7 +153,7 @@ def cancel(request: HttpRequest, reference: str) -> HttpResponse:
             "client/dashboard/_main.html",
             {"dash": dashboard_queries.dashboard(actor), "tz": actor.organization.time_zone},
         )
-        trigger_client_event(response, "reformer:close-dialog")
+        trigger_client_event(response, "reformer:close-dialog", after="swap")
         return add_toast(response, message)
     messages.success(request, message)
     url = reverse("client:booking_detail", args=[cancelled.reference])

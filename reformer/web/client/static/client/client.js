@@ -1,7 +1,7 @@
 /* The client's pages: small behaviours on top of htmx and the shell's app.js / live.js.
    - browse filters: picking a date selects "On a date"; another range clears the date;
      the result count is announced once new results are in
-   - dialogs loaded into #dialog-slot: focus returns to the control that opened them (found
+   - dialogs loaded into #dialog-slot: Tab wraps around inside them, focus returns to the control that opened them (found
      again by id if a live update replaced it) and the closed dialog is removed;
      the server closes them with the "reformer:close-dialog" event
    - refusals the booking and cancel dialogs show in place (402/409/503, [data-swap-errors])
@@ -65,6 +65,33 @@
       restoreFocus();
     }, 0);
   }, true);
+
+  // A modal <dialog> makes the page inert, but Tab can still leave it for the browser's own
+  // controls: wrap around inside instead, so keyboard users stay in the dialog.
+  var FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), " +
+    "textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "Tab") return;
+    var dialog = document.querySelector("#dialog-slot dialog[open]");
+    if (!dialog) return;
+    var items = Array.prototype.filter.call(dialog.querySelectorAll(FOCUSABLE), function (el) {
+      return el.offsetParent !== null || el === document.activeElement;
+    });
+    // Only the checked radio of a group is a tab stop.
+    items = items.filter(function (el) {
+      return el.type !== "radio" || el.checked || !dialog.querySelector("input[type=radio][name='" + el.name + "']:checked");
+    });
+    if (!items.length) return;
+    var first = items[0], last = items[items.length - 1];
+    var active = document.activeElement;
+    if (evt.shiftKey && (active === first || !dialog.contains(active))) {
+      evt.preventDefault();
+      last.focus();
+    } else if (!evt.shiftKey && (active === last || !dialog.contains(active))) {
+      evt.preventDefault();
+      first.focus();
+    }
+  });
 
   document.addEventListener("reformer:close-dialog", function () {
     document.querySelectorAll("#dialog-slot dialog[open]").forEach(function (d) { d.close(); });

@@ -1,0 +1,400 @@
+"""Benchmark the client's browse page and its live availability (prints figures; not a test).
+
+    uv run python bench/browse.py [--sessions 5000] [--clients 500] [--requests 200]
+
+1. Server time of the browse page (p50, p99) for a studio with --sessions upcoming classes in
+   the next 30 days; "Next 7 days" matches about 1,200 of them and the page shows its first
+   window of 200. Measured in-process through the whole Django stack (middleware, view,
+   queries, templates), for the full page and for the htmx partial of a filter change.
+2. Live availability: uvicorn serves the app on 127.0.0.1 in a subprocess; --clients
+   websocket clients, each a signed-in client with the browse page's subscriptions, connect;
+   one more client books a class over HTTP; the delay is measured until every socket has
+   received the re-rendered card of that class.
+
+Seeds its own data in a database `reformer_bench_browse` (re-created on every run) on
+DATABASE_URL's server (default: the local development server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reformer.settings")
+
+BENCH_DB = "reformer_bench_browse"
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/reformer_dev"
+TZ = "America/New_York"
+ROOMS = 12
+SPOTS_PER_ROOM = 12
+
+
+def configure() -> str:
+    """Re-create the benchmark database, point Django at it, migrate. Returns its URL."""
+    import psycopg
+
+    server = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
+    head, _, tail = server.rpartition("/")
+    query = tail.partition("?")[2]
+    url = f"{head}/{BENCH_DB}" + (f"?{query}" if query else "")
+    with psycopg.connect(f"{head}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return url
+
+
+def seed(sessions: int, clients: int) -> dict:
+    """One organization, one studio with 12 rooms of 12 reformers, `sessions` upcoming
+    classes (hourly 06:00-21:00 local in every room, partly booked), a browsing client with
+    20 bookings, `clients` clients for the websockets and one client who books."""
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from reformer.accounts.models import Membership, User
+    from reformer.billing.models import ClientPackage, PackageProduct
+    from reformer.bookings.models import Booking
+    from reformer.core.timezones import local_to_utc, local_today
+    from reformer.scheduling.models import ClassSession, ClassType
+    from reformer.studios.models import Organization, Room, Spot, Studio, StudioPolicy
+
+    rng = random.Random(7)
+    org = Organization.objects.create(name="Bench Pilates", slug="bench", time_zone=TZ)
+    studio = Studio.objects.create(organization=org, name="Bench Main", time_zone=TZ)
+    StudioPolicy.objects.create(organization=org, studio=studio, booking_window_days=30)
+    rooms = [
+        Room.objects.create(
+            organization=org, studio=studio, name=f"Room {i + 1}", capacity=SPOTS_PER_ROOM
+        )
+        for i in range(ROOMS)
+    ]
+    Spot.objects.bulk_create(
+        Spot(organization=org, room=room, label=f"Reformer {n + 1}", row=n // 4, column=n % 4)
+        for room in rooms
+        for n in range(SPOTS_PER_ROOM)
+    )
+    # A studio runs one class of a type at a time (session_unique_slot): a type per room.
+    kinds = ("Reformer Flow", "Tower", "Jumpboard", "Mat", "Barre", "Cardio Sculpt")
+    types = [
+        ClassType.objects.create(organization=org, name=f"{kind} {level}")
+        for kind in kinds
+        for level in ("I", "II")
+    ]
+    password = make_password(None)
+    staff = User.objects.bulk_create(
+        User(email=f"instructor{i}@bench.test", name=f"Instructor {i}", password=password)
+        for i in range(ROOMS)
+    )
+    instructors = Membership.objects.bulk_create(
+        Membership(user=user, organization=org, role="instructor") for user in staff
+    )
+
+    now = timezone.now()
+    rows: list[ClassSession] = []
+    today = local_today(TZ)
+    for day in range(31):
+        for hour in range(6, 22):
+            start = local_to_utc(today + dt.timedelta(days=day), dt.time(hour), TZ)
+            if start <= now or start >= now + dt.timedelta(days=30):
+                continue
+            for index, room in enumerate(rooms):
+                booked = rng.choice([0, 3, 6, 9, 11, SPOTS_PER_ROOM])
+                rows.append(
+                    ClassSession(
+                        organization=org,
+                        studio=studio,
+                        room=room,
+                        class_type=types[(hour + index) % ROOMS],
+                        instructor=instructors[index],
+                        starts_at=start,
+                        ends_at=start + dt.timedelta(minutes=50),
+                        capacity=SPOTS_PER_ROOM,
+                        booked_count=booked,
+                    )
+                )
+    created = ClassSession.objects.bulk_create(rows[:sessions])
+
+    people = User.objects.bulk_create(
+        User(email=f"client{i}@bench.test", name=f"Client {i}", password=password)
+        for i in range(clients + 2)
+    )
+    members = Membership.objects.bulk_create(
+        Membership(user=user, organization=org, role="client") for user in people
+    )
+    product = PackageProduct.objects.create(
+        organization=org, name="Ten", kind="class_pack", credits=10, price=Decimal("200")
+    )
+    for member in (members[0], members[1]):
+        ClientPackage.objects.create(
+            organization=org,
+            client=member,
+            product=product,
+            credits_total=10,
+            credits_remaining=10,
+            starts_at=now - dt.timedelta(days=1),
+            expires_at=now + dt.timedelta(days=60),
+            source="purchase",
+        )
+    # The browsing client holds 20 places spread over the month (never two at one time).
+    browser_member = members[0]
+    open_sessions = [s for s in created if s.booked_count < s.capacity]
+    mine, taken_times = [], set()
+    for s in open_sessions[:: max(1, len(open_sessions) // 20)]:
+        if s.starts_at not in taken_times and len(mine) < 20:
+            mine.append(s)
+            taken_times.add(s.starts_at)
+    Booking.objects.bulk_create(
+        Booking(
+            organization=org,
+            session=s,
+            client=browser_member,
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            status="confirmed",
+        )
+        for s in mine
+    )
+    for s in mine:
+        ClassSession.objects.filter(pk=s.pk).update(booked_count=s.booked_count + 1)
+    target = next(
+        s
+        for s in created
+        if s.booked_count < s.capacity - 1 and s.starts_at > now + dt.timedelta(hours=2)
+    )
+    return {
+        "studio": studio,
+        "sessions": len(created),
+        "browser": browser_member,
+        "booker": members[1],
+        "watchers": members[2:],
+        "target": target,
+    }
+
+
+def measure_browse(world: dict, requests: int) -> dict:
+    from django.db import connection
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(world["browser"].user)
+    results = {}
+    cases = {
+        "full page, Next 7 days": ({"when": "week"}, {}),
+        "htmx partial, Next 7 days": (
+            {"when": "week"},
+            {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "browse"},
+        ),
+        "full page, Tomorrow": ({"when": "tomorrow"}, {}),
+        "full page, Next 30 days": ({"when": "month"}, {}),
+    }
+    for name, (params, headers) in cases.items():
+        for _ in range(5):
+            client.get("/classes/", params, **headers)
+        queries = []
+        with connection.execute_wrapper(lambda execute, *args: queries.append(1) or execute(*args)):
+            response = client.get("/classes/", params, **headers)
+        shown = response.content.decode().count('data-state="')
+        times = []
+        for _ in range(requests):
+            start = time.perf_counter()
+            response = client.get("/classes/", params, **headers)
+            times.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200
+        times.sort()
+        results[name] = {
+            "shown": shown,
+            "queries": len(queries),
+            "p50": statistics.median(times),
+            "p99": times[min(len(times) - 1, round(len(times) * 0.99) - 1)],
+        }
+    return results
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _session_key(user) -> str:
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+    return store.session_key
+
+
+def _book_over_http(base: str, session_key: str, session_id: int) -> float:
+    """GET the booking dialog (for the CSRF cookie), then POST the booking; returns the
+    moment the POST was sent (perf_counter)."""
+    cookie = f"sessionid={session_key}"
+    with urllib.request.urlopen(
+        urllib.request.Request(f"{base}/classes/{session_id}/book/", headers={"Cookie": cookie})
+    ) as response:
+        token = next(
+            part.split("=", 1)[1]
+            for header in response.headers.get_all("Set-Cookie")
+            for part in header.split(";")
+            if part.strip().startswith("csrftoken=")
+        )
+    request = urllib.request.Request(
+        f"{base}/classes/{session_id}/book/",
+        data=b"spot=auto",
+        method="POST",
+        headers={
+            "Cookie": f"{cookie}; csrftoken={token}",
+            "X-CSRFToken": token,
+            "HX-Request": "true",
+            "HX-Target": "book-dialog-body",
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Referer": f"{base}/classes/",
+        },
+    )
+    sent = time.perf_counter()
+    with urllib.request.urlopen(request) as response:
+        assert response.headers.get("HX-Redirect"), "the booking was refused"
+    return sent
+
+
+async def measure_live(world: dict, url: str) -> dict:
+    from asgiref.sync import sync_to_async
+    from websockets.asyncio.client import connect
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "reformer.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--ws",
+            "websockets",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(200):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                await asyncio.sleep(0.1)
+        keys = await sync_to_async(lambda: [_session_key(m.user) for m in world["watchers"]])()
+        booker_key = await sync_to_async(_session_key)(world["booker"].user)
+        target = world["target"]
+        marker = f'id="session-{target.pk}"'
+        ws_url = f"ws://127.0.0.1:{port}/ws/live/?user=me&toasts=1&studio={world['studio'].pk}"
+        sockets = []
+        started = time.perf_counter()
+        for batch in range(0, len(keys), 50):
+            sockets += await asyncio.gather(
+                *(
+                    connect(ws_url, origin=base, additional_headers={"Cookie": f"sessionid={k}"})
+                    for k in keys[batch : batch + 50]
+                )
+            )
+        connect_seconds = time.perf_counter() - started
+        await asyncio.sleep(1)  # every consumer has joined its groups
+
+        received: list[float] = []
+
+        async def listen(ws) -> None:
+            while True:
+                frame = await ws.recv()
+                if marker in frame:
+                    received.append(time.perf_counter())
+                    return
+
+        listeners = [asyncio.create_task(listen(ws)) for ws in sockets]
+        sent = await asyncio.to_thread(_book_over_http, base, booker_key, target.pk)
+        _, pending = await asyncio.wait(listeners, timeout=60)
+        for task in pending:
+            task.cancel()
+        delays = sorted((moment - sent) * 1000 for moment in received)
+        for ws in sockets:
+            await ws.close()
+        return {
+            "clients": len(sockets),
+            "connect_s": connect_seconds,
+            "received": len(delays),
+            "first": delays[0] if delays else None,
+            "p50": statistics.median(delays) if delays else None,
+            "last": delays[-1] if delays else None,
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=5000)
+    parser.add_argument("--clients", type=int, default=500)
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    url = configure()
+    world = seed(args.sessions, args.clients)
+    print(
+        f"Seeded {world['sessions']} upcoming classes and {args.clients + 2} clients "
+        f"in {time.perf_counter() - started:.1f} s ({BENCH_DB}).\n"
+    )
+
+    print(f"Browse page server time ({args.requests} requests each):")
+    print(f"  {'case':28} {'shown':>6} {'queries':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    for name, row in measure_browse(world, args.requests).items():
+        print(
+            f"  {name:28} {row['shown']:>6} {row['queries']:>8} "
+            f"{row['p50']:>8.1f} {row['p99']:>8.1f}"
+        )
+
+    live = asyncio.run(measure_live(world, url))
+    print(
+        f"\nLive availability: {live['clients']} websocket clients connected in "
+        f"{live['connect_s']:.1f} s; one booking over HTTP ->"
+    )
+    print(
+        f"  {live['received']}/{live['clients']} received the updated card; delay after the "
+        f"POST was sent: first {live['first']:.0f} ms, median {live['p50']:.0f} ms, "
+        f"all {live['last']:.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

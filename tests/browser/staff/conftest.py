@@ -1,0 +1,29 @@
+"""Shared set-up for the staff pages in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The default PBKDF2 costs ~0.2 s per user; the world fixture makes ten users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+# Marks when the live websocket is open, so a test acts only once the page listens.
+WS_OPEN_SCRIPT = """
+window.__wsOpen = false;
+document.addEventListener('htmx:wsOpen', () => { window.__wsOpen = true; });
+"""
+
+
+@pytest.fixture
+def tablet(browser, live_url):
+    """A tablet-sized page (the front desk's and instructor's device)."""
+    context = browser.new_context(base_url=live_url, viewport={"width": 820, "height": 1180})
+    context.set_default_timeout(10_000)
+    context.add_init_script(WS_OPEN_SCRIPT)
+    yield context.new_page()
+    context.close()

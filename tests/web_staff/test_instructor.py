@@ -1,0 +1,333 @@
+"""PHX-12: the instructor's dashboard, the class roster, attendance, notes; the front desk's
+check-in list and booking a client from the roster."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from reformer.bookings.models import Booking
+from reformer.core.models import AuditEvent
+from tests import factories
+from tests.web_staff.conftest import add_booking, add_waiting, make_client, make_session
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _roster(client, session):
+    return client.get(reverse("staff:session_roster", args=[session.pk]), **HTMX)
+
+
+# ----------------------------------------------------------------------------- dashboard
+
+
+def test_it_lists_my_classes_for_30_days_grouped_by_date_today_first(world, login_as):
+    now = timezone.now()
+    soon = make_session(world.a, starts_at=now + dt.timedelta(minutes=30))
+    later = make_session(world.a, starts_at=now + dt.timedelta(days=3))
+    make_session(world.a, starts_at=now + dt.timedelta(days=31))  # beyond 30 days
+    make_session(world.a, starts_at=now + dt.timedelta(days=4), instructor="manager")  # not mine
+    add_booking(soon, make_client(world.a, "Ada Lovelace"))
+    response = login_as(world.a.instructor).get(reverse("staff:instructor_dashboard"))
+    days = response.context["classes"].upcoming
+    assert [s.pk for day in days for s in day.sessions] == [soon.pk, later.pk]
+    assert days[0].day < days[1].day
+    page = response.content.decode()
+    assert "1/10" in page and "alpha Main" in page and "Reformer Flow" in page
+
+
+def test_it_marks_today_at_the_top(world, login_as):
+    start = timezone.now() + dt.timedelta(minutes=5)
+    make_session(world.a, starts_at=start)
+    response = login_as(world.a.instructor).get(reverse("staff:instructor_dashboard"))
+    first = response.context["classes"].upcoming[0]
+    local_day = start.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York")).date()
+    assert first.day == local_day
+    assert first.is_today == (local_day == response.context["classes"].today)
+
+
+def test_it_shows_an_empty_state_without_classes(world, login_as):
+    page = login_as(world.a.instructor).get(reverse("staff:instructor_dashboard")).content.decode()
+    assert "No classes in the next 30 days" in page
+
+
+def test_it_summarises_attendance_of_past_classes(world, login_as):
+    past = make_session(world.a, starts_at=timezone.now() - dt.timedelta(days=1))
+    add_booking(past, make_client(world.a, "A One"), status="attended")
+    add_booking(past, make_client(world.a, "B Two"), status="attended", is_late=True)
+    add_booking(past, make_client(world.a, "C Three"), status="no_show")
+    add_booking(past, make_client(world.a, "D Four"), status="cancelled")
+    unmarked = add_booking(past, make_client(world.a, "E Five"))
+    client = login_as(world.a.instructor)
+    response = client.get(reverse("staff:instructor_dashboard") + "?view=past", **HTMX)
+    [item] = response.context["classes"].past
+    assert (item.attended, item.late, item.no_show, item.cancelled, item.unmarked) == (2, 1, 1, 1, 1)
+    assert item.status == "incomplete"
+    assert "1 not marked" in response.content.decode()
+    Booking.objects.filter(pk=unmarked.pk).update(status="attended")
+    response = client.get(reverse("staff:instructor_dashboard") + "?view=past", **HTMX)
+    assert response.context["classes"].past[0].status == "complete"
+    assert "Complete" in response.content.decode()
+
+
+@pytest.mark.parametrize("count", [1, 12])
+def test_it_lists_my_classes_in_a_fixed_number_of_queries(
+    world, login_as, django_assert_num_queries, count
+):
+    for i in range(count):
+        session = make_session(world.a, starts_at=timezone.now() + dt.timedelta(days=i, hours=1))
+        add_booking(session, make_client(world.a, f"Client {i}"))
+    client = login_as(world.a.instructor)
+    # session, user, memberships, classes
+    with django_assert_num_queries(4):
+        client.get(reverse("staff:instructor_dashboard"), **HTMX)
+    with django_assert_num_queries(4):
+        client.get(reverse("staff:instructor_dashboard") + "?view=past", **HTMX)
+
+
+# -------------------------------------------------------------------------------- roster
+
+
+def test_it_shows_the_roster_with_status_spot_and_attendance(world, login_as, session_a):
+    ada = add_booking(session_a, make_client(world.a, "Ada Lovelace"), spot=world.a.spots[2])
+    add_booking(session_a, make_client(world.a, "Grace Hopper"), status="no_show")
+    add_booking(session_a, make_client(world.a, "Gone Away"), status="cancelled")
+    add_waiting(session_a, make_client(world.a, "Wanda First"), minutes_ago=10)
+    add_waiting(session_a, make_client(world.a, "Will Second"), minutes_ago=5)
+    response = _roster(login_as(world.a.instructor), session_a)
+    roster = response.context["roster"]
+    assert [b.client.name for b in roster.bookings] == ["Ada Lovelace", "Grace Hopper"]
+    assert [(e.position, e.client.name) for e in roster.waitlist] == [
+        (1, "Wanda First"),
+        (2, "Will Second"),
+    ]
+    page = response.content.decode()
+    assert f'id="booking-{ada.pk}"' in page
+    assert "Reformer 3" in page and "Booked · not marked" in page and "No-show" in page
+    assert page.index("Grace Hopper") < page.index('id="waitlist-title"') < page.index("Wanda First")
+    assert "Cancelled bookings (1)" in page
+
+
+def test_it_says_no_bookings_yet_with_the_waitlist_count(world, login_as, session_a):
+    add_waiting(session_a, make_client(world.a, "Wanda First"))
+    client = login_as(world.a.instructor)
+    page = _roster(client, session_a).content.decode()
+    assert "No bookings yet" in page
+    assert "1 client on the waitlist" in page
+    detail = client.get(reverse("staff:session_detail", args=[session_a.pk])).content.decode()
+    assert 'name="private_notes"' in detail
+
+
+def test_it_loads_the_roster_by_htmx_and_redirects_plain_requests(world, login_as, session_a):
+    client = login_as(world.a.instructor)
+    detail = client.get(reverse("staff:session_detail", args=[session_a.pk])).content.decode()
+    roster_url = reverse("staff:session_roster", args=[session_a.pk])
+    assert f'hx-get="{roster_url}" hx-trigger="load"' in detail
+    assert "Unable to load roster" in detail and "data-roster-retry" in detail
+    assert f"session={session_a.pk}" in detail  # live updates for this roster
+    response = client.get(roster_url)
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_it_loads_the_roster_in_a_fixed_number_of_queries(
+    world, login_as, django_assert_num_queries, count
+):
+    session = make_session(world.a, capacity=25)
+    for i in range(count):
+        add_booking(session, make_client(world.a, f"Client {i}"), spot=world.a.spots[i % 10] if i < 10 else None)
+        add_waiting(session, make_client(world.a, f"Waiter {i}"))
+    client = login_as(world.a.instructor)
+    # session, user, memberships, class, bookings, waitlist
+    with django_assert_num_queries(6):
+        _roster(client, session)
+
+
+# ---------------------------------------------------------------------------- attendance
+
+
+@pytest.fixture
+def class_now(world):
+    """A class that started 20 minutes ago (after the 10-minute grace)."""
+    return make_session(world.a, starts_at=timezone.now() - dt.timedelta(minutes=20))
+
+
+def test_it_marks_attended_and_rerenders_the_row(world, login_as, class_now):
+    ada = make_client(world.a, "Ada Lovelace")
+    add_booking(make_session(world.a, starts_at=timezone.now() - dt.timedelta(days=3)), ada, status="attended")
+    booking = add_booking(class_now, ada)
+    response = login_as(world.a.instructor).post(
+        reverse("staff:booking_attendance", args=[booking.pk]), {"status": "attended"}, **HTMX
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.lstrip().startswith(f'<li id="booking-{booking.pk}"')
+    assert "2 classes attended" in page
+    assert 'value="attended" aria-pressed="true"' in page
+    assert "Ada Lovelace marked attended." in page  # the toast
+    booking.refresh_from_db()
+    assert booking.status == "attended"
+    assert AuditEvent.objects.filter(code="bookings.booking.attended", subject_id=booking.pk).exists()
+
+
+def test_it_marks_a_no_show_and_undoes_it(world, login_as, class_now):
+    booking = add_booking(class_now, make_client(world.a, "Grace Hopper"))
+    client = login_as(world.a.front_desk)
+    client.post(reverse("staff:booking_attendance", args=[booking.pk]), {"status": "no_show"}, **HTMX)
+    booking.refresh_from_db()
+    assert booking.status == "no_show"
+    response = client.post(reverse("staff:booking_undo", args=[booking.pk]), **HTMX)
+    assert "Booked · not marked" in response.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == "confirmed"
+
+
+def test_it_records_late_arrivals_within_the_grace_period(world, login_as):
+    session = make_session(world.a, starts_at=timezone.now() - dt.timedelta(minutes=4))
+    booking = add_booking(session, make_client(world.a, "Lola Late"))
+    response = login_as(world.a.instructor).post(
+        reverse("staff:booking_attendance", args=[booking.pk]), {"status": "late"}, **HTMX
+    )
+    assert "Attended · late" in response.content.decode()
+    booking.refresh_from_db()
+    assert (booking.status, booking.is_late) == ("attended", True)
+
+
+def test_it_explains_a_refused_mark_and_changes_nothing(world, login_as, session_a):
+    booking = add_booking(session_a, make_client(world.a, "Early Bird"))
+    response = login_as(world.a.instructor).post(
+        reverse("staff:booking_attendance", args=[booking.pk]), {"status": "no_show"}, **HTMX
+    )
+    assert response.status_code == 422
+    assert "once the class starts" in response.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == "confirmed"
+
+
+def test_it_refuses_marking_another_instructors_class(world, login_as, class_now):
+    class_now.instructor = world.a.manager
+    class_now.save()
+    booking = add_booking(class_now, make_client(world.a, "Ada Lovelace"))
+    response = login_as(world.a.instructor).post(
+        reverse("staff:booking_attendance", args=[booking.pk]), {"status": "attended"}, **HTMX
+    )
+    assert response.status_code == 403
+    booking.refresh_from_db()
+    assert booking.status == "confirmed"
+
+
+def test_it_hides_another_organizations_booking(world, login_as):
+    session = make_session(world.b, starts_at=timezone.now() - dt.timedelta(minutes=20))
+    booking = add_booking(session, make_client(world.b, "Bea Other"))
+    response = login_as(world.a.owner).post(
+        reverse("staff:booking_attendance", args=[booking.pk]), {"status": "attended"}, **HTMX
+    )
+    assert response.status_code == 404
+    booking.refresh_from_db()
+    assert booking.status == "confirmed"
+
+
+# --------------------------------------------------------------------------------- notes
+
+
+@pytest.mark.parametrize("role", ["instructor", "manager", "owner"])
+def test_it_saves_private_notes(world, login_as, session_a, role):
+    response = login_as(world.a.members[role]).post(
+        reverse("staff:session_notes", args=[session_a.pk]),
+        {"private_notes": "Bring the jumpboards."},
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert "Saved" in response.content.decode()
+    session_a.refresh_from_db()
+    assert session_a.private_notes == "Bring the jumpboards."
+
+
+@pytest.mark.parametrize("role", ["front_desk", "client"])
+def test_it_keeps_notes_private_from_others(world, login_as, session_a, role):
+    response = login_as(world.a.members[role]).post(
+        reverse("staff:session_notes", args=[session_a.pk]), {"private_notes": "x"}, **HTMX
+    )
+    assert response.status_code == 403
+    session_a.refresh_from_db()
+    assert session_a.private_notes == ""
+    if role == "front_desk":
+        page = login_as(world.a.front_desk).get(reverse("staff:session_detail", args=[session_a.pk]))
+        assert 'name="private_notes"' not in page.content.decode()
+
+
+def test_it_refuses_overlong_notes(world, login_as, session_a):
+    response = login_as(world.a.instructor).post(
+        reverse("staff:session_notes", args=[session_a.pk]), {"private_notes": "x" * 5001}, **HTMX
+    )
+    assert response.status_code == 422
+    assert "at most 5000 characters" in response.content.decode()
+
+
+# ------------------------------------------------------------------------ front desk
+
+
+def test_it_lists_todays_classes_at_my_studios(world, login_as):
+    from reformer.core.timezones import local_day_bounds, local_today
+
+    start, _ = local_day_bounds(local_today("America/New_York"), "America/New_York")
+    mine = make_session(world.a, starts_at=start + dt.timedelta(hours=20))
+    elsewhere = make_session(
+        world.a, starts_at=start + dt.timedelta(hours=21), studio=world.a.other_studio
+    )
+    tomorrow = make_session(world.a, starts_at=start + dt.timedelta(days=1, hours=8))
+    response = login_as(world.a.front_desk).get(reverse("staff:checkin"))
+    assert [s.pk for s in response.context["checkin"].sessions] == [mine.pk]
+    page = response.content.decode()
+    assert reverse("staff:session_detail", args=[mine.pk]) in page
+    owner_view = login_as(world.a.owner).get(reverse("staff:checkin"))
+    assert {s.pk for s in owner_view.context["checkin"].sessions} == {mine.pk, elsewhere.pk}
+    next_day = (local_today("America/New_York") + dt.timedelta(days=1)).isoformat()
+    response = login_as(world.a.front_desk).get(reverse("staff:checkin") + f"?date={next_day}", **HTMX)
+    assert [s.pk for s in response.context["checkin"].sessions] == [tomorrow.pk]
+
+
+def test_it_finds_clients_by_name_or_email(world, login_as, session_a):
+    make_client(world.a, "Ada Lovelace")
+    make_client(world.b, "Ada Other")  # another organization
+    client = login_as(world.a.front_desk)
+    url = reverse("staff:session_book", args=[session_a.pk])
+    response = client.get(url + "?q=ada", **HTMX)
+    assert [m.name for m in response.context["results"]] == ["Ada Lovelace"]
+    response = client.get(url + "?q=ada.lovelace@", **HTMX)
+    assert [m.name for m in response.context["results"]] == ["Ada Lovelace"]
+
+
+def test_it_books_a_client_into_the_class(world, login_as, session_a):
+    ada = make_client(world.a, "Ada Lovelace")
+    factories.ClientPackageFactory(client=ada)
+    response = login_as(world.a.front_desk).post(
+        reverse("staff:session_book", args=[session_a.pk]), {"client": ada.pk}, **HTMX
+    )
+    assert response.status_code == 200
+    assert "Ada Lovelace is booked in." in response.content.decode()
+    booking = Booking.objects.get(session=session_a, client=ada)
+    assert booking.source == Booking.Source.STAFF
+
+
+def test_it_explains_why_a_client_cannot_be_booked(world, login_as, session_a):
+    ada = make_client(world.a, "Ada Lovelace")  # no package: no credits
+    response = login_as(world.a.front_desk).post(
+        reverse("staff:session_book", args=[session_a.pk]), {"client": ada.pk}, **HTMX
+    )
+    assert response.status_code == 422
+    assert not Booking.objects.filter(client=ada).exists()
+
+
+def test_it_refuses_booking_another_organizations_client(world, login_as, session_a):
+    other = make_client(world.b, "Bea Other")
+    response = login_as(world.a.front_desk).post(
+        reverse("staff:session_book", args=[session_a.pk]), {"client": other.pk}, **HTMX
+    )
+    assert response.status_code == 404
+    assert not Booking.objects.filter(client=other).exists()
