@@ -191,6 +191,15 @@ def seed(sessions: int, clients: int) -> dict:
     }
 
 
+class QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
 def measure_browse(world: dict, requests: int) -> dict:
     from django.db import connection
     from django.test import Client
@@ -210,8 +219,8 @@ def measure_browse(world: dict, requests: int) -> dict:
     for name, (params, headers) in cases.items():
         for _ in range(5):
             client.get("/classes/", params, **headers)
-        queries = []
-        with connection.execute_wrapper(lambda execute, *args: queries.append(1) or execute(*args)):
+        queries = QueryCounter()
+        with connection.execute_wrapper(queries):
             response = client.get("/classes/", params, **headers)
         shown = response.content.decode().count('data-state="')
         times = []
@@ -223,7 +232,7 @@ def measure_browse(world: dict, requests: int) -> dict:
         times.sort()
         results[name] = {
             "shown": shown,
-            "queries": len(queries),
+            "queries": queries.count,
             "p50": statistics.median(times),
             "p99": times[min(len(times) - 1, round(len(times) * 0.99) - 1)],
         }
@@ -282,31 +291,15 @@ def _book_over_http(base: str, session_key: str, session_id: int) -> float:
     return sent
 
 
-async def measure_live(world: dict, url: str) -> dict:
+async def measure_live(world: dict, url: str, pool: int) -> dict:
     from asgiref.sync import sync_to_async
     from websockets.asyncio.client import connect
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "reformer.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--ws",
-            "websockets",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    command = [sys.executable, str(Path(__file__).resolve()), "--serve", str(port)]
+    server = subprocess.Popen([*command, "--pool", str(pool)], cwd=ROOT, env=env)
     try:
         for _ in range(200):
             try:
@@ -361,12 +354,56 @@ async def measure_live(world: dict, url: str) -> dict:
         server.wait(timeout=20)
 
 
+def cancel_last_booking(world: dict) -> None:
+    from reformer.bookings.actions import cancel_booking
+    from reformer.bookings.models import Booking
+
+    booking = Booking.objects.get(
+        session=world["target"], client=world["booker"], status=Booking.Status.CONFIRMED
+    )
+    cancel_booking(world["booker"], booking)
+
+
+def serve(port: int, pool: int) -> None:
+    """The app under uvicorn, as `reformer serve` runs it; with `pool`, Django's psycopg
+    connection pool instead of a connection per request (the settings' default)."""
+    import django
+    import uvicorn
+    from django.conf import settings
+
+    django.setup()
+    if pool:
+        settings.DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": 2,
+            "max_size": pool,
+            "timeout": 30,
+        }
+    from reformer.asgi import application
+
+    uvicorn.run(
+        application,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        ws="websockets-sansio",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=5000)
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument(
+        "--pools", default="0,8", help="server connection pools to compare (0 = the settings')"
+    )
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--pool", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.pool)
+        return
 
     started = time.perf_counter()
     url = configure()
@@ -384,16 +421,20 @@ def main() -> None:
             f"{row['p50']:>8.1f} {row['p99']:>8.1f}"
         )
 
-    live = asyncio.run(measure_live(world, url))
-    print(
-        f"\nLive availability: {live['clients']} websocket clients connected in "
-        f"{live['connect_s']:.1f} s; one booking over HTTP ->"
-    )
-    print(
-        f"  {live['received']}/{live['clients']} received the updated card; delay after the "
-        f"POST was sent: first {live['first']:.0f} ms, median {live['p50']:.0f} ms, "
-        f"all {live['last']:.0f} ms"
-    )
+    for pool in (int(value) for value in args.pools.split(",")):
+        live = asyncio.run(measure_live(world, url, pool))
+        setup = f"connection pool of {pool}" if pool else "a connection per request (settings)"
+        print(
+            f"\nLive availability, server with {setup}: {live['clients']} websocket clients "
+            f"connected in {live['connect_s']:.1f} s; one booking over HTTP ->"
+        )
+        print(
+            f"  {live['received']}/{live['clients']} received the updated card; delay after "
+            f"the POST was sent: first {live['first']:.0f} ms, median {live['p50']:.0f} ms, "
+            f"all {live['last']:.0f} ms"
+        )
+        # The next round books the same class again with a fresh booker: cancel this one.
+        cancel_last_booking(world)
 
 
 if __name__ == "__main__":

@@ -3,20 +3,63 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
+from django.db import connection, models
+
+from reformer.accounts.models import Membership, User
 from reformer.core.timezones import to_local
-from reformer.scheduling.models import ClassSession
-from reformer.studios.models import StudioPolicy
+from reformer.scheduling.models import ClassSession, ClassType
+from reformer.studios.models import Room, Studio, StudioPolicy
+
+# (model, alias, join) for the class and what hangs off it. The booking actions read this
+# on every call, so the SQL is built once from the models' fields (not compiled per call by
+# the ORM) and the rows become ordinary model instances through Model.from_db.
+_JOINS: tuple[tuple[type[models.Model], str, str], ...] = (
+    (ClassSession, "s", ""),
+    (Studio, "st", "JOIN studios_studio st ON st.id = s.studio_id"),
+    (StudioPolicy, "p", "LEFT JOIN studios_studiopolicy p ON p.studio_id = st.id"),
+    (ClassType, "ct", "JOIN scheduling_classtype ct ON ct.id = s.class_type_id"),
+    (Room, "r", "JOIN studios_room r ON r.id = s.room_id"),
+    (Membership, "m", "LEFT JOIN accounts_membership m ON m.id = s.instructor_id"),
+    (User, "u", "LEFT JOIN accounts_user u ON u.id = m.user_id"),
+)
 
 
-def load_session(session_id: int, *, for_update: bool = False) -> ClassSession:
-    """A fresh copy of the class with studio, policy, type, room and instructor joined."""
-    queryset = ClassSession.objects.select_related(
-        "studio__policy", "class_type", "room", "instructor__user"
-    )
-    if for_update:
-        queryset = queryset.select_for_update(of=("self",))
-    return queryset.get(pk=session_id)
+@cache
+def _session_sql() -> tuple[str, tuple[tuple[type[models.Model], list[str]], ...]]:
+    columns, layout = [], []
+    for model, alias, _join in _JOINS:
+        fields = [f.attname for f in model._meta.concrete_fields]
+        columns += [f'{alias}."{f.column}"' for f in model._meta.concrete_fields]
+        layout.append((model, fields))
+    joins = " ".join(join for _model, _alias, join in _JOINS if join)
+    sql = f"SELECT {', '.join(columns)} FROM scheduling_classsession s {joins} WHERE s.id = %s"
+    return sql, tuple(layout)
+
+
+def load_session(session_id: int) -> ClassSession:
+    """A fresh copy of the class with studio, policy, type, room and instructor attached."""
+    sql, layout = _session_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [session_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise ClassSession.DoesNotExist(f"No class {session_id}.")
+    objects, start = [], 0
+    for model, fields in layout:
+        values = row[start : start + len(fields)]
+        start += len(fields)
+        is_null = values[0] is None  # the primary key: an outer join that found nothing
+        objects.append(None if is_null else model.from_db(connection.alias, fields, values))
+    session, studio, policy, class_type, room, instructor, user = objects
+    if policy is not None:
+        studio.policy = policy
+    if instructor is not None:
+        instructor.user = user
+    session.studio, session.class_type, session.room = studio, class_type, room
+    session.instructor = instructor
+    return session
 
 
 def policy_of(session: ClassSession) -> StudioPolicy:

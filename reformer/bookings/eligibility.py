@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db import connection
 
-from reformer.accounts.models import ClientProfile, Membership
+from reformer.accounts.models import Membership
 from reformer.billing.models import ClientPackage
 from reformer.bookings.context import format_local
 from reformer.bookings.models import Booking
@@ -67,12 +67,95 @@ def check_booking_window(session: ClassSession, policy: StudioPolicy, *, now: dt
         )
 
 
-def check_not_suspended(client: Membership, session: ClassSession, *, now: dt.datetime) -> None:
-    suspended_until = (
-        ClientProfile.objects.filter(membership_id=client.pk)
-        .values_list("suspended_until", flat=True)
-        .first()
-    )
+# One round trip for everything about the client the rules need: their suspension, their
+# places in classes that have not ended, and their active packages, each with the classes
+# it paid for in the class's calendar week when it has a weekly limit (studio time zone).
+_CLIENT_STATE_SQL = """
+SELECT
+  (SELECT suspended_until FROM accounts_clientprofile WHERE membership_id = %(client)s),
+  (SELECT COALESCE(json_agg(json_build_array(
+              b.id, b.session_id, b.starts_at, b.ends_at, b.reference, b.status)
+              ORDER BY b.starts_at, b.id), '[]'::json)
+     FROM bookings_booking b
+    WHERE b.client_id = %(client)s AND b.ends_at > %(now)s
+      AND b.status IN ('confirmed', 'attended', 'no_show')),
+  (SELECT COALESCE(json_agg(json_build_array(
+              p.id, p.product_id, p.credits_total, p.credits_remaining, p.weekly_limit,
+              p.starts_at, p.expires_at, p.source,
+              CASE WHEN p.weekly_limit IS NULL THEN 0 ELSE (
+                  SELECT count(*) FROM bookings_booking w
+                   WHERE w.client_package_id = p.id
+                     AND w.starts_at >= %(week_start)s AND w.starts_at < %(week_end)s
+                     AND (w.status IN ('confirmed', 'attended', 'no_show')
+                          OR (w.status = 'late_cancelled' AND NOT w.credit_returned))) END)
+              ORDER BY p.expires_at, p.id), '[]'::json)
+     FROM billing_clientpackage p
+    WHERE p.client_id = %(client)s AND p.status = 'active')
+"""
+_BOOKING_FIELDS = ["id", "session_id", "starts_at", "ends_at", "reference", "status"]
+_PACKAGE_FIELDS = [
+    "id",
+    "product_id",
+    "credits_total",
+    "credits_remaining",
+    "weekly_limit",
+    "starts_at",
+    "expires_at",
+    "source",
+]
+_DATETIMES = {"starts_at", "ends_at", "expires_at"}
+
+
+@dataclass
+class ClientState:
+    """What the rules need to know about the client, read in one query (model instances,
+    other fields load on access)."""
+
+    suspended_until: dt.datetime | None
+    holding: list[Booking]  # places in classes that have not ended
+    packages: list[ClientPackage]  # active, soonest expiry first, with `week_used`
+
+
+def load_client_state(
+    client: Membership, session: ClassSession, *, now: dt.datetime
+) -> ClientState:
+    week_start, week_end = local_week_bounds(session.starts_at, session.studio.time_zone)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLIENT_STATE_SQL,
+            {"client": client.pk, "now": now, "week_start": week_start, "week_end": week_end},
+        )
+        suspended_until, bookings, packages = cursor.fetchone()
+    holding = [_instance(Booking, _BOOKING_FIELDS, row, client_id=client.pk) for row in bookings]
+    owned = []
+    for row in packages:
+        package = _instance(
+            ClientPackage,
+            _PACKAGE_FIELDS,
+            row[:-1],
+            client_id=client.pk,
+            organization_id=client.organization_id,
+            status=ClientPackage.Status.ACTIVE,
+        )
+        package.week_used = row[-1]
+        owned.append(package)
+    return ClientState(suspended_until, holding, owned)
+
+
+def _instance(model, fields: list[str], values: list, **known):
+    """A model instance from some of its fields (Model.from_db wants them in field order;
+    the others are deferred and load on access)."""
+    given = {
+        name: dt.datetime.fromisoformat(v) if name in _DATETIMES and v is not None else v
+        for name, v in zip(fields, values, strict=True)
+    } | known
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in given]
+    return model.from_db(connection.alias, names, [given[name] for name in names])
+
+
+def check_not_suspended(
+    session: ClassSession, suspended_until: dt.datetime | None, *, now: dt.datetime
+) -> None:
     if suspended_until is not None and suspended_until > now:
         when = format_local(suspended_until, session.studio.time_zone)
         raise DomainError(
@@ -119,32 +202,6 @@ def check_upcoming_limit(policy: StudioPolicy, holding: list[Booking], *, now: d
             "Cancel one or wait until after your next class.",
             limit=limit,
         )
-
-
-def packages_with_week_usage(client: Membership, session: ClassSession) -> list[ClientPackage]:
-    """The client's active packages, soonest expiry first. Those with a weekly limit carry
-    `week_used`: classes they paid for in the class's calendar week (studio time zone) that
-    still count (a second query, only when such a package exists)."""
-    packages = list(
-        ClientPackage.objects.filter(
-            client_id=client.pk, status=ClientPackage.Status.ACTIVE
-        ).order_by("expires_at", "id")
-    )
-    limited = [p.pk for p in packages if p.weekly_limit]
-    used: dict[int, int] = {}
-    if limited:
-        week_start, week_end = local_week_bounds(session.starts_at, session.studio.time_zone)
-        used = dict(
-            Booking.objects.filter(
-                client_package_id__in=limited, starts_at__gte=week_start, starts_at__lt=week_end
-            )
-            .filter(Q(status__in=HOLDING) | Q(status="late_cancelled", credit_returned=False))
-            .values_list("client_package_id")
-            .annotate(n=Count("*"))
-        )
-    for package in packages:
-        package.week_used = used.get(package.pk, 0)
-    return packages
 
 
 def choose_package(
@@ -229,12 +286,12 @@ def check_can_book(
     check_session_open(session, now=now)
     if not promotion:
         check_booking_window(session, policy, now=now)
-    check_not_suspended(client, session, now=now)
-    holding = client_holding_bookings(client, now=now)
-    check_already_booked(session, holding)
-    check_no_overlap(session, holding)
-    check_upcoming_limit(policy, holding, now=now)
-    choice = choose_package(session, packages_with_week_usage(client, session), now=now)
+    state = load_client_state(client, session, now=now)
+    check_not_suspended(session, state.suspended_until, now=now)
+    check_already_booked(session, state.holding)
+    check_no_overlap(session, state.holding)
+    check_upcoming_limit(policy, state.holding, now=now)
+    choice = choose_package(session, state.packages, now=now)
     if not promotion:
         check_spot(session, spot)
         check_place_free(session, policy)

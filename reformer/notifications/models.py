@@ -31,7 +31,11 @@ class Message(models.Model):
     idempotency_key = models.CharField(max_length=200, unique=True)
     to_address = models.CharField(max_length=254)
     subject = models.CharField(max_length=200, blank=True)
-    body = models.TextField()
+    # A templated message stores its template context (a snapshot taken when it was queued)
+    # and is rendered from notifications/<kind>.txt/.html by the sending job, which then
+    # stores the text sent in body/html_body. Otherwise body is given when queued.
+    context = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True)
     html_body = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     provider_id = models.CharField(max_length=255, blank=True)

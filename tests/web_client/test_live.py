@@ -79,3 +79,43 @@ def test_it_renders_nothing_for_staff(world):
     studios = Subscriptions(studio_ids=frozenset({world.a.studio.pk}), user=True)
     assert live.session_cards(world.a.owner, event, studios) == ""
     assert live.booking_sections(world.a.owner, {**event, "type": "booking"}, studios) == ""
+
+
+def test_it_renders_a_card_with_one_query(world, django_assert_num_queries):
+    from reformer.web.client.queries import session_cards
+
+    package_for(world.a.client)
+    booked = session_at(world.a, day=1)
+    book(world.a.client, booked)
+    full = fill(session_at(world.a, day=2, capacity=1), world.a)
+    wait_for(world.a.client, full)
+    with django_assert_num_queries(1):
+        cards = session_cards(world.a.client, [booked.pk, full.pk])
+        assert [(c.state, c.waitlist_position) for c in cards] == [("booked", None), ("waiting", 1)]
+        assert cards[0].booking_reference
+
+
+def test_it_renders_a_card_once_for_viewers_in_the_same_situation(world, django_assert_num_queries):
+    from reformer.web.client import card_cache
+
+    card_cache.clear()
+    package_for(world.a.client)
+    session = session_at(world.a, day=1)
+    studios = frozenset({world.a.studio.pk})
+    viewers = [
+        factories.MembershipFactory(organization=world.a.organization, role="client")
+        for _ in range(3)
+    ]
+    first = _render(viewers[0], "session", "availability", [session.pk], studio_ids=studios)
+    for viewer in viewers[1:]:
+        with django_assert_num_queries(1):  # the viewer's state only: the card is reused
+            assert (
+                _render(viewer, "session", "availability", [session.pk], studio_ids=studios)
+                == first
+            )
+    # A booking changes the state: a fresh card, and the booker gets their own variant.
+    book(world.a.client, session)
+    after = _render(viewers[0], "session", "availability", [session.pk], studio_ids=studios)
+    assert "9 spots left" in after and "You're booked" not in after
+    mine = _render(world.a.client, "session", "availability", [session.pk], studio_ids=studios)
+    assert "9 spots left" in mine and "You're booked" in mine

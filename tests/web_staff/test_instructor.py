@@ -4,6 +4,7 @@ check-in list and booking a client from the roster."""
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import pytest
 from django.urls import reverse
@@ -46,7 +47,7 @@ def test_it_marks_today_at_the_top(world, login_as):
     make_session(world.a, starts_at=start)
     response = login_as(world.a.instructor).get(reverse("staff:instructor_dashboard"))
     first = response.context["classes"].upcoming[0]
-    local_day = start.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York")).date()
+    local_day = start.astimezone(zoneinfo.ZoneInfo("America/New_York")).date()
     assert first.day == local_day
     assert first.is_today == (local_day == response.context["classes"].today)
 
@@ -66,7 +67,13 @@ def test_it_summarises_attendance_of_past_classes(world, login_as):
     client = login_as(world.a.instructor)
     response = client.get(reverse("staff:instructor_dashboard") + "?view=past", **HTMX)
     [item] = response.context["classes"].past
-    assert (item.attended, item.late, item.no_show, item.cancelled, item.unmarked) == (2, 1, 1, 1, 1)
+    assert (item.attended, item.late, item.no_show, item.cancelled, item.unmarked) == (
+        2,
+        1,
+        1,
+        1,
+        1,
+    )
     assert item.status == "incomplete"
     assert "1 not marked" in response.content.decode()
     Booking.objects.filter(pk=unmarked.pk).update(status="attended")
@@ -109,7 +116,9 @@ def test_it_shows_the_roster_with_status_spot_and_attendance(world, login_as, se
     page = response.content.decode()
     assert f'id="booking-{ada.pk}"' in page
     assert "Reformer 3" in page and "Booked · not marked" in page and "No-show" in page
-    assert page.index("Grace Hopper") < page.index('id="waitlist-title"') < page.index("Wanda First")
+    assert (
+        page.index("Grace Hopper") < page.index('id="waitlist-title"') < page.index("Wanda First")
+    )
     assert "Cancelled bookings (1)" in page
 
 
@@ -140,7 +149,11 @@ def test_it_loads_the_roster_in_a_fixed_number_of_queries(
 ):
     session = make_session(world.a, capacity=25)
     for i in range(count):
-        add_booking(session, make_client(world.a, f"Client {i}"), spot=world.a.spots[i % 10] if i < 10 else None)
+        add_booking(
+            session,
+            make_client(world.a, f"Client {i}"),
+            spot=world.a.spots[i % 10] if i < 10 else None,
+        )
         add_waiting(session, make_client(world.a, f"Waiter {i}"))
     client = login_as(world.a.instructor)
     # session, user, memberships, class, bookings, waitlist
@@ -159,7 +172,11 @@ def class_now(world):
 
 def test_it_marks_attended_and_rerenders_the_row(world, login_as, class_now):
     ada = make_client(world.a, "Ada Lovelace")
-    add_booking(make_session(world.a, starts_at=timezone.now() - dt.timedelta(days=3)), ada, status="attended")
+    add_booking(
+        make_session(world.a, starts_at=timezone.now() - dt.timedelta(days=3)),
+        ada,
+        status="attended",
+    )
     booking = add_booking(class_now, ada)
     response = login_as(world.a.instructor).post(
         reverse("staff:booking_attendance", args=[booking.pk]), {"status": "attended"}, **HTMX
@@ -172,13 +189,17 @@ def test_it_marks_attended_and_rerenders_the_row(world, login_as, class_now):
     assert "Ada Lovelace marked attended." in page  # the toast
     booking.refresh_from_db()
     assert booking.status == "attended"
-    assert AuditEvent.objects.filter(code="bookings.booking.attended", subject_id=booking.pk).exists()
+    assert AuditEvent.objects.filter(
+        code="bookings.booking.attended", subject_id=booking.pk
+    ).exists()
 
 
 def test_it_marks_a_no_show_and_undoes_it(world, login_as, class_now):
     booking = add_booking(class_now, make_client(world.a, "Grace Hopper"))
     client = login_as(world.a.front_desk)
-    client.post(reverse("staff:booking_attendance", args=[booking.pk]), {"status": "no_show"}, **HTMX)
+    client.post(
+        reverse("staff:booking_attendance", args=[booking.pk]), {"status": "no_show"}, **HTMX
+    )
     booking.refresh_from_db()
     assert booking.status == "no_show"
     response = client.post(reverse("staff:booking_undo", args=[booking.pk]), **HTMX)
@@ -257,7 +278,9 @@ def test_it_keeps_notes_private_from_others(world, login_as, session_a, role):
     session_a.refresh_from_db()
     assert session_a.private_notes == ""
     if role == "front_desk":
-        page = login_as(world.a.front_desk).get(reverse("staff:session_detail", args=[session_a.pk]))
+        page = login_as(world.a.front_desk).get(
+            reverse("staff:session_detail", args=[session_a.pk])
+        )
         assert 'name="private_notes"' not in page.content.decode()
 
 
@@ -288,7 +311,9 @@ def test_it_lists_todays_classes_at_my_studios(world, login_as):
     owner_view = login_as(world.a.owner).get(reverse("staff:checkin"))
     assert {s.pk for s in owner_view.context["checkin"].sessions} == {mine.pk, elsewhere.pk}
     next_day = (local_today("America/New_York") + dt.timedelta(days=1)).isoformat()
-    response = login_as(world.a.front_desk).get(reverse("staff:checkin") + f"?date={next_day}", **HTMX)
+    response = login_as(world.a.front_desk).get(
+        reverse("staff:checkin") + f"?date={next_day}", **HTMX
+    )
     assert [s.pk for s in response.context["checkin"].sessions] == [tomorrow.pk]
 
 
@@ -331,3 +356,29 @@ def test_it_refuses_booking_another_organizations_client(world, login_as, sessio
     )
     assert response.status_code == 404
     assert not Booking.objects.filter(client=other).exists()
+
+
+def test_it_says_when_late_was_not_applied(world, login_as, class_now):
+    booking = add_booking(class_now, make_client(world.a, "Past Grace"))
+    response = login_as(world.a.instructor).post(
+        reverse("staff:booking_attendance", args=[booking.pk]), {"status": "late"}, **HTMX
+    )
+    assert "count as late only within the studio&#x27;s grace period" in response.content.decode()
+    booking.refresh_from_db()
+    assert (booking.status, booking.is_late) == ("attended", False)
+
+
+@pytest.mark.parametrize("count", [1, 15])
+def test_it_lists_the_day_for_check_in_in_a_fixed_number_of_queries(
+    world, login_as, django_assert_num_queries, count
+):
+    from reformer.core.timezones import local_day_bounds, local_today
+
+    start, _ = local_day_bounds(local_today("America/New_York"), "America/New_York")
+    for i in range(count):
+        make_session(world.a, starts_at=start + dt.timedelta(hours=6, minutes=60 * i))
+    client = login_as(world.a.front_desk)
+    # session, user, memberships, scope, studios, classes
+    with django_assert_num_queries(6):
+        response = client.get(reverse("staff:checkin"), **HTMX)
+    assert len(response.context["checkin"].sessions) == count

@@ -69,10 +69,18 @@ def test_it_keeps_another_instructors_roster_private(world, session_a):
     assert html == ""
 
 
-def test_it_updates_the_checkin_row_of_a_class(world, session_a):
+def test_it_updates_the_rows_of_a_class_on_checkin_and_schedule(world, session_a):
     html = _render(
         world.a.front_desk,
         {"type": "session", "op": "availability", "ids": [session_a.pk]},
         studio_ids=frozenset({world.a.studio.pk}),
     )
     assert f'id="checkin-session-{session_a.pk}"' in html
+    assert f'id="schedule-session-{session_a.pk}"' in html
+    assert "assign-form" not in html  # front desk does not staff classes
+    manager_html = _render(
+        world.a.manager,
+        {"type": "session", "op": "updated", "ids": [session_a.pk]},
+        studio_ids=frozenset({world.a.studio.pk}),
+    )
+    assert "assign-form" in manager_html and "alpha instructor" in manager_html

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reformer.bookings.models import Booking
-from reformer.core.timezones import local_today, to_local
+from reformer.core.timezones import local_to_utc, local_today, to_local
 from reformer.scheduling.models import ClassSession, RecurringTemplate
 from tests import factories
 from tests.web_staff.conftest import add_booking, add_waiting, make_client, make_session
@@ -17,21 +17,15 @@ from tests.web_staff.conftest import add_booking, add_waiting, make_client, make
 pytestmark = pytest.mark.django_db
 
 
-def _monday(studio) -> dt.date:
-    today = local_today(studio.time_zone)
-    return today - dt.timedelta(days=today.weekday())
-
-
 def _week_sessions(tenant, count: int) -> list[ClassSession]:
-    monday = _monday(tenant.studio)
     base = timezone.now() + dt.timedelta(days=7)
     monday = to_local(base, tenant.studio.time_zone).date()
     monday -= dt.timedelta(days=monday.weekday())
-    from reformer.core.timezones import local_to_utc
-
     sessions = []
     for i in range(count):
-        start = local_to_utc(monday + dt.timedelta(days=i % 7), dt.time(6 + i // 7), "America/New_York")
+        start = local_to_utc(
+            monday + dt.timedelta(days=i % 7), dt.time(6 + i // 7), "America/New_York"
+        )
         sessions.append(
             make_session(tenant, starts_at=start, instructor=None if i % 3 == 0 else "instructor")
         )
@@ -56,7 +50,7 @@ def test_it_serves_the_week_as_an_htmx_fragment(world, login_as):
         reverse("staff:schedule") + f"?studio={world.a.studio.pk}", HTTP_HX_REQUEST="true"
     )
     page = response.content.decode()
-    assert page.lstrip().startswith("<section id=\"week\"")
+    assert page.lstrip().startswith('<section id="week"')
     assert "<html" not in page
 
 
@@ -218,7 +212,9 @@ def test_it_edits_and_stops_a_weekly_class(world, login_as):
 
 
 def test_it_assigns_an_instructor_and_rerenders_the_row(world, login_as):
-    session = make_session(world.a, instructor=None, starts_at=timezone.now() + dt.timedelta(days=2))
+    session = make_session(
+        world.a, instructor=None, starts_at=timezone.now() + dt.timedelta(days=2)
+    )
     response = login_as(world.a.manager).post(
         reverse("staff:session_instructor", args=[session.pk]),
         {"instructor": world.a.instructor.pk},
@@ -233,7 +229,9 @@ def test_it_assigns_an_instructor_and_rerenders_the_row(world, login_as):
 
 
 def test_it_refuses_an_instructor_of_another_studio(world, login_as):
-    session = make_session(world.a, instructor=None, starts_at=timezone.now() + dt.timedelta(days=2))
+    session = make_session(
+        world.a, instructor=None, starts_at=timezone.now() + dt.timedelta(days=2)
+    )
     elsewhere = factories.MembershipFactory(
         organization=world.a.organization, role="instructor", studios=[world.a.other_studio]
     )

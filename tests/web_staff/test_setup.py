@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import zoneinfo
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from reformer.billing.models import PackageProduct
 from reformer.core.models import AuditEvent
 from reformer.scheduling.models import ClassType
 from reformer.studios.models import Closure, Room, Spot, Studio, StudioPolicy
+from tests import factories
 from tests.web_staff.conftest import make_session
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +28,6 @@ PNG = (
 
 
 def test_it_ticks_off_the_onboarding_checklist(login_as, db):
-    from tests import factories
-
     org = factories.OrganizationFactory()
     owner = factories.MembershipFactory(organization=org, role="owner")
     client = login_as(owner)
@@ -62,7 +64,11 @@ def test_it_saves_the_organizations_branding(world, login_as):
     assert response.status_code == 302
     org = world.a.organization
     org.refresh_from_db()
-    assert (org.name, org.brand_colour, org.time_zone) == ("Alpha Pilates", "#aa3355", "Europe/London")
+    assert (org.name, org.brand_colour, org.time_zone) == (
+        "Alpha Pilates",
+        "#aa3355",
+        "Europe/London",
+    )
     assert org.logo.name.startswith("logos/")
     org.logo.delete(save=False)
 
@@ -133,8 +139,6 @@ def test_it_refuses_closing_before_opening(world, login_as):
 
 
 def test_it_sets_special_hours_and_clears_them(world, login_as):
-    import datetime as dt
-
     client = login_as(world.a.owner)
     day = dt.date.today() + dt.timedelta(days=20)
     url = reverse("staff:studio_special_hours", args=[world.a.studio.pk])
@@ -149,8 +153,6 @@ def test_it_sets_special_hours_and_clears_them(world, login_as):
 
 
 def test_it_adds_and_removes_a_closure(world, login_as):
-    import datetime as dt
-
     client = login_as(world.a.owner)
     day = dt.date.today() + dt.timedelta(days=30)
     client.post(
@@ -166,14 +168,8 @@ def test_it_adds_and_removes_a_closure(world, login_as):
 
 
 def test_it_refuses_a_closure_on_a_day_with_classes(world, login_as):
-    import datetime as dt
-
-    from django.utils import timezone
-
     session = make_session(world.a, starts_at=timezone.now() + dt.timedelta(days=3))
-    day = session.starts_at.astimezone(
-        __import__("zoneinfo").ZoneInfo(world.a.studio.time_zone)
-    ).date()
+    day = session.starts_at.astimezone(zoneinfo.ZoneInfo(world.a.studio.time_zone)).date()
     response = login_as(world.a.owner).post(
         reverse("staff:studio_closure_add", args=[world.a.studio.pk]), {"date": day.isoformat()}
     )
@@ -256,14 +252,18 @@ def test_it_adds_a_room_and_saves_its_layout(world, login_as):
 
 def test_it_refuses_a_layout_outside_the_grid_and_keeps_the_old_one(world, login_as):
     client = login_as(world.a.owner)
-    before = list(Spot.objects.filter(room=world.a.room, active=True).values_list("label", flat=True))
+    before = list(
+        Spot.objects.filter(room=world.a.room, active=True).values_list("label", flat=True)
+    )
     response = client.post(
         reverse("staff:room_layout", args=[world.a.room.pk]),
         {"layout": json.dumps([{"label": "Far away", "row": 9, "column": 9}])},
     )
     assert response.status_code == 422
     assert "Column must be between" in response.content.decode()
-    after = list(Spot.objects.filter(room=world.a.room, active=True).values_list("label", flat=True))
+    after = list(
+        Spot.objects.filter(room=world.a.room, active=True).values_list("label", flat=True)
+    )
     assert after == before
 
 
@@ -296,7 +296,12 @@ def test_it_creates_edits_and_archives_class_types(world, login_as):
 def test_it_refuses_a_duplicate_class_type(world, login_as):
     response = login_as(world.a.owner).post(
         reverse("staff:class_types"),
-        {"name": "reformer flow", "duration_minutes": 45, "default_capacity": 6, "colour": "#112233"},
+        {
+            "name": "reformer flow",
+            "duration_minutes": 45,
+            "default_capacity": 6,
+            "colour": "#112233",
+        },
     )
     assert response.status_code == 422
     assert "already a class type called" in response.content.decode()
@@ -325,7 +330,13 @@ def test_it_creates_a_package_and_audits_it(world, login_as):
 def test_it_refuses_a_class_pack_without_credits(world, login_as):
     response = login_as(world.a.owner).post(
         reverse("staff:products"),
-        {"name": "Pack", "kind": "class_pack", "validity_days": 60, "price": "10", "currency": "USD"},
+        {
+            "name": "Pack",
+            "kind": "class_pack",
+            "validity_days": 60,
+            "price": "10",
+            "currency": "USD",
+        },
     )
     assert response.status_code == 422
     assert "needs at least 1 credit" in response.content.decode()
@@ -333,8 +344,6 @@ def test_it_refuses_a_class_pack_without_credits(world, login_as):
 
 
 def test_it_edits_and_withdraws_a_package(world, login_as):
-    from tests import factories
-
     product = factories.PackageProductFactory(organization=world.a.organization, name="Ten")
     client = login_as(world.a.owner)
     client.post(
@@ -356,8 +365,6 @@ def test_it_edits_and_withdraws_a_package(world, login_as):
 
 
 def test_it_hides_another_organizations_package(world, login_as):
-    from tests import factories
-
     product = factories.PackageProductFactory(organization=world.b.organization)
     client = login_as(world.a.owner)
     assert client.get(reverse("staff:product", args=[product.pk])).status_code == 404

@@ -36,6 +36,8 @@ def test_it_renders_every_page_for_an_owner(world, session_a, login_as):
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
-    response = client.get(reverse("staff:session_roster", args=[session_a.pk]), HTTP_HX_REQUEST="true")
+    response = client.get(
+        reverse("staff:session_roster", args=[session_a.pk]), HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200
     assert "Ada Lovelace" in response.content.decode()

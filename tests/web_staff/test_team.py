@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from reformer.accounts.actions import invite_staff
 from reformer.accounts.models import Invitation, Membership
 
 pytestmark = pytest.mark.django_db
@@ -56,8 +57,6 @@ def test_it_offers_managers_only_the_roles_they_may_grant(world, login_as):
 
 
 def test_it_revokes_a_pending_invitation(world, login_as):
-    from reformer.accounts.actions import invite_staff
-
     invitation = invite_staff(
         world.a.owner, email="later@example.com", role="front_desk", studios=[world.a.studio]
     )
@@ -69,12 +68,12 @@ def test_it_revokes_a_pending_invitation(world, login_as):
 
 
 def test_it_hides_another_organizations_invitation(world, login_as):
-    from reformer.accounts.actions import invite_staff
-
     invitation = invite_staff(
         world.b.owner, email="b@example.com", role="front_desk", studios=[world.b.studio]
     )
-    response = login_as(world.a.owner).post(reverse("staff:invitation_revoke", args=[invitation.pk]))
+    response = login_as(world.a.owner).post(
+        reverse("staff:invitation_revoke", args=[invitation.pk])
+    )
     assert response.status_code == 404
     invitation.refresh_from_db()
     assert invitation.revoked_at is None

@@ -82,7 +82,7 @@ def booking_quote(
 
 
 def _first_usable(session: ClassSession, client: Membership, now: dt.datetime):
-    packages = eligibility.packages_with_week_usage(client, session)
+    packages = eligibility.load_client_state(client, session, now=now).packages
     try:
         return eligibility.choose_package(session, packages, now=now).package
     except DomainError:

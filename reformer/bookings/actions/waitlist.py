@@ -62,8 +62,9 @@ def join_waitlist(
         raise DomainError("waitlist.off", "This studio doesn't keep waitlists.")
     if now >= _cutoff(session, policy):
         raise DomainError("waitlist.closed", "The waitlist for this class has closed.")
-    eligibility.check_not_suspended(client, session, now=now)
-    eligibility.check_already_booked(session, eligibility.client_holding_bookings(client, now=now))
+    state = eligibility.load_client_state(client, session, now=now)
+    eligibility.check_not_suspended(session, state.suspended_until, now=now)
+    eligibility.check_already_booked(session, state.holding)
     _check_not_waiting(session, client)
     if session.booked_count < session.capacity:
         raise _places_left()

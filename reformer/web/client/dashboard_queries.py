@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from reformer.accounts.models import Membership
 from reformer.billing.models import ClientPackage, CreditLedger, PackageProduct
 from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.core.errors import NotFound
+from reformer.web.client.queries import waitlist_position
 
 # PHX-11: upcoming bookings are limited to the next 90 days; history to the latest 20.
 UPCOMING_DAYS = 90
@@ -135,17 +135,6 @@ def packages_section(actor: Membership) -> PackagesSection:
 
 def waitlist_entries(actor: Membership) -> list[WaitlistEntry]:
     """The actor's waiting places in upcoming classes, each with `position` (1 = next)."""
-    ahead = (
-        WaitlistEntry.objects.filter(session_id=OuterRef("session_id"), status="waiting")
-        .filter(
-            Q(joined_at__lt=OuterRef("joined_at"))
-            | Q(joined_at=OuterRef("joined_at"), id__lt=OuterRef("id"))
-        )
-        .order_by()
-        .values("session_id")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
     return list(
         WaitlistEntry.objects.filter(
             client=actor,
@@ -156,7 +145,7 @@ def waitlist_entries(actor: Membership) -> list[WaitlistEntry]:
         .select_related(
             "session__class_type", "session__instructor__user", "session__studio", "session__room"
         )
-        .annotate(position=Coalesce(Subquery(ahead, output_field=IntegerField()), 0) + 1)
+        .annotate(position=waitlist_position())
         .order_by("session__starts_at", "id")
     )
 

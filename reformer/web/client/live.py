@@ -2,7 +2,9 @@
 
 - "session" events (a place taken or freed, a waitlist change, a class cancelled) arrive on
   the studio schedule groups: each changed class card is re-rendered for this viewer, with
-  their own Booked / waitlist state, plus their waitlist position for the dashboard.
+  their own Booked / waitlist state, plus their waitlist position for the dashboard. Cards
+  are shared between viewers in the same situation (card_cache.py): one booking re-renders
+  a card for hundreds of open pages.
 - "booking", "waitlist" and "package" events arrive on the viewer's own user group: the
   dashboard sections they affect are re-rendered.
 
@@ -18,6 +20,7 @@ from reformer.accounts.models import Membership
 from reformer.core.permissions import BOOK_SELF, has_capability
 from reformer.web import live_render
 from reformer.web.client import dashboard_queries, queries
+from reformer.web.client.card_cache import card_fragments
 from reformer.web.live_render import Subscriptions, fragment
 
 
@@ -31,19 +34,13 @@ def session_cards(membership: Membership, event: dict[str, Any], subs: Subscript
         return ""
     ids = [int(pk) for pk in event.get("ids", [])][: queries.PAGE_SIZE]
     parts = []
-    for card in queries.session_cards(membership, ids):
-        if card.session.studio_id not in subs.studio_ids:
-            continue
-        parts.append(fragment("client/browse/_card.html", {"card": card, "oob": True}))
-        if card.waitlist_position is not None:
+    for session_id, html, position in card_fragments(membership, ids, subs.studio_ids):
+        parts.append(html)
+        if position is not None:
             parts.append(
                 fragment(
                     "client/dashboard/_position.html",
-                    {
-                        "session_id": card.session.pk,
-                        "position": card.waitlist_position,
-                        "oob": True,
-                    },
+                    {"session_id": session_id, "position": position, "oob": True},
                 )
             )
     return "".join(parts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 from django.db.models import (
     CharField,
@@ -24,6 +25,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from reformer.accounts.models import Membership
@@ -68,23 +70,52 @@ class FilterOptions:
     class_types: list[ClassType]
 
 
+_PK = 987654321
+
+
+@lru_cache(maxsize=16)
+def _url_format(name: str) -> str:
+    """A URL pattern with "{}" for the id: one reverse() per process, not one per card."""
+    return reverse(name, args=[_PK]).replace(str(_PK), "{}")
+
+
 @dataclass
 class SessionCard:
-    """A session as one client sees it: availability plus their own booking or waitlist place."""
+    """A session as one client sees it: availability plus their own booking or waitlist place.
+
+    Texts and URLs are ready-made here: a page shows 200 cards and every live update renders
+    a card once per connected browser, so the template does as little as possible."""
 
     session: ClassSession
     booking_reference: str = ""
     waitlist_position: int | None = None
 
-    @property
+    @cached_property
     def local_start(self) -> dt.datetime:
         return to_local(self.session.starts_at, self.session.studio.time_zone)
 
     @property
-    def local_end(self) -> dt.datetime:
-        return to_local(self.session.ends_at, self.session.studio.time_zone)
+    def start_text(self) -> str:
+        return f"{self.local_start:%H:%M}"
 
     @property
+    def when_text(self) -> str:
+        start = self.local_start
+        return f"{start:%H:%M}, {start:%A} {start.day} {start:%B}"
+
+    @property
+    def zone_text(self) -> str:
+        """The zone's abbreviation when the studio keeps another time than the organization."""
+        session = self.session
+        if session.studio.time_zone == session.organization.time_zone:
+            return ""
+        return f"{self.local_start:%Z}"
+
+    @property
+    def minutes(self) -> int:
+        return int((self.session.ends_at - self.session.starts_at).total_seconds() // 60)
+
+    @cached_property
     def opens_at(self) -> dt.datetime | None:
         """When booking opens, if the studio's booking window has not reached the class yet."""
         policy = getattr(self.session.studio, "policy", None)
@@ -94,11 +125,16 @@ class SessionCard:
         return opens if opens > timezone.now() else None
 
     @property
+    def opens_text(self) -> str:
+        opens = to_local(self.opens_at, self.session.studio.time_zone) if self.opens_at else None
+        return f"{opens:%a} {opens.day} {opens:%b, %H:%M}" if opens else ""
+
+    @property
     def waitlist_open(self) -> bool:
         policy = getattr(self.session.studio, "policy", None)
         return policy is None or policy.waitlist_mode != "off"
 
-    @property
+    @cached_property
     def state(self) -> str:
         """booked, waiting, cancelled, started, not_open, full, or open."""
         session = self.session
@@ -113,6 +149,26 @@ class SessionCard:
         if self.opens_at is not None:
             return "not_open"
         return "full" if session.is_full else "open"
+
+    @property
+    def detail_url(self) -> str:
+        return _url_format("client:session_detail").format(self.session.pk)
+
+    @property
+    def book_url(self) -> str:
+        return _url_format("client:book").format(self.session.pk)
+
+    @property
+    def join_url(self) -> str:
+        return _url_format("client:join_waitlist").format(self.session.pk)
+
+    @property
+    def leave_url(self) -> str:
+        return _url_format("client:leave_waitlist").format(self.session.pk)
+
+    @property
+    def booking_url(self) -> str:
+        return reverse("client:booking_detail", args=[self.booking_reference])
 
 
 @dataclass
@@ -246,23 +302,9 @@ def _my_places(actor: Membership, session_ids: list[int]):
     booked = Booking.objects.filter(
         client=actor, session_id__in=session_ids, status__in=_HOLDING
     ).values_list("session_id", "reference", Value(None, output_field=IntegerField()))
-    ahead = (
-        WaitlistEntry.objects.filter(session_id=OuterRef("session_id"), status="waiting")
-        .filter(
-            Q(joined_at__lt=OuterRef("joined_at"))
-            | Q(joined_at=OuterRef("joined_at"), id__lt=OuterRef("id"))
-        )
-        .order_by()
-        .values("session_id")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
     waiting = (
         WaitlistEntry.objects.filter(client=actor, session_id__in=session_ids, status="waiting")
-        .annotate(
-            ref=Value("", output_field=CharField()),
-            position=Coalesce(Subquery(ahead, output_field=IntegerField()), 0) + 1,
-        )
+        .annotate(ref=Value("", output_field=CharField()), position=waitlist_position())
         .values_list("session_id", "ref", "position")
     )
     return booked.union(waiting, all=True)
@@ -277,9 +319,42 @@ def session_card(actor: Membership, session_id: int) -> SessionCard:
 
 
 def session_cards(actor: Membership, session_ids: Iterable[int]) -> list[SessionCard]:
-    """Cards of several sessions (live updates); ids outside the organization are skipped."""
-    sessions = list(_sessions(actor).filter(pk__in=list(session_ids)).order_by("starts_at"))
-    return cards_for(actor, sessions)
+    """Cards of a few sessions in ONE query, the actor's places included (live updates
+    render this once per connected browser); ids outside the organization are skipped."""
+    booked = Booking.objects.filter(
+        session_id=OuterRef("pk"), client=actor, status__in=_HOLDING
+    ).values("reference")[:1]
+    waiting = (
+        WaitlistEntry.objects.filter(session_id=OuterRef("pk"), client=actor, status="waiting")
+        .annotate(position=waitlist_position())
+        .values("position")[:1]
+    )
+    sessions = (
+        _sessions(actor)
+        .filter(pk__in=list(session_ids))
+        .annotate(
+            my_reference=Subquery(booked, output_field=CharField()),
+            my_position=Subquery(waiting, output_field=IntegerField()),
+        )
+        .order_by("starts_at")
+    )
+    return [SessionCard(s, s.my_reference or "", s.my_position) for s in sessions]
+
+
+def waitlist_position():
+    """1 + the number of waiting entries ahead of the entry (OuterRef) in its class."""
+    ahead = (
+        WaitlistEntry.objects.filter(session_id=OuterRef("session_id"), status="waiting")
+        .filter(
+            Q(joined_at__lt=OuterRef("joined_at"))
+            | Q(joined_at=OuterRef("joined_at"), id__lt=OuterRef("id"))
+        )
+        .order_by()
+        .values("session_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(ahead, output_field=IntegerField()), 0) + 1
 
 
 @dataclass

@@ -3,8 +3,8 @@
 - "booking" / "waitlist" events on `session.<id>.roster`: the class page's roster is
   re-rendered out of band, and a new booking shows "New booking: <name>" (a toast in the
   page's polite live region). An attendance change replaces only that client's row.
-- "session" events on `studio.<id>.schedule`: the check-in list's row of that class
-  (booked/capacity) is replaced.
+- "session" events on `studio.<id>.schedule`: the row of that class on the check-in list
+  and on the schedule (booked/capacity, instructor, status) is replaced.
 Renderers only read, through the viewer's scoped queries, and return "" when the page
 does not show the object or the viewer may not see it.
 """
@@ -17,6 +17,7 @@ from reformer.accounts.models import Membership
 from reformer.bookings.models import WaitlistEntry
 from reformer.core.permissions import (
     BOOK_FOR_CLIENT,
+    MANAGE_SCHEDULE,
     MARK_ATTENDANCE,
     VIEW_ROSTER,
     has_capability,
@@ -25,6 +26,7 @@ from reformer.core.permissions import (
 from reformer.web import live_render
 from reformer.web.live_render import Subscriptions
 from reformer.web.staff.queries import roster_bookings, roster_for, sessions_of
+from reformer.web.staff.setup_queries import instructors_for
 from reformer.web.toasts import toast_oob
 
 
@@ -98,14 +100,28 @@ def roster_on_waitlist(viewer: Membership, event: dict[str, Any], subs: Subscrip
 
 
 @live_render.register("session")
-def checkin_row_on_session(viewer: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
-    """Keep booked/capacity current on the check-in list (pages subscribed to studios)."""
+def rows_on_session(viewer: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
+    """Keep a class's row current on the check-in list and the schedule (booked/capacity,
+    instructor, status). Both rows are sent; a page swaps the one it shows."""
     if not subs.studio_ids or not is_staff(viewer):
         return ""
-    sessions = sessions_of(viewer).filter(
-        pk__in=list(event.get("ids", [])), studio_id__in=subs.studio_ids
+    sessions = list(
+        sessions_of(viewer).filter(pk__in=list(event.get("ids", [])), studio_id__in=subs.studio_ids)
     )
-    return "".join(
-        live_render.fragment("staff/checkin/_row.html", {"session": s, "oob": True})
-        for s in sessions
-    )
+    parts = []
+    instructors: dict[int, list] = {}
+    for session in sessions:
+        parts.append(
+            live_render.fragment("staff/checkin/_row.html", {"session": session, "oob": True})
+        )
+        may_manage = has_capability(viewer, MANAGE_SCHEDULE, session=session)
+        if may_manage and session.studio_id not in instructors:
+            instructors[session.studio_id] = instructors_for(viewer, session.studio)
+        context = {
+            "session": session,
+            "may_manage": may_manage,
+            "instructors": instructors.get(session.studio_id, []),
+            "oob": True,
+        }
+        parts.append(live_render.fragment("staff/schedule/_session_row.html", context))
+    return "".join(parts)

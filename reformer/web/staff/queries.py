@@ -99,9 +99,9 @@ class InstructorClasses:
 def instructor_classes(
     actor: Membership, *, show_past: bool = False, now: dt.datetime | None = None
 ) -> InstructorClasses:
-    """The classes the actor teaches: from the start of today for DASHBOARD_DAYS days, grouped
-    by local date (today first); with `show_past`, the last PAST_DAYS days with attendance
-    counts instead. One query either way."""
+    """The classes the actor teaches: from the start of today (and any still running) for
+    DASHBOARD_DAYS days, grouped by local date (today first); with `show_past`, the last
+    PAST_DAYS days with attendance counts instead. One query either way."""
     now = now or timezone.now()
     today = local_today(actor.organization.time_zone, now)
     mine = sessions_of(actor).filter(instructor=actor)
@@ -130,7 +130,8 @@ def instructor_classes(
         for session in mine.filter(
             starts_at__gte=start, starts_at__lt=now + dt.timedelta(days=DASHBOARD_DAYS)
         ).order_by("starts_at", "id")
-        if local_start(session).date() >= local_today(session.studio.time_zone, now)
+        if session.ends_at > now
+        or local_start(session).date() >= local_today(session.studio.time_zone, now)
     ]
     return InstructorClasses(
         today=today, upcoming=group_by_local_day(rows, today), past=[], upcoming_count=len(rows)
@@ -278,7 +279,7 @@ def checkin_day(actor: Membership, *, day: dt.date | None, studio_id: int | None
             starts_at__gte=start - _ZONE_SLACK,
             starts_at__lt=end + _ZONE_SLACK,
         )
-        .order_by("starts_at", "studio__name", "id")
+        .order_by("studio__name", "studio_id", "starts_at", "id")
         if local_start(s).date() == day
     ]
     return CheckinDay(day=day, studios=studios, studio=studio, sessions=sessions)

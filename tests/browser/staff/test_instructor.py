@@ -17,8 +17,16 @@ from tests.web_staff.conftest import add_booking, add_waiting, make_client, make
 
 pytestmark = pytest.mark.browser
 
-NAMES = ["Ada Lovelace", "Grace Hopper", "Hedy Lamarr", "Joan Clarke", "Katherine Johnson",
-         "Mary Jackson", "Radia Perlman", "Sophie Wilson"]
+NAMES = [
+    "Ada Lovelace",
+    "Grace Hopper",
+    "Hedy Lamarr",
+    "Joan Clarke",
+    "Katherine Johnson",
+    "Mary Jackson",
+    "Radia Perlman",
+    "Sophie Wilson",
+]
 
 
 @pytest.fixture
@@ -37,7 +45,7 @@ def todays_class(world):
 def test_it_shows_my_classes_and_marks_attendance_on_a_tablet(
     world, todays_class, tablet, login, assert_accessible
 ):
-    session, tomorrow = todays_class
+    session, _tomorrow = todays_class
     page = tablet
     login(page, world.a.instructor.user)
     page.goto("/staff/")  # instructors land on their classes
