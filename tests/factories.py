@@ -26,6 +26,7 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
 class StudioFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Studio
+        skip_postgeneration_save = True
 
     organization = factory.SubFactory(OrganizationFactory)
     name = factory.Sequence(lambda n: f"Studio {n}")

@@ -37,6 +37,7 @@ def local_when(session: ClassSession) -> str:
 def class_context(
     session: ClassSession, *, booking: Booking | None = None, spot_label: str | None = None
 ) -> dict[str, Any]:
+    """What an email about a class says, as JSON values (stored with the queued message)."""
     studio = session.studio
     instructor = session.instructor
     return {
@@ -49,7 +50,6 @@ def class_context(
         "instructor_name": instructor.name if instructor else "to be announced",
         "spot": spot_label or "",
         "reference": booking.reference if booking else "",
-        "booking": booking,
     }
 
 

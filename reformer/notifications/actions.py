@@ -1,11 +1,14 @@
 """The outbox: a message is a row written in the caller's transaction; a job sends it.
 
 `queue_email` never talks to the outside world, so actions may call it while they hold
-locks; `deliver_message` (run by the `send_message` job) does the sending.
+locks; `deliver_message` (run by the `send_message` job) does the sending. Templated
+messages (`queue_templated_email`) store their context and are rendered by that job, which
+keeps template rendering off the request (and out of the booking transaction).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import smtplib
 from typing import Any
@@ -14,6 +17,7 @@ from anymail.exceptions import AnymailAPIError, AnymailInvalidAddress, AnymailRe
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.template.loader import render_to_string
@@ -37,9 +41,11 @@ BOOKING_CONFIRMATION_KINDS = frozenset(
 _INSERT_SQL = """
 INSERT INTO notifications_message
        (organization_id, recipient_id, channel, kind, idempotency_key, to_address, subject,
-        body, html_body, status, provider_id, attempts, cost, error, created_at, sent_at)
+        context, body, html_body, status, provider_id, attempts, cost, error, created_at,
+        sent_at)
 VALUES (%(organization_id)s, %(recipient_id)s, %(channel)s, %(kind)s, %(key)s, %(to)s,
-        %(subject)s, %(body)s, %(html_body)s, %(status)s, '', 0, 0, '', %(now)s, NULL)
+        %(subject)s, %(context)s::jsonb, %(body)s, %(html_body)s, %(status)s, '', 0, 0, '',
+        %(now)s, NULL)
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING id
 """
@@ -62,11 +68,13 @@ def queue_email(
     organization: Organization | int | None,
     *,
     html_body: str = "",
+    context: dict[str, Any] | None = None,
 ) -> Message:
     """Queue an email in the current transaction and defer its sending job.
 
     The same idempotency key twice returns the first message. A booking confirmation to a
-    user who switched those off is stored as "skipped" and never sent.
+    user who switched those off is stored as "skipped" and never sent. With `context` (and
+    no body) the sending job renders notifications/<kind>.txt and .html.
     """
     skipped = kind in BOOKING_CONFIRMATION_KINDS and not recipient.notify_booking_confirmations
     organization_id = getattr(organization, "pk", organization)
@@ -78,6 +86,7 @@ def queue_email(
         idempotency_key=idempotency_key,
         to_address=(recipient.email or "").strip(),
         subject=subject[:200],
+        context=context or {},
         body=body,
         html_body=html_body,
         status=Message.Status.SKIPPED if skipped else Message.Status.QUEUED,
@@ -94,6 +103,7 @@ def queue_email(
                 "key": idempotency_key,
                 "to": message.to_address,
                 "subject": message.subject,
+                "context": json.dumps(message.context, cls=DjangoJSONEncoder),
                 "body": body,
                 "html_body": html_body,
                 "status": message.status,
@@ -123,28 +133,26 @@ def queue_templated_email(
     idempotency_key: str,
     organization: Organization | int | None,
 ) -> Message:
-    """Render notifications/<kind>.txt and .html with `context`, then queue_email."""
-    body, html_body = render_templated_email(recipient, kind, context)
-    return queue_email(
-        recipient, kind, subject, body, idempotency_key, organization, html_body=html_body
-    )
+    """Queue notifications/<kind>.txt and .html, rendered with `context` (JSON values: a
+    snapshot of what to say) by the sending job."""
+    return queue_email(recipient, kind, subject, "", idempotency_key, organization, context=context)
 
 
-def render_templated_email(recipient: User, kind: str, context: dict[str, Any]) -> tuple[str, str]:
-    context = {"recipient": recipient, **context}
+def update_context(message: Message, changes: dict[str, Any]) -> None:
+    """Correct a templated message queued in the current transaction (so not sent yet)."""
+    message.context = {**message.context, **changes}
+    Message.objects.filter(pk=message.pk).update(context=message.context)
+
+
+def render_message(message: Message) -> tuple[str, str]:
+    """(text, html) of a message: rendered from its template and context, or as stored."""
+    if message.body or not message.context:
+        return message.body, message.html_body
+    context = {"recipient": message.recipient, **message.context}
     return (
-        render_to_string(f"notifications/{kind}.txt", context),
-        render_to_string(f"notifications/{kind}.html", context),
+        render_to_string(f"notifications/{message.kind}.txt", context),
+        render_to_string(f"notifications/{message.kind}.html", context),
     )
-
-
-def rewrite_templated_email(message: Message, context: dict[str, Any]) -> None:
-    """Re-render a message queued in the current transaction (so not sent yet) with a
-    corrected context."""
-    message.body, message.html_body = render_templated_email(
-        message.recipient, message.kind, context
-    )
-    Message.objects.filter(pk=message.pk).update(body=message.body, html_body=message.html_body)
 
 
 def deliver_message(message_id: int, *, final_attempt: bool = True) -> Message | None:
@@ -165,6 +173,7 @@ def deliver_message(message_id: int, *, final_attempt: bool = True) -> Message |
         if message is None or message.status != Message.Status.QUEUED:
             return message
         message.attempts += 1
+        message.body, message.html_body = render_message(message)
         try:
             _send(message)
         except PermanentDeliveryError as exc:

@@ -12,6 +12,7 @@ from reformer.core.models import AuditEvent
 from reformer.notifications.models import Message
 from tests import factories
 from tests.bookings import helpers
+from tests.bookings.helpers import text
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def test_it_grants_a_package_from_the_product(tenant, product):
     assert package.expires_at - package.starts_at == dt.timedelta(days=30)
     assert AuditEvent.objects.filter(code="billing.package.granted", subject_id=package.pk).exists()
     message = Message.objects.get(idempotency_key=f"package-granted:{package.pk}")
-    assert "Intro 5" in message.body and "Welcome" in message.body
+    assert "Intro 5" in text(message) and "Welcome" in text(message)
     assert not CreditLedger.objects.exists()  # the ledger records spends and returns
     helpers.assert_consistent()
 

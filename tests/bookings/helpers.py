@@ -11,6 +11,7 @@ from reformer.accounts.models import Membership
 from reformer.billing.models import ClientPackage, PackageProduct
 from reformer.bookings.integrity import check_integrity
 from reformer.core import live
+from reformer.notifications.actions import render_message
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import StudioPolicy
 from tests import factories
@@ -91,6 +92,11 @@ def give_package(
 def set_policy(tenant, **fields) -> StudioPolicy:
     StudioPolicy.objects.filter(studio=tenant.studio).update(**fields)
     return StudioPolicy.objects.get(studio=tenant.studio)
+
+
+def text(message) -> str:
+    """The plain text a queued message will be sent with."""
+    return render_message(message)[0]
 
 
 def assert_consistent() -> None:

@@ -14,6 +14,7 @@ from reformer.core.errors import DomainError, PermissionDenied
 from reformer.core.models import AdminAlert
 from reformer.notifications.models import Message
 from tests.bookings import helpers
+from tests.bookings.helpers import text
 
 MIN = dt.timedelta(minutes=1)
 
@@ -90,7 +91,7 @@ def test_the_sweep_marks_a_no_show_only_after_the_grace_period(ten_am, booked, a
     assert refresh(booked).status == "no_show"
     assert profile_of(alice).no_show_strikes == 1
     follow_up = Message.objects.get(idempotency_key=f"no-show:{booked.pk}")
-    assert "1 of 3 no-shows in 30 days" in follow_up.body
+    assert "1 of 3 no-shows in 30 days" in text(follow_up)
     assert refresh(alice.packages.get()).credits_remaining == 4  # the credit is kept
     assert not CreditLedger.objects.filter(delta=1).exists()
     assert sweep_at(ten_am.starts_at + 30 * MIN) == 0  # idempotent
@@ -130,8 +131,8 @@ def test_three_strikes_suspend_booking_for_seven_days(tenant, alice):
     assert profile.no_show_strikes == 0  # those strikes are used up
     assert all(refresh(b).strike_used_at == third for b in bookings)
     notice = Message.objects.get(kind="suspension", recipient=alice.user)
-    assert "online booking is paused until" in notice.body
-    assert "(7 days)" in notice.body
+    assert "online booking is paused until" in text(notice)
+    assert "(7 days)" in text(notice)
     alert = AdminAlert.objects.get(code="bookings.client_suspended")
     assert alert.data["client"] == alice.pk
 

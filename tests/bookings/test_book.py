@@ -14,6 +14,7 @@ from reformer.bookings.models import Booking
 from reformer.core import live
 from reformer.core.errors import DomainError, NotFound, PermissionDenied
 from reformer.core.models import AuditEvent
+from reformer.notifications.actions import render_message
 from reformer.notifications.models import Message
 from reformer.scheduling.models import ClassSession
 from tests.bookings import helpers
@@ -365,7 +366,7 @@ def test_it_queues_a_confirmation_with_the_class_details(tenant):
         "queued",
         alice.user.email,
     )
-    for text in (message.body, message.html_body):
+    for text in render_message(message):
         assert "Reformer Flow" in text
         assert "Wed 15 Jan 2025, 06:00 EST" in text
         assert "alpha Main" in text and "12 Harbour Street, Portland" in text

@@ -12,6 +12,7 @@ from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.core.errors import DomainError, PermissionDenied
 from reformer.notifications.models import Message
 from tests.bookings import helpers
+from tests.bookings.helpers import text
 
 
 def refresh(obj):
@@ -63,7 +64,7 @@ def test_it_joins_a_full_class_without_taking_a_credit(full_class, alice):
     assert refresh(full_class).waiting_count == 1
     assert refresh(alice.packages.get()).credits_remaining == 5
     message = Message.objects.get(idempotency_key=f"waitlist-joined:{entry.pk}")
-    assert "number 1" in message.body
+    assert "number 1" in text(message)
     helpers.assert_consistent()
 
 
@@ -140,7 +141,7 @@ def test_it_promotes_the_first_in_line_when_a_place_frees_up(full_class, queue, 
     assert CreditLedger.objects.get(booking=booking).reason == "waitlist_promotion"
     message = Message.objects.get(idempotency_key=f"booking-confirmed:{booking.pk}")
     assert message.kind == "waitlist_promoted"
-    assert "a place opened up and you're now booked" in message.body
+    assert "a place opened up and you're now booked" in text(message)
     assert actions.waitlist_position(bob_entry) == 1
     assert actions.waitlist_position(carol_entry) == 2
     full_class.refresh_from_db()
@@ -179,7 +180,7 @@ def test_it_passes_over_a_client_without_credits_and_tells_them_once(full_class,
     assert actions.waitlist_position(alice_entry) == 1
     notices = Message.objects.filter(recipient=alice.user, kind="waitlist_skipped")
     assert notices.count() == 1
-    assert "Insufficient credits" in notices.get().body
+    assert "Insufficient credits" in text(notices.get())
 
     free_a_place(full_class)  # the next place: Alice is passed over again, not told again
     assert [b.client_id for b in actions.promote_waitlist(full_class.pk)] == [queue[2].client_id]

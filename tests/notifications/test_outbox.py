@@ -14,6 +14,7 @@ from reformer.notifications.actions import (
     TransientDeliveryError,
     deliver_message,
     queue_email,
+    queue_templated_email,
 )
 from reformer.notifications.models import Message
 from tests import factories
@@ -136,3 +137,22 @@ def test_it_does_not_send_a_skipped_message(person):
     message = queue(person)
     deliver_message(message.pk)
     assert len(mail.outbox) == 0
+
+
+def test_it_renders_a_templated_message_when_sending_it(person):
+    message = queue_templated_email(
+        person,
+        "suspension_lifted",
+        subject="You can book classes again",
+        context={"studio_name": "Harbour Pilates"},
+        idempotency_key="lifted-1",
+        organization=None,
+    )
+    assert (message.body, message.context) == ("", {"studio_name": "Harbour Pilates"})
+    deliver_message(message.pk)
+    sent = mail.outbox[0]
+    assert sent.body.startswith("Hi Zoë,")
+    assert "lifted the pause on your booking" in sent.body
+    assert "Harbour Pilates" in sent.alternatives[0][0]
+    message.refresh_from_db()
+    assert message.body == sent.body  # what was sent is kept

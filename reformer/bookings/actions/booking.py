@@ -27,7 +27,7 @@ from reformer.core import audit
 from reformer.core.errors import Busy, DomainError
 from reformer.core.permissions import require_same_organization
 from reformer.core.timezones import local_week_bounds
-from reformer.notifications.actions import queue_templated_email, rewrite_templated_email
+from reformer.notifications.actions import queue_templated_email, update_context
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Spot, StudioPolicy
 
@@ -187,7 +187,7 @@ def reserve(
                 raise _no_place(session, policy, now)
             package = _spend(booking, choice, promotion, actor, session, now)
             if booking.spot_id != predicted_spot_id:  # someone took the predicted spot
-                rewrite_templated_email(message, context | {"spot": spot_label})
+                update_context(message, {"spot": spot_label})
             if on_booked is not None:
                 on_booked(booking)
             notify.publish_booking(

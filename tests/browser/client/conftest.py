@@ -98,3 +98,11 @@ def second_client(browser, live_url, login, world):
 def wait_live(page) -> None:
     """Wait until the page's websocket is open (a live update would otherwise be missed)."""
     page.wait_for_function("window.__live && window.__live.opens >= 1")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_card_cache():
+    """Live cards are cached per process by state; ids of a flushed database come back."""
+    from reformer.web.client import card_cache
+
+    card_cache.clear()
