@@ -31,7 +31,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reformer.settings")
 BENCH_DB = "reformer_bench"
 
 
-def configure(pool_size: int) -> None:
+def configure(pool_size: int, *, prepared: bool = False) -> None:
     """Point Django at the benchmark database (created if missing) with a bounded pool."""
     import django
     from django.conf import settings
@@ -46,6 +46,10 @@ def configure(pool_size: int) -> None:
     database["NAME"] = BENCH_DB
     _create_database(database)
     database["OPTIONS"]["pool"] = {"min_size": pool_size, "max_size": pool_size, "timeout": 60}
+    if prepared:
+        # Server-side binding lets PostgreSQL keep each statement's plan per connection
+        # (Django's default sends literal SQL, planned on every call).
+        database["OPTIONS"].update(server_side_binding=True, prepare_threshold=2)
     database["CONN_MAX_AGE"] = 0
     # Keep the log quiet: the 63 losers of a race are expected, not warnings.
     import logging
@@ -408,8 +412,13 @@ def main() -> None:
     parser.add_argument(
         "--raw", action="store_true", help="also time the bare-SQL booking transaction"
     )
+    parser.add_argument(
+        "--prepared",
+        action="store_true",
+        help="server-side binding with prepared statements (not the project's default)",
+    )
     args = parser.parse_args()
-    configure(args.pool)
+    configure(args.pool, prepared=args.prepared)
     migrate()
     serve_live_events()
     thread_counts = [int(t) for t in args.threads.split(",")]

@@ -189,7 +189,17 @@ def deliver_message(message_id: int, *, final_attempt: bool = True) -> Message |
             message.status = Message.Status.SENT
             message.sent_at = timezone.now()
             message.error = ""
-        message.save(update_fields=["attempts", "status", "sent_at", "error", "provider_id"])
+        message.save(
+            update_fields=[
+                "attempts",
+                "status",
+                "sent_at",
+                "error",
+                "provider_id",
+                "body",
+                "html_body",
+            ]
+        )
     if transient is not None:
         raise TransientDeliveryError(str(transient)) from transient
     return message

@@ -220,3 +220,15 @@ def test_it_warns_a_late_cancellation_keeps_the_credit(as_client, world):
     assert again.status_code == 409
     assert again["HX-Retarget"] == "#cancel-dialog-body"
     assert "already cancelled" in again.content.decode()
+
+
+def test_it_refuses_an_overlapping_class(as_client, world):
+    package_for(world.a.client)
+    book(world.a.client, session_at(world.a, day=1, hour=9))
+    clash = session_at(world.a, day=1, hour=9, minute=30, studio=world.a.other_studio)
+    dialog = as_client.get(_book_url(clash), **htmx("dialog-slot")).content.decode()
+    assert "You already have a class at that time." in dialog
+    assert "Confirm booking" not in dialog
+    response = as_client.post(_book_url(clash), **htmx("book-dialog-body"))
+    assert response.status_code == 409
+    assert Booking.objects.filter(session=clash).count() == 0

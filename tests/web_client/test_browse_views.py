@@ -171,15 +171,6 @@ def test_it_shows_more_classes_in_windows(as_client, world, monkeypatch):
     assert "(continued)" in more_html
 
 
-def _count_queries(client, django_assert_num_queries, expected=None):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as captured:
-        assert client.get(BROWSE, {"when": "week"}).status_code == 200
-    return len(captured)
-
-
 @pytest.mark.parametrize("count", [5, 50])
 def test_it_reads_the_same_number_of_queries_whatever_the_number_of_classes(
     as_client, world, django_assert_num_queries, count

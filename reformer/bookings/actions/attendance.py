@@ -274,19 +274,23 @@ def lift_suspension(actor: Membership, client: Membership) -> ClientProfile:
     require_same_organization(actor, client, "client")
     require(actor, LIFT_SUSPENSION)
     now = timezone.now()
-    with transaction.atomic():
-        profile = ClientProfile.objects.select_for_update().filter(membership_id=client.pk).first()
-        if profile is None:
-            raise NotFound("client")
-        if profile.suspended_until is None or profile.suspended_until <= now:
-            raise DomainError("suspension.not_suspended", "This client is not suspended.")
-        lifted = profile.suspended_until
-        profile.suspended_until = None
-        profile.no_show_strikes = 0
-        profile.save(update_fields=["suspended_until", "no_show_strikes"])
+    profile = ClientProfile.objects.filter(membership_id=client.pk).first()
+    if profile is None:
+        raise NotFound("client")
+    if profile.suspended_until is None or profile.suspended_until <= now:
+        raise DomainError("suspension.not_suspended", "This client is not suspended.")
+    with busy_as_domain_error(), transaction.atomic():
+        # Lock order as in attendance: the client's bookings, then the profile.
         Booking.objects.filter(
             client_id=client.pk, status=NO_SHOW, strike_used_at__isnull=True
         ).update(strike_used_at=now)
+        profile = ClientProfile.objects.select_for_update().get(pk=profile.pk)
+        lifted = profile.suspended_until
+        if lifted is None or lifted <= now:
+            raise DomainError("suspension.not_suspended", "This client is not suspended.")
+        profile.suspended_until = None
+        profile.no_show_strikes = 0
+        profile.save(update_fields=["suspended_until", "no_show_strikes"])
         audit.record(actor, "accounts.client.suspension_lifted", profile, was_until=lifted)
         queue_templated_email(
             client.user,

@@ -162,7 +162,6 @@ def reserve(
                 booking,
                 session=session.pk,
                 client=client.pk,
-                package=choice.package.pk,
                 source=source,
             )
             kind = "waitlist_promoted" if promotion else "booking_confirmed"

@@ -20,6 +20,7 @@ from reformer.studios import actions
 from reformer.studios.models import StudioPolicy
 from reformer.studios.validation import day_label
 from reformer.web.auth import capability_required
+from reformer.web.errors import forbidden
 from reformer.web.staff.common import actor_of, closure_for, refused, studio_for
 from reformer.web.staff.forms import (
     ClosureForm,
@@ -79,7 +80,7 @@ def studios(request: HttpRequest) -> HttpResponse:
     context = {"studios": studios_for_setup(actor), "form": form, "may_create": may_create}
     if request.method == "POST":
         if not may_create:
-            return render(request, "403.html", status=403)
+            return forbidden(request)
         if form.is_valid():
             try:
                 studio = actions.create_studio(actor, **form.cleaned_data)

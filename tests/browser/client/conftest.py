@@ -95,6 +95,14 @@ def second_client(browser, live_url, login, world):
     context.close()
 
 
+def settled(page) -> None:
+    """htmx wires up swapped-in content when it settles (20 ms after the swap): wait for it
+    before clicking something that just arrived."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(".htmx-settling")).to_have_count(0)
+
+
 def wait_live(page) -> None:
     """Wait until the page's websocket is open (a live update would otherwise be missed)."""
     page.wait_for_function("window.__live && window.__live.opens >= 1")

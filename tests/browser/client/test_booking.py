@@ -4,7 +4,6 @@ calendar file, and every refusal: full, no credits, already booked, busy, timed 
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 
 import icalendar
@@ -15,7 +14,7 @@ from reformer.bookings.models import Booking
 from reformer.core.errors import Busy
 from reformer.notifications.models import Message
 from tests import factories
-from tests.browser.client.conftest import wait_live
+from tests.browser.client.conftest import settled, wait_live
 from tests.web_client.helpers import book, fill, later_today, package_for
 
 pytestmark = pytest.mark.browser
@@ -131,11 +130,13 @@ def test_it_offers_the_waitlist_when_the_class_just_filled_up(as_client, world, 
     dialog.get_by_role("button", name="Confirm booking").click()
     expect(dialog.get_by_text("This class just filled up.")).to_be_visible()
     expect(dialog.get_by_text("Nothing was charged.")).to_be_visible()
+    settled(page)
     dialog.get_by_role("button", name="Join the waitlist").click()
     expect(dialog.get_by_text("You're on the waitlist")).to_be_visible()
     expect(dialog).to_contain_text("number 1 in line")
     package.refresh_from_db()
     assert package.credits_remaining == 10
+    settled(page)
     dialog.get_by_role("button", name="Done").click()
     card = page.locator(f"#session-{session.pk}")
     expect(card).to_contain_text("On waitlist · #1", timeout=1500)
@@ -177,6 +178,7 @@ def test_it_says_busy_and_lets_the_client_try_again(as_client, world, session, m
         dialog.get_by_text("The studio is busy right now. Please try again in a moment.")
     ).to_be_visible()
     monkeypatch.setattr(views, "book_session", real)
+    settled(page)
     dialog.get_by_role("button", name="Confirm booking").click()
     expect(page.get_by_text("You're booked!")).to_be_visible()
 
@@ -189,20 +191,15 @@ def test_it_times_out_a_slow_booking_and_books_on_retry(as_client, world, sessio
     page.locator("[data-book-form]").evaluate(
         "form => form.setAttribute('hx-request', '{\"timeout\": 300}')"
     )
-    held = threading.Event()
-
-    def hold(route):
-        held.wait(3)
-        route.abort()  # the request never reaches the studio: nothing is booked
-
-    page.route(f"**/classes/{session.pk}/book/", hold)
+    held = []  # the request never reaches the studio: nothing is booked
+    page.route(f"**/classes/{session.pk}/book/", lambda route: held.append(route))
     confirm = dialog.get_by_role("button", name="Confirm booking")
     confirm.click()
     expect(dialog.get_by_role("alert")).to_have_text(
         "The booking timed out and was not completed. Please try again."
     )
     expect(confirm).to_be_enabled()
-    held.set()
+    held[0].abort()
     page.unroute(f"**/classes/{session.pk}/book/")
     assert not Booking.objects.filter(session=session).exists()
     confirm.click()

@@ -4,7 +4,6 @@ states, live availability across browsers, and catching up after a dropped conne
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect
@@ -18,6 +17,13 @@ pytestmark = pytest.mark.browser
 
 def _cards(page):
     return page.locator("#browse-results article.class-card")
+
+
+def expect_cards(page, count: int) -> None:
+    """The results show `count` classes and htmx has finished settling them: new content is
+    wired up (hx-trigger) only when it settles, 20 ms after the swap."""
+    expect(_cards(page)).to_have_count(count)
+    expect(page.locator(".htmx-settling")).to_have_count(0)
 
 
 @pytest.fixture
@@ -46,7 +52,7 @@ def schedule(world):
 def test_it_browses_today_and_filters_without_reloading(as_client, schedule, assert_accessible):
     page = as_client
     page.goto("/classes/")
-    expect(_cards(page)).to_have_count(2)
+    expect_cards(page, 2)
     morning = page.locator(f"#session-{schedule['morning'].pk}")
     expect(morning).to_contain_text("Reformer Flow")
     expect(morning).to_contain_text("with Sarah Johnson")
@@ -58,18 +64,21 @@ def test_it_browses_today_and_filters_without_reloading(as_client, schedule, ass
 
     page.evaluate("window.__sameDocument = true")
     page.get_by_label("Instructor").select_option(label="Sarah Johnson")
-    expect(_cards(page)).to_have_count(1)
+    expect_cards(page, 1)
     expect(page).to_have_url(re.compile(rf"\?when=today&instructor={schedule['sarah'].pk}$"))
     assert page.evaluate("window.__sameDocument") is True  # no page reload
 
     page.get_by_label("Instructor").select_option(label="Any instructor")
-    expect(_cards(page)).to_have_count(2)
+    expect_cards(page, 2)
     page.get_by_label("Time of day").select_option("evening")
+    expect(page).to_have_url(re.compile(r"\?when=today&time=evening$"))
+    expect_cards(page, 1)
     page.get_by_label("Class type").select_option(label="Tower")
-    expect(_cards(page)).to_have_count(1)
+    expect(page).to_have_url(re.compile(rf"\?when=today&time=evening&type={schedule['tower'].pk}$"))
+    expect_cards(page, 1)
     expect(page.locator(f"#session-{schedule['evening'].pk}")).to_be_visible()
     page.get_by_role("link", name="Clear filters").click()
-    expect(_cards(page)).to_have_count(2)
+    expect_cards(page, 2)
     expect(page.get_by_label("Time of day")).to_have_value("")
     assert page.evaluate("window.__sameDocument") is True
 
@@ -78,21 +87,21 @@ def test_it_restores_filters_on_back_forward_reload_and_shared_links(as_client, 
     page = as_client
     page.goto("/classes/")
     page.get_by_label("Dates").select_option("week")
-    expect(_cards(page)).to_have_count(4)
+    expect_cards(page, 4)
     page.get_by_label("Instructor").select_option(label="Tom Baker")
-    expect(_cards(page)).to_have_count(2)
+    expect_cards(page, 2)
     tom_url = page.url
 
     page.go_back()
     expect(page.get_by_label("Instructor")).to_have_value("")
     expect(page.get_by_label("Dates")).to_have_value("week")
-    expect(_cards(page)).to_have_count(4)
+    expect_cards(page, 4)
     page.go_forward()
     expect(page.get_by_label("Instructor")).to_have_value(str(schedule["tom"].pk))
-    expect(_cards(page)).to_have_count(2)
+    expect_cards(page, 2)
     page.reload()
     expect(page.get_by_label("Instructor")).to_have_value(str(schedule["tom"].pk))
-    expect(_cards(page)).to_have_count(2)
+    expect_cards(page, 2)
 
     # Into a class's page and back: the filters and results are still there.
     page.get_by_role("link", name="Tower").first.click()
@@ -100,7 +109,7 @@ def test_it_restores_filters_on_back_forward_reload_and_shared_links(as_client, 
     page.go_back()
     expect(page).to_have_url(tom_url)
     expect(page.get_by_label("Instructor")).to_have_value(str(schedule["tom"].pk))
-    expect(_cards(page)).to_have_count(2)
+    expect_cards(page, 2)
 
     shared = page.context.new_page()
     shared.goto(tom_url)
@@ -116,8 +125,9 @@ def test_it_shows_a_week_with_date_headers_and_a_date_picker(as_client, schedule
     expect(headings).to_have_text(
         [re.compile("^Today, Tuesday 4 March"), "Thursday 6 March", "Saturday 8 March"]
     )
+    expect_cards(page, 4)
     page.get_by_label("Pick a date").fill("2031-03-08")
-    expect(_cards(page)).to_have_count(1)
+    expect_cards(page, 1)
     expect(page.get_by_label("Dates")).to_have_value("date")
     expect(page).to_have_url(re.compile(r"\?when=date&date=2031-03-08$"))
     expect(headings).to_have_text(["Saturday 8 March"])
@@ -147,26 +157,25 @@ def test_it_explains_an_empty_result_and_links_the_full_schedule(
     assert_accessible(page)
     page.get_by_role("link", name="View the full schedule").click()
     expect(page).to_have_url(re.compile(r"/classes/\?when=month$"))
-    expect(_cards(page)).to_have_count(4)
+    expect_cards(page, 4)
 
 
 def test_it_shows_a_skeleton_while_results_load(as_client, schedule):
     page = as_client
     page.goto("/classes/")
-    expect(_cards(page)).to_have_count(2)
-    release = threading.Event()
-
-    def slow(route):
-        release.wait(5)
-        route.continue_()
-
-    page.route(re.compile(r".*/classes/\?.*"), slow)
+    expect_cards(page, 2)
+    held = []  # the results request, held back until the loading state has been seen
+    page.route(re.compile(r".*/classes/\?.*"), lambda route: held.append(route))
     page.get_by_label("Dates").select_option("week")
     expect(page.locator("#browse")).to_have_class(re.compile("htmx-request"))
     expect(page.locator(".browse__skeleton")).to_be_visible()
     expect(page.locator("#browse-status")).to_have_text("Loading classes…")
-    release.set()
-    expect(_cards(page)).to_have_count(4)
+    page.wait_for_timeout(300)  # the skeleton fades in after 120 ms: it is really shown
+    assert (
+        float(page.locator(".browse__skeleton").evaluate("e => getComputedStyle(e).opacity")) > 0.9
+    )
+    held[0].continue_()
+    expect_cards(page, 4)
     expect(page.locator(".browse__skeleton")).to_be_hidden()
     expect(page.locator("#browse-status")).to_have_text("4 classes · Next 7 days")
 
@@ -174,7 +183,7 @@ def test_it_shows_a_skeleton_while_results_load(as_client, schedule):
 def test_it_never_shows_another_organizations_classes(as_client, schedule):
     page = as_client
     page.goto("/classes/?when=month")
-    expect(_cards(page)).to_have_count(4)
+    expect_cards(page, 4)
     expect(page.locator(f"#session-{schedule['beta'].pk}")).to_have_count(0)
     expect(page.get_by_text("beta Main")).to_have_count(0)
 
@@ -228,12 +237,12 @@ def test_it_works_on_a_phone_and_with_the_keyboard(as_client, schedule):
     page = as_client
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/classes/")
-    expect(_cards(page)).to_have_count(2)
+    expect_cards(page, 2)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.get_by_label("Time of day").focus()
     page.keyboard.press("ArrowDown")  # "Morning" on a closed select, as keyboard users do
     expect(page.get_by_label("Time of day")).to_have_value("morning")
-    expect(_cards(page)).to_have_count(1)
+    expect_cards(page, 1)
     expect(page.get_by_label("Time of day")).to_be_focused()  # focus survives the swap
     page.set_viewport_size({"width": 820, "height": 1000})  # tablet
     assert page.evaluate("document.documentElement.scrollWidth") <= 820
