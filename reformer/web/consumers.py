@@ -18,6 +18,7 @@ member or a changed role stops receiving what it no longer may see.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -131,6 +132,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
     checked_at: float = 0.0
 
     async def connect(self) -> None:
+        # Events raised outside this loop (job threads) are handed to it (core.live).
+        live.bind_event_loop(asyncio.get_running_loop())
         self.live_groups = []
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:

@@ -7,7 +7,6 @@ the pinned clock. Every page fails its test on an uncaught JavaScript error.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 
 import pytest
@@ -30,23 +29,6 @@ window.WebSocket = function (...args) {
 window.WebSocket.prototype = NativeWebSocket.prototype;
 Object.assign(window.WebSocket, NativeWebSocket);
 """
-
-
-@pytest.fixture(autouse=True)
-def _live_events_from_test_code(monkeypatch):
-    """Changes made by test code (not through the browser) publish live events from the
-    test thread: core.live delivers them through the server's loop once a consumer has bound
-    it. The shell's consumer does not bind it yet (see the report), so bind on connect."""
-    from reformer.core import live
-    from reformer.web.consumers import LiveConsumer
-
-    connect = LiveConsumer.connect
-
-    async def binding_connect(self):
-        live.bind_event_loop(asyncio.get_running_loop())
-        await connect(self)
-
-    monkeypatch.setattr(LiveConsumer, "connect", binding_connect)
 
 
 @pytest.fixture(autouse=True)

@@ -94,7 +94,11 @@
   function onLoad(root) {
     armToasts(root);
     detectTimeZone(root);
-    (root || document).querySelectorAll("dialog[data-open-on-load]").forEach(function (dialog) {
+    var scope = root || document;
+    var dialogs = Array.prototype.slice.call(scope.querySelectorAll("dialog[data-open-on-load]"));
+    // The swapped-in element may be the dialog itself.
+    if (scope.matches && scope.matches("dialog[data-open-on-load]")) dialogs.push(scope);
+    dialogs.forEach(function (dialog) {
       if (!dialog.open) dialog.showModal();
     });
   }
