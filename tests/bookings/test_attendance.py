@@ -241,3 +241,13 @@ def test_lifting_needs_the_capability_and_a_suspension(tenant, alice):
     assert error_of(lambda: actions.lift_suspension(tenant.owner, alice)).code == (
         "suspension.not_suspended"
     )
+
+
+
+def test_it_lets_staff_override_lateness(tenant, ten_am, booked):
+    """The front desk knows when someone walked in: their word beats the clock."""
+    with at(ten_am.starts_at + 2 * MIN):
+        marked = actions.mark_attendance(tenant.front_desk, booked, "attended", late=False)
+        assert (marked.status, marked.is_late) == ("attended", False)
+        marked = actions.mark_attendance(tenant.front_desk, marked, "attended", late=True)
+    assert (refresh(booked).status, refresh(booked).is_late) == ("attended", True)

@@ -75,9 +75,12 @@ def check_in(actor: Membership, booking: Booking) -> Booking:
     )
 
 
-def mark_attendance(actor: Membership | None, booking: Booking, status: str) -> Booking:
+def mark_attendance(
+    actor: Membership | None, booking: Booking, status: str, *, late: bool | None = None
+) -> Booking:
     """Record attended or no_show (also to correct one into the other). Attended within the
-    grace period after the start counts as late. `actor` None is the system (no-show job)."""
+    grace period after the start counts as late unless staff say otherwise with `late`
+    (the front desk knows when someone walked in). `actor` None is the system (no-show job)."""
     if status not in (ATTENDED, NO_SHOW):
         raise DomainError("validation", "Attendance is attended or no_show.", field="status")
     if actor is None and status != NO_SHOW:
@@ -89,7 +92,7 @@ def mark_attendance(actor: Membership | None, booking: Booking, status: str) -> 
         raise DomainError(
             "attendance.cancelled", "This booking was cancelled; there is no attendance to record."
         )
-    if booking.status == status:
+    if booking.status == status and (late is None or booking.is_late == late):
         return booking
     if status == NO_SHOW:
         if now < session.starts_at:
@@ -111,7 +114,7 @@ def mark_attendance(actor: Membership | None, booking: Booking, status: str) -> 
         policy,
         ATTENDED,
         now,
-        is_late=session.starts_at < now <= grace_end,
+        is_late=late if late is not None else session.starts_at < now <= grace_end,
         checked_in_at=booking.checked_in_at or (now if now <= session.ends_at else None),
     )
 

@@ -105,9 +105,10 @@ def booking_attendance(request: HttpRequest, pk: int) -> HttpResponse:
         raise DomainError("validation", "Choose Attended, Late or No-show.")
     status = form.cleaned_data["status"]
     try:
-        # The engine derives lateness from the time (after the start, within the grace
-        # period); "Late" records attendance and says so when it was not late by that rule.
-        marked = mark_attendance(actor, booking, "attended" if status == "late" else status)
+        if status == "no_show":
+            mark_attendance(actor, booking, "no_show")
+        else:
+            mark_attendance(actor, booking, "attended", late=status == "late")
     except PermissionDenied:
         raise
     except DomainError as error:
@@ -116,15 +117,8 @@ def booking_attendance(request: HttpRequest, pk: int) -> HttpResponse:
         response = _row(request, actor, pk, status=422)
         messages.error(request, error.message)
         return response
-    if status == "late" and not marked.is_late:
-        messages.warning(
-            request,
-            f"{booking.client.name} marked attended. Arrivals count as late only within "
-            "the studio's grace period after the start.",
-        )
-    else:
-        labels = {"attended": "attended", "late": "attended (late)", "no_show": "a no-show"}
-        messages.success(request, f"{booking.client.name} marked {labels[status]}.")
+    labels = {"attended": "attended", "late": "attended (late)", "no_show": "a no-show"}
+    messages.success(request, f"{booking.client.name} marked {labels[status]}.")
     if is_partial(request):
         return _row(request, actor, pk)
     return redirect("staff:session_detail", pk=booking.session_id)
