@@ -260,3 +260,20 @@ def test_the_job_calls_the_action(full_class, queue, alice):
     context = SimpleNamespace(job=SimpleNamespace(attempts=0))
     jobs.promote_waitlist.func(context, session_id=full_class.pk)
     assert refresh(queue[0]).status == WaitlistEntry.Status.PROMOTED
+
+
+def test_raising_capacity_queues_a_promotion(tenant, full_class, queue, alice):
+    from django.db import connection
+
+    from reformer.scheduling.actions import update_session
+
+    tenant.room.capacity = 10
+    tenant.room.save()
+    update_session(tenant.owner, full_class, capacity=3)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM procrastinate_jobs WHERE queueing_lock = %s AND status = 'todo'",
+            [f"promote-{full_class.pk}"],
+        )
+        assert cursor.fetchone()[0] == 1
+    assert [b.client for b in actions.promote_waitlist(full_class.pk)] == [alice]

@@ -202,10 +202,16 @@ def update_session(
                 f"{new_room.name} holds {new_room.capacity}; lower the capacity as well.",
                 "capacity",
             )
+        places_added = values.get("capacity", session.capacity) > session.capacity
         changes = apply_changes(session, values)
         if changes:
             save_session(session, create=False)
             audit.record(actor, "scheduling.session.updated", session, changes=changes)
+            if places_added and session.waiting_count:
+                # Imported here: the booking engine builds on scheduling, not the reverse.
+                from reformer.bookings.actions import request_promotion
+
+                request_promotion(session.pk)
             publish_after_commit(
                 [studio_schedule(studio.pk), session_roster(session.pk)],
                 "session",
