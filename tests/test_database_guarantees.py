@@ -239,10 +239,6 @@ def test_it_refuses_a_credit_pack_without_credits_and_a_negative_price(world):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product_credits_unless_unlimited passes a NULL credits (CHECK treats NULL as true)",
-)
 def test_it_refuses_a_credit_pack_with_empty_credits(world):
     with refused("product_credits_unless_unlimited"):
         factories.PackageProductFactory(organization=world.a.organization, credits=None)

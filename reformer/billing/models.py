@@ -39,7 +39,8 @@ class PackageProduct(models.Model):
         ordering = ["price"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind="unlimited") | Q(credits__gt=0),
+                # isnull is spelled out: a CHECK passes when it evaluates to NULL.
+                condition=Q(kind="unlimited") | Q(credits__isnull=False, credits__gt=0),
                 name="product_credits_unless_unlimited",
             ),
             models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
