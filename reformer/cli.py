@@ -119,6 +119,7 @@ def _print_demo_logins() -> None:
 
 
 def _serve(args: argparse.Namespace) -> None:
+    os.environ.setdefault("DATABASE_POOL_SIZE", "8")
     _setup()
     _print_where()
     _migrate()
