@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from reformer.core.permissions import is_staff
+from reformer.core.permissions import VIEW_METRICS, has_capability, is_staff
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -15,4 +15,8 @@ def home(request: HttpRequest) -> HttpResponse:
     membership = request.membership
     if membership is None:
         return redirect("start")
+    if has_capability(membership, VIEW_METRICS):
+        # Owners and managers land on their numbers; a new studio's dashboard shows the
+        # onboarding steps instead.
+        return redirect("owner:dashboard")
     return redirect("staff:dashboard" if is_staff(membership) else "client:browse")

@@ -38,11 +38,19 @@ def test_it_sends_a_client_to_the_class_browser(world, client):
     assert response["Location"] == reverse("client:browse")
 
 
-@pytest.mark.parametrize("role", ["owner", "manager", "front_desk", "instructor"])
-def test_it_sends_staff_to_the_back_office(world, client, role):
+@pytest.mark.parametrize(
+    ("role", "target"),
+    [
+        ("owner", "owner:dashboard"),
+        ("manager", "owner:dashboard"),
+        ("front_desk", "staff:dashboard"),
+        ("instructor", "staff:dashboard"),
+    ],
+)
+def test_it_sends_staff_to_their_landing_page(world, client, role, target):
     client.force_login(world.a.members[role].user)
     response = client.get("/")
-    assert response["Location"] == reverse("staff:dashboard")
+    assert response["Location"] == reverse(target)
 
 
 def test_it_uses_the_organization_brand_colour(world, client):
