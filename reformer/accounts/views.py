@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from reformer.accounts import actions, queries
 from reformer.accounts.forms import OrganizationCreateForm
 from reformer.core.errors import DomainError, NotFound
+from reformer.studios.actions import create_organization
 from reformer.web.context import brand_for
 from reformer.web.errors import not_found, render_domain_error
 from reformer.web.middleware import remember_membership
@@ -71,12 +72,8 @@ def organization_create(request: HttpRequest) -> HttpResponse:
     form = OrganizationCreateForm(request.POST or None)
     context = {"form": form}
     if request.method == "POST" and form.is_valid():
-        # Written by the studios engineer; imported here so accounts does not depend on it
-        # at import time.
-        from reformer.studios.actions import create_organization
-
         try:
-            result = create_organization(
+            membership = create_organization(
                 request.user,
                 name=form.cleaned_data["name"],
                 time_zone=form.cleaned_data["time_zone"],
@@ -85,12 +82,12 @@ def organization_create(request: HttpRequest) -> HttpResponse:
             return render_domain_error(
                 request, error, template="accounts/organization_create.html", context=context
             )
-        organization = getattr(result, "organization", result)
-        membership = queries.membership_in(request.user, organization)
-        if membership is not None:
-            remember_membership(request, membership)
-        messages.success(request, f"{organization.name} is ready. Add your first studio next.")
-        return redirect("home")
+        remember_membership(request, membership)
+        messages.success(
+            request, f"{membership.organization.name} is ready. Add your first studio next."
+        )
+        # A new organization starts on the setup checklist.
+        return redirect("staff:dashboard")
     return render(request, "accounts/organization_create.html", context)
 
 
