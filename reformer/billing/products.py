@@ -1,8 +1,6 @@
-"""Package product management (create, update, deactivate), capability MANAGE_BILLING.
+"""Package product actions: what clients can buy (create, update, deactivate).
 
-These live with the staff back office until billing/actions.py grows product management;
-they follow the action conventions (authorize, validate, write, audit) so they can move
-there unchanged.
+Owners only (MANAGE_BILLING): prices and what a pack is worth are billing settings.
 """
 
 from __future__ import annotations

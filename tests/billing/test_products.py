@@ -8,7 +8,7 @@ import pytest
 
 from reformer.billing.models import PackageProduct
 from reformer.core.errors import DomainError, NotFound, PermissionDenied
-from reformer.web.staff.product_actions import (
+from reformer.billing.products import (
     create_package_product,
     set_package_product_active,
     update_package_product,
