@@ -13,6 +13,7 @@ from tests import factories
 # Playwright keeps an event loop on the main thread; Django must allow sync ORM use there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing():
     """Real hashing costs ~0.3 s a user; the tests create hundreds."""

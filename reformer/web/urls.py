@@ -1,11 +1,11 @@
 """Site URLs, one area a prefix:
 
-    /             home (per role) and the accounts pages (o/<slug>/, invitations/<token>/,
-                  start/, organizations/new/, organizations/switch/)
-    /staff/...    back office, namespace "staff"
-    /owner/...    owner dashboard, namespace "owner"
-    /me/...       profile, namespace "profile"
-    /...          client pages, namespace "client" (mounted at the root, last)
+/             home (per role) and the accounts pages (o/<slug>/, invitations/<token>/,
+              start/, organizations/new/, organizations/switch/)
+/staff/...    back office, namespace "staff"
+/owner/...    owner dashboard, namespace "owner"
+/me/...       profile, namespace "profile"
+/...          client pages, namespace "client" (mounted at the root, last)
 """
 
 from __future__ import annotations

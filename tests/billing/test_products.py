@@ -1,4 +1,4 @@
-"""Package product actions (web/staff/product_actions.py)."""
+"""Package product actions (billing/products.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from decimal import Decimal
 import pytest
 
 from reformer.billing.models import PackageProduct
-from reformer.core.errors import DomainError, NotFound, PermissionDenied
 from reformer.billing.products import (
     create_package_product,
     set_package_product_active,
     update_package_product,
 )
+from reformer.core.errors import DomainError, NotFound, PermissionDenied
 from tests import factories
 
 pytestmark = pytest.mark.django_db

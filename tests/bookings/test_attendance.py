@@ -243,7 +243,6 @@ def test_lifting_needs_the_capability_and_a_suspension(tenant, alice):
     )
 
 
-
 def test_it_lets_staff_override_lateness(tenant, ten_am, booked):
     """The front desk knows when someone walked in: their word beats the clock."""
     with at(ten_am.starts_at + 2 * MIN):

@@ -7,11 +7,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from reformer.billing import products as product_actions
 from reformer.core.errors import DomainError
 from reformer.core.permissions import MANAGE_BILLING, MANAGE_CLASS_TYPES
 from reformer.scheduling import actions as scheduling
 from reformer.web.auth import capability_required
-from reformer.billing import products as product_actions
 from reformer.web.staff.common import actor_of, class_type_for, product_for, refused
 from reformer.web.staff.forms import ClassTypeForm, ProductForm
 from reformer.web.staff.setup_queries import class_types_of, products_of
