@@ -366,7 +366,7 @@ def cancel_last_booking(world: dict) -> None:
 
 def serve(port: int, pool: int) -> None:
     """The app under uvicorn, as `reformer serve` runs it; with `pool`, Django's psycopg
-    connection pool instead of a connection per request (the settings' default)."""
+    connection pool (as `reformer serve` sets up) instead of a connection per request."""
     import django
     import uvicorn
     from django.conf import settings
@@ -396,7 +396,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument(
-        "--pools", default="0,8", help="server connection pools to compare (0 = the settings')"
+        "--pools",
+        default="0,8",
+        help="server connection pools to compare (0 = none; `reformer serve` uses 8)",
     )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--pool", type=int, default=0, help=argparse.SUPPRESS)
@@ -423,7 +425,7 @@ def main() -> None:
 
     for pool in (int(value) for value in args.pools.split(",")):
         live = asyncio.run(measure_live(world, url, pool))
-        setup = f"connection pool of {pool}" if pool else "a connection per request (settings)"
+        setup = f"connection pool of {pool}" if pool else "a connection per request (no pool)"
         print(
             f"\nLive availability, server with {setup}: {live['clients']} websocket clients "
             f"connected in {live['connect_s']:.1f} s; one booking over HTTP ->"
