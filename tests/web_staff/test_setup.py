@@ -192,6 +192,8 @@ def test_it_saves_the_booking_policy(world, login_as):
         "waitlist_mode": "off",
         "waitlist_cutoff_minutes": 90,
         "max_upcoming_bookings": 4,
+        "quiet_hours_start": "21:00",
+        "quiet_hours_end": "07:30",
     }
     response = client.post(reverse("staff:studio_policy", args=[world.a.studio.pk]), data)
     assert response.status_code == 302
@@ -201,6 +203,34 @@ def test_it_saves_the_booking_policy(world, login_as):
         "off",
         4,
     )
+    assert (policy.quiet_hours_start, policy.quiet_hours_end) == (dt.time(21), dt.time(7, 30))
+
+
+def test_it_refuses_half_a_quiet_hours_window(world, login_as):
+    policy = StudioPolicy.objects.get(studio=world.a.studio)
+    data = {
+        name: getattr(policy, name)
+        for name in (
+            "booking_window_days",
+            "cancellation_window_hours",
+            "late_cancel_rule",
+            "check_in_window_minutes",
+            "no_show_grace_minutes",
+            "strike_count",
+            "strike_period_days",
+            "suspension_days",
+            "waitlist_mode",
+            "waitlist_cutoff_minutes",
+            "max_upcoming_bookings",
+        )
+    }
+    data["quiet_hours_start"] = "21:00"
+    response = login_as(world.a.owner).post(
+        reverse("staff:studio_policy", args=[world.a.studio.pk]), data
+    )
+    assert response.status_code == 422
+    assert "Give both a start and an end for quiet hours" in response.content.decode()
+    assert StudioPolicy.objects.get(studio=world.a.studio).quiet_hours_start is None
 
 
 def test_it_refuses_an_out_of_range_policy(world, login_as):

@@ -147,7 +147,13 @@ class PolicyForm(forms.ModelForm):
             "waitlist_mode",
             "waitlist_cutoff_minutes",
             "max_upcoming_bookings",
+            "quiet_hours_start",
+            "quiet_hours_end",
         ]
+        widgets = {
+            "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}),
+            "quiet_hours_end": forms.TimeInput(attrs={"type": "time"}),
+        }
         labels = {
             "booking_window_days": "Booking window (days)",
             "cancellation_window_hours": "Cancellation window (hours)",
@@ -160,8 +166,13 @@ class PolicyForm(forms.ModelForm):
             "waitlist_mode": "Waitlist",
             "waitlist_cutoff_minutes": "Waitlist cut-off (minutes before class)",
             "max_upcoming_bookings": "Most upcoming bookings per client",
+            "quiet_hours_start": "Quiet hours start",
+            "quiet_hours_end": "Quiet hours end",
         }
-        help_texts = {"strike_period_days": "No-shows older than this do not count."}
+        help_texts = {
+            "strike_period_days": "No-shows older than this do not count.",
+            "quiet_hours_start": "No text messages between start and end (studio time).",
+        }
 
     def values(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
