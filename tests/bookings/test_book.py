@@ -422,6 +422,15 @@ def test_it_quotes_the_package_cost_and_policy_without_writing(tenant, session, 
     assert not Booking.objects.exists() and not CreditLedger.objects.exists()
 
 
+def test_it_quotes_a_booking_inside_the_cancellation_window_as_such(tenant, alice):
+    soon = helpers.make_session(tenant, starts_at=timezone.now() + dt.timedelta(hours=3))
+    quote = actions.booking_quote(alice, soon)
+    assert quote.cancellation_policy == (
+        "This class starts within 12 hours. Once booked, cancelling or not showing up uses "
+        "the credit."
+    )
+
+
 def test_it_quotes_the_reason_a_client_cannot_book(tenant, alice):
     session = helpers.make_session(tenant, capacity=1)
     xi = helpers.make_client(tenant, "Xi")

@@ -76,7 +76,7 @@ def booking_quote(
         package=package,
         credit_cost=0 if package is None or package.is_unlimited else 1,
         reason=reason,
-        cancellation_policy=cancellation_policy_text(session, policy),
+        cancellation_policy=cancellation_policy_text(session, policy, now=now),
         cancellation_deadline=terms_for(session, policy, now=now).deadline,
     )
 

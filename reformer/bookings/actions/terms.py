@@ -69,12 +69,22 @@ def terms_for(
     )
 
 
-def cancellation_policy_text(session: ClassSession, policy: StudioPolicy) -> str:
+def cancellation_policy_text(
+    session: ClassSession, policy: StudioPolicy, *, now: dt.datetime | None = None
+) -> str:
     """The policy in one or two sentences, for the booking dialog."""
     deadline = session.starts_at - dt.timedelta(hours=policy.cancellation_window_hours)
+    refunds_late = policy.late_cancel_rule == StudioPolicy.LateCancelRule.REFUND
+    if deadline <= (now or timezone.now()):
+        # Booking inside the window: say what cancelling would mean now, not a past date.
+        hours = policy.cancellation_window_hours
+        text = f"This class starts within {hours} hour{'s' if hours != 1 else ''}."
+        if refunds_late:
+            return text + " Cancelling still gets the credit back; a no-show uses it."
+        return text + " Once booked, cancelling or not showing up uses the credit."
     when = format_local(deadline, session.studio.time_zone)
     hours = policy.cancellation_window_hours
     text = f"Free cancellation until {when} ({hours} hour{'s' if hours != 1 else ''} before class)."
-    if policy.late_cancel_rule == StudioPolicy.LateCancelRule.REFUND:
+    if refunds_late:
         return text + " Later cancellations still get the credit back; a no-show uses it."
     return text + " After that, cancelling or not showing up uses the credit."
