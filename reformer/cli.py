@@ -120,8 +120,14 @@ def _print_demo_logins() -> None:
 
 def _serve(args: argparse.Namespace) -> None:
     os.environ.setdefault("DATABASE_POOL_SIZE", "8")
+    os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", "30000")
     _setup()
     _print_where()
+    from django.db import connection, connections
+
+    # Migrations and the demo load may run longer than a request is allowed to.
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 0")
     _migrate()
     if args.demo:
         from reformer.demo import load_demo
@@ -131,8 +137,8 @@ def _serve(args: argparse.Namespace) -> None:
             print("The database already has organizations: the demo data is not loaded again.")
         else:
             load_demo(sys.stdout)
-    from django.db import connections
-
+    with connection.cursor() as cursor:
+        cursor.execute("RESET statement_timeout")  # pooled: the next user gets the cap back
     connections.close_all()  # requests open their own; this one would only sit idle
 
     import uvicorn

@@ -133,6 +133,11 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 DATABASES["default"].setdefault("OPTIONS", {})
 # A short statement-level lock wait: a lock held longer becomes "busy, please try again".
 DATABASES["default"]["OPTIONS"].setdefault("options", "-c lock_timeout=3000")
+# A statement cap for the web server (`reformer serve` sets 30 s: a booking that takes longer
+# is rolled back and the client told to retry, PHX-10). Off by default so migrations, the
+# demo loader and benchmarks are not cut short.
+if STATEMENT_TIMEOUT_MS := int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "0")):
+    DATABASES["default"]["OPTIONS"]["options"] += f" -c statement_timeout={STATEMENT_TIMEOUT_MS}"
 # A bounded pool for the web server (`reformer serve` turns it on): requests and websocket
 # renders then reuse connections instead of opening one each (500 live clients: 2.1 s ->
 # 0.45 s in bench/browse.py). Throughput collapses past ~16 busy connections on 2 cores.

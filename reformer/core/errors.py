@@ -46,3 +46,14 @@ class Busy(DomainError):
 
     def __init__(self) -> None:
         super().__init__("busy", "The studio is busy right now. Please try again in a moment.")
+
+
+class TimedOut(DomainError):
+    """The database stopped a statement that ran past the statement timeout; the
+    transaction was rolled back, so nothing was changed."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "timed_out",
+            "That took too long and was stopped: nothing was booked or charged. Please try again.",
+        )

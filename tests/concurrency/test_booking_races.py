@@ -11,7 +11,7 @@ from django.db import connection
 from reformer.billing.models import ClientPackage, CreditLedger
 from reformer.bookings import actions
 from reformer.bookings.models import Booking, WaitlistEntry
-from reformer.core.errors import Busy
+from reformer.core.errors import Busy, TimedOut
 from reformer.notifications.models import Message
 from reformer.scheduling.models import ClassSession
 from tests.bookings import helpers
@@ -150,6 +150,34 @@ def test_a_lock_held_too_long_means_busy_not_a_hang(tenant, clean_job_tables):
         holder.rollback()
     assert caught.value.message == "The studio is busy right now. Please try again in a moment."
     assert 2.5 < waited < 6  # the configured lock_timeout (3 s), then the answer
+    assert not Booking.objects.exists()
+    assert ClientPackage.objects.get(client=client).credits_remaining == 10
+    assert not Message.objects.exists()
+
+
+def test_a_booking_past_the_statement_timeout_is_rolled_back_with_a_clear_error(
+    tenant, clean_job_tables
+):
+    """PHX-10 "booking timeout": the statement cap (30 s under `reformer serve`) stops a
+    booking stuck behind another transaction; nothing is booked or charged."""
+    session = helpers.make_session(tenant)
+    client = clients(tenant, 1)[0]
+    params = connection.get_connection_params()
+    params = {k: v for k, v in params.items() if k not in ("cursor_factory", "context")}
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 300")  # below lock_timeout: the cap fires
+    try:
+        with psycopg.connect(**params) as holder:
+            holder.execute(
+                "SELECT id FROM scheduling_classsession WHERE id = %s FOR UPDATE", [session.pk]
+            )
+            with pytest.raises(TimedOut) as caught:
+                actions.book_session(client, session)
+            holder.rollback()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")
+    assert "nothing was booked or charged" in caught.value.message
     assert not Booking.objects.exists()
     assert ClientPackage.objects.get(client=client).credits_remaining == 10
     assert not Message.objects.exists()

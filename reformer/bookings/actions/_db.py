@@ -7,11 +7,13 @@ from contextlib import contextmanager
 
 from django.db import DatabaseError, IntegrityError, OperationalError
 
-from reformer.core.errors import Busy
+from reformer.core.errors import Busy, TimedOut
 
 # SQLSTATEs of a lock we could not get in time: lock_timeout (55P03) and a deadlock
 # victim (40P01). Both mean "someone else is busy with this class": try again.
 _BUSY_SQLSTATES = {"55P03", "40P01"}
+# statement_timeout (57014): `reformer serve` caps statements at 30 s (PHX-10's timeout).
+_TIMED_OUT_SQLSTATE = "57014"
 
 
 def sqlstate(exc: DatabaseError) -> str | None:
@@ -29,10 +31,13 @@ def is_busy(exc: BaseException) -> bool:
 
 @contextmanager
 def busy_as_domain_error() -> Iterator[None]:
-    """Wrap a transaction: a lock wait past lock_timeout becomes "busy, please try again"."""
+    """Wrap a transaction: a lock wait past lock_timeout becomes "busy, please try again",
+    a statement past statement_timeout "took too long, nothing was booked"."""
     try:
         yield
     except OperationalError as exc:
         if sqlstate(exc) in _BUSY_SQLSTATES:
             raise Busy() from exc
+        if sqlstate(exc) == _TIMED_OUT_SQLSTATE:
+            raise TimedOut() from exc
         raise
