@@ -3,7 +3,7 @@
 Signed-in members only. Each requested subscription is authorized against the user's
 current membership (the one chosen in their session, as for pages):
 
-    studio=<id>   the studio's schedule: any studio of the member's organization
+    studio=<id>   the studio's schedule: VIEW_SCHEDULE there (staff: only their studios)
     session=<id>  a class roster: VIEW_ROSTER for that session (an instructor: their own)
     user=me       the member's own events (also accepted: their own user id)
     metrics=1     the organization's metrics: VIEW_METRICS
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +31,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from reformer.accounts.models import Membership, User
 from reformer.core import live
-from reformer.core.permissions import VIEW_METRICS, VIEW_ROSTER, has_capability
+from reformer.core.permissions import VIEW_METRICS, VIEW_ROSTER, VIEW_SCHEDULE, has_capability
 from reformer.web import live_render
 from reformer.web.live_render import Subscriptions
 from reformer.web.middleware import current_membership
@@ -52,6 +53,7 @@ class Requested:
     user: str | None = None
     metrics: bool = False
     toasts: bool = False
+    page: str = ""
     invalid: list[str] = field(default_factory=list)
 
 
@@ -65,6 +67,10 @@ def _ids(values: list[str], name: str, invalid: list[str]) -> set[int]:
     return ids
 
 
+# Which page a socket serves ("client.dashboard"), so renderers send only what it shows.
+PAGE_KEY = re.compile(r"[a-z_.]{0,40}")
+
+
 def parse_subscriptions(query_string: bytes | str) -> Requested:
     if isinstance(query_string, bytes):
         query_string = query_string.decode("latin-1")
@@ -75,6 +81,11 @@ def parse_subscriptions(query_string: bytes | str) -> Requested:
     requested.user = (query.get("user") or [None])[0]
     requested.metrics = (query.get("metrics") or ["0"])[0] not in ("", "0", "false")
     requested.toasts = (query.get("toasts") or ["0"])[0] not in ("", "0", "false")
+    page = (query.get("page") or [""])[0]
+    if PAGE_KEY.fullmatch(page):
+        requested.page = page
+    else:
+        requested.invalid.append("page")
     return requested
 
 
@@ -89,11 +100,14 @@ def authorize(
     refused = list(requested.invalid)
     studio_ids: set[int] = set()
     if requested.studio_ids:
-        studio_ids = set(
-            Studio.objects.filter(
+        # Staff reach only the studios on their membership (as the schedule pages do).
+        studio_ids = {
+            studio.pk
+            for studio in Studio.objects.filter(
                 organization_id=organization_id, pk__in=requested.studio_ids
-            ).values_list("pk", flat=True)
-        )
+            )
+            if has_capability(membership, VIEW_SCHEDULE, studio=studio)
+        }
         refused += [f"studio={pk}" for pk in sorted(requested.studio_ids - studio_ids)]
     session_ids: set[int] = set()
     if requested.session_ids:
@@ -114,6 +128,7 @@ def authorize(
         user=own_user,
         metrics=metrics,
         toasts=requested.toasts,
+        page=requested.page,
         refused=tuple(refused),
     )
     groups = [live.studio_schedule(pk) for pk in sorted(studio_ids)]

@@ -78,6 +78,7 @@ class Subscriptions:
     user: bool = False
     metrics: bool = False
     toasts: bool = False
+    page: str = ""  # the page's key, e.g. "client.dashboard" ("" = not given)
     refused: tuple[str, ...] = field(default=(), compare=False)
 
 
@@ -121,8 +122,10 @@ def subscription_query(
     user: bool = False,
     metrics: bool = False,
     toasts: bool = False,
+    page: str = "",
 ) -> str:
-    """The websocket query string for a page's subscriptions (the context's `live_query`)."""
+    """The websocket query string for a page's subscriptions (the context's `live_query`).
+    `page` names the page so renderers can skip fragments it has no place for."""
     pairs: list[tuple[str, str | int]] = [("studio", pk) for pk in studios]
     pairs += [("session", pk) for pk in sessions]
     if user:
@@ -131,6 +134,8 @@ def subscription_query(
         pairs.append(("metrics", 1))
     if toasts:
         pairs.append(("toasts", 1))
+    if page:
+        pairs.append(("page", page))
     return urlencode(pairs)
 
 

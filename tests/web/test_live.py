@@ -256,6 +256,19 @@ def test_it_authorizes_against_the_organization_chosen_in_the_session(world, cli
     assert b is not None
 
 
+@pytest.mark.parametrize(
+    ("role", "other_studio_joined"),
+    [("owner", True), ("client", True), ("manager", False), ("front_desk", False)],
+)
+def test_it_joins_schedules_only_of_studios_in_the_members_scope(world, role, other_studio_joined):
+    member = getattr(world.a, role)
+    requested = parse_subscriptions(f"studio={world.a.studio.pk}&studio={world.a.other_studio.pk}")
+    subscriptions, groups = consumers.authorize(member.user, member, requested)
+    assert live.studio_schedule(world.a.studio.pk) in groups
+    assert (live.studio_schedule(world.a.other_studio.pk) in groups) is other_studio_joined
+    assert (f"studio={world.a.other_studio.pk}" in subscriptions.refused) is not other_studio_joined
+
+
 def test_it_parses_and_refuses_malformed_subscriptions(world):
     requested = parse_subscriptions(b"studio=1&studio=x&session=2;drop&user=me&metrics=0&toasts=1")
     assert requested.studio_ids == {1}

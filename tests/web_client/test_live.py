@@ -51,6 +51,8 @@ def test_it_sends_the_waitlist_position_with_the_card(world):
         "availability",
         [session.pk],
         studio_ids=frozenset({world.a.studio.pk}),
+        user=True,
+        page="client.dashboard",
     )
     assert (
         f'<span id="wait-pos-{session.pk}" class="badge badge--info" hx-swap-oob="true">#1 on'
@@ -61,14 +63,37 @@ def test_it_sends_the_waitlist_position_with_the_card(world):
 def test_it_rerenders_the_dashboard_sections_an_event_touches(world):
     package_for(world.a.client)
     booking = book(world.a.client, session_at(world.a, day=1))
-    booked = _render(world.a.client, "booking", "created", [booking.pk], user=True)
+    dashboard = {"user": True, "page": "client.dashboard"}
+    booked = _render(world.a.client, "booking", "created", [booking.pk], **dashboard)
     assert '<section id="dash-upcoming"' in booked and '<section id="dash-past"' in booked
     assert booking.reference in booked and 'id="dash-packages"' not in booked
-    credits = _render(world.a.client, "package", "updated", [booking.client_package_id], user=True)
+    credits = _render(
+        world.a.client, "package", "updated", [booking.client_package_id], **dashboard
+    )
     assert '<section id="dash-packages"' in credits and '<div id="dash-alerts"' in credits
     assert "9 of 10 credits remaining" in credits
-    waiting = _render(world.a.client, "waitlist", "left", [1], user=True)
+    waiting = _render(world.a.client, "waitlist", "left", [1], **dashboard)
     assert '<section id="dash-waitlist"' in waiting and 'hx-swap-oob="true"' in waiting
+
+
+def test_it_sends_each_page_only_the_fragments_it_has_a_place_for(world):
+    package_for(world.a.client)
+    session = fill(session_at(world.a, day=1, capacity=1), world.a)
+    wait_for(world.a.client, session)
+    studios = frozenset({world.a.studio.pk})
+    browse = _render(world.a.client, "session", "availability", [session.pk], studio_ids=studios)
+    assert f'id="session-{session.pk}"' in browse and "wait-pos-" not in browse
+    assert _render(world.a.client, "waitlist", "left", [1], user=True) == ""
+    dashboard = _render(
+        world.a.client,
+        "session",
+        "availability",
+        [session.pk],
+        studio_ids=studios,
+        user=True,
+        page="client.dashboard",
+    )
+    assert f'id="session-{session.pk}"' not in dashboard and "wait-pos-" in dashboard
 
 
 def test_it_renders_nothing_for_staff(world):

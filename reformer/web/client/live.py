@@ -8,8 +8,9 @@
 - "booking", "waitlist" and "package" events arrive on the viewer's own user group: the
   dashboard sections they affect are re-rendered.
 
-Fragments whose element is not on the page are ignored by htmx, so a renderer does not
-need to know which page it renders for; it only skips work nobody could be shown.
+The dashboard names itself in its subscriptions (page "client.dashboard"): its sections and
+waitlist positions go only there, and class cards only to the other pages, so htmx never
+receives a fragment it has no place for.
 """
 
 from __future__ import annotations
@@ -23,9 +24,15 @@ from reformer.web.client import dashboard_queries, queries
 from reformer.web.client.card_cache import card_fragments
 from reformer.web.live_render import Subscriptions, fragment
 
+DASHBOARD_PAGE = "client.dashboard"
+
 
 def _is_client(membership: Membership) -> bool:
     return has_capability(membership, BOOK_SELF)
+
+
+def _on_dashboard(membership: Membership, subs: Subscriptions) -> bool:
+    return subs.user and subs.page == DASHBOARD_PAGE and _is_client(membership)
 
 
 @live_render.register("session")
@@ -33,10 +40,12 @@ def session_cards(membership: Membership, event: dict[str, Any], subs: Subscript
     if not subs.studio_ids or not _is_client(membership):
         return ""
     ids = [int(pk) for pk in event.get("ids", [])][: queries.PAGE_SIZE]
+    on_dashboard = subs.page == DASHBOARD_PAGE
     parts = []
     for session_id, html, position in card_fragments(membership, ids, subs.studio_ids):
-        parts.append(html)
-        if position is not None:
+        if not on_dashboard:
+            parts.append(html)
+        elif position is not None:
             parts.append(
                 fragment(
                     "client/dashboard/_position.html",
@@ -54,20 +63,20 @@ def _sections(membership: Membership, names: tuple[str, ...]) -> str:
 
 @live_render.register("booking")
 def booking_sections(membership: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
-    if not subs.user or not _is_client(membership):
+    if not _on_dashboard(membership, subs):
         return ""
     return _sections(membership, ("upcoming", "past"))
 
 
 @live_render.register("waitlist")
 def waitlist_section(membership: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
-    if not subs.user or not _is_client(membership):
+    if not _on_dashboard(membership, subs):
         return ""
     return _sections(membership, ("waitlist",))
 
 
 @live_render.register("package")
 def package_sections(membership: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
-    if not subs.user or not _is_client(membership):
+    if not _on_dashboard(membership, subs):
         return ""
     return _sections(membership, ("alerts", "packages"))

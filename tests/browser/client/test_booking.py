@@ -40,7 +40,7 @@ def test_it_books_a_picked_spot_and_confirms(as_client, world, session, assert_a
     expect(dialog).to_contain_text("Tuesday 4 March 2031, 12:00")
     expect(dialog).to_contain_text("alpha instructor")
     expect(dialog).to_contain_text(f"1 credit from your {package.product.name} (7 of 10 left")
-    expect(dialog).to_contain_text("Free cancellation until")
+    expect(dialog).to_contain_text("This class starts within 12 hours")
     assert_accessible(page)
     dialog.get_by_role("radio", name="Reformer 6").check()
     dialog.get_by_role("button", name="Confirm booking").click()

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from reformer.web.client import dashboard_queries
+from reformer.web.client.live import DASHBOARD_PAGE
 from reformer.web.client.views._common import client_required, is_partial, target_of
 from reformer.web.live_render import subscription_query
 
@@ -18,7 +19,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "dash": dash,
         "tz": request.membership.organization.time_zone,
-        "live_query": subscription_query(studios=dash.waitlist_studio_ids),
+        "live_query": subscription_query(studios=dash.waitlist_studio_ids, page=DASHBOARD_PAGE),
     }
     if is_partial(request) and target_of(request) == "dashboard-main":
         return render(request, "client/dashboard/_main.html", context)
