@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reformer.core.timezones import local_day_bounds
+from reformer.core.timezones import local_day_bounds, usable_date
 
 PRESETS = {
     "this_month": "This month",
@@ -85,6 +85,8 @@ def parse_period(params: Mapping[str, str], today: dt.date) -> Period:
         end = dt.date.fromisoformat(params.get("to") or "")
     except ValueError:
         raise PeriodError("Enter both dates of the custom range (YYYY-MM-DD).") from None
+    if not (usable_date(start) and usable_date(end)):
+        raise PeriodError("Enter both dates of the custom range (YYYY-MM-DD).")
     if end < start:
         raise PeriodError("The end date must be on or after the start date.")
     if (end - start).days > MAX_CUSTOM_DAYS:

@@ -35,6 +35,16 @@ def to_local(moment: dt.datetime, tz_name: str) -> dt.datetime:
     return moment.astimezone(zone(tz_name))
 
 
+# Dates this close to the ends of Python's calendar overflow once moved by a week or a zone.
+_CALENDAR_SLACK = dt.timedelta(days=366)
+
+
+def usable_date(day: dt.date) -> bool:
+    """Whether a date (typically from a query string) is far enough from year 1 and year 9999
+    for day, week and time zone arithmetic on it not to overflow."""
+    return dt.date.min + _CALENDAR_SLACK <= day <= dt.date.max - _CALENDAR_SLACK
+
+
 def local_today(tz_name: str, now: dt.datetime | None = None) -> dt.date:
     return to_local(now or timezone.now(), tz_name).date()
 

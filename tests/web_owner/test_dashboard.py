@@ -151,6 +151,23 @@ def test_it_pages_the_upcoming_schedule(client, world, frozen):
     assert list(_get(client, world.b.owner, "owner:schedule").context["sessions"]) == []
 
 
+def test_schedule_page_links_open_the_dashboard_at_that_page(client, world, frozen):
+    """The Next/Previous hrefs (new tab, no JS) open the whole dashboard, not the bare panel."""
+    start = NOW.replace(minute=0) + dt.timedelta(hours=2)
+    for n in range(12):
+        factories.ClassSessionFactory(
+            room=world.a.room,
+            class_type=world.a.class_type,
+            starts_at=start + dt.timedelta(hours=n * 3),
+            ends_at=start + dt.timedelta(hours=n * 3, minutes=50),
+        )
+    html = _get(client, world.a.owner, "owner:schedule").content.decode()
+    assert f'href="{reverse("owner:dashboard")}?' in html
+    assert f'href="{reverse("owner:schedule")}?' not in html
+    dashboard = _get(client, world.a.owner, "owner:dashboard", {"page": 2})
+    assert "page=2" in dashboard.context["schedule_url"]
+
+
 def _csv(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 
@@ -220,3 +237,19 @@ def test_it_registers_a_dashboard_nav_entry_for_owners_and_managers(client, worl
         client.force_login(world.a.members[role].user)
         html = client.get(reverse("profile:edit")).content.decode()
         assert (f'href="{reverse("owner:dashboard")}"' in html) is shown
+
+
+@pytest.mark.parametrize("name", ["owner:metrics", "owner:export_csv"])
+@pytest.mark.parametrize(
+    ("start", "end"), [("9999-12-01", "9999-12-31"), ("0001-01-01", "0001-01-31")]
+)
+def test_it_refuses_a_custom_range_at_the_ends_of_the_calendar(
+    client, world, frozen, name, start, end
+):
+    params = {"range": "custom", "from": start, "to": end}
+    response = _get(client, world.a.owner, name, params)
+    if name == "owner:export_csv":
+        assert response.status_code == 400
+    else:
+        assert response.status_code == 200
+        assert response.context["filters"].period.preset == "this_month"

@@ -209,6 +209,15 @@ def test_it_refuses_an_oversized_photo(client, world):
     assert "Image must be smaller than 5MB" in response.content.decode()
 
 
+def test_it_answers_a_malformed_content_length_without_an_error(client, world):
+    _login(client, world.a.client.user)
+    response = client.post(
+        reverse("profile:photo"), {}, CONTENT_LENGTH="abc", HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 422
+    assert "Choose a JPEG or PNG image." in response.content.decode()
+
+
 def test_it_keeps_the_old_photo_when_the_upload_fails(client, world, monkeypatch):
     user = world.a.client.user
     _login(client, user)

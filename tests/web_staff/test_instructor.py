@@ -382,3 +382,12 @@ def test_it_lists_the_day_for_check_in_in_a_fixed_number_of_queries(
     with django_assert_num_queries(6):
         response = client.get(reverse("staff:checkin"), **HTMX)
     assert len(response.context["checkin"].sessions) == count
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "not-a-date"])
+def test_the_checkin_list_falls_back_to_today_on_an_unusable_date(world, login_as, day):
+    from reformer.core.timezones import local_today
+
+    response = login_as(world.a.front_desk).get(reverse("staff:checkin") + f"?date={day}")
+    assert response.status_code == 200
+    assert response.context["checkin"].day == local_today(world.a.organization.time_zone)

@@ -296,3 +296,71 @@ def test_it_does_not_let_front_desk_cancel_a_class(world, login_as, session_a):
     assert response.status_code == 403
     session_a.refresh_from_db()
     assert session_a.status == "scheduled"
+
+
+@pytest.mark.parametrize("week", ["9999-12-31", "0001-01-01"])
+def test_the_week_falls_back_to_this_week_on_an_unusable_date(world, login_as, week):
+    response = login_as(world.a.manager).get(
+        reverse("staff:schedule") + f"?studio={world.a.studio.pk}&week={week}"
+    )
+    assert response.status_code == 200
+    today = local_today(world.a.studio.time_zone)
+    assert response.context["week"].monday == today - dt.timedelta(days=today.weekday())
+
+
+@pytest.mark.parametrize(
+    "next_url", ["//evil.example/phish", "/\\evil.example", "https://evil.example/"]
+)
+def test_it_redirects_after_cancelling_only_within_the_site(world, login_as, session_a, next_url):
+    response = login_as(world.a.owner).post(
+        reverse("staff:session_cancel", args=[session_a.pk]),
+        {"reason": "Instructor is ill", "next": next_url},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("staff:schedule")
+
+
+def test_generating_a_weekly_class_goes_through_an_authorized_action(world, login_as):
+    from reformer.core.errors import PermissionDenied
+    from reformer.scheduling import actions as scheduling
+
+    template = scheduling.create_template(
+        world.a.owner,
+        studio=world.a.studio,
+        room=world.a.room,
+        class_type=world.a.class_type,
+        weekday=3,
+        local_start_time="07:00",
+        capacity=8,
+        instructors=[],
+        start_date=local_today(world.a.studio.time_zone),
+    )
+    generated = ClassSession.objects.filter(template=template)
+    count = generated.count()
+    generated.delete()
+    other_manager = factories.MembershipFactory(
+        organization=world.a.organization, role="manager", studios=[world.a.other_studio]
+    )
+    with pytest.raises(PermissionDenied):
+        scheduling.generate_template_sessions(other_manager, template)
+    assert not generated.exists()
+    response = login_as(world.a.manager).post(
+        reverse("staff:template_generate", args=[template.pk])
+    )
+    assert response.status_code == 302
+    assert generated.count() == count
+
+
+def test_it_refuses_a_class_at_the_end_of_the_calendar(world, login_as):
+    response = login_as(world.a.owner).post(
+        reverse("staff:session_create") + f"?studio={world.a.studio.pk}",
+        {
+            "class_type": world.a.class_type.pk,
+            "room": world.a.room.pk,
+            "date": "9999-12-31",
+            "start_time": "23:00",
+        },
+    )
+    assert response.status_code == 422
+    assert response.context["form"].errors["date"] == ["Enter a real date."]
+    assert not ClassSession.objects.exists()

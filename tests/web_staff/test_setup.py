@@ -402,3 +402,18 @@ def test_it_hides_another_organizations_package(world, login_as):
     assert response.status_code == 404
     product.refresh_from_db()
     assert product.active
+
+
+def test_it_refuses_a_closure_at_the_end_of_the_calendar(world, login_as):
+    response = login_as(world.a.owner).post(
+        reverse("staff:studio_closure_add", args=[world.a.studio.pk]),
+        {"date": "9999-12-31", "reason": "Forever"},
+    )
+    assert response.status_code == 422
+    assert not Closure.objects.exists()
+
+
+def test_the_opening_hours_table_scrolls_inside_its_card_on_a_phone(world, login_as):
+    client = login_as(world.a.owner)
+    page = client.get(reverse("staff:studio", args=[world.a.studio.pk])).content.decode()
+    assert '<div class="table-wrap"><table class="table hours-table">' in page

@@ -21,6 +21,7 @@ from reformer.scheduling.actions.templates import (
     TemplateChange,
     create_template,
     deactivate_template,
+    generate_template_sessions,
     update_template,
 )
 
@@ -36,6 +37,7 @@ __all__ = [
     "create_template",
     "deactivate_template",
     "generate_sessions",
+    "generate_template_sessions",
     "remove_unavailability",
     "set_session_notes",
     "update_class_type",

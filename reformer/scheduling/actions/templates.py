@@ -262,6 +262,16 @@ def deactivate_template(actor: Membership, template: RecurringTemplate) -> Templ
     return TemplateChange(template, removed, len(kept))
 
 
+def generate_template_sessions(actor: Membership, template: RecurringTemplate) -> int:
+    """Staff's "generate sessions now": the weekly class's sessions up to the horizon
+    (idempotent, audited by `generate_sessions`); returns how many were created."""
+    require_same_organization(actor, template, "weekly class")
+    require(actor, MANAGE_SCHEDULE, studio=template.studio)
+    return generate_sessions(
+        until=local_today(template.studio.time_zone) + GENERATION_HORIZON, template=template
+    )
+
+
 def _future_sessions(template: RecurringTemplate) -> list[ClassSession]:
     """The template's upcoming scheduled sessions, locked, marked `untouched` when no client
     ever booked or waitlisted (so changing or removing them affects nobody)."""

@@ -177,7 +177,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "period": filters.period,
         "metrics_url": filters.url("owner:metrics"),
         "chart_url": filters.url("owner:chart"),
-        "schedule_url": filters.url("owner:schedule", range=None, **{"from": None, "to": None}),
+        "schedule_url": filters.url(
+            "owner:schedule",
+            range=None,
+            page=request.GET.get("page"),
+            **{"from": None, "to": None},
+        ),
         "export_url": filters.url("owner:export_csv", interval=None),
         "export_daily_url": filters.url("owner:export_csv", interval=None, kind="daily"),
         "instructors_url": reverse("owner:instructors"),

@@ -143,7 +143,10 @@ def edit(request: HttpRequest) -> HttpResponse:
 @login_required
 def photo(request: HttpRequest) -> HttpResponse:
     user = request.user
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:  # a malformed header: Django reads no body either
+        length = 0
     if length > profile.MAX_PHOTO_BYTES + UPLOAD_SLACK_BYTES:
         return _photo_error(request, profile.PHOTO_TOO_LARGE)
     upload = request.FILES.get("photo")

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from reformer.bookings.actions import book_session
 from reformer.core.errors import DomainError
 from reformer.core.permissions import BOOK_FOR_CLIENT, VIEW_ROSTER
+from reformer.core.timezones import usable_date
 from reformer.web.auth import capability_required
 from reformer.web.live_render import subscription_query
 from reformer.web.staff.common import actor_of, is_partial, page
@@ -37,6 +38,8 @@ def checkin(request: HttpRequest) -> HttpResponse:
     try:
         day = dt.date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
+        day = None
+    if day is not None and not usable_date(day):
         day = None
     result = checkin_day(actor, day=day, studio_id=_int(request.GET.get("studio")))
     context = {

@@ -11,6 +11,7 @@ from django import forms
 
 from reformer.accounts.models import Role
 from reformer.billing.models import PackageProduct
+from reformer.core.timezones import usable_date
 from reformer.studios.models import StudioPolicy
 from reformer.studios.validation import WEEKDAYS
 
@@ -32,6 +33,16 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs=None) -> None:
         super().__init__(attrs, format="%Y-%m-%d")
+
+
+class DateField(forms.DateField):
+    """A date field refusing dates at the ends of the calendar (year 1, year 9999), which
+    overflow once converted to UTC or moved by a day."""
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        if value is not None and not usable_date(value):
+            raise forms.ValidationError("Enter a real date.", code="invalid")
 
 
 class TimeInput(forms.TimeInput):
@@ -109,7 +120,7 @@ class OpeningHoursForm(forms.Form):
 
 
 class SpecialHoursForm(forms.Form):
-    date = forms.DateField(widget=DateInput)
+    date = DateField(widget=DateInput)
     closed = forms.BooleanField(required=False, label="Closed all day")
     opens = forms.TimeField(required=False, widget=TimeInput)
     closes = forms.TimeField(required=False, widget=TimeInput)
@@ -128,7 +139,7 @@ class SpecialHoursForm(forms.Form):
 
 
 class ClosureForm(forms.Form):
-    date = forms.DateField(widget=DateInput)
+    date = DateField(widget=DateInput)
     reason = forms.CharField(max_length=200, required=False)
 
 
@@ -316,7 +327,7 @@ class _ScheduleForm(forms.Form):
 class SessionForm(_ScheduleForm):
     class_type = forms.ChoiceField()
     room = forms.ChoiceField()
-    date = forms.DateField(widget=DateInput)
+    date = DateField(widget=DateInput)
     start_time = forms.TimeField(label="Starts at", widget=TimeInput)
     instructor = forms.ChoiceField(required=False)
     capacity = forms.IntegerField(
@@ -346,8 +357,8 @@ class TemplateForm(_ScheduleForm):
     weekday = forms.TypedChoiceField(choices=WEEKDAY_CHOICES, coerce=int)
     local_start_time = forms.TimeField(label="Starts at (studio time)", widget=TimeInput)
     capacity = forms.IntegerField(min_value=1)
-    start_date = forms.DateField(label="First date", widget=DateInput)
-    end_date = forms.DateField(
+    start_date = DateField(label="First date", widget=DateInput)
+    end_date = DateField(
         label="Last date", required=False, widget=DateInput, help_text="Empty: no end."
     )
 

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from reformer.bookings.actions import cancel_session
@@ -19,7 +20,7 @@ from reformer.core.permissions import (
     VIEW_SCHEDULE,
     has_capability,
 )
-from reformer.core.timezones import local_to_utc, local_today, to_local
+from reformer.core.timezones import local_to_utc, local_today, to_local, usable_date
 from reformer.scheduling import actions as scheduling
 from reformer.studios.validation import WEEKDAYS, clock, day_label, plural
 from reformer.web.auth import capability_required, staff_required
@@ -53,9 +54,10 @@ WEEK_TEMPLATE = "staff/schedule/week.html"
 
 def _parse_date(value: str | None) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(value) if value else None
+        day = dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return day if day is not None and usable_date(day) else None
 
 
 def _studio_from_query(request: HttpRequest, capability: str):
@@ -198,7 +200,9 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         f"{session.class_type.name} cancelled; {plural(told, 'client')} refunded and notified.",
     )
     target = request.POST.get("next") or week_url(session)
-    if not target.startswith("/"):
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts=None
+    ):  # only a path on this site ("//host/..." is another site)
         target = reverse("staff:schedule")
     if is_partial(request):
         response = HttpResponse(status=204)
@@ -320,11 +324,8 @@ def template_stop(request: HttpRequest, pk: int) -> HttpResponse:
 def template_generate(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Generate sessions now": the next 4 weeks of this weekly class (idempotent)."""
     actor = actor_of(request)
-    template = template_for(actor, pk)  # authorizes MANAGE_SCHEDULE at its studio
-    created = scheduling.generate_sessions(
-        until=local_today(template.studio.time_zone) + scheduling.GENERATION_HORIZON,
-        template=template,
-    )
+    template = template_for(actor, pk)
+    created = scheduling.generate_template_sessions(actor, template)
     messages.success(
         request,
         f"{plural(created, 'new class', 'new classes')} generated for the next 4 weeks."
