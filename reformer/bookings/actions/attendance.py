@@ -59,7 +59,7 @@ def check_in(actor: Membership, booking: Booking) -> Booking:
         raise DomainError("attendance.not_confirmed", "Only a confirmed booking can be checked in.")
     opens_at = session.starts_at - dt.timedelta(minutes=policy.check_in_window_minutes)
     if now < opens_at:
-        when = format_local(opens_at, session.studio.time_zone)
+        when = format_local(opens_at, session.studio.time_zone, with_zone=True)
         raise DomainError("attendance.too_early", f"Check-in opens at {when}.")
     if now > session.ends_at:
         raise DomainError("attendance.class_over", "This class has ended: mark attendance instead.")
@@ -104,7 +104,7 @@ def mark_attendance(
         )
     opens_at = session.starts_at - dt.timedelta(minutes=policy.check_in_window_minutes)
     if now < opens_at:
-        when = format_local(opens_at, session.studio.time_zone)
+        when = format_local(opens_at, session.studio.time_zone, with_zone=True)
         raise DomainError("attendance.too_early", f"Attendance can be recorded from {when}.")
     grace_end = session.starts_at + dt.timedelta(minutes=policy.no_show_grace_minutes)
     return _record(
