@@ -35,11 +35,11 @@ from reformer.core.errors import DomainError, NotFound, PermissionDenied
 from reformer.core.permissions import (
     INVITE_STAFF,
     MANAGE_STAFF,
-    ROLES_MANAGERS_MAY_GRANT,
     STAFF_ROLES,
+    grantable_roles,
+    reaches_studios,
     require,
     require_same_organization,
-    studio_ids_in_scope,
 )
 from reformer.studios.models import Organization, Studio
 
@@ -373,12 +373,9 @@ def _studios_for_role(actor: Membership, role: str, studios: Iterable[Studio]) -
 
 def _check_may_grant(actor: Membership, role: str, studios: list[Studio], capability: str) -> None:
     """Managers hand out only front desk, instructor and client, within their studios."""
-    if actor.role == Role.OWNER:
-        return
-    if role not in ROLES_MANAGERS_MAY_GRANT:
+    if role not in grantable_roles(actor):
         raise _denied(capability, "Only an owner can give or change the owner and manager roles.")
-    outside = {studio.pk for studio in studios} - studio_ids_in_scope(actor)
-    if outside:
+    if not reaches_studios(actor, {studio.pk for studio in studios}):
         raise _denied(capability, "You can only manage staff of your own studios.")
 
 

@@ -133,5 +133,22 @@ def studio_ids_in_scope(actor: Membership) -> set[int]:
     return cached
 
 
+def grantable_roles(actor: Membership) -> frozenset[str]:
+    """Roles the actor may give or change: owners any, managers front desk, instructor and
+    client, everyone else none."""
+    if not actor.active:
+        return frozenset()
+    if actor.role == "owner":
+        return frozenset(CAPABILITIES)
+    if actor.role == "manager":
+        return ROLES_MANAGERS_MAY_GRANT
+    return frozenset()
+
+
+def reaches_studios(actor: Membership, studio_ids: set[int]) -> bool:
+    """Whether every one of these studios is in the actor's scope (owners reach them all)."""
+    return actor.role == "owner" or studio_ids <= studio_ids_in_scope(actor)
+
+
 def is_staff(actor: Membership) -> bool:
     return actor.active and actor.role in STAFF_ROLES

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from reformer.accounts import profile
 from reformer.core.errors import DomainError
+from reformer.core.permissions import BOOK_SELF, has_capability
 from reformer.web.errors import is_htmx
 from reformer.web.profile.forms import NotificationForm, PasswordForm, ProfileForm
 
@@ -28,7 +29,9 @@ UPLOAD_SLACK_BYTES = 256 * 1024
 
 def _client_membership(request: HttpRequest):
     membership = getattr(request, "membership", None)
-    return membership if membership is not None and membership.role == "client" else None
+    if membership is not None and has_capability(membership, BOOK_SELF):
+        return membership  # clients keep an emergency contact on their ClientProfile
+    return None
 
 
 def _client_profile(request: HttpRequest):

@@ -264,8 +264,10 @@ def studios_in_scope(actor: Membership) -> list[Studio]:
 
 def checkin_day(actor: Membership, *, day: dt.date | None, studio_id: int | None) -> CheckinDay:
     """The classes of one local day at the studios the actor reaches (default: today)."""
-    if not has_capability(actor, VIEW_ROSTER) or actor.role == Role.INSTRUCTOR:
-        raise PermissionDenied(VIEW_ROSTER)
+    # The desk view of every class of a day: for those who check in and book for clients
+    # (instructors see only their own classes, on their dashboard).
+    if not (has_capability(actor, VIEW_ROSTER) and has_capability(actor, BOOK_FOR_CLIENT)):
+        raise PermissionDenied(BOOK_FOR_CLIENT)
     studios = studios_in_scope(actor)
     studio = next((s for s in studios if s.pk == studio_id), None)
     tz_name = studio.time_zone if studio else actor.organization.time_zone

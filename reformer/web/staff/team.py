@@ -15,7 +15,8 @@ from reformer.core.errors import DomainError
 from reformer.core.permissions import (
     INVITE_STAFF,
     MANAGE_STAFF,
-    ROLES_MANAGERS_MAY_GRANT,
+    grantable_roles,
+    reaches_studios,
     studio_ids_in_scope,
 )
 from reformer.studios.models import Studio
@@ -27,9 +28,8 @@ TEAM_TEMPLATE = "staff/team.html"
 
 
 def _grantable(actor, choices) -> list[tuple[str, str]]:
-    if actor.role == Role.OWNER:
-        return list(choices)
-    return [(value, label) for value, label in choices if value in ROLES_MANAGERS_MAY_GRANT]
+    allowed = grantable_roles(actor)
+    return [(value, label) for value, label in choices if value in allowed]
 
 
 def _studios(actor):
@@ -50,9 +50,8 @@ def _context(actor, *, invite_form=None, role_forms=None) -> dict:
             roles=role_choices,
             prefix=f"m{member.pk}",
         )
-        member.may_manage = actor.role == Role.OWNER or (
-            member.role in ROLES_MANAGERS_MAY_GRANT
-            and {s.pk for s in member.studios.all()} <= studio_ids_in_scope(actor)
+        member.may_manage = member.role in grantable_roles(actor) and reaches_studios(
+            actor, {s.pk for s in member.studios.all()}
         )
     return {
         "members": members,
