@@ -169,7 +169,7 @@ def test_schedule_page_links_open_the_dashboard_at_that_page(client, world, froz
 
 
 def _csv(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    return list(csv.reader(io.StringIO(response.content.decode())))
 
 
 def test_it_exports_the_metrics_as_csv(client, world, data):

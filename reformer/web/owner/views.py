@@ -19,7 +19,6 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
-    StreamingHttpResponse,
 )
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -320,7 +319,9 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     rows = (
         exports.daily_csv(scope, period) if kind == "daily" else exports.summary_csv(scope, period)
     )
-    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    # Under ASGI Django buffers a synchronous stream anyway; the export is one row per studio
+    # or per day, so build it whole.
+    response = HttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="{exports.filename(scope, period, kind)}"'
     )
