@@ -33,6 +33,8 @@ def _open_dialog(page, session):
     return dialog
 
 
+@pytest.mark.scenario("PHX-10", "Book a class with available spots")
+@pytest.mark.scenario("PHX-10", "View booking confirmation details")
 def test_it_books_a_picked_spot_and_confirms(as_client, world, session, assert_accessible):
     package = package_for(world.a.client, remaining=7)
     page = as_client
@@ -122,6 +124,7 @@ def test_it_updates_taken_spots_in_an_open_dialog(as_client, world, session):
     expect(dialog).to_contain_text("9 free")
 
 
+@pytest.mark.scenario("PHX-10", "Attempt to book when class becomes full")
 def test_it_offers_the_waitlist_when_the_class_just_filled_up(as_client, world, session):
     package = package_for(world.a.client)
     page = as_client
@@ -142,6 +145,7 @@ def test_it_offers_the_waitlist_when_the_class_just_filled_up(as_client, world, 
     expect(card).to_contain_text("On waitlist · #1", timeout=1500)
 
 
+@pytest.mark.scenario("PHX-10", "Book with insufficient package credits")
 def test_it_shows_packages_to_buy_without_credits(as_client, world, session, assert_accessible):
     package_for(world.a.client, remaining=0)
     factories.PackageProductFactory(organization=world.a.organization, name="Five Pack", credits=5)
@@ -154,6 +158,7 @@ def test_it_shows_packages_to_buy_without_credits(as_client, world, session, ass
     assert not Booking.objects.filter(session=session).exists()
 
 
+@pytest.mark.scenario("PHX-10", "Handle duplicate booking attempt")
 def test_it_shows_the_existing_booking_instead_of_booking_twice(as_client, world, session):
     package_for(world.a.client)
     page = as_client
@@ -183,6 +188,7 @@ def test_it_says_busy_and_lets_the_client_try_again(as_client, world, session, m
     expect(page.get_by_text("You're booked!")).to_be_visible()
 
 
+@pytest.mark.scenario("PHX-10", "Handle booking timeout")
 def test_it_times_out_a_slow_booking_and_books_on_retry(as_client, world, session):
     package_for(world.a.client)
     page = as_client

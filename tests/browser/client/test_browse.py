@@ -49,6 +49,8 @@ def schedule(world):
     }
 
 
+@pytest.mark.scenario("PHX-9", "Browse today's classes with real-time availability")
+@pytest.mark.scenario("PHX-9", "Filter classes by instructor")
 def test_it_browses_today_and_filters_without_reloading(as_client, schedule, assert_accessible):
     page = as_client
     page.goto("/classes/")
@@ -117,6 +119,7 @@ def test_it_restores_filters_on_back_forward_reload_and_shared_links(as_client, 
     expect(shared.locator("#browse-results article.class-card")).to_have_count(2)
 
 
+@pytest.mark.scenario("PHX-9", "Filter classes by date range")
 def test_it_shows_a_week_with_date_headers_and_a_date_picker(as_client, schedule):
     page = as_client
     page.goto("/classes/")
@@ -133,6 +136,7 @@ def test_it_shows_a_week_with_date_headers_and_a_date_picker(as_client, schedule
     expect(headings).to_have_text(["Saturday 8 March"])
 
 
+@pytest.mark.scenario("PHX-9", "View full classes with waitlist")
 def test_it_marks_full_classes_and_still_shows_their_details(as_client, world, schedule):
     fill(schedule["morning"], world.a)
     page = as_client
@@ -145,6 +149,7 @@ def test_it_marks_full_classes_and_still_shows_their_details(as_client, world, s
     expect(page.get_by_role("button", name="Full - Join Waitlist")).to_be_visible()
 
 
+@pytest.mark.scenario("PHX-9", "Search with no results")
 def test_it_explains_an_empty_result_and_links_the_full_schedule(
     as_client, schedule, assert_accessible
 ):
@@ -188,6 +193,7 @@ def test_it_never_shows_another_organizations_classes(as_client, schedule):
     expect(page.get_by_text("beta Main")).to_have_count(0)
 
 
+@pytest.mark.scenario("PHX-9", "Browse today's classes with real-time availability")
 def test_it_updates_availability_in_every_open_browser(as_client, second_client, world):
     session = later_today(world.a, minutes=120, capacity=2)
     fill(session, world.a, count=1)
@@ -215,6 +221,7 @@ def test_it_updates_availability_in_every_open_browser(as_client, second_client,
     expect(card).to_contain_text("1 spot left")
 
 
+@pytest.mark.scenario("PHX-9", "Handle network disconnection gracefully")
 def test_it_shows_reconnecting_and_catches_up_after_a_drop(as_client, world):
     session = later_today(world.a, minutes=120, capacity=3)
     page = as_client

@@ -21,6 +21,8 @@ from tests.web_client.helpers import book, fill, later_today, package_for, sessi
 pytestmark = pytest.mark.browser
 
 
+@pytest.mark.scenario("PHX-11", "View upcoming bookings")
+@pytest.mark.scenario("PHX-11", "View package credit balance")
 def test_it_shows_upcoming_classes_credits_and_history(as_client, world, assert_accessible):
     package = package_for(world.a.client)
     soon = book(world.a.client, later_today(world.a, minutes=150))
@@ -55,6 +57,7 @@ def test_it_shows_upcoming_classes_credits_and_history(as_client, world, assert_
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
+@pytest.mark.scenario("PHX-11", "Cancel a booking")
 def test_it_cancels_with_the_credit_back_inside_the_policy(as_client, world, assert_accessible):
     package = package_for(world.a.client)
     booking = book(world.a.client, session_at(world.a, day=2, hour=9))
@@ -94,6 +97,7 @@ def test_it_warns_that_a_late_cancellation_keeps_the_credit(as_client, world):
     expect(page.locator("#dash-packages")).to_contain_text("9 of 10 credits remaining")
 
 
+@pytest.mark.scenario("PHX-11", "View waitlist status")
 def test_it_joins_the_waitlist_and_follows_the_position_live(as_client, world):
     package_for(world.a.client)
     session = fill(later_today(world.a, minutes=240, capacity=1), world.a)
@@ -118,6 +122,7 @@ def test_it_joins_the_waitlist_and_follows_the_position_live(as_client, world):
     expect(page.locator("#toasts")).to_contain_text("You've left the waitlist.")
 
 
+@pytest.mark.scenario("PHX-11", "Handle expired package")
 def test_it_warns_about_an_expired_package(as_client, world, assert_accessible):
     now = timezone.now()
     package_for(
@@ -140,6 +145,7 @@ def test_it_warns_about_an_expired_package(as_client, world, assert_accessible):
     assert_accessible(page)
 
 
+@pytest.mark.scenario("PHX-11", "View dashboard with no bookings")
 def test_it_invites_to_browse_when_nothing_is_booked(as_client, world, assert_accessible):
     package_for(world.a.client, remaining=6)
     page = as_client

@@ -72,6 +72,8 @@ def _card(page, key):
     return page.locator(f'[data-metric="{key}"] .metric-card__value')
 
 
+@pytest.mark.scenario("PHX-13", "View studio performance metrics")
+@pytest.mark.scenario("PHX-13", "View dashboard for multiple studios")
 def test_it_shows_the_metrics_and_filters_them(page, login, world, history, assert_accessible):
     login(page, world.a.owner.user)
     page.goto(LAST_30)
@@ -102,6 +104,7 @@ def test_it_shows_the_metrics_and_filters_them(page, login, world, history, asse
     expect(_card(page, "attendance")).to_have_text("No data")
 
 
+@pytest.mark.scenario("PHX-13", "View booking trends chart")
 def test_it_toggles_daily_weekly_and_monthly_views(page, login, world, history):
     login(page, world.a.owner.user)
     page.goto("/owner/")
@@ -119,6 +122,7 @@ def test_it_toggles_daily_weekly_and_monthly_views(page, login, world, history):
     expect(chart).to_have_attribute("data-interval", "week")
 
 
+@pytest.mark.scenario("PHX-13", "View booking trends chart")
 def test_it_moves_the_chart_live_when_a_booking_is_made(page, login, world):
     future = timezone.now().replace(microsecond=0) + dt.timedelta(days=2)
     session = _session(world.a, world.a.room, future)
@@ -150,6 +154,7 @@ def test_it_moves_the_chart_live_when_a_booking_is_made(page, login, world):
     expect(_card(page, "bookings")).to_have_text("1")
 
 
+@pytest.mark.scenario("PHX-13", "View dashboard with no data")
 def test_it_welcomes_a_new_studio_with_onboarding(page, login, world, assert_accessible):
     login(page, world.b.owner.user)
     page.goto("/owner/")
@@ -162,6 +167,7 @@ def test_it_welcomes_a_new_studio_with_onboarding(page, login, world, assert_acc
     assert_accessible(page)
 
 
+@pytest.mark.scenario("PHX-13", "Handle metric calculation timeout")
 def test_it_shows_loading_data_while_a_panel_is_slow(page, login, world):
     login(page, world.a.owner.user)
 
@@ -194,6 +200,7 @@ def test_it_lists_the_upcoming_schedule_across_studios(page, login, world):
     expect(page.locator("#schedule-panel")).to_contain_text("Page 2 of 2")
 
 
+@pytest.mark.scenario("PHX-13", "Manage instructors")
 def test_it_manages_instructors(page, login, world, assert_accessible):
     start = timezone.now().replace(microsecond=0) + dt.timedelta(days=1)
     _session(world.a, world.a.room, start, instructor=world.a.instructor)

@@ -36,6 +36,7 @@ def _photo_file(tmp_path, name="me.jpg", size=(900, 700), noise=False) -> str:
     return str(path)
 
 
+@pytest.mark.scenario("PHX-14", "Update basic profile information")
 def test_it_updates_the_phone_with_loading_state(page, login, world, assert_accessible):
     user = world.a.client.user
     login(page, user)
@@ -69,6 +70,7 @@ def test_it_shows_validation_errors(page, login, world):
     expect(page.get_by_text("Enter a valid phone number")).to_be_visible()
 
 
+@pytest.mark.scenario("PHX-14", "Update email to existing email")
 def test_it_refuses_an_email_already_registered(page, login, world):
     user = world.a.client.user
     login(page, user)
@@ -101,6 +103,7 @@ def test_it_changes_the_email_after_the_link_is_opened(page, login, world, asser
     assert_accessible(page)
 
 
+@pytest.mark.scenario("PHX-14", "Upload profile photo")
 def test_it_previews_and_uploads_a_photo_with_progress(
     page, login, world, tmp_path, assert_accessible
 ):
@@ -140,6 +143,7 @@ def test_it_previews_and_uploads_a_photo_with_progress(
     assert not default_storage.exists(first)  # the old photo is deleted
 
 
+@pytest.mark.scenario("PHX-14", "Upload oversized image")
 def test_it_refuses_an_oversized_image_before_uploading(page, login, world, tmp_path):
     login(page, world.a.client.user)
     page.goto("/me/")
@@ -158,6 +162,7 @@ def test_it_refuses_an_oversized_image_before_uploading(page, login, world, tmp_
     assert uploads == []
 
 
+@pytest.mark.scenario("PHX-14", "Handle upload failure")
 def test_it_keeps_the_old_photo_when_the_upload_fails(page, login, world, tmp_path, monkeypatch):
     user = world.a.client.user
     login(page, user)
@@ -185,6 +190,7 @@ def test_it_keeps_the_old_photo_when_the_upload_fails(page, login, world, tmp_pa
     expect(page.get_by_text("Photo updated")).to_be_visible()
 
 
+@pytest.mark.scenario("PHX-14", "Update notification preferences")
 def test_it_saves_notification_preferences(page, login, world, assert_accessible):
     user = world.a.client.user
     login(page, user)

@@ -42,6 +42,9 @@ def todays_class(world):
     return session, tomorrow
 
 
+@pytest.mark.scenario("PHX-12", "View assigned classes")
+@pytest.mark.scenario("PHX-12", "View class roster")
+@pytest.mark.scenario("PHX-12", "Mark attendance")
 def test_it_shows_my_classes_and_marks_attendance_on_a_tablet(
     world, todays_class, tablet, login, assert_accessible
 ):
@@ -97,6 +100,8 @@ def row_booking_id(row) -> int:
     return int(row.get_attribute("id").removeprefix("booking-"))
 
 
+@pytest.mark.scenario("PHX-12", "View class with no bookings")
+@pytest.mark.scenario("PHX-12", "Handle late booking during class")
 def test_it_shows_no_bookings_yet_and_a_late_booking_live(
     world, tablet, browser, live_url, login, assert_accessible
 ):
@@ -131,6 +136,7 @@ def test_it_shows_no_bookings_yet_and_a_late_booking_live(
     expect(page.locator("[data-stat=booked]")).to_have_text("1/10")
 
 
+@pytest.mark.scenario("PHX-12", "Handle roster load failure")
 def test_it_offers_retry_when_the_roster_cannot_load(world, tablet, login):
     session = make_session(world.a, starts_at=timezone.now() + dt.timedelta(hours=1))
     add_booking(session, make_client(world.a, "Ada Lovelace"))
