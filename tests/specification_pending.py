@@ -9,11 +9,7 @@ PENDING: dict[tuple[str, str], str] = {
     ("PHX-15", "*"): "issue 10 (notifications: reminders)",
     ("PHX-16", "*"): "issue 19 (end-to-end proofs through cancellation and the job runner; "
     "failed deduction rolls back and alerts) and issue 10 (SMS on promotion)",
-    ("PHX-17", "*"): "issue 19 (end-to-end proofs through the generation job; needs-instructor "
-    "state and alert)",
     ("PHX-18", "*"): "issue 10 (notifications: expiry warnings)",
-    ("PHX-19", "*"): "issue 19 (end-to-end proofs through the sweep job; check-in time decides "
-    "lateness, punctuality note, alerts)",
     ("PHX-20", "*"): "issue 14 (monthly reports)",
     ("PHX-21", "*"): "issue 11 (payments)",
     ("PHX-22", "*"): "issue 10 (email provider)",

@@ -33,19 +33,38 @@ class AuditEvent(models.Model):
 
 
 class AdminAlert(models.Model):
-    """Something staff must look at: a permanent delivery failure, a suspension, a failed job."""
+    """Something staff must look at and act on: a class that needs an instructor, a client
+    suspended, a failed job or delivery. Raised through `core.alerts.raise_alert`, shown on
+    the staff home and the owner dashboard, resolved by staff. An alert without an
+    organization concerns the whole installation (e.g. the job worker) and shows to owners."""
 
     organization = models.ForeignKey(
         "studios.Organization", on_delete=models.CASCADE, null=True, blank=True
     )
+    # Set when the alert concerns one studio: studio-scoped staff see only their studios'.
+    studio = models.ForeignKey("studios.Studio", on_delete=models.CASCADE, null=True, blank=True)
     code = models.CharField(max_length=100)
     message = models.TextField()
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["organization", "created_at"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="adminalert_open_by_org",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.code

@@ -37,6 +37,9 @@ EDIT_SESSION_NOTES = "sessions.edit_notes"
 VIEW_SCHEDULE = "schedule.view"
 VIEW_METRICS = "metrics.view"
 BOOK_SELF = "bookings.book_self"  # clients booking, cancelling, waitlisting for themselves
+VIEW_ALERTS = "alerts.view"  # staff alerts of the studios in reach
+RESOLVE_ALERTS = "alerts.resolve"
+VIEW_SYSTEM_ALERTS = "alerts.view_system"  # alerts about the installation (job worker, ...)
 
 _STAFF_DESK = {
     BOOK_FOR_CLIENT,
@@ -46,6 +49,8 @@ _STAFF_DESK = {
     MARK_ATTENDANCE,
     LIFT_SUSPENSION,
     VIEW_SCHEDULE,
+    VIEW_ALERTS,
+    RESOLVE_ALERTS,
 }
 _MANAGER = _STAFF_DESK | {
     MANAGE_STUDIO,
@@ -57,7 +62,7 @@ _MANAGER = _STAFF_DESK | {
     EDIT_SESSION_NOTES,
     VIEW_METRICS,
 }
-_OWNER = _MANAGER | {MANAGE_ORGANIZATION, MANAGE_BILLING, CREATE_STUDIO}
+_OWNER = _MANAGER | {MANAGE_ORGANIZATION, MANAGE_BILLING, CREATE_STUDIO, VIEW_SYSTEM_ALERTS}
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     "owner": frozenset(_OWNER),
@@ -143,6 +148,11 @@ def grantable_roles(actor: Membership) -> frozenset[str]:
     if actor.role == "manager":
         return ROLES_MANAGERS_MAY_GRANT
     return frozenset()
+
+
+def limited_to_own_studios(actor: Membership) -> bool:
+    """Whether the actor reaches only the studios on their membership (not the owner)."""
+    return actor.role in _STUDIO_SCOPED_ROLES
 
 
 def reaches_studios(actor: Membership, studio_ids: set[int]) -> bool:

@@ -17,9 +17,8 @@ from reformer.bookings import notify
 from reformer.bookings.actions._db import busy_as_domain_error
 from reformer.bookings.context import format_local, load_session, policy_of
 from reformer.bookings.models import Booking
-from reformer.core import audit, live
+from reformer.core import alerts, audit, live
 from reformer.core.errors import DomainError, NotFound
-from reformer.core.models import AdminAlert
 from reformer.core.permissions import (
     LIFT_SUSPENSION,
     MARK_ATTENDANCE,
@@ -245,11 +244,13 @@ def _announce_suspension(
         strikes=strikes,
         booking=booking.pk,
     )
-    AdminAlert.objects.create(
+    alerts.raise_alert(
+        alerts.CLIENT_SUSPENDED,
+        f"{client.name} missed {strikes} classes in {policy.strike_period_days} days "
+        f"and cannot book until {until}. Lift the suspension at check-in if the studio "
+        "agrees.",
         organization_id=booking.organization_id,
-        code="bookings.client_suspended",
-        message=f"{client.name} missed {strikes} classes in {policy.strike_period_days} days "
-        f"and cannot book until {until}.",
+        studio_id=session.studio_id,
         data={
             "client": client.pk,
             "booking": booking.pk,
@@ -337,7 +338,7 @@ def mark_overdue_no_shows(*, now: dt.datetime | None = None, batch_size: int = 1
     )
     marked = 0
     passed: set[int] = set()
-    failures: list[str] = []
+    failures: list[tuple[int, str]] = []
     while batch := list(overdue.exclude(pk__in=passed).values_list("pk", flat=True)[:batch_size]):
         for booking_id in batch:
             try:
@@ -348,13 +349,29 @@ def mark_overdue_no_shows(*, now: dt.datetime | None = None, batch_size: int = 1
             except Exception as exc:
                 logger.exception("marking booking %s as a no-show failed", booking_id)
                 passed.add(booking_id)
-                failures.append(f"booking {booking_id}: {exc}")
+                failures.append((booking_id, str(exc)))
     if failures:
-        AdminAlert.objects.create(
-            code="bookings.no_show_sweep_failed",
-            message=f"{len(failures)} bookings could not be marked as no-shows; "
-            "the job will retry them.",
-            data={"failures": failures[:50]},
-        )
-        raise NoShowSweepError("; ".join(failures[:5]))
+        _alert_sweep_failures(failures)
+        raise NoShowSweepError("; ".join(f"booking {pk}: {error}" for pk, error in failures[:5]))
     return marked
+
+
+def _alert_sweep_failures(failures: list[tuple[int, str]]) -> None:
+    """One alert per organization, naming its bookings the sweep could not mark."""
+    organization_of = dict(
+        Booking.objects.filter(pk__in=[pk for pk, _ in failures]).values_list(
+            "pk", "organization_id"
+        )
+    )
+    by_organization: dict[int | None, list[str]] = {}
+    for booking_id, error in failures:
+        by_organization.setdefault(organization_of.get(booking_id), []).append(
+            f"booking {booking_id}: {error}"
+        )
+    for organization_id, lines in by_organization.items():
+        alerts.raise_alert(
+            alerts.NO_SHOW_SWEEP_FAILED,
+            f"{len(lines)} bookings could not be marked as no-shows; the job will retry them.",
+            organization_id=organization_id,
+            data={"failures": lines[:50]},
+        )

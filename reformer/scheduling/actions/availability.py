@@ -19,6 +19,7 @@ from reformer.core.permissions import (
     studio_ids_in_scope,
 )
 from reformer.core.timezones import local_today, to_local
+from reformer.scheduling.actions.needs_instructor import alert_needs_instructor
 from reformer.scheduling.models import ClassSession, InstructorUnavailability
 from reformer.studios.validation import clean_text, invalid
 
@@ -67,7 +68,7 @@ def add_unavailability(
         # A day is local to each studio: fetch with a day's margin, then compare local dates.
         candidates = (
             ClassSession.objects.select_for_update(of=("self",))
-            .select_related("studio")
+            .select_related("studio", "class_type")
             .filter(
                 instructor=instructor,
                 status=ClassSession.Status.SCHEDULED,
@@ -86,6 +87,8 @@ def add_unavailability(
             ClassSession.objects.filter(pk__in=[session.pk for session in affected]).update(
                 instructor=None
             )
+            for session in affected:
+                alert_needs_instructor(session, because=f"{instructor.name} is away")
             for studio_id in {session.studio_id for session in affected}:
                 publish_after_commit(
                     [studio_schedule(studio_id)],

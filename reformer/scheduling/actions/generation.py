@@ -17,10 +17,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from reformer.accounts.models import Membership
-from reformer.core import audit
+from reformer.core import alerts, audit
 from reformer.core.live import publish_after_commit, studio_schedule
-from reformer.core.models import AdminAlert
 from reformer.core.timezones import local_day_bounds, local_to_utc, local_today, to_local
+from reformer.scheduling.actions.needs_instructor import alert_needs_instructor
 from reformer.scheduling.actions.rules import INSTRUCTOR_BUSY, ROOM_TAKEN, can_teach_at
 from reformer.scheduling.models import ClassSession, InstructorUnavailability, RecurringTemplate
 from reformer.studios.locking import lock_studio
@@ -138,27 +138,48 @@ def _generate_template(
         length = dt.timedelta(minutes=template.class_type.duration_minutes)
         turn = template.next_rotation_index
         created: list[int] = []
+        skipped: list[dt.date] = []
         for day in days:
+            if day in already:
+                skipped.append(day)
             if day in closed or day in already:
                 continue
             starts_at = local_to_utc(day, template.local_start_time, tz)
             if starts_at <= now:
                 continue
-            instructor = rotation[turn % len(rotation)] if rotation else None
-            if instructor is not None and not (
-                can_teach_at(instructor, studio)
-                and not any(start <= day <= end for start, end in away.get(instructor.pk, ()))
+            planned = rotation[turn % len(rotation)] if rotation else None
+            instructor, missing_because = planned, ""
+            if planned is not None and not can_teach_at(planned, studio):
+                instructor, missing_because = None, f"{planned.name} no longer teaches here"
+            elif planned is not None and any(
+                start <= day <= end for start, end in away.get(planned.pk, ())
             ):
-                instructor = None
-            session_id = _insert(template, starts_at, starts_at + length, instructor, now)
-            if session_id is None:
+                instructor, missing_because = None, f"{planned.name} is away"
+            inserted = _insert(template, starts_at, starts_at + length, instructor, now)
+            if inserted is None:
+                skipped.append(day)
                 continue
+            session_id, instructor_id = inserted
+            if planned is not None and instructor_id is None:
+                alert_needs_instructor(
+                    ClassSession.objects.select_related("class_type", "studio").get(pk=session_id),
+                    because=missing_because or f"{planned.name} teaches another class then",
+                )
             created.append(session_id)
             if rotation:
                 turn += 1
         if rotation and turn != template.next_rotation_index:
             template.next_rotation_index = turn % len(rotation)
             template.save(update_fields=["next_rotation_index"])
+        if skipped:
+            logger.info(
+                "Weekly %s at %s (template %s): %d already scheduled, skipped: %s",
+                template.class_type.name,
+                clock(template.local_start_time),
+                template.pk,
+                len(skipped),
+                ", ".join(day.isoformat() for day in skipped),
+            )
         if created:
             audit.record(None, "scheduling.template.generated", template, sessions=created)
             publish_after_commit([studio_schedule(studio.pk)], "session", "created", created)
@@ -185,8 +206,9 @@ def _insert(
     ends_at: dt.datetime,
     instructor: Membership | None,
     now: dt.datetime,
-) -> int | None:
-    """The new session's id, or None when the slot or the room is already taken."""
+) -> tuple[int, int | None] | None:
+    """The new session's id and instructor id (None when the instructor turned out to be
+    teaching elsewhere), or None when the slot or the room is already taken."""
     params = [
         template.organization_id,
         template.studio_id,
@@ -216,7 +238,7 @@ def _insert(
             _alert_room_taken(template, starts_at, ends_at)
             return None
         raise
-    return row[0] if row else None
+    return (row[0], instructor.pk if instructor else None) if row else None
 
 
 def _alert_room_taken(
@@ -225,9 +247,6 @@ def _alert_room_taken(
     """Tell staff once (not every night) that a weekly class could not be placed."""
     tz = template.studio.time_zone
     data = {"template": template.pk, "starts_at": starts_at.isoformat()}
-    code = "scheduling.generation.room_taken"
-    if AdminAlert.objects.filter(code=code, data=data, resolved_at__isnull=True).exists():
-        return
     other = (
         ClassSession.objects.filter(
             room_id=template.room_id,
@@ -250,6 +269,10 @@ def _alert_room_taken(
         f"booked{blocker}. Move one of the two classes."
     )
     logger.warning(message)
-    AdminAlert.objects.create(
-        organization_id=template.organization_id, code=code, message=message, data=data
+    alerts.raise_alert(
+        alerts.ROOM_TAKEN,
+        message,
+        organization_id=template.organization_id,
+        studio_id=template.studio_id,
+        data=data,
     )

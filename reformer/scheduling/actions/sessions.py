@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from reformer.accounts.models import Membership
-from reformer.core import audit
+from reformer.core import alerts, audit
 from reformer.core.errors import DomainError
 from reformer.core.live import publish_after_commit, session_roster, studio_schedule
 from reformer.core.permissions import (
@@ -207,6 +207,12 @@ def update_session(
         if changes:
             save_session(session, create=False)
             audit.record(actor, "scheduling.session.updated", session, changes=changes)
+            if session.instructor_id is not None:
+                alerts.resolve_alerts_about(
+                    alerts.NEEDS_INSTRUCTOR,
+                    organization_id=session.organization_id,
+                    session=session.pk,
+                )
             if places_added and session.waiting_count:
                 # Imported here: the booking engine builds on scheduling, not the reverse.
                 from reformer.bookings.actions import request_promotion

@@ -106,9 +106,17 @@ def booking_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     status = form.cleaned_data["status"]
     try:
         if status == "no_show":
-            mark_attendance(actor, booking, "no_show")
+            marked = mark_attendance(actor, booking, "no_show")
+        elif status == "late":
+            marked = mark_attendance(actor, booking, "attended", late=True)
         else:
-            mark_attendance(actor, booking, "attended", late=status == "late")
+            # "Attended" lets the check-in time decide lateness (PHX-19: checked in inside
+            # the grace period is attended-late); pressed on a row already marked late, it
+            # corrects that to on time.
+            already_late = booking.status == "attended" and booking.is_late
+            marked = mark_attendance(
+                actor, booking, "attended", late=False if already_late else None
+            )
     except PermissionDenied:
         raise
     except DomainError as error:
@@ -117,8 +125,10 @@ def booking_attendance(request: HttpRequest, pk: int) -> HttpResponse:
         response = _row(request, actor, pk, status=422)
         messages.error(request, error.message)
         return response
-    labels = {"attended": "attended", "late": "attended (late)", "no_show": "a no-show"}
-    messages.success(request, f"{booking.client.name} marked {labels[status]}.")
+    label = "a no-show" if status == "no_show" else "attended"
+    if marked.status == "attended" and marked.is_late:
+        label = "attended (late)"
+    messages.success(request, f"{booking.client.name} marked {label}.")
     if is_partial(request):
         return _row(request, actor, pk)
     return redirect("staff:session_detail", pk=booking.session_id)

@@ -12,6 +12,7 @@ from reformer.core.permissions import (
 )
 from reformer.web import navigation
 from reformer.web.staff import (
+    alerts,
     checkin,
     home,
     instructor,
@@ -94,6 +95,9 @@ urlpatterns = [
     path("bookings/<int:pk>/attendance/", instructor.booking_attendance, name="booking_attendance"),
     path("bookings/<int:pk>/undo/", instructor.booking_undo, name="booking_undo"),
     path("checkin/", checkin.checkin, name="checkin"),
+    # Alerts
+    path("alerts/", alerts.alert_list, name="alerts"),
+    path("alerts/<int:pk>/resolve/", alerts.alert_resolve, name="alert_resolve"),
 ]
 
 # Main navigation (web/navigation.py): each entry shows only to roles holding its capability.

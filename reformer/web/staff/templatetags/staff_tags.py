@@ -55,3 +55,21 @@ def money(amount, currency: str = "USD") -> str:
 @register.filter
 def started(session) -> bool:
     return session.starts_at <= timezone.now()
+
+
+@register.inclusion_tag("staff/alerts/_panel.html", takes_context=True)
+def staff_alerts_panel(context) -> dict:
+    """{% staff_alerts_panel %}: the open alerts of the current member, where staff work."""
+    from reformer.web.staff.alerts import panel_context
+
+    return panel_context(context["request"])
+
+
+@register.filter
+def ago(moment: dt.datetime) -> str:
+    """'just now', '5 minutes ago', '2 days, 3 hours ago'."""
+    from django.utils.timesince import timesince
+
+    if timezone.now() - moment < dt.timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment)} ago"
