@@ -92,7 +92,11 @@ def _migrate() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
+        # Wait as long as the other process migrates: the connection's 3 s lock_timeout is
+        # for requests, and a slow (busy) machine can take longer than that to migrate.
+        cursor.execute("SET lock_timeout = 0")
         cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATE_LOCK_ID])
+        cursor.execute("RESET lock_timeout")
     try:
         call_command("migrate", interactive=False, verbosity=0)
     finally:
