@@ -16,12 +16,11 @@ from reformer.accounts.models import Membership
 from reformer.billing.models import ClientPackage
 from reformer.bookings.context import format_local
 from reformer.bookings.models import Booking
+from reformer.bookings.rules import HOLDING_SQL, booking_opens_at
 from reformer.core.errors import DomainError
 from reformer.core.timezones import local_week_bounds
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Spot, StudioPolicy
-
-HOLDING = [str(status) for status in Booking.HOLDING]
 
 # Why no package can pay, most useful first: what to fix when several apply.
 NO_PACKAGE = "no_package"
@@ -57,7 +56,7 @@ def check_session_open(session: ClassSession, *, now: dt.datetime) -> None:
 
 
 def check_booking_window(session: ClassSession, policy: StudioPolicy, *, now: dt.datetime) -> None:
-    opens_at = session.starts_at - dt.timedelta(days=policy.booking_window_days)
+    opens_at = booking_opens_at(session.starts_at, policy.booking_window_days)
     if now < opens_at:
         when = format_local(opens_at, session.studio.time_zone)
         raise DomainError(
@@ -70,7 +69,7 @@ def check_booking_window(session: ClassSession, policy: StudioPolicy, *, now: dt
 # One round trip for everything about the client the rules need: their suspension, their
 # places in classes that have not ended, and their active packages, each with the classes
 # it paid for in the class's calendar week when it has a weekly limit (studio time zone).
-_CLIENT_STATE_SQL = """
+_CLIENT_STATE_SQL = f"""
 SELECT
   (SELECT suspended_until FROM accounts_clientprofile WHERE membership_id = %(client)s),
   (SELECT COALESCE(json_agg(json_build_array(
@@ -78,7 +77,7 @@ SELECT
               ORDER BY b.starts_at, b.id), '[]'::json)
      FROM bookings_booking b
     WHERE b.client_id = %(client)s AND b.ends_at > %(now)s
-      AND b.status IN ('confirmed', 'attended', 'no_show')),
+      AND b.status IN {HOLDING_SQL}),
   (SELECT COALESCE(json_agg(json_build_array(
               p.id, p.product_id, p.credits_total, p.credits_remaining, p.weekly_limit,
               p.starts_at, p.expires_at, p.source,
@@ -86,7 +85,7 @@ SELECT
                   SELECT count(*) FROM bookings_booking w
                    WHERE w.client_package_id = p.id
                      AND w.starts_at >= %(week_start)s AND w.starts_at < %(week_end)s
-                     AND (w.status IN ('confirmed', 'attended', 'no_show')
+                     AND (w.status IN {HOLDING_SQL}
                           OR (w.status = 'late_cancelled' AND NOT w.credit_returned))) END)
               ORDER BY p.expires_at, p.id), '[]'::json)
      FROM billing_clientpackage p
@@ -169,9 +168,9 @@ def check_not_suspended(
 def client_holding_bookings(client: Membership, *, now: dt.datetime) -> list[Booking]:
     """The client's places in classes that have not ended yet."""
     return list(
-        Booking.objects.filter(client_id=client.pk, status__in=HOLDING, ends_at__gt=now).only(
-            "id", "session_id", "starts_at", "ends_at", "reference", "status", "client_id"
-        )
+        Booking.objects.filter(
+            client_id=client.pk, status__in=Booking.HOLDING, ends_at__gt=now
+        ).only("id", "session_id", "starts_at", "ends_at", "reference", "status", "client_id")
     )
 
 
@@ -249,7 +248,9 @@ def check_spot(session: ClassSession, spot: Spot | None) -> None:
         return
     if spot.room_id != session.room_id or not spot.active:
         raise DomainError("validation", "That spot is not available in this room.", field="spot")
-    taken = Booking.objects.filter(session_id=session.pk, spot_id=spot.pk, status__in=HOLDING)
+    taken = Booking.objects.filter(
+        session_id=session.pk, spot_id=spot.pk, status__in=Booking.HOLDING
+    )
     if taken.exists():
         raise spot_taken()
 
