@@ -29,9 +29,19 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from reformer.accounts.errors import (
+    INVITATION_ALREADY_STAFF,
+    INVITATION_EXPIRED,
+    INVITATION_REVOKED,
+    INVITATION_USED,
+    INVITATION_WRONG_EMAIL,
+    MEMBERSHIP_ALREADY_STAFF,
+    MEMBERSHIP_INACTIVE,
+    MEMBERSHIP_LAST_OWNER,
+)
 from reformer.accounts.models import ClientProfile, Invitation, Membership, Role, User
 from reformer.core import audit, live
-from reformer.core.errors import DomainError, NotFound, PermissionDenied
+from reformer.core.errors import VALIDATION, DomainError, NotFound, PermissionDenied
 from reformer.core.permissions import (
     INVITE_STAFF,
     MANAGE_STAFF,
@@ -76,13 +86,13 @@ def join_organization(user: User, organization: Organization) -> Membership:
         if not created:
             if membership.role != Role.CLIENT:
                 raise DomainError(
-                    "membership.already_staff",
+                    MEMBERSHIP_ALREADY_STAFF,
                     f"You are on the staff of {organization.name}, so you cannot also join "
                     "as a client.",
                 )
             if not membership.active:
                 raise DomainError(
-                    "membership.inactive",
+                    MEMBERSHIP_INACTIVE,
                     f"Your membership at {organization.name} is inactive. Please contact "
                     "the studio.",
                 )
@@ -112,12 +122,12 @@ def invite_staff(
     require(actor, INVITE_STAFF)
     email = _clean_email(email)
     if role not in STAFF_ROLES:
-        raise DomainError("validation", "Choose a staff role.", field="role")
+        raise DomainError(VALIDATION, "Choose a staff role.", field="role")
     studio_list = _studios_for_role(actor, role, studios)
     _check_may_grant(actor, role, studio_list, INVITE_STAFF)
     if not 1 <= expires_in_days <= MAX_INVITATION_DAYS:
         raise DomainError(
-            "validation",
+            VALIDATION,
             f"An invitation lasts between 1 and {MAX_INVITATION_DAYS} days.",
             field="expires_in_days",
         )
@@ -129,7 +139,7 @@ def invite_staff(
             active=True,
         ).exists():
             raise DomainError(
-                "invitation.already_staff",
+                INVITATION_ALREADY_STAFF,
                 f"{email} is already on the staff. Change their role on the team page instead.",
                 field="email",
             )
@@ -182,7 +192,7 @@ def accept_invitation(user: User, token: str) -> Membership:
         check_invitation_usable(invitation)
         if invitation.email.lower() != user.email.lower():
             raise DomainError(
-                "invitation.wrong_email",
+                INVITATION_WRONG_EMAIL,
                 f"This invitation was sent to {invitation.email}, but you are signed in as "
                 f"{user.email}. Sign out, then sign in or sign up with {invitation.email}.",
             )
@@ -234,17 +244,17 @@ def check_invitation_usable(invitation: Invitation) -> None:
     name = invitation.organization.name
     if invitation.revoked_at is not None:
         raise DomainError(
-            "invitation.revoked",
+            INVITATION_REVOKED,
             f"This invitation was withdrawn. Ask {name} to send you a new one.",
         )
     if invitation.accepted_at is not None:
         raise DomainError(
-            "invitation.used",
+            INVITATION_USED,
             "This invitation has already been used. Sign in to reach your studio.",
         )
     if invitation.expires_at <= timezone.now():
         raise DomainError(
-            "invitation.expired",
+            INVITATION_EXPIRED,
             f"This invitation has expired. Ask {name} to send you a new one.",
         )
 
@@ -258,7 +268,7 @@ def revoke_invitation(actor: Membership, invitation: Invitation) -> Invitation:
         _check_may_grant(actor, invitation.role, list(invitation.studios.all()), INVITE_STAFF)
         if invitation.accepted_at is not None:
             raise DomainError(
-                "invitation.used",
+                INVITATION_USED,
                 "This invitation was already accepted. Deactivate the member instead.",
             )
         if invitation.revoked_at is None:
@@ -278,7 +288,7 @@ def change_role(
     require(actor, MANAGE_STAFF)
     require_same_organization(actor, membership, "member")
     if role not in Role.values:
-        raise DomainError("validation", "Choose a role.", field="role")
+        raise DomainError(VALIDATION, "Choose a role.", field="role")
     studio_list = _studios_for_role(actor, role, studios)
     with transaction.atomic():
         _lock_organization(actor.organization_id)
@@ -353,7 +363,7 @@ def _clean_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise DomainError("validation", "Enter a valid email address.", field="email") from None
+        raise DomainError(VALIDATION, "Enter a valid email address.", field="email") from None
     return email
 
 
@@ -365,9 +375,7 @@ def _studios_for_role(actor: Membership, role: str, studios: Iterable[Studio]) -
     if role not in STUDIO_SCOPED_ROLES:
         return []
     if not studio_list:
-        raise DomainError(
-            "validation", "Choose at least one studio for this role.", field="studios"
-        )
+        raise DomainError(VALIDATION, "Choose at least one studio for this role.", field="studios")
     return studio_list
 
 
@@ -389,7 +397,7 @@ def _ensure_another_active_owner(organization_id: int, *, excluding: int) -> Non
     ).exclude(pk=excluding)
     if not others.exists():
         raise DomainError(
-            "membership.last_owner",
+            MEMBERSHIP_LAST_OWNER,
             "An organization needs at least one active owner. Make someone else an owner first.",
         )
 

@@ -28,9 +28,10 @@ from django.core.validators import validate_email
 from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from reformer.accounts.errors import EMAIL_CHANGE_EXPIRED, EMAIL_CHANGE_INVALID
 from reformer.accounts.models import ClientProfile, Membership, Role, User
 from reformer.core import audit, live, permissions
-from reformer.core.errors import DomainError, PermissionDenied
+from reformer.core.errors import VALIDATION, DomainError, NotFound, PermissionDenied
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def normalize_phone(value: str, region: str, *, field: str = "phone") -> str:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
         raise DomainError(
-            "validation",
+            VALIDATION,
             "Enter a valid phone number, e.g. +1 415 555 0123.",
             field=field,
         )
@@ -113,11 +114,11 @@ def update_profile(
     """
     name = (name or "").strip()
     if not name:
-        raise DomainError("validation", "Enter your full name.", field="name")
+        raise DomainError(VALIDATION, "Enter your full name.", field="name")
     if len(name) > 150:
-        raise DomainError("validation", "Keep the name under 150 characters.", field="name")
+        raise DomainError(VALIDATION, "Keep the name under 150 characters.", field="name")
     if membership is not None and membership.user_id != user.pk:
-        raise DomainError("not_found", "That membership was not found.")
+        raise NotFound(message="That membership was not found.")
     region = default_region(membership)
     phone = normalize_phone(phone, region)
     contact_changes = {}
@@ -128,7 +129,7 @@ def update_profile(
         )
         if contact_phone and not contact_name:
             raise DomainError(
-                "validation",
+                VALIDATION,
                 "Enter the emergency contact's name.",
                 field="emergency_contact_name",
             )
@@ -142,7 +143,7 @@ def update_profile(
         if contact_changes:
             profile = _client_profile(membership)
             if profile is None:
-                raise DomainError("validation", "Only clients have an emergency contact.")
+                raise DomainError(VALIDATION, "Only clients have an emergency contact.")
             for key, value in contact_changes.items():
                 setattr(profile, key, value)
             profile.save(update_fields=list(contact_changes))
@@ -226,7 +227,7 @@ def update_staff_details(
             raise PermissionDenied(permissions.MANAGE_STAFF)
     bio = (bio or "").strip()
     if len(bio) > 2000:
-        raise DomainError("validation", "Keep the bio under 2,000 characters.", field="bio")
+        raise DomainError(VALIDATION, "Keep the bio under 2,000 characters.", field="bio")
     with transaction.atomic():
         membership.bio = bio
         membership.save(update_fields=["bio"])
@@ -234,9 +235,9 @@ def update_staff_details(
         if name is not None and not name_is_shared(membership):
             name = name.strip()
             if not name:
-                raise DomainError("validation", "Enter a name.", field="name")
+                raise DomainError(VALIDATION, "Enter a name.", field="name")
             if len(name) > 150:
-                raise DomainError("validation", "Keep the name under 150 characters.", field="name")
+                raise DomainError(VALIDATION, "Keep the name under 150 characters.", field="name")
             membership.user.name = name
             membership.user.save(update_fields=["name"])
             changed.append("name")
@@ -254,12 +255,12 @@ def change_password(user: User, *, current_password: str, new_password: str) -> 
     """
     if not user.check_password(current_password or ""):
         raise DomainError(
-            "validation", "Your current password is incorrect.", field="current_password"
+            VALIDATION, "Your current password is incorrect.", field="current_password"
         )
     try:
         password_validation.validate_password(new_password or "", user)
     except ValidationError as error:
-        raise DomainError("validation", " ".join(error.messages), field="new_password") from None
+        raise DomainError(VALIDATION, " ".join(error.messages), field="new_password") from None
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
@@ -282,11 +283,11 @@ def _clean_new_email(email: str, user: User) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise DomainError("validation", "Enter a valid email address.", field="email") from None
+        raise DomainError(VALIDATION, "Enter a valid email address.", field="email") from None
     if email == user.email.lower():
-        raise DomainError("validation", "That is already your email address.", field="email")
+        raise DomainError(VALIDATION, "That is already your email address.", field="email")
     if _email_taken(email, user):
-        raise DomainError("validation", "This email is already registered", field="email")
+        raise DomainError(VALIDATION, "This email is already registered", field="email")
     return email
 
 
@@ -332,22 +333,22 @@ def confirm_email_change(token: str, *, user: User | None = None) -> User:
         data = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=EMAIL_CHANGE_MAX_AGE)
     except signing.SignatureExpired:
         raise DomainError(
-            "email_change.expired", "This link has expired. Ask for a new one from your profile."
+            EMAIL_CHANGE_EXPIRED, "This link has expired. Ask for a new one from your profile."
         ) from None
     except signing.BadSignature:
-        raise DomainError("email_change.invalid", "This confirmation link is not valid.") from None
+        raise DomainError(EMAIL_CHANGE_INVALID, "This confirmation link is not valid.") from None
     with transaction.atomic():
         target = User.objects.select_for_update().filter(pk=data["user"]).first()
         if target is None or (user is not None and user.pk != target.pk):
-            raise DomainError("email_change.invalid", "This confirmation link is not valid.")
+            raise DomainError(EMAIL_CHANGE_INVALID, "This confirmation link is not valid.")
         if target.email.lower() == data["new"]:
             return target  # used twice: already done
         if target.email.lower() != data["old"]:
             raise DomainError(
-                "email_change.invalid", "This link is out of date: your email changed since."
+                EMAIL_CHANGE_INVALID, "This link is out of date: your email changed since."
             )
         if _email_taken(data["new"], target):
-            raise DomainError("validation", "This email is already registered", field="email")
+            raise DomainError(VALIDATION, "This email is already registered", field="email")
         old_email = target.email
         target.email = data["new"]
         target.save(update_fields=["email"])
@@ -377,17 +378,17 @@ def _make_primary_address(user: User, email: str) -> None:
 
 def _read_limited(upload: IO[bytes]) -> bytes:
     if getattr(upload, "size", None) is not None and upload.size > MAX_PHOTO_BYTES:
-        raise DomainError("validation", PHOTO_TOO_LARGE, field="photo")
+        raise DomainError(VALIDATION, PHOTO_TOO_LARGE, field="photo")
     upload.seek(0)
     data = upload.read(MAX_PHOTO_BYTES + 1)
     if len(data) > MAX_PHOTO_BYTES:
-        raise DomainError("validation", PHOTO_TOO_LARGE, field="photo")
+        raise DomainError(VALIDATION, PHOTO_TOO_LARGE, field="photo")
     return data
 
 
 def make_thumbnail(data: bytes) -> bytes:
     """Check an image by its content and return a 300x300 JPEG (center-cropped, upright)."""
-    not_an_image = DomainError("validation", "Choose a JPEG or PNG image.", field="photo")
+    not_an_image = DomainError(VALIDATION, "Choose a JPEG or PNG image.", field="photo")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             kind = probe.format
@@ -425,7 +426,7 @@ def set_photo(user: User, *, upload: IO[bytes]) -> User:
         saved_name = default_storage.save(name, ContentFile(thumbnail))
     except Exception:
         logger.exception("profile photo upload of user %s failed", user.pk)
-        raise DomainError("upload_failed", UPLOAD_FAILED, field="photo") from None
+        raise DomainError(UPLOAD_FAILED, UPLOAD_FAILED, field="photo") from None
     old_name = user.photo.name if user.photo else ""
     try:
         with transaction.atomic():

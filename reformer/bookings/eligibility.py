@@ -15,9 +15,21 @@ from django.db import connection
 from reformer.accounts.models import Membership
 from reformer.billing.models import ClientPackage
 from reformer.bookings.context import format_local
+from reformer.bookings.errors import (
+    BOOKING_ALREADY_BOOKED,
+    BOOKING_CLASS_FULL,
+    BOOKING_INSUFFICIENT_CREDITS,
+    BOOKING_MAX_UPCOMING,
+    BOOKING_NOT_OPEN,
+    BOOKING_OVERLAP,
+    BOOKING_SESSION_CANCELLED,
+    BOOKING_SESSION_STARTED,
+    BOOKING_SPOT_TAKEN,
+    BOOKING_SUSPENDED,
+)
 from reformer.bookings.models import Booking
 from reformer.bookings.rules import HOLDING_SQL, booking_opens_at
-from reformer.core.errors import DomainError
+from reformer.core.errors import VALIDATION, DomainError
 from reformer.core.timezones import local_week_bounds
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Spot, StudioPolicy
@@ -48,10 +60,10 @@ class PackageChoice:
 
 def check_session_open(session: ClassSession, *, now: dt.datetime) -> None:
     if session.status != ClassSession.Status.SCHEDULED:
-        raise DomainError("booking.session_cancelled", "This class has been cancelled.")
+        raise DomainError(BOOKING_SESSION_CANCELLED, "This class has been cancelled.")
     if session.starts_at <= now:
         raise DomainError(
-            "booking.session_started", "This class has already started and can't be booked."
+            BOOKING_SESSION_STARTED, "This class has already started and can't be booked."
         )
 
 
@@ -60,7 +72,7 @@ def check_booking_window(session: ClassSession, policy: StudioPolicy, *, now: dt
     if now < opens_at:
         when = format_local(opens_at, session.studio.time_zone)
         raise DomainError(
-            "booking.not_open",
+            BOOKING_NOT_OPEN,
             f"Booking for this class opens on {when}.",
             opens_at=opens_at,
         )
@@ -158,7 +170,7 @@ def check_not_suspended(
     if suspended_until is not None and suspended_until > now:
         when = format_local(suspended_until, session.studio.time_zone)
         raise DomainError(
-            "booking.suspended",
+            BOOKING_SUSPENDED,
             f"Booking is suspended until {when} after repeated no-shows. "
             "Please contact the studio.",
             suspended_until=suspended_until,
@@ -178,7 +190,7 @@ def check_already_booked(session: ClassSession, holding: list[Booking]) -> None:
     for booking in holding:
         if booking.session_id == session.pk:
             raise DomainError(
-                "booking.already_booked", "You have already booked this class.", booking=booking
+                BOOKING_ALREADY_BOOKED, "You have already booked this class.", booking=booking
             )
 
 
@@ -186,7 +198,7 @@ def check_no_overlap(session: ClassSession, holding: list[Booking]) -> None:
     for booking in holding:
         if booking.starts_at < session.ends_at and session.starts_at < booking.ends_at:
             raise DomainError(
-                "booking.overlap",
+                BOOKING_OVERLAP,
                 "You already have a class at that time. Cancel it first to book this one.",
                 booking=booking,
             )
@@ -196,7 +208,7 @@ def check_upcoming_limit(policy: StudioPolicy, holding: list[Booking], *, now: d
     limit = policy.max_upcoming_bookings
     if limit and sum(1 for b in holding if b.starts_at > now) >= limit:
         raise DomainError(
-            "booking.max_upcoming",
+            BOOKING_MAX_UPCOMING,
             f"You can hold at most {limit} upcoming bookings. "
             "Cancel one or wait until after your next class.",
             limit=limit,
@@ -239,7 +251,7 @@ def insufficient_credits(reason: str, packages: list[ClientPackage] | None = Non
         "classes a week and this week is full.",
     }
     return DomainError(
-        "booking.insufficient_credits", messages[reason], reason=reason, purchase_available=True
+        BOOKING_INSUFFICIENT_CREDITS, messages[reason], reason=reason, purchase_available=True
     )
 
 
@@ -247,7 +259,7 @@ def check_spot(session: ClassSession, spot: Spot | None) -> None:
     if spot is None:
         return
     if spot.room_id != session.room_id or not spot.active:
-        raise DomainError("validation", "That spot is not available in this room.", field="spot")
+        raise DomainError(VALIDATION, "That spot is not available in this room.", field="spot")
     taken = Booking.objects.filter(
         session_id=session.pk, spot_id=spot.pk, status__in=Booking.HOLDING
     )
@@ -256,12 +268,12 @@ def check_spot(session: ClassSession, spot: Spot | None) -> None:
 
 
 def spot_taken() -> DomainError:
-    return DomainError("booking.spot_taken", "That spot was just taken. Please pick another.")
+    return DomainError(BOOKING_SPOT_TAKEN, "That spot was just taken. Please pick another.")
 
 
 def class_full(policy: StudioPolicy) -> DomainError:
     return DomainError(
-        "booking.class_full",
+        BOOKING_CLASS_FULL,
         "This class just filled up.",
         waitlist_available=policy.waitlist_mode != StudioPolicy.WaitlistMode.OFF,
     )

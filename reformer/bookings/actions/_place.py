@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from reformer.bookings.errors import BOOKING_COUNT_MISMATCH
 from reformer.bookings.models import Booking
 from reformer.core.errors import DomainError
 from reformer.scheduling.models import ClassSession
@@ -155,7 +156,7 @@ def release_place(session_id: int) -> Released:
         cursor.execute(_RELEASE_SQL, {"session_id": session_id})
         row = cursor.fetchone()
     if row is None:
-        raise DomainError("booking.count_mismatch", "This class has no booked places to free.")
+        raise DomainError(BOOKING_COUNT_MISMATCH, "This class has no booked places to free.")
     return Released(*row)
 
 

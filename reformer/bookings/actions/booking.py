@@ -22,6 +22,11 @@ from reformer.bookings.actions._place import (
 )
 from reformer.bookings.actions.terms import cancellation_policy_text, terms_for
 from reformer.bookings.context import load_session, policy_of
+from reformer.bookings.errors import (
+    BOOKING_INSUFFICIENT_CREDITS,
+    BOOKING_SESSION_CANCELLED,
+    BOOKING_SESSION_STARTED,
+)
 from reformer.bookings.models import Booking, new_reference
 from reformer.core import audit
 from reformer.core.errors import Busy, DomainError
@@ -70,7 +75,7 @@ def booking_quote(
         package = eligibility.check_can_book(session, policy, client, now=now).package
     except DomainError as exc:
         reason = exc
-        if exc.code != "booking.insufficient_credits":
+        if exc.code != BOOKING_INSUFFICIENT_CREDITS:
             package = _first_usable(session, client, now)
     return BookingQuote(
         package=package,
@@ -100,7 +105,7 @@ def book_session(
 
     Reads and checks first without locks, then takes the class lock late with a guarded
     counter update and spends a credit from the package that expires soonest, all in one
-    transaction. Full class: DomainError "booking.class_full", nothing charged.
+    transaction. Full class: DomainError BOOKING_CLASS_FULL, nothing charged.
     """
     require_same_organization(actor, session, "class")
     if spot is not None:
@@ -250,10 +255,10 @@ def _check_week_under_lock(package: ClientPackage, session: ClassSession) -> Non
 def _no_place(session: ClassSession, policy: StudioPolicy, now: dt.datetime) -> DomainError:
     why = why_no_place(session.pk, now=now)
     if why == "cancelled":
-        return DomainError("booking.session_cancelled", "This class has been cancelled.")
+        return DomainError(BOOKING_SESSION_CANCELLED, "This class has been cancelled.")
     if why == "started":
         return DomainError(
-            "booking.session_started", "This class has already started and can't be booked."
+            BOOKING_SESSION_STARTED, "This class has already started and can't be booked."
         )
     return eligibility.class_full(policy)
 

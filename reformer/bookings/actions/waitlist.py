@@ -20,6 +20,17 @@ from reformer.bookings.actions._access import require_own_or_desk, resolve_clien
 from reformer.bookings.actions._db import busy_as_domain_error, constraint_name
 from reformer.bookings.actions.booking import reserve
 from reformer.bookings.context import load_session, policy_of
+from reformer.bookings.errors import (
+    BOOKING_ALREADY_BOOKED,
+    BOOKING_CLASS_FULL,
+    BOOKING_SESSION_CANCELLED,
+    BOOKING_SESSION_STARTED,
+    WAITLIST_ALREADY_WAITING,
+    WAITLIST_CLOSED,
+    WAITLIST_NOT_WAITING,
+    WAITLIST_OFF,
+    WAITLIST_PLACES_LEFT,
+)
 from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.bookings.queries import waitlist_position
 from reformer.core import audit
@@ -45,7 +56,7 @@ UPDATE scheduling_classsession SET waiting_count = waiting_count - 1
 
 
 def _places_left() -> DomainError:
-    return DomainError("waitlist.places_left", "There are places left: book instead.")
+    return DomainError(WAITLIST_PLACES_LEFT, "There are places left: book instead.")
 
 
 def join_waitlist(
@@ -59,9 +70,9 @@ def join_waitlist(
     now = timezone.now()
     eligibility.check_session_open(session, now=now)
     if policy.waitlist_mode == StudioPolicy.WaitlistMode.OFF:
-        raise DomainError("waitlist.off", "This studio doesn't keep waitlists.")
+        raise DomainError(WAITLIST_OFF, "This studio doesn't keep waitlists.")
     if now >= _cutoff(session, policy):
-        raise DomainError("waitlist.closed", "The waitlist for this class has closed.")
+        raise DomainError(WAITLIST_CLOSED, "The waitlist for this class has closed.")
     state = eligibility.load_client_state(client, session, now=now)
     eligibility.check_not_suspended(session, state.suspended_until, now=now)
     eligibility.check_already_booked(session, state.holding)
@@ -103,7 +114,7 @@ def _check_not_waiting(session: ClassSession, client: Membership) -> None:
     ).first()
     if entry is not None:
         raise DomainError(
-            "waitlist.already_waiting",
+            WAITLIST_ALREADY_WAITING,
             "You're already on the waitlist for this class.",
             entry=entry,
         )
@@ -135,7 +146,7 @@ def _end_waiting(
         status=status, left_at=now, booking=booking
     )
     if not changed:
-        raise DomainError("waitlist.not_waiting", "You're no longer on this waitlist.")
+        raise DomainError(WAITLIST_NOT_WAITING, "You're no longer on this waitlist.")
     entry.status, entry.left_at, entry.booking = status, now, booking
 
 
@@ -210,12 +221,12 @@ def _promote_next(session_id: int, passed_over: set[int]) -> Booking | None:
                 )
             except DomainError as refusal:
                 if refusal.code in (
-                    "booking.class_full",
-                    "booking.session_cancelled",
-                    "booking.session_started",
+                    BOOKING_CLASS_FULL,
+                    BOOKING_SESSION_CANCELLED,
+                    BOOKING_SESSION_STARTED,
                 ):
                     return None
-                if refusal.code != "waitlist.not_waiting":
+                if refusal.code != WAITLIST_NOT_WAITING:
                     _pass_over(entry, session, refusal, now)
                 passed_over.add(entry.pk)
     return None
@@ -237,7 +248,7 @@ def _pass_over(
     """Skip this client for now (told once per reason), or take them off the list when they
     are already booked or every package they had has expired."""
     reason = refusal.data.get("reason", "")
-    if refusal.code == "booking.already_booked" or reason == eligibility.EXPIRED:
+    if refusal.code == BOOKING_ALREADY_BOOKED or reason == eligibility.EXPIRED:
         status = (
             WaitlistEntry.Status.EXPIRED
             if reason == eligibility.EXPIRED

@@ -29,6 +29,7 @@ from reformer.scheduling.actions.rules import (
     check_open,
     save_session,
 )
+from reformer.scheduling.errors import SESSION_HAS_BOOKINGS
 from reformer.scheduling.models import ClassSession, ClassType
 from reformer.studios.locking import lock_studio
 from reformer.studios.models import Room, Studio
@@ -227,7 +228,7 @@ def _check_movable(session: ClassSession, now: dt.datetime) -> None:
     people = session.booked_count + session.waiting_count
     if people:
         raise DomainError(
-            "session.has_bookings",
+            SESSION_HAS_BOOKINGS,
             f"{plural(people, 'client is', 'clients are')} booked or waiting for this class. "
             "Moving it would change their plans without telling them: cancel it (clients are "
             "refunded) and schedule a new class instead.",

@@ -22,6 +22,7 @@ from reformer.core.permissions import (
 from reformer.core.timezones import local_day_bounds, local_today
 from reformer.scheduling.actions import GENERATION_HORIZON, generate_sessions
 from reformer.scheduling.models import ClassSession
+from reformer.studios.errors import CLOSURE_CLASSES_SCHEDULED
 from reformer.studios.locking import lock_studio
 from reformer.studios.models import Closure, Studio, StudioPolicy
 from reformer.studios.validation import (
@@ -235,7 +236,7 @@ def add_closure(actor: Membership, studio: Studio, *, date: dt.date, reason: str
         if scheduled:
             classes = plural(scheduled, "class", "classes")
             raise DomainError(
-                "closure.classes_scheduled",
+                CLOSURE_CLASSES_SCHEDULED,
                 f"There {'is' if scheduled == 1 else 'are'} {classes} at {studio.name} on "
                 f"{day_label(date)}. Cancel the {classes} on that day first.",
                 count=scheduled,
