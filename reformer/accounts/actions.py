@@ -79,7 +79,7 @@ def join_organization(user: User, organization: Organization) -> Membership:
     Staff of the organization are refused (they already belong, with another role), and so
     is a client whose membership the studio deactivated.
     """
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         membership, created = Membership.objects.get_or_create(
             user=user, organization=organization, defaults={"role": Role.CLIENT}
         )
@@ -131,7 +131,7 @@ def invite_staff(
             f"An invitation lasts between 1 and {MAX_INVITATION_DAYS} days.",
             field="expires_in_days",
         )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         if Membership.objects.filter(
             organization_id=actor.organization_id,
             user__email__iexact=email,
@@ -186,7 +186,7 @@ def accept_invitation(user: User, token: str) -> Membership:
     found = Invitation.objects.filter(token=hash_token(token or "")).first()
     if found is None:
         raise NotFound("invitation")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         organization = Organization.objects.select_for_update().get(pk=found.organization_id)
         invitation = Invitation.objects.select_for_update().get(pk=found.pk)
         check_invitation_usable(invitation)
@@ -263,7 +263,7 @@ def revoke_invitation(actor: Membership, invitation: Invitation) -> Invitation:
     """Withdraw a pending invitation. Idempotent; an accepted one cannot be withdrawn."""
     require(actor, INVITE_STAFF)
     require_same_organization(actor, invitation, "invitation")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         _check_may_grant(actor, invitation.role, list(invitation.studios.all()), INVITE_STAFF)
         if invitation.accepted_at is not None:
@@ -290,6 +290,7 @@ def change_role(
     if role not in Role.values:
         raise DomainError(VALIDATION, "Choose a role.", field="role")
     studio_list = _studios_for_role(actor, role, studios)
+    # Not durable: the instructor edit saves details and studios in one transaction with it.
     with transaction.atomic():
         _lock_organization(actor.organization_id)
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
@@ -332,7 +333,7 @@ def reactivate_member(actor: Membership, membership: Membership) -> Membership:
 def _set_active(actor: Membership, membership: Membership, *, active: bool) -> Membership:
     require(actor, MANAGE_STAFF)
     require_same_organization(actor, membership, "member")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         _lock_organization(actor.organization_id)
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         _check_may_grant(actor, membership.role, list(membership.studios.all()), MANAGE_STAFF)

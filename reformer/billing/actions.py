@@ -150,7 +150,7 @@ def grant_package(
 
     from reformer.billing.notices import queue_package_granted
 
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         package = ClientPackage.objects.create(
             organization_id=client.organization_id,
             client=client,

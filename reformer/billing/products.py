@@ -106,7 +106,7 @@ def create_package_product(
         weekly_limit=weekly_limit,
         description=description,
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         product = PackageProduct.objects.create(organization_id=actor.organization_id, **fields)
         audit.record(actor, "billing.product.created", product, **fields)
     return product
@@ -140,7 +140,7 @@ def update_package_product(
         description=description,
         exclude_pk=product.pk,
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         product = PackageProduct.objects.select_for_update().get(pk=product.pk)
         changed = {k: v for k, v in fields.items() if getattr(product, k) != v}
         for key, value in fields.items():
@@ -156,7 +156,7 @@ def set_package_product_active(
     """Withdraw a product from sale (or offer it again). Sold packages are unaffected."""
     require_same_organization(actor, product, "product")
     require(actor, MANAGE_BILLING)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         product = PackageProduct.objects.select_for_update().get(pk=product.pk)
         if product.active == active:
             return product

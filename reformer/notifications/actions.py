@@ -163,7 +163,7 @@ def deliver_message(message_id: int, *, final_attempt: bool = True) -> Message |
     final attempt; a permanent one marks the message failed and raises an admin alert.
     """
     transient: Exception | None = None
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         message = (
             Message.objects.select_for_update(skip_locked=True)
             .select_related("recipient")

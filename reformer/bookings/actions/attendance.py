@@ -162,7 +162,7 @@ def _record(
     checked_in_at: dt.datetime | None,
 ) -> Booking:
     previous = booking.status
-    with busy_as_domain_error(), transaction.atomic():
+    with busy_as_domain_error(), transaction.atomic(durable=True):
         changed = Booking.objects.filter(pk=booking.pk, status=previous).update(
             status=status, is_late=is_late, checked_in_at=checked_in_at
         )
@@ -290,7 +290,7 @@ def lift_suspension(actor: Membership, client: Membership) -> ClientProfile:
         raise NotFound("client")
     if profile.suspended_until is None or profile.suspended_until <= now:
         raise DomainError(SUSPENSION_NOT_SUSPENDED, "This client is not suspended.")
-    with busy_as_domain_error(), transaction.atomic():
+    with busy_as_domain_error(), transaction.atomic(durable=True):
         # Lock order as in attendance: the client's bookings, then the profile.
         Booking.objects.filter(
             client_id=client.pk, status=NO_SHOW, strike_used_at__isnull=True

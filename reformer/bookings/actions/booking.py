@@ -139,6 +139,7 @@ def reserve(
     source: str,
     now: dt.datetime,
     on_booked: Callable[[Booking], None] | None = None,
+    outermost: bool = True,
 ) -> Booking:
     """The write half of a booking (also used by waitlist promotion), in one transaction.
 
@@ -146,6 +147,8 @@ def reserve(
     its job); then the lock is taken late and held for three statements and the commit:
     the guarded counter update, the booking insert, the credit spend (ARCHITECTURE §5.2).
     `on_booked(booking)` runs under the lock after the spend (promotion marks its entry).
+    Durable unless `outermost` is False (promotion runs it inside its own durable block), so
+    the class lock is never held inside a caller's longer transaction (ARCHITECTURE §5.1).
     """
     recipient = client.user  # loaded now, not while the class is locked
     promotion = source == Booking.Source.WAITLIST
@@ -160,7 +163,7 @@ def reserve(
     )
     booking.client = client
     try:
-        with busy_as_domain_error(), transaction.atomic():
+        with busy_as_domain_error(), transaction.atomic(durable=outermost):
             audit.record(
                 actor,
                 "bookings.booking.created",

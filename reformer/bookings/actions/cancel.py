@@ -95,7 +95,7 @@ def cancel_booking(
     credit_back = credit_back and package is not None and not unlimited
     status = Booking.Status.LATE_CANCELLED if terms.is_late else Booking.Status.CANCELLED
 
-    with busy_as_domain_error(), transaction.atomic():
+    with busy_as_domain_error(), transaction.atomic(durable=True):
         released = release_place(session.pk)
         changed = Booking.objects.filter(pk=booking.pk, status=Booking.Status.CONFIRMED).update(
             status=status, cancelled_at=now, cancel_reason=reason[:200], credit_returned=credit_back
@@ -170,7 +170,7 @@ def cancel_session(actor: Membership, session: ClassSession, *, reason: str) -> 
             SESSION_ALREADY_STARTED, "This class has already started and can't be cancelled."
         )
 
-    with busy_as_domain_error(), transaction.atomic():
+    with busy_as_domain_error(), transaction.atomic(durable=True):
         with connection.cursor() as cursor:
             cursor.execute(_CANCEL_SESSION_SQL, {"session_id": session.pk, "reason": reason[:200]})
             if cursor.fetchone() is None:

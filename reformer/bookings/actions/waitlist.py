@@ -80,7 +80,7 @@ def join_waitlist(
     if session.booked_count < session.capacity:
         raise _places_left()
     try:
-        with busy_as_domain_error(), transaction.atomic():
+        with busy_as_domain_error(), transaction.atomic(durable=True):
             with connection.cursor() as cursor:
                 cursor.execute(_JOIN_SQL, {"session_id": session.pk})
                 if cursor.fetchone() is None:
@@ -126,7 +126,7 @@ def leave_waitlist(actor: Membership, entry: WaitlistEntry) -> WaitlistEntry:
     session = load_session(entry.session_id)
     require_own_or_desk(actor, entry.client_id, session)
     now = timezone.now()
-    with busy_as_domain_error(), transaction.atomic():
+    with busy_as_domain_error(), transaction.atomic(durable=True):
         _end_waiting(entry, WaitlistEntry.Status.REMOVED, now)
         audit.record(actor, "bookings.waitlist.left", entry, session=session.pk)
         notify.queue_class_email(
@@ -202,7 +202,7 @@ def _promote_next(session_id: int, passed_over: set[int]) -> Booking | None:
         .select_related("client__user")
         .order_by("joined_at", "id")
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         for entry in entries:
             try:
                 choice = eligibility.check_can_book(
@@ -218,6 +218,7 @@ def _promote_next(session_id: int, passed_over: set[int]) -> Booking | None:
                     source=Booking.Source.WAITLIST,
                     now=now,
                     on_booked=lambda booking, entry=entry: _mark_promoted(entry, booking, now),
+                    outermost=False,
                 )
             except DomainError as refusal:
                 if refusal.code in (

@@ -56,7 +56,7 @@ def add_unavailability(
         raise invalid("Enter at most a year at a time.", "ends_on")
     if ends_on < local_today(instructor.organization.time_zone):
         raise invalid("That period is over already.", "ends_on")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         away = InstructorUnavailability.objects.create(
             organization_id=actor.organization_id,
             instructor=instructor,
@@ -109,7 +109,7 @@ def remove_unavailability(actor: Membership, unavailability: InstructorUnavailab
     """Delete a period (the instructor is not put back on classes: assign them again)."""
     require_same_organization(actor, unavailability, "unavailability")
     _authorize(actor, unavailability.instructor)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         audit.record(
             actor,
             "scheduling.unavailability.removed",

@@ -89,7 +89,7 @@ def create_class_type(
         colour=colour,
         description=description,
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         class_type = ClassType(organization_id=actor.organization_id, **values)
         _save(class_type, create=True)
         audit.record(actor, "scheduling.class_type.created", class_type, **values)
@@ -120,7 +120,7 @@ def update_class_type(
     )
     if active is not None:
         values["active"] = bool(active)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         class_type = ClassType.objects.select_for_update().get(pk=class_type.pk)
         changes = apply_changes(class_type, values)
         if changes:

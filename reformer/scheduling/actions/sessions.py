@@ -94,7 +94,7 @@ def create_session(
     length = _duration(
         class_type.duration_minutes if duration_minutes is None else duration_minutes
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(studio.pk)
         if not studio.active:
             raise invalid(f"{studio.name} is not active.", "studio")
@@ -156,7 +156,7 @@ def update_session(
         require_same_organization(actor, room, "room")
     if isinstance(instructor, Membership):
         require_same_organization(actor, instructor, "instructor")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(session.studio_id)
         session = (
             ClassSession.objects.select_for_update(of=("self",))
@@ -248,7 +248,7 @@ def set_session_notes(actor: Membership, session: ClassSession, *, notes: str) -
     Authorized on the row as it is now (the instructor may have just changed)."""
     require_same_organization(actor, session, "class")
     notes = clean_text(notes, field="notes", label="Notes", max_length=MAX_NOTES, required=False)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         session = (
             ClassSession.objects.select_for_update(of=("self",))
             .select_related("studio")

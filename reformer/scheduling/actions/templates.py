@@ -105,7 +105,7 @@ def create_template(
     start_time = parse_clock(local_start_time, field="local_start_time", label="Start time")
     if end_date is not None and end_date < start_date:
         raise invalid("The last date must be on or after the first date.", "end_date")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(studio.pk)
         if not studio.active:
             raise invalid(f"{studio.name} is not active.", "studio")
@@ -183,7 +183,7 @@ def update_template(
     if room is not None:
         require_same_organization(actor, room, "room")
     rotation = None if instructors is None else _instructor_list(actor, instructors)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(template.studio_id)
         template = (
             RecurringTemplate.objects.select_for_update(of=("self",))
@@ -244,7 +244,7 @@ def deactivate_template(actor: Membership, template: RecurringTemplate) -> Templ
     booked are removed. Sessions with clients stay; cancel them to refund the clients."""
     require_same_organization(actor, template, "weekly class")
     require(actor, MANAGE_SCHEDULE, studio=template.studio)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(template.studio_id)
         template = RecurringTemplate.objects.select_for_update().get(pk=template.pk)
         if not template.active:

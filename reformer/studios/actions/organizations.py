@@ -42,7 +42,7 @@ def create_organization(
         slug = slug.strip().lower()
         if not SLUG.match(slug) or len(slug) > 60:
             raise invalid("Use lowercase letters, digits and hyphens for the web address.", "slug")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         organization = _insert_organization(name=name, slug=slug, time_zone=time_zone)
         owner = Membership.objects.create(user=user, organization=organization, role=Role.OWNER)
         audit.record(
@@ -96,7 +96,7 @@ def update_organization(
     }
     if logo is not None:
         _check_logo(logo)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         organization = Organization.objects.select_for_update().get(pk=organization.pk)
         changes = apply_changes(organization, values)
         if logo is not None:

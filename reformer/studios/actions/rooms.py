@@ -73,7 +73,7 @@ def create_room(
     values = _room_values(
         name=name, capacity=capacity, grid_columns=grid_columns, grid_rows=grid_rows
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         room = Room(organization_id=studio.organization_id, studio=studio, **values)
         _save_room(room, create=True)
         audit.record(actor, "studios.room.created", room, **values)
@@ -96,7 +96,7 @@ def update_room(
     values = _room_values(
         name=name, capacity=capacity, grid_columns=grid_columns, grid_rows=grid_rows
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(room.studio_id)
         room = Room.objects.select_for_update().get(pk=room.pk)
         changes = apply_changes(room, values)
@@ -225,7 +225,7 @@ def add_spot(
     equipment_type: str = "reformer",
 ) -> Spot:
     require_same_organization(actor, room, "room")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         room = _lock_room_of(actor, room)
         values = _spot_values(
             room, label=label, column=column, row=row, equipment_type=equipment_type
@@ -252,7 +252,7 @@ def update_spot(
     equipment_type: str | None = None,
 ) -> Spot:
     require_same_organization(actor, spot, "spot")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         room = _lock_room_of(actor, spot)
         spot = Spot.objects.get(pk=spot.pk)
         values = _spot_values(
@@ -268,7 +268,7 @@ def update_spot(
 def deactivate_spot(actor: Membership, spot: Spot) -> Spot:
     """Take a spot out of use (broken equipment). Bookings already holding it keep it."""
     require_same_organization(actor, spot, "spot")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         _lock_room_of(actor, spot)
         spot = Spot.objects.get(pk=spot.pk)
         if spot.active:
@@ -289,7 +289,7 @@ def set_spot_layout(actor: Membership, room: Room, *, spots: list[dict[str, Any]
     active spots in grid order.
     """
     require_same_organization(actor, room, "room")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         room = _lock_room_of(actor, room)
         wanted = _clean_layout(room, spots)
         existing = {spot.label.lower(): spot for spot in Spot.objects.filter(room=room)}

@@ -61,7 +61,7 @@ def create_studio(
     }
     if opening_hours is not None:
         values["opening_hours"] = clean_opening_hours(opening_hours)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         try:
             with transaction.atomic():
                 studio = Studio.objects.create(organization_id=actor.organization_id, **values)
@@ -102,7 +102,7 @@ def update_studio(
         values["time_zone"] = clean_time_zone(time_zone)
     if active is not None:
         values["active"] = bool(active)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(studio.pk)
         changes = apply_changes(studio, values)
         if {"time_zone", "active"} & changes.keys():
@@ -171,7 +171,7 @@ def set_opening_hours(
 ) -> Studio:
     require(actor, MANAGE_STUDIO, studio=studio)
     cleaned = clean_opening_hours(hours)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(studio.pk)
         old = studio.opening_hours
         studio.opening_hours = cleaned
@@ -192,7 +192,7 @@ def set_special_hours(
     if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
         raise invalid("Give a calendar date.", "date")
     span = None if hours is None else ([] if not hours else _clean_span(hours, day_label(date)))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(studio.pk)
         today = local_today(studio.time_zone)
         if date < today:
@@ -220,7 +220,7 @@ def add_closure(actor: Membership, studio: Studio, *, date: dt.date, reason: str
     them (with refunds) is the booking engine's `cancel_session`, done first."""
     require(actor, MANAGE_STUDIO, studio=studio)
     reason = clean_text(reason, field="reason", label="Reason", max_length=200, required=False)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(studio.pk)
         if date < local_today(studio.time_zone):
             raise invalid("That date is in the past.", "date")
@@ -254,7 +254,7 @@ def remove_closure(actor: Membership, closure: Closure) -> None:
     """Open the day again; the weekly classes of that day are generated right away."""
     require_same_organization(actor, closure, "closure")
     require(actor, MANAGE_STUDIO, studio=closure.studio)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(closure.studio_id)
         if closure.date < local_today(studio.time_zone):
             raise invalid("That closure is in the past and stays on record.", "date")
@@ -307,7 +307,7 @@ def update_policy(actor: Membership, studio: Studio, /, **fields: Any) -> Studio
             values[name] = None if empty else parse_clock(value, field=name, label=label)
         else:
             raise invalid(f"{name!r} is not a studio policy setting.", name)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         policy, _ = StudioPolicy.objects.select_for_update().get_or_create(
             studio=studio, defaults={"organization_id": studio.organization_id}
         )
