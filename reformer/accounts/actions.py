@@ -29,6 +29,15 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from reformer.accounts.audit_codes import (
+    ACCOUNTS_INVITATION_ACCEPTED,
+    ACCOUNTS_INVITATION_CREATED,
+    ACCOUNTS_INVITATION_REVOKED,
+    ACCOUNTS_MEMBERSHIP_DEACTIVATED,
+    ACCOUNTS_MEMBERSHIP_JOINED,
+    ACCOUNTS_MEMBERSHIP_REACTIVATED,
+    ACCOUNTS_MEMBERSHIP_ROLE_CHANGED,
+)
 from reformer.accounts.errors import (
     INVITATION_ALREADY_STAFF,
     INVITATION_EXPIRED,
@@ -98,7 +107,7 @@ def join_organization(user: User, organization: Organization) -> Membership:
                 )
         ClientProfile.objects.get_or_create(membership=membership, organization=organization)
         if created:
-            audit.record(user, "accounts.membership.joined", membership, role=Role.CLIENT)
+            audit.record(user, ACCOUNTS_MEMBERSHIP_JOINED, membership, role=Role.CLIENT)
             _publish_membership_change(membership, "created")
     return membership
 
@@ -165,7 +174,7 @@ def invite_staff(
         invitation.studios.set(studio_list)
         audit.record(
             actor,
-            "accounts.invitation.created",
+            ACCOUNTS_INVITATION_CREATED,
             invitation,
             email=email,
             role=role,
@@ -227,7 +236,7 @@ def accept_invitation(user: User, token: str) -> Membership:
         invitation.save(update_fields=["accepted_at", "accepted_by"])
         audit.record(
             user,
-            "accounts.invitation.accepted",
+            ACCOUNTS_INVITATION_ACCEPTED,
             invitation,
             membership=membership.pk,
             role=invitation.role,
@@ -274,7 +283,7 @@ def revoke_invitation(actor: Membership, invitation: Invitation) -> Invitation:
         if invitation.revoked_at is None:
             invitation.revoked_at = timezone.now()
             invitation.save(update_fields=["revoked_at"])
-            audit.record(actor, "accounts.invitation.revoked", invitation, email=invitation.email)
+            audit.record(actor, ACCOUNTS_INVITATION_REVOKED, invitation, email=invitation.email)
     return invitation
 
 
@@ -309,7 +318,7 @@ def change_role(
             )
         audit.record(
             actor,
-            "accounts.membership.role_changed",
+            ACCOUNTS_MEMBERSHIP_ROLE_CHANGED,
             membership,
             previous_role=previous_role,
             role=role,
@@ -344,7 +353,8 @@ def _set_active(actor: Membership, membership: Membership, *, active: bool) -> M
         membership.active = active
         membership.save(update_fields=["active"])
         verb = "reactivated" if active else "deactivated"
-        audit.record(actor, f"accounts.membership.{verb}", membership, role=membership.role)
+        code = ACCOUNTS_MEMBERSHIP_REACTIVATED if active else ACCOUNTS_MEMBERSHIP_DEACTIVATED
+        audit.record(actor, code, membership, role=membership.role)
         _publish_membership_change(membership, verb)
     return membership
 

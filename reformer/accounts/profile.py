@@ -28,6 +28,16 @@ from django.core.validators import validate_email
 from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from reformer.accounts.audit_codes import (
+    ACCOUNTS_MEMBERSHIP_DETAILS_UPDATED,
+    ACCOUNTS_USER_EMAIL_CHANGE_REQUESTED,
+    ACCOUNTS_USER_EMAIL_CHANGED,
+    ACCOUNTS_USER_PASSWORD_CHANGED,
+    ACCOUNTS_USER_PHOTO_CHANGED,
+    ACCOUNTS_USER_PHOTO_REMOVED,
+    ACCOUNTS_USER_PREFERENCES_UPDATED,
+    ACCOUNTS_USER_PROFILE_UPDATED,
+)
 from reformer.accounts.errors import EMAIL_CHANGE_EXPIRED, EMAIL_CHANGE_INVALID
 from reformer.accounts.models import ClientProfile, Membership, Role, User
 from reformer.core import audit, live, permissions
@@ -149,7 +159,7 @@ def update_profile(
             profile.save(update_fields=list(contact_changes))
         audit.record(
             user,
-            "accounts.user.profile_updated",
+            ACCOUNTS_USER_PROFILE_UPDATED,
             user,
             organization_id=membership.organization_id if membership else None,
             fields=["name", "phone", *contact_changes],
@@ -189,7 +199,7 @@ def update_notification_preferences(
         user.save(update_fields=fields)
         audit.record(
             user,
-            "accounts.user.preferences_updated",
+            ACCOUNTS_USER_PREFERENCES_UPDATED,
             user,
             **{field: getattr(user, field) for field in fields},
         )
@@ -241,7 +251,7 @@ def update_staff_details(
             membership.user.name = name
             membership.user.save(update_fields=["name"])
             changed.append("name")
-        audit.record(actor, "accounts.membership.details_updated", membership, fields=changed)
+        audit.record(actor, ACCOUNTS_MEMBERSHIP_DETAILS_UPDATED, membership, fields=changed)
     return membership
 
 
@@ -264,7 +274,7 @@ def change_password(user: User, *, current_password: str, new_password: str) -> 
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        audit.record(user, "accounts.user.password_changed", user)
+        audit.record(user, ACCOUNTS_USER_PASSWORD_CHANGED, user)
     return user
 
 
@@ -309,7 +319,7 @@ def request_email_change(user: User, *, new_email: str, confirm_url: Callable[[s
     token = email_change_token(user, new_email)
     link = confirm_url(token)
     with transaction.atomic():
-        audit.record(user, "accounts.user.email_change_requested", user, new_email=new_email)
+        audit.record(user, ACCOUNTS_USER_EMAIL_CHANGE_REQUESTED, user, new_email=new_email)
         transaction.on_commit(lambda: _send_confirmation(user, new_email, link))
     return token
 
@@ -354,7 +364,7 @@ def confirm_email_change(token: str, *, user: User | None = None) -> User:
         target.save(update_fields=["email"])
         _make_primary_address(target, data["new"])
         audit.record(
-            target, "accounts.user.email_changed", target, old_email=old_email, new=data["new"]
+            target, ACCOUNTS_USER_EMAIL_CHANGED, target, old_email=old_email, new=data["new"]
         )
         live.publish_after_commit(
             [live.user_channel(target.pk)], "profile", "email_changed", [target.pk]
@@ -432,7 +442,7 @@ def set_photo(user: User, *, upload: IO[bytes]) -> User:
         with transaction.atomic():
             user.photo = saved_name
             user.save(update_fields=["photo"])
-            audit.record(user, "accounts.user.photo_changed", user)
+            audit.record(user, ACCOUNTS_USER_PHOTO_CHANGED, user)
             if old_name and old_name != saved_name:
                 transaction.on_commit(lambda: _delete_quietly(old_name))
     except Exception:
@@ -449,7 +459,7 @@ def remove_photo(user: User) -> User:
     with transaction.atomic():
         user.photo = ""
         user.save(update_fields=["photo"])
-        audit.record(user, "accounts.user.photo_removed", user)
+        audit.record(user, ACCOUNTS_USER_PHOTO_REMOVED, user)
         transaction.on_commit(lambda: _delete_quietly(old_name))
     return user
 

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from reformer.accounts.models import Membership
+from reformer.billing.audit_codes import BILLING_PACKAGE_GRANTED
 from reformer.billing.models import ClientPackage, PackageProduct
 from reformer.core import audit, live
 from reformer.core.errors import VALIDATION, DomainError
@@ -163,7 +164,7 @@ def grant_package(
             source=ClientPackage.Source.STAFF_GRANT,
         )
         audit.record(
-            actor, "billing.package.granted", package, client=client, credits=credits, note=note
+            actor, BILLING_PACKAGE_GRANTED, package, client=client, credits=credits, note=note
         )
         queue_package_granted(package, note=note)
         live.publish_after_commit(

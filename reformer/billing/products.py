@@ -11,6 +11,12 @@ from typing import Any
 from django.db import transaction
 
 from reformer.accounts.models import Membership
+from reformer.billing.audit_codes import (
+    BILLING_PRODUCT_CREATED,
+    BILLING_PRODUCT_DEACTIVATED,
+    BILLING_PRODUCT_REACTIVATED,
+    BILLING_PRODUCT_UPDATED,
+)
 from reformer.billing.models import PackageProduct
 from reformer.core import audit
 from reformer.core.errors import VALIDATION, DomainError
@@ -108,7 +114,7 @@ def create_package_product(
     )
     with transaction.atomic(durable=True):
         product = PackageProduct.objects.create(organization_id=actor.organization_id, **fields)
-        audit.record(actor, "billing.product.created", product, **fields)
+        audit.record(actor, BILLING_PRODUCT_CREATED, product, **fields)
     return product
 
 
@@ -146,7 +152,7 @@ def update_package_product(
         for key, value in fields.items():
             setattr(product, key, value)
         product.save()
-        audit.record(actor, "billing.product.updated", product, **changed)
+        audit.record(actor, BILLING_PRODUCT_UPDATED, product, **changed)
     return product
 
 
@@ -173,7 +179,7 @@ def set_package_product_active(
         product.save(update_fields=["active"])
         audit.record(
             actor,
-            "billing.product.reactivated" if active else "billing.product.deactivated",
+            BILLING_PRODUCT_REACTIVATED if active else BILLING_PRODUCT_DEACTIVATED,
             product,
         )
     return product

@@ -11,7 +11,6 @@ from procrastinate.contrib.django import app
 
 from reformer.bookings import actions
 from reformer.core.errors import Busy
-from reformer.core.models import AdminAlert
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +35,7 @@ def promote_waitlist(context: JobContext, session_id: int) -> None:
         attempt = context.job.attempts
         # Tell staff on the first failure and when the job gives up, not on every retry.
         if attempt == 0 or attempt >= PROMOTION_RETRIES:
-            AdminAlert.objects.create(
-                code="bookings.promotion_failed",
-                message=f"Waitlist promotion for class {session_id} failed "
-                f"(attempt {attempt + 1}): {exc}",
-                data={"session_id": session_id, "attempt": attempt + 1},
-            )
+            actions.alert_promotion_failed(session_id, attempt=attempt + 1, error=exc)
         raise
 
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from reformer.accounts.models import User
 from reformer.core.models import AdminAlert
+from reformer.notifications.audit_codes import ALERT_NOTIFICATIONS_DELIVERY_FAILED
 from reformer.notifications.models import Message
 from reformer.studios.models import Organization
 
@@ -242,7 +243,7 @@ def _fail(message: Message, reason: str) -> None:
     message.error = reason[:1000]
     AdminAlert.objects.create(
         organization_id=message.organization_id,
-        code="notifications.delivery_failed",
+        code=ALERT_NOTIFICATIONS_DELIVERY_FAILED,
         message=f"A {message.kind} email to {message.to_address or message.recipient} "
         f"could not be delivered: {reason}",
         data={"message_id": message.pk, "kind": message.kind},

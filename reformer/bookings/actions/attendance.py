@@ -12,9 +12,18 @@ from django.db.models import DurationField, ExpressionWrapper, F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from reformer.accounts.audit_codes import (
+    ACCOUNTS_CLIENT_SUSPENDED,
+    ACCOUNTS_CLIENT_SUSPENSION_LIFTED,
+)
 from reformer.accounts.models import ClientProfile, Membership
 from reformer.bookings import notify
 from reformer.bookings.actions._db import busy_as_domain_error
+from reformer.bookings.audit_codes import (
+    ALERT_BOOKINGS_CLIENT_SUSPENDED,
+    ALERT_BOOKINGS_NO_SHOW_SWEEP_FAILED,
+    BOOKING_STATUS_CODES,
+)
 from reformer.bookings.context import format_local, load_session, policy_of
 from reformer.bookings.errors import (
     ATTENDANCE_ALREADY_CHECKED_IN,
@@ -171,7 +180,7 @@ def _record(
                 ATTENDANCE_CHANGED, "Someone else just updated this booking. Please reload."
             )
         booking.status, booking.is_late, booking.checked_in_at = status, is_late, checked_in_at
-        audit.record(actor, f"bookings.booking.{status}", booking, previous=previous, late=is_late)
+        audit.record(actor, BOOKING_STATUS_CODES[status], booking, previous=previous, late=is_late)
         if NO_SHOW in (status, previous):
             _count_strikes(booking, session, policy, now, new_no_show=status == NO_SHOW)
         if status == ATTENDED and is_late and previous == CONFIRMED:
@@ -247,7 +256,7 @@ def _announce_suspension(
     until = format_local(profile.suspended_until, session.studio.time_zone, with_zone=True)
     audit.record(
         None,
-        "accounts.client.suspended",
+        ACCOUNTS_CLIENT_SUSPENDED,
         profile,
         until=profile.suspended_until,
         strikes=strikes,
@@ -255,7 +264,7 @@ def _announce_suspension(
     )
     AdminAlert.objects.create(
         organization_id=booking.organization_id,
-        code="bookings.client_suspended",
+        code=ALERT_BOOKINGS_CLIENT_SUSPENDED,
         message=f"{client.name} missed {strikes} classes in {policy.strike_period_days} days "
         f"and cannot book until {until}.",
         data={
@@ -302,7 +311,7 @@ def lift_suspension(actor: Membership, client: Membership) -> ClientProfile:
         profile.suspended_until = None
         profile.no_show_strikes = 0
         profile.save(update_fields=["suspended_until", "no_show_strikes"])
-        audit.record(actor, "accounts.client.suspension_lifted", profile, was_until=lifted)
+        audit.record(actor, ACCOUNTS_CLIENT_SUSPENSION_LIFTED, profile, was_until=lifted)
         queue_templated_email(
             client.user,
             "suspension_lifted",
@@ -359,7 +368,7 @@ def mark_overdue_no_shows(*, now: dt.datetime | None = None, batch_size: int = 1
                 failures.append(f"booking {booking_id}: {exc}")
     if failures:
         AdminAlert.objects.create(
-            code="bookings.no_show_sweep_failed",
+            code=ALERT_BOOKINGS_NO_SHOW_SWEEP_FAILED,
             message=f"{len(failures)} bookings could not be marked as no-shows; "
             "the job will retry them.",
             data={"failures": failures[:50]},

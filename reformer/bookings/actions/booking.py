@@ -21,6 +21,7 @@ from reformer.bookings.actions._place import (
     why_no_place,
 )
 from reformer.bookings.actions.terms import cancellation_policy_text, terms_for
+from reformer.bookings.audit_codes import BOOKINGS_BOOKING_CREATED
 from reformer.bookings.context import load_session, policy_of
 from reformer.bookings.errors import (
     BOOKING_INSUFFICIENT_CREDITS,
@@ -166,7 +167,7 @@ def reserve(
         with busy_as_domain_error(), transaction.atomic(durable=outermost):
             audit.record(
                 actor,
-                "bookings.booking.created",
+                BOOKINGS_BOOKING_CREATED,
                 booking,
                 session=session.pk,
                 client=client.pk,

@@ -13,6 +13,7 @@ from reformer.bookings.actions._access import require_own_or_desk
 from reformer.bookings.actions._db import busy_as_domain_error
 from reformer.bookings.actions._place import release_place
 from reformer.bookings.actions.terms import terms_for
+from reformer.bookings.audit_codes import BOOKING_STATUS_CODES, BOOKINGS_SESSION_CANCELLED
 from reformer.bookings.context import load_session, policy_of
 from reformer.bookings.errors import (
     BOOKING_ALREADY_CANCELLED,
@@ -113,7 +114,7 @@ def cancel_booking(
             request_promotion(session.pk)
         audit.record(
             actor,
-            f"bookings.booking.{status}",
+            BOOKING_STATUS_CODES[status],
             booking,
             late=terms.is_late,
             credit_returned=credit_back,
@@ -188,7 +189,7 @@ def cancel_session(actor: Membership, session: ClassSession, *, reason: str) -> 
         )
         audit.record(
             actor,
-            "bookings.session.cancelled",
+            BOOKINGS_SESSION_CANCELLED,
             session,
             reason=reason,
             bookings=[b.pk for b in bookings],

@@ -19,6 +19,14 @@ from reformer.bookings import eligibility, notify
 from reformer.bookings.actions._access import require_own_or_desk, resolve_client
 from reformer.bookings.actions._db import busy_as_domain_error, constraint_name
 from reformer.bookings.actions.booking import reserve
+from reformer.bookings.audit_codes import (
+    ALERT_BOOKINGS_PROMOTION_FAILED,
+    BOOKINGS_WAITLIST_JOINED,
+    BOOKINGS_WAITLIST_LEFT,
+    BOOKINGS_WAITLIST_PASSED_OVER,
+    BOOKINGS_WAITLIST_PROMOTED,
+    WAITLIST_END_CODES,
+)
 from reformer.bookings.context import load_session, policy_of
 from reformer.bookings.errors import (
     BOOKING_ALREADY_BOOKED,
@@ -35,6 +43,7 @@ from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.bookings.queries import waitlist_position
 from reformer.core import audit
 from reformer.core.errors import DomainError
+from reformer.core.models import AdminAlert
 from reformer.core.permissions import require_same_organization
 from reformer.notifications.models import Message
 from reformer.scheduling.models import ClassSession
@@ -91,7 +100,7 @@ def join_waitlist(
                 client=client,
                 joined_at=now,
             )
-            audit.record(actor, "bookings.waitlist.joined", entry, session=session.pk)
+            audit.record(actor, BOOKINGS_WAITLIST_JOINED, entry, session=session.pk)
             notify.queue_class_email(
                 "waitlist_joined",
                 session=session,
@@ -128,7 +137,7 @@ def leave_waitlist(actor: Membership, entry: WaitlistEntry) -> WaitlistEntry:
     now = timezone.now()
     with busy_as_domain_error(), transaction.atomic(durable=True):
         _end_waiting(entry, WaitlistEntry.Status.REMOVED, now)
-        audit.record(actor, "bookings.waitlist.left", entry, session=session.pk)
+        audit.record(actor, BOOKINGS_WAITLIST_LEFT, entry, session=session.pk)
         notify.queue_class_email(
             "waitlist_left", session=session, client=entry.client, key=f"waitlist-left:{entry.pk}"
         )
@@ -236,7 +245,7 @@ def _promote_next(session_id: int, passed_over: set[int]) -> Booking | None:
 def _mark_promoted(entry: WaitlistEntry, booking: Booking, now: dt.datetime) -> None:
     _end_waiting(entry, WaitlistEntry.Status.PROMOTED, now, booking=booking)
     audit.record(
-        None, "bookings.waitlist.promoted", entry, session=entry.session_id, booking=booking.pk
+        None, BOOKINGS_WAITLIST_PROMOTED, entry, session=entry.session_id, booking=booking.pk
     )
     notify.publish_waitlist(
         entry, "promoted", session=booking.session, user_id=entry.client.user_id
@@ -256,7 +265,7 @@ def _pass_over(
             else WaitlistEntry.Status.REMOVED
         )
         _end_waiting(entry, status, now)
-        audit.record(None, f"bookings.waitlist.{status}", entry, reason=refusal.code)
+        audit.record(None, WAITLIST_END_CODES[status], entry, reason=refusal.code)
         if status == WaitlistEntry.Status.EXPIRED:
             notify.queue_class_email(
                 "waitlist_expired",
@@ -279,4 +288,13 @@ def _pass_over(
     WaitlistEntry.objects.filter(pk=entry.pk).update(
         skip_reason=refusal.message[:200], skip_notified_at=now
     )
-    audit.record(None, "bookings.waitlist.passed_over", entry, reason=refusal.code)
+    audit.record(None, BOOKINGS_WAITLIST_PASSED_OVER, entry, reason=refusal.code)
+
+
+def alert_promotion_failed(session_id: int, *, attempt: int, error: BaseException) -> AdminAlert:
+    """Tell staff a promotion job failed (`attempt` counts from 1)."""
+    return AdminAlert.objects.create(
+        code=ALERT_BOOKINGS_PROMOTION_FAILED,
+        message=f"Waitlist promotion for class {session_id} failed (attempt {attempt}): {error}",
+        data={"session_id": session_id, "attempt": attempt},
+    )

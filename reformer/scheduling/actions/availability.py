@@ -19,6 +19,10 @@ from reformer.core.permissions import (
     studio_ids_in_scope,
 )
 from reformer.core.timezones import local_today, to_local
+from reformer.scheduling.audit_codes import (
+    SCHEDULING_UNAVAILABILITY_ADDED,
+    SCHEDULING_UNAVAILABILITY_REMOVED,
+)
 from reformer.scheduling.models import ClassSession, InstructorUnavailability
 from reformer.studios.validation import clean_text, invalid
 
@@ -95,7 +99,7 @@ def add_unavailability(
                 )
         audit.record(
             actor,
-            "scheduling.unavailability.added",
+            SCHEDULING_UNAVAILABILITY_ADDED,
             away,
             instructor=instructor,
             starts_on=starts_on,
@@ -112,7 +116,7 @@ def remove_unavailability(actor: Membership, unavailability: InstructorUnavailab
     with transaction.atomic(durable=True):
         audit.record(
             actor,
-            "scheduling.unavailability.removed",
+            SCHEDULING_UNAVAILABILITY_REMOVED,
             unavailability,
             instructor=unavailability.instructor_id,
             starts_on=unavailability.starts_on,

@@ -22,6 +22,10 @@ from reformer.core.live import publish_after_commit, studio_schedule
 from reformer.core.models import AdminAlert
 from reformer.core.timezones import local_day_bounds, local_to_utc, local_today, to_local
 from reformer.scheduling.actions.rules import INSTRUCTOR_BUSY, ROOM_TAKEN, can_teach_at
+from reformer.scheduling.audit_codes import (
+    SCHEDULING_GENERATION_ROOM_TAKEN,
+    SCHEDULING_TEMPLATE_GENERATED,
+)
 from reformer.scheduling.models import ClassSession, InstructorUnavailability, RecurringTemplate
 from reformer.studios.locking import lock_studio
 from reformer.studios.models import Closure, Organization, Studio
@@ -160,7 +164,7 @@ def _generate_template(
             template.next_rotation_index = turn % len(rotation)
             template.save(update_fields=["next_rotation_index"])
         if created:
-            audit.record(None, "scheduling.template.generated", template, sessions=created)
+            audit.record(None, SCHEDULING_TEMPLATE_GENERATED, template, sessions=created)
             publish_after_commit([studio_schedule(studio.pk)], "session", "created", created)
         return len(created)
 
@@ -225,7 +229,7 @@ def _alert_room_taken(
     """Tell staff once (not every night) that a weekly class could not be placed."""
     tz = template.studio.time_zone
     data = {"template": template.pk, "starts_at": starts_at.isoformat()}
-    code = "scheduling.generation.room_taken"
+    code = SCHEDULING_GENERATION_ROOM_TAKEN
     if AdminAlert.objects.filter(code=code, data=data, resolved_at__isnull=True).exists():
         return
     other = (

@@ -29,6 +29,11 @@ from reformer.scheduling.actions.rules import (
     check_open,
     save_session,
 )
+from reformer.scheduling.audit_codes import (
+    SCHEDULING_SESSION_CREATED,
+    SCHEDULING_SESSION_NOTES_SET,
+    SCHEDULING_SESSION_UPDATED,
+)
 from reformer.scheduling.errors import SESSION_HAS_BOOKINGS
 from reformer.scheduling.models import ClassSession, ClassType
 from reformer.studios.locking import lock_studio
@@ -122,7 +127,7 @@ def create_session(
         save_session(session, create=True)
         audit.record(
             actor,
-            "scheduling.session.created",
+            SCHEDULING_SESSION_CREATED,
             session,
             starts_at=session.starts_at,
             ends_at=session.ends_at,
@@ -207,7 +212,7 @@ def update_session(
         changes = apply_changes(session, values)
         if changes:
             save_session(session, create=False)
-            audit.record(actor, "scheduling.session.updated", session, changes=changes)
+            audit.record(actor, SCHEDULING_SESSION_UPDATED, session, changes=changes)
             if places_added and session.waiting_count:
                 # Imported here: the booking engine builds on scheduling, not the reverse.
                 from reformer.bookings.actions import request_promotion
@@ -257,6 +262,6 @@ def set_session_notes(actor: Membership, session: ClassSession, *, notes: str) -
         require(actor, EDIT_SESSION_NOTES, session=session)
         session.private_notes = notes
         session.save(update_fields=["private_notes"])
-        audit.record(actor, "scheduling.session.notes_set", session, length=len(notes))
+        audit.record(actor, SCHEDULING_SESSION_NOTES_SET, session, length=len(notes))
         publish_after_commit([session_roster(session.pk)], "session", "notes", [session.pk])
     return session

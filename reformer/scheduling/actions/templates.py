@@ -25,6 +25,11 @@ from reformer.core.permissions import MANAGE_SCHEDULE, require, require_same_org
 from reformer.core.timezones import local_to_utc, local_today, to_local
 from reformer.scheduling.actions.generation import GENERATION_HORIZON, generate_sessions
 from reformer.scheduling.actions.rules import UNCHANGED, Unchanged, check_instructor, save_session
+from reformer.scheduling.audit_codes import (
+    SCHEDULING_TEMPLATE_CREATED,
+    SCHEDULING_TEMPLATE_DEACTIVATED,
+    SCHEDULING_TEMPLATE_UPDATED,
+)
 from reformer.scheduling.models import ClassSession, ClassType, RecurringTemplate, RotationSlot
 from reformer.studios.locking import lock_studio
 from reformer.studios.models import Room, Studio
@@ -145,7 +150,7 @@ def create_template(
         _set_rotation(template, rotation)
         audit.record(
             actor,
-            "scheduling.template.created",
+            SCHEDULING_TEMPLATE_CREATED,
             template,
             weekday=weekday,
             local_start_time=clock(start_time),
@@ -227,7 +232,7 @@ def update_template(
         changed, kept = _apply_to_future_sessions(template, studio, set(changes))
         audit.record(
             actor,
-            "scheduling.template.updated",
+            SCHEDULING_TEMPLATE_UPDATED,
             template,
             changes=changes,
             sessions_changed=changed,
@@ -254,7 +259,7 @@ def deactivate_template(actor: Membership, template: RecurringTemplate) -> Templ
         removed, kept = _remove_future_sessions(template, studio, after=None)
         audit.record(
             actor,
-            "scheduling.template.deactivated",
+            SCHEDULING_TEMPLATE_DEACTIVATED,
             template,
             sessions_removed=removed,
             sessions_kept=len(kept),

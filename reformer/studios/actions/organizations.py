@@ -14,6 +14,7 @@ from reformer.accounts.models import Membership, Role, User
 from reformer.core import audit
 from reformer.core.errors import NotFound, PermissionDenied
 from reformer.core.permissions import MANAGE_ORGANIZATION, require
+from reformer.studios.audit_codes import STUDIOS_ORGANIZATION_CREATED, STUDIOS_ORGANIZATION_UPDATED
 from reformer.studios.models import Organization
 from reformer.studios.validation import (
     apply_changes,
@@ -46,7 +47,7 @@ def create_organization(
         organization = _insert_organization(name=name, slug=slug, time_zone=time_zone)
         owner = Membership.objects.create(user=user, organization=organization, role=Role.OWNER)
         audit.record(
-            user, "studios.organization.created", organization, name=name, slug=organization.slug
+            user, STUDIOS_ORGANIZATION_CREATED, organization, name=name, slug=organization.slug
         )
     return owner
 
@@ -104,7 +105,7 @@ def update_organization(
             changes["logo"] = ["", organization.logo.name]
         if changes:
             organization.save()
-            audit.record(actor, "studios.organization.updated", organization, changes=changes)
+            audit.record(actor, STUDIOS_ORGANIZATION_UPDATED, organization, changes=changes)
     return organization
 
 

@@ -22,6 +22,15 @@ from reformer.core.permissions import (
 from reformer.core.timezones import local_day_bounds, local_today
 from reformer.scheduling.actions import GENERATION_HORIZON, generate_sessions
 from reformer.scheduling.models import ClassSession
+from reformer.studios.audit_codes import (
+    STUDIOS_CLOSURE_ADDED,
+    STUDIOS_CLOSURE_REMOVED,
+    STUDIOS_POLICY_UPDATED,
+    STUDIOS_STUDIO_CREATED,
+    STUDIOS_STUDIO_HOURS_SET,
+    STUDIOS_STUDIO_SPECIAL_HOURS_SET,
+    STUDIOS_STUDIO_UPDATED,
+)
 from reformer.studios.errors import CLOSURE_CLASSES_SCHEDULED
 from reformer.studios.locking import lock_studio
 from reformer.studios.models import Closure, Studio, StudioPolicy
@@ -71,7 +80,7 @@ def create_studio(
                 raise invalid(message, "name") from None
             raise
         StudioPolicy.objects.create(organization_id=actor.organization_id, studio=studio)
-        audit.record(actor, "studios.studio.created", studio, name=studio.name)
+        audit.record(actor, STUDIOS_STUDIO_CREATED, studio, name=studio.name)
     return studio
 
 
@@ -130,7 +139,7 @@ def update_studio(
                     message = f"There is already a studio called {studio.name}."
                     raise invalid(message, "name") from None
                 raise
-            audit.record(actor, "studios.studio.updated", studio, changes=changes)
+            audit.record(actor, STUDIOS_STUDIO_UPDATED, studio, changes=changes)
     return studio
 
 
@@ -176,7 +185,7 @@ def set_opening_hours(
         old = studio.opening_hours
         studio.opening_hours = cleaned
         studio.save(update_fields=["opening_hours"])
-        audit.record(actor, "studios.studio.hours_set", studio, old=old, new=cleaned)
+        audit.record(actor, STUDIOS_STUDIO_HOURS_SET, studio, old=old, new=cleaned)
     return studio
 
 
@@ -208,7 +217,7 @@ def set_special_hours(
             special[date.isoformat()] = span
         studio.special_hours = dict(sorted(special.items()))
         studio.save(update_fields=["special_hours"])
-        audit.record(actor, "studios.studio.special_hours_set", studio, date=date, hours=span)
+        audit.record(actor, STUDIOS_STUDIO_SPECIAL_HOURS_SET, studio, date=date, hours=span)
     return studio
 
 
@@ -245,7 +254,7 @@ def add_closure(actor: Membership, studio: Studio, *, date: dt.date, reason: str
         closure = Closure.objects.create(
             organization_id=studio.organization_id, studio=studio, date=date, reason=reason
         )
-        audit.record(actor, "studios.closure.added", closure, date=date, reason=reason)
+        audit.record(actor, STUDIOS_CLOSURE_ADDED, closure, date=date, reason=reason)
         publish_after_commit([studio_schedule(studio.pk)], "closure", "created", [closure.pk])
     return closure
 
@@ -259,7 +268,7 @@ def remove_closure(actor: Membership, closure: Closure) -> None:
         if closure.date < local_today(studio.time_zone):
             raise invalid("That closure is in the past and stays on record.", "date")
         closure_id, day = closure.pk, closure.date
-        audit.record(actor, "studios.closure.removed", closure, date=day)
+        audit.record(actor, STUDIOS_CLOSURE_REMOVED, closure, date=day)
         Closure.objects.filter(pk=closure_id).delete()
         if day <= local_today(studio.time_zone) + GENERATION_HORIZON:
             generate_sessions(until=day, studio=studio)
@@ -320,5 +329,5 @@ def update_policy(actor: Membership, studio: Studio, /, **fields: Any) -> Studio
             raise invalid("Quiet hours must start and end at different times.", "quiet_hours_end")
         if changes:
             policy.save()
-            audit.record(actor, "studios.policy.updated", policy, changes=changes)
+            audit.record(actor, STUDIOS_POLICY_UPDATED, policy, changes=changes)
     return policy
