@@ -28,7 +28,7 @@ from reformer.bookings.errors import (
     BOOKING_SUSPENDED,
 )
 from reformer.bookings.models import Booking
-from reformer.bookings.rules import HOLDING_SQL, booking_opens_at
+from reformer.bookings.rules import HOLDING_SQL, booking_opens_at, counts_against_week_sql
 from reformer.core.errors import VALIDATION, DomainError
 from reformer.core.timezones import local_week_bounds
 from reformer.scheduling.models import ClassSession
@@ -97,8 +97,7 @@ SELECT
                   SELECT count(*) FROM bookings_booking w
                    WHERE w.client_package_id = p.id
                      AND w.starts_at >= %(week_start)s AND w.starts_at < %(week_end)s
-                     AND (w.status IN {HOLDING_SQL}
-                          OR (w.status = 'late_cancelled' AND NOT w.credit_returned))) END)
+                     AND {counts_against_week_sql("w")}) END)
               ORDER BY p.expires_at, p.id), '[]'::json)
      FROM billing_clientpackage p
     WHERE p.client_id = %(client)s AND p.status = 'active')

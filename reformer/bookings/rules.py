@@ -5,6 +5,7 @@
 - A client's place on a waitlist: 1 + the waiting entries ahead of theirs, ordered by
   (joined_at, id). `waitlist_position_sql` is that rule as SQL; `WaitlistPosition` is the
   ORM expression that compiles to the very same SQL.
+- Which bookings use up a weekly limit: `counts_against_week_sql`.
 - When booking opens: `booking_opens_at`, the class's start minus the studio's window.
 """
 
@@ -40,6 +41,15 @@ class WaitlistPosition(Expression):
     def as_sql(self, compiler, connection):
         alias = compiler.quote_name_unless_alias(compiler.query.base_table)
         return waitlist_position_sql(alias), []
+
+
+def counts_against_week_sql(booking: str) -> str:
+    """Whether the booking row `booking` (a table alias) uses up a weekly-limited package's
+    week: a place held, or a late cancel that kept its credit."""
+    return (
+        f"({booking}.status IN {HOLDING_SQL}"
+        f" OR ({booking}.status = 'late_cancelled' AND NOT {booking}.credit_returned))"
+    )
 
 
 def booking_opens_at(starts_at: dt.datetime, booking_window_days: int) -> dt.datetime:

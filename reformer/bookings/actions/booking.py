@@ -29,6 +29,7 @@ from reformer.bookings.errors import (
     BOOKING_SESSION_STARTED,
 )
 from reformer.bookings.models import Booking, new_reference
+from reformer.bookings.rules import counts_against_week_sql
 from reformer.core import audit
 from reformer.core.errors import Busy, DomainError
 from reformer.core.permissions import require_same_organization
@@ -37,12 +38,11 @@ from reformer.notifications.actions import queue_templated_email, update_context
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Spot, StudioPolicy
 
-_WEEK_USED_SQL = """
-SELECT count(*) FROM bookings_booking
- WHERE client_package_id = %(package_id)s AND starts_at >= %(week_start)s
-   AND starts_at < %(week_end)s
-   AND (status IN ('confirmed', 'attended', 'no_show')
-        OR (status = 'late_cancelled' AND NOT credit_returned))
+_WEEK_USED_SQL = f"""
+SELECT count(*) FROM bookings_booking b
+ WHERE b.client_package_id = %(package_id)s AND b.starts_at >= %(week_start)s
+   AND b.starts_at < %(week_end)s
+   AND {counts_against_week_sql("b")}
 """
 
 
