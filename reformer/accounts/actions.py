@@ -55,7 +55,9 @@ from reformer.core.permissions import (
     INVITE_STAFF,
     MANAGE_STAFF,
     STAFF_ROLES,
+    STUDIO_SCOPED_ROLES,
     grantable_roles,
+    is_client,
     reaches_studios,
     require,
     require_same_organization,
@@ -65,7 +67,6 @@ from reformer.studios.models import Organization, Studio
 logger = logging.getLogger(__name__)
 
 # Roles whose access is limited to the studios on the membership: they need at least one.
-STUDIO_SCOPED_ROLES = frozenset({Role.MANAGER, Role.FRONT_DESK, Role.INSTRUCTOR})
 MAX_INVITATION_DAYS = 30
 
 
@@ -93,7 +94,7 @@ def join_organization(user: User, organization: Organization) -> Membership:
             user=user, organization=organization, defaults={"role": Role.CLIENT}
         )
         if not created:
-            if membership.role != Role.CLIENT:
+            if not is_client(membership):
                 raise DomainError(
                     MEMBERSHIP_ALREADY_STAFF,
                     f"You are on the staff of {organization.name}, so you cannot also join "

@@ -39,7 +39,7 @@ from reformer.accounts.audit_codes import (
     ACCOUNTS_USER_PROFILE_UPDATED,
 )
 from reformer.accounts.errors import EMAIL_CHANGE_EXPIRED, EMAIL_CHANGE_INVALID
-from reformer.accounts.models import ClientProfile, Membership, Role, User
+from reformer.accounts.models import ClientProfile, Membership, User
 from reformer.core import audit, live, permissions
 from reformer.core.errors import VALIDATION, DomainError, NotFound, PermissionDenied
 
@@ -168,7 +168,7 @@ def update_profile(
 
 
 def _client_profile(membership: Membership | None) -> ClientProfile | None:
-    if membership is None or membership.role != "client":
+    if membership is None or not permissions.is_client(membership):
         return None
     profile, _ = ClientProfile.objects.get_or_create(
         membership=membership, defaults={"organization_id": membership.organization_id}
@@ -227,14 +227,8 @@ def update_staff_details(
     """
     permissions.require(actor, permissions.MANAGE_STAFF)
     permissions.require_same_organization(actor, membership, "member")
-    if actor.role != Role.OWNER:
-        studio_ids = set(membership.studios.values_list("pk", flat=True))
-        if (
-            membership.role not in permissions.ROLES_MANAGERS_MAY_GRANT
-            or not studio_ids
-            or (studio_ids - permissions.studio_ids_in_scope(actor))
-        ):
-            raise PermissionDenied(permissions.MANAGE_STAFF)
+    if not permissions.may_manage_member(actor, membership):
+        raise PermissionDenied(permissions.MANAGE_STAFF)
     bio = (bio or "").strip()
     if len(bio) > 2000:
         raise DomainError(VALIDATION, "Keep the bio under 2,000 characters.", field="bio")

@@ -360,7 +360,7 @@ def instructor_overview(actor: Membership, *, now: dt.datetime | None = None):
     queryset = Membership.objects.filter(
         organization_id=actor.organization_id, role=Role.INSTRUCTOR, active=True
     )
-    if actor.role != Role.OWNER:
+    if not permissions.reaches_every_studio(actor):
         in_scope = Membership.studios.through.objects.filter(
             membership_id=OuterRef("pk"),
             studio_id__in=permissions.studio_ids_in_scope(actor),

@@ -17,7 +17,7 @@ from reformer.billing.audit_codes import BILLING_PACKAGE_GRANTED
 from reformer.billing.models import ClientPackage, PackageProduct
 from reformer.core import audit, live
 from reformer.core.errors import VALIDATION, DomainError
-from reformer.core.permissions import GRANT_PACKAGE, require, require_same_organization
+from reformer.core.permissions import GRANT_PACKAGE, is_client, require, require_same_organization
 
 _SPEND_SQL = """
 WITH spent AS (
@@ -132,7 +132,7 @@ def grant_package(
     require_same_organization(actor, client, "client")
     require_same_organization(actor, product, "package")
     require(actor, GRANT_PACKAGE)
-    if client.role != "client" or not client.active:
+    if not is_client(client) or not client.active:
         raise DomainError(VALIDATION, "Packages can only be granted to clients.", field="client")
     now = timezone.now()
     if product.kind == PackageProduct.Kind.UNLIMITED:
