@@ -1,8 +1,9 @@
 """A person's own profile: contact details, email, password, photo, notification preferences.
 
-Every action here is done by a user to themselves (`user` first); there is no organization
-role involved, except for the emergency contact, stored on the client profile of one
-membership. A pending email change is not stored: the confirmation link carries a signed,
+Most actions here are done by a user to themselves (`user` first), with no organization
+role involved; the emergency contact is stored on the client profile of one membership.
+`update_staff_details` is the exception: a manager or owner edits a staff member's bio
+(core.permissions.may_manage_member decides who may). A pending email change is not stored: the confirmation link carries a signed,
 expiring token with the user id, the old and the new address.
 """
 
