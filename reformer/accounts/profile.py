@@ -3,8 +3,9 @@
 Most actions here are done by a user to themselves (`user` first), with no organization
 role involved; the emergency contact is stored on the client profile of one membership.
 `update_staff_details` is the exception: a manager or owner edits a staff member's bio
-(core.permissions.may_manage_member decides who may). A pending email change is not stored: the confirmation link carries a signed,
-expiring token with the user id, the old and the new address.
+(core.permissions.may_manage_member decides who may). A pending email change is not
+stored: the confirmation link carries a signed, expiring token with the user id, the old
+and the new address.
 """
 
 from __future__ import annotations
