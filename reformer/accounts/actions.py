@@ -29,14 +29,35 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from reformer.accounts.audit_codes import (
+    ACCOUNTS_INVITATION_ACCEPTED,
+    ACCOUNTS_INVITATION_CREATED,
+    ACCOUNTS_INVITATION_REVOKED,
+    ACCOUNTS_MEMBERSHIP_DEACTIVATED,
+    ACCOUNTS_MEMBERSHIP_JOINED,
+    ACCOUNTS_MEMBERSHIP_REACTIVATED,
+    ACCOUNTS_MEMBERSHIP_ROLE_CHANGED,
+)
+from reformer.accounts.errors import (
+    INVITATION_ALREADY_STAFF,
+    INVITATION_EXPIRED,
+    INVITATION_REVOKED,
+    INVITATION_USED,
+    INVITATION_WRONG_EMAIL,
+    MEMBERSHIP_ALREADY_STAFF,
+    MEMBERSHIP_INACTIVE,
+    MEMBERSHIP_LAST_OWNER,
+)
 from reformer.accounts.models import ClientProfile, Invitation, Membership, Role, User
 from reformer.core import audit, live
-from reformer.core.errors import DomainError, NotFound, PermissionDenied
+from reformer.core.errors import VALIDATION, DomainError, NotFound, PermissionDenied
 from reformer.core.permissions import (
     INVITE_STAFF,
     MANAGE_STAFF,
     STAFF_ROLES,
+    STUDIO_SCOPED_ROLES,
     grantable_roles,
+    is_client,
     reaches_studios,
     require,
     require_same_organization,
@@ -46,7 +67,6 @@ from reformer.studios.models import Organization, Studio
 logger = logging.getLogger(__name__)
 
 # Roles whose access is limited to the studios on the membership: they need at least one.
-STUDIO_SCOPED_ROLES = frozenset({Role.MANAGER, Role.FRONT_DESK, Role.INSTRUCTOR})
 MAX_INVITATION_DAYS = 30
 
 
@@ -69,26 +89,26 @@ def join_organization(user: User, organization: Organization) -> Membership:
     Staff of the organization are refused (they already belong, with another role), and so
     is a client whose membership the studio deactivated.
     """
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         membership, created = Membership.objects.get_or_create(
             user=user, organization=organization, defaults={"role": Role.CLIENT}
         )
         if not created:
-            if membership.role != Role.CLIENT:
+            if not is_client(membership):
                 raise DomainError(
-                    "membership.already_staff",
+                    MEMBERSHIP_ALREADY_STAFF,
                     f"You are on the staff of {organization.name}, so you cannot also join "
                     "as a client.",
                 )
             if not membership.active:
                 raise DomainError(
-                    "membership.inactive",
+                    MEMBERSHIP_INACTIVE,
                     f"Your membership at {organization.name} is inactive. Please contact "
                     "the studio.",
                 )
         ClientProfile.objects.get_or_create(membership=membership, organization=organization)
         if created:
-            audit.record(user, "accounts.membership.joined", membership, role=Role.CLIENT)
+            audit.record(user, ACCOUNTS_MEMBERSHIP_JOINED, membership, role=Role.CLIENT)
             _publish_membership_change(membership, "created")
     return membership
 
@@ -112,16 +132,16 @@ def invite_staff(
     require(actor, INVITE_STAFF)
     email = _clean_email(email)
     if role not in STAFF_ROLES:
-        raise DomainError("validation", "Choose a staff role.", field="role")
+        raise DomainError(VALIDATION, "Choose a staff role.", field="role")
     studio_list = _studios_for_role(actor, role, studios)
     _check_may_grant(actor, role, studio_list, INVITE_STAFF)
     if not 1 <= expires_in_days <= MAX_INVITATION_DAYS:
         raise DomainError(
-            "validation",
+            VALIDATION,
             f"An invitation lasts between 1 and {MAX_INVITATION_DAYS} days.",
             field="expires_in_days",
         )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         if Membership.objects.filter(
             organization_id=actor.organization_id,
             user__email__iexact=email,
@@ -129,7 +149,7 @@ def invite_staff(
             active=True,
         ).exists():
             raise DomainError(
-                "invitation.already_staff",
+                INVITATION_ALREADY_STAFF,
                 f"{email} is already on the staff. Change their role on the team page instead.",
                 field="email",
             )
@@ -155,7 +175,7 @@ def invite_staff(
         invitation.studios.set(studio_list)
         audit.record(
             actor,
-            "accounts.invitation.created",
+            ACCOUNTS_INVITATION_CREATED,
             invitation,
             email=email,
             role=role,
@@ -176,13 +196,13 @@ def accept_invitation(user: User, token: str) -> Membership:
     found = Invitation.objects.filter(token=hash_token(token or "")).first()
     if found is None:
         raise NotFound("invitation")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         organization = Organization.objects.select_for_update().get(pk=found.organization_id)
         invitation = Invitation.objects.select_for_update().get(pk=found.pk)
         check_invitation_usable(invitation)
         if invitation.email.lower() != user.email.lower():
             raise DomainError(
-                "invitation.wrong_email",
+                INVITATION_WRONG_EMAIL,
                 f"This invitation was sent to {invitation.email}, but you are signed in as "
                 f"{user.email}. Sign out, then sign in or sign up with {invitation.email}.",
             )
@@ -217,7 +237,7 @@ def accept_invitation(user: User, token: str) -> Membership:
         invitation.save(update_fields=["accepted_at", "accepted_by"])
         audit.record(
             user,
-            "accounts.invitation.accepted",
+            ACCOUNTS_INVITATION_ACCEPTED,
             invitation,
             membership=membership.pk,
             role=invitation.role,
@@ -234,17 +254,17 @@ def check_invitation_usable(invitation: Invitation) -> None:
     name = invitation.organization.name
     if invitation.revoked_at is not None:
         raise DomainError(
-            "invitation.revoked",
+            INVITATION_REVOKED,
             f"This invitation was withdrawn. Ask {name} to send you a new one.",
         )
     if invitation.accepted_at is not None:
         raise DomainError(
-            "invitation.used",
+            INVITATION_USED,
             "This invitation has already been used. Sign in to reach your studio.",
         )
     if invitation.expires_at <= timezone.now():
         raise DomainError(
-            "invitation.expired",
+            INVITATION_EXPIRED,
             f"This invitation has expired. Ask {name} to send you a new one.",
         )
 
@@ -253,18 +273,18 @@ def revoke_invitation(actor: Membership, invitation: Invitation) -> Invitation:
     """Withdraw a pending invitation. Idempotent; an accepted one cannot be withdrawn."""
     require(actor, INVITE_STAFF)
     require_same_organization(actor, invitation, "invitation")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         _check_may_grant(actor, invitation.role, list(invitation.studios.all()), INVITE_STAFF)
         if invitation.accepted_at is not None:
             raise DomainError(
-                "invitation.used",
+                INVITATION_USED,
                 "This invitation was already accepted. Deactivate the member instead.",
             )
         if invitation.revoked_at is None:
             invitation.revoked_at = timezone.now()
             invitation.save(update_fields=["revoked_at"])
-            audit.record(actor, "accounts.invitation.revoked", invitation, email=invitation.email)
+            audit.record(actor, ACCOUNTS_INVITATION_REVOKED, invitation, email=invitation.email)
     return invitation
 
 
@@ -278,8 +298,9 @@ def change_role(
     require(actor, MANAGE_STAFF)
     require_same_organization(actor, membership, "member")
     if role not in Role.values:
-        raise DomainError("validation", "Choose a role.", field="role")
+        raise DomainError(VALIDATION, "Choose a role.", field="role")
     studio_list = _studios_for_role(actor, role, studios)
+    # Not durable: the instructor edit saves details and studios in one transaction with it.
     with transaction.atomic():
         _lock_organization(actor.organization_id)
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
@@ -298,7 +319,7 @@ def change_role(
             )
         audit.record(
             actor,
-            "accounts.membership.role_changed",
+            ACCOUNTS_MEMBERSHIP_ROLE_CHANGED,
             membership,
             previous_role=previous_role,
             role=role,
@@ -322,7 +343,7 @@ def reactivate_member(actor: Membership, membership: Membership) -> Membership:
 def _set_active(actor: Membership, membership: Membership, *, active: bool) -> Membership:
     require(actor, MANAGE_STAFF)
     require_same_organization(actor, membership, "member")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         _lock_organization(actor.organization_id)
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         _check_may_grant(actor, membership.role, list(membership.studios.all()), MANAGE_STAFF)
@@ -333,7 +354,8 @@ def _set_active(actor: Membership, membership: Membership, *, active: bool) -> M
         membership.active = active
         membership.save(update_fields=["active"])
         verb = "reactivated" if active else "deactivated"
-        audit.record(actor, f"accounts.membership.{verb}", membership, role=membership.role)
+        code = ACCOUNTS_MEMBERSHIP_REACTIVATED if active else ACCOUNTS_MEMBERSHIP_DEACTIVATED
+        audit.record(actor, code, membership, role=membership.role)
         _publish_membership_change(membership, verb)
     return membership
 
@@ -353,7 +375,7 @@ def _clean_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise DomainError("validation", "Enter a valid email address.", field="email") from None
+        raise DomainError(VALIDATION, "Enter a valid email address.", field="email") from None
     return email
 
 
@@ -365,9 +387,7 @@ def _studios_for_role(actor: Membership, role: str, studios: Iterable[Studio]) -
     if role not in STUDIO_SCOPED_ROLES:
         return []
     if not studio_list:
-        raise DomainError(
-            "validation", "Choose at least one studio for this role.", field="studios"
-        )
+        raise DomainError(VALIDATION, "Choose at least one studio for this role.", field="studios")
     return studio_list
 
 
@@ -389,7 +409,7 @@ def _ensure_another_active_owner(organization_id: int, *, excluding: int) -> Non
     ).exclude(pk=excluding)
     if not others.exists():
         raise DomainError(
-            "membership.last_owner",
+            MEMBERSHIP_LAST_OWNER,
             "An organization needs at least one active owner. Make someone else an owner first.",
         )
 

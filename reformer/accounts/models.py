@@ -71,9 +71,6 @@ class Role(models.TextChoices):
     CLIENT = "client", "Client"
 
 
-STAFF_ROLES = (Role.OWNER, Role.MANAGER, Role.FRONT_DESK, Role.INSTRUCTOR)
-
-
 class Membership(models.Model):
     """A user's role in one organization. Staff other than owners are scoped to studios."""
 

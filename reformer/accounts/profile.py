@@ -1,9 +1,11 @@
 """A person's own profile: contact details, email, password, photo, notification preferences.
 
-Every action here is done by a user to themselves (`user` first); there is no organization
-role involved, except for the emergency contact, stored on the client profile of one
-membership. A pending email change is not stored: the confirmation link carries a signed,
-expiring token with the user id, the old and the new address.
+Most actions here are done by a user to themselves (`user` first), with no organization
+role involved; the emergency contact is stored on the client profile of one membership.
+`update_staff_details` is the exception: a manager or owner edits a staff member's bio
+(core.permissions.may_manage_member decides who may). A pending email change is not
+stored: the confirmation link carries a signed, expiring token with the user id, the old
+and the new address.
 """
 
 from __future__ import annotations
@@ -28,9 +30,20 @@ from django.core.validators import validate_email
 from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from reformer.accounts.models import ClientProfile, Membership, Role, User
+from reformer.accounts.audit_codes import (
+    ACCOUNTS_MEMBERSHIP_DETAILS_UPDATED,
+    ACCOUNTS_USER_EMAIL_CHANGE_REQUESTED,
+    ACCOUNTS_USER_EMAIL_CHANGED,
+    ACCOUNTS_USER_PASSWORD_CHANGED,
+    ACCOUNTS_USER_PHOTO_CHANGED,
+    ACCOUNTS_USER_PHOTO_REMOVED,
+    ACCOUNTS_USER_PREFERENCES_UPDATED,
+    ACCOUNTS_USER_PROFILE_UPDATED,
+)
+from reformer.accounts.errors import EMAIL_CHANGE_EXPIRED, EMAIL_CHANGE_INVALID
+from reformer.accounts.models import ClientProfile, Membership, User
 from reformer.core import audit, live, permissions
-from reformer.core.errors import DomainError, PermissionDenied
+from reformer.core.errors import VALIDATION, DomainError, NotFound, PermissionDenied
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +101,7 @@ def normalize_phone(value: str, region: str, *, field: str = "phone") -> str:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
         raise DomainError(
-            "validation",
+            VALIDATION,
             "Enter a valid phone number, e.g. +1 415 555 0123.",
             field=field,
         )
@@ -113,11 +126,11 @@ def update_profile(
     """
     name = (name or "").strip()
     if not name:
-        raise DomainError("validation", "Enter your full name.", field="name")
+        raise DomainError(VALIDATION, "Enter your full name.", field="name")
     if len(name) > 150:
-        raise DomainError("validation", "Keep the name under 150 characters.", field="name")
+        raise DomainError(VALIDATION, "Keep the name under 150 characters.", field="name")
     if membership is not None and membership.user_id != user.pk:
-        raise DomainError("not_found", "That membership was not found.")
+        raise NotFound(message="That membership was not found.")
     region = default_region(membership)
     phone = normalize_phone(phone, region)
     contact_changes = {}
@@ -128,7 +141,7 @@ def update_profile(
         )
         if contact_phone and not contact_name:
             raise DomainError(
-                "validation",
+                VALIDATION,
                 "Enter the emergency contact's name.",
                 field="emergency_contact_name",
             )
@@ -142,13 +155,13 @@ def update_profile(
         if contact_changes:
             profile = _client_profile(membership)
             if profile is None:
-                raise DomainError("validation", "Only clients have an emergency contact.")
+                raise DomainError(VALIDATION, "Only clients have an emergency contact.")
             for key, value in contact_changes.items():
                 setattr(profile, key, value)
             profile.save(update_fields=list(contact_changes))
         audit.record(
             user,
-            "accounts.user.profile_updated",
+            ACCOUNTS_USER_PROFILE_UPDATED,
             user,
             organization_id=membership.organization_id if membership else None,
             fields=["name", "phone", *contact_changes],
@@ -157,7 +170,7 @@ def update_profile(
 
 
 def _client_profile(membership: Membership | None) -> ClientProfile | None:
-    if membership is None or membership.role != "client":
+    if membership is None or not permissions.is_client(membership):
         return None
     profile, _ = ClientProfile.objects.get_or_create(
         membership=membership, defaults={"organization_id": membership.organization_id}
@@ -188,7 +201,7 @@ def update_notification_preferences(
         user.save(update_fields=fields)
         audit.record(
             user,
-            "accounts.user.preferences_updated",
+            ACCOUNTS_USER_PREFERENCES_UPDATED,
             user,
             **{field: getattr(user, field) for field in fields},
         )
@@ -216,17 +229,11 @@ def update_staff_details(
     """
     permissions.require(actor, permissions.MANAGE_STAFF)
     permissions.require_same_organization(actor, membership, "member")
-    if actor.role != Role.OWNER:
-        studio_ids = set(membership.studios.values_list("pk", flat=True))
-        if (
-            membership.role not in permissions.ROLES_MANAGERS_MAY_GRANT
-            or not studio_ids
-            or (studio_ids - permissions.studio_ids_in_scope(actor))
-        ):
-            raise PermissionDenied(permissions.MANAGE_STAFF)
+    if not permissions.may_manage_member(actor, membership):
+        raise PermissionDenied(permissions.MANAGE_STAFF)
     bio = (bio or "").strip()
     if len(bio) > 2000:
-        raise DomainError("validation", "Keep the bio under 2,000 characters.", field="bio")
+        raise DomainError(VALIDATION, "Keep the bio under 2,000 characters.", field="bio")
     with transaction.atomic():
         membership.bio = bio
         membership.save(update_fields=["bio"])
@@ -234,13 +241,13 @@ def update_staff_details(
         if name is not None and not name_is_shared(membership):
             name = name.strip()
             if not name:
-                raise DomainError("validation", "Enter a name.", field="name")
+                raise DomainError(VALIDATION, "Enter a name.", field="name")
             if len(name) > 150:
-                raise DomainError("validation", "Keep the name under 150 characters.", field="name")
+                raise DomainError(VALIDATION, "Keep the name under 150 characters.", field="name")
             membership.user.name = name
             membership.user.save(update_fields=["name"])
             changed.append("name")
-        audit.record(actor, "accounts.membership.details_updated", membership, fields=changed)
+        audit.record(actor, ACCOUNTS_MEMBERSHIP_DETAILS_UPDATED, membership, fields=changed)
     return membership
 
 
@@ -254,16 +261,16 @@ def change_password(user: User, *, current_password: str, new_password: str) -> 
     """
     if not user.check_password(current_password or ""):
         raise DomainError(
-            "validation", "Your current password is incorrect.", field="current_password"
+            VALIDATION, "Your current password is incorrect.", field="current_password"
         )
     try:
         password_validation.validate_password(new_password or "", user)
     except ValidationError as error:
-        raise DomainError("validation", " ".join(error.messages), field="new_password") from None
+        raise DomainError(VALIDATION, " ".join(error.messages), field="new_password") from None
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        audit.record(user, "accounts.user.password_changed", user)
+        audit.record(user, ACCOUNTS_USER_PASSWORD_CHANGED, user)
     return user
 
 
@@ -282,11 +289,11 @@ def _clean_new_email(email: str, user: User) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise DomainError("validation", "Enter a valid email address.", field="email") from None
+        raise DomainError(VALIDATION, "Enter a valid email address.", field="email") from None
     if email == user.email.lower():
-        raise DomainError("validation", "That is already your email address.", field="email")
+        raise DomainError(VALIDATION, "That is already your email address.", field="email")
     if _email_taken(email, user):
-        raise DomainError("validation", "This email is already registered", field="email")
+        raise DomainError(VALIDATION, "This email is already registered", field="email")
     return email
 
 
@@ -308,7 +315,7 @@ def request_email_change(user: User, *, new_email: str, confirm_url: Callable[[s
     token = email_change_token(user, new_email)
     link = confirm_url(token)
     with transaction.atomic():
-        audit.record(user, "accounts.user.email_change_requested", user, new_email=new_email)
+        audit.record(user, ACCOUNTS_USER_EMAIL_CHANGE_REQUESTED, user, new_email=new_email)
         transaction.on_commit(lambda: _send_confirmation(user, new_email, link))
     return token
 
@@ -332,28 +339,28 @@ def confirm_email_change(token: str, *, user: User | None = None) -> User:
         data = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=EMAIL_CHANGE_MAX_AGE)
     except signing.SignatureExpired:
         raise DomainError(
-            "email_change.expired", "This link has expired. Ask for a new one from your profile."
+            EMAIL_CHANGE_EXPIRED, "This link has expired. Ask for a new one from your profile."
         ) from None
     except signing.BadSignature:
-        raise DomainError("email_change.invalid", "This confirmation link is not valid.") from None
+        raise DomainError(EMAIL_CHANGE_INVALID, "This confirmation link is not valid.") from None
     with transaction.atomic():
         target = User.objects.select_for_update().filter(pk=data["user"]).first()
         if target is None or (user is not None and user.pk != target.pk):
-            raise DomainError("email_change.invalid", "This confirmation link is not valid.")
+            raise DomainError(EMAIL_CHANGE_INVALID, "This confirmation link is not valid.")
         if target.email.lower() == data["new"]:
             return target  # used twice: already done
         if target.email.lower() != data["old"]:
             raise DomainError(
-                "email_change.invalid", "This link is out of date: your email changed since."
+                EMAIL_CHANGE_INVALID, "This link is out of date: your email changed since."
             )
         if _email_taken(data["new"], target):
-            raise DomainError("validation", "This email is already registered", field="email")
+            raise DomainError(VALIDATION, "This email is already registered", field="email")
         old_email = target.email
         target.email = data["new"]
         target.save(update_fields=["email"])
         _make_primary_address(target, data["new"])
         audit.record(
-            target, "accounts.user.email_changed", target, old_email=old_email, new=data["new"]
+            target, ACCOUNTS_USER_EMAIL_CHANGED, target, old_email=old_email, new=data["new"]
         )
         live.publish_after_commit(
             [live.user_channel(target.pk)], "profile", "email_changed", [target.pk]
@@ -377,17 +384,17 @@ def _make_primary_address(user: User, email: str) -> None:
 
 def _read_limited(upload: IO[bytes]) -> bytes:
     if getattr(upload, "size", None) is not None and upload.size > MAX_PHOTO_BYTES:
-        raise DomainError("validation", PHOTO_TOO_LARGE, field="photo")
+        raise DomainError(VALIDATION, PHOTO_TOO_LARGE, field="photo")
     upload.seek(0)
     data = upload.read(MAX_PHOTO_BYTES + 1)
     if len(data) > MAX_PHOTO_BYTES:
-        raise DomainError("validation", PHOTO_TOO_LARGE, field="photo")
+        raise DomainError(VALIDATION, PHOTO_TOO_LARGE, field="photo")
     return data
 
 
 def make_thumbnail(data: bytes) -> bytes:
     """Check an image by its content and return a 300x300 JPEG (center-cropped, upright)."""
-    not_an_image = DomainError("validation", "Choose a JPEG or PNG image.", field="photo")
+    not_an_image = DomainError(VALIDATION, "Choose a JPEG or PNG image.", field="photo")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             kind = probe.format
@@ -425,13 +432,13 @@ def set_photo(user: User, *, upload: IO[bytes]) -> User:
         saved_name = default_storage.save(name, ContentFile(thumbnail))
     except Exception:
         logger.exception("profile photo upload of user %s failed", user.pk)
-        raise DomainError("upload_failed", UPLOAD_FAILED, field="photo") from None
+        raise DomainError(UPLOAD_FAILED, UPLOAD_FAILED, field="photo") from None
     old_name = user.photo.name if user.photo else ""
     try:
         with transaction.atomic():
             user.photo = saved_name
             user.save(update_fields=["photo"])
-            audit.record(user, "accounts.user.photo_changed", user)
+            audit.record(user, ACCOUNTS_USER_PHOTO_CHANGED, user)
             if old_name and old_name != saved_name:
                 transaction.on_commit(lambda: _delete_quietly(old_name))
     except Exception:
@@ -448,7 +455,7 @@ def remove_photo(user: User) -> User:
     with transaction.atomic():
         user.photo = ""
         user.save(update_fields=["photo"])
-        audit.record(user, "accounts.user.photo_removed", user)
+        audit.record(user, ACCOUNTS_USER_PHOTO_REMOVED, user)
         transaction.on_commit(lambda: _delete_quietly(old_name))
     return user
 

@@ -10,10 +10,11 @@ from reformer.accounts.models import Invitation, Membership, Role, User
 from reformer.core.errors import PermissionDenied
 from reformer.core.permissions import (
     INVITE_STAFF,
-    ROLES_MANAGERS_MAY_GRANT,
     VIEW_CLIENTS,
+    grantable_roles,
     has_capability,
     is_staff,
+    reaches_every_studio,
     require,
     studio_ids_in_scope,
 )
@@ -71,11 +72,11 @@ def invitations_for(actor: Membership) -> QuerySet[Invitation]:
         accepted_at__isnull=True,
         revoked_at__isnull=True,
     )
-    if actor.role != Role.OWNER:
+    if not reaches_every_studio(actor):
         outside = Studio.objects.filter(organization_id=actor.organization_id).exclude(
             pk__in=studio_ids_in_scope(actor)
         )
-        invitations = invitations.filter(role__in=ROLES_MANAGERS_MAY_GRANT).exclude(
+        invitations = invitations.filter(role__in=grantable_roles(actor)).exclude(
             studios__in=outside
         )
     return (

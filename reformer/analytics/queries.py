@@ -41,7 +41,6 @@ from reformer.studios.models import Studio
 if TYPE_CHECKING:
     from reformer.analytics.periods import Period
 
-HOLDING = list(Booking.HOLDING)
 INTERVALS = {"day": "Daily", "week": "Weekly", "month": "Monthly"}
 
 
@@ -175,7 +174,7 @@ def summary(scope: Scope, period: Period, *, now: dt.datetime | None = None) -> 
         )
         .values("session__studio_id")
         .annotate(
-            bookings=Count("id", filter=Q(status__in=HOLDING)),
+            bookings=Count("id", filter=Q(status__in=Booking.HOLDING)),
             attended=Count("id", filter=Q(status=Booking.Status.ATTENDED, starts_at__lt=now)),
             no_shows=Count("id", filter=Q(status=Booking.Status.NO_SHOW, starts_at__lt=now)),
         )
@@ -251,7 +250,7 @@ def booking_series(
     tz = zone(scope.time_zone)
     rows = (
         _bookings(scope)
-        .filter(created_at__gte=start, status__in=HOLDING)
+        .filter(created_at__gte=start, status__in=Booking.HOLDING)
         .annotate(bucket=_TRUNC[interval]("created_at", tzinfo=tz))
         .values("bucket")
         .annotate(n=Count("id"))
@@ -287,7 +286,7 @@ def daily_rows(scope: Scope, period: Period, *, now: dt.datetime | None = None) 
         .annotate(day=TruncDate("starts_at", tzinfo=tz))
         .values("day")
         .annotate(
-            bookings=Count("id", filter=Q(status__in=HOLDING)),
+            bookings=Count("id", filter=Q(status__in=Booking.HOLDING)),
             attended=Count("id", filter=Q(status=Booking.Status.ATTENDED, starts_at__lt=now)),
             no_shows=Count("id", filter=Q(status=Booking.Status.NO_SHOW, starts_at__lt=now)),
         )
@@ -361,7 +360,7 @@ def instructor_overview(actor: Membership, *, now: dt.datetime | None = None):
     queryset = Membership.objects.filter(
         organization_id=actor.organization_id, role=Role.INSTRUCTOR, active=True
     )
-    if actor.role != Role.OWNER:
+    if not permissions.reaches_every_studio(actor):
         in_scope = Membership.studios.through.objects.filter(
             membership_id=OuterRef("pk"),
             studio_id__in=permissions.studio_ids_in_scope(actor),

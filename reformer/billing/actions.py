@@ -13,10 +13,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from reformer.accounts.models import Membership
+from reformer.billing.audit_codes import BILLING_PACKAGE_GRANTED
 from reformer.billing.models import ClientPackage, PackageProduct
 from reformer.core import audit, live
-from reformer.core.errors import DomainError
-from reformer.core.permissions import GRANT_PACKAGE, require, require_same_organization
+from reformer.core.errors import VALIDATION, DomainError
+from reformer.core.permissions import GRANT_PACKAGE, is_client, require, require_same_organization
 
 _SPEND_SQL = """
 WITH spent AS (
@@ -131,28 +132,26 @@ def grant_package(
     require_same_organization(actor, client, "client")
     require_same_organization(actor, product, "package")
     require(actor, GRANT_PACKAGE)
-    if client.role != "client" or not client.active:
-        raise DomainError("validation", "Packages can only be granted to clients.", field="client")
+    if not is_client(client) or not client.active:
+        raise DomainError(VALIDATION, "Packages can only be granted to clients.", field="client")
     now = timezone.now()
     if product.kind == PackageProduct.Kind.UNLIMITED:
         if credits is not None:
             raise DomainError(
-                "validation", "An unlimited package has no credits to set.", field="credits"
+                VALIDATION, "An unlimited package has no credits to set.", field="credits"
             )
     else:
         credits = product.credits if credits is None else credits
         if credits is None or credits < 1:
-            raise DomainError("validation", "Grant at least one credit.", field="credits")
+            raise DomainError(VALIDATION, "Grant at least one credit.", field="credits")
     if expires_at is None:
         expires_at = now + dt.timedelta(days=product.validity_days)
     elif expires_at <= now:
-        raise DomainError(
-            "validation", "The expiry date must be in the future.", field="expires_at"
-        )
+        raise DomainError(VALIDATION, "The expiry date must be in the future.", field="expires_at")
 
     from reformer.billing.notices import queue_package_granted
 
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         package = ClientPackage.objects.create(
             organization_id=client.organization_id,
             client=client,
@@ -165,7 +164,7 @@ def grant_package(
             source=ClientPackage.Source.STAFF_GRANT,
         )
         audit.record(
-            actor, "billing.package.granted", package, client=client, credits=credits, note=note
+            actor, BILLING_PACKAGE_GRANTED, package, client=client, credits=credits, note=note
         )
         queue_package_granted(package, note=note)
         live.publish_after_commit(

@@ -11,9 +11,15 @@ from typing import Any
 from django.db import transaction
 
 from reformer.accounts.models import Membership
+from reformer.billing.audit_codes import (
+    BILLING_PRODUCT_CREATED,
+    BILLING_PRODUCT_DEACTIVATED,
+    BILLING_PRODUCT_REACTIVATED,
+    BILLING_PRODUCT_UPDATED,
+)
 from reformer.billing.models import PackageProduct
 from reformer.core import audit
-from reformer.core.errors import DomainError
+from reformer.core.errors import VALIDATION, DomainError
 from reformer.core.money import SYMBOLS, quantize
 from reformer.core.permissions import MANAGE_BILLING, require, require_same_organization
 
@@ -35,40 +41,38 @@ def _validated(
 ) -> dict[str, Any]:
     name = (name or "").strip()
     if not name:
-        raise DomainError("validation", "Give the product a name.", field="name")
+        raise DomainError(VALIDATION, "Give the product a name.", field="name")
     if len(name) > 120:
-        raise DomainError("validation", "Keep the name under 120 characters.", field="name")
+        raise DomainError(VALIDATION, "Keep the name under 120 characters.", field="name")
     clash = PackageProduct.objects.filter(
         organization_id=actor.organization_id, name__iexact=name, active=True
     )
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise DomainError("validation", f"A product called “{name}” already exists.", field="name")
+        raise DomainError(VALIDATION, f"A product called “{name}” already exists.", field="name")
     if kind not in PackageProduct.Kind.values:
-        raise DomainError("validation", "Choose the kind of product.", field="kind")
+        raise DomainError(VALIDATION, "Choose the kind of product.", field="kind")
     if kind == PackageProduct.Kind.UNLIMITED:
         credits = None
     elif credits is None or credits < 1:
         raise DomainError(
-            "validation", "A class pack or membership needs at least 1 credit.", field="credits"
+            VALIDATION, "A class pack or membership needs at least 1 credit.", field="credits"
         )
     if validity_days is None or validity_days < 1:
-        raise DomainError("validation", "Validity must be at least 1 day.", field="validity_days")
+        raise DomainError(VALIDATION, "Validity must be at least 1 day.", field="validity_days")
     try:
         amount = quantize(price)
     except (InvalidOperation, TypeError, ValueError):
-        raise DomainError("validation", "Enter a price like 120.00.", field="price") from None
+        raise DomainError(VALIDATION, "Enter a price like 120.00.", field="price") from None
     if amount < 0 or amount > MAX_PRICE:
-        raise DomainError("validation", "Enter a price of 0 or more.", field="price")
+        raise DomainError(VALIDATION, "Enter a price of 0 or more.", field="price")
     currency = (currency or "").strip().upper()
     if len(currency) != 3 or not currency.isalpha():
-        raise DomainError(
-            "validation", "Use a 3-letter currency code such as USD.", field="currency"
-        )
+        raise DomainError(VALIDATION, "Use a 3-letter currency code such as USD.", field="currency")
     if weekly_limit is not None and weekly_limit < 1:
         raise DomainError(
-            "validation",
+            VALIDATION,
             "A weekly limit must be at least 1 (or leave it empty).",
             field="weekly_limit",
         )
@@ -108,9 +112,9 @@ def create_package_product(
         weekly_limit=weekly_limit,
         description=description,
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         product = PackageProduct.objects.create(organization_id=actor.organization_id, **fields)
-        audit.record(actor, "billing.product.created", product, **fields)
+        audit.record(actor, BILLING_PRODUCT_CREATED, product, **fields)
     return product
 
 
@@ -142,13 +146,13 @@ def update_package_product(
         description=description,
         exclude_pk=product.pk,
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         product = PackageProduct.objects.select_for_update().get(pk=product.pk)
         changed = {k: v for k, v in fields.items() if getattr(product, k) != v}
         for key, value in fields.items():
             setattr(product, key, value)
         product.save()
-        audit.record(actor, "billing.product.updated", product, **changed)
+        audit.record(actor, BILLING_PRODUCT_UPDATED, product, **changed)
     return product
 
 
@@ -158,7 +162,7 @@ def set_package_product_active(
     """Withdraw a product from sale (or offer it again). Sold packages are unaffected."""
     require_same_organization(actor, product, "product")
     require(actor, MANAGE_BILLING)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         product = PackageProduct.objects.select_for_update().get(pk=product.pk)
         if product.active == active:
             return product
@@ -169,13 +173,13 @@ def set_package_product_active(
             ).exists()
         ):
             raise DomainError(
-                "validation", f"Another product called “{product.name}” is already on sale."
+                VALIDATION, f"Another product called “{product.name}” is already on sale."
             )
         product.active = active
         product.save(update_fields=["active"])
         audit.record(
             actor,
-            "billing.product.reactivated" if active else "billing.product.deactivated",
+            BILLING_PRODUCT_REACTIVATED if active else BILLING_PRODUCT_DEACTIVATED,
             product,
         )
     return product

@@ -15,13 +15,24 @@ from django.db import connection
 from reformer.accounts.models import Membership
 from reformer.billing.models import ClientPackage
 from reformer.bookings.context import format_local
+from reformer.bookings.errors import (
+    BOOKING_ALREADY_BOOKED,
+    BOOKING_CLASS_FULL,
+    BOOKING_INSUFFICIENT_CREDITS,
+    BOOKING_MAX_UPCOMING,
+    BOOKING_NOT_OPEN,
+    BOOKING_OVERLAP,
+    BOOKING_SESSION_CANCELLED,
+    BOOKING_SESSION_STARTED,
+    BOOKING_SPOT_TAKEN,
+    BOOKING_SUSPENDED,
+)
 from reformer.bookings.models import Booking
-from reformer.core.errors import DomainError
+from reformer.bookings.rules import HOLDING_SQL, booking_opens_at, counts_against_week_sql
+from reformer.core.errors import VALIDATION, DomainError
 from reformer.core.timezones import local_week_bounds
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Spot, StudioPolicy
-
-HOLDING = [str(status) for status in Booking.HOLDING]
 
 # Why no package can pay, most useful first: what to fix when several apply.
 NO_PACKAGE = "no_package"
@@ -49,19 +60,19 @@ class PackageChoice:
 
 def check_session_open(session: ClassSession, *, now: dt.datetime) -> None:
     if session.status != ClassSession.Status.SCHEDULED:
-        raise DomainError("booking.session_cancelled", "This class has been cancelled.")
+        raise DomainError(BOOKING_SESSION_CANCELLED, "This class has been cancelled.")
     if session.starts_at <= now:
         raise DomainError(
-            "booking.session_started", "This class has already started and can't be booked."
+            BOOKING_SESSION_STARTED, "This class has already started and can't be booked."
         )
 
 
 def check_booking_window(session: ClassSession, policy: StudioPolicy, *, now: dt.datetime) -> None:
-    opens_at = session.starts_at - dt.timedelta(days=policy.booking_window_days)
+    opens_at = booking_opens_at(session.starts_at, policy.booking_window_days)
     if now < opens_at:
         when = format_local(opens_at, session.studio.time_zone)
         raise DomainError(
-            "booking.not_open",
+            BOOKING_NOT_OPEN,
             f"Booking for this class opens on {when}.",
             opens_at=opens_at,
         )
@@ -70,7 +81,7 @@ def check_booking_window(session: ClassSession, policy: StudioPolicy, *, now: dt
 # One round trip for everything about the client the rules need: their suspension, their
 # places in classes that have not ended, and their active packages, each with the classes
 # it paid for in the class's calendar week when it has a weekly limit (studio time zone).
-_CLIENT_STATE_SQL = """
+_CLIENT_STATE_SQL = f"""
 SELECT
   (SELECT suspended_until FROM accounts_clientprofile WHERE membership_id = %(client)s),
   (SELECT COALESCE(json_agg(json_build_array(
@@ -78,7 +89,7 @@ SELECT
               ORDER BY b.starts_at, b.id), '[]'::json)
      FROM bookings_booking b
     WHERE b.client_id = %(client)s AND b.ends_at > %(now)s
-      AND b.status IN ('confirmed', 'attended', 'no_show')),
+      AND b.status IN {HOLDING_SQL}),
   (SELECT COALESCE(json_agg(json_build_array(
               p.id, p.product_id, p.credits_total, p.credits_remaining, p.weekly_limit,
               p.starts_at, p.expires_at, p.source,
@@ -86,8 +97,7 @@ SELECT
                   SELECT count(*) FROM bookings_booking w
                    WHERE w.client_package_id = p.id
                      AND w.starts_at >= %(week_start)s AND w.starts_at < %(week_end)s
-                     AND (w.status IN ('confirmed', 'attended', 'no_show')
-                          OR (w.status = 'late_cancelled' AND NOT w.credit_returned))) END)
+                     AND {counts_against_week_sql("w")}) END)
               ORDER BY p.expires_at, p.id), '[]'::json)
      FROM billing_clientpackage p
     WHERE p.client_id = %(client)s AND p.status = 'active')
@@ -159,7 +169,7 @@ def check_not_suspended(
     if suspended_until is not None and suspended_until > now:
         when = format_local(suspended_until, session.studio.time_zone)
         raise DomainError(
-            "booking.suspended",
+            BOOKING_SUSPENDED,
             f"Booking is suspended until {when} after repeated no-shows. "
             "Please contact the studio.",
             suspended_until=suspended_until,
@@ -169,9 +179,9 @@ def check_not_suspended(
 def client_holding_bookings(client: Membership, *, now: dt.datetime) -> list[Booking]:
     """The client's places in classes that have not ended yet."""
     return list(
-        Booking.objects.filter(client_id=client.pk, status__in=HOLDING, ends_at__gt=now).only(
-            "id", "session_id", "starts_at", "ends_at", "reference", "status", "client_id"
-        )
+        Booking.objects.filter(
+            client_id=client.pk, status__in=Booking.HOLDING, ends_at__gt=now
+        ).only("id", "session_id", "starts_at", "ends_at", "reference", "status", "client_id")
     )
 
 
@@ -179,7 +189,7 @@ def check_already_booked(session: ClassSession, holding: list[Booking]) -> None:
     for booking in holding:
         if booking.session_id == session.pk:
             raise DomainError(
-                "booking.already_booked", "You have already booked this class.", booking=booking
+                BOOKING_ALREADY_BOOKED, "You have already booked this class.", booking=booking
             )
 
 
@@ -187,7 +197,7 @@ def check_no_overlap(session: ClassSession, holding: list[Booking]) -> None:
     for booking in holding:
         if booking.starts_at < session.ends_at and session.starts_at < booking.ends_at:
             raise DomainError(
-                "booking.overlap",
+                BOOKING_OVERLAP,
                 "You already have a class at that time. Cancel it first to book this one.",
                 booking=booking,
             )
@@ -197,7 +207,7 @@ def check_upcoming_limit(policy: StudioPolicy, holding: list[Booking], *, now: d
     limit = policy.max_upcoming_bookings
     if limit and sum(1 for b in holding if b.starts_at > now) >= limit:
         raise DomainError(
-            "booking.max_upcoming",
+            BOOKING_MAX_UPCOMING,
             f"You can hold at most {limit} upcoming bookings. "
             "Cancel one or wait until after your next class.",
             limit=limit,
@@ -240,7 +250,7 @@ def insufficient_credits(reason: str, packages: list[ClientPackage] | None = Non
         "classes a week and this week is full.",
     }
     return DomainError(
-        "booking.insufficient_credits", messages[reason], reason=reason, purchase_available=True
+        BOOKING_INSUFFICIENT_CREDITS, messages[reason], reason=reason, purchase_available=True
     )
 
 
@@ -248,19 +258,21 @@ def check_spot(session: ClassSession, spot: Spot | None) -> None:
     if spot is None:
         return
     if spot.room_id != session.room_id or not spot.active:
-        raise DomainError("validation", "That spot is not available in this room.", field="spot")
-    taken = Booking.objects.filter(session_id=session.pk, spot_id=spot.pk, status__in=HOLDING)
+        raise DomainError(VALIDATION, "That spot is not available in this room.", field="spot")
+    taken = Booking.objects.filter(
+        session_id=session.pk, spot_id=spot.pk, status__in=Booking.HOLDING
+    )
     if taken.exists():
         raise spot_taken()
 
 
 def spot_taken() -> DomainError:
-    return DomainError("booking.spot_taken", "That spot was just taken. Please pick another.")
+    return DomainError(BOOKING_SPOT_TAKEN, "That spot was just taken. Please pick another.")
 
 
 def class_full(policy: StudioPolicy) -> DomainError:
     return DomainError(
-        "booking.class_full",
+        BOOKING_CLASS_FULL,
         "This class just filled up.",
         waitlist_available=policy.waitlist_mode != StudioPolicy.WaitlistMode.OFF,
     )

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-_SESSIONS_SQL = """
+from reformer.bookings.rules import HOLDING_SQL
+
+_SESSIONS_SQL = f"""
 SELECT s.id, s.capacity, s.booked_count, s.waiting_count,
        (SELECT count(*) FROM bookings_booking b
-         WHERE b.session_id = s.id AND b.status IN ('confirmed', 'attended', 'no_show')) AS held,
+         WHERE b.session_id = s.id AND b.status IN {HOLDING_SQL}) AS held,
        (SELECT count(*) FROM bookings_waitlistentry w
          WHERE w.session_id = s.id AND w.status = 'waiting') AS waiting
   FROM scheduling_classsession s

@@ -10,9 +10,7 @@ from procrastinate import JobContext, RetryStrategy
 from procrastinate.contrib.django import app
 
 from reformer.bookings import actions
-from reformer.core import alerts
 from reformer.core.errors import Busy
-from reformer.scheduling.models import ClassSession
 
 logger = logging.getLogger(__name__)
 
@@ -37,19 +35,7 @@ def promote_waitlist(context: JobContext, session_id: int) -> None:
         attempt = context.job.attempts
         # Tell staff on the first failure and when the job gives up, not on every retry.
         if attempt == 0 or attempt >= PROMOTION_RETRIES:
-            where = ClassSession.objects.filter(pk=session_id).values_list(
-                "organization_id", "studio_id"
-            )
-            organization_id, studio_id = where.first() or (None, None)
-            alerts.raise_alert(
-                alerts.PROMOTION_FAILED,
-                f"Waitlist promotion for class {session_id} failed "
-                f"(attempt {attempt + 1}): {exc}. It is retried automatically; check the "
-                "class's waitlist if this persists.",
-                organization_id=organization_id,
-                studio_id=studio_id,
-                data={"session": session_id, "attempt": attempt + 1},
-            )
+            actions.alert_promotion_failed(session_id, attempt=attempt + 1, error=exc)
         raise
 
 

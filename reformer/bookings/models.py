@@ -22,6 +22,10 @@ def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
+# The statuses that hold a place in a class (as plain strings, for the constraints below).
+HOLDING_STATUSES = ["confirmed", "attended", "no_show"]
+
+
 class Booking(models.Model):
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", "Confirmed"
@@ -36,7 +40,7 @@ class Booking(models.Model):
         WAITLIST = "waitlist", "Waitlist"
 
     # Statuses that hold a place in the class (counted in ClassSession.booked_count).
-    HOLDING = (Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW)
+    HOLDING = tuple(map(Status, HOLDING_STATUSES))
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
     session = models.ForeignKey(ClassSession, on_delete=models.CASCADE, related_name="bookings")
@@ -65,12 +69,12 @@ class Booking(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["client", "session"],
-                condition=Q(status__in=["confirmed", "attended", "no_show"]),
+                condition=Q(status__in=HOLDING_STATUSES),
                 name="booking_one_active_per_client_session",
             ),
             models.UniqueConstraint(
                 fields=["session", "spot"],
-                condition=Q(status__in=["confirmed", "attended", "no_show"], spot__isnull=False),
+                condition=Q(status__in=HOLDING_STATUSES, spot__isnull=False),
                 name="booking_spot_taken_once",
             ),
             models.CheckConstraint(
@@ -82,7 +86,7 @@ class Booking(models.Model):
                     (F("client"), RangeOperators.EQUAL),
                     (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
                 ],
-                condition=Q(status__in=["confirmed", "attended", "no_show"]),
+                condition=Q(status__in=HOLDING_STATUSES),
             ),
         ]
         indexes = [

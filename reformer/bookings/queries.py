@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
-
 from reformer.bookings.models import WaitlistEntry
+from reformer.bookings.rules import WaitlistPosition
 
 
 def waitlist_position(entry: WaitlistEntry) -> int:
@@ -15,34 +13,18 @@ def waitlist_position(entry: WaitlistEntry) -> int:
     entry is no longer waiting."""
     if entry.status != WaitlistEntry.Status.WAITING:
         return 0
-    ahead = (
-        WaitlistEntry.objects.filter(
-            session_id=entry.session_id, status=WaitlistEntry.Status.WAITING
-        )
-        .filter(joined_at__lte=entry.joined_at)
-        .exclude(joined_at=entry.joined_at, id__gte=entry.pk)
-        .count()
-    )
-    return ahead + 1
+    return waitlist_positions([entry]).get(entry.pk, 0)
 
 
 def waitlist_positions(entries: Iterable[WaitlistEntry]) -> dict[int, int]:
     """{entry id: position} for many entries (any classes) in one query; entries no longer
     waiting are left out."""
-    entries = list(entries)
-    session_ids = {e.session_id for e in entries}
     wanted = {e.pk for e in entries}
     if not wanted:
         return {}
     rows = (
-        WaitlistEntry.objects.filter(
-            session_id__in=session_ids, status=WaitlistEntry.Status.WAITING
-        )
-        .annotate(
-            position=Window(
-                RowNumber(), partition_by=[F("session_id")], order_by=[F("joined_at"), F("id")]
-            )
-        )
+        WaitlistEntry.objects.filter(pk__in=wanted, status=WaitlistEntry.Status.WAITING)
+        .annotate(position=WaitlistPosition())
         .values_list("id", "position")
     )
-    return {pk: position for pk, position in rows if pk in wanted}
+    return dict(rows)

@@ -2,7 +2,8 @@
 
 A message is `{type, op, ids}` sent to named channel groups; the websocket consumer turns
 it into rendered HTML fragments for that browser. Group names (ARCHITECTURE §5.5):
-`studio:{id}:schedule`, `session:{id}:roster`, `user:{id}`, `organization:{id}:metrics`.
+`studio.{id}.schedule`, `session.{id}.roster`, `user.{id}`, `organization.{id}.metrics`
+(dots: Channels allows no colons in group names).
 """
 
 from __future__ import annotations

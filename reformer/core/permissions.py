@@ -75,7 +75,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
 # Capabilities an instructor holds only for sessions they teach.
 _OWN_SESSION_ONLY = {VIEW_ROSTER, MARK_ATTENDANCE, EDIT_SESSION_NOTES}
 # Roles whose reach is limited to the studios listed on their membership.
-_STUDIO_SCOPED_ROLES = {"manager", "front_desk", "instructor"}
+STUDIO_SCOPED_ROLES = frozenset({"manager", "front_desk", "instructor"})
 # Roles that are staff of the organization (see the back office).
 STAFF_ROLES = frozenset({"owner", "manager", "front_desk", "instructor"})
 # Roles a manager may hand out; only owners create owners and managers.
@@ -95,7 +95,7 @@ def has_capability(
         studio = session.studio
         if actor.role == "instructor" and capability in _OWN_SESSION_ONLY:
             return session.instructor_id == actor.pk
-    if studio is not None and actor.role in _STUDIO_SCOPED_ROLES:
+    if studio is not None and actor.role in STUDIO_SCOPED_ROLES:
         return studio.pk in studio_ids_in_scope(actor)
     return True
 
@@ -126,7 +126,7 @@ def studio_ids_in_scope(actor: Membership) -> set[int]:
     if cached is None:
         from reformer.studios.models import Studio
 
-        if actor.role in _STUDIO_SCOPED_ROLES:
+        if actor.role in STUDIO_SCOPED_ROLES:
             cached = set(actor.studios.values_list("pk", flat=True))
         else:
             cached = set(
@@ -152,12 +152,33 @@ def grantable_roles(actor: Membership) -> frozenset[str]:
 
 def limited_to_own_studios(actor: Membership) -> bool:
     """Whether the actor reaches only the studios on their membership (not the owner)."""
-    return actor.role in _STUDIO_SCOPED_ROLES
+    return actor.role in STUDIO_SCOPED_ROLES
 
 
 def reaches_studios(actor: Membership, studio_ids: set[int]) -> bool:
     """Whether every one of these studios is in the actor's scope (owners reach them all)."""
-    return actor.role == "owner" or studio_ids <= studio_ids_in_scope(actor)
+    return reaches_every_studio(actor) or studio_ids <= studio_ids_in_scope(actor)
+
+
+def reaches_every_studio(actor: Membership) -> bool:
+    """Owners act across the whole organization; every other role within its studio scope."""
+    return actor.role == "owner"
+
+
+def may_manage_member(actor: Membership, member: Membership) -> bool:
+    """Whether the actor (who holds MANAGE_STAFF) may edit this member's details: owners
+    anyone; managers only roles they may grant, scoped to studios all within their own."""
+    if reaches_every_studio(actor):
+        return True
+    if member.role not in grantable_roles(actor):
+        return False
+    studio_ids = set(member.studios.values_list("pk", flat=True))
+    return bool(studio_ids) and studio_ids <= studio_ids_in_scope(actor)
+
+
+def is_client(membership: Membership) -> bool:
+    """A client membership (books for themselves; has a client profile and packages)."""
+    return membership.role == "client"
 
 
 def is_staff(actor: Membership) -> bool:

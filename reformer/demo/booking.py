@@ -23,7 +23,6 @@ from reformer.core.timezones import local_to_utc
 from reformer.demo.world import ClientPlan, SessionPlan, World, add_local_days
 
 Status = Booking.Status
-HOLDING = {Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW}
 CANCELLATION_WINDOW = dt.timedelta(hours=12)  # the StudioPolicy default
 BOOKING_WINDOW = dt.timedelta(days=14)  # the StudioPolicy default: later ones were staff's
 MINUTE = dt.timedelta(minutes=1)
@@ -204,7 +203,7 @@ def record(
         client.no_shows.append(starts)
     booking.status = status
 
-    if status in HOLDING:
+    if status in Booking.HOLDING:
         booking.spot = session.free_spots.pop()
         session.holding += 1
         session.clients.add(client.index)

@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from reformer.accounts.models import User
+from reformer.core import alerts
 from reformer.core.models import AdminAlert
 from reformer.notifications.models import Message
 from reformer.studios.models import Organization
@@ -163,7 +164,7 @@ def deliver_message(message_id: int, *, final_attempt: bool = True) -> Message |
     final attempt; a permanent one marks the message failed and raises an admin alert.
     """
     transient: Exception | None = None
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         message = (
             Message.objects.select_for_update(skip_locked=True)
             .select_related("recipient")
@@ -242,7 +243,7 @@ def _fail(message: Message, reason: str) -> None:
     message.error = reason[:1000]
     AdminAlert.objects.create(
         organization_id=message.organization_id,
-        code="notifications.delivery_failed",
+        code=alerts.DELIVERY_FAILED,
         message=f"A {message.kind} email to {message.to_address or message.recipient} "
         f"could not be delivered: {reason}",
         data={"message_id": message.pk, "kind": message.kind},

@@ -1,6 +1,6 @@
 """Input checks shared by the studio and scheduling actions.
 
-Each failure is a `DomainError("validation", message, field=...)` whose message speaks to the
+Each failure is a `DomainError(VALIDATION, message, field=...)` whose message speaks to the
 person filling in the form. Also here: reading which database constraint refused a write, so
 actions can turn an IntegrityError into a message.
 """
@@ -13,7 +13,7 @@ import zoneinfo
 
 from django.db import IntegrityError
 
-from reformer.core.errors import DomainError
+from reformer.core.errors import VALIDATION, DomainError
 from reformer.core.timezones import to_local
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -22,7 +22,7 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 def invalid(message: str, field: str | None = None) -> DomainError:
-    return DomainError("validation", message, field=field)
+    return DomainError(VALIDATION, message, field=field)
 
 
 def clean_text(

@@ -19,11 +19,36 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from reformer.accounts.errors import HTTP_STATUS as ACCOUNTS_HTTP_STATUS
+from reformer.bookings.errors import HTTP_STATUS as BOOKINGS_HTTP_STATUS
+from reformer.core.errors import HTTP_STATUS as CORE_HTTP_STATUS
 from reformer.core.errors import DomainError, NotFound, PermissionDenied
+from reformer.scheduling.errors import HTTP_STATUS as SCHEDULING_HTTP_STATUS
+from reformer.studios.errors import HTTP_STATUS as STUDIOS_HTTP_STATUS
 from reformer.web.toasts import toast_oob, toast_response
 
 NOT_FOUND_MESSAGE = "That page was not found."
 FORBIDDEN_MESSAGE = "You do not have permission to do that. Ask a studio owner or manager."
+
+
+# Each app declares its codes' HTTP statuses beside the codes (<app>/errors.py).
+_HTTP_STATUS = {
+    **CORE_HTTP_STATUS,
+    **ACCOUNTS_HTTP_STATUS,
+    **STUDIOS_HTTP_STATUS,
+    **SCHEDULING_HTTP_STATUS,
+    **BOOKINGS_HTTP_STATUS,
+}
+
+
+def status_for(error: DomainError) -> int:
+    """The HTTP status a refusal is answered with: 404 / 403 for access errors, the app's
+    table for its codes, 422 for the rest."""
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, PermissionDenied):
+        return 403
+    return _HTTP_STATUS.get(error.code, 422)
 
 
 def is_htmx(request: HttpRequest) -> bool:

@@ -16,7 +16,7 @@ from reformer.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("", include("reformer.accounts.urls")),
+    path("", include("reformer.web.accounts.urls")),
     path("staff/", include(("reformer.web.staff.urls", "staff"))),
     path("owner/", include("reformer.web.owner.urls")),
     path("me/", include("reformer.web.profile.urls")),

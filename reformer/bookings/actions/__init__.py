@@ -14,12 +14,18 @@ from reformer.bookings.actions.attendance import (
 from reformer.bookings.actions.booking import BookingQuote, book_session, booking_quote
 from reformer.bookings.actions.cancel import cancel_booking, cancel_session, request_promotion
 from reformer.bookings.actions.terms import CancellationTerms, cancellation_terms
-from reformer.bookings.actions.waitlist import join_waitlist, leave_waitlist, promote_waitlist
+from reformer.bookings.actions.waitlist import (
+    alert_promotion_failed,
+    join_waitlist,
+    leave_waitlist,
+    promote_waitlist,
+)
 from reformer.bookings.queries import waitlist_position, waitlist_positions
 
 __all__ = [
     "BookingQuote",
     "CancellationTerms",
+    "alert_promotion_failed",
     "book_session",
     "booking_quote",
     "cancel_booking",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reformer.accounts.models import Membership
-from reformer.core.errors import DomainError, PermissionDenied
+from reformer.core.errors import VALIDATION, DomainError, PermissionDenied
 from reformer.core.permissions import (
     BOOK_FOR_CLIENT,
     BOOK_SELF,
@@ -24,12 +24,12 @@ def resolve_client(
         if has_capability(actor, BOOK_SELF):
             return actor
         require(actor, BOOK_FOR_CLIENT, session=session)
-        raise DomainError("validation", "Choose the client to book for.", field="client")
+        raise DomainError(VALIDATION, "Choose the client to book for.", field="client")
     require_same_organization(actor, client, "client")
     require(actor, BOOK_FOR_CLIENT, session=session)
     if not has_capability(client, BOOK_SELF):
         raise DomainError(
-            "validation", "Only active clients can be booked into classes.", field="client"
+            VALIDATION, "Only active clients can be booked into classes.", field="client"
         )
     return client
 

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from reformer.bookings.errors import BOOKING_COUNT_MISMATCH
 from reformer.bookings.models import Booking
+from reformer.bookings.rules import HOLDING_SQL
 from reformer.core.errors import DomainError
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Spot
@@ -28,7 +30,7 @@ RETURNING booked_count
 # A separate statement from _TAKE_SQL on purpose: under READ COMMITTED a statement sees the
 # data as of its start, so the free-spot search must start after the lock is ours, or it
 # would miss a spot taken by the booking we waited for.
-_INSERT_SQL = """
+_INSERT_SQL = f"""
 INSERT INTO bookings_booking
        (id, organization_id, session_id, client_id, client_package_id, spot_id, starts_at, ends_at,
         status, is_late, checked_in_at, cancelled_at, cancel_reason, credit_returned,
@@ -40,7 +42,7 @@ SELECT %(booking_id)s, %(organization_id)s, %(session_id)s, %(client_id)s, %(pac
               AND NOT EXISTS (
                   SELECT 1 FROM bookings_booking taken
                    WHERE taken.session_id = %(session_id)s AND taken.spot_id = spot.id
-                     AND taken.status IN ('confirmed', 'attended', 'no_show'))
+                     AND taken.status IN {HOLDING_SQL})
             ORDER BY spot."row", spot."column", spot.label, spot.id
             LIMIT 1)),
        %(starts_at)s, %(ends_at)s, 'confirmed', false, NULL, NULL, '', false,
@@ -58,7 +60,7 @@ RETURNING booked_count, capacity, waiting_count
 # One round trip before the lock: draw the booking's id (so the audit row and the
 # confirmation can be written before the class is locked) and predict its spot from the
 # committed data. take_place decides the spot for real under the lock.
-_DRAW_SQL = """
+_DRAW_SQL = f"""
 SELECT nextval(pg_get_serial_sequence('bookings_booking', 'id')), free.id, free.label
   FROM (SELECT 1) AS one
   LEFT JOIN LATERAL (
@@ -67,7 +69,7 @@ SELECT nextval(pg_get_serial_sequence('bookings_booking', 'id')), free.id, free.
           AND NOT EXISTS (
               SELECT 1 FROM bookings_booking taken
                WHERE taken.session_id = %(session_id)s AND taken.spot_id = spot.id
-                 AND taken.status IN ('confirmed', 'attended', 'no_show'))
+                 AND taken.status IN {HOLDING_SQL})
         ORDER BY spot."row", spot."column", spot.label, spot.id
         LIMIT 1) AS free ON true
 """
@@ -155,7 +157,7 @@ def release_place(session_id: int) -> Released:
         cursor.execute(_RELEASE_SQL, {"session_id": session_id})
         row = cursor.fetchone()
     if row is None:
-        raise DomainError("booking.count_mismatch", "This class has no booked places to free.")
+        raise DomainError(BOOKING_COUNT_MISMATCH, "This class has no booked places to free.")
     return Released(*row)
 
 

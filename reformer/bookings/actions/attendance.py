@@ -12,13 +12,28 @@ from django.db.models import DurationField, ExpressionWrapper, F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from reformer.accounts.audit_codes import (
+    ACCOUNTS_CLIENT_SUSPENDED,
+    ACCOUNTS_CLIENT_SUSPENSION_LIFTED,
+)
 from reformer.accounts.models import ClientProfile, Membership
 from reformer.bookings import notify
 from reformer.bookings.actions._db import busy_as_domain_error
+from reformer.bookings.audit_codes import BOOKING_STATUS_CODES
 from reformer.bookings.context import format_local, load_session, policy_of
+from reformer.bookings.errors import (
+    ATTENDANCE_ALREADY_CHECKED_IN,
+    ATTENDANCE_CANCELLED,
+    ATTENDANCE_CHANGED,
+    ATTENDANCE_CLASS_OVER,
+    ATTENDANCE_NOT_CONFIRMED,
+    ATTENDANCE_NOTHING_TO_UNDO,
+    ATTENDANCE_TOO_EARLY,
+    SUSPENSION_NOT_SUSPENDED,
+)
 from reformer.bookings.models import Booking
 from reformer.core import alerts, audit, live
-from reformer.core.errors import DomainError, NotFound
+from reformer.core.errors import VALIDATION, DomainError, NotFound
 from reformer.core.permissions import (
     LIFT_SUSPENSION,
     MARK_ATTENDANCE,
@@ -53,15 +68,15 @@ def check_in(actor: Membership, booking: Booking) -> Booking:
     policy = policy_of(session)
     now = timezone.now()
     if booking.status == ATTENDED:
-        raise DomainError("attendance.already_checked_in", "This client is already checked in.")
+        raise DomainError(ATTENDANCE_ALREADY_CHECKED_IN, "This client is already checked in.")
     if booking.status != CONFIRMED:
-        raise DomainError("attendance.not_confirmed", "Only a confirmed booking can be checked in.")
+        raise DomainError(ATTENDANCE_NOT_CONFIRMED, "Only a confirmed booking can be checked in.")
     opens_at = session.starts_at - dt.timedelta(minutes=policy.check_in_window_minutes)
     if now < opens_at:
         when = format_local(opens_at, session.studio.time_zone, with_zone=True)
-        raise DomainError("attendance.too_early", f"Check-in opens at {when}.")
+        raise DomainError(ATTENDANCE_TOO_EARLY, f"Check-in opens at {when}.")
     if now > session.ends_at:
-        raise DomainError("attendance.class_over", "This class has ended: mark attendance instead.")
+        raise DomainError(ATTENDANCE_CLASS_OVER, "This class has ended: mark attendance instead.")
     return _record(
         actor,
         booking,
@@ -81,22 +96,22 @@ def mark_attendance(
     grace period after the start counts as late unless staff say otherwise with `late`
     (the front desk knows when someone walked in). `actor` None is the system (no-show job)."""
     if status not in (ATTENDED, NO_SHOW):
-        raise DomainError("validation", "Attendance is attended or no_show.", field="status")
+        raise DomainError(VALIDATION, "Attendance is attended or no_show.", field="status")
     if actor is None and status != NO_SHOW:
-        raise DomainError("validation", "Only staff record attendance.", field="status")
+        raise DomainError(VALIDATION, "Only staff record attendance.", field="status")
     booking, session = _load(actor, booking)
     policy = policy_of(session)
     now = timezone.now()
     if booking.status not in _RECORDED:
         raise DomainError(
-            "attendance.cancelled", "This booking was cancelled; there is no attendance to record."
+            ATTENDANCE_CANCELLED, "This booking was cancelled; there is no attendance to record."
         )
     if booking.status == status and (late is None or booking.is_late == late):
         return booking
     if status == NO_SHOW:
         if now < session.starts_at:
             raise DomainError(
-                "attendance.too_early", "A no-show can only be recorded once the class starts."
+                ATTENDANCE_TOO_EARLY, "A no-show can only be recorded once the class starts."
             )
         return _record(
             actor, booking, session, policy, NO_SHOW, now, is_late=False, checked_in_at=None
@@ -104,7 +119,7 @@ def mark_attendance(
     opens_at = session.starts_at - dt.timedelta(minutes=policy.check_in_window_minutes)
     if now < opens_at:
         when = format_local(opens_at, session.studio.time_zone, with_zone=True)
-        raise DomainError("attendance.too_early", f"Attendance can be recorded from {when}.")
+        raise DomainError(ATTENDANCE_TOO_EARLY, f"Attendance can be recorded from {when}.")
     grace_end = session.starts_at + dt.timedelta(minutes=policy.no_show_grace_minutes)
     return _record(
         actor,
@@ -126,9 +141,7 @@ def undo_attendance(actor: Membership, booking: Booking) -> Booking:
     """Back to confirmed (a mistaken check-in or no-show); the strike goes with it."""
     booking, session = _load(actor, booking)
     if booking.status not in (ATTENDED, NO_SHOW):
-        raise DomainError(
-            "attendance.nothing_to_undo", "No attendance is recorded for this booking."
-        )
+        raise DomainError(ATTENDANCE_NOTHING_TO_UNDO, "No attendance is recorded for this booking.")
     return _record(
         actor,
         booking,
@@ -153,16 +166,16 @@ def _record(
     checked_in_at: dt.datetime | None,
 ) -> Booking:
     previous = booking.status
-    with busy_as_domain_error(), transaction.atomic():
+    with busy_as_domain_error(), transaction.atomic(durable=True):
         changed = Booking.objects.filter(pk=booking.pk, status=previous).update(
             status=status, is_late=is_late, checked_in_at=checked_in_at
         )
         if not changed:
             raise DomainError(
-                "attendance.changed", "Someone else just updated this booking. Please reload."
+                ATTENDANCE_CHANGED, "Someone else just updated this booking. Please reload."
             )
         booking.status, booking.is_late, booking.checked_in_at = status, is_late, checked_in_at
-        audit.record(actor, f"bookings.booking.{status}", booking, previous=previous, late=is_late)
+        audit.record(actor, BOOKING_STATUS_CODES[status], booking, previous=previous, late=is_late)
         if NO_SHOW in (status, previous):
             _count_strikes(booking, session, policy, now, new_no_show=status == NO_SHOW)
         if status == ATTENDED and is_late and previous == CONFIRMED:
@@ -238,7 +251,7 @@ def _announce_suspension(
     until = format_local(profile.suspended_until, session.studio.time_zone, with_zone=True)
     audit.record(
         None,
-        "accounts.client.suspended",
+        ACCOUNTS_CLIENT_SUSPENDED,
         profile,
         until=profile.suspended_until,
         strikes=strikes,
@@ -282,8 +295,8 @@ def lift_suspension(actor: Membership, client: Membership) -> ClientProfile:
     if profile is None:
         raise NotFound("client")
     if profile.suspended_until is None or profile.suspended_until <= now:
-        raise DomainError("suspension.not_suspended", "This client is not suspended.")
-    with busy_as_domain_error(), transaction.atomic():
+        raise DomainError(SUSPENSION_NOT_SUSPENDED, "This client is not suspended.")
+    with busy_as_domain_error(), transaction.atomic(durable=True):
         # Lock order as in attendance: the client's bookings, then the profile.
         Booking.objects.filter(
             client_id=client.pk, status=NO_SHOW, strike_used_at__isnull=True
@@ -291,11 +304,11 @@ def lift_suspension(actor: Membership, client: Membership) -> ClientProfile:
         profile = ClientProfile.objects.select_for_update().get(pk=profile.pk)
         lifted = profile.suspended_until
         if lifted is None or lifted <= now:
-            raise DomainError("suspension.not_suspended", "This client is not suspended.")
+            raise DomainError(SUSPENSION_NOT_SUSPENDED, "This client is not suspended.")
         profile.suspended_until = None
         profile.no_show_strikes = 0
         profile.save(update_fields=["suspended_until", "no_show_strikes"])
-        audit.record(actor, "accounts.client.suspension_lifted", profile, was_until=lifted)
+        audit.record(actor, ACCOUNTS_CLIENT_SUSPENSION_LIFTED, profile, was_until=lifted)
         queue_templated_email(
             client.user,
             "suspension_lifted",

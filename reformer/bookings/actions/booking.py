@@ -21,8 +21,15 @@ from reformer.bookings.actions._place import (
     why_no_place,
 )
 from reformer.bookings.actions.terms import cancellation_policy_text, terms_for
+from reformer.bookings.audit_codes import BOOKINGS_BOOKING_CREATED
 from reformer.bookings.context import load_session, policy_of
+from reformer.bookings.errors import (
+    BOOKING_INSUFFICIENT_CREDITS,
+    BOOKING_SESSION_CANCELLED,
+    BOOKING_SESSION_STARTED,
+)
 from reformer.bookings.models import Booking, new_reference
+from reformer.bookings.rules import counts_against_week_sql
 from reformer.core import audit
 from reformer.core.errors import Busy, DomainError
 from reformer.core.permissions import require_same_organization
@@ -31,12 +38,11 @@ from reformer.notifications.actions import queue_templated_email, update_context
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Spot, StudioPolicy
 
-_WEEK_USED_SQL = """
-SELECT count(*) FROM bookings_booking
- WHERE client_package_id = %(package_id)s AND starts_at >= %(week_start)s
-   AND starts_at < %(week_end)s
-   AND (status IN ('confirmed', 'attended', 'no_show')
-        OR (status = 'late_cancelled' AND NOT credit_returned))
+_WEEK_USED_SQL = f"""
+SELECT count(*) FROM bookings_booking b
+ WHERE b.client_package_id = %(package_id)s AND b.starts_at >= %(week_start)s
+   AND b.starts_at < %(week_end)s
+   AND {counts_against_week_sql("b")}
 """
 
 
@@ -70,7 +76,7 @@ def booking_quote(
         package = eligibility.check_can_book(session, policy, client, now=now).package
     except DomainError as exc:
         reason = exc
-        if exc.code != "booking.insufficient_credits":
+        if exc.code != BOOKING_INSUFFICIENT_CREDITS:
             package = _first_usable(session, client, now)
     return BookingQuote(
         package=package,
@@ -100,7 +106,7 @@ def book_session(
 
     Reads and checks first without locks, then takes the class lock late with a guarded
     counter update and spends a credit from the package that expires soonest, all in one
-    transaction. Full class: DomainError "booking.class_full", nothing charged.
+    transaction. Full class: DomainError BOOKING_CLASS_FULL, nothing charged.
     """
     require_same_organization(actor, session, "class")
     if spot is not None:
@@ -134,6 +140,7 @@ def reserve(
     source: str,
     now: dt.datetime,
     on_booked: Callable[[Booking], None] | None = None,
+    outermost: bool = True,
 ) -> Booking:
     """The write half of a booking (also used by waitlist promotion), in one transaction.
 
@@ -141,6 +148,8 @@ def reserve(
     its job); then the lock is taken late and held for three statements and the commit:
     the guarded counter update, the booking insert, the credit spend (ARCHITECTURE §5.2).
     `on_booked(booking)` runs under the lock after the spend (promotion marks its entry).
+    Durable unless `outermost` is False (promotion runs it inside its own durable block), so
+    the class lock is never held inside a caller's longer transaction (ARCHITECTURE §5.1).
     """
     recipient = client.user  # loaded now, not while the class is locked
     promotion = source == Booking.Source.WAITLIST
@@ -155,10 +164,10 @@ def reserve(
     )
     booking.client = client
     try:
-        with busy_as_domain_error(), transaction.atomic():
+        with busy_as_domain_error(), transaction.atomic(durable=outermost):
             audit.record(
                 actor,
-                "bookings.booking.created",
+                BOOKINGS_BOOKING_CREATED,
                 booking,
                 session=session.pk,
                 client=client.pk,
@@ -250,10 +259,10 @@ def _check_week_under_lock(package: ClientPackage, session: ClassSession) -> Non
 def _no_place(session: ClassSession, policy: StudioPolicy, now: dt.datetime) -> DomainError:
     why = why_no_place(session.pk, now=now)
     if why == "cancelled":
-        return DomainError("booking.session_cancelled", "This class has been cancelled.")
+        return DomainError(BOOKING_SESSION_CANCELLED, "This class has been cancelled.")
     if why == "started":
         return DomainError(
-            "booking.session_started", "This class has already started and can't be booked."
+            BOOKING_SESSION_STARTED, "This class has already started and can't be booked."
         )
     return eligibility.class_full(policy)
 

@@ -13,16 +13,23 @@ from reformer.bookings.actions._access import require_own_or_desk
 from reformer.bookings.actions._db import busy_as_domain_error
 from reformer.bookings.actions._place import release_place
 from reformer.bookings.actions.terms import terms_for
+from reformer.bookings.audit_codes import BOOKING_STATUS_CODES, BOOKINGS_SESSION_CANCELLED
 from reformer.bookings.context import load_session, policy_of
+from reformer.bookings.errors import (
+    BOOKING_ALREADY_CANCELLED,
+    BOOKING_ALREADY_STARTED,
+    BOOKING_NOT_CANCELLABLE,
+)
 from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.core import audit, live
-from reformer.core.errors import DomainError
+from reformer.core.errors import VALIDATION, DomainError
 from reformer.core.permissions import (
     MANAGE_SCHEDULE,
     OVERRIDE_POLICY,
     require,
     require_same_organization,
 )
+from reformer.scheduling.errors import SESSION_ALREADY_CANCELLED, SESSION_ALREADY_STARTED
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import StudioPolicy
 
@@ -64,15 +71,15 @@ def cancel_booking(
         require(actor, OVERRIDE_POLICY, session=session)
         if not reason:
             raise DomainError(
-                "validation",
+                VALIDATION,
                 "Give a reason for overriding the cancellation policy.",
                 field="reason",
             )
     if booking.status in (Booking.Status.CANCELLED, Booking.Status.LATE_CANCELLED):
-        raise DomainError("booking.already_cancelled", "This booking is already cancelled.")
+        raise DomainError(BOOKING_ALREADY_CANCELLED, "This booking is already cancelled.")
     if booking.status != Booking.Status.CONFIRMED:
         raise DomainError(
-            "booking.not_cancellable",
+            BOOKING_NOT_CANCELLABLE,
             "Attendance is already recorded for this booking, so it can't be cancelled.",
         )
     now = timezone.now()
@@ -82,20 +89,20 @@ def cancel_booking(
     terms = terms_for(session, policy, now=now, unlimited=unlimited)
     if not terms.can_cancel:
         raise DomainError(
-            "booking.already_started",
+            BOOKING_ALREADY_STARTED,
             "This class has started, so the booking can no longer be cancelled.",
         )
     credit_back = terms.credit_returns if return_credit is None else return_credit
     credit_back = credit_back and package is not None and not unlimited
     status = Booking.Status.LATE_CANCELLED if terms.is_late else Booking.Status.CANCELLED
 
-    with busy_as_domain_error(), transaction.atomic():
+    with busy_as_domain_error(), transaction.atomic(durable=True):
         released = release_place(session.pk)
         changed = Booking.objects.filter(pk=booking.pk, status=Booking.Status.CONFIRMED).update(
             status=status, cancelled_at=now, cancel_reason=reason[:200], credit_returned=credit_back
         )
         if not changed:
-            raise DomainError("booking.already_cancelled", "This booking is already cancelled.")
+            raise DomainError(BOOKING_ALREADY_CANCELLED, "This booking is already cancelled.")
         booking.status, booking.cancelled_at = status, now
         booking.cancel_reason, booking.credit_returned = reason[:200], credit_back
         if credit_back:
@@ -107,7 +114,7 @@ def cancel_booking(
             request_promotion(session.pk)
         audit.record(
             actor,
-            f"bookings.booking.{status}",
+            BOOKING_STATUS_CODES[status],
             booking,
             late=terms.is_late,
             credit_returned=credit_back,
@@ -155,20 +162,20 @@ def cancel_session(actor: Membership, session: ClassSession, *, reason: str) -> 
     require(actor, MANAGE_SCHEDULE, session=session)
     reason = reason.strip()
     if not reason:
-        raise DomainError("validation", "Give a reason; clients will see it.", field="reason")
+        raise DomainError(VALIDATION, "Give a reason; clients will see it.", field="reason")
     if session.status == ClassSession.Status.CANCELLED:
-        raise DomainError("session.already_cancelled", "This class is already cancelled.")
+        raise DomainError(SESSION_ALREADY_CANCELLED, "This class is already cancelled.")
     now = timezone.now()
     if session.starts_at <= now:
         raise DomainError(
-            "session.already_started", "This class has already started and can't be cancelled."
+            SESSION_ALREADY_STARTED, "This class has already started and can't be cancelled."
         )
 
-    with busy_as_domain_error(), transaction.atomic():
+    with busy_as_domain_error(), transaction.atomic(durable=True):
         with connection.cursor() as cursor:
             cursor.execute(_CANCEL_SESSION_SQL, {"session_id": session.pk, "reason": reason[:200]})
             if cursor.fetchone() is None:
-                raise DomainError("session.already_cancelled", "This class is already cancelled.")
+                raise DomainError(SESSION_ALREADY_CANCELLED, "This class is already cancelled.")
         session.status, session.cancelled_reason = ClassSession.Status.CANCELLED, reason[:200]
         session.booked_count = session.waiting_count = 0
         bookings = _cancel_bookings(actor, session, reason, now)
@@ -182,7 +189,7 @@ def cancel_session(actor: Membership, session: ClassSession, *, reason: str) -> 
         )
         audit.record(
             actor,
-            "bookings.session.cancelled",
+            BOOKINGS_SESSION_CANCELLED,
             session,
             reason=reason,
             bookings=[b.pk for b in bookings],

@@ -19,11 +19,30 @@ from reformer.bookings import eligibility, notify
 from reformer.bookings.actions._access import require_own_or_desk, resolve_client
 from reformer.bookings.actions._db import busy_as_domain_error, constraint_name
 from reformer.bookings.actions.booking import reserve
+from reformer.bookings.audit_codes import (
+    BOOKINGS_WAITLIST_JOINED,
+    BOOKINGS_WAITLIST_LEFT,
+    BOOKINGS_WAITLIST_PASSED_OVER,
+    BOOKINGS_WAITLIST_PROMOTED,
+    WAITLIST_END_CODES,
+)
 from reformer.bookings.context import load_session, policy_of
+from reformer.bookings.errors import (
+    BOOKING_ALREADY_BOOKED,
+    BOOKING_CLASS_FULL,
+    BOOKING_SESSION_CANCELLED,
+    BOOKING_SESSION_STARTED,
+    WAITLIST_ALREADY_WAITING,
+    WAITLIST_CLOSED,
+    WAITLIST_NOT_WAITING,
+    WAITLIST_OFF,
+    WAITLIST_PLACES_LEFT,
+)
 from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.bookings.queries import waitlist_position
-from reformer.core import audit
+from reformer.core import alerts, audit
 from reformer.core.errors import DomainError
+from reformer.core.models import AdminAlert
 from reformer.core.permissions import require_same_organization
 from reformer.notifications.models import Message
 from reformer.scheduling.models import ClassSession
@@ -45,7 +64,7 @@ UPDATE scheduling_classsession SET waiting_count = waiting_count - 1
 
 
 def _places_left() -> DomainError:
-    return DomainError("waitlist.places_left", "There are places left: book instead.")
+    return DomainError(WAITLIST_PLACES_LEFT, "There are places left: book instead.")
 
 
 def join_waitlist(
@@ -59,9 +78,9 @@ def join_waitlist(
     now = timezone.now()
     eligibility.check_session_open(session, now=now)
     if policy.waitlist_mode == StudioPolicy.WaitlistMode.OFF:
-        raise DomainError("waitlist.off", "This studio doesn't keep waitlists.")
+        raise DomainError(WAITLIST_OFF, "This studio doesn't keep waitlists.")
     if now >= _cutoff(session, policy):
-        raise DomainError("waitlist.closed", "The waitlist for this class has closed.")
+        raise DomainError(WAITLIST_CLOSED, "The waitlist for this class has closed.")
     state = eligibility.load_client_state(client, session, now=now)
     eligibility.check_not_suspended(session, state.suspended_until, now=now)
     eligibility.check_already_booked(session, state.holding)
@@ -69,7 +88,7 @@ def join_waitlist(
     if session.booked_count < session.capacity:
         raise _places_left()
     try:
-        with busy_as_domain_error(), transaction.atomic():
+        with busy_as_domain_error(), transaction.atomic(durable=True):
             with connection.cursor() as cursor:
                 cursor.execute(_JOIN_SQL, {"session_id": session.pk})
                 if cursor.fetchone() is None:
@@ -80,7 +99,7 @@ def join_waitlist(
                 client=client,
                 joined_at=now,
             )
-            audit.record(actor, "bookings.waitlist.joined", entry, session=session.pk)
+            audit.record(actor, BOOKINGS_WAITLIST_JOINED, entry, session=session.pk)
             notify.queue_class_email(
                 "waitlist_joined",
                 session=session,
@@ -103,7 +122,7 @@ def _check_not_waiting(session: ClassSession, client: Membership) -> None:
     ).first()
     if entry is not None:
         raise DomainError(
-            "waitlist.already_waiting",
+            WAITLIST_ALREADY_WAITING,
             "You're already on the waitlist for this class.",
             entry=entry,
         )
@@ -115,9 +134,9 @@ def leave_waitlist(actor: Membership, entry: WaitlistEntry) -> WaitlistEntry:
     session = load_session(entry.session_id)
     require_own_or_desk(actor, entry.client_id, session)
     now = timezone.now()
-    with busy_as_domain_error(), transaction.atomic():
+    with busy_as_domain_error(), transaction.atomic(durable=True):
         _end_waiting(entry, WaitlistEntry.Status.REMOVED, now)
-        audit.record(actor, "bookings.waitlist.left", entry, session=session.pk)
+        audit.record(actor, BOOKINGS_WAITLIST_LEFT, entry, session=session.pk)
         notify.queue_class_email(
             "waitlist_left", session=session, client=entry.client, key=f"waitlist-left:{entry.pk}"
         )
@@ -135,7 +154,7 @@ def _end_waiting(
         status=status, left_at=now, booking=booking
     )
     if not changed:
-        raise DomainError("waitlist.not_waiting", "You're no longer on this waitlist.")
+        raise DomainError(WAITLIST_NOT_WAITING, "You're no longer on this waitlist.")
     entry.status, entry.left_at, entry.booking = status, now, booking
 
 
@@ -191,7 +210,7 @@ def _promote_next(session_id: int, passed_over: set[int]) -> Booking | None:
         .select_related("client__user")
         .order_by("joined_at", "id")
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         for entry in entries:
             try:
                 choice = eligibility.check_can_book(
@@ -207,15 +226,16 @@ def _promote_next(session_id: int, passed_over: set[int]) -> Booking | None:
                     source=Booking.Source.WAITLIST,
                     now=now,
                     on_booked=lambda booking, entry=entry: _mark_promoted(entry, booking, now),
+                    outermost=False,
                 )
             except DomainError as refusal:
                 if refusal.code in (
-                    "booking.class_full",
-                    "booking.session_cancelled",
-                    "booking.session_started",
+                    BOOKING_CLASS_FULL,
+                    BOOKING_SESSION_CANCELLED,
+                    BOOKING_SESSION_STARTED,
                 ):
                     return None
-                if refusal.code != "waitlist.not_waiting":
+                if refusal.code != WAITLIST_NOT_WAITING:
                     _pass_over(entry, session, refusal, now)
                 passed_over.add(entry.pk)
     return None
@@ -224,7 +244,7 @@ def _promote_next(session_id: int, passed_over: set[int]) -> Booking | None:
 def _mark_promoted(entry: WaitlistEntry, booking: Booking, now: dt.datetime) -> None:
     _end_waiting(entry, WaitlistEntry.Status.PROMOTED, now, booking=booking)
     audit.record(
-        None, "bookings.waitlist.promoted", entry, session=entry.session_id, booking=booking.pk
+        None, BOOKINGS_WAITLIST_PROMOTED, entry, session=entry.session_id, booking=booking.pk
     )
     notify.publish_waitlist(
         entry, "promoted", session=booking.session, user_id=entry.client.user_id
@@ -237,14 +257,14 @@ def _pass_over(
     """Skip this client for now (told once per reason), or take them off the list when they
     are already booked or every package they had has expired."""
     reason = refusal.data.get("reason", "")
-    if refusal.code == "booking.already_booked" or reason == eligibility.EXPIRED:
+    if refusal.code == BOOKING_ALREADY_BOOKED or reason == eligibility.EXPIRED:
         status = (
             WaitlistEntry.Status.EXPIRED
             if reason == eligibility.EXPIRED
             else WaitlistEntry.Status.REMOVED
         )
         _end_waiting(entry, status, now)
-        audit.record(None, f"bookings.waitlist.{status}", entry, reason=refusal.code)
+        audit.record(None, WAITLIST_END_CODES[status], entry, reason=refusal.code)
         if status == WaitlistEntry.Status.EXPIRED:
             notify.queue_class_email(
                 "waitlist_expired",
@@ -267,4 +287,20 @@ def _pass_over(
     WaitlistEntry.objects.filter(pk=entry.pk).update(
         skip_reason=refusal.message[:200], skip_notified_at=now
     )
-    audit.record(None, "bookings.waitlist.passed_over", entry, reason=refusal.code)
+    audit.record(None, BOOKINGS_WAITLIST_PASSED_OVER, entry, reason=refusal.code)
+
+
+def alert_promotion_failed(
+    session_id: int, *, attempt: int, error: BaseException
+) -> AdminAlert | None:
+    """Tell staff a promotion job failed (`attempt` counts from 1)."""
+    where = ClassSession.objects.filter(pk=session_id).values_list("organization_id", "studio_id")
+    organization_id, studio_id = where.first() or (None, None)
+    return alerts.raise_alert(
+        alerts.PROMOTION_FAILED,
+        f"Waitlist promotion for class {session_id} failed (attempt {attempt}): {error}. "
+        "It is retried automatically; check the class's waitlist if this persists.",
+        organization_id=organization_id,
+        studio_id=studio_id,
+        data={"session": session_id, "attempt": attempt},
+    )

@@ -20,6 +20,10 @@ from reformer.core.permissions import (
 )
 from reformer.core.timezones import local_today, to_local
 from reformer.scheduling.actions.needs_instructor import alert_needs_instructor
+from reformer.scheduling.audit_codes import (
+    SCHEDULING_UNAVAILABILITY_ADDED,
+    SCHEDULING_UNAVAILABILITY_REMOVED,
+)
 from reformer.scheduling.models import ClassSession, InstructorUnavailability
 from reformer.studios.validation import clean_text, invalid
 
@@ -57,7 +61,7 @@ def add_unavailability(
         raise invalid("Enter at most a year at a time.", "ends_on")
     if ends_on < local_today(instructor.organization.time_zone):
         raise invalid("That period is over already.", "ends_on")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         away = InstructorUnavailability.objects.create(
             organization_id=actor.organization_id,
             instructor=instructor,
@@ -98,7 +102,7 @@ def add_unavailability(
                 )
         audit.record(
             actor,
-            "scheduling.unavailability.added",
+            SCHEDULING_UNAVAILABILITY_ADDED,
             away,
             instructor=instructor,
             starts_on=starts_on,
@@ -112,10 +116,10 @@ def remove_unavailability(actor: Membership, unavailability: InstructorUnavailab
     """Delete a period (the instructor is not put back on classes: assign them again)."""
     require_same_organization(actor, unavailability, "unavailability")
     _authorize(actor, unavailability.instructor)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         audit.record(
             actor,
-            "scheduling.unavailability.removed",
+            SCHEDULING_UNAVAILABILITY_REMOVED,
             unavailability,
             instructor=unavailability.instructor_id,
             starts_on=unavailability.starts_on,

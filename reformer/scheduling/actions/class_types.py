@@ -7,6 +7,10 @@ from django.db import IntegrityError, transaction
 from reformer.accounts.models import Membership
 from reformer.core import audit
 from reformer.core.permissions import MANAGE_CLASS_TYPES, require, require_same_organization
+from reformer.scheduling.audit_codes import (
+    SCHEDULING_CLASS_TYPE_CREATED,
+    SCHEDULING_CLASS_TYPE_UPDATED,
+)
 from reformer.scheduling.models import ClassType
 from reformer.studios.validation import (
     apply_changes,
@@ -89,10 +93,10 @@ def create_class_type(
         colour=colour,
         description=description,
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         class_type = ClassType(organization_id=actor.organization_id, **values)
         _save(class_type, create=True)
-        audit.record(actor, "scheduling.class_type.created", class_type, **values)
+        audit.record(actor, SCHEDULING_CLASS_TYPE_CREATED, class_type, **values)
     return class_type
 
 
@@ -120,10 +124,10 @@ def update_class_type(
     )
     if active is not None:
         values["active"] = bool(active)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         class_type = ClassType.objects.select_for_update().get(pk=class_type.pk)
         changes = apply_changes(class_type, values)
         if changes:
             _save(class_type, create=False)
-            audit.record(actor, "scheduling.class_type.updated", class_type, changes=changes)
+            audit.record(actor, SCHEDULING_CLASS_TYPE_UPDATED, class_type, changes=changes)
     return class_type

@@ -22,6 +22,7 @@ from reformer.core.live import publish_after_commit, studio_schedule
 from reformer.core.timezones import local_day_bounds, local_to_utc, local_today, to_local
 from reformer.scheduling.actions.needs_instructor import alert_needs_instructor
 from reformer.scheduling.actions.rules import INSTRUCTOR_BUSY, ROOM_TAKEN, can_teach_at
+from reformer.scheduling.audit_codes import SCHEDULING_TEMPLATE_GENERATED
 from reformer.scheduling.models import ClassSession, InstructorUnavailability, RecurringTemplate
 from reformer.studios.locking import lock_studio
 from reformer.studios.models import Closure, Organization, Studio
@@ -181,7 +182,7 @@ def _generate_template(
                 ", ".join(day.isoformat() for day in skipped),
             )
         if created:
-            audit.record(None, "scheduling.template.generated", template, sessions=created)
+            audit.record(None, SCHEDULING_TEMPLATE_GENERATED, template, sessions=created)
             publish_after_commit([studio_schedule(studio.pk)], "session", "created", created)
         return len(created)
 

@@ -12,6 +12,11 @@ from reformer.accounts.models import Membership
 from reformer.core.errors import DomainError
 from reformer.core.permissions import is_staff, require_same_organization, studio_ids_in_scope
 from reformer.core.timezones import to_local
+from reformer.scheduling.errors import (
+    SESSION_INSTRUCTOR_BUSY,
+    SESSION_ROOM_TAKEN,
+    SESSION_SLOT_TAKEN,
+)
 from reformer.scheduling.models import ClassSession, InstructorUnavailability
 from reformer.studios.models import Closure, Studio
 from reformer.studios.validation import day_label, invalid, local_span, violated_constraint
@@ -105,7 +110,7 @@ def conflict_error(exc: IntegrityError, session: ClassSession) -> DomainError | 
             else "at that time"
         )
         return DomainError(
-            "session.room_taken", f"{session.room.name} is already booked {detail}.", field="room"
+            SESSION_ROOM_TAKEN, f"{session.room.name} is already booked {detail}.", field="room"
         )
     if constraint == INSTRUCTOR_BUSY:
         other = overlapping.filter(instructor_id=session.instructor_id).first()
@@ -117,7 +122,7 @@ def conflict_error(exc: IntegrityError, session: ClassSession) -> DomainError | 
             else "another class at that time"
         )
         return DomainError(
-            "session.instructor_busy", f"{name} is already teaching {detail}.", field="instructor"
+            SESSION_INSTRUCTOR_BUSY, f"{name} is already teaching {detail}.", field="instructor"
         )
     if constraint == SLOT_TAKEN:
         local = to_local(session.starts_at, tz)
@@ -129,7 +134,7 @@ def conflict_error(exc: IntegrityError, session: ClassSession) -> DomainError | 
         cancelled = existing is not None and existing.status == ClassSession.Status.CANCELLED
         note = " (it was cancelled, and its slot stays on record)" if cancelled else ""
         return DomainError(
-            "session.slot_taken",
+            SESSION_SLOT_TAKEN,
             f"{session.class_type.name} already starts at {local:%H:%M} on "
             f"{day_label(local.date())} at {session.studio.name}{note}. Pick another time.",
             field="starts_at",

@@ -29,6 +29,12 @@ from reformer.scheduling.actions.rules import (
     check_open,
     save_session,
 )
+from reformer.scheduling.audit_codes import (
+    SCHEDULING_SESSION_CREATED,
+    SCHEDULING_SESSION_NOTES_SET,
+    SCHEDULING_SESSION_UPDATED,
+)
+from reformer.scheduling.errors import SESSION_HAS_BOOKINGS
 from reformer.scheduling.models import ClassSession, ClassType
 from reformer.studios.locking import lock_studio
 from reformer.studios.models import Room, Studio
@@ -93,7 +99,7 @@ def create_session(
     length = _duration(
         class_type.duration_minutes if duration_minutes is None else duration_minutes
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(studio.pk)
         if not studio.active:
             raise invalid(f"{studio.name} is not active.", "studio")
@@ -121,7 +127,7 @@ def create_session(
         save_session(session, create=True)
         audit.record(
             actor,
-            "scheduling.session.created",
+            SCHEDULING_SESSION_CREATED,
             session,
             starts_at=session.starts_at,
             ends_at=session.ends_at,
@@ -155,7 +161,7 @@ def update_session(
         require_same_organization(actor, room, "room")
     if isinstance(instructor, Membership):
         require_same_organization(actor, instructor, "instructor")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(session.studio_id)
         session = (
             ClassSession.objects.select_for_update(of=("self",))
@@ -206,7 +212,7 @@ def update_session(
         changes = apply_changes(session, values)
         if changes:
             save_session(session, create=False)
-            audit.record(actor, "scheduling.session.updated", session, changes=changes)
+            audit.record(actor, SCHEDULING_SESSION_UPDATED, session, changes=changes)
             if session.instructor_id is not None:
                 alerts.resolve_alerts_about(
                     alerts.NEEDS_INSTRUCTOR,
@@ -233,7 +239,7 @@ def _check_movable(session: ClassSession, now: dt.datetime) -> None:
     people = session.booked_count + session.waiting_count
     if people:
         raise DomainError(
-            "session.has_bookings",
+            SESSION_HAS_BOOKINGS,
             f"{plural(people, 'client is', 'clients are')} booked or waiting for this class. "
             "Moving it would change their plans without telling them: cancel it (clients are "
             "refunded) and schedule a new class instead.",
@@ -253,7 +259,7 @@ def set_session_notes(actor: Membership, session: ClassSession, *, notes: str) -
     Authorized on the row as it is now (the instructor may have just changed)."""
     require_same_organization(actor, session, "class")
     notes = clean_text(notes, field="notes", label="Notes", max_length=MAX_NOTES, required=False)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         session = (
             ClassSession.objects.select_for_update(of=("self",))
             .select_related("studio")
@@ -262,6 +268,6 @@ def set_session_notes(actor: Membership, session: ClassSession, *, notes: str) -
         require(actor, EDIT_SESSION_NOTES, session=session)
         session.private_notes = notes
         session.save(update_fields=["private_notes"])
-        audit.record(actor, "scheduling.session.notes_set", session, length=len(notes))
+        audit.record(actor, SCHEDULING_SESSION_NOTES_SET, session, length=len(notes))
         publish_after_commit([session_roster(session.pk)], "session", "notes", [session.pk])
     return session

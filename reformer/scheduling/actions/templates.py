@@ -25,6 +25,11 @@ from reformer.core.permissions import MANAGE_SCHEDULE, require, require_same_org
 from reformer.core.timezones import local_to_utc, local_today, to_local
 from reformer.scheduling.actions.generation import GENERATION_HORIZON, generate_sessions
 from reformer.scheduling.actions.rules import UNCHANGED, Unchanged, check_instructor, save_session
+from reformer.scheduling.audit_codes import (
+    SCHEDULING_TEMPLATE_CREATED,
+    SCHEDULING_TEMPLATE_DEACTIVATED,
+    SCHEDULING_TEMPLATE_UPDATED,
+)
 from reformer.scheduling.models import ClassSession, ClassType, RecurringTemplate, RotationSlot
 from reformer.studios.locking import lock_studio
 from reformer.studios.models import Room, Studio
@@ -105,7 +110,7 @@ def create_template(
     start_time = parse_clock(local_start_time, field="local_start_time", label="Start time")
     if end_date is not None and end_date < start_date:
         raise invalid("The last date must be on or after the first date.", "end_date")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(studio.pk)
         if not studio.active:
             raise invalid(f"{studio.name} is not active.", "studio")
@@ -145,7 +150,7 @@ def create_template(
         _set_rotation(template, rotation)
         audit.record(
             actor,
-            "scheduling.template.created",
+            SCHEDULING_TEMPLATE_CREATED,
             template,
             weekday=weekday,
             local_start_time=clock(start_time),
@@ -183,7 +188,7 @@ def update_template(
     if room is not None:
         require_same_organization(actor, room, "room")
     rotation = None if instructors is None else _instructor_list(actor, instructors)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(template.studio_id)
         template = (
             RecurringTemplate.objects.select_for_update(of=("self",))
@@ -227,7 +232,7 @@ def update_template(
         changed, kept = _apply_to_future_sessions(template, studio, set(changes))
         audit.record(
             actor,
-            "scheduling.template.updated",
+            SCHEDULING_TEMPLATE_UPDATED,
             template,
             changes=changes,
             sessions_changed=changed,
@@ -244,7 +249,7 @@ def deactivate_template(actor: Membership, template: RecurringTemplate) -> Templ
     booked are removed. Sessions with clients stay; cancel them to refund the clients."""
     require_same_organization(actor, template, "weekly class")
     require(actor, MANAGE_SCHEDULE, studio=template.studio)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(template.studio_id)
         template = RecurringTemplate.objects.select_for_update().get(pk=template.pk)
         if not template.active:
@@ -254,7 +259,7 @@ def deactivate_template(actor: Membership, template: RecurringTemplate) -> Templ
         removed, kept = _remove_future_sessions(template, studio, after=None)
         audit.record(
             actor,
-            "scheduling.template.deactivated",
+            SCHEDULING_TEMPLATE_DEACTIVATED,
             template,
             sessions_removed=removed,
             sessions_kept=len(kept),

@@ -14,6 +14,7 @@ from reformer.accounts.models import Membership, Role, User
 from reformer.core import audit
 from reformer.core.errors import NotFound, PermissionDenied
 from reformer.core.permissions import MANAGE_ORGANIZATION, require
+from reformer.studios.audit_codes import STUDIOS_ORGANIZATION_CREATED, STUDIOS_ORGANIZATION_UPDATED
 from reformer.studios.models import Organization
 from reformer.studios.validation import (
     apply_changes,
@@ -42,11 +43,11 @@ def create_organization(
         slug = slug.strip().lower()
         if not SLUG.match(slug) or len(slug) > 60:
             raise invalid("Use lowercase letters, digits and hyphens for the web address.", "slug")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         organization = _insert_organization(name=name, slug=slug, time_zone=time_zone)
         owner = Membership.objects.create(user=user, organization=organization, role=Role.OWNER)
         audit.record(
-            user, "studios.organization.created", organization, name=name, slug=organization.slug
+            user, STUDIOS_ORGANIZATION_CREATED, organization, name=name, slug=organization.slug
         )
     return owner
 
@@ -96,7 +97,7 @@ def update_organization(
     }
     if logo is not None:
         _check_logo(logo)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         organization = Organization.objects.select_for_update().get(pk=organization.pk)
         changes = apply_changes(organization, values)
         if logo is not None:
@@ -104,7 +105,7 @@ def update_organization(
             changes["logo"] = ["", organization.logo.name]
         if changes:
             organization.save()
-            audit.record(actor, "studios.organization.updated", organization, changes=changes)
+            audit.record(actor, STUDIOS_ORGANIZATION_UPDATED, organization, changes=changes)
     return organization
 
 

@@ -12,6 +12,14 @@ from reformer.core import audit
 from reformer.core.permissions import MANAGE_STUDIO, require, require_same_organization
 from reformer.core.timezones import to_local
 from reformer.scheduling.models import ClassSession, RecurringTemplate
+from reformer.studios.audit_codes import (
+    STUDIOS_ROOM_CREATED,
+    STUDIOS_ROOM_LAYOUT_SET,
+    STUDIOS_ROOM_UPDATED,
+    STUDIOS_SPOT_ADDED,
+    STUDIOS_SPOT_DEACTIVATED,
+    STUDIOS_SPOT_UPDATED,
+)
 from reformer.studios.locking import lock_studio
 from reformer.studios.models import Room, Spot, Studio
 from reformer.studios.validation import (
@@ -73,10 +81,10 @@ def create_room(
     values = _room_values(
         name=name, capacity=capacity, grid_columns=grid_columns, grid_rows=grid_rows
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         room = Room(organization_id=studio.organization_id, studio=studio, **values)
         _save_room(room, create=True)
-        audit.record(actor, "studios.room.created", room, **values)
+        audit.record(actor, STUDIOS_ROOM_CREATED, room, **values)
     return room
 
 
@@ -96,7 +104,7 @@ def update_room(
     values = _room_values(
         name=name, capacity=capacity, grid_columns=grid_columns, grid_rows=grid_rows
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(room.studio_id)
         room = Room.objects.select_for_update().get(pk=room.pk)
         changes = apply_changes(room, values)
@@ -112,7 +120,7 @@ def update_room(
                 )
         if changes:
             _save_room(room, create=False)
-            audit.record(actor, "studios.room.updated", room, changes=changes)
+            audit.record(actor, STUDIOS_ROOM_UPDATED, room, changes=changes)
     return room
 
 
@@ -225,7 +233,7 @@ def add_spot(
     equipment_type: str = "reformer",
 ) -> Spot:
     require_same_organization(actor, room, "room")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         room = _lock_room_of(actor, room)
         values = _spot_values(
             room, label=label, column=column, row=row, equipment_type=equipment_type
@@ -238,7 +246,7 @@ def add_spot(
             apply_changes(spot, values)
             spot.active = True
         _save_spot(spot, room, create=create)
-        audit.record(actor, "studios.spot.added", spot, reactivated=not create, **values)
+        audit.record(actor, STUDIOS_SPOT_ADDED, spot, reactivated=not create, **values)
     return spot
 
 
@@ -252,7 +260,7 @@ def update_spot(
     equipment_type: str | None = None,
 ) -> Spot:
     require_same_organization(actor, spot, "spot")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         room = _lock_room_of(actor, spot)
         spot = Spot.objects.get(pk=spot.pk)
         values = _spot_values(
@@ -261,20 +269,20 @@ def update_spot(
         changes = apply_changes(spot, values)
         if changes:
             _save_spot(spot, room, create=False)
-            audit.record(actor, "studios.spot.updated", spot, changes=changes)
+            audit.record(actor, STUDIOS_SPOT_UPDATED, spot, changes=changes)
     return spot
 
 
 def deactivate_spot(actor: Membership, spot: Spot) -> Spot:
     """Take a spot out of use (broken equipment). Bookings already holding it keep it."""
     require_same_organization(actor, spot, "spot")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         _lock_room_of(actor, spot)
         spot = Spot.objects.get(pk=spot.pk)
         if spot.active:
             spot.active = False
             spot.save(update_fields=["active"])
-            audit.record(actor, "studios.spot.deactivated", spot, label=spot.label)
+            audit.record(actor, STUDIOS_SPOT_DEACTIVATED, spot, label=spot.label)
     return spot
 
 
@@ -289,7 +297,7 @@ def set_spot_layout(actor: Membership, room: Room, *, spots: list[dict[str, Any]
     active spots in grid order.
     """
     require_same_organization(actor, room, "room")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         room = _lock_room_of(actor, room)
         wanted = _clean_layout(room, spots)
         existing = {spot.label.lower(): spot for spot in Spot.objects.filter(room=room)}
@@ -312,7 +320,7 @@ def set_spot_layout(actor: Membership, room: Room, *, spots: list[dict[str, Any]
         after = {spot.label for spot in placed}
         audit.record(
             actor,
-            "studios.room.layout_set",
+            STUDIOS_ROOM_LAYOUT_SET,
             room,
             added=sorted(after - before),
             removed=sorted(before - after),

@@ -22,6 +22,16 @@ from reformer.core.permissions import (
 from reformer.core.timezones import local_day_bounds, local_today
 from reformer.scheduling.actions import GENERATION_HORIZON, generate_sessions
 from reformer.scheduling.models import ClassSession
+from reformer.studios.audit_codes import (
+    STUDIOS_CLOSURE_ADDED,
+    STUDIOS_CLOSURE_REMOVED,
+    STUDIOS_POLICY_UPDATED,
+    STUDIOS_STUDIO_CREATED,
+    STUDIOS_STUDIO_HOURS_SET,
+    STUDIOS_STUDIO_SPECIAL_HOURS_SET,
+    STUDIOS_STUDIO_UPDATED,
+)
+from reformer.studios.errors import CLOSURE_CLASSES_SCHEDULED
 from reformer.studios.locking import lock_studio
 from reformer.studios.models import Closure, Studio, StudioPolicy
 from reformer.studios.validation import (
@@ -60,7 +70,7 @@ def create_studio(
     }
     if opening_hours is not None:
         values["opening_hours"] = clean_opening_hours(opening_hours)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         try:
             with transaction.atomic():
                 studio = Studio.objects.create(organization_id=actor.organization_id, **values)
@@ -70,7 +80,7 @@ def create_studio(
                 raise invalid(message, "name") from None
             raise
         StudioPolicy.objects.create(organization_id=actor.organization_id, studio=studio)
-        audit.record(actor, "studios.studio.created", studio, name=studio.name)
+        audit.record(actor, STUDIOS_STUDIO_CREATED, studio, name=studio.name)
     return studio
 
 
@@ -101,7 +111,7 @@ def update_studio(
         values["time_zone"] = clean_time_zone(time_zone)
     if active is not None:
         values["active"] = bool(active)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(studio.pk)
         changes = apply_changes(studio, values)
         if {"time_zone", "active"} & changes.keys():
@@ -129,7 +139,7 @@ def update_studio(
                     message = f"There is already a studio called {studio.name}."
                     raise invalid(message, "name") from None
                 raise
-            audit.record(actor, "studios.studio.updated", studio, changes=changes)
+            audit.record(actor, STUDIOS_STUDIO_UPDATED, studio, changes=changes)
     return studio
 
 
@@ -170,12 +180,12 @@ def set_opening_hours(
 ) -> Studio:
     require(actor, MANAGE_STUDIO, studio=studio)
     cleaned = clean_opening_hours(hours)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(studio.pk)
         old = studio.opening_hours
         studio.opening_hours = cleaned
         studio.save(update_fields=["opening_hours"])
-        audit.record(actor, "studios.studio.hours_set", studio, old=old, new=cleaned)
+        audit.record(actor, STUDIOS_STUDIO_HOURS_SET, studio, old=old, new=cleaned)
     return studio
 
 
@@ -191,7 +201,7 @@ def set_special_hours(
     if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
         raise invalid("Give a calendar date.", "date")
     span = None if hours is None else ([] if not hours else _clean_span(hours, day_label(date)))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(studio.pk)
         today = local_today(studio.time_zone)
         if date < today:
@@ -207,7 +217,7 @@ def set_special_hours(
             special[date.isoformat()] = span
         studio.special_hours = dict(sorted(special.items()))
         studio.save(update_fields=["special_hours"])
-        audit.record(actor, "studios.studio.special_hours_set", studio, date=date, hours=span)
+        audit.record(actor, STUDIOS_STUDIO_SPECIAL_HOURS_SET, studio, date=date, hours=span)
     return studio
 
 
@@ -219,7 +229,7 @@ def add_closure(actor: Membership, studio: Studio, *, date: dt.date, reason: str
     them (with refunds) is the booking engine's `cancel_session`, done first."""
     require(actor, MANAGE_STUDIO, studio=studio)
     reason = clean_text(reason, field="reason", label="Reason", max_length=200, required=False)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(studio.pk)
         if date < local_today(studio.time_zone):
             raise invalid("That date is in the past.", "date")
@@ -235,7 +245,7 @@ def add_closure(actor: Membership, studio: Studio, *, date: dt.date, reason: str
         if scheduled:
             classes = plural(scheduled, "class", "classes")
             raise DomainError(
-                "closure.classes_scheduled",
+                CLOSURE_CLASSES_SCHEDULED,
                 f"There {'is' if scheduled == 1 else 'are'} {classes} at {studio.name} on "
                 f"{day_label(date)}. Cancel the {classes} on that day first.",
                 count=scheduled,
@@ -244,7 +254,7 @@ def add_closure(actor: Membership, studio: Studio, *, date: dt.date, reason: str
         closure = Closure.objects.create(
             organization_id=studio.organization_id, studio=studio, date=date, reason=reason
         )
-        audit.record(actor, "studios.closure.added", closure, date=date, reason=reason)
+        audit.record(actor, STUDIOS_CLOSURE_ADDED, closure, date=date, reason=reason)
         publish_after_commit([studio_schedule(studio.pk)], "closure", "created", [closure.pk])
     return closure
 
@@ -253,12 +263,12 @@ def remove_closure(actor: Membership, closure: Closure) -> None:
     """Open the day again; the weekly classes of that day are generated right away."""
     require_same_organization(actor, closure, "closure")
     require(actor, MANAGE_STUDIO, studio=closure.studio)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         studio = lock_studio(closure.studio_id)
         if closure.date < local_today(studio.time_zone):
             raise invalid("That closure is in the past and stays on record.", "date")
         closure_id, day = closure.pk, closure.date
-        audit.record(actor, "studios.closure.removed", closure, date=day)
+        audit.record(actor, STUDIOS_CLOSURE_REMOVED, closure, date=day)
         Closure.objects.filter(pk=closure_id).delete()
         if day <= local_today(studio.time_zone) + GENERATION_HORIZON:
             generate_sessions(until=day, studio=studio)
@@ -306,7 +316,7 @@ def update_policy(actor: Membership, studio: Studio, /, **fields: Any) -> Studio
             values[name] = None if empty else parse_clock(value, field=name, label=label)
         else:
             raise invalid(f"{name!r} is not a studio policy setting.", name)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         policy, _ = StudioPolicy.objects.select_for_update().get_or_create(
             studio=studio, defaults={"organization_id": studio.organization_id}
         )
@@ -319,5 +329,5 @@ def update_policy(actor: Membership, studio: Studio, /, **fields: Any) -> Studio
             raise invalid("Quiet hours must start and end at different times.", "quiet_hours_end")
         if changes:
             policy.save()
-            audit.record(actor, "studios.policy.updated", policy, changes=changes)
+            audit.record(actor, STUDIOS_POLICY_UPDATED, policy, changes=changes)
     return policy

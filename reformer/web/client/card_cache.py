@@ -14,7 +14,6 @@ key: entries expire after TTL_SECONDS.
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING
 from django.db import connection
 from django.utils import timezone
 
+from reformer.bookings.rules import HOLDING_SQL, booking_opens_at, waitlist_position_sql
 from reformer.web.live_render import fragment
 
 if TYPE_CHECKING:
@@ -30,17 +30,15 @@ if TYPE_CHECKING:
 TTL_SECONDS = 10.0
 MAX_ENTRIES = 2000
 
-_STATE_SQL = """
+_STATE_SQL = f"""
 SELECT s.id, s.booked_count, s.waiting_count, s.capacity, s.status, s.starts_at, s.ends_at,
        s.instructor_id, s.room_id, s.class_type_id, s.studio_id,
        p.booking_window_days, p.waitlist_mode,
        (SELECT b.reference FROM bookings_booking b
          WHERE b.session_id = s.id AND b.client_id = %(client)s
-           AND b.status IN ('confirmed', 'attended', 'no_show')
+           AND b.status IN {HOLDING_SQL}
          LIMIT 1),
-       (SELECT 1 + (SELECT count(*) FROM bookings_waitlistentry o
-                     WHERE o.session_id = w.session_id AND o.status = 'waiting'
-                       AND (o.joined_at, o.id) < (w.joined_at, w.id))
+       (SELECT {waitlist_position_sql("w")}
           FROM bookings_waitlistentry w
          WHERE w.session_id = s.id AND w.client_id = %(client)s AND w.status = 'waiting'
          LIMIT 1)
@@ -77,7 +75,7 @@ def card_fragments(
         starts_at, window_days = row[5], row[11] or 0
         moment = timezone.now()
         # The clock changes a card too: started, and booking not yet open.
-        key = (*row, starts_at <= moment, starts_at - dt.timedelta(days=window_days) > moment)
+        key = (*row, starts_at <= moment, booking_opens_at(starts_at, window_days) > moment)
         cached = _cards.get(key)
         if cached is not None and now - cached[0] < TTL_SECONDS:
             html = cached[1]

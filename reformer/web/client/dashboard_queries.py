@@ -15,8 +15,8 @@ from django.utils import timezone
 from reformer.accounts.models import Membership
 from reformer.billing.models import ClientPackage, CreditLedger, PackageProduct
 from reformer.bookings.models import Booking, WaitlistEntry
+from reformer.bookings.rules import WaitlistPosition
 from reformer.core.errors import NotFound
-from reformer.web.client.queries import waitlist_position
 
 # PHX-11: upcoming bookings are limited to the next 90 days; history to the latest 20.
 UPCOMING_DAYS = 90
@@ -145,7 +145,7 @@ def waitlist_entries(actor: Membership) -> list[WaitlistEntry]:
         .select_related(
             "session__class_type", "session__instructor__user", "session__studio", "session__room"
         )
-        .annotate(position=waitlist_position())
+        .annotate(position=WaitlistPosition())
         .order_by("session__starts_at", "id")
     )
 

@@ -8,18 +8,14 @@ the text agrees with what the studio's schedule says.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import icalendar
 from django.utils import timezone
 
+from reformer.bookings.models import Booking
 from reformer.core.timezones import to_local
 
-if TYPE_CHECKING:
-    from reformer.bookings.models import Booking
-
 PRODID = "-//Reformer//Class booking//EN"
-ACTIVE_STATUSES = {"confirmed", "attended", "no_show"}
 
 
 def local_time_text(moment: dt.datetime, tz_name: str) -> str:
@@ -57,9 +53,9 @@ def booking_calendar(booking: Booking, *, url: str = "") -> bytes:
     event.add("summary", f"{session.class_type.name} at {studio.name}")
     event.add("location", ", ".join(part for part in (studio.name, studio.address) if part))
     event.add("description", "\n".join(lines))
-    event.add("status", "CONFIRMED" if booking.status in ACTIVE_STATUSES else "CANCELLED")
+    event.add("status", "CONFIRMED" if booking.status in Booking.HOLDING else "CANCELLED")
     # A cancelled booking re-downloaded must replace the earlier copy in the calendar.
-    event.add("sequence", 0 if booking.status in ACTIVE_STATUSES else 1)
+    event.add("sequence", 0 if booking.status in Booking.HOLDING else 1)
     if url:
         event.add("url", url)
     calendar.add_component(event)

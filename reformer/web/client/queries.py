@@ -13,23 +13,21 @@ from functools import cached_property, lru_cache
 
 from django.db.models import (
     CharField,
-    Count,
     DateField,
     DateTimeField,
     F,
     Func,
     IntegerField,
     OuterRef,
-    Q,
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from reformer.accounts.models import Membership
 from reformer.bookings.models import Booking, WaitlistEntry
+from reformer.bookings.rules import WaitlistPosition, booking_opens_at
 from reformer.core.errors import NotFound
 from reformer.core.timezones import local_day_bounds, local_today, to_local
 from reformer.scheduling.models import ClassSession, ClassType
@@ -41,7 +39,6 @@ PAGE_SIZE = 200
 # A local calendar day lies within this much of the same UTC day in every zone on Earth: the
 # UTC bounds keep the starts_at index usable, the local-date test then decides exactly.
 _ZONE_SLACK = dt.timedelta(hours=15)
-_HOLDING = [str(status) for status in Booking.HOLDING]
 
 
 class LocalDate(Func):
@@ -121,7 +118,7 @@ class SessionCard:
         policy = getattr(self.session.studio, "policy", None)
         if policy is None:
             return None
-        opens = self.session.starts_at - dt.timedelta(days=policy.booking_window_days)
+        opens = booking_opens_at(self.session.starts_at, policy.booking_window_days)
         return opens if opens > timezone.now() else None
 
     @property
@@ -300,11 +297,11 @@ def cards_for(actor: Membership, sessions: list[ClassSession]) -> list[SessionCa
 def _my_places(actor: Membership, session_ids: list[int]):
     """(session id, booking reference, waitlist position) rows: bookings UNION waitlist."""
     booked = Booking.objects.filter(
-        client=actor, session_id__in=session_ids, status__in=_HOLDING
+        client=actor, session_id__in=session_ids, status__in=Booking.HOLDING
     ).values_list("session_id", "reference", Value(None, output_field=IntegerField()))
     waiting = (
         WaitlistEntry.objects.filter(client=actor, session_id__in=session_ids, status="waiting")
-        .annotate(ref=Value("", output_field=CharField()), position=waitlist_position())
+        .annotate(ref=Value("", output_field=CharField()), position=WaitlistPosition())
         .values_list("session_id", "ref", "position")
     )
     return booked.union(waiting, all=True)
@@ -322,11 +319,11 @@ def session_cards(actor: Membership, session_ids: Iterable[int]) -> list[Session
     """Cards of a few sessions in ONE query, the actor's places included (live updates
     render this once per connected browser); ids outside the organization are skipped."""
     booked = Booking.objects.filter(
-        session_id=OuterRef("pk"), client=actor, status__in=_HOLDING
+        session_id=OuterRef("pk"), client=actor, status__in=Booking.HOLDING
     ).values("reference")[:1]
     waiting = (
         WaitlistEntry.objects.filter(session_id=OuterRef("pk"), client=actor, status="waiting")
-        .annotate(position=waitlist_position())
+        .annotate(position=WaitlistPosition())
         .values("position")[:1]
     )
     sessions = (
@@ -339,22 +336,6 @@ def session_cards(actor: Membership, session_ids: Iterable[int]) -> list[Session
         .order_by("starts_at")
     )
     return [SessionCard(s, s.my_reference or "", s.my_position) for s in sessions]
-
-
-def waitlist_position():
-    """1 + the number of waiting entries ahead of the entry (OuterRef) in its class."""
-    ahead = (
-        WaitlistEntry.objects.filter(session_id=OuterRef("session_id"), status="waiting")
-        .filter(
-            Q(joined_at__lt=OuterRef("joined_at"))
-            | Q(joined_at=OuterRef("joined_at"), id__lt=OuterRef("id"))
-        )
-        .order_by()
-        .values("session_id")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return Coalesce(Subquery(ahead, output_field=IntegerField()), 0) + 1
 
 
 @dataclass
@@ -385,7 +366,7 @@ def spot_map(actor: Membership, session: ClassSession) -> SpotMap | None:
         return None
     taken = set(
         Booking.objects.filter(
-            session_id=session.pk, status__in=_HOLDING, spot__isnull=False
+            session_id=session.pk, status__in=Booking.HOLDING, spot__isnull=False
         ).values_list("spot_id", flat=True)
     )
     width = max(spot.column for spot in spots) + 1

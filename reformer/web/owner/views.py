@@ -24,8 +24,8 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from psycopg import errors as pg_errors
 
+from reformer.analytics import actions as analytics_actions
 from reformer.analytics import exports, queries
-from reformer.core import audit
 from reformer.core.money import format_money
 from reformer.core.permissions import MANAGE_STAFF, VIEW_METRICS, has_capability
 from reformer.web.auth import capability_required
@@ -307,15 +307,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
         return response
     kind = "daily" if request.GET.get("kind") == "daily" else "summary"
     scope, period = filters.scope, filters.period
-    audit.record(
-        request.membership,
-        "analytics.metrics.exported",
-        request.membership.organization,
-        kind=kind,
-        studio=scope.studio.pk if scope.studio else None,
-        start=period.start.isoformat(),
-        end=period.end.isoformat(),
-    )
+    analytics_actions.record_export(request.membership, scope, period, kind=kind)
     rows = (
         exports.daily_csv(scope, period) if kind == "daily" else exports.summary_csv(scope, period)
     )

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from reformer.bookings.actions import book_session
-from reformer.core.errors import DomainError
+from reformer.core.errors import AccessError, DomainError
 from reformer.core.permissions import BOOK_FOR_CLIENT, VIEW_ROSTER
 from reformer.core.timezones import usable_date
 from reformer.web.auth import capability_required
@@ -68,9 +68,9 @@ def session_book(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"session": session, "results": [], "query": ""}
     try:
         book_session(actor, session, client=client)
+    except AccessError:
+        raise
     except DomainError as error:
-        if error.code in ("not_found", "permission_denied"):
-            raise
         if is_partial(request):
             context.update(error_message=error.message, query=client.user.name or client.user.email)
             return render(request, BOOK_TEMPLATE, context, status=422)

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from reformer.accounts.models import Invitation, Membership
 from reformer.billing.models import PackageProduct
-from reformer.core.errors import DomainError, NotFound
+from reformer.core.errors import DomainError
 from reformer.core.permissions import (
     MANAGE_BILLING,
     MANAGE_CLASS_TYPES,
@@ -27,6 +26,7 @@ from reformer.core.permissions import (
 )
 from reformer.scheduling.models import ClassSession, ClassType, RecurringTemplate
 from reformer.studios.models import Closure, Room, Studio
+from reformer.web.auth import get_or_404
 from reformer.web.errors import is_htmx, render_domain_error
 
 
@@ -59,24 +59,14 @@ def refused(
     return render_domain_error(request, error, template=template, context=context)
 
 
-def _one(queryset: QuerySet, pk: object, what: str) -> Model:
-    try:
-        obj = queryset.filter(pk=int(pk)).first()
-    except (TypeError, ValueError):
-        obj = None
-    if obj is None:
-        raise NotFound(what)
-    return obj
-
-
 def studio_for(actor: Membership, pk: object, capability: str = MANAGE_STUDIO) -> Studio:
-    studio = _one(Studio.objects.filter(organization_id=actor.organization_id), pk, "studio")
+    studio = get_or_404(Studio.objects.filter(organization_id=actor.organization_id), pk, "studio")
     require(actor, capability, studio=studio)
     return studio
 
 
 def room_for(actor: Membership, pk: object) -> Room:
-    room = _one(
+    room = get_or_404(
         Room.objects.filter(organization_id=actor.organization_id).select_related("studio"),
         pk,
         "room",
@@ -86,7 +76,7 @@ def room_for(actor: Membership, pk: object) -> Room:
 
 
 def closure_for(actor: Membership, pk: object) -> Closure:
-    closure = _one(
+    closure = get_or_404(
         Closure.objects.filter(organization_id=actor.organization_id).select_related("studio"),
         pk,
         "closure",
@@ -96,7 +86,7 @@ def closure_for(actor: Membership, pk: object) -> Closure:
 
 
 def class_type_for(actor: Membership, pk: object) -> ClassType:
-    class_type = _one(
+    class_type = get_or_404(
         ClassType.objects.filter(organization_id=actor.organization_id), pk, "class type"
     )
     require(actor, MANAGE_CLASS_TYPES)
@@ -104,7 +94,7 @@ def class_type_for(actor: Membership, pk: object) -> ClassType:
 
 
 def product_for(actor: Membership, pk: object) -> PackageProduct:
-    product = _one(
+    product = get_or_404(
         PackageProduct.objects.filter(organization_id=actor.organization_id), pk, "product"
     )
     require(actor, MANAGE_BILLING)
@@ -112,7 +102,7 @@ def product_for(actor: Membership, pk: object) -> PackageProduct:
 
 
 def template_for(actor: Membership, pk: object) -> RecurringTemplate:
-    template = _one(
+    template = get_or_404(
         RecurringTemplate.objects.filter(organization_id=actor.organization_id).select_related(
             "studio", "room", "class_type"
         ),
@@ -124,7 +114,7 @@ def template_for(actor: Membership, pk: object) -> RecurringTemplate:
 
 
 def session_for(actor: Membership, pk: object, capability: str) -> ClassSession:
-    session = _one(
+    session = get_or_404(
         ClassSession.objects.filter(organization_id=actor.organization_id).select_related(
             "studio", "room", "class_type", "instructor__user"
         ),
@@ -136,7 +126,7 @@ def session_for(actor: Membership, pk: object, capability: str) -> ClassSession:
 
 
 def member_for(actor: Membership, pk: object) -> Membership:
-    return _one(
+    return get_or_404(
         Membership.objects.filter(organization_id=actor.organization_id).select_related("user"),
         pk,
         "member",
@@ -144,4 +134,6 @@ def member_for(actor: Membership, pk: object) -> Membership:
 
 
 def invitation_for(actor: Membership, pk: object) -> Invitation:
-    return _one(Invitation.objects.filter(organization_id=actor.organization_id), pk, "invitation")
+    return get_or_404(
+        Invitation.objects.filter(organization_id=actor.organization_id), pk, "invitation"
+    )

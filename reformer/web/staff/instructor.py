@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from reformer.bookings.actions import mark_attendance, undo_attendance
-from reformer.core.errors import DomainError, PermissionDenied
+from reformer.core.errors import VALIDATION, AccessError, DomainError
 from reformer.core.permissions import (
     BOOK_FOR_CLIENT,
     EDIT_SESSION_NOTES,
@@ -102,7 +102,7 @@ def booking_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     require(actor, MARK_ATTENDANCE, session=booking.session)
     form = AttendanceForm(request.POST)
     if not form.is_valid():
-        raise DomainError("validation", "Choose Attended, Late or No-show.")
+        raise DomainError(VALIDATION, "Choose Attended, Late or No-show.")
     status = form.cleaned_data["status"]
     try:
         if status == "no_show":
@@ -117,7 +117,7 @@ def booking_attendance(request: HttpRequest, pk: int) -> HttpResponse:
             marked = mark_attendance(
                 actor, booking, "attended", late=False if already_late else None
             )
-    except PermissionDenied:
+    except AccessError:
         raise
     except DomainError as error:
         if not is_partial(request):
@@ -142,7 +142,7 @@ def booking_undo(request: HttpRequest, pk: int) -> HttpResponse:
     require(actor, MARK_ATTENDANCE, session=booking.session)
     try:
         undo_attendance(actor, booking)
-    except PermissionDenied:
+    except AccessError:
         raise
     except DomainError as error:
         if not is_partial(request):
@@ -168,9 +168,9 @@ def session_notes(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             set_session_notes(actor, session, notes=form.cleaned_data["private_notes"])
+        except AccessError:
+            raise
         except DomainError as error:
-            if error.code == "permission_denied":
-                raise
             form.add_error("private_notes", error.message)
         else:
             context["saved"] = True

@@ -32,7 +32,6 @@ DASHBOARD_DAYS = 30
 PAST_DAYS = 30
 # A local calendar day lies within this much of the same UTC day in every zone on Earth.
 _ZONE_SLACK = dt.timedelta(hours=15)
-HOLDING = [str(status) for status in Booking.HOLDING]
 CANCELLED = [str(Booking.Status.CANCELLED), str(Booking.Status.LATE_CANCELLED)]
 
 
@@ -211,7 +210,7 @@ def roster_for(actor: Membership, session: ClassSession) -> Roster:
         entry.position = position
     return Roster(
         session=session,
-        bookings=[b for b in bookings if b.status in HOLDING],
+        bookings=[b for b in bookings if b.status in Booking.HOLDING],
         cancelled=[b for b in bookings if b.status in CANCELLED],
         waitlist=waitlist,
     )

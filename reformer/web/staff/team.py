@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from reformer.accounts import actions
 from reformer.accounts.models import Role
 from reformer.accounts.queries import invitations_for, members_for
-from reformer.core.errors import DomainError
+from reformer.core.errors import AccessError, DomainError
 from reformer.core.permissions import (
     INVITE_STAFF,
     MANAGE_STAFF,
@@ -92,9 +92,9 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     invitation = invitation_for(actor, pk)
     try:
         actions.revoke_invitation(actor, invitation)
+    except AccessError:
+        raise
     except DomainError as error:
-        if error.code in ("not_found", "permission_denied"):
-            raise
         messages.error(request, error.message)
     else:
         messages.success(request, f"Invitation to {invitation.email} withdrawn.")
@@ -117,9 +117,9 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, TEAM_TEMPLATE, context, status=422)
     try:
         actions.change_role(actor, member, **form.cleaned_data)
+    except AccessError:
+        raise
     except DomainError as error:
-        if error.code in ("not_found", "permission_denied"):
-            raise
         return refused(request, error, TEAM_TEMPLATE, {**context, "form": form})
     messages.success(request, f"{member.name} is now {Role(form.cleaned_data['role']).label}.")
     return redirect("staff:team")
@@ -134,9 +134,9 @@ def member_active(request: HttpRequest, pk: int) -> HttpResponse:
     change = actions.reactivate_member if active else actions.deactivate_member
     try:
         change(actor, member)
+    except AccessError:
+        raise
     except DomainError as error:
-        if error.code in ("not_found", "permission_denied"):
-            raise
         messages.error(request, error.message)
     else:
         verb = "reactivated" if active else "deactivated"

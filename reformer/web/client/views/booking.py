@@ -20,10 +20,12 @@ from reformer.bookings.actions import (
     cancel_booking,
     cancellation_terms,
 )
-from reformer.core.errors import DomainError, NotFound, PermissionDenied
+from reformer.bookings.errors import BOOKING_ALREADY_BOOKED, BOOKING_INSUFFICIENT_CREDITS
+from reformer.core.errors import VALIDATION, AccessError, DomainError, NotFound
 from reformer.web.client import dashboard_queries, queries
 from reformer.web.client.ics import booking_calendar
-from reformer.web.client.views._common import client_required, is_partial, status_for, target_of
+from reformer.web.client.views._common import client_required, is_partial, target_of
+from reformer.web.errors import status_for
 from reformer.web.live_render import subscription_query
 from reformer.web.toasts import add_toast
 
@@ -33,7 +35,7 @@ def _spot_id(request: HttpRequest) -> int | None:
     if not value or value == "auto":
         return None
     if not value.isdigit():
-        raise DomainError("validation", "Pick a spot from the map, or let us choose.", field="spot")
+        raise DomainError(VALIDATION, "Pick a spot from the map, or let us choose.", field="spot")
     return int(value)
 
 
@@ -48,7 +50,7 @@ def book(request: HttpRequest, session_id: int) -> HttpResponse:
             booking = book_session(
                 actor, card.session, spot=queries.spot_of(actor, _spot_id(request))
             )
-        except (NotFound, PermissionDenied):
+        except AccessError:
             raise
         except DomainError as exc:
             error = exc
@@ -69,9 +71,9 @@ def book(request: HttpRequest, session_id: int) -> HttpResponse:
         "live_query": subscription_query(studios=[card.session.studio_id]),
     }
     reason = error or quote.reason
-    if reason is not None and reason.code == "booking.insufficient_credits":
+    if reason is not None and reason.code == BOOKING_INSUFFICIENT_CREDITS:
         context["products"] = dashboard_queries.products(actor)
-    if reason is not None and reason.code == "booking.already_booked":
+    if reason is not None and reason.code == BOOKING_ALREADY_BOOKED:
         context["existing"] = _existing_booking(actor, reason)
     status = status_for(error) if error is not None else 200
     if is_partial(request):
@@ -138,7 +140,7 @@ def cancel(request: HttpRequest, reference: str) -> HttpResponse:
         return render(request, template, context)
     try:
         cancelled = cancel_booking(actor, booking)
-    except (NotFound, PermissionDenied):
+    except AccessError:
         raise
     except DomainError as exc:
         context.update(terms=cancellation_terms(booking), error=exc)

@@ -19,11 +19,12 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url
 
 from reformer.bookings.actions import join_waitlist, leave_waitlist
-from reformer.core.errors import DomainError, NotFound, PermissionDenied
+from reformer.core.errors import AccessError, DomainError, NotFound
 from reformer.web.client import queries
 from reformer.web.client.dashboard_queries import waitlist_entries
 from reformer.web.client.forms import BrowseFilterForm
-from reformer.web.client.views._common import client_required, is_partial, status_for, target_of
+from reformer.web.client.views._common import client_required, is_partial, target_of
+from reformer.web.errors import status_for
 from reformer.web.live_render import subscription_query
 from reformer.web.toasts import add_toast
 
@@ -102,7 +103,7 @@ def join_waitlist_view(request: HttpRequest, session_id: int) -> HttpResponse:
     error: DomainError | None = None
     try:
         join_waitlist(actor, session)
-    except (NotFound, PermissionDenied):
+    except AccessError:
         raise
     except DomainError as exc:
         error = exc
@@ -115,8 +116,12 @@ def leave_waitlist_view(request: HttpRequest, session_id: int) -> HttpResponse:
     actor = request.membership
     error: DomainError | None = None
     try:
-        leave_waitlist(actor, queries.own_waiting_entry(actor, session_id))
-    except PermissionDenied:
+        entry = queries.own_waiting_entry(actor, session_id)
+    except NotFound as exc:  # not waiting any more (promoted meanwhile): show the state
+        return _waitlist_response(request, session_id, exc, joined=False)
+    try:
+        leave_waitlist(actor, entry)
+    except AccessError:
         raise
     except DomainError as exc:  # not waiting any more (promoted meanwhile): show the state
         error = exc

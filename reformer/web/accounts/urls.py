@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reformer.accounts import views
+from reformer.web.accounts import views
 
 urlpatterns = [
     path("o/<slug:slug>/", views.organization_public, name="organization_public"),

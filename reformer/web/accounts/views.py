@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from reformer.accounts import actions, queries
-from reformer.accounts.forms import OrganizationCreateForm
 from reformer.core.errors import DomainError, NotFound
 from reformer.studios.actions import create_organization
+from reformer.web.accounts.forms import OrganizationCreateForm
 from reformer.web.context import brand_for
 from reformer.web.errors import not_found, render_domain_error
 from reformer.web.middleware import remember_membership
