@@ -61,7 +61,8 @@ application = LifespanWorker(
         {
             "http": django_application,
             "websocket": AuthMiddlewareStack(
-                AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns))
+                # types-channels wants a URLPattern subtype that django-stubs' path() never returns.
+                AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns))  # type: ignore[arg-type]
             ),
         }
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import cast
 
 logger = logging.getLogger(__name__)
 
@@ -22,10 +23,12 @@ SHUTDOWN_GRACEFUL_TIMEOUT = 20.0
 async def run_worker(*, install_signal_handlers: bool) -> None:
     """Run a worker until it is cancelled (graceful stop) or, if asked, until SIGINT/SIGTERM."""
     from procrastinate.contrib.django import app
+    from procrastinate.contrib.django.django_connector import DjangoConnector
 
     # The worker needs an async connector of its own. The app's Django connector stays in
     # place so that web code keeps deferring inside its own transaction (ARCHITECTURE §7).
-    worker_app = app.with_connector(app.connector.get_worker_connector())
+    connector = cast(DjangoConnector, app.connector)  # the app that contrib.django configures
+    worker_app = app.with_connector(connector.get_worker_connector())
     async with worker_app.open_async():
         await worker_app.run_worker_async(
             fetch_job_polling_interval=FETCH_JOB_POLLING_INTERVAL,

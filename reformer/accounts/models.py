@@ -3,6 +3,8 @@ client's per-organization profile, and staff invitations."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -50,7 +52,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_unique_ci")]
@@ -83,6 +85,9 @@ class Membership(models.Model):
     active = models.BooleanField(default=True)
     bio = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Not stored: core.permissions.studio_ids_in_scope caches its answer here.
+    _studio_ids_in_scope: set[int]
 
     class Meta:
         constraints = [
@@ -129,6 +134,9 @@ class Invitation(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    # Not stored: the raw token, on the Invitation that invite_staff returns (for the link).
+    plain_token: str
 
     class Meta:
         indexes = [models.Index(fields=["organization", "email"])]

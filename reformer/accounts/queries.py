@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 from django.utils import timezone
 
@@ -115,7 +116,7 @@ def public_organization(slug: str) -> tuple[Organization, list[Studio]] | None:
     return organization, studios
 
 
-def membership_in(user: User, organization: Organization) -> Membership | None:
+def membership_in(user: User | AnonymousUser, organization: Organization) -> Membership | None:
     if not user.is_authenticated:
         return None
     return Membership.objects.filter(user=user, organization=organization).first()

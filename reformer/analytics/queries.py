@@ -322,7 +322,9 @@ def daily_rows(scope: Scope, period: Period, *, now: dt.datetime | None = None) 
             .order_by("currency")
         )
         for row in payment_rows:
-            days[row["day"]].revenue[row["currency"]] = row["total"]
+            revenue = days[row["day"]].revenue
+            assert revenue is not None  # shows_revenue gave every day a dict
+            revenue[row["currency"]] = row["total"]
     return [DayRow(day, metrics) for day, metrics in days.items()]
 
 

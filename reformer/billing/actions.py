@@ -8,6 +8,7 @@ hold the class lock (ARCHITECTURE §5.2). Lock order: class session first, then 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -70,7 +71,7 @@ def spend_credit(
     An unlimited package spends nothing: its row is only locked (and re-checked) so a
     weekly limit can be counted safely afterwards.
     """
-    params = {
+    params: dict[str, Any] = {
         "package_id": package.pk,
         "booking_id": booking_id,
         "reason": reason,

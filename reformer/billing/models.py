@@ -73,6 +73,9 @@ class ClientPackage(models.Model):
     source = models.CharField(max_length=20, choices=Source.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Not stored: classes booked this week, set by bookings.eligibility for its checks.
+    week_used: int
+
     class Meta:
         constraints = [
             models.CheckConstraint(
@@ -104,7 +107,9 @@ class ClientPackage(models.Model):
 
     @property
     def credits_used(self) -> int:
-        return 0 if self.is_unlimited else self.credits_total - self.credits_remaining
+        if self.credits_total is None or self.credits_remaining is None:  # unlimited
+            return 0
+        return self.credits_total - self.credits_remaining
 
 
 class CreditLedger(models.Model):

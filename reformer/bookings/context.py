@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from typing import Any
 
 from django.db import connection, models
 
@@ -46,7 +47,8 @@ def load_session(session_id: int) -> ClassSession:
         row = cursor.fetchone()
     if row is None:
         raise ClassSession.DoesNotExist(f"No class {session_id}.")
-    objects, start = [], 0
+    objects: list[Any] = []  # instances of the models in `layout`, in its order
+    start = 0
     for model, fields in layout:
         values = row[start : start + len(fields)]
         start += len(fields)

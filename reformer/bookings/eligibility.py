@@ -225,7 +225,7 @@ def choose_package(
             reasons.add(EXPIRED)
         elif package.starts_at > session.starts_at or package.expires_at <= session.starts_at:
             reasons.add(EXPIRES_BEFORE_CLASS)
-        elif not package.is_unlimited and package.credits_remaining <= 0:
+        elif package.credits_remaining is not None and package.credits_remaining <= 0:
             reasons.add(NO_CREDITS)
         elif package.weekly_limit and package.week_used >= package.weekly_limit:
             reasons.add(WEEKLY_LIMIT)

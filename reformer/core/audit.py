@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -36,7 +36,7 @@ def record(
     **data: Any,
 ) -> AuditEvent:
     """Append an audit event. `actor` None means the system (a job, the scheduler)."""
-    user = getattr(actor, "user", actor)
+    user = cast("User | None", getattr(actor, "user", actor))  # a Membership's user
     if organization_id is None:
         organization_id = getattr(subject, "organization_id", None)
         if organization_id is None and subject._meta.label_lower == "studios.organization":

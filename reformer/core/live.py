@@ -67,6 +67,7 @@ def send_now(groups: list[str], message: dict) -> None:
     for group in groups:
         try:
             if use_server_loop:
+                assert loop is not None  # use_server_loop says so
                 future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
                 future.result(timeout=5)
             else:

@@ -131,13 +131,13 @@ def _pay(
         period = next((p for p in client.periods if p.starts_at <= starts < p.expires_at), None)
         if period is None:
             return None
-        if period.credits_total is not None and period.credits_remaining < 1:
+        if period.credits_remaining is not None and period.credits_remaining < 1:
             return None
         if period.weekly_limit and client.week_counts[session.week] >= period.weekly_limit:
             return None
         return period, max(made_at, period.starts_at + MINUTE)
     pack = client.pack
-    if pack and pack.credits_remaining >= 1 and pack.expires_at > starts:
+    if pack and (pack.credits_remaining or 0) >= 1 and pack.expires_at > starts:
         return pack, max(made_at, pack.starts_at + MINUTE)
     if not client.active_at(made_at):
         return None
@@ -223,7 +223,7 @@ def record(
             )
         )
 
-    if package.credits_total is not None:
+    if package.credits_remaining is not None:  # a package with credits to count
         actor = client.user if booking.source != Booking.Source.STAFF else _desk(world)
         reason = (
             CreditLedger.Reason.WAITLIST_PROMOTION
@@ -233,6 +233,7 @@ def record(
         package.credits_remaining -= 1
         _ledger(world, package, booking, -1, reason, actor, made_at)
         if status == Status.CANCELLED:
+            assert booking.cancelled_at is not None  # set with the status
             package.credits_remaining += 1
             booking.credit_returned = True
             _ledger(
@@ -298,4 +299,4 @@ def _desk(world: World) -> User:
 
 
 def _home(client: ClientPlan) -> str:
-    return max(client.studio_weights, key=client.studio_weights.get)
+    return max(client.studio_weights, key=lambda studio: client.studio_weights[studio])

@@ -39,6 +39,7 @@ def plan_demo_client(world: World) -> None:
         s
         for s in soho_main
         if today - 96 * DAY <= s.local_date <= today - 12 * DAY
+        and s.obj.template is not None
         and 9 <= s.obj.template.local_start_time.hour < 13
     ]
     days = sorted({s.local_date for s in past})

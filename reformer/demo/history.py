@@ -86,7 +86,9 @@ def _choose(
 
 
 def _part_of_day(session: SessionPlan) -> str:
-    hour = session.obj.template.local_start_time.hour
+    template = session.obj.template
+    assert template is not None  # every demo class comes from a weekly class
+    hour = template.local_start_time.hour
     return "morning" if hour < 11 else "midday" if hour < 15 else "evening"
 
 

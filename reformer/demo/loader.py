@@ -6,7 +6,7 @@ import datetime as dt
 import random
 import time
 from collections.abc import Iterable, Sequence
-from typing import TextIO
+from typing import TextIO, cast
 
 from django.db import connection, models, transaction
 from django.db.models import F, Value
@@ -141,7 +141,7 @@ def _set_times(
     if not ids:
         return
     quote = connection.ops.quote_name
-    table, column = model._meta.db_table, model._meta.get_field(field).column
+    table, column = model._meta.db_table, cast(models.Field, model._meta.get_field(field)).column
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(table)} AS t SET {quote(column)} = v.at "

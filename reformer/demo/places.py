@@ -65,16 +65,16 @@ def create_catalogue(world: World) -> None:
         )
         world.popularity[spec.code] = spec.popularity
     ClassType.objects.bulk_create(world.class_types.values())
-    for spec in content.PRODUCTS:
-        world.products[spec.key] = PackageProduct(
+    for product in content.PRODUCTS:
+        world.products[product.key] = PackageProduct(
             organization=org,
-            name=spec.name,
-            kind=spec.kind,
-            credits=spec.credits,
-            validity_days=spec.validity_days,
-            price=spec.price,
+            name=product.name,
+            kind=product.kind,
+            credits=product.credits,
+            validity_days=product.validity_days,
+            price=product.price,
             currency="USD",
-            weekly_limit=spec.weekly_limit,
-            description=spec.description,
+            weekly_limit=product.weekly_limit,
+            description=product.description,
         )
     PackageProduct.objects.bulk_create(world.products.values())

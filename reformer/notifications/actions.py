@@ -78,7 +78,7 @@ def queue_email(
     no body) the sending job renders notifications/<kind>.txt and .html.
     """
     skipped = kind in BOOKING_CONFIRMATION_KINDS and not recipient.notify_booking_confirmations
-    organization_id = getattr(organization, "pk", organization)
+    organization_id = organization.pk if isinstance(organization, Organization) else organization
     message = Message(
         organization_id=organization_id,
         recipient=recipient,

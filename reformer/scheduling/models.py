@@ -59,7 +59,9 @@ class RecurringTemplate(models.Model):
     local_start_time = models.TimeField()
     capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     # Instructors taking turns, in order; next_rotation_index says whose turn is next.
-    instructors = models.ManyToManyField(Membership, through="RotationSlot", blank=True)
+    instructors: models.ManyToManyField[Membership, RotationSlot] = models.ManyToManyField(
+        Membership, through="RotationSlot", blank=True
+    )
     next_rotation_index = models.PositiveIntegerField(default=0)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
@@ -125,6 +127,9 @@ class ClassSession(models.Model):
     private_notes = models.TextField(blank=True)
     cancelled_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Not stored: no client ever booked or waited, set by the template actions.
+    untouched: bool
 
     class Meta:
         ordering = ["starts_at"]

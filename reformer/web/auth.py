@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
@@ -31,12 +31,13 @@ from django_htmx.http import HttpResponseClientRedirect
 from reformer.core.errors import NotFound
 from reformer.core.permissions import has_capability, is_staff
 from reformer.web.errors import forbidden, is_htmx
+from reformer.web.http import AppRequest
 
 View = Callable[..., HttpResponse]
 M = TypeVar("M", bound=Model)
 
 
-def _refusal(request: HttpRequest) -> HttpResponse | None:
+def _refusal(request: AppRequest) -> HttpResponse | None:
     """Why the request may not reach a members-only view, as a response; None if it may."""
     if not request.user.is_authenticated:
         if is_htmx(request):
@@ -54,7 +55,7 @@ def _refusal(request: HttpRequest) -> HttpResponse | None:
 
 def membership_required(view: View) -> View:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AppRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return _refusal(request) or view(request, *args, **kwargs)
 
     return wrapper
@@ -62,9 +63,10 @@ def membership_required(view: View) -> View:
 
 def staff_required(view: View) -> View:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: AppRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if refusal := _refusal(request):
             return refusal
+        assert request.membership is not None  # _refusal let the request through
         if not is_staff(request.membership):
             return forbidden(request, "This page is for studio staff.")
         return view(request, *args, **kwargs)
@@ -75,9 +77,10 @@ def staff_required(view: View) -> View:
 def capability_required(capability: str) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: AppRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if refusal := _refusal(request):
                 return refusal
+            assert request.membership is not None  # _refusal let the request through
             if not has_capability(request.membership, capability):
                 return forbidden(request)
             return view(request, *args, **kwargs)
@@ -94,5 +97,5 @@ def get_or_404(queryset: QuerySet[M], pk: Any, what: str | None = None) -> M:
     except (TypeError, ValueError):
         obj = None
     if obj is None:
-        raise NotFound(what or queryset.model._meta.verbose_name)
+        raise NotFound(what or str(queryset.model._meta.verbose_name))
     return obj

@@ -23,7 +23,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -78,7 +78,7 @@ def parse_subscriptions(query_string: bytes | str) -> Requested:
     requested = Requested()
     requested.studio_ids = _ids(query.get("studio", []), "studio", requested.invalid)
     requested.session_ids = _ids(query.get("session", []), "session", requested.invalid)
-    requested.user = (query.get("user") or [None])[0]
+    requested.user = query["user"][0] if query.get("user") else None
     requested.metrics = (query.get("metrics") or ["0"])[0] not in ("", "0", "false")
     requested.toasts = (query.get("toasts") or ["0"])[0] not in ("", "0", "false")
     page = (query.get("page") or [""])[0]
@@ -187,7 +187,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     # --- sync helpers (run in threads) -------------------------------------------------------
 
     def _load(self) -> tuple[Membership, Subscriptions, list[str]] | None:
-        user = self.scope["user"]
+        user = cast(User, self.scope["user"])  # connect() let only a signed-in user in
         membership = current_membership(user, self.scope["session"])
         self.checked_at = time.monotonic()
         if membership is None:

@@ -52,7 +52,8 @@ def status_for(error: DomainError) -> int:
 
 
 def is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False)) and not request.htmx.boosted
+    htmx = getattr(request, "htmx", None)  # absent on requests that skipped the middleware
+    return htmx is not None and bool(htmx) and not htmx.boosted
 
 
 def render_domain_error(

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 
 from reformer.accounts.models import Membership, User
 from reformer.accounts.queries import memberships_of
+from reformer.web.http import AppRequest
 
 SESSION_KEY = "reformer.membership_id"
 
@@ -32,7 +33,7 @@ def current_membership(user: User, session: SessionBase) -> Membership | None:
     return choose_membership(memberships_of(user), session.get(SESSION_KEY))
 
 
-def remember_membership(request: HttpRequest, membership: Membership) -> None:
+def remember_membership(request: AppRequest, membership: Membership) -> None:
     """Make `membership` the current one for this browser session (and this request)."""
     request.session[SESSION_KEY] = membership.pk
     request.membership = membership
@@ -42,7 +43,7 @@ class CurrentMembershipMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: AppRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             request.memberships = memberships_of(user)
@@ -65,7 +66,7 @@ class HtmxMessagesMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: AppRequest) -> HttpResponse:
         response = self.get_response(request)
         if not getattr(request, "htmx", False) or request.htmx.boosted:
             return response

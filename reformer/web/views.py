@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from reformer.core.permissions import VIEW_METRICS, has_capability, is_staff
+from reformer.web.http import AppRequest
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AppRequest) -> HttpResponse:
     """Visitors: the landing page. Members: their area, client or staff."""
     if not request.user.is_authenticated:
         return render(request, "web/landing.html")

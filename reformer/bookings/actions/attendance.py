@@ -248,6 +248,7 @@ def _announce_suspension(
     strikes: int,
 ) -> None:
     client = booking.client
+    assert profile.suspended_until is not None  # the caller has just set it
     until = format_local(profile.suspended_until, session.studio.time_zone, with_zone=True)
     audit.record(
         None,

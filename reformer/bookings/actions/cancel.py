@@ -136,7 +136,7 @@ def cancel_booking(
             "cancelled",
             session=session,
             user_id=booking.client.user_id,
-            package_id=package.pk if credit_back else None,
+            package_id=booking.client_package_id if credit_back else None,
         )
     return booking
 
@@ -144,8 +144,10 @@ def cancel_booking(
 def return_credit_for(
     booking: Booking, actor: Membership | None, reason: str, note: str, now
 ) -> None:
+    package = booking.client_package
+    assert package is not None  # only a booking paid from a package gets a credit back
     return_credit(
-        booking.client_package,
+        package,
         booking_id=booking.pk,
         reason=reason,
         actor_user_id=actor.user_id if actor is not None else None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 
 from reformer.accounts.models import Membership
@@ -31,7 +33,7 @@ def _values(
     default_capacity: int | None,
     colour: str | None,
     description: str | None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     values: dict[str, object] = {}
     if name is not None:
         values["name"] = clean_text(name, field="name", label="Name", max_length=80)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import cast
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.utils import timezone
 
 from reformer.accounts.models import Membership
@@ -54,7 +55,9 @@ _FIELDS = (
 
 def _insert_sql() -> str:
     meta = ClassSession._meta
-    columns = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in _FIELDS)
+    columns = ", ".join(
+        connection.ops.quote_name(cast(Field, meta.get_field(f)).column) for f in _FIELDS
+    )
     return (
         f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) "
         f"VALUES ({', '.join(['%s'] * len(_FIELDS))}) "

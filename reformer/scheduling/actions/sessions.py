@@ -6,6 +6,7 @@ Cancelling a session is the booking engine's `cancel_session`, because it refund
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -181,7 +182,7 @@ def update_session(
             if duration_minutes is None
             else _duration(duration_minutes)
         )
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
             "starts_at": new_start,
             "ends_at": new_start + length,
             "room": new_room,
@@ -196,7 +197,7 @@ def update_session(
         day = to_local(new_start, studio.time_zone).date()
         if new_start != session.starts_at:
             check_open(studio, day)
-        new_instructor = session.instructor if instructor is UNCHANGED else instructor
+        new_instructor = session.instructor if isinstance(instructor, Unchanged) else instructor
         if new_instructor is not None and (instructor is not UNCHANGED or moving):
             check_instructor(actor, new_instructor, studio)
             check_available(new_instructor, day)

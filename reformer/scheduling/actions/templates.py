@@ -9,7 +9,7 @@ TemplateChange says how many were changed and kept.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -277,7 +277,7 @@ def generate_template_sessions(actor: Membership, template: RecurringTemplate) -
     )
 
 
-def _future_sessions(template: RecurringTemplate) -> list[ClassSession]:
+def _future_sessions(template: RecurringTemplate) -> Sequence[ClassSession]:
     """The template's upcoming scheduled sessions, locked, marked `untouched` when no client
     ever booked or waitlisted (so changing or removing them affects nobody)."""
     bookings = Booking.objects.filter(session=OuterRef("pk"))
@@ -326,7 +326,7 @@ def _remove_future_sessions(
 def _apply_to_future_sessions(
     template: RecurringTemplate, studio: Studio, fields: set[str]
 ) -> tuple[int, int]:
-    removed, kept = 0, set()
+    removed, kept = 0, set[int]()
     if "end_date" in fields and template.end_date is not None:
         removed, kept = _remove_future_sessions(template, studio, after=template.end_date)
     updated: list[int] = []

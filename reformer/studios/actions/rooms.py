@@ -39,7 +39,7 @@ MAX_GRID_SIZE = 30
 
 def _room_values(
     *, name: str | None, capacity: int | None, grid_columns: int | None, grid_rows: int | None
-) -> dict[str, object]:
+) -> dict[str, Any]:
     values: dict[str, object] = {}
     if name is not None:
         values["name"] = clean_text(name, field="name", label="Name", max_length=80)
@@ -178,7 +178,7 @@ def _spot_values(
     column: object = None,
     row: object = None,
     equipment_type: object = None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     values: dict[str, object] = {}
     if label is not None:
         values["label"] = clean_text(label, field="label", label="Label", max_length=40)

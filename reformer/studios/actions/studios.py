@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from reformer.accounts.models import Membership
@@ -289,7 +289,7 @@ POLICY_NUMBERS: dict[str, tuple[int, int, str]] = {
     "waitlist_cutoff_minutes": (0, 10080, "Waitlist cut-off (minutes)"),
     "max_upcoming_bookings": (0, 1000, "Most upcoming bookings per client"),
 }
-POLICY_CHOICES: dict[str, tuple[type, str]] = {
+POLICY_CHOICES: dict[str, tuple[type[models.TextChoices], str]] = {
     "late_cancel_rule": (StudioPolicy.LateCancelRule, "Late-cancel rule"),
     "waitlist_mode": (StudioPolicy.WaitlistMode, "Waitlist mode"),
 }

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import lru_cache
+from typing import cast
 
 from django import forms
 
@@ -50,4 +51,4 @@ class OrganizationCreateForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = time_zone_choices()
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = time_zone_choices()

@@ -7,7 +7,7 @@ from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -18,10 +18,11 @@ from reformer.studios.actions import create_organization
 from reformer.web.accounts.forms import OrganizationCreateForm
 from reformer.web.context import brand_for
 from reformer.web.errors import not_found, render_domain_error
+from reformer.web.http import AppRequest, SignedInRequest
 from reformer.web.middleware import remember_membership
 
 
-def _public_context(request: HttpRequest, slug: str) -> dict:
+def _public_context(request: AppRequest, slug: str) -> dict:
     found = queries.public_organization(slug)
     if found is None:
         raise Http404("No such organization")
@@ -34,12 +35,12 @@ def _public_context(request: HttpRequest, slug: str) -> dict:
     }
 
 
-def organization_public(request: HttpRequest, slug: str) -> HttpResponse:
+def organization_public(request: AppRequest, slug: str) -> HttpResponse:
     return render(request, "accounts/organization_public.html", _public_context(request, slug))
 
 
 @require_POST
-def organization_join(request: HttpRequest, slug: str) -> HttpResponse:
+def organization_join(request: AppRequest, slug: str) -> HttpResponse:
     context = _public_context(request, slug)
     if not request.user.is_authenticated:
         return redirect_to_login(reverse("organization_public", args=[slug]))
@@ -55,7 +56,7 @@ def organization_join(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def start(request: HttpRequest) -> HttpResponse:
+def start(request: SignedInRequest) -> HttpResponse:
     """For a signed-in person without an organization: join one, or create your own."""
     return render(
         request,
@@ -68,7 +69,7 @@ def start(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def organization_create(request: HttpRequest) -> HttpResponse:
+def organization_create(request: SignedInRequest) -> HttpResponse:
     form = OrganizationCreateForm(request.POST or None)
     context = {"form": form}
     if request.method == "POST" and form.is_valid():
@@ -93,7 +94,7 @@ def organization_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def switch_organization(request: HttpRequest) -> HttpResponse:
+def switch_organization(request: SignedInRequest) -> HttpResponse:
     chosen = request.POST.get("membership", "")
     for membership in request.memberships:
         if str(membership.pk) == chosen:
@@ -103,7 +104,7 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
     raise NotFound("organization")
 
 
-def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+def invitation_accept(request: AppRequest, token: str) -> HttpResponse:
     """Show a staff invitation; signed in with the invited email, accept it (POST)."""
     invitation = queries.invitation_by_token(token)
     if invitation is None:

@@ -80,7 +80,7 @@ class PackageView:
     @property
     def percent_remaining(self) -> int:
         package = self.package
-        if package.is_unlimited or not package.credits_total:
+        if package.credits_remaining is None or not package.credits_total:  # None: unlimited
             return 100
         return round(100 * package.credits_remaining / package.credits_total)
 
@@ -124,7 +124,7 @@ def packages_section(actor: Membership) -> PackagesSection:
         PackageView(
             package=package,
             expired=package.expires_at <= now,
-            used_up=not package.is_unlimited and package.credits_remaining <= 0,
+            used_up=package.credits_remaining is not None and package.credits_remaining <= 0,
         )
         for package in packages
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -81,13 +82,13 @@ class BrowseFilterForm(forms.Form):
     def __init__(self, data, *, options, today: dt.date) -> None:
         super().__init__(data)
         self.today = today
-        self.fields["instructor"].choices = [("", "Any instructor")] + [
+        cast(forms.ChoiceField, self.fields["instructor"]).choices = [("", "Any instructor")] + [
             (m.pk, m.user.display_name) for m in options.instructors
         ]
-        self.fields["type"].choices = [("", "Any class type")] + [
+        cast(forms.ChoiceField, self.fields["type"]).choices = [("", "Any class type")] + [
             (t.pk, t.name) for t in options.class_types
         ]
-        self.fields["studio"].choices = [("", "Any studio")] + [
+        cast(forms.ChoiceField, self.fields["studio"]).choices = [("", "Any studio")] + [
             (s.pk, s.name) for s in options.studios
         ]
 
@@ -120,6 +121,7 @@ class BrowseFilterForm(forms.Form):
             "month": (today, last_allowed),
             "date": (day, day),
         }[when]
+        assert first is not None and last is not None  # "date" is chosen only with a day
         query = {"when": when}
         if day is not None:
             query["date"] = day.isoformat()

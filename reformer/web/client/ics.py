@@ -34,7 +34,7 @@ def booking_calendar(booking: Booking, *, url: str = "") -> bytes:
         f"Starts {local_time_text(session.starts_at, studio.time_zone)}",
         f"Booking reference: {booking.reference}",
     ]
-    if booking.spot_id:
+    if booking.spot is not None:
         lines.append(f"Spot: {booking.spot.label}")
     if url:
         lines.append(url)

@@ -278,7 +278,12 @@ def group_cards(
             days.append(DayGroup(day=start.date(), slots=[], continued=continued))
         slots = days[-1].slots
         if not slots or slots[-1].time.time() != start.time():
-            continued = days[-1].continued and not slots and before.time() == start.time()
+            continued = (
+                days[-1].continued
+                and not slots
+                and before is not None
+                and before.time() == start.time()
+            )
             slots.append(SlotGroup(time=start, cards=[], continued=continued))
         slots[-1].cards.append(card)
     return days

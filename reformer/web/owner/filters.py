@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.http import HttpRequest
 from django.urls import reverse
 
 from reformer.analytics import queries
 from reformer.analytics.periods import PRESETS, Period, PeriodError, parse_period, preset_period
 from reformer.core.errors import NotFound
 from reformer.core.timezones import local_today
+from reformer.web.http import MemberRequest
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Filters:
         return list(PRESETS.items())
 
 
-def _studio_id(request: HttpRequest) -> int | None:
+def _studio_id(request: MemberRequest) -> int | None:
     raw = request.GET.get("studio", "").strip()
     if not raw:
         return None
@@ -50,7 +50,7 @@ def _studio_id(request: HttpRequest) -> int | None:
     return int(raw)
 
 
-def read_filters(request: HttpRequest) -> Filters:
+def read_filters(request: MemberRequest) -> Filters:
     """Authorize (NotFound/PermissionDenied propagate) and parse the filters of a request."""
     scope = queries.metrics_scope(request.membership, studio_id=_studio_id(request))
     today = local_today(scope.time_zone)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from reformer.studios.models import Studio
@@ -18,9 +20,8 @@ class StudioChoiceForm(forms.Form):
 
     def __init__(self, *args, studios=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["studios"].queryset = Studio.objects.filter(
-            pk__in=[studio.pk for studio in studios]
-        ).order_by("name")
+        field = cast(forms.ModelMultipleChoiceField, self.fields["studios"])
+        field.queryset = Studio.objects.filter(pk__in=[s.pk for s in studios]).order_by("name")
 
 
 class InviteInstructorForm(StudioChoiceForm):

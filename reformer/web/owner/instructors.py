@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -23,13 +23,14 @@ from reformer.core.permissions import MANAGE_STAFF, studio_ids_in_scope
 from reformer.studios.models import Studio
 from reformer.web.auth import capability_required, get_or_404
 from reformer.web.errors import is_htmx, render_domain_error
+from reformer.web.http import MemberRequest
 from reformer.web.owner.forms import InstructorForm, InviteInstructorForm
 from reformer.web.toasts import add_toast
 
 PAGE_SIZE = 25
 
 
-def _studios(request: HttpRequest) -> list[Studio]:
+def _studios(request: MemberRequest) -> list[Studio]:
     membership = request.membership
     return list(
         Studio.objects.filter(
@@ -39,11 +40,11 @@ def _studios(request: HttpRequest) -> list[Studio]:
     )
 
 
-def _pending_invitations(request: HttpRequest):
+def _pending_invitations(request: MemberRequest):
     return invitations_for(request.membership).filter(role=Role.INSTRUCTOR)
 
 
-def _list_context(request: HttpRequest, invite_form: InviteInstructorForm | None = None) -> dict:
+def _list_context(request: MemberRequest, invite_form: InviteInstructorForm | None = None) -> dict:
     paginator = Paginator(instructor_overview(request.membership), PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
     studios = _studios(request)
@@ -57,14 +58,14 @@ def _list_context(request: HttpRequest, invite_form: InviteInstructorForm | None
 
 
 @capability_required(MANAGE_STAFF)
-def instructors(request: HttpRequest) -> HttpResponse:
+def instructors(request: MemberRequest) -> HttpResponse:
     template = "owner/_instructor_list.html" if is_htmx(request) else "owner/instructors.html"
     return render(request, template, _list_context(request))
 
 
 @require_POST
 @capability_required(MANAGE_STAFF)
-def instructor_invite(request: HttpRequest) -> HttpResponse:
+def instructor_invite(request: MemberRequest) -> HttpResponse:
     form = InviteInstructorForm(request.POST, studios=_studios(request))
     if not form.is_valid():
         return _invite_response(request, form, status=422)
@@ -95,7 +96,7 @@ def instructor_invite(request: HttpRequest) -> HttpResponse:
     return add_toast(response, message)
 
 
-def _invite_response(request: HttpRequest, form: InviteInstructorForm, status: int):
+def _invite_response(request: MemberRequest, form: InviteInstructorForm, status: int):
     template = "owner/_invite_form.html" if is_htmx(request) else "owner/instructors.html"
     return render(
         request, template, _list_context(request, form) | {"invite_form": form}, status=status
@@ -103,7 +104,7 @@ def _invite_response(request: HttpRequest, form: InviteInstructorForm, status: i
 
 
 @capability_required(MANAGE_STAFF)
-def instructor_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def instructor_edit(request: MemberRequest, pk: int) -> HttpResponse:
     instructor = get_or_404(instructor_overview(request.membership), pk, "instructor")
     name_editable = not profile.name_is_shared(instructor)
     studios = _studios(request)
@@ -157,7 +158,7 @@ def _edit_page(request, instructor, form, status: int = 200) -> HttpResponse:
 
 @require_POST
 @capability_required(MANAGE_STAFF)
-def instructor_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def instructor_deactivate(request: MemberRequest, pk: int) -> HttpResponse:
     instructor = get_or_404(instructor_overview(request.membership), pk, "instructor")
     accounts.deactivate_member(request.membership, instructor)
     message = f"{instructor.user.display_name} was deactivated and can no longer sign in here."

@@ -16,7 +16,6 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import OperationalError, connection, transaction
 from django.http import (
-    HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
 )
@@ -29,6 +28,7 @@ from reformer.analytics import exports, queries
 from reformer.core.money import format_money
 from reformer.core.permissions import MANAGE_STAFF, VIEW_METRICS, has_capability
 from reformer.web.auth import capability_required
+from reformer.web.http import MemberRequest
 from reformer.web.live_render import subscription_query
 from reformer.web.owner.filters import Filters, read_filters
 from reformer.web.toasts import toast_response
@@ -52,7 +52,7 @@ def _timed_out(error: OperationalError) -> bool:
 
 
 def _with_timeout(
-    request: HttpRequest, panel_id: str, build: Callable[[], HttpResponse]
+    request: MemberRequest, panel_id: str, build: Callable[[], HttpResponse]
 ) -> HttpResponse:
     """Run a panel's queries with the timeout; on timeout, the "Loading data..." retry."""
     try:
@@ -78,7 +78,7 @@ def _with_timeout(
     )
 
 
-def _attempt(request: HttpRequest) -> int:
+def _attempt(request: MemberRequest) -> int:
     raw = request.GET.get("attempt", "0")
     return int(raw) if raw.isdigit() else 0
 
@@ -136,7 +136,7 @@ def _cards(total: queries.Metrics, filters: Filters) -> list[dict[str, str]]:
     ]
 
 
-def _setup_links(request: HttpRequest) -> list[dict[str, str]]:
+def _setup_links(request: MemberRequest) -> list[dict[str, str]]:
     membership = request.membership
     candidates = [
         ("Set up your classes", "Add class types and a weekly schedule.", "staff:schedule"),
@@ -167,7 +167,7 @@ def _scope_label(scope: queries.Scope) -> str:
 
 
 @capability_required(VIEW_METRICS)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: MemberRequest) -> HttpResponse:
     filters = read_filters(request)
     context = {
         "filters": filters,
@@ -192,7 +192,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @capability_required(VIEW_METRICS)
-def metrics(request: HttpRequest) -> HttpResponse:
+def metrics(request: MemberRequest) -> HttpResponse:
     filters = read_filters(request)
 
     def build() -> HttpResponse:
@@ -231,7 +231,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
 
 
 @capability_required(VIEW_METRICS)
-def chart(request: HttpRequest) -> HttpResponse:
+def chart(request: MemberRequest) -> HttpResponse:
     filters = read_filters(request)
 
     def build() -> HttpResponse:
@@ -269,7 +269,7 @@ def chart(request: HttpRequest) -> HttpResponse:
 
 
 @capability_required(VIEW_METRICS)
-def schedule(request: HttpRequest) -> HttpResponse:
+def schedule(request: MemberRequest) -> HttpResponse:
     filters = read_filters(request)
 
     def build() -> HttpResponse:
@@ -284,7 +284,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
     return _with_timeout(request, "schedule-panel", build)
 
 
-def _export_allowed(request: HttpRequest) -> bool:
+def _export_allowed(request: MemberRequest) -> bool:
     key = f"owner-export:{request.user.pk}"
     cache.add(key, 0, timeout=60)
     try:
@@ -296,7 +296,7 @@ def _export_allowed(request: HttpRequest) -> bool:
 
 
 @capability_required(VIEW_METRICS)
-def export_csv(request: HttpRequest) -> HttpResponse:
+def export_csv(request: MemberRequest) -> HttpResponse:
     filters = read_filters(request)
     if filters.period_error:
         return HttpResponseBadRequest(filters.period_error, content_type="text/plain")

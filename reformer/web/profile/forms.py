@@ -76,6 +76,7 @@ class PasswordForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean returns cleaned_data
         if cleaned.get("new_password") != cleaned.get("new_password_again"):
             self.add_error("new_password_again", "The two new passwords do not match.")
         return cleaned

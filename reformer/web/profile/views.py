@@ -11,7 +11,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -20,6 +20,7 @@ from reformer.accounts import profile
 from reformer.core.errors import DomainError
 from reformer.core.permissions import BOOK_SELF, has_capability
 from reformer.web.errors import is_htmx
+from reformer.web.http import AppRequest, SignedInRequest
 from reformer.web.profile.forms import NotificationForm, PasswordForm, ProfileForm
 
 TABS = {"profile": "Profile", "notifications": "Notifications", "password": "Password"}
@@ -27,19 +28,19 @@ TABS = {"profile": "Profile", "notifications": "Notifications", "password": "Pas
 UPLOAD_SLACK_BYTES = 256 * 1024
 
 
-def _client_membership(request: HttpRequest):
+def _client_membership(request: SignedInRequest):
     membership = getattr(request, "membership", None)
     if membership is not None and has_capability(membership, BOOK_SELF):
         return membership  # clients keep an emergency contact on their ClientProfile
     return None
 
 
-def _client_profile(request: HttpRequest):
+def _client_profile(request: SignedInRequest):
     membership = _client_membership(request)
     return getattr(membership, "client_profile", None) if membership else None
 
 
-def _profile_form(request: HttpRequest, data=None) -> ProfileForm:
+def _profile_form(request: SignedInRequest, data=None) -> ProfileForm:
     user = request.user
     contact = _client_profile(request)
     initial = {"name": user.name, "email": user.email, "phone": user.phone}
@@ -51,7 +52,7 @@ def _profile_form(request: HttpRequest, data=None) -> ProfileForm:
     )
 
 
-def _notification_form(request: HttpRequest, data=None) -> NotificationForm:
+def _notification_form(request: SignedInRequest, data=None) -> NotificationForm:
     user = request.user
     return NotificationForm(
         data,
@@ -71,7 +72,7 @@ def photo_src(user) -> str:
     return f"{reverse('profile:photo_file')}?v={user.photo.name.rsplit('/', 1)[-1]}"
 
 
-def _context(request: HttpRequest, **overrides) -> dict:
+def _context(request: SignedInRequest, **overrides) -> dict:
     tab = request.GET.get("tab", "profile")
     context = {
         "tab": tab if tab in TABS else "profile",
@@ -87,7 +88,7 @@ def _context(request: HttpRequest, **overrides) -> dict:
     return context
 
 
-def _panel(request: HttpRequest, template: str, context: dict, status: int = 200):
+def _panel(request: SignedInRequest, template: str, context: dict, status: int = 200):
     """The panel for htmx, else the whole page on the panel's tab."""
     if is_htmx(request):
         return render(request, template, _context(request, **context), status=status)
@@ -95,7 +96,7 @@ def _panel(request: HttpRequest, template: str, context: dict, status: int = 200
 
 
 @login_required
-def edit(request: HttpRequest) -> HttpResponse:
+def edit(request: SignedInRequest) -> HttpResponse:
     if request.method != "POST":
         if is_htmx(request) and request.GET.get("tab") in TABS:
             return render(request, "profile/_tabs.html", _context(request))
@@ -144,7 +145,7 @@ def edit(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def photo(request: HttpRequest) -> HttpResponse:
+def photo(request: SignedInRequest) -> HttpResponse:
     user = request.user
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -166,13 +167,13 @@ def photo(request: HttpRequest) -> HttpResponse:
     return _panel(request, "profile/_photo.html", {"photo_saved": "Photo updated"})
 
 
-def _photo_error(request: HttpRequest, message: str) -> HttpResponse:
+def _photo_error(request: SignedInRequest, message: str) -> HttpResponse:
     return _panel(request, "profile/_photo.html", {"photo_error": message}, status=422)
 
 
 @require_POST
 @login_required
-def photo_remove(request: HttpRequest) -> HttpResponse:
+def photo_remove(request: SignedInRequest) -> HttpResponse:
     profile.remove_photo(request.user)
     if not is_htmx(request):
         messages.success(request, "Photo removed")
@@ -181,7 +182,7 @@ def photo_remove(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def photo_file(request: HttpRequest) -> HttpResponse:
+def photo_file(request: SignedInRequest) -> FileResponse:
     """The signed-in user's own photo, from whichever storage holds it."""
     name = request.user.photo.name if request.user.photo else ""
     if not name:
@@ -197,7 +198,7 @@ def photo_file(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def notifications(request: HttpRequest) -> HttpResponse:
+def notifications(request: SignedInRequest) -> HttpResponse:
     form = _notification_form(request, request.POST)
     form.is_valid()  # booleans: always valid
     data = form.cleaned_data
@@ -221,7 +222,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def password(request: HttpRequest) -> HttpResponse:
+def password(request: SignedInRequest) -> HttpResponse:
     form = PasswordForm(request.POST)
     if form.is_valid():
         try:
@@ -243,7 +244,7 @@ def password(request: HttpRequest) -> HttpResponse:
     return _panel(request, "profile/_password.html", {"password_form": form}, status=422)
 
 
-def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+def confirm_email(request: AppRequest, token: str) -> HttpResponse:
     """The link from the confirmation email; works signed in (as that user) or not."""
     user = request.user if request.user.is_authenticated else None
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import zoneinfo
 from functools import lru_cache
+from typing import cast
 
 from django import forms
 
@@ -99,6 +100,7 @@ class OpeningHoursForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         for day, name in enumerate(WEEKDAYS):
             opens, closes = data.get(f"open_{day}"), data.get(f"close_{day}")
             if (opens is None) != (closes is None):
@@ -127,6 +129,7 @@ class SpecialHoursForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         if not data.get("closed") and not (data.get("opens") and data.get("closes")):
             self.add_error("opens", "Give opening and closing times, or tick “Closed all day”.")
         return data
@@ -247,7 +250,7 @@ class ProductForm(forms.Form):
 class InviteForm(forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=STAFF_ROLE_CHOICES)
-    studios = forms.ModelMultipleChoiceField(
+    studios: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -256,12 +259,12 @@ class InviteForm(forms.Form):
 
     def __init__(self, *args, studios, roles=STAFF_ROLE_CHOICES, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["studios"].queryset = studios
-        self.fields["role"].choices = roles
+        cast(forms.ModelMultipleChoiceField, self.fields["studios"]).queryset = studios
+        cast(forms.ChoiceField, self.fields["role"]).choices = roles
 
 
 class RoleForm(InviteForm):
-    email = None
+    email = None  # type: ignore[assignment]  # Django's documented way to drop an inherited field
     role = forms.ChoiceField(choices=Role.choices)
 
 
@@ -313,12 +316,14 @@ class _ScheduleForm(forms.Form):
             "instructor": {str(m.pk): m for m in instructors},
         }
         if "room" in self.fields:
-            self.fields["room"].choices = _choices(rooms)
+            cast(forms.ChoiceField, self.fields["room"]).choices = _choices(rooms)
         if "class_type" in self.fields:
-            self.fields["class_type"].choices = _choices(class_types)
+            cast(forms.ChoiceField, self.fields["class_type"]).choices = _choices(class_types)
         for name, bound in self.fields.items():
             if name.startswith("instructor"):
-                bound.choices = _choices(instructors, empty="No instructor yet")
+                cast(forms.ChoiceField, bound).choices = _choices(
+                    instructors, empty="No instructor yet"
+                )
 
     def chosen(self, kind: str, value: str):
         return self._objects[kind].get(value) if value else None
@@ -343,6 +348,7 @@ class SessionForm(_ScheduleForm):
 
     def clean(self) -> dict:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         for kind in ("class_type", "room", "instructor"):
             if kind in data:
                 data[kind] = self.chosen(kind, data[kind])
@@ -365,11 +371,11 @@ class TemplateForm(_ScheduleForm):
     def __init__(self, *args, editing: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for slot in range(ROTATION_SLOTS):
-            self.fields[f"instructor_{slot}"] = forms.ChoiceField(
+            self.fields[f"instructor_{slot}"] = rotation_field = forms.ChoiceField(
                 label=f"Instructor {slot + 1}" + (" (first turn)" if slot == 0 else ""),
                 required=False,
             )
-            self.fields[f"instructor_{slot}"].choices = [
+            rotation_field.choices = [
                 ("", "—"),
                 *[(key, member.name) for key, member in self._objects["instructor"].items()],
             ]
@@ -383,6 +389,7 @@ class TemplateForm(_ScheduleForm):
 
     def clean(self) -> dict:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         rotation = []
         for slot in range(ROTATION_SLOTS):
             member = self.chosen("instructor", data.pop(f"instructor_{slot}", ""))
@@ -404,5 +411,6 @@ class AssignInstructorForm(_ScheduleForm):
 
     def clean(self) -> dict:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         data["instructor"] = self.chosen("instructor", data.get("instructor", ""))
         return data

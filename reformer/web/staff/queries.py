@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Lower
@@ -105,7 +106,7 @@ def instructor_classes(
     today = local_today(actor.organization.time_zone, now)
     mine = sessions_of(actor).filter(instructor=actor)
     if show_past:
-        rows = list(
+        past_rows = list(
             mine.filter(starts_at__lt=now, starts_at__gte=now - dt.timedelta(days=PAST_DAYS))
             .annotate(
                 n_attended=Count("bookings", filter=Q(bookings__status="attended")),
@@ -120,7 +121,7 @@ def instructor_classes(
         )
         past = [
             PastClass(s, s.n_attended, s.n_late, s.n_no_show, s.n_cancelled, s.n_unmarked)
-            for s in rows
+            for s in past_rows
         ]
         return InstructorClasses(today=today, upcoming=[], past=past, upcoming_count=0)
     start = local_day_bounds(today, actor.organization.time_zone)[0] - _ZONE_SLACK
@@ -161,7 +162,7 @@ class Roster:
         }
 
 
-def roster_session(actor: Membership, session_id: object) -> ClassSession:
+def roster_session(actor: Membership, session_id: Any) -> ClassSession:
     """A session the actor may see the roster of: NotFound outside the organization,
     PermissionDenied for another instructor's class or a studio outside a manager's scope."""
     try:
@@ -201,7 +202,7 @@ def roster_for(actor: Membership, session: ClassSession) -> Roster:
         .filter(session=session)
         .order_by(Lower("client__user__name"), "client__user__email", "id")
     )
-    waitlist = list(
+    waitlist: list[Any] = list(  # WaitlistEntry rows, each given .position below
         WaitlistEntry.objects.filter(session=session, status=WaitlistEntry.Status.WAITING)
         .select_related("client__user")
         .order_by("joined_at", "id")
@@ -216,7 +217,7 @@ def roster_for(actor: Membership, session: ClassSession) -> Roster:
     )
 
 
-def roster_booking(actor: Membership, booking_id: object) -> Booking:
+def roster_booking(actor: Membership, booking_id: Any) -> Booking:
     """One booking (for re-rendering its row), with its session; NotFound outside the org."""
     try:
         booking = (
@@ -305,7 +306,7 @@ def client_search(actor: Membership, session: ClassSession, text: str) -> list[M
     )
 
 
-def client_of(actor: Membership, client_id: object) -> Membership:
+def client_of(actor: Membership, client_id: Any) -> Membership:
     try:
         client = (
             Membership.objects.filter(

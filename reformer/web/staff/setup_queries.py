@@ -144,7 +144,7 @@ class StudioSetup:
 def studio_setup(studio: Studio) -> StudioSetup:
     """Rooms (with spot counts) and upcoming closures and special hours of one studio."""
     today = local_today(studio.time_zone)
-    rooms = list(
+    rooms: list[Room] = list(
         Room.objects.filter(studio=studio)
         .annotate(spot_count=Count("spots", filter=Q(spots__active=True)))
         .order_by("name")

@@ -3,6 +3,8 @@ can be revoked), role changes, deactivation and reactivation."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -39,7 +41,8 @@ def _studios(actor):
 
 
 def _context(actor, *, invite_form=None, role_forms=None) -> dict:
-    members = list(members_for(actor).exclude(role=Role.CLIENT))
+    # Memberships, each given the template-only .role_form and .may_manage below.
+    members: list[Any] = list(members_for(actor).exclude(role=Role.CLIENT))
     studios = _studios(actor)
     role_choices = _grantable(actor, [c for c in Role.choices])
     role_forms = role_forms or {}

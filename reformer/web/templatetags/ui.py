@@ -29,6 +29,7 @@ class ComponentNode(template.Node):
         name = self.name.resolve(context)
         values = {key: value.resolve(context) for key, value in self.kwargs.items()}
         body = mark_safe(self.nodelist.render(context))
+        assert context.template is not None  # the tag renders inside a template
         component = context.template.engine.get_template(f"components/{name}.html")
         with context.push(**values, body=body):
             return component.render(context)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from reformer.web.client import dashboard_queries
 from reformer.web.client.live import DASHBOARD_PAGE
 from reformer.web.client.views._common import client_required, is_partial, target_of
+from reformer.web.http import MemberRequest
 from reformer.web.live_render import subscription_query
 
 
 @require_GET
 @client_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: MemberRequest) -> HttpResponse:
     dash = dashboard_queries.dashboard(request.membership)
     context = {
         "dash": dash,
