@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 
 from tests import factories
 
@@ -15,11 +16,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _fast_password_hashing():
-    """Real hashing costs ~0.3 s a user; the tests create hundreds."""
-    from django.conf import settings
-
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def fast_password_hasher():
+    """MD5 instead of PBKDF2 (~0.3 s a user) for the whole run: the tests create hundreds of
+    users. The only place the tests set it; override_settings also clears Django's cached
+    hashers, which a plain assignment would not."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 ROLES = ("owner", "manager", "front_desk", "instructor", "client")

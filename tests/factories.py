@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 
 import factory
@@ -159,3 +160,47 @@ class ClientPackageFactory(factory.django.DjangoModelFactory):
     starts_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
     expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=90))
     source = ClientPackage.Source.PURCHASE
+
+
+_slot = itertools.count()
+
+
+def next_start(days: float = 2) -> dt.datetime:
+    """A fresh class start: 2-hour slots over the 5 days from `days` ahead, so classes never
+    overlap unless a test asks them to (60 of them, well inside the booking window)."""
+    base = (timezone.now() + dt.timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
+    return base + dt.timedelta(hours=2 * (next(_slot) % 60))
+
+
+def make_session(
+    tenant,
+    *,
+    starts_at: dt.datetime | None = None,
+    minutes: int = 50,
+    capacity: int = 10,
+    room: Room | None = None,
+    studio: Studio | None = None,
+    class_type: ClassType | None = None,
+    instructor: Membership | str | None = "instructor",
+    **fields,
+) -> ClassSession:
+    """One class of `tenant` (tests/conftest.Tenant): the tests' only way to make one.
+
+    By default: at `next_start()`, 50 minutes, 10 places, in the tenant's room, of its class
+    type, taught by its instructor. `instructor` is a Membership, a role of the tenant
+    ("manager") or None; `studio` without `room` puts the class in a new room there.
+    """
+    if room is None:
+        room = tenant.room if studio in (None, tenant.studio) else RoomFactory(studio=studio)
+    starts_at = starts_at or next_start()
+    return ClassSessionFactory(
+        organization=tenant.organization,
+        studio=studio or room.studio,
+        room=room,
+        class_type=class_type or tenant.class_type,
+        instructor=tenant.members[instructor] if isinstance(instructor, str) else instructor,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(minutes=minutes),
+        capacity=capacity,
+        **fields,
+    )

@@ -38,14 +38,10 @@ from reformer.scheduling.models import (
 from reformer.studios.models import Closure, Organization, Room, Spot, Studio, StudioPolicy
 from reformer.studios.validation import violated_constraint
 from tests import factories
+from tests.factories import make_session
 
 PROJECT_APPS = {"core", "accounts", "studios", "scheduling", "billing", "bookings", "notifications"}
 HOUR = dt.timedelta(hours=1)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @contextmanager
@@ -57,15 +53,6 @@ def refused(constraint: str):
 
 def start(hours: int = 48) -> dt.datetime:
     return (timezone.now() + dt.timedelta(hours=hours)).replace(minute=0, second=0, microsecond=0)
-
-
-def session(tenant, *, at: dt.datetime | None = None, minutes: int = 50, **fields) -> ClassSession:
-    at = at or start()
-    fields.setdefault("room", tenant.room)
-    fields.setdefault("class_type", tenant.class_type)
-    return factories.ClassSessionFactory(
-        starts_at=at, ends_at=at + dt.timedelta(minutes=minutes), **fields
-    )
 
 
 def booking(of: ClassSession, client: Membership, **fields) -> Booking:
@@ -93,7 +80,7 @@ def another_client(tenant) -> Membership:
 
 
 def test_it_allows_one_active_booking_per_client_and_session(world):
-    cls = session(world.a)
+    cls = make_session(world.a, instructor=None)
     first = booking(cls, world.a.client)
 
     # Other times on the copy so only the one-active-booking index can object.
@@ -111,7 +98,7 @@ def test_it_allows_one_active_booking_per_client_and_session(world):
 
 
 def test_it_allows_one_waiting_entry_per_client_and_session(world):
-    cls = session(world.a)
+    cls = make_session(world.a, instructor=None)
     first = waitlist(cls, world.a.client)
 
     with refused("waitlist_one_per_client_session"):
@@ -123,11 +110,16 @@ def test_it_allows_one_waiting_entry_per_client_and_session(world):
 
 
 def test_it_refuses_overlapping_bookings_of_one_client(world):
-    morning = session(world.a, at=start())
+    morning = make_session(world.a, starts_at=start(), instructor=None)
     room = factories.RoomFactory(studio=world.a.studio, name="Tower")
-    overlapping = session(world.a, at=start() + dt.timedelta(minutes=30), room=room)
-    back_to_back = session(
-        world.a, at=morning.ends_at, room=factories.RoomFactory(studio=world.a.studio)
+    overlapping = make_session(
+        world.a, starts_at=start() + dt.timedelta(minutes=30), room=room, instructor=None
+    )
+    back_to_back = make_session(
+        world.a,
+        starts_at=morning.ends_at,
+        room=factories.RoomFactory(studio=world.a.studio),
+        instructor=None,
     )
     booking(morning, world.a.client)
 
@@ -142,7 +134,7 @@ def test_it_refuses_overlapping_bookings_of_one_client(world):
 
 
 def test_it_gives_a_spot_to_one_booking_per_session(world):
-    cls = session(world.a)
+    cls = make_session(world.a, instructor=None)
     spot = world.a.spots[0]
     first = booking(cls, world.a.client, spot=spot)
 
@@ -153,18 +145,18 @@ def test_it_gives_a_spot_to_one_booking_per_session(world):
     booking(cls, another_client(world.a), spot=None)
     Booking.objects.filter(pk=first.pk).update(status="cancelled")
     booking(cls, another_client(world.a), spot=spot)
-    booking(session(world.a, at=start(72)), world.a.client, spot=spot)
+    booking(make_session(world.a, starts_at=start(72), instructor=None), world.a.client, spot=spot)
 
 
 def test_it_refuses_a_booking_that_ends_before_it_starts(world):
-    cls = session(world.a)
+    cls = make_session(world.a, instructor=None)
 
     with refused("booking_ends_after_start"):
         booking(cls, world.a.client, ends_at=cls.starts_at)
 
 
 def test_it_gives_each_booking_its_own_reference(world):
-    cls = session(world.a)
+    cls = make_session(world.a, instructor=None)
     booking(cls, world.a.client, reference="ABCD2345")
 
     with refused("bookings_booking_reference_key"):
@@ -172,7 +164,7 @@ def test_it_gives_each_booking_its_own_reference(world):
 
 
 def test_it_links_a_booking_to_one_waitlist_entry(world):
-    cls = session(world.a)
+    cls = make_session(world.a, instructor=None)
     promoted = booking(cls, world.a.client, source="waitlist")
     waitlist(cls, world.a.client, status="promoted", booking=promoted)
 
@@ -248,7 +240,7 @@ def test_it_refuses_a_credit_pack_with_empty_credits(world):
 
 
 def test_it_refuses_empty_capacities(world):
-    cls = session(world.a)
+    cls = make_session(world.a, instructor=None)
     with refused("session_capacity_positive"):
         ClassSession.objects.filter(pk=cls.pk).update(capacity=0)
     with refused("room_capacity_positive"):
@@ -261,14 +253,14 @@ def test_it_refuses_empty_capacities(world):
 
 
 def test_it_refuses_a_session_that_ends_before_it_starts(world):
-    cls = session(world.a)
+    cls = make_session(world.a, instructor=None)
 
     with refused("session_ends_after_start"):
         ClassSession.objects.filter(pk=cls.pk).update(ends_at=cls.starts_at)
 
 
 def test_it_never_books_more_places_than_the_capacity(world):
-    cls = session(world.a)
+    cls = make_session(world.a, instructor=None)
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE scheduling_classsession SET booked_count = 10 WHERE id = %s", [cls.pk]
@@ -286,7 +278,7 @@ def test_it_never_books_more_places_than_the_capacity(world):
 
 
 def test_it_never_counts_below_zero(world):
-    cls = session(world.a)
+    cls = make_session(world.a, instructor=None)
 
     with refused("scheduling_classsession_booked_count_check"):
         ClassSession.objects.filter(pk=cls.pk).update(booked_count=-1)
@@ -296,18 +288,22 @@ def test_it_never_counts_below_zero(world):
 
 def test_it_never_double_books_a_room(world):
     mat = factories.ClassTypeFactory(organization=world.a.organization, name="Mat")
-    first = session(world.a, at=start())
+    first = make_session(world.a, starts_at=start(), instructor=None)
 
     with refused("session_no_room_double_booking"):
-        session(world.a, at=start() + dt.timedelta(minutes=49), class_type=mat)
-    back_to_back = session(world.a, at=first.ends_at, class_type=mat)
+        make_session(
+            world.a, starts_at=start() + dt.timedelta(minutes=49), class_type=mat, instructor=None
+        )
+    back_to_back = make_session(world.a, starts_at=first.ends_at, class_type=mat, instructor=None)
     other_room = factories.RoomFactory(studio=world.a.studio)
-    session(world.a, at=start(), room=other_room, class_type=mat)
+    make_session(world.a, starts_at=start(), room=other_room, class_type=mat, instructor=None)
 
     # A cancelled class does not hold its room; bringing it back into a clash is refused.
     ClassSession.objects.filter(pk=back_to_back.pk).update(status="cancelled")
     ClassSession.objects.filter(pk=first.pk).update(status="cancelled")
-    replacement = session(world.a, at=start() + dt.timedelta(minutes=10), class_type=mat)
+    replacement = make_session(
+        world.a, starts_at=start() + dt.timedelta(minutes=10), class_type=mat, instructor=None
+    )
     with refused("session_no_room_double_booking"):
         ClassSession.objects.filter(pk=first.pk).update(status="scheduled")
     assert replacement.room == world.a.room
@@ -317,32 +313,32 @@ def test_it_never_double_books_an_instructor(world):
     mat = factories.ClassTypeFactory(organization=world.a.organization, name="Mat")
     tower = factories.RoomFactory(studio=world.a.studio, name="Tower")
     annex_room = factories.RoomFactory(studio=world.a.other_studio, name="Annex")
-    first = session(world.a, at=start(), instructor=world.a.instructor)
+    first = make_session(world.a, starts_at=start(), instructor=world.a.instructor)
 
     with refused("session_no_instructor_double_booking"):
-        session(
+        make_session(
             world.a,
-            at=start() + dt.timedelta(minutes=30),
+            starts_at=start() + dt.timedelta(minutes=30),
             room=tower,
             class_type=mat,
             instructor=world.a.instructor,
         )
     with refused("session_no_instructor_double_booking"):
-        session(
+        make_session(
             world.a,
-            at=start(),
+            starts_at=start(),
             room=annex_room,
             studio=world.a.other_studio,
             instructor=world.a.instructor,
         )
     # Classes without an instructor never clash with each other.
-    session(world.a, at=start(), room=tower, class_type=mat, instructor=None)
-    session(world.a, at=start(), room=annex_room, instructor=None)
+    make_session(world.a, starts_at=start(), room=tower, class_type=mat, instructor=None)
+    make_session(world.a, starts_at=start(), room=annex_room, instructor=None)
 
     ClassSession.objects.filter(pk=first.pk).update(status="cancelled")
-    session(
+    make_session(
         world.a,
-        at=start() + dt.timedelta(minutes=30),
+        starts_at=start() + dt.timedelta(minutes=30),
         room=factories.RoomFactory(studio=world.a.studio),
         class_type=mat,
         instructor=world.a.instructor,
@@ -350,17 +346,23 @@ def test_it_never_double_books_an_instructor(world):
 
 
 def test_it_keeps_one_class_of_a_type_per_studio_start(world):
-    first = session(world.a)
+    first = make_session(world.a, instructor=None)
     tower = factories.RoomFactory(studio=world.a.studio, name="Tower")
 
     with refused("session_unique_slot"):
-        session(world.a, at=first.starts_at, room=tower)
+        make_session(world.a, starts_at=first.starts_at, room=tower, instructor=None)
     # Even a cancelled class keeps its slot (generation must not bring it back).
     ClassSession.objects.filter(pk=first.pk).update(status="cancelled")
     with refused("session_unique_slot"):
-        session(world.a, at=first.starts_at, room=tower)
+        make_session(world.a, starts_at=first.starts_at, room=tower, instructor=None)
     annex_room = factories.RoomFactory(studio=world.a.other_studio)
-    session(world.a, at=first.starts_at, room=annex_room, studio=world.a.other_studio)
+    make_session(
+        world.a,
+        starts_at=first.starts_at,
+        room=annex_room,
+        studio=world.a.other_studio,
+        instructor=None,
+    )
 
 
 def template_of(tenant, **fields) -> RecurringTemplate:

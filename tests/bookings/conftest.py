@@ -2,12 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests import factories
 from tests.bookings import helpers
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -17,7 +13,7 @@ def tenant(world):
 
 @pytest.fixture
 def session(tenant):
-    return helpers.make_session(tenant, capacity=3)
+    return factories.make_session(tenant, capacity=3)
 
 
 @pytest.fixture

@@ -12,45 +12,10 @@ from reformer.billing.models import ClientPackage, PackageProduct
 from reformer.bookings.integrity import check_integrity
 from reformer.core import live
 from reformer.notifications.actions import render_message
-from reformer.scheduling.models import ClassSession
 from reformer.studios.models import StudioPolicy
 from tests import factories
 
-_slot = itertools.count()
 _person = itertools.count()
-
-
-def next_start(days: float = 2) -> dt.datetime:
-    """A fresh class start: 2-hour slots over the 5 days from `days` ahead, so classes never
-    overlap unless a test asks them to (60 of them, well inside the booking window)."""
-    base = (timezone.now() + dt.timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
-    return base + dt.timedelta(hours=2 * (next(_slot) % 60))
-
-
-def make_session(
-    tenant,
-    *,
-    starts_at: dt.datetime | None = None,
-    capacity: int = 10,
-    minutes: int = 50,
-    room=None,
-    instructor=True,
-    class_type=None,
-    **fields,
-) -> ClassSession:
-    starts_at = starts_at or next_start()
-    room = room or tenant.room
-    return factories.ClassSessionFactory(
-        room=room,
-        studio=room.studio,
-        organization=tenant.organization,
-        class_type=class_type or tenant.class_type,
-        instructor=tenant.instructor if instructor is True else instructor,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(minutes=minutes),
-        capacity=capacity,
-        **fields,
-    )
 
 
 def make_client(tenant, name: str, **user_fields) -> Membership:

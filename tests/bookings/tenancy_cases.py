@@ -10,7 +10,8 @@ from reformer.accounts.models import ClientProfile
 from reformer.bookings import actions
 from reformer.bookings.models import Booking
 from reformer.scheduling.models import ClassSession
-from tests.bookings.helpers import give_package, make_client, make_session
+from tests.bookings.helpers import give_package, make_client
+from tests.factories import make_session
 from tests.tenancy import MANAGERS, QUERY, register
 
 DESK = {"owner", "manager", "front_desk"}

@@ -13,6 +13,7 @@ from reformer.bookings.models import Booking
 from reformer.core.errors import DomainError, PermissionDenied
 from reformer.core.models import AdminAlert
 from reformer.notifications.models import Message
+from tests import factories
 from tests.bookings import helpers
 from tests.bookings.helpers import text
 
@@ -37,7 +38,7 @@ def profile_of(client) -> ClientProfile:
 @pytest.fixture
 def ten_am(tenant):
     """A class "at 10:00" (two days out) with the default 10-minute grace period."""
-    return helpers.make_session(tenant)
+    return factories.make_session(tenant)
 
 
 @pytest.fixture
@@ -114,9 +115,9 @@ def test_the_sweep_uses_each_studios_grace_period(tenant, ten_am, booked):
 def test_three_strikes_suspend_booking_for_seven_days(tenant, alice):
     """PHX-19: the 3rd no-show in a month suspends booking for 7 days, tells the client and
     the studio."""
-    first = helpers.next_start(days=1)
+    first = factories.next_start(days=1)
     classes = [
-        helpers.make_session(tenant, starts_at=first + dt.timedelta(days=d)) for d in (0, 2, 4)
+        factories.make_session(tenant, starts_at=first + dt.timedelta(days=d)) for d in (0, 2, 4)
     ]
     bookings = [actions.book_session(alice, s) for s in classes]
     for session in classes[:2]:
@@ -136,7 +137,7 @@ def test_three_strikes_suspend_booking_for_seven_days(tenant, alice):
     alert = AdminAlert.objects.get(code="bookings.client_suspended")
     assert alert.data["client"] == alice.pk
 
-    later = helpers.make_session(tenant, starts_at=third + dt.timedelta(days=1))
+    later = factories.make_session(tenant, starts_at=third + dt.timedelta(days=1))
     with at(third + dt.timedelta(hours=1)):
         assert error_of(lambda: actions.book_session(alice, later)).code == "booking.suspended"
         actions.lift_suspension(tenant.front_desk, alice)
@@ -147,9 +148,9 @@ def test_three_strikes_suspend_booking_for_seven_days(tenant, alice):
 
 def test_no_shows_outside_the_strike_period_do_not_count(tenant, alice):
     helpers.set_policy(tenant, strike_period_days=2)
-    first = helpers.next_start(days=1)
+    first = factories.next_start(days=1)
     classes = [
-        helpers.make_session(tenant, starts_at=first + dt.timedelta(days=d)) for d in (0, 3, 6)
+        factories.make_session(tenant, starts_at=first + dt.timedelta(days=d)) for d in (0, 3, 6)
     ]
     for session in classes:
         actions.book_session(alice, session)
@@ -207,7 +208,7 @@ def test_only_the_classs_instructor_and_desk_staff_mark_attendance(tenant, ten_a
 def test_a_failure_midway_keeps_the_processed_bookings(tenant, alice, bob, carol, monkeypatch):
     """PHX-19: the sweep fails on one booking: the others are marked, staff are alerted, the
     job fails so it is retried."""
-    session = helpers.make_session(tenant)
+    session = factories.make_session(tenant)
     bookings = [actions.book_session(c, session) for c in (alice, bob, carol)]
     real = actions.attendance.mark_no_show
 

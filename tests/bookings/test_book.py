@@ -17,6 +17,7 @@ from reformer.core.models import AuditEvent
 from reformer.notifications.actions import render_message
 from reformer.notifications.models import Message
 from reformer.scheduling.models import ClassSession
+from tests import factories
 from tests.bookings import helpers
 
 
@@ -78,7 +79,7 @@ def test_it_refuses_a_spot_of_another_room(tenant, session, alice):
 
 def test_it_books_without_a_spot_in_a_room_without_spots(tenant, alice):
     room = helpers.factories.RoomFactory(studio=tenant.studio, name="Open Room")
-    session = helpers.make_session(tenant, room=room)
+    session = factories.make_session(tenant, room=room)
     assert actions.book_session(alice, session).spot_id is None
 
 
@@ -106,14 +107,14 @@ def test_it_refuses_a_client_booking_for_another_client(tenant, session, alice, 
 
 def test_it_refuses_front_desk_outside_their_studios(tenant, alice):
     annex_room = helpers.factories.RoomFactory(studio=tenant.other_studio, name="Annex Room")
-    session = helpers.make_session(tenant, room=annex_room, instructor=None)
+    session = factories.make_session(tenant, room=annex_room, instructor=None)
     with pytest.raises(PermissionDenied):
         actions.book_session(tenant.front_desk, session, client=alice)
     assert actions.book_session(tenant.owner, session, client=alice).pk
 
 
 def test_it_hides_another_organizations_class(world, alice):
-    other = helpers.make_session(world.b)
+    other = factories.make_session(world.b)
     with pytest.raises(NotFound):
         actions.book_session(alice, other)
 
@@ -128,7 +129,7 @@ def test_it_refuses_a_cancelled_class(session, alice):
 
 
 def test_it_refuses_a_class_that_has_started(tenant, alice):
-    session = helpers.make_session(tenant)
+    session = factories.make_session(tenant)
     with time_machine.travel(session.starts_at + dt.timedelta(minutes=1)):
         error = error_of(lambda: actions.book_session(alice, session))
     assert error.code == "booking.session_started"
@@ -136,7 +137,7 @@ def test_it_refuses_a_class_that_has_started(tenant, alice):
 
 def test_it_refuses_before_the_booking_window_opens(tenant, alice):
     helpers.set_policy(tenant, booking_window_days=7)
-    session = helpers.make_session(tenant, starts_at=helpers.next_start(days=10))
+    session = factories.make_session(tenant, starts_at=factories.next_start(days=10))
     error = error_of(lambda: actions.book_session(alice, session))
     assert error.code == "booking.not_open"
     assert error.data["opens_at"] == session.starts_at - dt.timedelta(days=7)
@@ -165,9 +166,9 @@ def test_it_refuses_booking_the_same_class_twice_and_shows_the_booking(session, 
 
 
 def test_it_refuses_an_overlapping_class(tenant, alice):
-    first = helpers.make_session(tenant)
+    first = factories.make_session(tenant)
     other_room = helpers.factories.RoomFactory(studio=tenant.studio, name="Second Room")
-    overlapping = helpers.make_session(
+    overlapping = factories.make_session(
         tenant,
         room=other_room,
         instructor=None,
@@ -181,7 +182,7 @@ def test_it_refuses_an_overlapping_class(tenant, alice):
 
 def test_it_enforces_the_most_upcoming_bookings(tenant, alice):
     helpers.set_policy(tenant, max_upcoming_bookings=2)
-    sessions = [helpers.make_session(tenant) for _ in range(3)]
+    sessions = [factories.make_session(tenant) for _ in range(3)]
     actions.book_session(alice, sessions[0])
     actions.book_session(alice, sessions[1])
     error = error_of(lambda: actions.book_session(alice, sessions[2]))
@@ -227,13 +228,13 @@ def test_it_respects_a_weekly_limit_in_the_studios_week(tenant):
 
         helpers.give_package(client, kind="membership", credits=20, weekly_limit=1)
 
-        sunday_late = helpers.make_session(
+        sunday_late = factories.make_session(
             tenant, starts_at=local_to_utc(dt.date(2025, 3, 9), dt.time(22, 0), tz)
         )
-        monday = helpers.make_session(
+        monday = factories.make_session(
             tenant, starts_at=local_to_utc(dt.date(2025, 3, 10), dt.time(9, 0), tz)
         )
-        saturday = helpers.make_session(
+        saturday = factories.make_session(
             tenant, starts_at=local_to_utc(dt.date(2025, 3, 8), dt.time(9, 0), tz)
         )
         actions.book_session(client, sunday_late)
@@ -296,7 +297,7 @@ def test_it_books_an_unlimited_package_at_no_credit_cost(tenant, session):
 
 
 def test_it_says_the_class_just_filled_up_and_offers_the_waitlist(tenant, alice, bob):
-    session = helpers.make_session(tenant, capacity=1)
+    session = factories.make_session(tenant, capacity=1)
     actions.book_session(alice, session)
     error = error_of(lambda: actions.book_session(bob, session))
     assert (error.code, error.message) == ("booking.class_full", "This class just filled up.")
@@ -307,14 +308,14 @@ def test_it_says_the_class_just_filled_up_and_offers_the_waitlist(tenant, alice,
 
 def test_it_offers_no_waitlist_when_the_studio_has_none(tenant, alice, bob):
     helpers.set_policy(tenant, waitlist_mode="off")
-    session = helpers.make_session(tenant, capacity=1)
+    session = factories.make_session(tenant, capacity=1)
     actions.book_session(alice, session)
     error = error_of(lambda: actions.book_session(bob, session))
     assert error.data["waitlist_available"] is False
 
 
 def test_it_reports_missing_credits_before_a_full_class(tenant, alice):
-    session = helpers.make_session(tenant, capacity=1)
+    session = factories.make_session(tenant, capacity=1)
     actions.book_session(alice, session)
     broke = helpers.make_client(tenant, "Broke")
     assert error_of(lambda: actions.book_session(broke, session)).code == (
@@ -324,7 +325,7 @@ def test_it_reports_missing_credits_before_a_full_class(tenant, alice):
 
 def test_it_refuses_a_full_class_even_when_the_read_was_stale(tenant, alice, bob):
     """The guarded update decides, not the copy of the class the caller holds."""
-    session = helpers.make_session(tenant, capacity=1)
+    session = factories.make_session(tenant, capacity=1)
     stale = ClassSession.objects.get(pk=session.pk)
     actions.book_session(alice, session)
     assert error_of(lambda: actions.book_session(bob, stale)).code == "booking.class_full"
@@ -355,7 +356,7 @@ def test_it_queues_a_confirmation_with_the_class_details(tenant):
 
         alice = helpers.make_client(tenant, "Alice")
         helpers.give_package(alice)
-        session = helpers.make_session(
+        session = factories.make_session(
             tenant,
             starts_at=local_to_utc(dt.date(2025, 1, 15), dt.time(6, 0), "America/New_York"),
         )
@@ -423,7 +424,7 @@ def test_it_quotes_the_package_cost_and_policy_without_writing(tenant, session, 
 
 
 def test_it_quotes_a_booking_inside_the_cancellation_window_as_such(tenant, alice):
-    soon = helpers.make_session(tenant, starts_at=timezone.now() + dt.timedelta(hours=3))
+    soon = factories.make_session(tenant, starts_at=timezone.now() + dt.timedelta(hours=3))
     quote = actions.booking_quote(alice, soon)
     assert quote.cancellation_policy == (
         "This class starts within 12 hours. Once booked, cancelling or not showing up uses "
@@ -432,7 +433,7 @@ def test_it_quotes_a_booking_inside_the_cancellation_window_as_such(tenant, alic
 
 
 def test_it_quotes_the_reason_a_client_cannot_book(tenant, alice):
-    session = helpers.make_session(tenant, capacity=1)
+    session = factories.make_session(tenant, capacity=1)
     xi = helpers.make_client(tenant, "Xi")
     helpers.give_package(xi)
     actions.book_session(tenant.front_desk, session, client=xi)

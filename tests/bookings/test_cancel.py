@@ -13,6 +13,7 @@ from reformer.core.errors import DomainError, PermissionDenied
 from reformer.core.timezones import local_to_utc
 from reformer.notifications.models import Message
 from reformer.scheduling.models import ClassSession
+from tests import factories
 from tests.bookings import helpers
 from tests.bookings.helpers import text
 
@@ -111,14 +112,14 @@ def test_it_refuses_another_clients_booking(bob, booked):
 def test_it_enqueues_promotion_in_the_same_transaction_when_someone_waits(
     tenant, alice, bob, carol
 ):
-    session = helpers.make_session(tenant, capacity=1)
+    session = factories.make_session(tenant, capacity=1)
     booking = actions.book_session(alice, session)
     actions.join_waitlist(bob, session)
     actions.cancel_booking(alice, booking)
     job = ProcrastinateJob.objects.get(task_name="bookings.promote_waitlist")
     assert (job.args, job.queueing_lock) == ({"session_id": session.pk}, f"promote-{session.pk}")
     # A second freed place while the first job still waits: still one job.
-    second = actions.book_session(carol, helpers.make_session(tenant, capacity=1))
+    second = actions.book_session(carol, factories.make_session(tenant, capacity=1))
     assert second.pk
     actions.book_session(carol, session)
     actions.cancel_booking(carol, Booking.objects.get(session=session, client=carol))
@@ -147,7 +148,7 @@ def test_it_states_the_cancellation_terms_in_the_studio_time_zone(tenant):
     with time_machine.travel(dt.datetime(2025, 1, 10, 12, 0, tzinfo=dt.UTC)):
         client = helpers.make_client(tenant, "Tess")
         helpers.give_package(client)
-        session = helpers.make_session(
+        session = factories.make_session(
             tenant, starts_at=local_to_utc(dt.date(2025, 1, 15), dt.time(6, 0), "America/New_York")
         )
         booking = actions.book_session(client, session)
@@ -167,7 +168,7 @@ def test_it_states_the_cancellation_terms_in_the_studio_time_zone(tenant):
 
 
 def test_it_cancels_a_whole_class_and_returns_every_credit(tenant, alice, bob, carol):
-    session = helpers.make_session(tenant, capacity=2)
+    session = factories.make_session(tenant, capacity=2)
     dana = helpers.make_client(tenant, "Dana")
     helpers.give_package(dana, credits=5)
     late = actions.book_session(dana, session)

@@ -7,7 +7,7 @@ from reformer.billing.models import ClientPackage, CreditLedger
 from reformer.bookings import actions
 from reformer.bookings.integrity import check_integrity
 from reformer.scheduling.models import ClassSession
-from tests.bookings import helpers
+from tests import factories
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_it_finds_a_booking_whose_credit_went_missing(some_activity, alice):
 
 
 def test_it_checks_one_organization(world, some_activity):
-    other = helpers.make_session(world.b)
+    other = factories.make_session(world.b)
     ClassSession.objects.filter(pk=other.pk).update(booked_count=3)
     assert check_integrity(organization_id=world.a.organization.pk).ok
     assert not check_integrity(organization_id=world.b.organization.pk).ok

@@ -11,6 +11,7 @@ from reformer.bookings import actions
 from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.core.errors import DomainError, PermissionDenied
 from reformer.notifications.models import Message
+from tests import factories
 from tests.bookings import helpers
 from tests.bookings.helpers import text
 
@@ -29,7 +30,7 @@ def error_of(call) -> DomainError:
 @pytest.fixture
 def full_class(tenant):
     """A 2-place class, full."""
-    session = helpers.make_session(tenant, capacity=2)
+    session = factories.make_session(tenant, capacity=2)
     for name in ("Fill One", "Fill Two"):
         client = helpers.make_client(tenant, name)
         helpers.give_package(client)
@@ -80,7 +81,7 @@ def test_it_refuses_joining_twice(full_class, alice):
 
 
 def test_it_refuses_a_client_already_booked(tenant, alice):
-    session = helpers.make_session(tenant, capacity=1)
+    session = factories.make_session(tenant, capacity=1)
     actions.book_session(alice, session)
     assert error_of(lambda: actions.join_waitlist(alice, session)).code == "booking.already_booked"
 
@@ -110,7 +111,7 @@ def test_it_keeps_positions_live(full_class, queue, alice):
 
 
 def test_it_gives_many_positions_in_one_query(tenant, full_class, queue, django_assert_num_queries):
-    other = helpers.make_session(tenant, capacity=1)
+    other = factories.make_session(tenant, capacity=1)
     filler = helpers.make_client(tenant, "Filler")
     helpers.give_package(filler)
     actions.book_session(filler, other)
@@ -204,7 +205,7 @@ def test_it_removes_a_client_whose_packages_all_expired(full_class, queue, alice
 
 def test_it_passes_over_a_client_with_an_overlapping_class(tenant, full_class, queue, alice, bob):
     other_room = helpers.factories.RoomFactory(studio=tenant.studio, name="Side Room")
-    clash = helpers.make_session(
+    clash = factories.make_session(
         tenant,
         room=other_room,
         instructor=None,

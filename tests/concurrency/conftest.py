@@ -10,11 +10,6 @@ from django.db import connection
 from tests.bookings import helpers
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def tenant(world):
     return world.a

@@ -14,6 +14,7 @@ from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.core.errors import Busy, TimedOut
 from reformer.notifications.models import Message
 from reformer.scheduling.models import ClassSession
+from tests import factories
 from tests.bookings import helpers
 from tests.concurrency.conftest import race
 
@@ -30,7 +31,7 @@ def clients(tenant, n: int, *, credits: int = 10) -> list:
 
 
 def test_64_clients_race_for_the_last_place(tenant, clean_job_tables):
-    session = helpers.make_session(tenant, capacity=2)
+    session = factories.make_session(tenant, capacity=2)
     early = clients(tenant, 1)[0]
     actions.book_session(early, session)
     racers = clients(tenant, 64)
@@ -54,7 +55,7 @@ def test_64_clients_race_for_the_last_place(tenant, clean_job_tables):
 
 
 def test_the_same_booking_submitted_20_times_books_once(tenant, clean_job_tables):
-    session = helpers.make_session(tenant, capacity=5)
+    session = factories.make_session(tenant, capacity=5)
     client = clients(tenant, 1)[0]
 
     outcomes = race([lambda: actions.book_session(client, session)] * 20)
@@ -68,8 +69,8 @@ def test_the_same_booking_submitted_20_times_books_once(tenant, clean_job_tables
 
 
 def test_one_credit_books_only_one_of_two_classes(tenant, clean_job_tables):
-    first = helpers.make_session(tenant)
-    second = helpers.make_session(tenant)
+    first = factories.make_session(tenant)
+    second = factories.make_session(tenant)
     client = clients(tenant, 1, credits=1)[0]
 
     outcomes = race(
@@ -85,7 +86,7 @@ def test_one_credit_books_only_one_of_two_classes(tenant, clean_job_tables):
 def test_two_freed_places_and_two_jobs_promote_the_one_waiting_client_once(
     tenant, clean_job_tables
 ):
-    session = helpers.make_session(tenant, capacity=2)
+    session = factories.make_session(tenant, capacity=2)
     holders = clients(tenant, 2)
     bookings = [actions.book_session(c, session) for c in holders]
     alice = clients(tenant, 1)[0]
@@ -105,7 +106,7 @@ def test_two_freed_places_and_two_jobs_promote_the_one_waiting_client_once(
 def race_round(tenant) -> None:
     """A full 2-place class with two waiting: one cancellation, two promotion jobs and three
     walk-ins all at the same instant."""
-    session = helpers.make_session(tenant, capacity=2)
+    session = factories.make_session(tenant, capacity=2)
     holders = clients(tenant, 2)
     bookings = [actions.book_session(c, session) for c in holders]
     for client in clients(tenant, 2):
@@ -135,7 +136,7 @@ def test_cancellations_promotions_and_bookings_racing_never_overfill(tenant, cle
 
 
 def test_a_lock_held_too_long_means_busy_not_a_hang(tenant, clean_job_tables):
-    session = helpers.make_session(tenant)
+    session = factories.make_session(tenant)
     client = clients(tenant, 1)[0]
     params = connection.get_connection_params()
     params = {k: v for k, v in params.items() if k not in ("cursor_factory", "context")}
@@ -160,7 +161,7 @@ def test_a_booking_past_the_statement_timeout_is_rolled_back_with_a_clear_error(
 ):
     """PHX-10 "booking timeout": the statement cap (30 s under `reformer serve`) stops a
     booking stuck behind another transaction; nothing is booked or charged."""
-    session = helpers.make_session(tenant)
+    session = factories.make_session(tenant)
     client = clients(tenant, 1)[0]
     params = connection.get_connection_params()
     params = {k: v for k, v in params.items() if k not in ("cursor_factory", "context")}

@@ -15,6 +15,7 @@ from reformer.bookings import actions
 from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.core.models import AdminAlert
 from reformer.notifications.models import Message
+from tests import factories
 from tests.bookings import helpers
 from tests.concurrency.conftest import run_worker_once
 
@@ -24,7 +25,7 @@ pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def waiting(tenant):
     """A full 1-place class with Alice then Bob waiting."""
-    session = helpers.make_session(tenant, capacity=1)
+    session = factories.make_session(tenant, capacity=1)
     holder = helpers.make_client(tenant, "Holder")
     helpers.give_package(holder)
     booking = actions.book_session(holder, session)

@@ -5,12 +5,6 @@ import pytest
 from tests.scheduling.helpers import NOW
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    """The `world` fixture makes eleven users; PBKDF2 would spend seconds hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def frozen(time_machine):
     """Stop the clock at helpers.NOW."""

@@ -7,7 +7,8 @@ import datetime as dt
 from reformer.scheduling import actions, queries
 from reformer.scheduling.models import InstructorUnavailability, RecurringTemplate
 from tests import factories
-from tests.scheduling.helpers import NEXT_MONDAY, NOW, local, make_session
+from tests.factories import make_session
+from tests.scheduling.helpers import NEXT_MONDAY, NOW, local
 from tests.tenancy import ALL_ROLES, MANAGERS, OWN, QUERY, register
 
 OWNER = {"owner"}
@@ -51,7 +52,7 @@ def an_absence(world):
 
 def an_open_session(world):
     """A class in a's main studio with nobody teaching it."""
-    return {"session": make_session(world.a, starts_at=local(NEXT_MONDAY, 7))}
+    return {"session": make_session(world.a, starts_at=local(NEXT_MONDAY, 7), instructor=None)}
 
 
 # ---------------------------------------------------------------------------------- actions

@@ -9,7 +9,8 @@ from reformer.core.models import AuditEvent
 from reformer.scheduling.actions import add_unavailability, remove_unavailability
 from reformer.scheduling.models import ClassSession, InstructorUnavailability
 from tests import factories
-from tests.scheduling.helpers import NEXT_MONDAY, local, make_session
+from tests.factories import make_session
+from tests.scheduling.helpers import NEXT_MONDAY, local
 
 TUESDAY = NEXT_MONDAY + dt.timedelta(days=1)
 

@@ -15,7 +15,8 @@ from reformer.scheduling.models import (
 from reformer.studios.actions import remove_closure
 from reformer.studios.models import Closure
 from tests import factories
-from tests.scheduling.helpers import NEXT_MONDAY, local, make_session
+from tests.factories import make_session
+from tests.scheduling.helpers import NEXT_MONDAY, local
 
 WEEK = dt.timedelta(weeks=1)
 MONDAYS = [NEXT_MONDAY + WEEK * n for n in range(4)]  # 2, 9, 16, 23 March 2026
@@ -108,7 +109,7 @@ def test_it_does_not_regenerate_a_cancelled_or_moved_occurrence(world, frozen):
 
 def test_it_skips_a_slot_taken_by_a_one_off_session(world, frozen):
     template = make_template(world.a)
-    one_off = make_session(world.a, starts_at=local(MONDAYS[0], 7))
+    one_off = make_session(world.a, starts_at=local(MONDAYS[0], 7), instructor=None)
 
     assert generate_sessions(until=MONDAYS[1]) == 1
     assert [s.starts_at for s in sessions_of(template)] == [local(MONDAYS[1], 7)]
@@ -199,7 +200,9 @@ def test_it_leaves_off_an_instructor_who_left_the_studio(world, frozen):
 def test_it_alerts_staff_once_when_the_room_is_taken(world, frozen):
     template = make_template(world.a)
     mat = factories.ClassTypeFactory(organization=world.a.organization, name="Mat")
-    make_session(world.a, starts_at=local(MONDAYS[0], 6, 30), class_type=mat, minutes=60)
+    make_session(
+        world.a, starts_at=local(MONDAYS[0], 6, 30), class_type=mat, minutes=60, instructor=None
+    )
 
     assert generate_sessions(until=MONDAYS[1]) == 1
     assert generate_sessions(until=MONDAYS[1]) == 0

@@ -10,7 +10,8 @@ from reformer.core.errors import NotFound, PermissionDenied
 from reformer.scheduling import queries
 from reformer.scheduling.models import InstructorUnavailability, RecurringTemplate, RotationSlot
 from tests import factories
-from tests.scheduling.helpers import NEXT_MONDAY, NOW, local, make_session
+from tests.factories import make_session
+from tests.scheduling.helpers import NEXT_MONDAY, NOW, local
 
 WEEK_LATER = NOW + dt.timedelta(days=14)
 
@@ -24,12 +25,16 @@ def schedule(world, frozen):
         "main": make_session(
             world.a, starts_at=local(NEXT_MONDAY, 7), instructor=world.a.instructor
         ),
-        "open": make_session(world.a, starts_at=local(NEXT_MONDAY, 9), class_type=mat),
-        "cancelled": make_session(world.a, starts_at=local(NEXT_MONDAY, 11), status="cancelled"),
+        "open": make_session(
+            world.a, starts_at=local(NEXT_MONDAY, 9), class_type=mat, instructor=None
+        ),
+        "cancelled": make_session(
+            world.a, starts_at=local(NEXT_MONDAY, 11), status="cancelled", instructor=None
+        ),
         "annex": make_session(
             world.a, starts_at=local(NEXT_MONDAY, 7), room=annex_room, instructor=world.a.owner
         ),
-        "other_tenant": make_session(world.b, starts_at=local(NEXT_MONDAY, 7)),
+        "other_tenant": make_session(world.b, starts_at=local(NEXT_MONDAY, 7), instructor=None),
     }
 
 

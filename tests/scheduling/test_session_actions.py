@@ -15,7 +15,8 @@ from reformer.scheduling.actions import (
 from reformer.scheduling.models import ClassSession, InstructorUnavailability
 from reformer.studios.models import Closure
 from tests import factories
-from tests.scheduling.helpers import NEXT_MONDAY, audit_codes, local, make_session
+from tests.factories import make_session
+from tests.scheduling.helpers import NEXT_MONDAY, audit_codes, local
 
 MONDAY_7 = local(NEXT_MONDAY, 7)
 
@@ -216,7 +217,7 @@ def test_it_explains_an_instructor_double_booking(world, frozen):
 
 
 def test_it_explains_a_taken_slot(world, frozen):
-    make_session(world.a, starts_at=MONDAY_7, status="cancelled")
+    make_session(world.a, starts_at=MONDAY_7, status="cancelled", instructor=None)
 
     with pytest.raises(DomainError) as error:
         new_session(world.a)
@@ -333,7 +334,9 @@ def test_it_refuses_moving_onto_a_closure_or_an_absence(world, session):
 
 def test_it_explains_a_move_into_a_taken_room(world, session):
     mat = factories.ClassTypeFactory(organization=world.a.organization, name="Mat")
-    make_session(world.a, starts_at=local(NEXT_MONDAY, 9), class_type=mat, minutes=60)
+    make_session(
+        world.a, starts_at=local(NEXT_MONDAY, 9), class_type=mat, minutes=60, instructor=None
+    )
 
     with pytest.raises(
         DomainError, match="Reformer Room is already booked 09:00\N{EN DASH}10:00 by Mat"

@@ -15,7 +15,8 @@ from reformer.scheduling.actions import (
 )
 from reformer.scheduling.models import ClassSession, RecurringTemplate
 from tests import factories
-from tests.scheduling.helpers import NEXT_MONDAY, local, make_session
+from tests.factories import make_session
+from tests.scheduling.helpers import NEXT_MONDAY, local
 
 WEEK = dt.timedelta(weeks=1)
 # With the clock at Wed 25 Feb 2026, the horizon (4 weeks) ends on Wed 25 March.
@@ -185,7 +186,7 @@ def test_it_restarts_the_rotation_with_new_instructors(world, frozen):
 def test_it_reports_a_clash_when_moving_sessions(world, frozen):
     template = new_template(world.a)
     mat = factories.ClassTypeFactory(organization=world.a.organization, name="Mat")
-    make_session(world.a, starts_at=local(MONDAYS[2], 9), class_type=mat)
+    make_session(world.a, starts_at=local(MONDAYS[2], 9), class_type=mat, instructor=None)
 
     with pytest.raises(DomainError, match="Mon 16 Mar 2026: Reformer Room is already booked"):
         update_template(world.a.owner, template, local_start_time="09:00")

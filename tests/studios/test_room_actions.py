@@ -16,7 +16,8 @@ from reformer.studios.actions import (
 )
 from reformer.studios.models import Room, Spot
 from tests import factories
-from tests.scheduling.helpers import NEXT_MONDAY, audit_codes, local, make_session
+from tests.factories import make_session
+from tests.scheduling.helpers import NEXT_MONDAY, audit_codes, local
 
 
 @pytest.fixture
@@ -92,8 +93,8 @@ def test_it_updates_a_room(world, room):
 
 
 def test_it_refuses_a_capacity_below_an_upcoming_class(world, frozen):
-    make_session(world.a, starts_at=local(NEXT_MONDAY, 7), capacity=8)
-    make_session(world.a, starts_at=local(NEXT_MONDAY, 9), capacity=6)
+    make_session(world.a, starts_at=local(NEXT_MONDAY, 7), capacity=8, instructor=None)
+    make_session(world.a, starts_at=local(NEXT_MONDAY, 9), capacity=6, instructor=None)
 
     with pytest.raises(DomainError, match="Reformer Flow on Mon 2 Mar 2026 at 07:00 has 8 places"):
         update_room(world.a.owner, world.a.room, capacity=7)
@@ -103,9 +104,11 @@ def test_it_refuses_a_capacity_below_an_upcoming_class(world, frozen):
 
 
 def test_it_ignores_past_and_cancelled_classes_when_lowering_capacity(world, frozen):
-    make_session(world.a, starts_at=local(NEXT_MONDAY, 7), capacity=10, status="cancelled")
+    make_session(
+        world.a, starts_at=local(NEXT_MONDAY, 7), capacity=10, status="cancelled", instructor=None
+    )
     past = local(NEXT_MONDAY, 7).replace(day=20, month=2)
-    make_session(world.a, starts_at=past, capacity=10)
+    make_session(world.a, starts_at=past, capacity=10, instructor=None)
 
     assert update_room(world.a.owner, world.a.room, capacity=4).capacity == 4
 
@@ -248,7 +251,9 @@ def test_it_replaces_a_layout_keeping_spots_that_bookings_reference(world, room,
         room,
         spots=[{"label": "R1", "column": 0, "row": 0}, {"label": "R2", "column": 1, "row": 0}],
     )
-    session = make_session(world.a, starts_at=local(NEXT_MONDAY, 7), room=room, capacity=6)
+    session = make_session(
+        world.a, starts_at=local(NEXT_MONDAY, 7), room=room, capacity=6, instructor=None
+    )
     Booking.objects.create(
         organization=world.a.organization,
         session=session,

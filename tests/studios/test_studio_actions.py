@@ -18,7 +18,8 @@ from reformer.studios.actions import (
 )
 from reformer.studios.models import Closure, Studio, StudioPolicy
 from tests import factories
-from tests.scheduling.helpers import NEXT_MONDAY, audit_codes, local, make_session
+from tests.factories import make_session
+from tests.scheduling.helpers import NEXT_MONDAY, audit_codes, local
 
 # ---------------------------------------------------------------------------------- studios
 
@@ -109,7 +110,7 @@ def test_it_changes_the_time_zone_while_no_class_is_scheduled(world):
 
 
 def test_it_keeps_the_time_zone_while_classes_are_scheduled(world, frozen):
-    make_session(world.a, starts_at=local(NEXT_MONDAY, 7))
+    make_session(world.a, starts_at=local(NEXT_MONDAY, 7), instructor=None)
 
     with pytest.raises(DomainError, match="1 upcoming class at fixed times"):
         update_studio(world.a.owner, world.a.studio, time_zone="Europe/London")
@@ -117,8 +118,8 @@ def test_it_keeps_the_time_zone_while_classes_are_scheduled(world, frozen):
 
 
 def test_it_deactivates_a_studio_only_without_upcoming_classes(world, frozen):
-    make_session(world.a, starts_at=local(NEXT_MONDAY, 7))
-    make_session(world.a, starts_at=local(NEXT_MONDAY, 9))
+    make_session(world.a, starts_at=local(NEXT_MONDAY, 7), instructor=None)
+    make_session(world.a, starts_at=local(NEXT_MONDAY, 9), instructor=None)
 
     with pytest.raises(DomainError, match="Cancel the 2 upcoming classes at alpha Main"):
         update_studio(world.a.owner, world.a.studio, active=False)
@@ -220,12 +221,12 @@ def test_it_adds_a_closure(world, frozen):
 
 
 def test_it_refuses_a_closure_on_a_day_with_classes(world, frozen):
-    make_session(world.a, starts_at=local(NEXT_MONDAY, 7))
-    make_session(world.a, starts_at=local(NEXT_MONDAY, 18, 30))
+    make_session(world.a, starts_at=local(NEXT_MONDAY, 7), instructor=None)
+    make_session(world.a, starts_at=local(NEXT_MONDAY, 18, 30), instructor=None)
     # Neither the day before (local) nor another studio counts.
-    make_session(world.a, starts_at=local(NEXT_MONDAY - dt.timedelta(days=1), 23))
+    make_session(world.a, starts_at=local(NEXT_MONDAY - dt.timedelta(days=1), 23), instructor=None)
     other_room = factories.RoomFactory(studio=world.a.other_studio)
-    make_session(world.a, starts_at=local(NEXT_MONDAY, 7), room=other_room)
+    make_session(world.a, starts_at=local(NEXT_MONDAY, 7), room=other_room, instructor=None)
 
     with pytest.raises(DomainError, match="Cancel the 2 classes on that day first") as error:
         add_closure(world.a.owner, world.a.studio, date=NEXT_MONDAY, reason="Floor works")
@@ -236,7 +237,7 @@ def test_it_refuses_a_closure_on_a_day_with_classes(world, frozen):
 
 
 def test_it_ignores_cancelled_classes_when_closing(world, frozen):
-    make_session(world.a, starts_at=local(NEXT_MONDAY, 7), status="cancelled")
+    make_session(world.a, starts_at=local(NEXT_MONDAY, 7), status="cancelled", instructor=None)
 
     assert add_closure(world.a.owner, world.a.studio, date=NEXT_MONDAY).date == NEXT_MONDAY
 

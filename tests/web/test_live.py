@@ -78,7 +78,7 @@ def run(scenario):
 
 
 @pytest.fixture(autouse=True)
-def fresh_channel_layer(fast_password_hashing):
+def fresh_channel_layer():
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()

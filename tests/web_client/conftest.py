@@ -31,12 +31,6 @@ def htmx(target: str | None = None, **extra) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """The world's users get passwords; the default hasher makes that seconds per test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _fresh_card_cache():
     """Live cards are cached per process by state; ids of a flushed database come back."""
     from reformer.web.client import card_cache

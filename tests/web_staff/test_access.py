@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 
 from tests import factories
-from tests.web_staff.conftest import make_session
+from tests.factories import make_session
+from tests.web_staff.conftest import in_two_hours
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +125,7 @@ def test_it_refuses_a_manager_outside_their_studios(world, login_as):
     client = login_as(world.a.manager)
     other = world.a.other_studio
     room = factories.RoomFactory(studio=other)
-    session = make_session(world.a, studio=other, instructor=None)
+    session = make_session(world.a, studio=other, instructor=None, starts_at=in_two_hours())
     for url in [
         reverse("staff:studio", args=[other.pk]),
         reverse("staff:room", args=[room.pk]),
@@ -139,7 +140,7 @@ def test_it_refuses_an_instructor_another_instructors_class(world, login_as):
     colleague = factories.MembershipFactory(
         organization=world.a.organization, role="instructor", studios=[world.a.studio]
     )
-    session = make_session(world.a, instructor=None)
+    session = make_session(world.a, instructor=None, starts_at=in_two_hours())
     session.instructor = colleague
     session.save()
     client = login_as(world.a.instructor)

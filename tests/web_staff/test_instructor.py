@@ -13,7 +13,8 @@ from django.utils import timezone
 from reformer.bookings.models import Booking
 from reformer.core.models import AuditEvent
 from tests import factories
-from tests.web_staff.conftest import add_booking, add_waiting, make_client, make_session
+from tests.factories import make_session
+from tests.web_staff.conftest import add_booking, add_waiting, in_two_hours, make_client
 
 pytestmark = pytest.mark.django_db
 
@@ -147,7 +148,7 @@ def test_it_loads_the_roster_by_htmx_and_redirects_plain_requests(world, login_a
 def test_it_loads_the_roster_in_a_fixed_number_of_queries(
     world, login_as, django_assert_num_queries, count
 ):
-    session = make_session(world.a, capacity=25)
+    session = make_session(world.a, capacity=25, starts_at=in_two_hours())
     for i in range(count):
         add_booking(
             session,

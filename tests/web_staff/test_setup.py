@@ -16,7 +16,7 @@ from reformer.core.models import AuditEvent
 from reformer.scheduling.models import ClassType
 from reformer.studios.models import Closure, Room, Spot, Studio, StudioPolicy
 from tests import factories
-from tests.web_staff.conftest import make_session
+from tests.factories import make_session
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,6 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(autouse=True)
 def isolated(settings, tmp_path):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = tmp_path / "media"
 

@@ -15,7 +15,8 @@ from reformer.bookings.models import Booking
 from reformer.core.timezones import local_today, to_local
 from reformer.scheduling.models import ClassSession, RecurringTemplate
 from tests import factories
-from tests.web_staff.conftest import add_booking, add_waiting, make_client, make_session
+from tests.factories import make_session
+from tests.web_staff.conftest import add_booking, add_waiting, make_client
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,8 @@ from playwright.sync_api import expect
 from reformer.bookings.models import Booking
 from reformer.scheduling.models import ClassSession
 from tests import factories
-from tests.web_staff.conftest import add_booking, add_waiting, make_client, make_session
+from tests.factories import make_session
+from tests.web_staff.conftest import add_booking, add_waiting, make_client
 
 pytestmark = pytest.mark.browser
 
