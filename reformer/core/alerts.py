@@ -44,7 +44,8 @@ def raise_alert(
 ) -> AdminAlert | None:
     """Open an alert in the caller's transaction; None when the same one is already open."""
     data = data or {}
-    open_same = AdminAlert.objects.filter(
+    # django-stubs rejects None in this lookup, though on a nullable key Django reads IS NULL.
+    open_same = AdminAlert.objects.filter(  # type: ignore[misc]
         organization_id=organization_id, code=code, data=data, resolved_at__isnull=True
     )
     if open_same.exists():
