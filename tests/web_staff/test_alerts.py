@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from reformer.core import alerts
 from reformer.core.models import AdminAlert, AuditEvent
-from tests.web_staff.conftest import make_session
+from tests.factories import make_session
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from reformer.core import alerts
-from tests.web_staff.conftest import make_session
+from tests.factories import make_session
 
 pytestmark = pytest.mark.browser
 
