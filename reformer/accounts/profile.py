@@ -383,7 +383,8 @@ def _make_primary_address(user: User, email: str) -> None:
 
 
 def _read_limited(upload: IO[bytes]) -> bytes:
-    if getattr(upload, "size", None) is not None and upload.size > MAX_PHOTO_BYTES:
+    size = getattr(upload, "size", None)  # uploads know it; other files are read to find out
+    if size is not None and size > MAX_PHOTO_BYTES:
         raise DomainError(VALIDATION, PHOTO_TOO_LARGE, field="photo")
     upload.seek(0)
     data = upload.read(MAX_PHOTO_BYTES + 1)

@@ -45,7 +45,8 @@ def contrast_ratio(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return red, green, blue
 
 
 def _hex(rgb: tuple[int, int, int]) -> str:
@@ -60,7 +61,8 @@ def brand_for_colour(colour: str | None) -> Brand:
     on = "#ffffff" if contrast_ratio(rgb, white) >= contrast_ratio(rgb, black) else "#111111"
     ink = rgb
     while contrast_ratio(ink, white) < 4.5:
-        ink = tuple(int(v * 0.9) for v in ink)  # type: ignore[assignment]
+        red, green, blue = ink
+        ink = (int(red * 0.9), int(green * 0.9), int(blue * 0.9))
     return Brand(colour.lower(), on, _hex(ink))
 
 

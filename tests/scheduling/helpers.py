@@ -1,4 +1,4 @@
-"""Helpers for the studio and scheduling tests: a fixed clock, local times, sessions."""
+"""Helpers for the studio and scheduling tests: a fixed clock, local times, audit codes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from django.db import connection
 
 from reformer.core.models import AuditEvent
 from reformer.core.timezones import local_to_utc
-from reformer.scheduling.models import ClassSession
-from tests import factories
 
 # The tests' "now": Wednesday 25 February 2026, 12:00 UTC (07:00 in New York), before the
 # spring daylight-saving changes of New York (8 March) and London (29 March).
@@ -21,14 +19,6 @@ NEW_YORK = "America/New_York"
 
 def local(day: dt.date, hour: int, minute: int = 0, tz: str = NEW_YORK) -> dt.datetime:
     return local_to_utc(day, dt.time(hour, minute), tz)
-
-
-def make_session(tenant, *, starts_at: dt.datetime, minutes: int = 50, **fields) -> ClassSession:
-    fields.setdefault("room", tenant.room)
-    fields.setdefault("class_type", tenant.class_type)
-    return factories.ClassSessionFactory(
-        starts_at=starts_at, ends_at=starts_at + dt.timedelta(minutes=minutes), **fields
-    )
 
 
 def audit_codes() -> list[str]:

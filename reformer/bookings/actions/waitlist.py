@@ -8,6 +8,7 @@ the waitlist change commit together or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -225,7 +226,7 @@ def _promote_next(session_id: int, passed_over: set[int]) -> Booking | None:
                     spot=None,
                     source=Booking.Source.WAITLIST,
                     now=now,
-                    on_booked=lambda booking, entry=entry: _mark_promoted(entry, booking, now),
+                    on_booked=functools.partial(_mark_promoted, entry, now=now),
                     outermost=False,
                 )
             except DomainError as refusal:

@@ -9,7 +9,7 @@ DomainErrorMiddleware turns into the 404/403 pages (or toasts for htmx).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -28,15 +28,17 @@ from reformer.scheduling.models import ClassSession, ClassType, RecurringTemplat
 from reformer.studios.models import Closure, Room, Studio
 from reformer.web.auth import get_or_404
 from reformer.web.errors import is_htmx, render_domain_error
+from reformer.web.http import AppRequest, MemberRequest
 
 
 def actor_of(request: HttpRequest) -> Membership:
-    return request.membership
+    # Every staff view is behind @staff_required or @capability_required, which set it.
+    return cast(MemberRequest, request).membership
 
 
 def is_partial(request: HttpRequest) -> bool:
     """An htmx request for a fragment (a history restore wants the whole page)."""
-    return is_htmx(request) and not request.htmx.history_restore_request
+    return is_htmx(request) and not cast(AppRequest, request).htmx.history_restore_request
 
 
 def page(

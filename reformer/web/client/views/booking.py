@@ -8,7 +8,7 @@ rendered into the dialog with a status that says what happened (402/409/503).
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -26,11 +26,12 @@ from reformer.web.client import dashboard_queries, queries
 from reformer.web.client.ics import booking_calendar
 from reformer.web.client.views._common import client_required, is_partial, target_of
 from reformer.web.errors import status_for
+from reformer.web.http import MemberRequest
 from reformer.web.live_render import subscription_query
 from reformer.web.toasts import add_toast
 
 
-def _spot_id(request: HttpRequest) -> int | None:
+def _spot_id(request: MemberRequest) -> int | None:
     value = request.POST.get("spot", "").strip()
     if not value or value == "auto":
         return None
@@ -41,7 +42,7 @@ def _spot_id(request: HttpRequest) -> int | None:
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def book(request: HttpRequest, session_id: int) -> HttpResponse:
+def book(request: MemberRequest, session_id: int) -> HttpResponse:
     actor = request.membership
     card = queries.session_card(actor, session_id)
     error: DomainError | None = None
@@ -98,7 +99,7 @@ def _existing_booking(actor, error: DomainError):
 
 @require_GET
 @client_required
-def booking_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def booking_detail(request: MemberRequest, reference: str) -> HttpResponse:
     actor = request.membership
     booking = dashboard_queries.own_booking(actor, reference)
     return render(
@@ -115,7 +116,7 @@ def booking_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_GET
 @client_required
-def booking_ics(request: HttpRequest, reference: str) -> HttpResponse:
+def booking_ics(request: MemberRequest, reference: str) -> HttpResponse:
     booking = dashboard_queries.own_booking(request.membership, reference)
     url = request.build_absolute_uri(reverse("client:booking_detail", args=[booking.reference]))
     response = HttpResponse(booking_calendar(booking, url=url), content_type="text/calendar")
@@ -125,7 +126,7 @@ def booking_ics(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def cancel(request: HttpRequest, reference: str) -> HttpResponse:
+def cancel(request: MemberRequest, reference: str) -> HttpResponse:
     """GET: the dialog stating what cancelling now means. POST: cancel."""
     actor = request.membership
     booking = dashboard_queries.own_booking(actor, reference)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -25,13 +25,14 @@ from reformer.web.client.dashboard_queries import waitlist_entries
 from reformer.web.client.forms import BrowseFilterForm
 from reformer.web.client.views._common import client_required, is_partial, target_of
 from reformer.web.errors import status_for
+from reformer.web.http import MemberRequest
 from reformer.web.live_render import subscription_query
 from reformer.web.toasts import add_toast
 
 
 @require_GET
 @client_required
-def browse(request: HttpRequest) -> HttpResponse:
+def browse(request: MemberRequest) -> HttpResponse:
     actor = request.membership
     options = queries.filter_options(actor)
     form = BrowseFilterForm(request.GET, options=options, today=queries.client_today(actor))
@@ -62,7 +63,7 @@ def browse(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @client_required
-def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_detail(request: MemberRequest, session_id: int) -> HttpResponse:
     actor = request.membership
     card = queries.session_card(actor, session_id)
     return render(
@@ -79,7 +80,7 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @require_GET
 @client_required
-def spot_map(request: HttpRequest, session_id: int) -> HttpResponse:
+def spot_map(request: MemberRequest, session_id: int) -> HttpResponse:
     """The room map of a class, refreshed in an open booking dialog when the class changes."""
     actor = request.membership
     card = queries.session_card(actor, session_id)
@@ -97,7 +98,7 @@ def spot_map(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @require_POST
 @client_required
-def join_waitlist_view(request: HttpRequest, session_id: int) -> HttpResponse:
+def join_waitlist_view(request: MemberRequest, session_id: int) -> HttpResponse:
     actor = request.membership
     session = queries.session_card(actor, session_id).session
     error: DomainError | None = None
@@ -112,7 +113,7 @@ def join_waitlist_view(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @require_POST
 @client_required
-def leave_waitlist_view(request: HttpRequest, session_id: int) -> HttpResponse:
+def leave_waitlist_view(request: MemberRequest, session_id: int) -> HttpResponse:
     actor = request.membership
     error: DomainError | None = None
     try:
@@ -129,7 +130,7 @@ def leave_waitlist_view(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 def _waitlist_response(
-    request: HttpRequest, session_id: int, error: DomainError | None, *, joined: bool
+    request: MemberRequest, session_id: int, error: DomainError | None, *, joined: bool
 ) -> HttpResponse:
     """The changed card (or the booking dialog's body, or the dashboard's waitlist) with a
     toast saying what happened; without htmx, back to where the client was."""
@@ -162,7 +163,7 @@ def _waitlist_response(
     return add_toast(response, message, level)
 
 
-def _safe_back(request: HttpRequest) -> str:
+def _safe_back(request: MemberRequest) -> str:
     """Where "Back to classes" goes: the browse URL the client came from, filters and all
     (from the Referer, only when it is this site's browse page)."""
     referer = urlsplit(request.META.get("HTTP_REFERER", ""))
