@@ -20,7 +20,8 @@ from reformer.core.errors import DomainError
 from reformer.core.models import AdminAlert
 from reformer.core.timezones import local_to_utc
 from reformer.notifications.models import Message
-from tests.bookings.helpers import give_package, make_client, make_session
+from tests.bookings.helpers import give_package, make_client
+from tests.factories import make_session
 
 DAY = dt.date(2031, 3, 4)  # a Tuesday; the tenants' studios are in New York
 SWEEP = "bookings.mark_overdue_no_shows"
