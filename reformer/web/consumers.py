@@ -31,6 +31,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from reformer.accounts.models import Membership, User
 from reformer.core import live
+from reformer.core.parsing import to_id
 from reformer.core.permissions import VIEW_METRICS, VIEW_ROSTER, VIEW_SCHEDULE, has_capability
 from reformer.web import live_render
 from reformer.web.live_render import Subscriptions
@@ -60,8 +61,8 @@ class Requested:
 def _ids(values: list[str], name: str, invalid: list[str]) -> set[int]:
     ids = set()
     for value in values[:MAX_IDS]:
-        if value.isdigit():
-            ids.add(int(value))
+        if (pk := to_id(value)) is not None:
+            ids.add(pk)
         else:
             invalid.append(f"{name}={value}")
     return ids
