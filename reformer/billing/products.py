@@ -21,7 +21,7 @@ from reformer.billing.models import PackageProduct
 from reformer.core import audit
 from reformer.core.errors import VALIDATION, DomainError
 from reformer.core.money import SYMBOLS, quantize
-from reformer.core.parsing import to_int
+from reformer.core.parsing import MAX_ID, to_int
 from reformer.core.permissions import MANAGE_BILLING, require, require_same_organization
 
 MAX_PRICE = Decimal("99999999.99")
@@ -61,11 +61,13 @@ def _validated(
         raise DomainError(VALIDATION, "Choose the kind of product.", field="kind")
     if kind == PackageProduct.Kind.UNLIMITED:
         credits = None
-    elif credits is None or to_int(credits, minimum=1, maximum=MAX_CREDITS) is None:
+    elif (credits := to_int(credits, minimum=1, maximum=MAX_ID)) is None:
         raise DomainError(
-            VALIDATION,
-            f"A class pack or membership needs 1 to {MAX_CREDITS} credits.",
-            field="credits",
+            VALIDATION, "A class pack or membership needs at least 1 credit.", field="credits"
+        )
+    elif credits > MAX_CREDITS:
+        raise DomainError(
+            VALIDATION, f"A package holds at most {MAX_CREDITS} credits.", field="credits"
         )
     if to_int(validity_days, minimum=1, maximum=MAX_VALIDITY_DAYS) is None:
         raise DomainError(
