@@ -103,6 +103,20 @@ def release(data_dir: Path | None = None) -> None:
             _detach(attachment)
 
 
+def ensure_running(data_dir: Path) -> bool:
+    """Start the server of `data_dir` again if it died (killed, crashed); True if it had to.
+    Same socket folder and port, so connection URLs stay valid. Raises if it cannot start."""
+    pgdata = Path(data_dir).expanduser().resolve()
+    if _postmaster(pgdata) is not None:
+        return False
+    with _exclusive(pgdata):
+        if _postmaster(pgdata) is not None:  # another process restarted it meanwhile
+            return False
+        logger.warning("PostgreSQL in %s is gone: starting it again", pgdata)
+        _start(pgdata)
+    return True
+
+
 def _release_at_exit() -> None:
     # Log streams may be closed by now (pytest closes its capture): drop such messages quietly.
     logging.raiseExceptions = False

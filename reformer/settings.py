@@ -145,12 +145,24 @@ if STATEMENT_TIMEOUT_MS := int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "
 # A bounded pool for the web server (`reformer serve` turns it on): requests and websocket
 # renders then reuse connections instead of opening one each (500 live clients: 2.1 s ->
 # 0.45 s in bench/browse.py). Throughput collapses past ~16 busy connections on 2 cores.
+# A request that cannot get a connection within DATABASE_POOL_TIMEOUT seconds answers 503
+# with Retry-After (web/unavailable.py) rather than waiting on. Connections are checked
+# before use, so a restarted database is picked up at once, not by failing requests. Live
+# rendering may hold at most LIVE_RENDER_CONNECTIONS of them (web/live_share.py).
+DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", "3"))
 if DATABASE_POOL_SIZE := int(os.environ.get("DATABASE_POOL_SIZE", "0")):
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": 1,
         "max_size": DATABASE_POOL_SIZE,
-        "timeout": 10,
+        "timeout": DATABASE_POOL_TIMEOUT,
     }
+    # With the pool: each connection is checked as it is handed out.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+LIVE_RENDER_CONNECTIONS = int(
+    os.environ.get(
+        "LIVE_RENDER_CONNECTIONS", max(1, DATABASE_POOL_SIZE // 4) if DATABASE_POOL_SIZE else 4
+    )
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # User.email is unique case-insensitively by a functional constraint (accounts.User.Meta),
 # which Django's check for a field-level unique flag cannot see.
