@@ -51,6 +51,7 @@ class ServeProcess:
         }
         self.env.update(REFORMER_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1", **env)
         self.process: subprocess.Popen | None = None
+        self.start_args: list[str] = []
 
     @property
     def pgdata(self) -> Path:
@@ -60,7 +61,7 @@ class ServeProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-c", SERVE, "serve", "--port", str(self.port)],
+            [sys.executable, "-c", SERVE, "serve", "--port", str(self.port), *self.start_args],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
