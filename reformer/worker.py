@@ -139,18 +139,18 @@ def _record_recovery(seconds_down: float) -> None:
     Raises if the database is still out of reach: the supervisor then retries later."""
     from django.db import close_old_connections
 
-    from reformer.core.models import AdminAlert
+    from reformer.core.alerts import WORKER_RESTARTED, raise_alert
 
     close_old_connections()
     try:
-        AdminAlert.objects.create(
-            code="jobs.worker_restarted",
-            message=(
-                f"Background jobs (emails, waitlist promotions) paused for "
-                f"{round(seconds_down)} s because the database was unreachable; the job "
-                "worker reconnected and is catching up. Nothing was lost."
-            ),
-            data={"seconds_down": round(seconds_down, 1)},
+        # Organization-less: a system alert, shown to the staff who see those.
+        raise_alert(
+            WORKER_RESTARTED,
+            f"Background jobs (emails, waitlist promotions) paused for about "
+            f"{round(seconds_down)} s because the database was unreachable; the job worker "
+            "reconnected and is catching up. Nothing was lost. If this repeats, check the "
+            "database server.",
+            organization_id=None,
         )
     finally:
         close_old_connections()
