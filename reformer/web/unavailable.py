@@ -30,9 +30,11 @@ _PAGE = """<!doctype html>
 <title>Busy for a moment · Reformer</title>
 <link rel="stylesheet" href="/static/css/app.css"></head>
 <body><main id="main" class="site-main container">
-<div class="card"><h1>Busy for a moment</h1>
+<div class="error-page stack card"><div class="card__body">
+<h1>Busy for a moment</h1>
 <p>Reformer can't reach its database right now. Nothing you did was lost: this page tries
-again by itself in {seconds} seconds.</p></div></main></body></html>
+again by itself in {seconds} seconds.</p>
+<p><a class="btn btn--primary" href="">Try again now</a></p></div></div></main></body></html>
 """
 
 
