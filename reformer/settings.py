@@ -184,9 +184,9 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SIGNUP_FORM_CLASS = "reformer.web.accounts.forms.SignupExtraForm"
 # Sign-up reveals nothing about who is registered; sign-in failures slow down by address and
-# by account with growing delays (accounts/adapter.py, accounts/throttle.py).
-ACCOUNT_ADAPTER = "reformer.accounts.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "reformer.accounts.adapter.SignupForm"}
+# by account with growing delays (web/accounts/adapter.py, web/accounts/throttle.py).
+ACCOUNT_ADAPTER = "reformer.web.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "reformer.web.accounts.adapter.SignupForm"}
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if env_bool("SECURE_SSL") else "http"
 LOGIN_URL = "account_login"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from reformer.core.errors import DomainError
+from reformer.core.errors import VALIDATION, DomainError
 
 # Primary keys are bigint; integer columns (credits, days, capacities) are 32-bit.
 MAX_ID = 2**63 - 1
@@ -48,7 +48,5 @@ def require_int(
     if number is not None:
         return number
     if to_int(value, minimum=-MAX_ID, maximum=MAX_ID) is None:
-        raise DomainError("validation", f"{label} must be a whole number.", field=field)
-    raise DomainError(
-        "validation", f"{label} must be between {minimum} and {maximum}.", field=field
-    )
+        raise DomainError(VALIDATION, f"{label} must be a whole number.", field=field)
+    raise DomainError(VALIDATION, f"{label} must be between {minimum} and {maximum}.", field=field)

@@ -9,8 +9,8 @@ import time_machine
 from django.core.cache import cache
 from django.urls import reverse
 
-from reformer.accounts import throttle
 from reformer.accounts.models import User
+from reformer.web.accounts import throttle
 from tests import factories
 
 PASSWORD = "correct-horse-42"  # the factories' password

@@ -3,7 +3,7 @@
 Sign-up answers every address the same way ("check your email"): a new address gets a
 confirmation link that signs the person in; an address already registered gets an email
 saying so (with a sign-in and a password-reset link), and no second account. Sign-in
-throttling is `accounts/throttle.py`; allauth's own fixed-window limit is replaced by it.
+throttling is `web/accounts/throttle.py`; allauth's own fixed-window limit is replaced by it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from allauth.account.stages import EmailVerificationStage
 from django import forms
 from django.http import HttpRequest, HttpResponse
 
-from reformer.accounts import throttle
+from reformer.web.accounts import throttle
 
 
 class AccountAdapter(DefaultAccountAdapter):
