@@ -188,6 +188,14 @@ ACCOUNT_SIGNUP_FORM_CLASS = "reformer.web.accounts.forms.SignupExtraForm"
 ACCOUNT_ADAPTER = "reformer.web.accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "reformer.web.accounts.adapter.SignupForm"}
 ACCOUNT_PREVENT_ENUMERATION = True
+# Behind the proxy (TRUST_X_FORWARDED_PROTO), sign-in throttling by address must see the
+# client's address from X-Forwarded-For, not the proxy's (which every visitor shares).
+ALLAUTH_TRUSTED_PROXY_COUNT = int(
+    os.environ.get(
+        "TRUSTED_PROXY_COUNT",
+        "1" if env_bool("TRUST_X_FORWARDED_PROTO", env_bool("SECURE_SSL")) else "0",
+    )
+)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if env_bool("SECURE_SSL") else "http"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
