@@ -12,7 +12,9 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 
 # Any 64-bit number, the same in every process: `serve` and `worker` may start together and
@@ -150,6 +152,10 @@ def _serve(args: argparse.Namespace) -> None:
     from reformer.asgi import IN_PROCESS_WORKER_ENV, application
 
     os.environ[IN_PROCESS_WORKER_ENV] = "0" if args.no_worker else "1"
+    from django.conf import settings
+
+    if settings.EMBEDDED_DATABASE:
+        _watch_embedded_database(settings.DATA_DIR / "postgres")
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     if ":" in shown_host:
         shown_host = f"[{shown_host}]"
@@ -162,13 +168,49 @@ def _serve(args: argparse.Namespace) -> None:
     uvicorn.run(application, host=args.host, port=args.port, ws="auto", lifespan="on")
 
 
+# The embedded server is looked at this often; after this many failed restarts in a row
+# `serve` exits with EMBEDDED_DATABASE_LOST so that a supervisor restarts the whole thing.
+EMBEDDED_WATCH_INTERVAL = 1.0
+EMBEDDED_RESTART_ATTEMPTS = 5
+EMBEDDED_DATABASE_LOST = 3
+
+
+def _watch_embedded_database(pgdata: Path) -> None:
+    """A thread that restarts the embedded PostgreSQL if it dies under a running `serve`.
+    Meanwhile requests answer 503 with Retry-After (web/unavailable.py) and the job worker
+    waits to reconnect (worker.py)."""
+    import threading
+
+    from reformer import embedded_db
+
+    logger = logging.getLogger("reformer.embedded_db")
+
+    def watch() -> None:
+        failures = 0
+        while True:
+            time.sleep(EMBEDDED_WATCH_INTERVAL)  # a watchdog's beat, not a wait for a result
+            try:
+                if embedded_db.ensure_running(pgdata):
+                    logger.warning("PostgreSQL in %s was restarted", pgdata)
+                failures = 0
+            except Exception:
+                failures += 1
+                logger.exception("Could not restart PostgreSQL (attempt %d)", failures)
+                if failures >= EMBEDDED_RESTART_ATTEMPTS:
+                    logger.critical("The embedded database cannot be restarted: exiting")
+                    logging.shutdown()
+                    os._exit(EMBEDDED_DATABASE_LOST)
+
+    threading.Thread(target=watch, name="embedded-db-watchdog", daemon=True).start()
+
+
 def _worker(args: argparse.Namespace) -> None:
     _setup()
     _print_where()
     _migrate()
-    from reformer.worker import run_worker
+    from reformer.worker import run_worker_supervised
 
-    asyncio.run(run_worker(install_signal_handlers=True))
+    asyncio.run(run_worker_supervised(install_signal_handlers=True))
 
 
 def _demo(args: argparse.Namespace) -> None:

@@ -103,6 +103,22 @@ def release(data_dir: Path | None = None) -> None:
             _detach(attachment)
 
 
+def ensure_running(data_dir: Path) -> bool:
+    """Start the server of `data_dir` again if it died (killed, crashed); True if it had to.
+    Same socket folder and port, so connection URLs stay valid. Raises if it cannot start.
+    Never once this process has released it (it is leaving; the last one out stops it)."""
+    pgdata = Path(data_dir).expanduser().resolve()
+    if pgdata not in _attached or _postmaster(pgdata) is not None:
+        return False
+    with _exclusive(pgdata):
+        # Checked under the lock `release()` also takes: a stop on the way out is not a death.
+        if pgdata not in _attached or _postmaster(pgdata) is not None:
+            return False
+        logger.warning("PostgreSQL in %s is gone: starting it again", pgdata)
+        _start(pgdata)
+    return True
+
+
 def _release_at_exit() -> None:
     # Log streams may be closed by now (pytest closes its capture): drop such messages quietly.
     logging.raiseExceptions = False

@@ -79,6 +79,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Permissions-Policy; Secure cookies on HTTPS requests (web/security.py).
+    "reformer.web.security.SecurityHeadersMiddleware",
+    # Content-Security-Policy (settings below): no inline script anywhere.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -141,12 +145,24 @@ if STATEMENT_TIMEOUT_MS := int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "
 # A bounded pool for the web server (`reformer serve` turns it on): requests and websocket
 # renders then reuse connections instead of opening one each (500 live clients: 2.1 s ->
 # 0.45 s in bench/browse.py). Throughput collapses past ~16 busy connections on 2 cores.
+# A request that cannot get a connection within DATABASE_POOL_TIMEOUT seconds answers 503
+# with Retry-After (web/unavailable.py) rather than waiting on. Connections are checked
+# before use, so a restarted database is picked up at once, not by failing requests. Live
+# rendering may hold at most LIVE_RENDER_CONNECTIONS of them (web/live_share.py).
+DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", "3"))
 if DATABASE_POOL_SIZE := int(os.environ.get("DATABASE_POOL_SIZE", "0")):
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": 1,
         "max_size": DATABASE_POOL_SIZE,
-        "timeout": 10,
+        "timeout": DATABASE_POOL_TIMEOUT,
     }
+    # With the pool: each connection is checked as it is handed out.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+LIVE_RENDER_CONNECTIONS = int(
+    os.environ.get(
+        "LIVE_RENDER_CONNECTIONS", max(1, DATABASE_POOL_SIZE // 4) if DATABASE_POOL_SIZE else 4
+    )
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # User.email is unique case-insensitively by a functional constraint (accounts.User.Meta),
 # which Django's check for a field-level unique flag cannot see.
@@ -167,6 +183,19 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SIGNUP_FORM_CLASS = "reformer.web.accounts.forms.SignupExtraForm"
+# Sign-up reveals nothing about who is registered; sign-in failures slow down by address and
+# by account with growing delays (web/accounts/adapter.py, web/accounts/throttle.py).
+ACCOUNT_ADAPTER = "reformer.web.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "reformer.web.accounts.adapter.SignupForm"}
+ACCOUNT_PREVENT_ENUMERATION = True
+# Behind the proxy (TRUST_X_FORWARDED_PROTO), sign-in throttling by address must see the
+# client's address from X-Forwarded-For, not the proxy's (which every visitor shares).
+ALLAUTH_TRUSTED_PROXY_COUNT = int(
+    os.environ.get(
+        "TRUSTED_PROXY_COUNT",
+        "1" if env_bool("TRUST_X_FORWARDED_PROTO", env_bool("SECURE_SSL")) else "0",
+    )
+)
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if env_bool("SECURE_SSL") else "http"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
@@ -189,12 +218,37 @@ AUTH_PASSWORD_VALIDATORS = [
 SECURE_SSL = env_bool("SECURE_SSL")
 SESSION_COOKIE_SECURE = SECURE_SSL
 CSRF_COOKIE_SECURE = SECURE_SSL
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_SSL else None
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto, so requests it says are HTTPS
+# are (request.is_secure(): Secure cookies, https links), without forcing HTTPS-only.
+TRUST_X_FORWARDED_PROTO = env_bool("TRUST_X_FORWARDED_PROTO", SECURE_SSL)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUST_X_FORWARDED_PROTO else None
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# No inline script or eval: every script is a static file (htmx keeps its indicator styles
+# in app.css: includeIndicatorStyles=false in base.html). Inline style attributes stay
+# allowed (brand colours, spot-map positions); <style> elements do not. Photos may live on
+# S3, hence https: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", "https:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Internationalisation: store UTC, show in the studio's zone ------------------------------
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+import time
+from collections.abc import Awaitable, Callable
 from typing import cast
 
 logger = logging.getLogger(__name__)
@@ -20,7 +23,18 @@ ABORT_JOB_POLLING_INTERVAL = 1.0
 SHUTDOWN_GRACEFUL_TIMEOUT = 20.0
 
 
-async def run_worker(*, install_signal_handlers: bool) -> None:
+# A worker that lost its database is restarted after RESTART_DELAY_MIN seconds, doubling up
+# to RESTART_DELAY_MAX while it keeps failing; a run that lasted STABLE_RUN seconds resets it.
+RESTART_DELAY_MIN = 0.5
+RESTART_DELAY_MAX = 30.0
+STABLE_RUN = 60.0
+# Jobs left "doing" by a worker that stopped sending heartbeats this long ago are retried.
+STALLED_AFTER_SECONDS = 30
+
+
+async def run_worker(
+    *, install_signal_handlers: bool, on_connected: Callable[[], Awaitable[None]] | None = None
+) -> None:
     """Run a worker until it is cancelled (graceful stop) or, if asked, until SIGINT/SIGTERM."""
     from procrastinate.contrib.django import app
     from procrastinate.contrib.django.django_connector import DjangoConnector
@@ -30,12 +44,119 @@ async def run_worker(*, install_signal_handlers: bool) -> None:
     connector = cast(DjangoConnector, app.connector)  # the app that contrib.django configures
     worker_app = app.with_connector(connector.get_worker_connector())
     async with worker_app.open_async():
-        await worker_app.run_worker_async(
-            fetch_job_polling_interval=FETCH_JOB_POLLING_INTERVAL,
-            abort_job_polling_interval=ABORT_JOB_POLLING_INTERVAL,
-            shutdown_graceful_timeout=SHUTDOWN_GRACEFUL_TIMEOUT,
-            install_signal_handlers=install_signal_handlers,
+        await retry_stalled_jobs(worker_app)
+        if on_connected is not None:
+            await on_connected()
+        sweeper = asyncio.create_task(_keep_retrying_stalled_jobs(worker_app))
+        try:
+            await worker_app.run_worker_async(
+                fetch_job_polling_interval=FETCH_JOB_POLLING_INTERVAL,
+                abort_job_polling_interval=ABORT_JOB_POLLING_INTERVAL,
+                shutdown_graceful_timeout=SHUTDOWN_GRACEFUL_TIMEOUT,
+                install_signal_handlers=install_signal_handlers,
+            )
+        finally:
+            sweeper.cancel()
+
+
+async def _keep_retrying_stalled_jobs(worker_app) -> None:
+    # A worker that died with the database keeps a fresh-looking heartbeat for a while:
+    # its jobs become "stalled" only later, so look again now and then.
+    while True:
+        await asyncio.sleep(STALLED_AFTER_SECONDS)
+        with contextlib.suppress(Exception):
+            await retry_stalled_jobs(worker_app)
+
+
+async def retry_stalled_jobs(worker_app) -> int:
+    """Jobs a dead worker left "doing" (its heartbeat stopped) go back to the queue. Tasks are
+    safe to run twice (ARCHITECTURE §5), so a job cut off mid-run is never lost."""
+    stalled = await worker_app.job_manager.get_stalled_jobs(
+        seconds_since_heartbeat=STALLED_AFTER_SECONDS
+    )
+    for job in stalled:
+        await worker_app.job_manager.retry_job(job)
+    if stalled:
+        logger.warning("Retried %d jobs left running by a stopped worker", len(stalled))
+    return len(stalled)
+
+
+async def run_worker_supervised(*, install_signal_handlers: bool) -> None:
+    """`run_worker`, restarted with backoff whenever it stops by itself (Procrastinate stops
+    its worker when the database restarts under it, and returns as if asked to stop), until
+    it is cancelled or, with `install_signal_handlers`, until SIGINT/SIGTERM.
+
+    While it is down, /healthz reports the stale heartbeat; once it is back, staff get an
+    AdminAlert saying how long jobs waited."""
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    if install_signal_handlers:
+        # Ours, not Procrastinate's: a stop it did not ask for must be told apart from one
+        # the user asked for. Cancelling is Procrastinate's graceful stop.
+        task = asyncio.current_task()
+        assert task is not None
+
+        def stop() -> None:
+            stopping.set()
+            task.cancel()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop)
+    delay = RESTART_DELAY_MIN
+    down_since: float | None = None
+    try:
+        while True:
+            started = loop.time()
+
+            async def connected() -> None:
+                nonlocal down_since
+                if down_since is not None:
+                    with contextlib.suppress(Exception):  # the alert must not stop the worker
+                        await asyncio.to_thread(_record_recovery, time.time() - down_since)
+                    down_since = None
+
+            try:
+                await run_worker(install_signal_handlers=False, on_connected=connected)
+                problem = "it stopped by itself (its database connection was lost)"
+            except asyncio.CancelledError:
+                if stopping.is_set():
+                    return
+                raise
+            except Exception as error:
+                problem = f"{type(error).__name__}: {error}"
+            if loop.time() - started >= STABLE_RUN:
+                delay = RESTART_DELAY_MIN
+            if down_since is None:
+                down_since = time.time()
+            logger.error("The job worker stopped (%s); restarting in %.1f s", problem, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RESTART_DELAY_MAX)
+    finally:
+        if install_signal_handlers:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+
+
+def _record_recovery(seconds_down: float) -> None:
+    """Raise an AdminAlert once the database is reachable again (it was not while down).
+    Raises if the database is still out of reach: the supervisor then retries later."""
+    from django.db import close_old_connections
+
+    from reformer.core.alerts import WORKER_RESTARTED, raise_alert
+
+    close_old_connections()
+    try:
+        # Organization-less: a system alert, shown to the staff who see those.
+        raise_alert(
+            WORKER_RESTARTED,
+            f"Background jobs (emails, waitlist promotions) paused for about "
+            f"{round(seconds_down)} s because the database was unreachable; the job worker "
+            "reconnected and is catching up. Nothing was lost. If this repeats, check the "
+            "database server.",
+            organization_id=None,
         )
+    finally:
+        close_old_connections()
 
 
 class InProcessWorker:
@@ -46,7 +167,7 @@ class InProcessWorker:
 
     async def start(self) -> None:
         # Signals belong to the web server, which shuts the worker down through stop().
-        self._task = asyncio.create_task(run_worker(install_signal_handlers=False))
+        self._task = asyncio.create_task(run_worker_supervised(install_signal_handlers=False))
         self._task.add_done_callback(self._report_crash)
 
     async def stop(self) -> None:

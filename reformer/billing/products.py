@@ -21,9 +21,15 @@ from reformer.billing.models import PackageProduct
 from reformer.core import audit
 from reformer.core.errors import VALIDATION, DomainError
 from reformer.core.money import SYMBOLS, quantize
+from reformer.core.parsing import MAX_ID, to_int
 from reformer.core.permissions import MANAGE_BILLING, require, require_same_organization
 
 MAX_PRICE = Decimal("99999999.99")
+# Bounds a studio never needs to exceed; beyond them a typo, not a product (and beyond 2^31 a
+# database error).
+MAX_CREDITS = 1000
+MAX_VALIDITY_DAYS = 3660
+MAX_WEEKLY_LIMIT = 50
 
 
 def _validated(
@@ -55,12 +61,20 @@ def _validated(
         raise DomainError(VALIDATION, "Choose the kind of product.", field="kind")
     if kind == PackageProduct.Kind.UNLIMITED:
         credits = None
-    elif credits is None or credits < 1:
+    elif (credits := to_int(credits, minimum=1, maximum=MAX_ID)) is None:
         raise DomainError(
             VALIDATION, "A class pack or membership needs at least 1 credit.", field="credits"
         )
-    if validity_days is None or validity_days < 1:
-        raise DomainError(VALIDATION, "Validity must be at least 1 day.", field="validity_days")
+    elif credits > MAX_CREDITS:
+        raise DomainError(
+            VALIDATION, f"A package holds at most {MAX_CREDITS} credits.", field="credits"
+        )
+    if to_int(validity_days, minimum=1, maximum=MAX_VALIDITY_DAYS) is None:
+        raise DomainError(
+            VALIDATION,
+            f"Validity must be 1 to {MAX_VALIDITY_DAYS} days.",
+            field="validity_days",
+        )
     try:
         amount = quantize(price)
     except (InvalidOperation, TypeError, ValueError):
@@ -70,10 +84,13 @@ def _validated(
     currency = (currency or "").strip().upper()
     if len(currency) != 3 or not currency.isalpha():
         raise DomainError(VALIDATION, "Use a 3-letter currency code such as USD.", field="currency")
-    if weekly_limit is not None and weekly_limit < 1:
+    if (
+        weekly_limit is not None
+        and to_int(weekly_limit, minimum=1, maximum=MAX_WEEKLY_LIMIT) is None
+    ):
         raise DomainError(
             VALIDATION,
-            "A weekly limit must be at least 1 (or leave it empty).",
+            f"A weekly limit must be 1 to {MAX_WEEKLY_LIMIT} (or leave it empty).",
             field="weekly_limit",
         )
     return {

@@ -280,7 +280,7 @@ def class_full(policy: StudioPolicy) -> DomainError:
 
 def check_place_free(session: ClassSession, policy: StudioPolicy) -> None:
     """The committed count as last read: the guarded update decides for real under the lock."""
-    if session.booked_count >= session.capacity:
+    if session.is_full:  # places held for the waitlist count as taken
         raise class_full(policy)
 
 

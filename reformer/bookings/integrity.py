@@ -1,7 +1,8 @@
 """The booking engine's invariants, checked against the data (tests and `check_ledger`).
 
 - every class: places held (confirmed + attended + no-show) <= capacity, booked_count equals
-  that real count, waiting_count equals the entries still waiting;
+  that real count, waiting_count equals the entries still waiting, and the places kept for
+  the waitlist (held_count) are no more than the people waiting and fit in the capacity;
 - every package: credits_remaining >= 0 and its ledger sums to minus the credits it spent;
 - every booking paid from a credit package: its ledger nets to -1, or 0 if the credit was
   returned.
@@ -16,7 +17,7 @@ from django.db import connection
 from reformer.bookings.rules import HOLDING_SQL
 
 _SESSIONS_SQL = f"""
-SELECT s.id, s.capacity, s.booked_count, s.waiting_count,
+SELECT s.id, s.capacity, s.booked_count, s.waiting_count, s.held_count AS kept,
        (SELECT count(*) FROM bookings_booking b
          WHERE b.session_id = s.id AND b.status IN {HOLDING_SQL}) AS held,
        (SELECT count(*) FROM bookings_waitlistentry w
@@ -68,7 +69,7 @@ def check_integrity(*, organization_id: int | None = None) -> IntegrityReport:
     params = {"organization_id": organization_id}
     with connection.cursor() as cursor:
         cursor.execute(_SESSIONS_SQL, params)
-        for session_id, capacity, booked_count, waiting_count, held, waiting in cursor:
+        for session_id, capacity, booked_count, waiting_count, kept, held, waiting in cursor:
             report.sessions_checked += 1
             if held > capacity:
                 report.problems.append(
@@ -77,6 +78,11 @@ def check_integrity(*, organization_id: int | None = None) -> IntegrityReport:
             if held != booked_count:
                 report.problems.append(
                     f"class {session_id}: booked_count is {booked_count} but {held} places are held"
+                )
+            if kept > waiting_count or booked_count + kept > capacity:
+                report.problems.append(
+                    f"class {session_id}: {kept} places kept for {waiting_count} waiting, "
+                    f"{booked_count} booked of {capacity}"
                 )
             if waiting != waiting_count:
                 report.problems.append(

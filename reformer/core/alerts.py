@@ -32,6 +32,7 @@ CLIENT_SUSPENDED = "bookings.client_suspended"
 PROMOTION_FAILED = "bookings.promotion_failed"
 NO_SHOW_SWEEP_FAILED = "bookings.no_show_sweep_failed"
 DELIVERY_FAILED = "notifications.delivery_failed"
+WORKER_RESTARTED = "jobs.worker_restarted"
 
 
 def raise_alert(

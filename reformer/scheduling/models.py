@@ -120,6 +120,10 @@ class ClassSession(models.Model):
     # booking actions; the check constraint makes overbooking impossible under concurrency.
     booked_count = models.PositiveIntegerField(default=0)
     waiting_count = models.PositiveIntegerField(default=0)
+    # Free places kept for the waitlist (PHX-16): a cancellation while people wait holds the
+    # place until the promotion job gives it to the first eligible waiter or, finding none,
+    # releases it. Direct bookings count these as taken. Never more than waiting_count.
+    held_count = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     template = models.ForeignKey(
         RecurringTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions"
@@ -142,7 +146,8 @@ class ClassSession(models.Model):
                 condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"
             ),
             models.CheckConstraint(
-                condition=Q(booked_count__lte=F("capacity")), name="session_not_overbooked"
+                condition=Q(booked_count__lte=F("capacity") - F("held_count")),
+                name="session_not_overbooked",
             ),
             ExclusionConstraint(
                 name="session_no_room_double_booking",
@@ -172,11 +177,11 @@ class ClassSession(models.Model):
 
     @property
     def spots_left(self) -> int:
-        return max(self.capacity - self.booked_count, 0)
+        return max(self.capacity - self.booked_count - self.held_count, 0)
 
     @property
     def is_full(self) -> bool:
-        return self.booked_count >= self.capacity
+        return self.booked_count + self.held_count >= self.capacity
 
 
 class InstructorUnavailability(models.Model):

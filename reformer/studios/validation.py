@@ -14,6 +14,7 @@ import zoneinfo
 from django.db import IntegrityError
 
 from reformer.core.errors import VALIDATION, DomainError
+from reformer.core.parsing import require_int
 from reformer.core.timezones import to_local
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -37,15 +38,7 @@ def clean_text(
 
 
 def clean_int(value: object, *, field: str, label: str, minimum: int, maximum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise invalid(f"{label} must be a whole number.", field)
-    try:
-        number = int(value)
-    except ValueError:
-        raise invalid(f"{label} must be a whole number.", field) from None
-    if not minimum <= number <= maximum:
-        raise invalid(f"{label} must be between {minimum} and {maximum}.", field)
-    return number
+    return require_int(value, field=field, label=label, minimum=minimum, maximum=maximum)
 
 
 def clean_time_zone(value: object, field: str = "time_zone") -> str:

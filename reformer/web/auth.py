@@ -29,6 +29,7 @@ from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
 from reformer.core.errors import NotFound
+from reformer.core.parsing import to_id
 from reformer.core.permissions import has_capability, is_staff
 from reformer.web.errors import forbidden, is_htmx
 from reformer.web.http import AppRequest
@@ -92,10 +93,8 @@ def capability_required(capability: str) -> Callable[[View], View]:
 
 def get_or_404(queryset: QuerySet[M], pk: Any, what: str | None = None) -> M:
     """The object with `pk` in an actor-scoped queryset, else NotFound (the 404 page)."""
-    try:
-        obj = queryset.filter(pk=pk).first()
-    except (TypeError, ValueError):
-        obj = None
+    key = to_id(pk)  # ids from URLs and forms: ASCII digits within bigint, else not found
+    obj = None if key is None else queryset.filter(pk=key).first()
     if obj is None:
         raise NotFound(what or str(queryset.model._meta.verbose_name))
     return obj

@@ -31,9 +31,11 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from reformer.accounts.models import Membership, User
 from reformer.core import live
+from reformer.core.parsing import to_id
 from reformer.core.permissions import VIEW_METRICS, VIEW_ROSTER, VIEW_SCHEDULE, has_capability
 from reformer.web import live_render
 from reformer.web.live_render import Subscriptions
+from reformer.web.live_share import with_live_share
 from reformer.web.middleware import current_membership
 
 logger = logging.getLogger(__name__)
@@ -60,8 +62,8 @@ class Requested:
 def _ids(values: list[str], name: str, invalid: list[str]) -> set[int]:
     ids = set()
     for value in values[:MAX_IDS]:
-        if value.isdigit():
-            ids.add(int(value))
+        if (pk := to_id(value)) is not None:
+            ids.add(pk)
         else:
             invalid.append(f"{name}={value}")
     return ids
@@ -175,7 +177,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         event = message.get("event") or {}
         # Rendering reads the database: a worker thread (not the shared thread-sensitive one,
         # so one slow page does not hold up every other connection).
-        html, state = await database_sync_to_async(self._render, thread_sensitive=False)(event)
+        # At most a small share of the pool renders at once (web/live_share.py).
+        html, state = await database_sync_to_async(self._render_in_share, thread_sensitive=False)(
+            event
+        )
         if state is not None:
             if state is False:
                 await self.close(code=CLOSE_NO_MEMBERSHIP)
@@ -198,6 +203,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 "live subscriptions refused for user %s: %s", user.pk, subscriptions.refused
             )
         return membership, subscriptions, groups
+
+    def _render_in_share(self, event: dict[str, Any]) -> tuple[str, Any]:
+        return with_live_share(lambda: self._render(event))
 
     def _render(self, event: dict[str, Any]) -> tuple[str, Any]:
         state: Any = None

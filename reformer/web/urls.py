@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from reformer.web import views
+from reformer.web import health, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("", include("reformer.web.accounts.urls")),
     path("staff/", include(("reformer.web.staff.urls", "staff"))),
     path("owner/", include("reformer.web.owner.urls")),

@@ -112,18 +112,19 @@ def test_it_refuses_another_clients_booking(bob, booked):
 def test_it_enqueues_promotion_in_the_same_transaction_when_someone_waits(
     tenant, alice, bob, carol
 ):
-    session = factories.make_session(tenant, capacity=1)
+    session = factories.make_session(tenant, capacity=2)
     booking = actions.book_session(alice, session)
+    second = actions.book_session(carol, session)
     actions.join_waitlist(bob, session)
     actions.cancel_booking(alice, booking)
     job = ProcrastinateJob.objects.get(task_name="bookings.promote_waitlist")
     assert (job.args, job.queueing_lock) == ({"session_id": session.pk}, f"promote-{session.pk}")
     # A second freed place while the first job still waits: still one job.
-    second = actions.book_session(carol, factories.make_session(tenant, capacity=1))
-    assert second.pk
-    actions.book_session(carol, session)
-    actions.cancel_booking(carol, Booking.objects.get(session=session, client=carol))
+    actions.cancel_booking(carol, second)
     assert ProcrastinateJob.objects.filter(task_name="bookings.promote_waitlist").count() == 1
+    # One place is kept for Bob (the one waiting); the other is anyone's.
+    session.refresh_from_db()
+    assert (session.booked_count, session.held_count) == (0, 1)
 
 
 def test_it_enqueues_no_promotion_when_nobody_waits(alice, booked):

@@ -12,7 +12,12 @@ from reformer.bookings.actions.attendance import (
     undo_attendance,
 )
 from reformer.bookings.actions.booking import BookingQuote, book_session, booking_quote
-from reformer.bookings.actions.cancel import cancel_booking, cancel_session, request_promotion
+from reformer.bookings.actions.cancel import (
+    cancel_booking,
+    cancel_session,
+    hold_places_for_waitlist,
+    request_promotion,
+)
 from reformer.bookings.actions.terms import CancellationTerms, cancellation_terms
 from reformer.bookings.actions.waitlist import (
     alert_promotion_failed,
@@ -32,6 +37,7 @@ __all__ = [
     "cancel_session",
     "cancellation_terms",
     "check_in",
+    "hold_places_for_waitlist",
     "join_waitlist",
     "leave_waitlist",
     "lift_suspension",

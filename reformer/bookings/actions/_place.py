@@ -19,11 +19,15 @@ from reformer.core.errors import DomainError
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Spot
 
+# A direct booking takes only a place nobody holds; a promotion takes a place held for the
+# waitlist when there is one (places are held only while someone waits: PHX-16).
 _TAKE_SQL = """
 UPDATE scheduling_classsession
-   SET booked_count = booked_count + 1
+   SET booked_count = booked_count + 1,
+       held_count = CASE WHEN %(promotion)s THEN GREATEST(held_count - 1, 0) ELSE held_count END
  WHERE id = %(session_id)s AND status = 'scheduled' AND starts_at > %(now)s
-   AND booked_count < capacity
+   AND (CASE WHEN %(promotion)s THEN booked_count < capacity
+             ELSE booked_count + held_count < capacity END)
 RETURNING booked_count
 """
 
@@ -50,11 +54,26 @@ SELECT %(booking_id)s, %(organization_id)s, %(session_id)s, %(client_id)s, %(pac
 RETURNING spot_id, (SELECT label FROM studios_spot WHERE id = spot_id)
 """
 
+# With `hold`, the freed place is kept for the waitlist while someone waits who has no
+# place held yet; the promotion job gives it away or releases it.
 _RELEASE_SQL = """
 UPDATE scheduling_classsession
-   SET booked_count = booked_count - 1
+   SET booked_count = booked_count - 1,
+       held_count = held_count + (%(hold)s AND waiting_count > held_count)::int
  WHERE id = %(session_id)s AND booked_count > 0
-RETURNING booked_count, capacity, waiting_count
+RETURNING booked_count, capacity, waiting_count, held_count
+"""
+
+# Capacity raised: hold the new places for the waitlist, as many as people wait for.
+_HOLD_ADDED_SQL = """
+UPDATE scheduling_classsession
+   SET held_count = LEAST(capacity - booked_count, waiting_count)
+ WHERE id = %(session_id)s AND status = 'scheduled'
+"""
+
+_RELEASE_HOLDS_SQL = """
+UPDATE scheduling_classsession SET held_count = 0 WHERE id = %(session_id)s AND held_count > 0
+RETURNING id
 """
 
 # One round trip before the lock: draw the booking's id (so the audit row and the
@@ -80,6 +99,7 @@ class Released:
     booked_count: int
     capacity: int
     waiting_count: int
+    held_count: int
 
 
 def new_booking(
@@ -127,7 +147,14 @@ def take_place(booking: Booking, *, chosen_spot: bool, now: dt.datetime) -> str 
     Returns the spot's label ("" without a spot), None when there is no place."""
     session = booking.session
     with connection.cursor() as cursor:
-        cursor.execute(_TAKE_SQL, {"session_id": session.pk, "now": now})
+        cursor.execute(
+            _TAKE_SQL,
+            {
+                "session_id": session.pk,
+                "now": now,
+                "promotion": booking.source == Booking.Source.WAITLIST,
+            },
+        )
         if cursor.fetchone() is None:
             return None
         cursor.execute(
@@ -151,14 +178,28 @@ def take_place(booking: Booking, *, chosen_spot: bool, now: dt.datetime) -> str 
     return label or ""
 
 
-def release_place(session_id: int) -> Released:
-    """Lock the class and give one place back."""
+def release_place(session_id: int, *, hold_for_waitlist: bool) -> Released:
+    """Lock the class and give one place back: to the waitlist when asked and someone waits
+    (held_count), otherwise to anyone."""
     with connection.cursor() as cursor:
-        cursor.execute(_RELEASE_SQL, {"session_id": session_id})
+        cursor.execute(_RELEASE_SQL, {"session_id": session_id, "hold": hold_for_waitlist})
         row = cursor.fetchone()
     if row is None:
         raise DomainError(BOOKING_COUNT_MISMATCH, "This class has no booked places to free.")
     return Released(*row)
+
+
+def hold_added_places(session_id: int) -> None:
+    """After a capacity increase: keep the new places for the people waiting."""
+    with connection.cursor() as cursor:
+        cursor.execute(_HOLD_ADDED_SQL, {"session_id": session_id})
+
+
+def release_held_places(session_id: int) -> bool:
+    """No one waiting can take the held places (or promotion stopped): open them to all."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RELEASE_HOLDS_SQL, {"session_id": session_id})
+        return cursor.fetchone() is not None
 
 
 def why_no_place(session_id: int, *, now: dt.datetime) -> str:

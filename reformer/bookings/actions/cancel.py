@@ -11,7 +11,7 @@ from reformer.billing.models import CreditLedger
 from reformer.bookings import notify
 from reformer.bookings.actions._access import require_own_or_desk
 from reformer.bookings.actions._db import busy_as_domain_error
-from reformer.bookings.actions._place import release_place
+from reformer.bookings.actions._place import hold_added_places, release_place
 from reformer.bookings.actions.terms import terms_for
 from reformer.bookings.audit_codes import BOOKING_STATUS_CODES, BOOKINGS_SESSION_CANCELLED
 from reformer.bookings.context import load_session, policy_of
@@ -35,7 +35,8 @@ from reformer.studios.models import StudioPolicy
 
 _CANCEL_SESSION_SQL = """
 UPDATE scheduling_classsession
-   SET status = 'cancelled', cancelled_reason = %(reason)s, booked_count = 0, waiting_count = 0
+   SET status = 'cancelled', cancelled_reason = %(reason)s, booked_count = 0, waiting_count = 0,
+       held_count = 0
  WHERE id = %(session_id)s AND status = 'scheduled'
 RETURNING id
 """
@@ -50,6 +51,13 @@ def request_promotion(session_id: int) -> None:
     defer_in_transaction(
         promote_waitlist_job, queueing_lock=f"promote-{session_id}", session_id=session_id
     )
+
+
+def hold_places_for_waitlist(session: ClassSession) -> None:
+    """Capacity was raised while people wait: the new places are theirs first (PHX-16)."""
+    if policy_of(session).waitlist_mode == StudioPolicy.WaitlistMode.AUTO_PROMOTE:
+        hold_added_places(session.pk)
+        request_promotion(session.pk)
 
 
 def cancel_booking(
@@ -96,8 +104,9 @@ def cancel_booking(
     credit_back = credit_back and package is not None and not unlimited
     status = Booking.Status.LATE_CANCELLED if terms.is_late else Booking.Status.CANCELLED
 
+    auto_promote = policy.waitlist_mode == StudioPolicy.WaitlistMode.AUTO_PROMOTE
     with busy_as_domain_error(), transaction.atomic(durable=True):
-        released = release_place(session.pk)
+        released = release_place(session.pk, hold_for_waitlist=auto_promote)
         changed = Booking.objects.filter(pk=booking.pk, status=Booking.Status.CONFIRMED).update(
             status=status, cancelled_at=now, cancel_reason=reason[:200], credit_returned=credit_back
         )
@@ -107,10 +116,7 @@ def cancel_booking(
         booking.cancel_reason, booking.credit_returned = reason[:200], credit_back
         if credit_back:
             return_credit_for(booking, actor, CreditLedger.Reason.CANCELLATION_REFUND, reason, now)
-        if (
-            released.waiting_count
-            and policy.waitlist_mode == StudioPolicy.WaitlistMode.AUTO_PROMOTE
-        ):
+        if released.waiting_count and auto_promote:
             request_promotion(session.pk)
         audit.record(
             actor,
@@ -179,7 +185,7 @@ def cancel_session(actor: Membership, session: ClassSession, *, reason: str) -> 
             if cursor.fetchone() is None:
                 raise DomainError(SESSION_ALREADY_CANCELLED, "This class is already cancelled.")
         session.status, session.cancelled_reason = ClassSession.Status.CANCELLED, reason[:200]
-        session.booked_count = session.waiting_count = 0
+        session.booked_count = session.waiting_count = session.held_count = 0
         bookings = _cancel_bookings(actor, session, reason, now)
         waiters = list(
             WaitlistEntry.objects.filter(

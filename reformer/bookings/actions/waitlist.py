@@ -19,6 +19,7 @@ from reformer.accounts.models import Membership
 from reformer.bookings import eligibility, notify
 from reformer.bookings.actions._access import require_own_or_desk, resolve_client
 from reformer.bookings.actions._db import busy_as_domain_error, constraint_name
+from reformer.bookings.actions._place import release_held_places
 from reformer.bookings.actions.booking import reserve
 from reformer.bookings.audit_codes import (
     BOOKINGS_WAITLIST_JOINED,
@@ -41,7 +42,7 @@ from reformer.bookings.errors import (
 )
 from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.bookings.queries import waitlist_position
-from reformer.core import alerts, audit
+from reformer.core import alerts, audit, live
 from reformer.core.errors import DomainError
 from reformer.core.models import AdminAlert
 from reformer.core.permissions import require_same_organization
@@ -54,12 +55,14 @@ _PROMOTION_LOCK_NAMESPACE = 0x57A17
 
 _JOIN_SQL = """
 UPDATE scheduling_classsession SET waiting_count = waiting_count + 1
- WHERE id = %(session_id)s AND status = 'scheduled' AND booked_count >= capacity
+ WHERE id = %(session_id)s AND status = 'scheduled' AND booked_count + held_count >= capacity
 RETURNING waiting_count
 """
 
+# A place is never held for more people than wait: one leaving gives a held place back.
 _LEAVE_SQL = """
-UPDATE scheduling_classsession SET waiting_count = waiting_count - 1
+UPDATE scheduling_classsession
+   SET waiting_count = waiting_count - 1, held_count = LEAST(held_count, waiting_count - 1)
  WHERE id = %(session_id)s AND waiting_count > 0
 """
 
@@ -86,7 +89,7 @@ def join_waitlist(
     eligibility.check_not_suspended(session, state.suspended_until, now=now)
     eligibility.check_already_booked(session, state.holding)
     _check_not_waiting(session, client)
-    if session.booked_count < session.capacity:
+    if not session.is_full:
         raise _places_left()
     try:
         with busy_as_domain_error(), transaction.atomic(durable=True):
@@ -190,6 +193,16 @@ def promote_waitlist(session_id: int) -> list[Booking]:
     with _promotion_lock(session_id):
         while (booking := _promote_next(session_id, passed_over)) is not None:
             promoted.append(booking)
+        # Whatever is still held, no one waiting can take now: open it to everyone.
+        with busy_as_domain_error(), transaction.atomic():
+            if release_held_places(session_id):
+                session = load_session(session_id)
+                live.publish_after_commit(
+                    [live.studio_schedule(session.studio_id)],
+                    "session",
+                    "availability",
+                    [session_id],
+                )
     return promoted
 
 

@@ -204,6 +204,10 @@ def update_session(
         values["instructor"] = new_instructor
         if capacity is not None:
             values["capacity"] = _capacity(capacity, new_room, session.booked_count)
+            # Places held for the waitlist never exceed the places free.
+            values["held_count"] = min(
+                session.held_count, values["capacity"] - session.booked_count
+            )
         elif session.capacity > new_room.capacity:
             raise invalid(
                 f"{new_room.name} holds {new_room.capacity}; lower the capacity as well.",
@@ -222,9 +226,9 @@ def update_session(
                 )
             if places_added and session.waiting_count:
                 # Imported here: the booking engine builds on scheduling, not the reverse.
-                from reformer.bookings.actions import request_promotion
+                from reformer.bookings.actions import hold_places_for_waitlist
 
-                request_promotion(session.pk)
+                hold_places_for_waitlist(session)
             publish_after_commit(
                 [studio_schedule(studio.pk), session_roster(session.pk)],
                 "session",

@@ -31,8 +31,8 @@ TTL_SECONDS = 10.0
 MAX_ENTRIES = 2000
 
 _STATE_SQL = f"""
-SELECT s.id, s.booked_count, s.waiting_count, s.capacity, s.status, s.starts_at, s.ends_at,
-       s.instructor_id, s.room_id, s.class_type_id, s.studio_id,
+SELECT s.id, s.booked_count, s.waiting_count, s.held_count, s.capacity, s.status, s.starts_at,
+       s.ends_at, s.instructor_id, s.room_id, s.class_type_id, s.studio_id,
        p.booking_window_days, p.waitlist_mode,
        (SELECT b.reference FROM bookings_booking b
          WHERE b.session_id = s.id AND b.client_id = %(client)s
@@ -46,7 +46,7 @@ SELECT s.id, s.booked_count, s.waiting_count, s.capacity, s.status, s.starts_at,
   LEFT JOIN studios_studiopolicy p ON p.studio_id = s.studio_id
  WHERE s.organization_id = %(organization)s AND s.id = ANY(%(ids)s)
 """
-_STUDIO_COLUMN = 10
+_STUDIO_COLUMN = 11
 
 _lock = threading.Lock()
 _cards: dict[tuple, tuple[float, str]] = {}
@@ -72,7 +72,7 @@ def card_fragments(
     for row in rows:
         if row[_STUDIO_COLUMN] not in studio_ids:
             continue
-        starts_at, window_days = row[5], row[11] or 0
+        starts_at, window_days = row[6], row[12] or 0
         moment = timezone.now()
         # The clock changes a card too: started, and booking not yet open.
         key = (*row, starts_at <= moment, booking_opens_at(starts_at, window_days) > moment)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from reformer.analytics import queries
 from reformer.analytics.periods import PRESETS, Period, PeriodError, parse_period, preset_period
 from reformer.core.errors import NotFound
+from reformer.core.parsing import to_id
 from reformer.core.timezones import local_today
 from reformer.web.http import MemberRequest
 
@@ -45,9 +46,9 @@ def _studio_id(request: MemberRequest) -> int | None:
     raw = request.GET.get("studio", "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if (pk := to_id(raw)) is None:
         raise NotFound("studio")
-    return int(raw)
+    return pk
 
 
 def read_filters(request: MemberRequest) -> Filters:

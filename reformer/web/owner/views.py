@@ -26,6 +26,7 @@ from psycopg import errors as pg_errors
 from reformer.analytics import actions as analytics_actions
 from reformer.analytics import exports, queries
 from reformer.core.money import format_money
+from reformer.core.parsing import MAX_ID, to_int
 from reformer.core.permissions import MANAGE_STAFF, VIEW_METRICS, has_capability
 from reformer.web.auth import capability_required
 from reformer.web.http import MemberRequest
@@ -80,7 +81,7 @@ def _with_timeout(
 
 def _attempt(request: MemberRequest) -> int:
     raw = request.GET.get("attempt", "0")
-    return int(raw) if raw.isdigit() else 0
+    return min(to_int(raw, minimum=0, maximum=MAX_ID) or 0, MAX_ATTEMPTS)
 
 
 def _url_or_none(name: str, *args: object) -> str | None:

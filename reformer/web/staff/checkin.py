@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 
 from reformer.bookings.actions import book_session
 from reformer.core.errors import AccessError, DomainError
+from reformer.core.parsing import to_id
 from reformer.core.permissions import BOOK_FOR_CLIENT, VIEW_ROSTER
 from reformer.core.timezones import usable_date
 from reformer.web.auth import capability_required
@@ -25,10 +26,7 @@ from reformer.web.staff.queries import (
 
 
 def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
+    return to_id(value)
 
 
 @capability_required(VIEW_ROSTER)

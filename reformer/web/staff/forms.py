@@ -12,6 +12,7 @@ from django import forms
 
 from reformer.accounts.models import Role
 from reformer.billing.models import PackageProduct
+from reformer.billing.products import MAX_CREDITS, MAX_VALIDITY_DAYS, MAX_WEEKLY_LIMIT
 from reformer.core.timezones import usable_date
 from reformer.studios.models import StudioPolicy
 from reformer.studios.validation import WEEKDAYS
@@ -233,13 +234,21 @@ class ProductForm(forms.Form):
     name = forms.CharField(max_length=120)
     kind = forms.ChoiceField(choices=PackageProduct.Kind.choices)
     credits = forms.IntegerField(
-        required=False, min_value=1, help_text="Classes included; leave empty for unlimited."
+        required=False,
+        min_value=1,
+        max_value=MAX_CREDITS,
+        help_text="Classes included; leave empty for unlimited.",
     )
-    validity_days = forms.IntegerField(label="Valid for (days)", min_value=1, initial=30)
+    validity_days = forms.IntegerField(
+        label="Valid for (days)", min_value=1, max_value=MAX_VALIDITY_DAYS, initial=30
+    )
     price = forms.DecimalField(min_value=0, max_digits=10, decimal_places=2)
     currency = forms.CharField(max_length=3, initial="USD")
     weekly_limit = forms.IntegerField(
-        required=False, min_value=1, help_text="Most classes per week; empty = no limit."
+        required=False,
+        min_value=1,
+        max_value=MAX_WEEKLY_LIMIT,
+        help_text="Most classes per week; empty = no limit.",
     )
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from reformer.accounts.models import Membership, Role
 from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.core.errors import NotFound, PermissionDenied
+from reformer.core.parsing import to_id
 from reformer.core.permissions import (
     BOOK_FOR_CLIENT,
     VIEW_CLIENTS,
@@ -165,10 +166,8 @@ class Roster:
 def roster_session(actor: Membership, session_id: Any) -> ClassSession:
     """A session the actor may see the roster of: NotFound outside the organization,
     PermissionDenied for another instructor's class or a studio outside a manager's scope."""
-    try:
-        session = sessions_of(actor).filter(pk=int(session_id)).first()
-    except (TypeError, ValueError):
-        session = None
+    pk = to_id(session_id)
+    session = None if pk is None else sessions_of(actor).filter(pk=pk).first()
     if session is None:
         raise NotFound("class")
     require(actor, VIEW_ROSTER, session=session)
@@ -219,15 +218,15 @@ def roster_for(actor: Membership, session: ClassSession) -> Roster:
 
 def roster_booking(actor: Membership, booking_id: Any) -> Booking:
     """One booking (for re-rendering its row), with its session; NotFound outside the org."""
-    try:
-        booking = (
-            bookings_with_history(actor)
-            .select_related("session__studio", "session__class_type")
-            .filter(pk=int(booking_id))
-            .first()
-        )
-    except (TypeError, ValueError):
-        booking = None
+    pk = to_id(booking_id)
+    booking = (
+        None
+        if pk is None
+        else bookings_with_history(actor)
+        .select_related("session__studio", "session__class_type")
+        .filter(pk=pk)
+        .first()
+    )
     if booking is None:
         raise NotFound("booking")
     return booking
@@ -306,17 +305,17 @@ def client_search(actor: Membership, session: ClassSession, text: str) -> list[M
     )
 
 
-def client_of(actor: Membership, client_id: Any) -> Membership:
-    try:
-        client = (
-            Membership.objects.filter(
-                organization_id=actor.organization_id, role=Role.CLIENT, pk=int(client_id)
-            )
-            .select_related("user")
-            .first()
+def client_of(actor: Membership, client_id: object) -> Membership:
+    pk = to_id(client_id)
+    client = (
+        None
+        if pk is None
+        else Membership.objects.filter(
+            organization_id=actor.organization_id, role=Role.CLIENT, pk=pk
         )
-    except (TypeError, ValueError):
-        client = None
+        .select_related("user")
+        .first()
+    )
     if client is None:
         raise NotFound("client")
     return client

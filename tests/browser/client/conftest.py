@@ -86,7 +86,7 @@ def settled(page) -> None:
 
 def wait_live(page) -> None:
     """Wait until the page's websocket is open (a live update would otherwise be missed)."""
-    page.wait_for_function("window.__live && window.__live.opens >= 1")
+    page.wait_for_function("() => window.__live && window.__live.opens >= 1")
 
 
 @pytest.fixture(autouse=True)

@@ -234,7 +234,7 @@ def test_it_shows_reconnecting_and_catches_up_after_a_drop(as_client, world):
     expect(page.locator("#live-status")).to_have_text("Reconnecting to live updates…")
     # While the page is disconnected two places go: it misses those live events.
     fill(session, world.a, count=2)
-    page.wait_for_function("window.__live.opens >= 2", timeout=15_000)
+    page.wait_for_function("() => window.__live.opens >= 2", timeout=15_000)
     expect(card).to_contain_text("1 spot left")
     assert page.evaluate("window.__live.resyncs") == 1
     expect(page.locator("#live-status")).to_have_text("Live updates are back.")

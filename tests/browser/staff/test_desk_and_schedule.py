@@ -35,7 +35,7 @@ def test_it_lets_the_front_desk_book_and_check_in_a_client(world, tablet, login,
         page.get_by_role("link", name="Next day").click()
     page.locator(f"#checkin-session-{session.pk}").get_by_role("link").click()
     expect(page.get_by_text("No bookings yet")).to_be_visible()
-    page.wait_for_function("window.__wsOpen === true")
+    page.wait_for_function("() => window.__wsOpen === true")
 
     page.get_by_label("Find a client by name or email").fill("cora")
     page.get_by_role("button", name="Book Cora Client").click()

@@ -116,7 +116,7 @@ def test_it_shows_no_bookings_yet_and_a_late_booking_live(
     expect(page.get_by_text("1 client on the waitlist.")).to_be_visible()
     expect(page.get_by_label("Notes for this class")).to_be_editable()
     assert_accessible(page)
-    page.wait_for_function("window.__wsOpen === true")
+    page.wait_for_function("() => window.__wsOpen === true")
 
     latecomer = make_client(world.a, "Lola Latecomer")
     factories.ClientPackageFactory(client=latecomer)

@@ -26,7 +26,7 @@ def _subnav(page, name: str) -> None:
 
 
 def test_it_sets_up_a_new_organization_up_to_a_first_booking(
-    page, browser, live_url, login, assert_accessible
+    page, browser, live_url, login, assert_accessible, mailoutbox
 ):
     # Sign up through allauth's form, then create the organization.
     page.goto("/accounts/signup/")
@@ -35,6 +35,12 @@ def test_it_sets_up_a_new_organization_up_to_a_first_booking(
     page.locator("input[name=password1]").fill("a-long-Secret-42")
     page.locator("input[name=password2]").fill("a-long-Secret-42")
     page.get_by_role("button", name=re.compile("Sign up", re.I)).click()
+    # Sign-up answers "check your email" (the same for a registered address); the link in
+    # the email confirms the address and signs the new owner in.
+    expect(page.get_by_role("heading", name=re.compile("verify", re.I))).to_be_visible()
+    link = re.search(r"(/accounts/confirm-email/\S+/)", mailoutbox[-1].body)[1]
+    page.goto(link)
+    page.get_by_role("button", name=re.compile("confirm", re.I)).click()
     page.get_by_label("Organization name").fill("Seaside Pilates")
     page.get_by_label("Time zone").select_option("America/New_York")
     page.get_by_role("button", name="Create organization").click()

@@ -45,7 +45,7 @@ def test_it_delivers_a_live_toast_to_an_open_page(world, context, login):
         watching = context.new_page()
         watching.add_init_script(INIT_SCRIPT)
         watching.goto("/o/alpha/")
-        watching.wait_for_function("window.__live.opens === 1")
+        watching.wait_for_function("() => window.__live.opens === 1")
 
         acting = context.new_page()
         acting.goto("/o/beta/")
@@ -63,13 +63,13 @@ def test_it_shows_reconnecting_and_resyncs_after_a_drop(world, page, login):
     login(page, world.a.client.user)
     page.add_init_script(INIT_SCRIPT)
     page.goto("/o/alpha/")
-    page.wait_for_function("window.__live.opens === 1")
+    page.wait_for_function("() => window.__live.opens === 1")
 
     page.evaluate("window.__live.sockets.at(-1).close()")
 
     status = page.locator("#live-status")
     expect(status).to_have_text("Reconnecting to live updates…")
-    page.wait_for_function("window.__live.opens === 2", timeout=15_000)
+    page.wait_for_function("() => window.__live.opens === 2", timeout=15_000)
     assert page.evaluate("window.__live.resyncs") == 1
     expect(status).to_have_text("Live updates are back.")
     expect(status).to_be_hidden(timeout=5_000)

@@ -22,6 +22,7 @@ from reformer.bookings.actions import (
 )
 from reformer.bookings.errors import BOOKING_ALREADY_BOOKED, BOOKING_INSUFFICIENT_CREDITS
 from reformer.core.errors import VALIDATION, AccessError, DomainError, NotFound
+from reformer.core.parsing import to_id
 from reformer.web.client import dashboard_queries, queries
 from reformer.web.client.ics import booking_calendar
 from reformer.web.client.views._common import client_required, is_partial, target_of
@@ -35,9 +36,9 @@ def _spot_id(request: MemberRequest) -> int | None:
     value = request.POST.get("spot", "").strip()
     if not value or value == "auto":
         return None
-    if not value.isdigit():
+    if (spot_id := to_id(value)) is None:
         raise DomainError(VALIDATION, "Pick a spot from the map, or let us choose.", field="spot")
-    return int(value)
+    return spot_id
 
 
 @require_http_methods(["GET", "POST"])

@@ -20,6 +20,7 @@ from django_htmx.http import push_url
 
 from reformer.bookings.actions import join_waitlist, leave_waitlist
 from reformer.core.errors import AccessError, DomainError, NotFound
+from reformer.core.parsing import to_id
 from reformer.web.client import queries
 from reformer.web.client.dashboard_queries import waitlist_entries
 from reformer.web.client.forms import BrowseFilterForm
@@ -91,7 +92,7 @@ def spot_map(request: MemberRequest, session_id: int) -> HttpResponse:
         {
             "card": card,
             "spots": queries.spot_map(actor, card.session),
-            "selected_spot": int(selected) if selected.isdigit() else None,
+            "selected_spot": to_id(selected),
         },
     )
 

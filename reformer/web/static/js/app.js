@@ -120,6 +120,12 @@
     if (xhr && xhr.getResponseHeader("X-Reformer-Toast")) return;
     showToast("Something went wrong (" + (xhr ? xhr.status : "?") + "). Please try again.", "error");
   });
+  // A plain form that asks first (data-confirm): no inline handlers under the CSP.
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) evt.preventDefault();
+  });
   document.addEventListener("htmx:sendError", function () {
     showToast("Could not reach the server. Check your connection and try again.", "error");
   });
