@@ -70,11 +70,13 @@ INSTALLED_APPS = [
     "reformer.bookings",
     "reformer.notifications",
     "reformer.analytics",
+    "reformer.calendars",
     "reformer.web",
     "reformer.web.owner",
     "reformer.web.profile",
     "reformer.web.client",
     "reformer.web.staff",
+    "reformer.web.calendars",
 ]
 
 MIDDLEWARE = [
