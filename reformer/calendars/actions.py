@@ -73,9 +73,7 @@ def reset_feed(actor: Membership, *, now: dt.datetime | None = None) -> Calendar
     """A new secret URL; the old one stops answering at once. Keeps the reminder choice."""
     _require_member(actor)
     now = now or timezone.now()
-    old = CalendarFeed.objects.select_for_update().filter(
-        membership=actor, revoked_at__isnull=True
-    )
+    old = CalendarFeed.objects.select_for_update().filter(membership=actor, revoked_at__isnull=True)
     reminders = CalendarFeed.Reminders.BOTH
     for feed in old:
         reminders = feed.reminders

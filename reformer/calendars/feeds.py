@@ -67,9 +67,7 @@ def revisions(
             uid__in=[event.uid for event in changed]
         ).only("uid", "fingerprint", "sequence", "last_modified"):
             known[state.uid] = state
-    return {
-        state.uid: Revision(state.sequence, state.last_modified) for state in known.values()
-    }
+    return {state.uid: Revision(state.sequence, state.last_modified) for state in known.values()}
 
 
 @dataclass(frozen=True)
@@ -96,9 +94,7 @@ def _build(
     return BuiltFeed(body, ical.etag(body), last, len(pairs))
 
 
-def person_feed(
-    feed: CalendarFeed, *, base_url: str, now: dt.datetime | None = None
-) -> BuiltFeed:
+def person_feed(feed: CalendarFeed, *, base_url: str, now: dt.datetime | None = None) -> BuiltFeed:
     member: Membership = feed.membership
     window = sources.Window(now or timezone.now(), base_url)
     organization = member.organization

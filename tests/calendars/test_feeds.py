@@ -193,9 +193,11 @@ def test_an_instructor_feed_has_the_classes_they_teach(world, frozen):
     tenant = world.a
     taught = _session(tenant, dt.date(2026, 3, 6))
     cancelled = _session(tenant, dt.date(2026, 3, 7), status="cancelled")
-    _session(tenant, dt.date(2026, 3, 8), instructor=factories.MembershipFactory(
-        organization=tenant.organization, role="instructor"
-    ))
+    _session(
+        tenant,
+        dt.date(2026, 3, 8),
+        instructor=factories.MembershipFactory(organization=tenant.organization, role="instructor"),
+    )
     events = _events(_feed(tenant.instructor).body)
     assert set(events) == {
         f"teach-{taught.pk}@reformer.calendar",

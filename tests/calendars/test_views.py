@@ -81,7 +81,9 @@ def test_a_dead_token_answers_404_with_nothing_else(client, world, how):
         new = actions.reset_feed(world.a.client)
         assert client.get(_feed_url(new)).status_code == 200
     elif how == "expired":
-        CalendarFeed.objects.filter(pk=feed.pk).update(expires_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        CalendarFeed.objects.filter(pk=feed.pk).update(
+            expires_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+        )
     else:
         world.a.client.active = False
         world.a.client.save()
@@ -154,7 +156,7 @@ def test_the_public_studio_feed_and_its_page(client, world):
     response = client.get(reverse("calendars:studio_feed", args=[world.a.studio.pk]))
     assert response.status_code == 200 and response["Cache-Control"] == "public, max-age=900"
     (event,) = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
-    assert "Reformer Flow with alpha instructor" == str(event["SUMMARY"])
+    assert str(event["SUMMARY"]) == "Reformer Flow with alpha instructor"
     assert client.get(reverse("calendars:studio_feed", args=[999999])).status_code == 404
 
 
