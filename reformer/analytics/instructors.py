@@ -76,8 +76,8 @@ def performance(q: AnalyticsQuery, *, now: dt.datetime | None = None) -> list[In
         classes = {row[0]: row[1:] for row in cursor.fetchall()}
         cursor.execute(
             f"""
-            SELECT instructor_id, SUM(attended), SUM(no_shows), COUNT(*) FILTER (WHERE attended > 0),
-                   COUNT(*) FILTER (WHERE attended >= 2)
+            SELECT instructor_id, SUM(attended), SUM(no_shows),
+                   COUNT(*) FILTER (WHERE attended > 0), COUNT(*) FILTER (WHERE attended >= 2)
               FROM (
                 SELECT s.instructor_id, b.client_id,
                        COUNT(*) FILTER (WHERE b.status = 'attended') AS attended,

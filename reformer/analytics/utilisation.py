@@ -121,7 +121,8 @@ def slot_classes(q: AnalyticsQuery, weekday: int, hour: int, limit: int = 200) -
     """Drill-down: the classes of one heatmap cell."""
     where, params = _where(q)
     sql = f"""
-        SELECT s.starts_at, st.time_zone, st.name, ct.name, COALESCE(NULLIF(u.name, ''), split_part(u.email, '@', 1), ''),
+        SELECT s.starts_at, st.time_zone, st.name, ct.name,
+               COALESCE(NULLIF(u.name, ''), split_part(u.email, '@', 1), ''),
                s.booked_count, s.capacity
           FROM scheduling_classsession s
           JOIN studios_studio st ON st.id = s.studio_id
