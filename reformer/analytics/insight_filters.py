@@ -92,3 +92,18 @@ def analytics_query(
         instructor=instructor,
         interval=interval if interval in ("day", "week", "month") else "day",
     )
+
+
+def filter_options(actor: Membership) -> tuple[list[ClassType], list[Membership]]:
+    """Class types and instructors of the actor's organization, for the filter menus."""
+    class_types = list(
+        ClassType.objects.filter(organization_id=actor.organization_id).order_by("name", "pk")
+    )
+    instructors = list(
+        Membership.objects.filter(
+            organization_id=actor.organization_id, role="instructor", active=True
+        )
+        .select_related("user")
+        .order_by("user__name", "pk")
+    )
+    return class_types, instructors

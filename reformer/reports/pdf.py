@@ -22,8 +22,14 @@ LINE = (214, 218, 226)
 SUNKEN = (245, 246, 248)
 BRAND = (59, 110, 143)
 COMPARE = (160, 168, 182)
-PALETTE = [(59, 110, 143), (214, 128, 57), (86, 156, 96), (168, 84, 140), (199, 161, 42),
-           (96, 112, 186)]
+PALETTE = [
+    (59, 110, 143),
+    (214, 128, 57),
+    (86, 156, 96),
+    (168, 84, 140),
+    (199, 161, 42),
+    (96, 112, 186),
+]
 
 
 def _hex(colour: str) -> tuple[int, int, int]:
@@ -221,7 +227,7 @@ class ReportDocument(FPDF):
                 x = left + (width * index / max(count - 1, 1))
                 self.set_xy(x - 10, top + height + 1)
                 self.cell(20, 4, label, align="C")
-        for position, (name, values) in enumerate(series):
+        for position, (_name, values) in enumerate(series):
             colour = self.brand if position == 0 else COMPARE
             self.set_draw_color(*colour)
             self.set_line_width(0.7 if position == 0 else 0.45)
