@@ -89,7 +89,7 @@ def bucket_last_day(start: dt.date, interval: str) -> dt.date:
 def bucket_label(day: dt.date, interval: str) -> str:
     if interval == "month":
         return f"{day:%b %Y}"
-    return f"{day:%b} {day.day}, {day.year}" if interval == "week" else day.isoformat()
+    return f"{day:%b} {day.day}"
 
 
 @dataclass
