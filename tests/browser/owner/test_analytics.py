@@ -43,7 +43,8 @@ def test_charts_drill_down_and_accessibility(page, world, login, assert_accessib
         """() => {
             const el = document.querySelector("[data-chart='utilisation']");
             const chart = echarts.getInstanceByDom(el);
-            const hours = JSON.parse(document.getElementById('chart-data-utilisation').textContent).hours;
+            const data = document.getElementById('chart-data-utilisation').textContent;
+            const hours = JSON.parse(data).hours;
             return chart.convertToPixel({seriesIndex: 0}, [hours.indexOf('09:00'), 1]);
         }"""
     )
