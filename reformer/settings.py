@@ -71,12 +71,14 @@ INSTALLED_APPS = [
     "reformer.notifications",
     "reformer.analytics",
     "reformer.calendars",
+    "reformer.reports",
     "reformer.web",
     "reformer.web.owner",
     "reformer.web.profile",
     "reformer.web.client",
     "reformer.web.staff",
     "reformer.web.calendars",
+    "reformer.web.reports",
 ]
 
 MIDDLEWARE = [

@@ -103,7 +103,7 @@ class ReportDocument(FPDF):
         self.set_font(FONT, "", 11)
         if muted:
             self.set_text_color(*MUTED)
-        self.multi_cell(0, 6, text, new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, 6, text, align="L", new_x="LMARGIN", new_y="NEXT")
         self.set_text_color(*INK)
         self.ln(2)
 
@@ -112,7 +112,9 @@ class ReportDocument(FPDF):
         self._room_for(20)
         self.set_fill_color(231, 239, 250)
         self.set_font(FONT, "", 11)
-        self.multi_cell(0, 6, text, fill=True, padding=3, new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(
+            0, 6, text, fill=True, padding=3, align="L", new_x="LMARGIN", new_y="NEXT"
+        )
         self.ln(3)
 
     # ---- key figures ---------------------------------------------------------------------

@@ -6,6 +6,7 @@
 /owner/...    owner dashboard, namespace "owner"
 /me/...       profile, namespace "profile"
 /calendar/... calendar feeds and subscribe pages, namespace "calendars"
+/reports/...  monthly and custom business reports, namespace "reports"
 /...          client pages, namespace "client" (mounted at the root, last)
 """
 
@@ -22,5 +23,6 @@ urlpatterns = [
     path("owner/", include("reformer.web.owner.urls")),
     path("me/", include("reformer.web.profile.urls")),
     path("calendar/", include("reformer.web.calendars.urls")),
+    path("reports/", include("reformer.web.reports.urls")),
     path("", include(("reformer.web.client.urls", "client"))),
 ]
