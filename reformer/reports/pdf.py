@@ -88,7 +88,8 @@ class ReportDocument(FPDF):
         self.ln(4)
 
     def section(self, title: str) -> None:
-        self._room_for(24)
+        # A heading never ends a page: keep room for it and the first lines of its content.
+        self._room_for(45)
         self.ln(3)
         self.set_font(FONT, "B", 14)
         self.set_text_color(*self.brand)
