@@ -67,7 +67,7 @@ def analytics_query(
     instructor_id: int | None = None,
     interval: str = "day",
 ) -> AnalyticsQuery:
-    scope = metrics_scope(actor, studio_id=studio_id)
+    # Another organization's ids are "not found" whoever asks, so they are looked up first.
     class_type = instructor = None
     if class_type_id is not None:
         class_type = ClassType.objects.filter(
@@ -84,6 +84,7 @@ def analytics_query(
         )
         if instructor is None:
             raise NotFound("instructor")
+    scope = metrics_scope(actor, studio_id=studio_id)
     return AnalyticsQuery(
         scope=scope,
         period=period,

@@ -115,12 +115,12 @@ def request_report(
     actor: Membership, start: dt.date, end: dt.date, *, studio_id: int | None = None
 ) -> Report:
     """An owner asks for a report of any range: made in the background, emailed when ready."""
-    permissions.require(actor, permissions.VIEW_REPORTS)
     studio = None
     if studio_id is not None:
         studio = Studio.objects.filter(pk=studio_id, organization_id=actor.organization_id).first()
         if studio is None:
             raise NotFound("studio")
+    permissions.require(actor, permissions.VIEW_REPORTS)
     if not (usable_date(start) and usable_date(end)):
         raise InvalidReportRange("Enter both dates (YYYY-MM-DD).")
     if end < start:
