@@ -101,6 +101,8 @@ class RevenuePanel:
     series: dict[str, list[Decimal]] = field(default_factory=dict)
     totals: dict[str, Decimal] = field(default_factory=dict)  # currency -> total
     compare_totals: dict[str, Decimal] | None = None
+    # The comparison period's total per bucket, aligned with `buckets` by position.
+    compare_series: list[Decimal] | None = None
     payments: int = 0
 
     @property
@@ -170,13 +172,24 @@ def revenue_panel(q: AnalyticsQuery, dimension: str = "product") -> RevenuePanel
     panel.series = dict(sorted(panel.series.items(), key=lambda item: -sum(item[1])))
     if q.comparison is not None:
         cstart, cend = q.bounds(q.comparison)
-        panel.compare_totals = {
-            row["currency"]: row["total"]
-            for row in succeeded_payments(q, cstart, cend)
-            .values("currency")
+        # Aligned from the end: "previous" of a month may span two calendar months.
+        earlier = bucket_starts(q.comparison.start, q.comparison.end, q.interval)
+        shift = len(panel.buckets) - len(earlier)
+        position = {day: n + shift for n, day in enumerate(earlier)}
+        panel.compare_totals = {}
+        panel.compare_series = [Decimal("0")] * len(panel.buckets)
+        for row in (
+            succeeded_payments(q, cstart, cend)
+            .annotate(bucket=_TRUNC[q.interval]("created_at", tzinfo=zone(q.scope.time_zone)))
+            .values("bucket", "currency")
             .annotate(total=Sum("amount"))
             .order_by()
-        }
+        ):
+            currency = row["currency"]
+            panel.compare_totals[currency] = panel.compare_totals.get(currency, 0) + row["total"]
+            index = position.get(row["bucket"].date())
+            if index is not None and 0 <= index < len(panel.compare_series):
+                panel.compare_series[index] += row["total"]
     return panel
 
 

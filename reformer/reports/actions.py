@@ -57,8 +57,7 @@ def recipients(organization_id: int) -> list[Membership]:
     """Owners who want the monthly email; logs each who opted out."""
     wanted = []
     prefs = {
-        p.membership_id: p
-        for p in ReportPreference.objects.filter(organization_id=organization_id)
+        p.membership_id: p for p in ReportPreference.objects.filter(organization_id=organization_id)
     }
     for owner in _owners(organization_id):
         pref = prefs.get(owner.pk)
@@ -152,7 +151,10 @@ def set_preferences(actor: Membership, *, monthly_email: bool, studio_reports: b
         },
     )
     audit.record(
-        actor, "reports.preferences", pref, monthly_email=monthly_email,
+        actor,
+        "reports.preferences",
+        pref,
+        monthly_email=monthly_email,
         studio_reports=studio_reports,
     )
     return pref

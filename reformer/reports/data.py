@@ -73,7 +73,7 @@ def _booking_counts(q: AnalyticsQuery) -> tuple[int, int]:
 
 def _lost_clients(q: AnalyticsQuery) -> int:
     previous = comparison_period(q.period, "previous")
-    start, end = q.bounds()
+    start, _ = q.bounds()
     pstart, _ = q.bounds(previous)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -113,9 +113,7 @@ class ReportDocument(FPDF):
         self._room_for(20)
         self.set_fill_color(231, 239, 250)
         self.set_font(FONT, "", 11)
-        self.multi_cell(
-            0, 6, text, fill=True, padding=3, align="L", new_x="LMARGIN", new_y="NEXT"
-        )
+        self.multi_cell(0, 6, text, fill=True, padding=3, align="L", new_x="LMARGIN", new_y="NEXT")
         self.ln(3)
 
     # ---- key figures ---------------------------------------------------------------------

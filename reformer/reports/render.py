@@ -85,8 +85,11 @@ def render_pdf(data: dict, *, compact: bool = False) -> bytes:
         [
             ("Revenue", _revenue_text(head["revenue"]), yoy("revenue")),
             ("Bookings", f"{head['bookings']:,}", yoy("bookings")),
-            ("Attendance rate", _rate(head["attendance_rate"]),
-             f"No-show rate {_rate(head['no_show_rate'])}"),
+            (
+                "Attendance rate",
+                _rate(head["attendance_rate"]),
+                f"No-show rate {_rate(head['no_show_rate'])}",
+            ),
             ("Class utilisation", _rate(head["utilisation"]), f"{head['classes']:,} classes"),
             ("New clients", f"{head['new_clients']:,}", yoy("new_clients")),
             ("Lost clients", f"{head['lost_clients']:,}", "Booked last period, not this one"),
@@ -120,12 +123,21 @@ def render_pdf(data: dict, *, compact: bool = False) -> bytes:
             [
                 ["Bookings", head["bookings"], last["bookings"] if last else "N/A"],
                 ["Cancellations", head["cancellations"], last["cancellations"] if last else "N/A"],
-                ["Cancellation rate", _rate(head["cancellation_rate"]),
-                 _rate(last["cancellation_rate"]) if last else "N/A"],
-                ["Attendance rate", _rate(head["attendance_rate"]),
-                 _rate(last["attendance_rate"]) if last else "N/A"],
-                ["No-show rate", _rate(head["no_show_rate"]),
-                 _rate(last["no_show_rate"]) if last else "N/A"],
+                [
+                    "Cancellation rate",
+                    _rate(head["cancellation_rate"]),
+                    _rate(last["cancellation_rate"]) if last else "N/A",
+                ],
+                [
+                    "Attendance rate",
+                    _rate(head["attendance_rate"]),
+                    _rate(last["attendance_rate"]) if last else "N/A",
+                ],
+                [
+                    "No-show rate",
+                    _rate(head["no_show_rate"]),
+                    _rate(last["no_show_rate"]) if last else "N/A",
+                ],
             ],
         )
         if not compact:
@@ -190,8 +202,16 @@ def render_csv(data: dict) -> bytes:
     writer.writerow([title(data)])
     writer.writerow(["section", "measure", "value"])
     writer.writerow(["summary", "revenue", _revenue_text(head["revenue"])])
-    for key in ("bookings", "cancellations", "attended", "no_shows", "classes",
-                "active_clients", "new_clients", "lost_clients"):
+    for key in (
+        "bookings",
+        "cancellations",
+        "attended",
+        "no_shows",
+        "classes",
+        "active_clients",
+        "new_clients",
+        "lost_clients",
+    ):
         writer.writerow(["summary", key, head[key]])
     for key in ("cancellation_rate", "attendance_rate", "no_show_rate", "utilisation"):
         writer.writerow(["summary", key, _rate(head[key])])

@@ -57,6 +57,7 @@ def test_revenue_by_product_and_kind_with_the_previous_period(world, data):
     assert panel.compare_totals == {"USD": Decimal("70.00")}
     assert panel.change("USD") == pytest.approx((125.5 - 70) / 70)
     assert panel.series == {"Other payments": [Decimal("125.50")]}
+    assert panel.compare_series == [Decimal("70.00")]
     product = factories.PackageProductFactory(organization=world.a.organization, name="Intro 3")
     Payment.objects.create(
         organization=world.a.organization,

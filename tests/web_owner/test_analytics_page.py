@@ -159,3 +159,13 @@ def test_panel_query_counts_do_not_grow_with_data(client, world, frozen, name):
     empty = count()
     dataset.build(world.a)
     assert count() <= empty + 2  # the at-risk and instructor lists fetch their people once
+
+
+def test_studios_side_by_side(client, world, data):
+    response = _get(
+        client, world.a.owner, reverse("owner:analytics_panel", args=["studios"]), MARCH
+    )
+    html = response.content.decode()
+    # Main: 10 bookings... s1 4 + s2 2 + s6 1 = 7 of 30 places; Annex: s3 4 of 5.
+    assert "Fullest classes: alpha Annex (80.0%)" in html
+    assert '<th scope="row">alpha Main</th><td class="num">3</td><td class="num">7' in html

@@ -23,12 +23,13 @@ from reformer.analytics import (
     clients,
     conversion,
     instructors,
+    queries,
     revenue,
     table_exports,
     utilisation,
 )
 from reformer.analytics.insight_filters import filter_options
-from reformer.analytics.tables import Table, percent
+from reformer.analytics.tables import Table, change, percent
 from reformer.core import audit
 from reformer.core.money import format_money
 from reformer.core.permissions import VIEW_METRICS
@@ -164,6 +165,57 @@ def _retention(filters: AnalyticsFilters, request: HttpRequest) -> dict:
     }
 
 
+def _studios(filters: AnalyticsFilters, request: HttpRequest) -> dict:
+    q = filters.query
+    now = queries.summary(q.scope, q.period)
+    before = queries.summary(q.scope, q.comparison) if q.comparison else None
+    earlier = {studio.pk: m for studio, m in before.by_studio} if before else {}
+    rows = []
+    for studio, m in now.by_studio:
+        e = earlier.get(studio.pk)
+        rows.append(
+            {
+                "studio": studio,
+                "bookings": m.bookings,
+                "bookings_change": _change_text(
+                    change(m.bookings, e.bookings if e else None), "before"
+                )
+                if e
+                else "",
+                "attendance": percent(m.attendance_rate),
+                "utilisation": percent(m.utilisation),
+                "utilisation_value": m.utilisation,
+                "classes": m.sessions,
+            }
+        )
+    table = Table(
+        "Studios side by side",
+        ["Studio", "Classes", "Bookings", "Change", "Attendance", "Utilisation"],
+        [
+            [
+                r["studio"].name,
+                r["classes"],
+                r["bookings"],
+                r["bookings_change"],
+                r["attendance"],
+                r["utilisation"],
+            ]
+            for r in rows
+        ],
+    )
+    best = max(rows, key=lambda r: r["utilisation_value"] or 0) if rows else None
+    return {
+        "rows": rows,
+        "table": table,
+        "best": best,
+        "chart": {
+            "names": [r["studio"].name for r in rows],
+            "bookings": [r["bookings"] for r in rows],
+            "utilisation": [round((r["utilisation_value"] or 0) * 100, 1) for r in rows],
+        },
+    }
+
+
 def _at_risk(filters: AnalyticsFilters, request: HttpRequest) -> dict:
     people = clients.at_risk(filters.query)
     return {"people": people, "table": clients.at_risk_table(people, filters.query.scope.time_zone)}
@@ -209,6 +261,9 @@ PANELS: dict[str, Panel] = {
         "owner/analytics/_retention.html",
         _retention,
         lambda c: [c["segments_table"], c["table"]],
+    ),
+    "studios": Panel(
+        "Studios side by side", "owner/analytics/_studios.html", _studios, lambda c: [c["table"]]
     ),
     "at_risk": Panel(
         "Clients at risk", "owner/analytics/_at_risk.html", _at_risk, lambda c: [c["table"]]

@@ -48,7 +48,10 @@
         yAxis: { type: "value" },
         series: d.series.map(function (s) {
           return { name: s.name, type: "bar", stack: stacked ? "revenue" : undefined, data: s.data, emphasis: { focus: "series" } };
-        })
+        }).concat(d.compare ? [{
+          name: d.compare.name, type: "line", data: d.compare.data, symbol: "none",
+          lineStyle: { type: "dashed", width: 2, color: "#8a93a3" }, itemStyle: { color: "#8a93a3" }
+        }] : [])
       };
     },
     utilisation: function (d) {
@@ -80,6 +83,21 @@
           { name: "Fill rate", type: "bar", data: d.fill },
           { name: "Client retention", type: "bar", data: d.retention },
           { name: "No-show rate", type: "bar", data: d.no_show }
+        ]
+      };
+    },
+    studios: function (d) {
+      return {
+        color: [brand(), "#569c60"],
+        tooltip: { trigger: "axis" },
+        legend: { top: 0 },
+        toolbox: toolbox,
+        grid: { left: 16, right: 16, top: 36, bottom: 16, containLabel: true },
+        xAxis: { type: "category", data: d.names },
+        yAxis: [{ type: "value", name: "Bookings" }, { type: "value", name: "Utilisation", max: 100, axisLabel: { formatter: "{value}%" } }],
+        series: [
+          { name: "Bookings", type: "bar", data: d.bookings },
+          { name: "Utilisation", type: "line", yAxisIndex: 1, data: d.utilisation }
         ]
       };
     },
