@@ -24,7 +24,7 @@ from reformer.accounts.models import Membership
 from reformer.analytics.insight_filters import AnalyticsQuery
 from reformer.analytics.rollups import activity_sql
 from reformer.analytics.tables import Table, percent, ratio
-from reformer.core.timezones import local_today, zone
+from reformer.core.timezones import local_day_bounds, local_today, zone
 
 OFFSETS = (1, 2, 3, 6)
 COHORT_MONTHS = 12
@@ -82,19 +82,26 @@ def retention(q: AnalyticsQuery, *, now: dt.datetime | None = None) -> Retention
     activity, params = activity_sql(q.organization_id, q.scope.studio_ids)
     last = q.period.end.replace(day=1)
     first = _add_months(last, -(COHORT_MONTHS - 1))
-    offsets_sql = ", ".join(
-        f"COUNT(DISTINCT a.client_id) FILTER (WHERE a.month = (f.cohort + interval '{k} month')"
-        f"::date AND a.booked > 0)"
+    joins = "\n".join(
+        f"LEFT JOIN months m{k} ON m{k}.client_id = f.client_id AND m{k}.booked > 0"
+        f" AND m{k}.month = (f.cohort + interval '{k} month')::date"
         for k in OFFSETS
     )
+    kept = ", ".join(f"COUNT(m{k}.client_id)" for k in OFFSETS)
+    # Equality joins on (client, month), unique after `months`: no DISTINCT needed.
     sql = f"""
         WITH activity AS ({activity}),
+        months AS (
+            SELECT client_id, month, SUM(booked) AS booked, SUM(attended) AS attended
+              FROM activity GROUP BY client_id, month
+        ),
         firsts AS (
-            SELECT client_id, MIN(month) AS cohort FROM activity WHERE attended > 0
-             GROUP BY client_id
+            SELECT client_id, MIN(month) FILTER (WHERE attended > 0) AS cohort
+              FROM months GROUP BY client_id
         )
-        SELECT f.cohort, COUNT(DISTINCT f.client_id), {offsets_sql}
-          FROM firsts f LEFT JOIN activity a ON a.client_id = f.client_id AND a.month > f.cohort
+        SELECT f.cohort, COUNT(*), {kept}
+          FROM firsts f
+          {joins}
          WHERE f.cohort BETWEEN %s AND %s
          GROUP BY f.cohort ORDER BY f.cohort
     """
@@ -145,38 +152,75 @@ class Segments:
 _HOLDING = "('confirmed', 'attended', 'no_show')"
 
 
+def _month_start_utc(day: dt.date, tz_name: str) -> dt.datetime:
+    """A day before the local month of `day` begins: where live bookings take over from
+    rolled-up months, with a day of overlap (harmless for "did they ever") so that studios
+    in other time zones leave no gap."""
+    return local_day_bounds(day.replace(day=1), tz_name)[0] - dt.timedelta(days=1)
+
+
 def segments(q: AnalyticsQuery) -> Segments:
-    """One query over bookings of the scope's studios."""
+    """One query: the period's bookings, plus "ever before" answered by the monthly
+    rollup (with live bookings for the start of the month), so no history scan."""
     start, end = q.bounds()
     churn_from = end - CHURN_AFTER
+    churn_day = (churn_from.astimezone(zone(q.scope.time_zone))).date()
+    activity, activity_params = activity_sql(q.organization_id, q.scope.studio_ids)
+    scope_sql = "b.organization_id = %s AND s.studio_id = ANY(%s)"
+    scope_params = [q.organization_id, q.scope.studio_ids]
     sql = f"""
-        SELECT
-          COUNT(*) FILTER (WHERE in_period > 0),
-          COUNT(*) FILTER (WHERE first_visit >= %s AND first_visit < %s),
-          COUNT(*) FILTER (WHERE in_period >= 2),
-          COUNT(*) FILTER (WHERE before_churn > 0 AND recent = 0)
-        FROM (
-          SELECT b.client_id,
-                 COUNT(*) FILTER (WHERE b.starts_at >= %s AND b.starts_at < %s) AS in_period,
-                 MIN(b.starts_at) FILTER (WHERE b.status = 'attended') AS first_visit,
-                 COUNT(*) FILTER (WHERE b.starts_at < %s) AS before_churn,
-                 COUNT(*) FILTER (WHERE b.starts_at >= %s AND b.starts_at < %s) AS recent
-            FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
-           WHERE b.organization_id = %s AND s.studio_id = ANY(%s) AND b.status IN {_HOLDING}
-             AND b.starts_at < %s
-           GROUP BY b.client_id
-        ) per_client
+        WITH activity AS ({activity}),
+        period AS (
+            SELECT b.client_id, COUNT(*) AS n, bool_or(b.status = 'attended') AS attended
+              FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
+             WHERE {scope_sql} AND b.status IN {_HOLDING}
+               AND b.starts_at >= %s AND b.starts_at < %s
+             GROUP BY b.client_id
+        ),
+        visited_before AS (
+            SELECT client_id FROM activity WHERE month < %s AND attended > 0
+            UNION
+            SELECT b.client_id
+              FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
+             WHERE {scope_sql} AND b.status = 'attended'
+               AND b.starts_at >= %s AND b.starts_at < %s
+        ),
+        booked_before_churn AS (
+            SELECT client_id FROM activity WHERE month < %s AND booked > 0
+            UNION
+            SELECT b.client_id
+              FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
+             WHERE {scope_sql} AND b.status IN {_HOLDING}
+               AND b.starts_at >= %s AND b.starts_at < %s
+        ),
+        recent AS (
+            SELECT DISTINCT b.client_id
+              FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
+             WHERE {scope_sql} AND b.status IN {_HOLDING}
+               AND b.starts_at >= %s AND b.starts_at < %s
+        )
+        SELECT (SELECT COUNT(*) FROM period),
+               (SELECT COUNT(*) FROM period p WHERE p.attended
+                   AND p.client_id NOT IN (SELECT client_id FROM visited_before)),
+               (SELECT COUNT(*) FROM period WHERE n >= 2),
+               (SELECT COUNT(*) FROM booked_before_churn e
+                 WHERE e.client_id NOT IN (SELECT client_id FROM recent))
     """
     params = [
+        *activity_params,
+        *scope_params,
         start,
         end,
+        q.period.start.replace(day=1),
+        *scope_params,
+        _month_start_utc(q.period.start, q.scope.time_zone),
         start,
-        end,
+        churn_day.replace(day=1),
+        *scope_params,
+        _month_start_utc(churn_day, q.scope.time_zone),
         churn_from,
+        *scope_params,
         churn_from,
-        end,
-        q.organization_id,
-        q.scope.studio_ids,
         end,
     ]
     with connection.cursor() as cursor:

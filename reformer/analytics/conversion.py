@@ -67,21 +67,20 @@ def conversion(q: AnalyticsQuery) -> Conversion:
     if not (q.scope.whole_organization or payments_have_studio()):
         return Conversion(False)
     start, end = q.bounds()
+    # One pass over the organization's succeeded payments: each client's first payment and
+    # the one after it (a correlated EXISTS made the planner probe an index per client).
     sql = """
-        WITH firsts AS (
-            SELECT DISTINCT ON (p.client_id) p.client_id, p.created_at, p.id, p.product_id
+        WITH ranked AS (
+            SELECT p.client_id, p.created_at, p.product_id,
+                   row_number() OVER w AS n, lead(p.created_at) OVER w AS next_at
               FROM billing_payment p
              WHERE p.organization_id = %s AND p.status = 'succeeded'
-             ORDER BY p.client_id, p.created_at, p.id
+            WINDOW w AS (PARTITION BY p.client_id ORDER BY p.created_at, p.id)
         )
         SELECT COALESCE(pr.name, 'Other payments'), COUNT(*),
-               COUNT(*) FILTER (WHERE EXISTS (
-                   SELECT 1 FROM billing_payment again
-                    WHERE again.client_id = f.client_id AND again.status = 'succeeded'
-                      AND again.id <> f.id AND again.created_at >= f.created_at
-                      AND again.created_at < f.created_at + %s))
-          FROM firsts f LEFT JOIN billing_packageproduct pr ON pr.id = f.product_id
-         WHERE f.created_at >= %s AND f.created_at < %s
+               COUNT(*) FILTER (WHERE f.next_at < f.created_at + %s)
+          FROM ranked f LEFT JOIN billing_packageproduct pr ON pr.id = f.product_id
+         WHERE f.n = 1 AND f.created_at >= %s AND f.created_at < %s
          GROUP BY 1 ORDER BY 2 DESC, 1
     """
     with connection.cursor() as cursor:

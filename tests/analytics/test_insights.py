@@ -129,6 +129,15 @@ def test_segments_for_march(world, data):
     seg = clients.segments(_q(world))
     assert (seg.active, seg.new, seg.returning, seg.churned) == (4, 2, 4, 0)
     assert seg.retention_rate == 1.0
+    # Someone who came in November 2025 and never again has churned by the end of March.
+    gone = factories.MembershipFactory(organization=world.a.organization, role="client")
+    room = factories.RoomFactory(studio=world.a.studio, name="Old room")
+    old = _past_session(world.a, dt.datetime(2025, 11, 20, 15, tzinfo=UTC), room=room)
+    _attend(world.a, old, gone)
+    direct = clients.segments(_q(world))
+    assert (direct.active, direct.new, direct.returning, direct.churned) == (4, 2, 4, 1)
+    rollups.refresh(world.a.organization.pk, now=NOW)
+    assert clients.segments(_q(world)) == direct
 
 
 def test_retention_cohorts_match_with_and_without_the_rollup(world, data):

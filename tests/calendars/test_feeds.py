@@ -64,6 +64,7 @@ def _feed(member, **kwargs):
     return feeds.person_feed(feed, base_url=BASE, **kwargs)
 
 
+@pytest.mark.scenario("PHX-24", "Generate calendar for recurring bookings")
 def test_weekly_bookings_keep_07_00_local_across_the_clock_change(world, frozen):
     """A weekly Monday class: each booking is its own event, 07:00 New York time on both
     sides of the change, with the zone's VTIMEZONE in the file."""
@@ -90,6 +91,7 @@ def test_weekly_bookings_keep_07_00_local_across_the_clock_change(world, frozen)
     assert str(first["URL"]).startswith(f"{BASE}/bookings/")
 
 
+@pytest.mark.scenario("PHX-24", "Calendar event includes reminders")
 def test_events_carry_the_2_hour_and_30_minute_reminders_by_default(world, frozen):
     tenant = world.a
     _book(tenant, _session(tenant, dt.date(2026, 3, 4)))
@@ -146,6 +148,7 @@ def test_uid_is_stable_and_sequence_moves_only_on_real_changes(world, frozen):
     assert event["DTSTART"].dt.hour == 8
 
 
+@pytest.mark.scenario("PHX-24", "Handle cancelled booking in feed")
 def test_a_cancelled_booking_stays_cancelled_for_a_while_then_goes(world, frozen):
     tenant = world.a
     booking = _book(tenant, _session(tenant, dt.date(2026, 3, 20)))

@@ -52,6 +52,7 @@ def test_subscribing_from_the_page_gives_webcal_google_and_outlook_links(client,
     assert CalendarFeed.objects.filter(membership=world.a.client).count() == 1
 
 
+@pytest.mark.scenario("PHX-24", "Subscribe to booking calendar feed")
 def test_the_feed_updates_when_a_booking_is_made_and_answers_304_while_unchanged(client, world):
     feed = actions.create_feed(world.a.client)
     first = client.get(_feed_url(feed))
@@ -68,6 +69,7 @@ def test_the_feed_updates_when_a_booking_is_made_and_answers_304_while_unchanged
     assert "Last-Modified" in changed
 
 
+@pytest.mark.scenario("PHX-24", "Handle invalid calendar feed URL")
 @pytest.mark.parametrize("how", ["unknown", "revoked", "reset", "expired", "deactivated"])
 def test_a_dead_token_answers_404_with_nothing_else(client, world, how):
     _book(world.a)
@@ -160,6 +162,8 @@ def test_the_public_studio_feed_and_its_page(client, world):
     assert client.get(reverse("calendars:studio_feed", args=[999999])).status_code == 404
 
 
+@pytest.mark.scenario("PHX-24", "Calendar event includes reminders")
+@pytest.mark.scenario("PHX-24", "Export single booking to calendar")
 def test_the_one_off_download_carries_the_same_alarms_and_uid(client, world):
     booking = _book(world.a)
     client.force_login(world.a.client.user)
@@ -171,3 +175,25 @@ def test_the_one_off_download_carries_the_same_alarms_and_uid(client, world):
         -dt.timedelta(minutes=30),
     ]
     assert icalendar.Calendar.from_ical(response.content).walk("VTIMEZONE")
+
+
+@pytest.mark.scenario("PHX-24", "Handle cancelled booking in feed")
+def test_booking_then_cancelling_through_the_real_actions_updates_the_feed(client, world):
+    from reformer.bookings import actions as booking_actions
+    from tests.bookings import helpers
+
+    tenant = world.a
+    member = helpers.make_client(tenant, "Ana")
+    helpers.give_package(member)
+    session = helpers.make_session(tenant, starts_at=helpers.next_start(days=1))
+    feed = actions.create_feed(member)
+    booking = booking_actions.book_session(member, session)
+    uid = f"booking-{booking.reference}@reformer.calendar"
+    (event,) = icalendar.Calendar.from_ical(client.get(_feed_url(feed)).content).walk("VEVENT")
+    assert str(event["UID"]) == uid and str(event["STATUS"]) == "CONFIRMED"
+    booking_actions.cancel_booking(member, booking)
+    body = client.get(_feed_url(feed)).content
+    (event,) = icalendar.Calendar.from_ical(body).walk("VEVENT")
+    # The same event, a later SEQUENCE, marked cancelled: calendar apps drop or strike it.
+    assert str(event["UID"]) == uid
+    assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 1

@@ -57,6 +57,7 @@ def test_the_job_makes_last_months_report_on_the_1st_at_six_local_once(world, ma
     assert actions.schedule_monthly(now=FIRST_AT_SIX + dt.timedelta(days=5)) == []
 
 
+@pytest.mark.scenario("PHX-20", "Generate monthly revenue report")
 def test_the_report_has_every_section_and_is_emailed_to_owners(world, march):
     second_owner = factories.MembershipFactory(organization=world.a.organization, role="owner")
     (report,) = [
@@ -95,6 +96,7 @@ def test_the_report_has_every_section_and_is_emailed_to_owners(world, march):
     assert messages.count() == 2
 
 
+@pytest.mark.scenario("PHX-20", "Skip report if owner opted out")
 def test_an_owner_who_opted_out_gets_nothing_and_it_is_logged(world, march, caplog):
     ReportPreference.objects.create(
         organization=world.a.organization, membership=world.a.owner, monthly_email=False
@@ -121,6 +123,7 @@ def test_per_studio_reports_on_request(world, march):
     assert "Studio by studio" not in _text(bytes(annex.pdf))
 
 
+@pytest.mark.scenario("PHX-20", "Include year-over-year comparison")
 def test_year_over_year_when_a_year_of_history_exists(world, march):
     session = factories.ClassSessionFactory(
         room=world.a.room,
@@ -147,6 +150,7 @@ def test_year_over_year_when_a_year_of_history_exists(world, march):
     assert "Last year" in text  # the comparison line of the daily chart
 
 
+@pytest.mark.scenario("PHX-20", "Handle new studio with no data")
 def test_a_new_studio_gets_a_welcome_report(world):
     report = actions.generate(
         actions.request_report(world.a.owner, dt.date(2026, 3, 1), dt.date(2026, 3, 31)).pk
@@ -176,6 +180,7 @@ def test_names_and_euros_render_in_the_pdf(world):
     assert "Zoë's Pilates" in text and "€1,234.50" in text
 
 
+@pytest.mark.scenario("PHX-20", "Handle PDF generation failure")
 def test_a_pdf_failure_retries_then_falls_back_to_csv_and_alerts(world, march, monkeypatch):
     calls = []
 
@@ -218,6 +223,7 @@ def test_managers_cannot_request_reports(world):
         actions.request_report(world.a.manager, dt.date(2026, 3, 1), dt.date(2026, 3, 31))
 
 
+@pytest.mark.scenario("PHX-25", "Handle large dataset performance")
 def test_a_custom_report_is_emailed_to_who_asked(world, march):
     report = actions.generate(
         actions.request_report(world.a.owner, dt.date(2026, 1, 1), dt.date(2026, 3, 31)).pk

@@ -115,6 +115,7 @@ def test_the_heatmap_csv_has_the_figures(client, world, data):
     assert ["Tuesday", "09:00", "1", "4", "5", "80.0%"] in rows
 
 
+@pytest.mark.scenario("PHX-25", "Handle metric calculation failure")
 def test_a_failing_panel_shows_its_own_error_with_retry(client, world, data, monkeypatch):
     def broken(q):
         raise OperationalError("canceling statement due to statement timeout")
@@ -161,6 +162,7 @@ def test_panel_query_counts_do_not_grow_with_data(client, world, frozen, name):
     assert count() <= empty + 2  # the at-risk and instructor lists fetch their people once
 
 
+@pytest.mark.scenario("PHX-25", "View analytics for multiple studios")
 def test_studios_side_by_side(client, world, data):
     response = _get(
         client, world.a.owner, reverse("owner:analytics_panel", args=["studios"]), MARCH
@@ -169,3 +171,36 @@ def test_studios_side_by_side(client, world, data):
     # Main: 10 bookings... s1 4 + s2 2 + s6 1 = 7 of 30 places; Annex: s3 4 of 5.
     assert "Fullest classes: alpha Annex (80.0%)" in html
     assert '<th scope="row">alpha Main</th><td class="num">3</td><td class="num">7' in html
+
+
+@pytest.mark.scenario("PHX-25", "Generate custom client retention report")
+def test_the_client_retention_report_and_its_exports(client, world, data):
+    client.force_login(world.a.owner.user)
+    html = client.get(reverse("owner:analytics_panel", args=["retention"]), MARCH).content
+    for label in (b"Active", b"New", b"Returning", b"Churned", b"100.0% of active"):
+        assert label in html
+    pdf = client.get(reverse("owner:analytics_export", args=["retention", "pdf"]), MARCH)
+    text = " ".join(PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().split())
+    assert "Client segments" in text and "Retention rate 100.0%" in text
+    assert "Retention by first-visit month" in text
+    csv_text = client.get(
+        reverse("owner:analytics_export", args=["retention", "csv"]), MARCH
+    ).content.decode("utf-8-sig")
+    assert "New,2,Attended their first class in the period" in csv_text
+    assert "Returning,4,Booked 2 or more classes in the period" in csv_text
+
+
+@pytest.mark.scenario("PHX-25", "Handle metric calculation failure")
+def test_a_panel_that_times_out_says_so_and_offers_retry(client, world, data, monkeypatch):
+    def slow(q):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 50")
+            cursor.execute("SELECT pg_sleep(2)")
+
+    monkeypatch.setattr(utilisation, "heatmap", slow)
+    response = _get(
+        client, world.a.owner, reverse("owner:analytics_panel", args=["utilisation"]), MARCH
+    )
+    assert b"report generation timed out" in response.content
+    assert b"Select a smaller date range, then retry." in response.content
+    assert b"Retry" in response.content

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import DatabaseError
+from django.db import DatabaseError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -36,7 +36,7 @@ from reformer.core.permissions import VIEW_METRICS
 from reformer.web.auth import capability_required
 from reformer.web.live_render import subscription_query
 from reformer.web.owner.analytics_filters import AnalyticsFilters, read_analytics_filters
-from reformer.web.owner.views import statement_timeout
+from reformer.web.owner.views import _timed_out, statement_timeout
 from reformer.web.toasts import toast_response
 
 logger = logging.getLogger(__name__)
@@ -103,6 +103,12 @@ def _revenue(filters: AnalyticsFilters, request: HttpRequest) -> dict:
             "series": [
                 {"name": n, "data": [float(v) for v in vs]} for n, vs in panel.series.items()
             ],
+            "compare": {
+                "name": compare_label,
+                "data": [float(v) for v in panel.compare_series],
+            }
+            if panel.compare_series is not None
+            else None,
             "drill": filters.url("owner:analytics_drill", "revenue", by=panel.dimension),
         },
         "table": panel.table(),
@@ -333,12 +339,17 @@ def panel(request: HttpRequest, name: str) -> HttpResponse:
     try:
         with statement_timeout():
             context = spec.build(filters, request)
-    except DatabaseError:
+    except DatabaseError as error:
         logger.exception("analytics panel %s failed", name)
         return render(
             request,
             "owner/analytics/_error.html",
-            {"name": name, "title": spec.title, "retry_url": request.get_full_path()},
+            {
+                "name": name,
+                "title": spec.title,
+                "retry_url": request.get_full_path(),
+                "timed_out": isinstance(error, OperationalError) and _timed_out(error),
+            },
         )
     context.update({"filters": filters, "q": filters.query, "name": name, "title": spec.title})
     return render(request, spec.template, context)

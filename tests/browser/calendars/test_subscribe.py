@@ -22,6 +22,7 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.mark.scenario("PHX-24", "Subscribe to booking calendar feed")
 def test_a_client_subscribes_and_the_feed_has_their_class(page, world, login, assert_accessible):
     tenant = world.a
     session = factories.ClassSessionFactory(

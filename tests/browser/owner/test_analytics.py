@@ -32,6 +32,7 @@ def _open(page, login, member, query=MARCH):
     expect(page.locator("#panel-revenue [data-chart='revenue'][data-drawn='1']")).to_be_visible()
 
 
+@pytest.mark.scenario("PHX-25", "View class utilization heatmap")
 def test_charts_drill_down_and_accessibility(page, world, login, assert_accessible):
     dataset.build(world.a)
     _open(page, login, world.a.owner)
@@ -62,6 +63,7 @@ def test_charts_drill_down_and_accessibility(page, world, login, assert_accessib
         page.screenshot(path=str(Path(SHOTS) / "analytics-390.png"), full_page=True)
 
 
+@pytest.mark.scenario("PHX-25", "View analytics for multiple studios")
 def test_filters_and_exports(page, world, login):
     dataset.build(world.a)
     _open(page, login, world.a.owner)
@@ -78,6 +80,7 @@ def test_filters_and_exports(page, world, login):
     assert "80.0%" in Path(download.value.path()).read_text(encoding="utf-8-sig")
 
 
+@pytest.mark.scenario("PHX-25", "Handle metric calculation failure")
 def test_a_failing_panel_shows_retry_and_the_rest_works(page, world, login, monkeypatch):
     dataset.build(world.a)
     real = utilisation.heatmap
@@ -98,3 +101,38 @@ def test_a_failing_panel_shows_retry_and_the_rest_works(page, world, login, monk
     expect(
         page.locator("#panel-utilisation [data-chart='utilisation'][data-drawn='1']")
     ).to_be_visible()
+
+
+@pytest.mark.scenario("PHX-25", "View revenue trends chart")
+def test_revenue_trends_with_aggregation_tooltips_and_exports(page, world, login):
+    dataset.build(world.a)
+    _open(page, login, world.a.owner)
+    revenue = page.locator("#panel-revenue")
+    option = page.evaluate(
+        """() => {
+            const el = document.querySelector("[data-chart='revenue']");
+            const chart = echarts.getInstanceByDom(el);
+            const o = chart.getOption();
+            return {points: o.xAxis[0].data.length, tooltip: o.tooltip[0].trigger,
+                    png: !!o.toolbox[0].feature.saveAsImage, zoom: o.dataZoom.length,
+                    series: o.series.map(s => s.name)};
+        }"""
+    )
+    assert option == {
+        "points": 31,
+        "tooltip": "axis",
+        "png": True,
+        "zoom": 2,
+        "series": ["Other payments", "Previous period"],
+    }
+    revenue.get_by_role("button", name="Weekly").click()
+    expect(revenue.get_by_role("button", name="Weekly")).to_have_attribute("aria-pressed", "true")
+    points = page.evaluate(
+        """() => echarts.getInstanceByDom(document.querySelector("[data-chart='revenue']"))
+                 .getOption().xAxis[0].data.length"""
+    )
+    assert points == 6  # the weeks starting Feb 23, Mar 2, 9, 16, 23 and 30
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export Revenue as CSV").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert "2026-03-03,Other payments,100.00" in exported

@@ -21,6 +21,7 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.mark.scenario("PHX-25", "Handle large dataset performance")
 def test_request_a_report_and_open_it(page, world, login, assert_accessible):
     dataset.build(world.a)
     login(page, world.a.owner.user)
