@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from reformer.accounts.models import Membership
 from reformer.analytics.insight_filters import AnalyticsQuery
-from reformer.analytics.rollups import activity_sql
+from reformer.analytics.rollups import activity_sql, firsts_sql
 from reformer.analytics.tables import Table, percent, ratio
 from reformer.core.timezones import local_day_bounds, local_today, zone
 
@@ -78,49 +78,53 @@ class Retention:
 
 
 def retention(q: AnalyticsQuery, *, now: dt.datetime | None = None) -> Retention:
-    """Cohorts of the 12 months ending with the period's last month: one query."""
-    activity, params = activity_sql(q.organization_id, q.scope.studio_ids)
+    """Cohorts of the 12 months ending with the period's last month, in two queries: the
+    cohort's clients (from the first-visit rollup), then their later months of activity."""
     last = q.period.end.replace(day=1)
     first = _add_months(last, -(COHORT_MONTHS - 1))
-    joins = "\n".join(
-        f"LEFT JOIN months m{k} ON m{k}.client_id = f.client_id AND m{k}.booked > 0"
-        f" AND m{k}.month = (f.cohort + interval '{k} month')::date"
-        for k in OFFSETS
-    )
-    kept = ", ".join(f"COUNT(m{k}.client_id)" for k in OFFSETS)
-    # Equality joins on (client, month), unique after `months`: no DISTINCT needed.
-    sql = f"""
-        WITH activity AS ({activity}),
-        months AS (
-            SELECT client_id, month, SUM(booked) AS booked, SUM(attended) AS attended
-              FROM activity GROUP BY client_id, month
-        ),
-        firsts AS (
-            SELECT client_id, MIN(month) FILTER (WHERE attended > 0) AS cohort
-              FROM months GROUP BY client_id
-        )
-        SELECT f.cohort, COUNT(*), {kept}
-          FROM firsts f
-          {joins}
-         WHERE f.cohort BETWEEN %s AND %s
-         GROUP BY f.cohort ORDER BY f.cohort
-    """
+    tz = q.scope.time_zone
+    firsts, params = firsts_sql(q.organization_id, q.scope.studio_ids)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, first, last])
-        rows = {row[0]: row for row in cursor.fetchall()}
-    this_month = local_today(q.scope.time_zone, now).replace(day=1)
+        cursor.execute(
+            f"""
+            SELECT client_id, date_trunc('month', first_attended AT TIME ZONE %s)::date
+              FROM ({firsts}) AS f(client_id, first_booked, first_attended)
+             WHERE first_attended >= %s AND first_attended < %s
+            """,
+            [
+                tz,
+                *params,
+                local_day_bounds(first, tz)[0],
+                local_day_bounds(_add_months(last, 1), tz)[0],
+            ],
+        )
+        cohort_of = dict(cursor.fetchall())
+        active: set[tuple[int, dt.date]] = set()
+        if cohort_of:
+            activity, activity_params = activity_sql(q.organization_id, q.scope.studio_ids)
+            cursor.execute(
+                f"""
+                SELECT DISTINCT client_id, month FROM ({activity}) AS a
+                 WHERE client_id = ANY(%s) AND month > %s AND booked > 0
+                """,
+                [*activity_params, list(cohort_of), first],
+            )
+            active = set(cursor.fetchall())
+    this_month = local_today(tz, now).replace(day=1)
+    sizes: dict[dt.date, int] = {}
+    kept: dict[tuple[dt.date, int], int] = {}
+    for client_id, cohort in cohort_of.items():
+        sizes[cohort] = sizes.get(cohort, 0) + 1
+        for k in OFFSETS:
+            if (client_id, _add_months(cohort, k)) in active:
+                kept[cohort, k] = kept.get((cohort, k), 0) + 1
     result = Retention()
-    month = first
-    while month <= last:
-        row = rows.get(month)
-        size = row[1] if row else 0
-        retained = {}
-        for position, k in enumerate(OFFSETS):
-            known = _add_months(month, k) <= this_month
-            retained[k] = (row[2 + position] if row else 0) if known else None
-        if size:
-            result.cohorts.append(Cohort(month, size, retained))
-        month = _add_months(month, 1)
+    for cohort in sorted(sizes):
+        retained = {
+            k: kept.get((cohort, k), 0) if _add_months(cohort, k) <= this_month else None
+            for k in OFFSETS
+        }
+        result.cohorts.append(Cohort(cohort, sizes[cohort], retained))
     return result
 
 
@@ -152,46 +156,21 @@ class Segments:
 _HOLDING = "('confirmed', 'attended', 'no_show')"
 
 
-def _month_start_utc(day: dt.date, tz_name: str) -> dt.datetime:
-    """A day before the local month of `day` begins: where live bookings take over from
-    rolled-up months, with a day of overlap (harmless for "did they ever") so that studios
-    in other time zones leave no gap."""
-    return local_day_bounds(day.replace(day=1), tz_name)[0] - dt.timedelta(days=1)
-
-
 def segments(q: AnalyticsQuery) -> Segments:
-    """One query: the period's bookings, plus "ever before" answered by the monthly
-    rollup (with live bookings for the start of the month), so no history scan."""
+    """One query: the period's bookings, and "since when" from the first-visit rollup."""
     start, end = q.bounds()
     churn_from = end - CHURN_AFTER
-    churn_day = (churn_from.astimezone(zone(q.scope.time_zone))).date()
-    activity, activity_params = activity_sql(q.organization_id, q.scope.studio_ids)
+    firsts, firsts_params = firsts_sql(q.organization_id, q.scope.studio_ids)
     scope_sql = "b.organization_id = %s AND s.studio_id = ANY(%s)"
     scope_params = [q.organization_id, q.scope.studio_ids]
     sql = f"""
-        WITH activity AS ({activity}),
+        WITH firsts AS ({firsts}),
         period AS (
             SELECT b.client_id, COUNT(*) AS n, bool_or(b.status = 'attended') AS attended
               FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
              WHERE {scope_sql} AND b.status IN {_HOLDING}
                AND b.starts_at >= %s AND b.starts_at < %s
              GROUP BY b.client_id
-        ),
-        visited_before AS (
-            SELECT client_id FROM activity WHERE month < %s AND attended > 0
-            UNION
-            SELECT b.client_id
-              FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
-             WHERE {scope_sql} AND b.status = 'attended'
-               AND b.starts_at >= %s AND b.starts_at < %s
-        ),
-        booked_before_churn AS (
-            SELECT client_id FROM activity WHERE month < %s AND booked > 0
-            UNION
-            SELECT b.client_id
-              FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
-             WHERE {scope_sql} AND b.status IN {_HOLDING}
-               AND b.starts_at >= %s AND b.starts_at < %s
         ),
         recent AS (
             SELECT DISTINCT b.client_id
@@ -200,28 +179,25 @@ def segments(q: AnalyticsQuery) -> Segments:
                AND b.starts_at >= %s AND b.starts_at < %s
         )
         SELECT (SELECT COUNT(*) FROM period),
-               (SELECT COUNT(*) FROM period p WHERE p.attended
-                   AND p.client_id NOT IN (SELECT client_id FROM visited_before)),
+               (SELECT COUNT(*) FROM period p JOIN firsts f ON f.client_id = p.client_id
+                 WHERE p.attended AND f.first_attended >= %s),
                (SELECT COUNT(*) FROM period WHERE n >= 2),
-               (SELECT COUNT(*) FROM booked_before_churn e
-                 WHERE e.client_id NOT IN (SELECT client_id FROM recent))
+               (SELECT COUNT(*) FROM firsts f WHERE f.first_booked < %s
+                   AND f.client_id NOT IN (SELECT client_id FROM recent))
     """
+    sql = sql.replace(
+        "WITH firsts AS (", "WITH firsts(client_id, first_booked, first_attended) AS (", 1
+    )
     params = [
-        *activity_params,
+        *firsts_params,
         *scope_params,
         start,
         end,
-        q.period.start.replace(day=1),
-        *scope_params,
-        _month_start_utc(q.period.start, q.scope.time_zone),
-        start,
-        churn_day.replace(day=1),
-        *scope_params,
-        _month_start_utc(churn_day, q.scope.time_zone),
-        churn_from,
         *scope_params,
         churn_from,
         end,
+        start,
+        churn_from,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -79,10 +79,79 @@ def refresh(organization_id: int, *, now: dt.datetime | None = None, full: bool 
             f" FROM ({live}) AS live",
             [organization_id, *live_params],
         )
+        _refresh_firsts(cursor, organization_id, since)
         RollupState.objects.update_or_create(
             organization=organization,
             defaults={"complete_before": current, "refreshed_at": now},
         )
+
+
+_FIRSTS = """
+    SELECT b.client_id, s.studio_id,
+           MIN(b.starts_at) AS first_booked_at,
+           MIN(b.starts_at) FILTER (WHERE b.status = 'attended') AS first_attended_at
+      FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
+     WHERE b.organization_id = %s AND b.status IN ('confirmed', 'attended', 'no_show')
+"""
+
+
+def _refresh_firsts(cursor, organization_id: int, since: dt.date | None) -> None:
+    """Full: rebuilt. Incremental: the recent bookings can only make a first earlier
+    (LEAST ignores NULL); corrections to old bookings wait for the nightly rebuild."""
+    if since is None:
+        cursor.execute(
+            "DELETE FROM analytics_clientfirsts WHERE organization_id = %s", [organization_id]
+        )
+        cursor.execute(
+            "INSERT INTO analytics_clientfirsts (client_id, studio_id, first_booked_at,"
+            " first_attended_at, organization_id) SELECT *, %s FROM ("
+            + _FIRSTS
+            + " GROUP BY 1, 2) AS f",
+            [organization_id, organization_id],
+        )
+        return
+    cursor.execute(
+        "INSERT INTO analytics_clientfirsts (client_id, studio_id, first_booked_at,"
+        " first_attended_at, organization_id) SELECT *, %s FROM ("
+        + _FIRSTS
+        + " AND b.starts_at >= %s GROUP BY 1, 2) AS f"
+        " ON CONFLICT (organization_id, studio_id, client_id) DO UPDATE SET"
+        " first_booked_at = LEAST(analytics_clientfirsts.first_booked_at,"
+        " EXCLUDED.first_booked_at),"
+        " first_attended_at = LEAST(analytics_clientfirsts.first_attended_at,"
+        " EXCLUDED.first_attended_at)",
+        [organization_id, organization_id, _slack_instant(since)],
+    )
+
+
+def firsts_sql(organization_id: int, studio_ids: list[int]) -> tuple[str, list[object]]:
+    """SQL of (client_id, first_booked_at, first_attended_at) over the given studios: the
+    ClientFirsts rollup combined with live bookings from where the rollup stops."""
+    state = RollupState.objects.filter(organization_id=organization_id).first()
+    if state is None:
+        sql = (
+            "SELECT client_id, MIN(first_booked_at), MIN(first_attended_at) FROM ("
+            + _FIRSTS
+            + " AND s.studio_id = ANY(%s) GROUP BY 1, 2) AS f GROUP BY client_id"
+        )
+        return sql, [organization_id, studio_ids]
+    sql = f"""
+        SELECT client_id, MIN(first_booked_at), MIN(first_attended_at) FROM (
+            SELECT client_id, first_booked_at, first_attended_at FROM analytics_clientfirsts
+             WHERE organization_id = %s AND studio_id = ANY(%s)
+            UNION ALL
+            SELECT client_id, first_booked_at, first_attended_at FROM (
+                {_FIRSTS} AND s.studio_id = ANY(%s) AND b.starts_at >= %s GROUP BY 1, 2
+            ) AS live
+        ) AS f GROUP BY client_id
+    """
+    return sql, [
+        organization_id,
+        studio_ids,
+        organization_id,
+        studio_ids,
+        _slack_instant(state.complete_before),
+    ]
 
 
 def activity_sql(organization_id: int, studio_ids: list[int]) -> tuple[str, list[object]]:
