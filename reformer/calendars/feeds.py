@@ -9,8 +9,10 @@ most one upsert, so no action has to know about calendars.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import hashlib
+from functools import cached_property
 
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -19,6 +21,8 @@ from reformer.calendars import ical, sources
 from reformer.calendars.ical import FeedEvent, Revision
 from reformer.calendars.models import CalendarEventState, CalendarFeed
 from reformer.studios.models import Studio
+
+BODY_CACHE_SECONDS = 3600
 
 _UPSERT_SQL = """
 INSERT INTO calendars_calendareventstate (uid, organization_id, fingerprint, sequence,
@@ -70,12 +74,41 @@ def revisions(
     return {state.uid: Revision(state.sequence, state.last_modified) for state in known.values()}
 
 
-@dataclass(frozen=True)
 class BuiltFeed:
-    body: bytes
-    etag: str
-    last_modified: dt.datetime | None
-    events: int
+    """A feed's events and revisions. The ETag comes from the revisions alone, so a poller
+    whose copy is current gets its 304 without the calendar being serialized; the bytes are
+    made on first use and kept in the cache under that ETag (an hour)."""
+
+    def __init__(
+        self,
+        pairs: list[tuple[FeedEvent, Revision]],
+        *,
+        name: str,
+        reminders: str,
+        time_zone: str,
+    ) -> None:
+        self.pairs = pairs
+        self.name, self.reminders, self.time_zone = name, reminders, time_zone
+        self.events = len(pairs)
+        self.last_modified = max((r.last_modified for _, r in pairs), default=None)
+        identity = [ical.PRODID, name, reminders, time_zone, str(ical.REFRESH_INTERVAL)]
+        identity += sorted(
+            f"{event.uid} {revision.sequence} {revision.last_modified.isoformat()}"
+            for event, revision in pairs
+        )
+        digest = hashlib.sha256("\n".join(identity).encode()).hexdigest()[:32]
+        self.etag = f'"{digest}"'
+
+    @cached_property
+    def body(self) -> bytes:
+        key = f"calendar-feed-body:{self.etag}"
+        body = cache.get(key)
+        if body is None:
+            body = ical.build_calendar(
+                self.pairs, name=self.name, reminders=self.reminders, time_zone=self.time_zone
+            )
+            cache.set(key, body, timeout=BODY_CACHE_SECONDS)
+        return body
 
 
 def _build(
@@ -89,9 +122,7 @@ def _build(
 ) -> BuiltFeed:
     revised = revisions(events, organization_id, now=now)
     pairs = [(event, revised[event.uid]) for event in events]
-    body = ical.build_calendar(pairs, name=name, reminders=reminders, time_zone=time_zone)
-    last = max((revision.last_modified for _, revision in pairs), default=None)
-    return BuiltFeed(body, ical.etag(body), last, len(pairs))
+    return BuiltFeed(pairs, name=name, reminders=reminders, time_zone=time_zone)
 
 
 def person_feed(feed: CalendarFeed, *, base_url: str, now: dt.datetime | None = None) -> BuiltFeed:

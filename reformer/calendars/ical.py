@@ -145,7 +145,3 @@ def build_calendar(
             last_date=max(pair[0].ends_at for pair in ordered).date() + dt.timedelta(days=366),
         )
     return calendar.to_ical()
-
-
-def etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'

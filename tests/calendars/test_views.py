@@ -197,3 +197,22 @@ def test_booking_then_cancelling_through_the_real_actions_updates_the_feed(clien
     # The same event, a later SEQUENCE, marked cancelled: calendar apps drop or strike it.
     assert str(event["UID"]) == uid
     assert str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 1
+
+
+def test_a_current_poller_gets_its_304_without_the_calendar_being_written(
+    client, world, monkeypatch
+):
+    from reformer.calendars import ical
+
+    _book(world.a)
+    feed = actions.create_feed(world.a.client)
+    first = client.get(_feed_url(feed))
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("the calendar was serialized for a 304")
+
+    monkeypatch.setattr(ical, "build_calendar", must_not_run)
+    assert client.get(_feed_url(feed), HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    # A poller without the header gets the same bytes, from the cache.
+    again = client.get(_feed_url(feed))
+    assert again.content == first.content and again["ETag"] == first["ETag"]
