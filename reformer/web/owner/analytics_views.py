@@ -173,6 +173,7 @@ def _retention(filters: AnalyticsFilters, request: HttpRequest) -> dict:
 
 def _studios(filters: AnalyticsFilters, request: HttpRequest) -> dict:
     q = filters.query
+    compare_label = dict(filters.comparisons).get(q.compare, "")
     now = queries.summary(q.scope, q.period)
     before = queries.summary(q.scope, q.comparison) if q.comparison else None
     earlier = {studio.pk: m for studio, m in before.by_studio} if before else {}
@@ -183,10 +184,8 @@ def _studios(filters: AnalyticsFilters, request: HttpRequest) -> dict:
             {
                 "studio": studio,
                 "bookings": m.bookings,
-                "bookings_change": _change_text(
-                    change(m.bookings, e.bookings if e else None), "before"
-                )
-                if e
+                "bookings_change": _change_text(change(m.bookings, e.bookings), compare_label)
+                if e and e.bookings
                 else "",
                 "attendance": percent(m.attendance_rate),
                 "utilisation": percent(m.utilisation),
