@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -162,7 +163,7 @@ def segments(q: AnalyticsQuery) -> Segments:
     churn_from = end - CHURN_AFTER
     firsts, firsts_params = firsts_sql(q.organization_id, q.scope.studio_ids)
     scope_sql = "b.organization_id = %s AND s.studio_id = ANY(%s)"
-    scope_params = [q.organization_id, q.scope.studio_ids]
+    scope_params: list[Any] = [q.organization_id, q.scope.studio_ids]
     sql = f"""
         WITH firsts AS ({firsts}),
         period AS (
@@ -188,7 +189,7 @@ def segments(q: AnalyticsQuery) -> Segments:
     sql = sql.replace(
         "WITH firsts AS (", "WITH firsts(client_id, first_booked, first_attended) AS (", 1
     )
-    params = [
+    params: list[Any] = [
         *firsts_params,
         *scope_params,
         start,
@@ -231,7 +232,7 @@ def at_risk(q: AnalyticsQuery, *, now: dt.datetime | None = None, limit: int = 1
          ORDER BY visits DESC, last_visit DESC, b.client_id
          LIMIT %s
     """
-    params = [
+    params: list[Any] = [
         now,
         now,
         q.organization_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
 
@@ -84,6 +85,7 @@ def conversion(q: AnalyticsQuery) -> Conversion:
          GROUP BY 1 ORDER BY 2 DESC, 1
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [q.organization_id, CONVERSION_WINDOW, start, end])
+        params: list[Any] = [q.organization_id, CONVERSION_WINDOW, start, end]
+        cursor.execute(sql, params)
         rows = [ConversionRow(name, n, converted) for name, n, converted in cursor.fetchall()]
     return Conversion(True, rows)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -43,7 +44,7 @@ class InstructorRow:
         return ratio(self.returning, self.clients)
 
 
-def _filters(q: AnalyticsQuery) -> tuple[str, list[object]]:
+def _filters(q: AnalyticsQuery) -> tuple[str, list[Any]]:
     clauses, params = [], []
     if q.class_type is not None:
         clauses.append("AND s.class_type_id = %s")
@@ -60,7 +61,7 @@ def performance(q: AnalyticsQuery, *, now: dt.datetime | None = None) -> list[In
     start, end = q.bounds()
     end = min(end, now)
     extra, extra_params = _filters(q)
-    base = [q.organization_id, q.scope.studio_ids, start, end]
+    base: list[Any] = [q.organization_id, q.scope.studio_ids, start, end]
     with connection.cursor() as cursor:
         cursor.execute(
             f"""

@@ -44,7 +44,8 @@ def succeeded_payments(q: AnalyticsQuery, start: dt.datetime, end: dt.datetime) 
         created_at__lt=end,
     )
     if payments_have_studio() and not q.scope.whole_organization:
-        payments = payments.filter(studio_id__in=q.scope.studio_ids)
+        # Only reached once Payment has a studio (see payments_have_studio).
+        payments = payments.filter(**{"studio_id__in": q.scope.studio_ids})
     return payments
 
 
@@ -175,7 +176,7 @@ def revenue_panel(q: AnalyticsQuery, dimension: str = "product") -> RevenuePanel
         # Aligned from the end: "previous" of a month may span two calendar months.
         earlier = bucket_starts(q.comparison.start, q.comparison.end, q.interval)
         shift = len(panel.buckets) - len(earlier)
-        position = {day: n + shift for n, day in enumerate(earlier)}
+        slot_of = {day: n + shift for n, day in enumerate(earlier)}
         panel.compare_totals = {}
         panel.compare_series = [Decimal("0")] * len(panel.buckets)
         for row in (
@@ -187,9 +188,9 @@ def revenue_panel(q: AnalyticsQuery, dimension: str = "product") -> RevenuePanel
         ):
             currency = row["currency"]
             panel.compare_totals[currency] = panel.compare_totals.get(currency, 0) + row["total"]
-            index = position.get(row["bucket"].date())
-            if index is not None and 0 <= index < len(panel.compare_series):
-                panel.compare_series[index] += row["total"]
+            slot = slot_of.get(row["bucket"].date())
+            if slot is not None and 0 <= slot < len(panel.compare_series):
+                panel.compare_series[slot] += row["total"]
     return panel
 
 

@@ -11,6 +11,7 @@ direct computation whenever the job ran.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -62,9 +63,9 @@ def refresh(organization_id: int, *, now: dt.datetime | None = None, full: bool 
             "SELECT pg_advisory_xact_lock(hashtext('analytics-rollup'), %s)", [organization_id]
         )
         delete = "DELETE FROM analytics_clientmonth WHERE organization_id = %s"
-        params: list[object] = [organization_id]
+        params: list[Any] = [organization_id]
         live = _LIVE
-        live_params: list[object] = [organization_id]
+        live_params: list[Any] = [organization_id]
         if since is not None:
             delete += " AND month >= %s"
             params.append(since)
@@ -124,7 +125,7 @@ def _refresh_firsts(cursor, organization_id: int, since: dt.date | None) -> None
     )
 
 
-def firsts_sql(organization_id: int, studio_ids: list[int]) -> tuple[str, list[object]]:
+def firsts_sql(organization_id: int, studio_ids: list[int]) -> tuple[str, list[Any]]:
     """SQL of (client_id, first_booked_at, first_attended_at) over the given studios: the
     ClientFirsts rollup combined with live bookings from where the rollup stops."""
     state = RollupState.objects.filter(organization_id=organization_id).first()
@@ -154,7 +155,7 @@ def firsts_sql(organization_id: int, studio_ids: list[int]) -> tuple[str, list[o
     ]
 
 
-def activity_sql(organization_id: int, studio_ids: list[int]) -> tuple[str, list[object]]:
+def activity_sql(organization_id: int, studio_ids: list[int]) -> tuple[str, list[Any]]:
     """SQL of (client_id, studio_id, month, booked, attended) for the organization's
     studios: rolled-up months, then live bookings from where the rollup stops."""
     state = RollupState.objects.filter(organization_id=organization_id).first()

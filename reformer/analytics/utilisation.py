@@ -4,6 +4,7 @@ hour of the class's start (in its studio's own time zone), with its drill-down r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
 
@@ -22,7 +23,7 @@ def band(value: float | None) -> str:
     return next(name for floor, name in BANDS if value >= floor)
 
 
-def _where(q: AnalyticsQuery) -> tuple[str, list[object]]:
+def _where(q: AnalyticsQuery) -> tuple[str, list[Any]]:
     start, end = q.bounds()
     clauses = [
         "s.organization_id = %s",
@@ -31,7 +32,7 @@ def _where(q: AnalyticsQuery) -> tuple[str, list[object]]:
         "s.starts_at >= %s",
         "s.starts_at < %s",
     ]
-    params: list[object] = [q.organization_id, q.scope.studio_ids, start, end]
+    params: list[Any] = [q.organization_id, q.scope.studio_ids, start, end]
     if q.class_type is not None:
         clauses.append("s.class_type_id = %s")
         params.append(q.class_type.pk)

@@ -55,9 +55,10 @@ def create_feed(actor: Membership, *, now: dt.datetime | None = None) -> Calenda
             )
             audit.record(actor, "calendar.feed.created", feed)
     except IntegrityError:
-        feed = live_feed(actor)
-        if feed is None:
+        raced = live_feed(actor)
+        if raced is None:
             raise
+        return raced
     return feed
 
 
@@ -74,7 +75,7 @@ def reset_feed(actor: Membership, *, now: dt.datetime | None = None) -> Calendar
     _require_member(actor)
     now = now or timezone.now()
     old = CalendarFeed.objects.select_for_update().filter(membership=actor, revoked_at__isnull=True)
-    reminders = CalendarFeed.Reminders.BOTH
+    reminders: str = CalendarFeed.Reminders.BOTH
     for feed in old:
         reminders = feed.reminders
         _revoke(feed, actor, "calendar.feed.reset", now)

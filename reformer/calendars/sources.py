@@ -111,7 +111,7 @@ def booking_event(booking: Booking, window: Window) -> FeedEvent:
     active = booking.status in Booking.HOLDING
     session = booking.session
     lines = _class_lines(session)
-    if booking.spot_id:
+    if booking.spot is not None:
         lines.append(f"Spot: {booking.spot.label}")
     lines.append(f"Booking reference: {booking.reference}")
     if not active:

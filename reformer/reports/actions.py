@@ -269,3 +269,8 @@ def generate(report_id: int, *, attempt: int = 0, final: bool = True) -> Report 
         for member in _report_recipients(report):
             _email(report, member, fallback=False)
     return report
+
+
+def record_download(actor: Membership, report: Report, *, how: str) -> None:
+    """Audit a download: from the archive (pdf/csv) or through an emailed link ("link")."""
+    audit.record(actor, "reports.downloaded", report, format=how)

@@ -73,6 +73,7 @@ def _booking_counts(q: AnalyticsQuery) -> tuple[int, int]:
 
 def _lost_clients(q: AnalyticsQuery) -> int:
     previous = comparison_period(q.period, "previous")
+    assert previous is not None
     start, _ = q.bounds()
     pstart, _ = q.bounds(previous)
     with connection.cursor() as cursor:
@@ -190,6 +191,7 @@ def build(organization: Organization, studio: Studio | None, period: Period) -> 
     q = _query(owner, studio, period)
     headline = _headline(q)
     last_year_period = comparison_period(period, "last_year")
+    assert last_year_period is not None  # "last_year" always has one
     # Classes ran during the same period last year: there is a year to compare with.
     has_last_year = _has_history_before(q, last_year_period.end + dt.timedelta(days=1))
     last_year = None

@@ -147,7 +147,9 @@ class ReportDocument(FPDF):
         self.set_font(FONT, "", 11)
 
     # ---- tables --------------------------------------------------------------------------
-    def table(self, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    def table(  # type: ignore[override]  # a simpler table than FPDF's context manager
+        self, columns: Sequence[str], rows: Sequence[Sequence[object]]
+    ) -> None:
         if not rows:
             self.paragraph("N/A - Insufficient data", muted=True)
             return

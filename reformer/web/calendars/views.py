@@ -21,6 +21,7 @@ from reformer.calendars.models import CalendarFeed
 from reformer.core.errors import NotFound
 from reformer.core.permissions import REVOKE_CALENDAR_FEEDS, has_capability
 from reformer.web.auth import capability_required, membership_required
+from reformer.web.http import MemberRequest
 
 POLLS_PER_HOUR = 60
 
@@ -44,7 +45,7 @@ def subscribe_links(request: HttpRequest, path: str, name: str) -> dict[str, str
     }
 
 
-def _feed_context(request: HttpRequest, feed: CalendarFeed | None) -> dict:
+def _feed_context(request: MemberRequest, feed: CalendarFeed | None) -> dict:
     context: dict = {"feed": feed, "reminder_choices": CalendarFeed.Reminders.choices}
     if feed is not None:
         path = reverse("calendars:feed", args=[feed.token])
@@ -56,7 +57,7 @@ def _feed_context(request: HttpRequest, feed: CalendarFeed | None) -> dict:
 
 @require_GET
 @membership_required
-def mine(request: HttpRequest) -> HttpResponse:
+def mine(request: MemberRequest) -> HttpResponse:
     feed = actions.live_feed(request.membership)
     context = _feed_context(request, feed)
     context["may_revoke_others"] = has_capability(request.membership, REVOKE_CALENDAR_FEEDS)
@@ -66,28 +67,28 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @membership_required
-def create(request: HttpRequest) -> HttpResponse:
+def create(request: MemberRequest) -> HttpResponse:
     actions.create_feed(request.membership)
     return redirect(f"{reverse('calendars:mine')}?done=created")
 
 
 @require_POST
 @membership_required
-def reset(request: HttpRequest) -> HttpResponse:
+def reset(request: MemberRequest) -> HttpResponse:
     actions.reset_feed(request.membership)
     return redirect(f"{reverse('calendars:mine')}?done=reset")
 
 
 @require_POST
 @membership_required
-def turn_off(request: HttpRequest) -> HttpResponse:
+def turn_off(request: MemberRequest) -> HttpResponse:
     actions.revoke_own_feed(request.membership)
     return redirect(f"{reverse('calendars:mine')}?done=off")
 
 
 @require_POST
 @membership_required
-def reminders(request: HttpRequest) -> HttpResponse:
+def reminders(request: MemberRequest) -> HttpResponse:
     try:
         actions.set_reminders(request.membership, request.POST.get("reminders", ""))
     except actions.InvalidReminders as error:
@@ -119,6 +120,7 @@ def _calendar_response(
     }
     if built.last_modified is not None:
         headers["Last-Modified"] = http_date(built.last_modified.timestamp())
+    response: HttpResponse
     if built.etag in {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}:
         response = HttpResponseNotModified()
     else:
@@ -164,7 +166,7 @@ def studio_page(request: HttpRequest, studio_id: int) -> HttpResponse:
 
 @require_GET
 @capability_required(REVOKE_CALENDAR_FEEDS)
-def subscriptions(request: HttpRequest) -> HttpResponse:
+def subscriptions(request: MemberRequest) -> HttpResponse:
     feeds_list = list(queries.live_feeds(request.membership)[:200])
     return render(
         request,
@@ -175,6 +177,6 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @capability_required(REVOKE_CALENDAR_FEEDS)
-def revoke(request: HttpRequest, feed_id: int) -> HttpResponse:
+def revoke(request: MemberRequest, feed_id: int) -> HttpResponse:
     actions.revoke_member_feed(request.membership, feed_id)
     return redirect(f"{reverse('calendars:subscriptions')}?done=revoked")

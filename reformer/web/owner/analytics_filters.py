@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.http import HttpRequest
 from django.urls import reverse
 
 from reformer.analytics.insight_filters import COMPARISONS, AnalyticsQuery, analytics_query
@@ -13,11 +12,12 @@ from reformer.analytics.periods import PRESETS, PeriodError, parse_period, prese
 from reformer.analytics.queries import INTERVALS, metrics_scope
 from reformer.core.errors import NotFound
 from reformer.core.timezones import local_today
+from reformer.web.http import MemberRequest
 
 DEFAULT_RANGE = "last_30_days"
 
 
-def _id(request: HttpRequest, name: str, what: str) -> int | None:
+def _id(request: MemberRequest, name: str, what: str) -> int | None:
     raw = request.GET.get(name, "").strip()
     if not raw:
         return None
@@ -42,7 +42,7 @@ class AnalyticsFilters:
             "interval": q.interval if q.interval != "day" else None,
         }
         params.update(overrides)
-        return {k: v for k, v in params.items() if v not in (None, "")}
+        return {k: v for k, v in params.items() if v is not None and v != ""}
 
     def url(self, name: str, *args: object, **overrides: str | int | None) -> str:
         query = urlencode(self.params(**overrides))
@@ -77,7 +77,7 @@ class AnalyticsFilters:
         return lines
 
 
-def read_analytics_filters(request: HttpRequest) -> AnalyticsFilters:
+def read_analytics_filters(request: MemberRequest) -> AnalyticsFilters:
     """Authorize and parse. NotFound / PermissionDenied propagate (404 / 403 pages)."""
     studio_id = _id(request, "studio", "studio")
     scope = metrics_scope(request.membership, studio_id=studio_id)

@@ -12,13 +12,15 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
 from django.db import DatabaseError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from reformer.analytics import actions as analytics_actions
 from reformer.analytics import (
     clients,
     conversion,
@@ -30,10 +32,10 @@ from reformer.analytics import (
 )
 from reformer.analytics.insight_filters import filter_options
 from reformer.analytics.tables import Table, change, percent
-from reformer.core import audit
 from reformer.core.money import format_money
 from reformer.core.permissions import VIEW_METRICS
 from reformer.web.auth import capability_required
+from reformer.web.http import MemberRequest
 from reformer.web.live_render import subscription_query
 from reformer.web.owner.analytics_filters import AnalyticsFilters, read_analytics_filters
 from reformer.web.owner.views import _timed_out, statement_timeout
@@ -47,7 +49,7 @@ EXPORTS_PER_MINUTE = 20
 class Panel:
     title: str
     template: str
-    build: Callable[[AnalyticsFilters, HttpRequest], dict]
+    build: Callable[[AnalyticsFilters, MemberRequest], dict]
     tables: Callable[[dict], list[Table]]
 
 
@@ -58,7 +60,7 @@ def _change_text(value: float | None, label: str) -> str:
     return f"{sign}{abs(value) * 100:.1f}% vs {label.lower()}"
 
 
-def _revenue(filters: AnalyticsFilters, request: HttpRequest) -> dict:
+def _revenue(filters: AnalyticsFilters, request: MemberRequest) -> dict:
     dimension = request.GET.get("by", "product")
     panel = revenue.revenue_panel(filters.query, dimension)
     comparison = filters.query.comparison
@@ -115,7 +117,7 @@ def _revenue(filters: AnalyticsFilters, request: HttpRequest) -> dict:
     }
 
 
-def _utilisation(filters: AnalyticsFilters, request: HttpRequest) -> dict:
+def _utilisation(filters: AnalyticsFilters, request: MemberRequest) -> dict:
     heat = utilisation.heatmap(filters.query)
     hours = heat.hours
     return {
@@ -144,7 +146,7 @@ def _utilisation(filters: AnalyticsFilters, request: HttpRequest) -> dict:
     }
 
 
-def _retention(filters: AnalyticsFilters, request: HttpRequest) -> dict:
+def _retention(filters: AnalyticsFilters, request: MemberRequest) -> dict:
     result = clients.retention(filters.query)
     segments = clients.segments(filters.query)
     return {
@@ -171,13 +173,13 @@ def _retention(filters: AnalyticsFilters, request: HttpRequest) -> dict:
     }
 
 
-def _studios(filters: AnalyticsFilters, request: HttpRequest) -> dict:
+def _studios(filters: AnalyticsFilters, request: MemberRequest) -> dict:
     q = filters.query
     compare_label = dict(filters.comparisons).get(q.compare, "")
     now = queries.summary(q.scope, q.period)
     before = queries.summary(q.scope, q.comparison) if q.comparison else None
     earlier = {studio.pk: m for studio, m in before.by_studio} if before else {}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for studio, m in now.by_studio:
         e = earlier.get(studio.pk)
         rows.append(
@@ -221,12 +223,12 @@ def _studios(filters: AnalyticsFilters, request: HttpRequest) -> dict:
     }
 
 
-def _at_risk(filters: AnalyticsFilters, request: HttpRequest) -> dict:
+def _at_risk(filters: AnalyticsFilters, request: MemberRequest) -> dict:
     people = clients.at_risk(filters.query)
     return {"people": people, "table": clients.at_risk_table(people, filters.query.scope.time_zone)}
 
 
-def _instructors(filters: AnalyticsFilters, request: HttpRequest) -> dict:
+def _instructors(filters: AnalyticsFilters, request: MemberRequest) -> dict:
     rows = instructors.performance(filters.query)
     return {
         "rows": rows,
@@ -240,7 +242,7 @@ def _instructors(filters: AnalyticsFilters, request: HttpRequest) -> dict:
     }
 
 
-def _conversion(filters: AnalyticsFilters, request: HttpRequest) -> dict:
+def _conversion(filters: AnalyticsFilters, request: MemberRequest) -> dict:
     result = conversion.conversion(filters.query)
     return {
         "result": result,
@@ -296,7 +298,7 @@ def _panel(name: str) -> Panel:
 
 @require_GET
 @capability_required(VIEW_METRICS)
-def page(request: HttpRequest) -> HttpResponse:
+def page(request: MemberRequest) -> HttpResponse:
     filters = read_analytics_filters(request)
     class_types, instructor_options = filter_options(request.membership)
     panels = [
@@ -332,7 +334,7 @@ def page(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @capability_required(VIEW_METRICS)
-def panel(request: HttpRequest, name: str) -> HttpResponse:
+def panel(request: MemberRequest, name: str) -> HttpResponse:
     spec = _panel(name)
     filters = read_analytics_filters(request)
     try:
@@ -356,7 +358,7 @@ def panel(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_GET
 @capability_required(VIEW_METRICS)
-def drill(request: HttpRequest, name: str) -> HttpResponse:
+def drill(request: MemberRequest, name: str) -> HttpResponse:
     filters = read_analytics_filters(request)
     try:
         with statement_timeout():
@@ -391,7 +393,7 @@ def drill(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "owner/analytics/_drill.html", {"table": table})
 
 
-def _export_allowed(request: HttpRequest) -> bool:
+def _export_allowed(request: MemberRequest) -> bool:
     key = f"owner-export:{request.user.pk}"
     cache.add(key, 0, timeout=60)
     try:
@@ -403,7 +405,7 @@ def _export_allowed(request: HttpRequest) -> bool:
 
 @require_GET
 @capability_required(VIEW_METRICS)
-def export(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
+def export(request: MemberRequest, name: str, fmt: str) -> HttpResponse:
     spec = _panel(name)
     if fmt not in table_exports.FORMATS:
         raise Http404("No such format")
@@ -425,16 +427,7 @@ def export(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
             "That export took too long. Choose a shorter period and try again.", status=503
         )
     q = filters.query
-    audit.record(
-        request.membership,
-        "analytics.exported",
-        request.membership.organization,
-        panel=name,
-        format=fmt,
-        studio=q.scope.studio.pk if q.scope.studio else None,
-        start=q.period.start.isoformat(),
-        end=q.period.end.isoformat(),
-    )
+    analytics_actions.record_panel_export(request.membership, q, panel=name, fmt=fmt)
     body = table_exports.render(fmt, spec.tables(context), filters.heading())
     response = HttpResponse(body, content_type=table_exports.FORMATS[fmt])
     where = f"studio-{q.scope.studio.pk}" if q.scope.studio else "all-studios"

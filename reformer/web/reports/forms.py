@@ -10,7 +10,9 @@ class CustomReportForm(forms.Form):
 
     def __init__(self, *args, studios=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["studio"].choices = [("", "All studios")] + [(s.pk, s.name) for s in studios]
+        field = self.fields["studio"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = [("", "All studios"), *((s.pk, s.name) for s in studios)]
 
 
 class ReportSettingsForm(forms.Form):

@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from reformer.core import audit
 from reformer.core.permissions import VIEW_REPORTS
 from reformer.reports import actions, queries
 from reformer.reports.models import Report
 from reformer.studios.models import Studio
 from reformer.web.auth import capability_required
+from reformer.web.http import MemberRequest
 from reformer.web.reports.forms import CustomReportForm, ReportSettingsForm
 
 PAGE_SIZE = 36
 
 
-def _studios(request: HttpRequest):
+def _studios(request: MemberRequest):
     return Studio.objects.filter(organization_id=request.membership.organization_id).order_by(
         "name"
     )
 
 
-def _page(request: HttpRequest, *, form=None, settings_form=None, status=200, notice=""):
+def _page(request: MemberRequest, *, form=None, settings_form=None, status=200, notice=""):
     member = request.membership
     pref = actions.preference(member)
     context = {
@@ -41,13 +41,13 @@ def _page(request: HttpRequest, *, form=None, settings_form=None, status=200, no
 
 @require_GET
 @capability_required(VIEW_REPORTS)
-def report_list(request: HttpRequest) -> HttpResponse:
+def report_list(request: MemberRequest) -> HttpResponse:
     return _page(request)
 
 
 @require_POST
 @capability_required(VIEW_REPORTS)
-def request_custom(request: HttpRequest) -> HttpResponse:
+def request_custom(request: MemberRequest) -> HttpResponse:
     form = CustomReportForm(request.POST, studios=_studios(request))
     if not form.is_valid():
         return _page(request, form=form, status=422)
@@ -66,7 +66,7 @@ def request_custom(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @capability_required(VIEW_REPORTS)
-def settings_view(request: HttpRequest) -> HttpResponse:
+def settings_view(request: MemberRequest) -> HttpResponse:
     form = ReportSettingsForm(request.POST)
     form.is_valid()  # two checkboxes: always valid
     actions.set_preferences(
@@ -79,7 +79,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @capability_required(VIEW_REPORTS)
-def status(request: HttpRequest, report_id: int) -> HttpResponse:
+def status(request: MemberRequest, report_id: int) -> HttpResponse:
     report = queries.report(request.membership, report_id)
     return render(request, "reports/_row.html", {"report": report})
 
@@ -100,17 +100,17 @@ def _file(report: Report, fmt: str) -> HttpResponse:
 
 @require_GET
 @capability_required(VIEW_REPORTS)
-def download(request: HttpRequest, report_id: int, fmt: str) -> HttpResponse:
+def download(request: MemberRequest, report_id: int, fmt: str) -> HttpResponse:
     if fmt not in ("pdf", "csv"):
         raise Http404("No such format")
     report = queries.report(request.membership, report_id)
-    audit.record(request.membership, "reports.downloaded", report, format=fmt)
+    actions.record_download(request.membership, report, how=fmt)
     return _file(report, fmt)
 
 
 @require_GET
-def signed_download(request: HttpRequest, token: str) -> HttpResponse:
+def signed_download(request: MemberRequest, token: str) -> HttpResponse:
     """The link in the email: works without signing in, for 30 days, for that owner."""
     report, member = actions.report_from_token(token)
-    audit.record(member, "reports.downloaded", report, format="link")
+    actions.record_download(member, report, how="link")
     return _file(report, "pdf" if report.pdf is not None else "csv")
