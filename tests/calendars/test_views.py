@@ -185,7 +185,7 @@ def test_booking_then_cancelling_through_the_real_actions_updates_the_feed(clien
     tenant = world.a
     member = helpers.make_client(tenant, "Ana")
     helpers.give_package(member)
-    session = helpers.make_session(tenant, starts_at=helpers.next_start(days=1))
+    session = factories.make_session(tenant, starts_at=factories.next_start(days=1))
     feed = actions.create_feed(member)
     booking = booking_actions.book_session(member, session)
     uid = f"booking-{booking.reference}@reformer.calendar"
