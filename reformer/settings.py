@@ -70,11 +70,15 @@ INSTALLED_APPS = [
     "reformer.bookings",
     "reformer.notifications",
     "reformer.analytics",
+    "reformer.calendars",
+    "reformer.reports",
     "reformer.web",
     "reformer.web.owner",
     "reformer.web.profile",
     "reformer.web.client",
     "reformer.web.staff",
+    "reformer.web.calendars",
+    "reformer.web.reports",
 ]
 
 MIDDLEWARE = [

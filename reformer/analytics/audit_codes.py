@@ -4,3 +4,4 @@ written by analytics: one constant per code, so a grep for the name finds every 
 from __future__ import annotations
 
 ANALYTICS_METRICS_EXPORTED = "analytics.metrics.exported"
+ANALYTICS_PANEL_EXPORTED = "analytics.exported"

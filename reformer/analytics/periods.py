@@ -15,8 +15,11 @@ from reformer.core.timezones import local_day_bounds, usable_date
 
 PRESETS = {
     "this_month": "This month",
+    "last_7_days": "Last 7 days",
     "last_30_days": "Last 30 days",
     "last_month": "Last month",
+    "last_3_months": "Last 3 months",
+    "last_12_months": "Last 12 months",
     "custom": "Custom range",
 }
 DEFAULT_PRESET = "this_month"
@@ -58,7 +61,25 @@ def _month_start(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
+def _months_back(day: dt.date, months: int) -> dt.date:
+    """The same day `months` earlier (the month's last day where it is shorter), plus one."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = index // 12, index % 12 + 1
+    for candidate in range(day.day, 27, -1):
+        try:
+            return dt.date(year, month, candidate) + dt.timedelta(days=1)
+        except ValueError:
+            continue
+    return dt.date(year, month, day.day) + dt.timedelta(days=1)
+
+
 def preset_period(preset: str, today: dt.date) -> Period:
+    if preset == "last_7_days":
+        return Period(preset, today - dt.timedelta(days=6), today)
+    if preset == "last_3_months":
+        return Period(preset, _months_back(today, 3), today)
+    if preset == "last_12_months":
+        return Period(preset, _months_back(today, 12), today)
     if preset == "last_30_days":
         return Period(preset, today - dt.timedelta(days=29), today)
     if preset == "last_month":

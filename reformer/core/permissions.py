@@ -36,6 +36,8 @@ MARK_ATTENDANCE = "sessions.mark_attendance"
 EDIT_SESSION_NOTES = "sessions.edit_notes"
 VIEW_SCHEDULE = "schedule.view"
 VIEW_METRICS = "metrics.view"
+REVOKE_CALENDAR_FEEDS = "calendar_feeds.revoke"  # end anyone's calendar subscription
+VIEW_REPORTS = "reports.view"  # monthly business reports (PDF), their settings
 BOOK_SELF = "bookings.book_self"  # clients booking, cancelling, waitlisting for themselves
 VIEW_ALERTS = "alerts.view"  # staff alerts of the studios in reach
 RESOLVE_ALERTS = "alerts.resolve"
@@ -61,8 +63,15 @@ _MANAGER = _STAFF_DESK | {
     GRANT_PACKAGE,
     EDIT_SESSION_NOTES,
     VIEW_METRICS,
+    REVOKE_CALENDAR_FEEDS,
 }
-_OWNER = _MANAGER | {MANAGE_ORGANIZATION, MANAGE_BILLING, CREATE_STUDIO, VIEW_SYSTEM_ALERTS}
+_OWNER = _MANAGER | {
+    MANAGE_ORGANIZATION,
+    MANAGE_BILLING,
+    CREATE_STUDIO,
+    VIEW_SYSTEM_ALERTS,
+    VIEW_REPORTS,
+}
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     "owner": frozenset(_OWNER),

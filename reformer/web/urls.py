@@ -5,6 +5,8 @@
 /staff/...    back office, namespace "staff"
 /owner/...    owner dashboard, namespace "owner"
 /me/...       profile, namespace "profile"
+/calendar/... calendar feeds and subscribe pages, namespace "calendars"
+/reports/...  monthly and custom business reports, namespace "reports"
 /...          client pages, namespace "client" (mounted at the root, last)
 """
 
@@ -21,5 +23,7 @@ urlpatterns = [
     path("staff/", include(("reformer.web.staff.urls", "staff"))),
     path("owner/", include("reformer.web.owner.urls")),
     path("me/", include("reformer.web.profile.urls")),
+    path("calendar/", include("reformer.web.calendars.urls")),
+    path("reports/", include("reformer.web.reports.urls")),
     path("", include(("reformer.web.client.urls", "client"))),
 ]

@@ -27,7 +27,10 @@ from tests.concurrency.conftest import race
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 
-GUARD = "   AND booked_count < capacity\n"
+GUARD = (
+    "   AND (CASE WHEN %(promotion)s THEN booked_count < capacity\n"
+    "             ELSE booked_count + held_count < capacity END)\n"
+)
 CAPACITY_CHECK = next(
     c for c in ClassSession._meta.constraints if c.name == "session_not_overbooked"
 )

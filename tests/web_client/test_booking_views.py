@@ -169,12 +169,13 @@ def test_it_downloads_the_booking_as_a_calendar_file(as_client, world):
     booking = book(world.a.client, session_at(world.a, day=1, hour=7))
     response = as_client.get(f"/bookings/{booking.reference}/calendar.ics")
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/calendar"
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
     assert f'filename="class-{booking.reference}.ics"' in response["Content-Disposition"]
     (event,) = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
-    assert str(event["UID"]) == booking.reference
-    assert event["DTSTART"].to_ical() == b"20310305T120000Z"  # 07:00 EST
-    assert f"http://testserver/bookings/{booking.reference}/" in str(event["DESCRIPTION"])
+    assert str(event["UID"]) == f"booking-{booking.reference}@reformer.calendar"
+    # 07:00 in the studio's zone (EST), with its VTIMEZONE in the file.
+    assert b"DTSTART;TZID=America/New_York:20310305T070000" in response.content
+    assert str(event["URL"]) == f"http://testserver/bookings/{booking.reference}/"
 
 
 def test_it_states_the_credit_comes_back_when_cancelling_in_time(as_client, world):

@@ -30,19 +30,21 @@ def _booking(tenant, *, status="confirmed"):
     )
 
 
-def test_it_writes_one_utc_event_named_by_the_reference(world):
+def test_it_writes_one_studio_time_event_named_by_the_reference(world):
     booking = _booking(world.a)
-    calendar = icalendar.Calendar.from_ical(booking_calendar(booking, url="https://x.test/b/1"))
+    body = booking_calendar(booking, base_url="https://x.test")
+    calendar = icalendar.Calendar.from_ical(body)
     (event,) = calendar.walk("VEVENT")
-    assert str(event["UID"]) == booking.reference
+    assert str(event["UID"]) == f"booking-{booking.reference}@reformer.calendar"
     # 07:00 in New York on 10 March 2031 (EDT, after the change on the 9th) is 11:00 UTC.
     assert event["DTSTART"].dt == dt.datetime(2031, 3, 10, 11, 0, tzinfo=dt.UTC)
     assert event["DTEND"].dt == dt.datetime(2031, 3, 10, 11, 50, tzinfo=dt.UTC)
-    assert b"DTSTART:20310310T110000Z" in booking_calendar(booking)
+    assert b"DTSTART;TZID=America/New_York:20310310T070000" in body
+    assert str(event["URL"]) == f"https://x.test/bookings/{booking.reference}/"
     assert str(event["SUMMARY"]) == "Reformer Flow at alpha Main"
     assert "1 Main Street" in str(event["LOCATION"])
     description = str(event["DESCRIPTION"])
-    assert "Mon 10 Mar 2031, 7:00 AM (America/New_York)" in description
+    assert "Mon 10 Mar 2031, 07:00 (America/New_York)" in description
     assert "Spot: Reformer 3" in description
     assert "alpha instructor" in description
     assert str(event["STATUS"]) == "CONFIRMED"
@@ -50,6 +52,6 @@ def test_it_writes_one_utc_event_named_by_the_reference(world):
 
 def test_it_marks_a_cancelled_booking_cancelled(world):
     booking = _booking(world.a, status="cancelled")
-    (event,) = icalendar.Calendar.from_ical(booking_calendar(booking)).walk("VEVENT")
+    body = booking_calendar(booking, base_url="https://x.test")
+    (event,) = icalendar.Calendar.from_ical(body).walk("VEVENT")
     assert str(event["STATUS"]) == "CANCELLED"
-    assert int(event["SEQUENCE"]) == 1

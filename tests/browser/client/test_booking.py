@@ -72,7 +72,7 @@ def test_it_books_a_picked_spot_and_confirms(as_client, world, session, assert_a
     download = download_info.value
     assert download.suggested_filename == f"class-{booking.reference}.ics"
     (event,) = icalendar.Calendar.from_ical(Path(download.path()).read_bytes()).walk("VEVENT")
-    assert str(event["UID"]) == booking.reference
+    assert str(event["UID"]) == f"booking-{booking.reference}@reformer.calendar"
 
 
 def test_it_is_operable_with_the_keyboard_and_returns_focus(as_client, world, session):

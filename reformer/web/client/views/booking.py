@@ -119,8 +119,10 @@ def booking_detail(request: MemberRequest, reference: str) -> HttpResponse:
 @client_required
 def booking_ics(request: MemberRequest, reference: str) -> HttpResponse:
     booking = dashboard_queries.own_booking(request.membership, reference)
-    url = request.build_absolute_uri(reverse("client:booking_detail", args=[booking.reference]))
-    response = HttpResponse(booking_calendar(booking, url=url), content_type="text/calendar")
+    base_url = f"{request.scheme}://{request.get_host()}"
+    response = HttpResponse(
+        booking_calendar(booking, base_url=base_url), content_type="text/calendar; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="class-{booking.reference}.ics"'
     return response
 

@@ -1,0 +1,275 @@
+"""Clients over time: retention by first-visit cohort, segments, and who is slipping away.
+
+- A client's **cohort** is the local month of their first attended class (in the scope's
+  studios). **Still booking after k months**: they hold a booking (confirmed, attended,
+  no-show) for a class in the month k months after their cohort month. A month that has not
+  begun yet has no figure.
+- **Segments** for a period: *active* clients booked a class in it; *new* attended their
+  first class ever in it; *returning* booked two or more classes in it; *churned* had booked
+  before but nothing in the 90 days up to the period's end. Retention rate = returning /
+  active.
+- **At risk**: regulars (4+ classes attended in the last 120 days) whose last visit is 21+
+  days ago and who have nothing booked ahead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from reformer.accounts.models import Membership
+from reformer.analytics.insight_filters import AnalyticsQuery
+from reformer.analytics.rollups import activity_sql, firsts_sql
+from reformer.analytics.tables import Table, percent, ratio
+from reformer.core.timezones import local_day_bounds, local_today, zone
+
+OFFSETS = (1, 2, 3, 6)
+COHORT_MONTHS = 12
+REGULAR_VISITS = 4
+REGULAR_WINDOW = dt.timedelta(days=120)
+QUIET_FOR = dt.timedelta(days=21)
+CHURN_AFTER = dt.timedelta(days=90)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass
+class Cohort:
+    month: dt.date
+    size: int
+    retained: dict[int, int | None]  # offset -> clients still booking (None: not yet known)
+
+    def share(self, offset: int) -> float | None:
+        kept = self.retained.get(offset)
+        return None if kept is None else ratio(kept, self.size)
+
+
+@dataclass
+class Retention:
+    cohorts: list[Cohort] = field(default_factory=list)
+
+    def table(self) -> Table:
+        table = Table(
+            "Retention by first-visit month",
+            [
+                "First visit",
+                "New clients",
+                *[f"After {k} month{'s' if k > 1 else ''}" for k in OFFSETS],
+            ],
+        )
+        for cohort in self.cohorts:
+            table.rows.append(
+                [
+                    f"{cohort.month:%b %Y}",
+                    cohort.size,
+                    *[
+                        percent(cohort.share(k)) if cohort.retained[k] is not None else "N/A"
+                        for k in OFFSETS
+                    ],
+                ]
+            )
+        return table
+
+
+def retention(q: AnalyticsQuery, *, now: dt.datetime | None = None) -> Retention:
+    """Cohorts of the 12 months ending with the period's last month, in two queries: the
+    cohort's clients (from the first-visit rollup), then their later months of activity."""
+    last = q.period.end.replace(day=1)
+    first = _add_months(last, -(COHORT_MONTHS - 1))
+    tz = q.scope.time_zone
+    firsts, params = firsts_sql(q.organization_id, q.scope.studio_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT client_id, date_trunc('month', first_attended AT TIME ZONE %s)::date
+              FROM ({firsts}) AS f(client_id, first_booked, first_attended)
+             WHERE first_attended >= %s AND first_attended < %s
+            """,
+            [
+                tz,
+                *params,
+                local_day_bounds(first, tz)[0],
+                local_day_bounds(_add_months(last, 1), tz)[0],
+            ],
+        )
+        cohort_of = dict(cursor.fetchall())
+        active: set[tuple[int, dt.date]] = set()
+        if cohort_of:
+            activity, activity_params = activity_sql(q.organization_id, q.scope.studio_ids)
+            cursor.execute(
+                f"""
+                SELECT DISTINCT client_id, month FROM ({activity}) AS a
+                 WHERE client_id = ANY(%s) AND month > %s AND booked > 0
+                """,
+                [*activity_params, list(cohort_of), first],
+            )
+            active = set(cursor.fetchall())
+    this_month = local_today(tz, now).replace(day=1)
+    sizes: dict[dt.date, int] = {}
+    kept: dict[tuple[dt.date, int], int] = {}
+    for client_id, cohort in cohort_of.items():
+        sizes[cohort] = sizes.get(cohort, 0) + 1
+        for k in OFFSETS:
+            if (client_id, _add_months(cohort, k)) in active:
+                kept[cohort, k] = kept.get((cohort, k), 0) + 1
+    result = Retention()
+    for cohort in sorted(sizes):
+        retained = {
+            k: kept.get((cohort, k), 0) if _add_months(cohort, k) <= this_month else None
+            for k in OFFSETS
+        }
+        result.cohorts.append(Cohort(cohort, sizes[cohort], retained))
+    return result
+
+
+@dataclass
+class Segments:
+    active: int = 0
+    new: int = 0
+    returning: int = 0
+    churned: int = 0
+
+    @property
+    def retention_rate(self) -> float | None:
+        return ratio(self.returning, self.active)
+
+    def table(self) -> Table:
+        return Table(
+            "Client segments",
+            ["Segment", "Clients", "Meaning"],
+            [
+                ["Active", self.active, "Booked a class in the period"],
+                ["New", self.new, "Attended their first class in the period"],
+                ["Returning", self.returning, "Booked 2 or more classes in the period"],
+                ["Churned", self.churned, "Booked before, but nothing in the last 90 days"],
+                ["Retention rate", percent(self.retention_rate), "Returning / active"],
+            ],
+        )
+
+
+_HOLDING = "('confirmed', 'attended', 'no_show')"
+
+
+def segments(q: AnalyticsQuery) -> Segments:
+    """One query: the period's bookings, and "since when" from the first-visit rollup."""
+    start, end = q.bounds()
+    churn_from = end - CHURN_AFTER
+    firsts, firsts_params = firsts_sql(q.organization_id, q.scope.studio_ids)
+    scope_sql = "b.organization_id = %s AND s.studio_id = ANY(%s)"
+    scope_params: list[Any] = [q.organization_id, q.scope.studio_ids]
+    sql = f"""
+        WITH firsts AS ({firsts}),
+        period AS (
+            SELECT b.client_id, COUNT(*) AS n, bool_or(b.status = 'attended') AS attended
+              FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
+             WHERE {scope_sql} AND b.status IN {_HOLDING}
+               AND b.starts_at >= %s AND b.starts_at < %s
+             GROUP BY b.client_id
+        ),
+        recent AS (
+            SELECT DISTINCT b.client_id
+              FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
+             WHERE {scope_sql} AND b.status IN {_HOLDING}
+               AND b.starts_at >= %s AND b.starts_at < %s
+        )
+        SELECT (SELECT COUNT(*) FROM period),
+               (SELECT COUNT(*) FROM period p JOIN firsts f ON f.client_id = p.client_id
+                 WHERE p.attended AND f.first_attended >= %s),
+               (SELECT COUNT(*) FROM period WHERE n >= 2),
+               (SELECT COUNT(*) FROM firsts f WHERE f.first_booked < %s
+                   AND f.client_id NOT IN (SELECT client_id FROM recent))
+    """
+    sql = sql.replace(
+        "WITH firsts AS (", "WITH firsts(client_id, first_booked, first_attended) AS (", 1
+    )
+    params: list[Any] = [
+        *firsts_params,
+        *scope_params,
+        start,
+        end,
+        *scope_params,
+        churn_from,
+        end,
+        start,
+        churn_from,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        active, new, returning, churned = cursor.fetchone()
+    return Segments(active, new, returning, churned)
+
+
+@dataclass
+class AtRiskClient:
+    member: Membership
+    visits: int
+    last_visit: dt.datetime
+    days_away: int
+
+
+def at_risk(q: AnalyticsQuery, *, now: dt.datetime | None = None, limit: int = 100):
+    """Regulars who stopped coming, most loyal first: two queries."""
+    now = now or timezone.now()
+    sql = f"""
+        SELECT b.client_id,
+               COUNT(*) FILTER (WHERE b.status = 'attended' AND b.starts_at < %s) AS visits,
+               MAX(b.starts_at) FILTER (WHERE b.status = 'attended') AS last_visit,
+               COUNT(*) FILTER (WHERE b.status = 'confirmed' AND b.starts_at >= %s) AS ahead
+          FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
+         WHERE b.organization_id = %s AND s.studio_id = ANY(%s) AND b.status IN {_HOLDING}
+           AND b.starts_at >= %s
+         GROUP BY b.client_id
+        HAVING COUNT(*) FILTER (WHERE b.status = 'attended' AND b.starts_at < %s) >= %s
+           AND MAX(b.starts_at) FILTER (WHERE b.status = 'attended') < %s
+           AND COUNT(*) FILTER (WHERE b.status = 'confirmed' AND b.starts_at >= %s) = 0
+         ORDER BY visits DESC, last_visit DESC, b.client_id
+         LIMIT %s
+    """
+    params: list[Any] = [
+        now,
+        now,
+        q.organization_id,
+        q.scope.studio_ids,
+        now - REGULAR_WINDOW,
+        now,
+        REGULAR_VISITS,
+        now - QUIET_FOR,
+        now,
+        limit,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    members = Membership.objects.select_related("user").in_bulk([row[0] for row in rows])
+    return [
+        AtRiskClient(members[cid], visits, last, (now - last).days)
+        for cid, visits, last, _ in rows
+        if cid in members
+    ]
+
+
+def at_risk_table(clients: list[AtRiskClient], tz_name: str) -> Table:
+    table = Table(
+        "Clients at risk",
+        ["Client", "Email", "Phone", "Classes in the last 120 days", "Last visit", "Days away"],
+    )
+    for entry in clients:
+        user = entry.member.user
+        table.rows.append(
+            [
+                user.display_name,
+                user.email,
+                user.phone,
+                entry.visits,
+                entry.last_visit.astimezone(zone(tz_name)).strftime("%Y-%m-%d"),
+                entry.days_away,
+            ]
+        )
+    return table

@@ -1,0 +1,280 @@
+"""What goes into a calendar feed: one function per kind of event (a "source").
+
+A person's feed is the union of `PERSON_SOURCES`: their bookings, their waitlist places and
+the classes they teach. A new kind of event (appointments, say) becomes part of every
+person's feed by adding its source function to that list; nothing else changes.
+
+Every source reads a bounded window (from `PAST` ago to `AHEAD` from now) in a fixed number
+of queries, whatever the number of events. Cancelled bookings and waitlist places stay in the
+feed as STATUS:CANCELLED for `CANCELLED_KEPT` after they were cancelled, so a calendar that
+imported them (rather than subscribed) learns of the cancellation instead of keeping a
+class that will not happen; a class the studio cancelled stays while it is in the window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.urls import reverse
+
+from reformer.accounts.models import Membership
+from reformer.bookings.models import Booking, WaitlistEntry
+from reformer.calendars.ical import FeedEvent, uid
+from reformer.core.timezones import to_local
+from reformer.scheduling.models import ClassSession
+from reformer.studios.models import Studio
+
+PAST = dt.timedelta(days=30)
+AHEAD = dt.timedelta(days=90)
+CANCELLED_KEPT = dt.timedelta(days=30)
+STUDIO_PAST = dt.timedelta(days=7)
+STUDIO_AHEAD = dt.timedelta(days=60)
+
+_CANCELLED = (Booking.Status.CANCELLED, Booking.Status.LATE_CANCELLED)
+_LEFT = (WaitlistEntry.Status.REMOVED, WaitlistEntry.Status.EXPIRED, WaitlistEntry.Status.SKIPPED)
+
+
+@dataclass(frozen=True)
+class Window:
+    now: dt.datetime
+    base_url: str  # scheme and host, for links in the events ("https://studio.example")
+
+    def link(self, name: str, *args: object) -> str:
+        return f"{self.base_url}{reverse(name, args=args)}"
+
+
+def _location(session: ClassSession) -> str:
+    studio = session.studio
+    return ", ".join(part for part in (studio.name, studio.address) if part)
+
+
+def _instructor(session: ClassSession) -> str:
+    if session.instructor is None:
+        return "instructor to be announced"
+    return session.instructor.user.display_name
+
+
+def _local_time(moment: dt.datetime, tz_name: str) -> str:
+    local = to_local(moment, tz_name)
+    return f"{local:%a %d %b %Y, %H:%M} ({tz_name})"
+
+
+def _class_lines(session: ClassSession) -> list[str]:
+    lines = [
+        f"{session.class_type.name} with {_instructor(session)}",
+        f"{_local_time(session.starts_at, session.studio.time_zone)}",
+        f"Room: {session.room.name}",
+    ]
+    if session.studio.address:
+        lines.append(f"Address: {session.studio.address}")
+    return lines
+
+
+_SESSION_RELATED = (
+    "session__class_type",
+    "session__studio",
+    "session__room",
+    "session__instructor__user",
+)
+
+
+def booking_events(member: Membership, window: Window) -> list[FeedEvent]:
+    """The person's bookings in the window; one event per class, recurring or not."""
+    bookings = list(
+        Booking.objects.filter(
+            organization_id=member.organization_id,
+            client=member,
+            starts_at__gte=window.now - PAST,
+            starts_at__lt=window.now + AHEAD,
+        )
+        .filter(
+            Q(status__in=Booking.HOLDING)
+            | Q(status__in=_CANCELLED, cancelled_at__gte=window.now - CANCELLED_KEPT)
+        )
+        .select_related(*_SESSION_RELATED, "spot")
+        .order_by("starts_at", "pk")
+    )
+    held_sessions = {b.session_id for b in bookings if b.status in Booking.HOLDING}
+    return [
+        booking_event(booking, window)
+        for booking in bookings
+        # Booked again after cancelling: the live booking speaks for the class.
+        if booking.status in Booking.HOLDING or booking.session_id not in held_sessions
+    ]
+
+
+def booking_event(booking: Booking, window: Window) -> FeedEvent:
+    """One booking as an event (also the one-off "Add to calendar" file)."""
+    active = booking.status in Booking.HOLDING
+    session = booking.session
+    lines = _class_lines(session)
+    if booking.spot is not None:
+        lines.append(f"Spot: {booking.spot.label}")
+    lines.append(f"Booking reference: {booking.reference}")
+    if not active:
+        lines.insert(0, "This booking was cancelled.")
+    title = f"{session.class_type.name} at {session.studio.name}"
+    return FeedEvent(
+        uid=uid("booking", booking.reference),
+        summary=title if active else f"Cancelled: {title}",
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        time_zone=session.studio.time_zone,
+        location=_location(session),
+        description="\n".join(lines),
+        status="CONFIRMED" if active else "CANCELLED",
+        url=window.link("client:booking_detail", booking.reference),
+    )
+
+
+def waitlist_events(member: Membership, window: Window) -> list[FeedEvent]:
+    """Waitlist places as tentative, free-time events with the current position."""
+    ahead = (
+        WaitlistEntry.objects.filter(
+            session_id=OuterRef("session_id"),
+            status=WaitlistEntry.Status.WAITING,
+            joined_at__lte=OuterRef("joined_at"),
+        )
+        .order_by()
+        .values("session_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    entries = (
+        WaitlistEntry.objects.filter(
+            organization_id=member.organization_id,
+            client=member,
+            session__starts_at__gte=window.now - PAST,
+            session__starts_at__lt=window.now + AHEAD,
+        )
+        .filter(
+            Q(status=WaitlistEntry.Status.WAITING)
+            | Q(status__in=_LEFT, left_at__gte=window.now - CANCELLED_KEPT)
+        )
+        .annotate(position=Subquery(ahead))
+        .select_related(*_SESSION_RELATED)
+        .order_by("session__starts_at", "pk")
+    )
+    events = []
+    for entry in entries:
+        session = entry.session
+        waiting = entry.status == WaitlistEntry.Status.WAITING
+        title = f"{session.class_type.name} at {session.studio.name}"
+        lines = _class_lines(session)
+        if waiting:
+            lines.insert(0, f"You are number {entry.position} on the waitlist.")
+            summary = f"Waitlist #{entry.position}: {title}"
+        else:
+            lines.insert(0, "You are no longer on the waitlist for this class.")
+            summary = f"Left waitlist: {title}"
+        events.append(
+            FeedEvent(
+                uid=uid("waitlist", entry.pk),
+                summary=summary,
+                starts_at=session.starts_at,
+                ends_at=session.ends_at,
+                time_zone=session.studio.time_zone,
+                location=_location(session),
+                description="\n".join(lines),
+                status="TENTATIVE" if waiting else "CANCELLED",
+                url=window.link("client:session_detail", session.pk),
+                transparent=True,
+            )
+        )
+    return events
+
+
+def teaching_events(member: Membership, window: Window) -> list[FeedEvent]:
+    """Classes the person teaches (scheduled or cancelled) in the window."""
+    sessions = (
+        ClassSession.objects.filter(
+            organization_id=member.organization_id,
+            instructor=member,
+            starts_at__gte=window.now - PAST,
+            starts_at__lt=window.now + AHEAD,
+        )
+        .select_related("class_type", "studio", "room")
+        .order_by("starts_at", "pk")
+    )
+    events = []
+    for session in sessions:
+        active = session.status == ClassSession.Status.SCHEDULED
+        title = f"Teach {session.class_type.name} at {session.studio.name}"
+        lines = [
+            f"You teach {session.class_type.name}",
+            _local_time(session.starts_at, session.studio.time_zone),
+            f"Room: {session.room.name} (capacity {session.capacity})",
+        ]
+        if not active:
+            reason = f": {session.cancelled_reason}" if session.cancelled_reason else ""
+            lines.insert(0, f"This class was cancelled{reason}.")
+        events.append(
+            FeedEvent(
+                uid=uid("teach", session.pk),
+                summary=title if active else f"Cancelled: {title}",
+                starts_at=session.starts_at,
+                ends_at=session.ends_at,
+                time_zone=session.studio.time_zone,
+                location=_location(session),
+                description="\n".join(lines),
+                status="CONFIRMED" if active else "CANCELLED",
+                url=window.link("staff:session_detail", session.pk),
+            )
+        )
+    return events
+
+
+# Every source of a person's feed. Appointments (and any later kind of event) join here.
+PERSON_SOURCES: list[Callable[[Membership, Window], list[FeedEvent]]] = [
+    booking_events,
+    waitlist_events,
+    teaching_events,
+]
+
+
+def person_events(member: Membership, window: Window) -> list[FeedEvent]:
+    events: list[FeedEvent] = []
+    for source in PERSON_SOURCES:
+        events.extend(source(member, window))
+    return events
+
+
+def studio_events(studio: Studio, window: Window) -> list[FeedEvent]:
+    """A studio's public timetable: scheduled and cancelled classes, no one's bookings."""
+    sessions = (
+        ClassSession.objects.filter(
+            organization_id=studio.organization_id,
+            studio=studio,
+            starts_at__gte=window.now - STUDIO_PAST,
+            starts_at__lt=window.now + STUDIO_AHEAD,
+        )
+        .select_related("class_type", "studio", "room", "instructor__user")
+        .order_by("starts_at", "pk")
+    )
+    events = []
+    for session in sessions:
+        active = session.status == ClassSession.Status.SCHEDULED
+        title = f"{session.class_type.name} with {_instructor(session)}"
+        lines = _class_lines(session)
+        if session.class_type.description:
+            lines.append(session.class_type.description)
+        if not active:
+            lines.insert(0, "This class was cancelled.")
+        events.append(
+            FeedEvent(
+                uid=uid("class", session.pk),
+                summary=title if active else f"Cancelled: {title}",
+                starts_at=session.starts_at,
+                ends_at=session.ends_at,
+                time_zone=studio.time_zone,
+                location=_location(session),
+                description="\n".join(lines),
+                status="CONFIRMED" if active else "CANCELLED",
+                url=window.link("client:session_detail", session.pk),
+                categories=(session.class_type.name,),
+            )
+        )
+    return events

@@ -1,0 +1,72 @@
+"""Reports over HTTP: the archive, requesting, settings, downloads and emailed links."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from reformer.reports import actions
+from reformer.reports.models import Report, ReportPreference
+
+
+@pytest.fixture
+def ready(world):
+    report = actions.request_report(world.a.owner, dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    return actions.generate(report.pk)
+
+
+def test_the_archive_lists_reports_and_opens_the_pdf(client, world, ready):
+    client.force_login(world.a.owner.user)
+    page = client.get(reverse("reports:list"))
+    assert page.status_code == 200 and b"Open PDF" in page.content
+    response = client.get(reverse("reports:download", args=[ready.pk, "pdf"]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert client.get(reverse("reports:download", args=[ready.pk, "csv"])).status_code == 404
+
+
+@pytest.mark.parametrize(("who", "status"), [("b_owner", 404), ("manager", 403), ("client", 403)])
+def test_others_cannot_open_a_report(client, world, ready, who, status):
+    actor = world.b.owner if who == "b_owner" else world.a.members[who]
+    client.force_login(actor.user)
+    assert client.get(reverse("reports:download", args=[ready.pk, "pdf"])).status_code == status
+
+
+def test_the_emailed_link_works_without_signing_in_and_refuses_tampering(client, world, ready):
+    token = actions.download_token(ready, world.a.owner)
+    response = client.get(reverse("reports:signed_download", args=[token]))
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert (
+        client.get(reverse("reports:signed_download", args=[token[:-2] + "xx"])).status_code == 404
+    )
+    world.a.owner.active = False
+    world.a.owner.save()
+    assert client.get(reverse("reports:signed_download", args=[token])).status_code == 404
+
+
+def test_requesting_a_report_from_the_page(client, world):
+    client.force_login(world.a.owner.user)
+    response = client.post(reverse("reports:request"), {"start": "2026-03-01", "end": "2026-03-31"})
+    assert response.status_code == 302
+    report = Report.objects.get()
+    assert report.status == Report.Status.PENDING and report.requested_by == world.a.owner
+    row = client.get(reverse("reports:status", args=[report.pk]))
+    assert b"Being prepared" in row.content and b'hx-trigger="every 2s"' in row.content
+    bad = client.post(reverse("reports:request"), {"start": "2026-03-31", "end": "2026-03-01"})
+    assert bad.status_code == 422
+    assert b"The end date must be on or after the start date." in bad.content
+    assert Report.objects.count() == 1
+    other = client.post(
+        reverse("reports:request"),
+        {"start": "2026-03-01", "end": "2026-03-31", "studio": world.b.studio.pk},
+    )
+    assert other.status_code == 422 and Report.objects.count() == 1
+
+
+def test_opting_out_from_the_settings(client, world):
+    client.force_login(world.a.owner.user)
+    client.post(reverse("reports:settings"), {"studio_reports": "on"})
+    pref = ReportPreference.objects.get(membership=world.a.owner)
+    assert (pref.monthly_email, pref.studio_reports) == (False, True)
