@@ -5,6 +5,7 @@
 /staff/...    back office, namespace "staff"
 /owner/...    owner dashboard, namespace "owner"
 /me/...       profile, namespace "profile"
+/shop/, /payments/, /staff/payments/, /webhooks/stripe/   payments, namespace "payments"
 /...          client pages, namespace "client" (mounted at the root, last)
 """
 
@@ -20,5 +21,6 @@ urlpatterns = [
     path("staff/", include(("reformer.web.staff.urls", "staff"))),
     path("owner/", include("reformer.web.owner.urls")),
     path("me/", include("reformer.web.profile.urls")),
+    path("", include(("reformer.web.payments.urls", "payments"))),
     path("", include(("reformer.web.client.urls", "client"))),
 ]
