@@ -81,7 +81,7 @@ def receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     pdf.multi_cell(
         0,
         5,
-        "Thank you. Card payments are processed by Stripe; this studio never sees your card number.",
+        "Thank you. Card payments are processed by Stripe; the studio never sees card numbers.",
     )
     response = HttpResponse(bytes(pdf.output()), content_type="application/pdf")
     response["Content-Disposition"] = (
