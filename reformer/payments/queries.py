@@ -53,9 +53,9 @@ def my_payments(actor: Membership) -> QuerySet[Payment]:
 
 
 def client_payments(actor: Membership, client: Membership) -> QuerySet[Payment]:
-    require(actor, VIEW_PAYMENTS)
     if client.organization_id != actor.organization_id:
         raise NotFound("client")
+    require(actor, VIEW_PAYMENTS)
     return _payments(actor).filter(_staff_scope(actor), client=client)[:HISTORY_LIMIT]
 
 
@@ -85,25 +85,22 @@ def totals(payments: QuerySet[Payment]) -> dict[str, object]:
 
 def payment_for(actor: Membership, pk: int) -> Payment:
     """A payment the actor may see: their own (client) or one at their studios (staff)."""
-    payments = _payments(actor).filter(pk=pk)
-    if has_capability(actor, VIEW_PAYMENTS):
-        payments = payments.filter(_staff_scope(actor))
-    else:
-        payments = payments.filter(client=actor)
     try:
-        payment = payments.first()
+        payment = _payments(actor).filter(pk=pk).first()
     except (TypeError, ValueError):
         payment = None
-    if payment is None:
+    if payment is None or (payment.client_id != actor.pk and actor.role == "client"):
         raise NotFound("payment")
+    if payment.client_id != actor.pk:
+        require(actor, VIEW_PAYMENTS, studio=payment.studio)
     return payment
 
 
 def subscriptions_of(actor: Membership, client: Membership) -> QuerySet[Subscription]:
-    if client.pk != actor.pk:
-        require(actor, VIEW_PAYMENTS)
     if client.organization_id != actor.organization_id:
         raise NotFound("client")
+    if client.pk != actor.pk:
+        require(actor, VIEW_PAYMENTS)
     return (
         Subscription.objects.filter(client=client)
         .exclude(status=Subscription.Status.INCOMPLETE)
@@ -152,7 +149,6 @@ def desk_clients(actor: Membership, query: str = "") -> QuerySet[Membership]:
 
 
 def client_for(actor: Membership, pk: int) -> Membership:
-    require(actor, VIEW_PAYMENTS)
     try:
         found = (
             Membership.objects.filter(organization_id=actor.organization_id, role="client", pk=pk)
@@ -163,6 +159,7 @@ def client_for(actor: Membership, pk: int) -> Membership:
         found = None
     if found is None:
         raise NotFound("client")
+    require(actor, VIEW_PAYMENTS)
     return found
 
 

@@ -70,7 +70,8 @@ def test_a_late_cancel_charges_the_saved_card_once(fee_studio, world):
     assert payment.status == "succeeded" and payment.kind == "fee"
     assert payment.amount == Decimal("15.00") and payment.studio == world.a.studio
     intents = [
-        o for o in fee_studio.fake.accounts[SECRET_KEYS["alpha"]].objects.values()
+        o
+        for o in fee_studio.fake.accounts[SECRET_KEYS["alpha"]].objects.values()
         if o.get("object") == "payment_intent" and o["amount"] == 1500
     ]
     assert len(intents) == 1
@@ -127,9 +128,11 @@ def test_fee_amounts_are_validated(shop, world):
 
     for bad in ("abc", "-5", "20000"):
         with pytest.raises(DomainError):
-            accounts.set_fee_policy(world.a.owner, world.a.studio, late_cancel_fee=bad,
-                                    no_show_fee=None)
+            accounts.set_fee_policy(
+                world.a.owner, world.a.studio, late_cancel_fee=bad, no_show_fee=None
+            )
     with pytest.raises(DomainError) as refused:
-        accounts.set_fee_policy(world.a.manager, world.a.studio, late_cancel_fee="5",
-                                no_show_fee=None)
+        accounts.set_fee_policy(
+            world.a.manager, world.a.studio, late_cancel_fee="5", no_show_fee=None
+        )
     assert refused.value.code == "permission_denied"

@@ -62,7 +62,7 @@ def receipt(request: HttpRequest, pk: int) -> HttpResponse:
 @membership_required
 def receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     payment = queries.payment_for(request.membership, pk)
-    pdf = FPDF(format="A5")
+    pdf = FPDF(format=(148, 210))  # A5, in millimetres
     pdf.add_font("Liberation", "", str(FONTS / "LiberationSans-Regular.ttf"))
     pdf.add_font("Liberation", "B", str(FONTS / "LiberationSans-Bold.ttf"))
     pdf.set_title(f"Receipt {receipt_number(payment)}")

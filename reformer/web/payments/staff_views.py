@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reformer.core.errors import DomainError
+from reformer.core.money import format_money
 from reformer.core.permissions import (
     MANAGE_BILLING,
     MANAGE_SUBSCRIPTIONS,
@@ -78,7 +79,8 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if refund.credits_removed
             else ""
         )
-        messages.success(request, f"Refunded {refund.amount} {payment.currency}.{removed}")
+        amount = format_money(refund.amount, payment.currency)
+        messages.success(request, f"Refunded {amount}.{removed}")
         return redirect("payments:payment", pk=payment.pk)
     return render(request, "payments/staff/payment.html", context)
 
