@@ -99,6 +99,8 @@ class FakeStripe:
         self.held: list[tuple[Account, dict[str, Any]]] = []
         self.deliveries: list[tuple[str, int]] = []  # (event id, HTTP status)
         self.fail_off_session = False
+        # Pay like an asynchronous method (bank debit): "processing" until settle().
+        self.settle_later = False
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self._delivery_threads: list[threading.Thread] = []
@@ -376,13 +378,24 @@ class FakeStripe:
                     "message": message,
                 }
                 return None, message
-            self._charge(account, intent)
             session["status"] = "complete"
+            if self.settle_later and session["mode"] == "payment":
+                self.emit(account, "checkout.session.completed", session)
+                return session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"]), None
+            self._charge(account, intent)
             session["payment_status"] = "paid"
             if session["mode"] == "subscription":
                 self._start_subscription(account, session, intent)
             self.emit(account, "checkout.session.completed", session)
             return session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"]), None
+
+    def settle(self, session_id: str) -> None:
+        """The asynchronous payment of a session went through."""
+        with self._lock:
+            account, session = self.find(session_id)
+            self._charge(account, account.objects[session["payment_intent"]])
+            session["payment_status"] = "paid"
+            self.emit(account, "checkout.session.async_payment_succeeded", session)
 
     def _intent(
         self, account: Account, amount: int, currency: str, customer: str | None, metadata: dict
