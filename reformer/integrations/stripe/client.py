@@ -7,6 +7,7 @@ message says what happened and what to do.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 import stripe
@@ -18,7 +19,12 @@ ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "
 
 
 def new_client(secret_key: str) -> stripe.StripeClient:
-    base = getattr(settings, "STRIPE_API_BASE", "")
+    """A client for this key, reused (with its HTTP connections) across calls and threads."""
+    return _client(secret_key, getattr(settings, "STRIPE_API_BASE", ""))
+
+
+@functools.lru_cache(maxsize=256)
+def _client(secret_key: str, base: str) -> stripe.StripeClient:
     return stripe.StripeClient(
         secret_key,
         base_addresses={"api": base} if base else None,

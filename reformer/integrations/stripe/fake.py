@@ -389,6 +389,30 @@ class FakeStripe:
             self.emit(account, "checkout.session.completed", session)
             return session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"]), None
 
+    def add_paid_session(
+        self, secret_key: str, *, metadata: dict, amount: int, currency: str = "usd"
+    ) -> dict[str, Any]:
+        """A Checkout Session already paid (benchmarks seed thousands without the page)."""
+        with self._lock:
+            account = self.accounts[secret_key]
+            intent = self._intent(account, amount, currency, None, metadata)
+            self._charge(account, intent)
+            session = {
+                "id": self.new_id("cs_test"),
+                "object": "checkout.session",
+                "mode": "payment",
+                "status": "complete",
+                "payment_status": "paid",
+                "customer": None,
+                "metadata": metadata,
+                "client_reference_id": metadata.get("reformer_payment"),
+                "amount_total": amount,
+                "currency": currency,
+                "payment_intent": intent["id"],
+            }
+            account.objects[session["id"]] = session
+            return session
+
     def settle(self, session_id: str) -> None:
         """The asynchronous payment of a session went through."""
         with self._lock:
