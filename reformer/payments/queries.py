@@ -170,6 +170,21 @@ def studios_for(actor: Membership) -> QuerySet[Studio]:
     return studios
 
 
+def usual_studio_id(actor: Membership) -> int | None:
+    """Where the client last booked or paid: the shop's default studio for them."""
+    from reformer.bookings.models import Booking
+
+    booked = (
+        Booking.objects.filter(client=actor)
+        .order_by("-created_at")
+        .values("session__studio_id")[:1]
+    )
+    for row in booked:
+        return row["session__studio_id"]
+    paid = Payment.objects.filter(client=actor, studio__isnull=False).order_by("-created_at")
+    return paid.values_list("studio_id", flat=True).first()
+
+
 def fee_policies(actor: Membership) -> dict[int, StudioFeePolicy]:
     return {
         policy.studio_id: policy

@@ -26,6 +26,8 @@ buyer_required = capability_required(BUY_ONLINE)
 def _studio_choice(request: HttpRequest, actor) -> tuple[list[Studio], Studio | None]:
     studios = list(queries.studios_for(actor).filter(active=True))
     chosen = request.POST.get("studio") or request.GET.get("studio") or ""
+    if not chosen:
+        chosen = str(queries.usual_studio_id(actor) or "")
     match = next((s for s in studios if str(s.pk) == chosen), None)
     return studios, match or (studios[0] if studios else None)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from reformer.billing.models import Payment
+from reformer.core.money import format_money
 
 
 class StripeKeysForm(forms.Form):
@@ -91,6 +92,6 @@ class SaleForm(forms.Form):
             (c.pk, f"{c.user.name or c.user.email} ({c.user.email})") for c in clients
         ]
         self.fields["product"].choices = [
-            (p.pk, f"{p.name} · {p.price} {p.currency}") for p in products
+            (p.pk, f"{p.name} · {format_money(p.price, p.currency)}") for p in products
         ]
         self.fields["studio"].choices = [(s.pk, s.name) for s in studios]

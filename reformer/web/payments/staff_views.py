@@ -21,6 +21,7 @@ from reformer.core.permissions import (
 )
 from reformer.payments import queries
 from reformer.payments.actions import accounts, desk, refunds, subscriptions
+from reformer.payments.actions.refunds import ONLINE_METHODS as ONLINE
 from reformer.web.auth import capability_required, get_or_404
 from reformer.web.errors import render_domain_error
 from reformer.web.payments.forms import FeePolicyForm, RefundForm, SaleForm, StripeKeysForm
@@ -60,6 +61,9 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "payment": payment,
         "form": form,
+        "refund_limit": "Up to "
+        + format_money(payment.refundable_amount, payment.currency)
+        + (" back to the card through Stripe" if payment.method in ONLINE else ""),
         "can_refund": has_capability(actor, REFUND_PAYMENTS, studio=payment.studio)
         if payment.studio
         else has_capability(actor, REFUND_PAYMENTS),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reformer.core.permissions import SELL_AT_DESK, VIEW_PAYMENTS
+from reformer.core.permissions import VIEW_PAYMENTS
 from reformer.web import navigation
 from reformer.web.payments import client_views, receipts, staff_views, webhook
 
@@ -19,7 +19,6 @@ navigation.register(navigation.CLIENT, "Payments", "payments:history", order=25)
 navigation.register(
     navigation.STAFF, "Payments", "payments:studio_payments", order=60, capability=VIEW_PAYMENTS
 )
-navigation.register(navigation.STAFF, "Sell", "payments:sell", order=61, capability=SELL_AT_DESK)
 
 urlpatterns = [
     path("shop/", client_views.shop, name="shop"),
