@@ -11,7 +11,6 @@ PENDING: dict[tuple[str, str], str] = {
     "failed deduction rolls back and alerts) and issue 10 (SMS on promotion)",
     ("PHX-18", "*"): "issue 10 (notifications: expiry warnings)",
     ("PHX-20", "*"): "issue 14 (monthly reports)",
-    ("PHX-21", "*"): "issue 11 (payments)",
     ("PHX-22", "*"): "issue 10 (email provider)",
     ("PHX-23", "*"): "issue 10 (SMS)",
     ("PHX-24", "*"): "issue 14 (calendar feeds)",

@@ -19,6 +19,7 @@ from tests.payments.conftest import deliver_all, process_events
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.scenario("PHX-21", "Purchase a class package")
 def test_it_sells_a_pack_granted_by_the_webhook(shop):
     client = shop.tenant.client
     payment, url = helpers.start(shop, client)
@@ -82,6 +83,7 @@ def test_each_event_replayed_ten_times_has_one_effect(shop):
     assert ClientPackage.objects.filter(client=client).count() == 1
 
 
+@pytest.mark.scenario("PHX-21", "Handle failed payment")
 def test_a_declined_card_grants_nothing_and_says_what_to_do(shop):
     client = shop.tenant.client
     payment, url = helpers.start(shop, client)

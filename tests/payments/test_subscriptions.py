@@ -50,6 +50,7 @@ def deliver_in_order(shop, order):
     process_events()
 
 
+@pytest.mark.scenario("PHX-21", "Subscribe to monthly membership")
 @pytest.mark.parametrize("order", ORDERS.values(), ids=ORDERS.keys())
 def test_subscribing_activates_and_grants_the_month_in_any_event_order(shop, order):
     client, payment = subscribe(shop)
@@ -90,6 +91,7 @@ def test_each_paid_renewal_starts_a_new_period_package_once(shop):
     assert subscription.current_period_end == packages[1].expires_at
 
 
+@pytest.mark.scenario("PHX-21", "Handle subscription renewal failure")
 def test_a_failed_renewal_gives_grace_then_suspends_booking(shop, world):
     client, _ = subscribe(shop)
     deliver_all(shop)

@@ -66,6 +66,33 @@ def test_the_shop_without_stripe_says_buy_at_the_desk(client, world):
     )
 
 
+@pytest.mark.scenario("PHX-21", "View payment history")
+def test_three_purchases_are_listed_with_receipts(client, shop, world):
+    from reformer.payments.actions import checkout
+
+    five = factories.PackageProductFactory(
+        organization=world.a.organization, name="5-Class Package", credits=5, price=Decimal("80.00")
+    )
+    for product in (shop.pack, five, shop.pack):
+        payment, url = helpers.start(shop, world.a.client, product=product)
+        helpers.pay(shop, url)
+        checkout.confirm_return(world.a.client, payment)
+    login(client, world.a.client)
+    page = client.get(reverse("payments:history")).content.decode()
+    assert page.count('id="payment-row-') == 3
+    assert page.count("10-Class Package") == 2 and page.count("5-Class Package") == 1
+    assert page.count("$150.00") == 2 and "$80.00" in page
+    today = Payment.objects.first().created_at.strftime("%-d %b %Y")
+    assert page.count(today) >= 3
+    for payment in Payment.objects.all():
+        assert reverse("payments:receipt", args=[payment.pk]) in page
+        assert reverse("payments:receipt_pdf", args=[payment.pk]) in page
+        receipt = client.get(reverse("payments:receipt", args=[payment.pk])).content.decode()
+        assert payment.receipt_url in receipt  # Stripe's own receipt too
+        pdf = client.get(reverse("payments:receipt_pdf", args=[payment.pk]))
+        assert pdf.content.startswith(b"%PDF")
+
+
 def test_clients_see_only_their_own_payments_and_receipts(client, world):
     product = factories.PackageProductFactory(
         organization=world.a.organization, name="Zoë pack", price=Decimal("99.00"), currency="EUR"

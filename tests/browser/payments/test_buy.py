@@ -16,6 +16,7 @@ from tests.concurrency.conftest import run_worker_once
 pytestmark = pytest.mark.browser
 
 
+@pytest.mark.scenario("PHX-21", "Purchase a class package")
 def test_a_client_buys_a_pack_end_to_end(buyer, store, world, assert_accessible):
     page = buyer
     page.goto("/shop/")
@@ -44,6 +45,7 @@ def test_a_client_buys_a_pack_end_to_end(buyer, store, world, assert_accessible)
     assert check_integrity().ok
 
 
+@pytest.mark.scenario("PHX-21", "Handle webhook delay")
 def test_the_page_waits_for_a_delayed_webhook_and_updates_live(buyer, store, world):
     store.fake.settle_later = True  # the bank confirms later, as with async payment methods
     store.fake.hold_webhooks = True
@@ -65,6 +67,7 @@ def test_the_page_waits_for_a_delayed_webhook_and_updates_live(buyer, store, wor
     assert ClientPackage.objects.filter(client=world.a.client).count() == 1
 
 
+@pytest.mark.scenario("PHX-21", "Handle failed payment")
 def test_a_declined_card_comes_back_with_what_to_do(buyer, store, world, assert_accessible):
     page = buyer
     page.goto("/shop/")
