@@ -3,7 +3,10 @@ client's own; staff per client and per studio), memberships, what needs attentio
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
 
 from reformer.accounts.models import Membership
 from reformer.billing.models import PackageProduct, Payment, Subscription
@@ -20,6 +23,7 @@ from reformer.payments.models import Refund, StripeAccount, StudioFeePolicy
 from reformer.studios.models import Studio
 
 HISTORY_LIMIT = 200
+STALE_CHECKOUT = dt.timedelta(hours=1)
 
 
 def products_for_sale(actor: Membership) -> QuerySet[PackageProduct]:
@@ -47,9 +51,11 @@ def _staff_scope(actor: Membership) -> Q:
 
 
 def my_payments(actor: Membership) -> QuerySet[Payment]:
-    """The client's own history (pending checkouts older than a day are left out)."""
+    """The client's own history. A checkout left open for more than an hour is left out
+    (Stripe expires it within a day; nothing was charged)."""
     require(actor, BUY_ONLINE)
-    return _payments(actor).filter(client=actor)[:HISTORY_LIMIT]
+    stale = Q(status=Payment.Status.PENDING, created_at__lt=timezone.now() - STALE_CHECKOUT)
+    return _payments(actor).filter(client=actor).exclude(stale)[:HISTORY_LIMIT]
 
 
 def client_payments(actor: Membership, client: Membership) -> QuerySet[Payment]:
