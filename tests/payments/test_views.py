@@ -275,3 +275,21 @@ def test_the_live_renderer_swaps_in_the_outcome_for_its_owner_only(shop, world):
     other = factories.MembershipFactory(organization=world.a.organization, role="client")
     assert checkout_outcome(other, event, Subscriptions(page="payments.return")) == ""
     assert SECRET_KEYS
+
+
+def test_a_membership_return_page_waits_then_says_it_is_active(client, shop, world):
+    from tests.payments.conftest import deliver_all, process_events
+
+    login(client, world.a.client)
+    response = client.post(reverse("payments:buy", args=[shop.membership_product.pk]))
+    helpers.pay(shop, response["Location"])
+    payment = Payment.objects.get(client=world.a.client)
+    url = reverse("payments:checkout_return", args=[payment.pk])
+    assert b"Confirming your payment" in client.get(url).content  # the invoice decides
+    deliver_all(shop)
+    process_events()
+    page = client.get(url).content.decode()
+    assert "Your membership is active" in page and "renews each month" in page
+    history = client.get(reverse("payments:history")).content.decode()
+    assert "Unlimited Monthly" in history and "Renews on" in history
+    assert "Update card or cancel" in history
