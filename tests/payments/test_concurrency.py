@@ -77,3 +77,38 @@ def test_concurrent_deliveries_of_a_renewal_create_one_payment(shop):
     assert Payment.objects.filter(provider_id=invoice["id"]).count() == 1
     assert ClientPackage.objects.filter(client=client).count() == 2
     assert check_integrity().ok
+
+
+def test_concurrent_refunds_never_give_back_more_than_was_paid(world):
+    from decimal import Decimal
+
+    from reformer.core.errors import DomainError
+    from reformer.payments.actions import desk, refunds
+    from tests import factories
+
+    product = factories.PackageProductFactory(
+        organization=world.a.organization, credits=10, price=Decimal("100.00")
+    )
+    payment = desk.sell_at_desk(
+        world.a.owner,
+        client=world.a.client,
+        product=product,
+        studio=world.a.studio,
+        method="cash",
+    )
+    outcomes = race(
+        [
+            lambda: refunds.refund_payment(
+                world.a.owner, Payment.objects.get(pk=payment.pk), amount="60.00", credits=6
+            )
+            for _ in range(8)
+        ]
+    )
+    done = [o for o in outcomes if o.error is None]
+    refused = [o for o in outcomes if o.error is not None]
+    assert len(done) == 1
+    assert all(isinstance(o.error, DomainError) for o in refused), refused
+    payment.refresh_from_db()
+    assert payment.amount_refunded == Decimal("60.00")
+    assert ClientPackage.objects.get(pk=payment.client_package_id).credits_remaining == 4
+    assert check_integrity().ok
