@@ -235,3 +235,13 @@ def test_staff_and_outsiders_cannot_buy_for_themselves(shop, world):
         with pytest.raises(DomainError) as refused:
             helpers.start(shop, actor)
         assert refused.value.code in ("permission_denied", "not_found")
+
+
+def test_checkouts_are_rate_limited_per_client(shop):
+    client = shop.tenant.client
+    for _ in range(checkout.CHECKOUT_LIMIT):
+        helpers.start(shop, client)
+    with pytest.raises(DomainError) as refused:
+        helpers.start(shop, client)
+    assert refused.value.code == "payments.too_many_checkouts"
+    assert Payment.objects.filter(client=client).count() == checkout.CHECKOUT_LIMIT

@@ -8,6 +8,8 @@ a webhook that arrives before we saved the session id still finds it.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import stripe
 from django.db import transaction
 from django.utils import timezone
@@ -25,6 +27,10 @@ from reformer.studios.models import Studio
 
 # Memberships and unlimited plans renew every month; class packs are bought once.
 RECURRING_KINDS = frozenset({PackageProduct.Kind.MEMBERSHIP, PackageProduct.Kind.UNLIMITED})
+# At most this many checkouts opened per client in the window (a runaway script or a
+# double-clicking client cannot open sessions at Stripe without end).
+CHECKOUT_LIMIT = 10
+CHECKOUT_WINDOW = dt.timedelta(minutes=10)
 ABANDONED = "You left the checkout before paying: nothing was charged and no package was added."
 
 
@@ -98,8 +104,17 @@ def start_checkout(
             "payments.already_subscribed",
             f"You already have {product.name}. Manage it from your payments page.",
         )
-    customer = ensure_customer(account, actor)
     now = timezone.now()
+    recent = Payment.objects.filter(
+        client=actor, method=Payment.Method.CARD_ONLINE, created_at__gte=now - CHECKOUT_WINDOW
+    ).count()
+    if recent >= CHECKOUT_LIMIT:
+        raise DomainError(
+            "payments.too_many_checkouts",
+            "You have started several checkouts in the last few minutes. Wait a few "
+            "minutes, or finish the one that is open.",
+        )
+    customer = ensure_customer(account, actor)
     with transaction.atomic():
         subscription = None
         if is_membership:
