@@ -8,7 +8,7 @@ from reformer.payments.models import Refund, StripeAccount, StripeCustomer, Stud
 @admin.register(StripeAccount)
 class StripeAccountAdmin(admin.ModelAdmin):
     list_display = ["organization", "mode", "account_name", "secret_key_last4", "updated_at"]
-    fields = ["organization", "mode", "account_name", "secret_key_last4", "webhook_secret_last4"]
+    fields = ("organization", "mode", "account_name", "secret_key_last4", "webhook_secret_last4")
     readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:

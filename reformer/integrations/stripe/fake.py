@@ -125,7 +125,7 @@ class FakeStripe:
     def base_url(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def add_account(
         self,
@@ -294,7 +294,7 @@ class FakeStripe:
         expand = params.get("expand") or []
         obj = json.loads(json.dumps(obj))
         for path in expand if isinstance(expand, list) else [expand]:
-            node = obj
+            node: Any = obj
             for field_name in path.split("."):
                 value = node.get(field_name) if isinstance(node, dict) else None
                 if isinstance(value, str) and value in account.objects:
@@ -424,7 +424,7 @@ class FakeStripe:
     def _intent(
         self, account: Account, amount: int, currency: str, customer: str | None, metadata: dict
     ) -> dict:
-        intent = {
+        intent: dict[str, Any] = {
             "id": self.new_id("pi"),
             "object": "payment_intent",
             "amount": amount,

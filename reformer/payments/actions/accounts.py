@@ -119,7 +119,7 @@ def disconnect_stripe(actor: Membership) -> None:
 
 
 def _fee(value: Decimal | str | None, field: str) -> Decimal | None:
-    if value in (None, ""):
+    if value is None or value == "":
         return None
     try:
         amount = quantize(value)

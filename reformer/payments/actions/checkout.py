@@ -9,6 +9,7 @@ a webhook that arrives before we saved the session id still finds it.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, cast
 
 import stripe
 from django.db import transaction
@@ -156,7 +157,7 @@ def start_checkout(
         + "?session_id={CHECKOUT_SESSION_ID}",
         "cancel_url": cancel_url.replace("{payment}", str(payment.pk)),
     }
-    if is_membership:
+    if subscription is not None:
         price_data["recurring"] = {"interval": "month"}
         params["subscription_data"] = {
             "metadata": {**metadata, "reformer_subscription": str(subscription.pk)}
@@ -166,11 +167,13 @@ def start_checkout(
         params["payment_intent_data"] = {"setup_future_usage": "off_session", "metadata": metadata}
     try:
         session = client_for(account).v1.checkout.sessions.create(
-            params=params, options={"idempotency_key": f"checkout-{payment.pk}"}
+            params=cast(Any, params), options={"idempotency_key": f"checkout-{payment.pk}"}
         )
     except stripe.StripeError as exc:
         grant.mark_unpaid(payment.pk, status=Payment.Status.FAILED, reason=str(exc)[:200])
         raise provider_error(exc) from None
+    if not session.url:
+        raise DomainError("payments.provider", "Stripe did not return a checkout page. Try again.")
     with transaction.atomic():
         Payment.objects.filter(pk=payment.pk).update(provider_id=session.id)
         payment.provider_id = session.id

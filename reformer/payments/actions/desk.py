@@ -45,7 +45,7 @@ def sell_at_desk(
         )
     if method == Payment.Method.COMPLIMENTARY:
         price = Decimal("0.00")
-    elif amount in (None, ""):
+    elif amount is None or amount == "":
         price = product.price
     else:
         try:

@@ -88,7 +88,11 @@ def process_event(event_pk: int) -> str:
     event = WebhookEvent.objects.filter(pk=event_pk).first()
     if event is None or event.processed_at is not None:
         return "done"
-    account = StripeAccount.objects.filter(organization_id=event.organization_id).first()
+    account = (
+        StripeAccount.objects.filter(organization_id=event.organization_id).first()
+        if event.organization_id is not None
+        else None
+    )
     handler = HANDLERS.get(event.kind)
     outcome = "ignored"
     if handler is not None and account is not None:
@@ -106,10 +110,10 @@ def process_event(event_pk: int) -> str:
 
 def _our_payment(account: StripeAccount, obj: dict[str, Any]) -> Payment | None:
     """The payment a Checkout Session is about, in this organization only."""
-    reference = (obj.get("metadata") or {}).get("reformer_payment") or obj.get(
-        "client_reference_id"
+    reference = str(
+        (obj.get("metadata") or {}).get("reformer_payment") or obj.get("client_reference_id") or ""
     )
-    if not str(reference or "").isdigit():
+    if not reference.isdigit():
         return None
     payment = Payment.objects.filter(
         pk=int(reference), organization_id=account.organization_id

@@ -32,6 +32,8 @@ def _fee_amount(policy: StudioFeePolicy | None, kind: str):
 def fee_policy_text(studio_id: int) -> str:
     """ " A late cancellation costs $15; a no-show costs $20." or ""."""
     policy = StudioFeePolicy.objects.filter(studio_id=studio_id).first()
+    if policy is None:
+        return ""
     parts = []
     for kind in (LATE_CANCEL, NO_SHOW):
         amount = _fee_amount(policy, kind)
@@ -68,7 +70,7 @@ def charge_fee(booking_id: int, kind: str) -> Payment | None:
         return None  # staff changed it meanwhile (e.g. a no-show corrected to attended)
     policy = StudioFeePolicy.objects.filter(studio_id=booking.session.studio_id).first()
     amount = _fee_amount(policy, kind)
-    if not amount:
+    if policy is None or not amount:
         return None
     try:
         with transaction.atomic():

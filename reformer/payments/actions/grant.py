@@ -77,9 +77,9 @@ def mark_paid(
             Payment.Status.FAILED,
         ):
             return False
-        if payment.client_package_id is not None:
-            return False
         product = payment.product
+        if payment.client_package_id is not None or product is None:
+            return False  # granted already, or a fee (nothing to grant)
         if period is not None:
             package = new_package(
                 payment,

@@ -41,7 +41,7 @@ RETURNING id
 
 
 def _amount(value: Decimal | str | None, payment: Payment) -> Decimal:
-    if value in (None, ""):
+    if value is None or value == "":
         return payment.refundable_amount
     try:
         amount = quantize(value)
@@ -84,10 +84,11 @@ def refund_payment(
     package = payment.client_package
     if credits is not None and credits < 0:
         raise DomainError("validation", "Credits to take back cannot be negative.", field="credits")
-    if package is not None and not package.is_unlimited:
-        if credits is None:
-            credits = package.credits_remaining if full else 0
-        if credits > package.credits_remaining:
+    taking = 0
+    if package is not None and package.credits_remaining is not None:
+        remaining = package.credits_remaining
+        taking = credits if credits is not None else (remaining if full else 0)
+        if taking > remaining:
             raise DomainError(
                 "payments.credits_used",
                 f"The client has already used {package.credits_used} of "
@@ -95,8 +96,6 @@ def refund_payment(
                 "taken back. Refund less, or take back fewer credits.",
                 field="credits",
             )
-    else:
-        credits = 0
     provider_refund_id = ""
     if payment.method in ONLINE_METHODS:
         account = stripe_account_of(actor.organization_id)
@@ -129,17 +128,17 @@ def refund_payment(
             organization_id=payment.organization_id,
             payment=locked,
             amount=amount,
-            credits_removed=credits,
+            credits_removed=taking,
             reason=reason.strip()[:200],
             provider_id=provider_refund_id,
             actor=actor.user,
         )
-        if credits:
+        if taking and package is not None:
             with connection.cursor() as cursor:
                 cursor.execute(
                     _REMOVE_SQL,
                     {
-                        "credits": credits,
+                        "credits": taking,
                         "package_id": package.pk,
                         "reason": CreditLedger.Reason.REFUND,
                         "actor_id": actor.user_id,
@@ -167,11 +166,11 @@ def refund_payment(
             locked,
             refund=refund,
             amount=amount,
-            credits_removed=credits,
+            credits_removed=taking,
             reason=reason,
         )
         notices.queue_refund_notice(
-            locked, amount=amount, credits_removed=credits, refund_id=refund.pk
+            locked, amount=amount, credits_removed=taking, refund_id=refund.pk
         )
         publish_payment(locked, "refunded")
     return refund

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from reformer.billing.models import Payment
@@ -88,10 +90,10 @@ class SaleForm(forms.Form):
 
     def __init__(self, *args, clients=(), products=(), studios=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["client"].choices = [
+        cast(forms.ChoiceField, self.fields["client"]).choices = [
             (c.pk, f"{c.user.name or c.user.email} ({c.user.email})") for c in clients
         ]
-        self.fields["product"].choices = [
+        cast(forms.ChoiceField, self.fields["product"]).choices = [
             (p.pk, f"{p.name} · {format_money(p.price, p.currency)}") for p in products
         ]
-        self.fields["studio"].choices = [(s.pk, s.name) for s in studios]
+        cast(forms.ChoiceField, self.fields["studio"]).choices = [(s.pk, s.name) for s in studios]

@@ -146,9 +146,15 @@ def sell(request: HttpRequest) -> HttpResponse:
             return render_domain_error(
                 request, error, template="payments/staff/sell.html", context=context
             )
-        messages.success(request, f"Sold {payment.product.name}. The package is on the account.")
+        messages.success(
+            request, f"Sold {data_product_name(payment)}. The package is on the account."
+        )
         return redirect("payments:receipt", pk=payment.pk)
     return render(request, "payments/staff/sell.html", context)
+
+
+def data_product_name(payment) -> str:
+    return payment.product.name if payment.product else "the package"
 
 
 @require_POST
