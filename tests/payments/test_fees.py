@@ -101,6 +101,11 @@ def test_a_declined_saved_card_leaves_a_failed_fee_for_the_desk(fee_studio, worl
     cancel_booking(world.a.client, booking)
     payment = fees.charge_fee(booking.pk, fees.LATE_CANCEL)
     assert payment.status == "failed" and "declined" in payment.failure_reason
+    from reformer.core.models import AdminAlert
+
+    alert = AdminAlert.objects.get(code="payments.fee_not_charged")
+    assert alert.organization_id == world.a.organization.pk
+    assert alert.studio_id == world.a.studio.pk and alert.data == {"payment": payment.pk}
 
 
 def test_no_fee_without_a_policy_or_a_card(shop, world):

@@ -109,7 +109,13 @@ def test_a_failed_renewal_gives_grace_then_suspends_booking(shop, world):
     assert package.expires_at >= grace  # the current month's credits stay usable
     told = Message.objects.filter(kind__in=["renewal_failed", "renewal_failed_staff"])
     assert {m.recipient for m in told} == {client.user, world.a.owner.user, world.a.manager.user}
-    assert AdminAlert.objects.filter(code="payments.renewal_failed").exists()
+    alert = AdminAlert.objects.get(code="payments.renewal_failed")
+    assert alert.organization_id == world.a.organization.pk
+    from django.urls import reverse
+
+    from reformer.web.staff.alerts import describe
+
+    assert describe(alert).action_url == reverse("payments:client", args=[client.pk])
     # Replays of the failure tell no one twice.
     deliver_all(shop, ("invoice.payment_failed",))
     process_events()

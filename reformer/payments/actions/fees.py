@@ -9,11 +9,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reformer.billing.models import Payment
-from reformer.core import audit
+from reformer.core import alerts, audit
 from reformer.core.jobs import defer_in_transaction
 from reformer.core.money import format_money
 from reformer.integrations.stripe.client import provider_error, to_minor_units
-from reformer.payments import notices
+from reformer.payments import audit_codes, notices
 from reformer.payments.actions.accounts import client_for, stripe_account_of
 from reformer.payments.actions.grant import publish_payment
 from reformer.payments.models import StripeCustomer, StudioFeePolicy
@@ -141,8 +141,17 @@ def charge_fee(booking_id: int, kind: str) -> Payment | None:
 
 def _fail(payment: Payment, reason: str) -> None:
     with transaction.atomic():
-        Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+        changed = Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
             status=Payment.Status.FAILED, failure_reason=reason[:300]
         )
-        audit.record(None, "payments.fee.failed", payment, reason=reason)
+        if changed:
+            audit.record(None, "payments.fee.failed", payment, reason=reason)
+            alerts.raise_alert(
+                audit_codes.FEE_NOT_CHARGED,
+                f"{payment.note or 'A fee'} of {format_money(payment.amount, payment.currency)} "
+                f"was not charged: {reason}",
+                organization_id=payment.organization_id,
+                studio_id=payment.studio_id,
+                data={"payment": payment.pk},
+            )
     payment.refresh_from_db()

@@ -19,9 +19,8 @@ from django.utils import timezone
 
 from reformer.accounts.models import Membership
 from reformer.billing.models import ClientPackage, Payment, Subscription
-from reformer.core import audit, live
+from reformer.core import alerts, audit, live
 from reformer.core.errors import DomainError
-from reformer.core.models import AdminAlert
 from reformer.core.permissions import (
     BUY_ONLINE,
     MANAGE_SUBSCRIPTIONS,
@@ -30,7 +29,7 @@ from reformer.core.permissions import (
     require_same_organization,
 )
 from reformer.integrations.stripe.client import from_minor_units, provider_error
-from reformer.payments import notices
+from reformer.payments import audit_codes, notices
 from reformer.payments.actions import grant
 from reformer.payments.actions.accounts import client_for, stripe_account_of
 from reformer.payments.models import StripeAccount, StripeCustomer
@@ -228,11 +227,14 @@ def apply_invoice_failed(account: StripeAccount, invoice: dict[str, Any]) -> Non
         ).update(expires_at=row.grace_until)
         audit.record(None, "payments.subscription.past_due", row, invoice=invoice["id"])
         notices.queue_renewal_failed(row, invoice_id=invoice["id"])
-        AdminAlert.objects.get_or_create(
-            code="payments.renewal_failed",
-            message=f"{row.client.user.name or row.client.user.email}: {row.product.name} "
-            f"renewal failed; booking stops after the grace period.",
-            defaults={"data": {"subscription_id": row.pk, "invoice": invoice["id"]}},
+        alerts.raise_alert(
+            audit_codes.RENEWAL_FAILED,
+            f"{row.client.user.name or row.client.user.email}: the {row.product.name} "
+            "renewal failed; booking stops when the 7-day grace period ends unless the card "
+            "is updated.",
+            organization_id=row.organization_id,
+            studio_id=row.studio_id,
+            data={"client": row.client_id, "subscription": row.pk},
         )
         _publish(row)
 
