@@ -14,6 +14,7 @@ import stripe
 from django.conf import settings
 
 from reformer.core.errors import DomainError
+from reformer.payments import errors as payment_errors
 
 ZERO_DECIMAL_CURRENCIES = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"})
 
@@ -49,7 +50,7 @@ class ProviderError(DomainError):
     """Stripe refused or could not be reached; nothing was changed on our side."""
 
     def __init__(self, message: str, *, decline_code: str = "") -> None:
-        super().__init__("payments.provider", message, decline_code=decline_code)
+        super().__init__(payment_errors.PROVIDER, message, decline_code=decline_code)
 
 
 def provider_error(exc: stripe.StripeError) -> ProviderError:

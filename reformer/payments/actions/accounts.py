@@ -14,7 +14,8 @@ from reformer.core.errors import DomainError
 from reformer.core.money import quantize
 from reformer.core.permissions import MANAGE_BILLING, require
 from reformer.integrations.stripe.client import new_client, provider_error
-from reformer.payments import secrets
+from reformer.payments import audit_codes, secrets
+from reformer.payments import errors as payment_errors
 from reformer.payments.models import StripeAccount, StudioFeePolicy
 from reformer.studios.models import Studio
 
@@ -31,7 +32,7 @@ def secret_key_of(account: StripeAccount) -> str:
         return secrets.decrypt(account.secret_key_encrypted)
     except secrets.KeyUnreadable:
         raise DomainError(
-            "payments.keys_unreadable",
+            payment_errors.KEYS_UNREADABLE,
             "The studio's Stripe keys can no longer be read (the server's secret key "
             "changed). The owner needs to enter them again under Payments settings.",
         ) from None
@@ -98,7 +99,7 @@ def connect_stripe(
         account.save()
         audit.record(
             actor,
-            "payments.stripe.connected",
+            audit_codes.PAYMENTS_STRIPE_CONNECTED,
             account,
             mode=mode,
             secret_key_last4=account.secret_key_last4,
@@ -114,7 +115,7 @@ def disconnect_stripe(actor: Membership) -> None:
         account = stripe_account_of(actor.organization_id)
         if account is None:
             return
-        audit.record(actor, "payments.stripe.disconnected", account, mode=account.mode)
+        audit.record(actor, audit_codes.PAYMENTS_STRIPE_DISCONNECTED, account, mode=account.mode)
         account.delete()
 
 
@@ -152,7 +153,7 @@ def set_fee_policy(
         policy.save()
         audit.record(
             actor,
-            "payments.fee_policy.updated",
+            audit_codes.PAYMENTS_FEE_POLICY_UPDATED,
             policy,
             studio=studio,
             late_cancel_fee=late,

@@ -21,6 +21,8 @@ from reformer.core import audit
 from reformer.core.errors import DomainError
 from reformer.core.permissions import BUY_ONLINE, require, require_same_organization
 from reformer.integrations.stripe.client import provider_error, to_minor_units
+from reformer.payments import audit_codes
+from reformer.payments import errors as payment_errors
 from reformer.payments.actions import grant
 from reformer.payments.actions.accounts import client_for, stripe_account_of
 from reformer.payments.models import StripeAccount, StripeCustomer
@@ -39,12 +41,12 @@ def check_may_buy(actor: Membership, product: PackageProduct) -> None:
     """Whether this client may buy this product (the hook for purchase rules)."""
     if not product.active:
         raise DomainError(
-            "payments.product_unavailable",
+            payment_errors.PRODUCT_UNAVAILABLE,
             f"{product.name} is no longer for sale. Pick another package.",
         )
     if product.price <= 0:
         raise DomainError(
-            "payments.free_product",
+            payment_errors.FREE_PRODUCT,
             f"{product.name} is free: ask the front desk to add it to your account.",
         )
 
@@ -89,7 +91,7 @@ def start_checkout(
     account = stripe_account_of(actor.organization_id)
     if account is None:
         raise DomainError(
-            "payments.not_online",
+            payment_errors.NOT_ONLINE,
             "This studio does not take payments online yet: buy at the front desk.",
         )
     is_membership = product.kind in RECURRING_KINDS
@@ -102,7 +104,7 @@ def start_checkout(
         ).exists()
     ):
         raise DomainError(
-            "payments.already_subscribed",
+            payment_errors.ALREADY_SUBSCRIBED,
             f"You already have {product.name}. Manage it from your payments page.",
         )
     now = timezone.now()
@@ -111,7 +113,7 @@ def start_checkout(
     ).count()
     if recent >= CHECKOUT_LIMIT:
         raise DomainError(
-            "payments.too_many_checkouts",
+            payment_errors.TOO_MANY_CHECKOUTS,
             "You have started several checkouts in the last few minutes. Wait a few "
             "minutes, or finish the one that is open.",
         )
@@ -173,11 +175,15 @@ def start_checkout(
         grant.mark_unpaid(payment.pk, status=Payment.Status.FAILED, reason=str(exc)[:200])
         raise provider_error(exc) from None
     if not session.url:
-        raise DomainError("payments.provider", "Stripe did not return a checkout page. Try again.")
+        raise DomainError(
+            payment_errors.PROVIDER, "Stripe did not return a checkout page. Try again."
+        )
     with transaction.atomic():
         Payment.objects.filter(pk=payment.pk).update(provider_id=session.id)
         payment.provider_id = session.id
-        audit.record(actor, "payments.checkout.started", payment, product=product, studio=studio)
+        audit.record(
+            actor, audit_codes.PAYMENTS_CHECKOUT_STARTED, payment, product=product, studio=studio
+        )
     return payment, session.url
 
 

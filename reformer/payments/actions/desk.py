@@ -14,6 +14,7 @@ from reformer.core import audit
 from reformer.core.errors import DomainError
 from reformer.core.money import quantize
 from reformer.core.permissions import SELL_AT_DESK, require, require_same_organization
+from reformer.payments import audit_codes
 from reformer.payments.actions import grant
 from reformer.studios.models import Studio
 
@@ -78,7 +79,7 @@ def sell_at_desk(
         )
         audit.record(
             actor,
-            "payments.desk.sold",
+            audit_codes.PAYMENTS_DESK_SOLD,
             payment,
             client=client,
             product=product,

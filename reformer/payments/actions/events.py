@@ -21,6 +21,7 @@ from reformer.billing.models import Payment, WebhookEvent
 from reformer.core.errors import DomainError, NotFound
 from reformer.core.jobs import defer_in_transaction
 from reformer.integrations.stripe.signing import BadSignature, verify
+from reformer.payments import errors as payment_errors
 from reformer.payments import secrets
 from reformer.payments.actions import checkout, grant, subscriptions
 from reformer.payments.models import StripeAccount
@@ -42,7 +43,7 @@ class BadWebhook(DomainError):
     """The request is not a genuine event for this endpoint: 400, nothing stored."""
 
     def __init__(self, message: str) -> None:
-        super().__init__("payments.bad_webhook", message)
+        super().__init__(payment_errors.BAD_WEBHOOK, message)
 
 
 def receive_webhook(token: str, payload: bytes, signature: str | None) -> bool:

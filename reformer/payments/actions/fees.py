@@ -133,7 +133,9 @@ def charge_fee(booking_id: int, kind: str) -> Payment | None:
         )
         if updated:
             payment.refresh_from_db()
-            audit.record(None, "payments.fee.charged", payment, booking=booking, kind=kind)
+            audit.record(
+                None, audit_codes.PAYMENTS_FEE_CHARGED, payment, booking=booking, kind=kind
+            )
             notices.queue_fee_charged(payment, reason=FEE_NAMES[kind])
             publish_payment(payment, "succeeded")
     return payment
@@ -145,9 +147,9 @@ def _fail(payment: Payment, reason: str) -> None:
             status=Payment.Status.FAILED, failure_reason=reason[:300]
         )
         if changed:
-            audit.record(None, "payments.fee.failed", payment, reason=reason)
+            audit.record(None, audit_codes.PAYMENTS_FEE_FAILED, payment, reason=reason)
             alerts.raise_alert(
-                audit_codes.FEE_NOT_CHARGED,
+                alerts.PAYMENT_FEE_NOT_CHARGED,
                 f"{payment.note or 'A fee'} of {format_money(payment.amount, payment.currency)} "
                 f"was not charged: {reason}",
                 organization_id=payment.organization_id,

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from reformer.billing.models import ClientPackage, PackageProduct, Payment
 from reformer.core import audit, live
-from reformer.payments import notices
+from reformer.payments import audit_codes, notices
 
 
 def new_package(
@@ -103,7 +103,7 @@ def mark_paid(
         payment.save()
         audit.record(
             None,
-            "payments.payment.succeeded",
+            audit_codes.PAYMENTS_PAYMENT_SUCCEEDED,
             payment,
             package=package,
             amount=payment.amount,

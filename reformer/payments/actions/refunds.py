@@ -17,7 +17,8 @@ from reformer.core.errors import DomainError
 from reformer.core.money import format_money, quantize
 from reformer.core.permissions import REFUND_PAYMENTS, require, require_same_organization
 from reformer.integrations.stripe.client import provider_error, to_minor_units
-from reformer.payments import notices
+from reformer.payments import audit_codes, notices
+from reformer.payments import errors as payment_errors
 from reformer.payments.actions.accounts import client_for, stripe_account_of
 from reformer.payments.actions.grant import publish_payment
 from reformer.payments.models import Refund
@@ -72,13 +73,13 @@ def refund_payment(
     require_same_organization(actor, payment, "payment")
     require(actor, REFUND_PAYMENTS, studio=payment.studio)
     if payment.status not in (Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
-        raise DomainError("payments.not_refundable", "Only a paid payment can be refunded.")
+        raise DomainError(payment_errors.NOT_REFUNDABLE, "Only a paid payment can be refunded.")
     if payment.amount <= 0:
         raise DomainError(
-            "payments.not_refundable", "Nothing was paid for this (complimentary): no refund."
+            payment_errors.NOT_REFUNDABLE, "Nothing was paid for this (complimentary): no refund."
         )
     if payment.refundable_amount <= 0:
-        raise DomainError("payments.not_refundable", "This payment is already fully refunded.")
+        raise DomainError(payment_errors.NOT_REFUNDABLE, "This payment is already fully refunded.")
     amount = _amount(amount, payment)
     full = amount == payment.refundable_amount
     package = payment.client_package
@@ -90,7 +91,7 @@ def refund_payment(
         taking = credits if credits is not None else (remaining if full else 0)
         if taking > remaining:
             raise DomainError(
-                "payments.credits_used",
+                payment_errors.CREDITS_USED,
                 f"The client has already used {package.credits_used} of "
                 f"{package.credits_total} credits: only {package.credits_remaining} can be "
                 "taken back. Refund less, or take back fewer credits.",
@@ -101,7 +102,7 @@ def refund_payment(
         account = stripe_account_of(actor.organization_id)
         if account is None or not payment.payment_intent_id:
             raise DomainError(
-                "payments.not_online",
+                payment_errors.NOT_ONLINE,
                 "Stripe is not connected, so this card payment cannot be refunded here. "
                 "Refund it in the Stripe Dashboard.",
             )
@@ -123,7 +124,7 @@ def refund_payment(
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if locked.amount_refunded + amount > locked.amount:
-            raise DomainError("payments.not_refundable", "This payment was refunded meanwhile.")
+            raise DomainError(payment_errors.NOT_REFUNDABLE, "This payment was refunded meanwhile.")
         refund = Refund.objects.create(
             organization_id=payment.organization_id,
             payment=locked,
@@ -148,7 +149,7 @@ def refund_payment(
                 )
                 if cursor.fetchone() is None:  # credits were spent meanwhile
                     raise DomainError(
-                        "payments.credits_used",
+                        payment_errors.CREDITS_USED,
                         "The client booked with these credits a moment ago. Check the "
                         "package and try again.",
                     )
@@ -162,7 +163,7 @@ def refund_payment(
         locked.save(update_fields=["amount_refunded", "status"])
         audit.record(
             actor,
-            "payments.payment.refunded",
+            audit_codes.PAYMENTS_PAYMENT_REFUNDED,
             locked,
             refund=refund,
             amount=amount,

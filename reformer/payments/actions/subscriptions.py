@@ -30,6 +30,7 @@ from reformer.core.permissions import (
 )
 from reformer.integrations.stripe.client import from_minor_units, provider_error
 from reformer.payments import audit_codes, notices
+from reformer.payments import errors as payment_errors
 from reformer.payments.actions import grant
 from reformer.payments.actions.accounts import client_for, stripe_account_of
 from reformer.payments.models import StripeAccount, StripeCustomer
@@ -105,7 +106,9 @@ def sync_subscription(account: StripeAccount, subscription_id: str) -> Subscript
             local.grace_until = None
         local.save()
         if before != status:
-            audit.record(None, "payments.subscription.status", local, before=before, after=status)
+            audit.record(
+                None, audit_codes.PAYMENTS_SUBSCRIPTION_STATUS, local, before=before, after=status
+            )
         _publish(local)
     return local
 
@@ -225,10 +228,10 @@ def apply_invoice_failed(account: StripeAccount, invoice: dict[str, Any]) -> Non
             expires_at__gt=now,
             expires_at__lt=row.grace_until,
         ).update(expires_at=row.grace_until)
-        audit.record(None, "payments.subscription.past_due", row, invoice=invoice["id"])
+        audit.record(None, audit_codes.PAYMENTS_SUBSCRIPTION_PAST_DUE, row, invoice=invoice["id"])
         notices.queue_renewal_failed(row, invoice_id=invoice["id"])
         alerts.raise_alert(
-            audit_codes.RENEWAL_FAILED,
+            alerts.PAYMENT_RENEWAL_FAILED,
             f"{row.client.user.name or row.client.user.email}: the {row.product.name} "
             "renewal failed; booking stops when the 7-day grace period ends unless the card "
             "is updated.",
@@ -269,7 +272,7 @@ def end_overdue_grace(*, now: dt.datetime | None = None) -> int:
                 expires_at__gt=now,
                 starts_at__lt=now,
             ).update(expires_at=now)
-            audit.record(None, "payments.subscription.suspended", row)
+            audit.record(None, audit_codes.PAYMENTS_SUBSCRIPTION_SUSPENDED, row)
             _publish(row)
     return len(overdue)
 
@@ -285,11 +288,11 @@ def cancel_subscription(actor: Membership, subscription: Subscription) -> Subscr
     """End at the end of the paid period (the client keeps what they paid for)."""
     _check_manage(actor, subscription)
     if subscription.status in (Subscription.Status.CANCELLED, Subscription.Status.SUSPENDED):
-        raise DomainError("payments.not_active", "This membership has already ended.")
+        raise DomainError(payment_errors.NOT_ACTIVE, "This membership has already ended.")
     account = stripe_account_of(actor.organization_id)
     if account is None or not subscription.provider_id:
         raise DomainError(
-            "payments.not_online", "This membership is not billed online; nothing to cancel."
+            payment_errors.NOT_ONLINE, "This membership is not billed online; nothing to cancel."
         )
     try:
         client_for(account).v1.subscriptions.update(
@@ -299,7 +302,7 @@ def cancel_subscription(actor: Membership, subscription: Subscription) -> Subscr
         raise provider_error(exc) from None
     with transaction.atomic():
         Subscription.objects.filter(pk=subscription.pk).update(cancel_at_period_end=True)
-        audit.record(actor, "payments.subscription.cancel_requested", subscription)
+        audit.record(actor, audit_codes.PAYMENTS_SUBSCRIPTION_CANCEL_REQUESTED, subscription)
         _publish(subscription)
     subscription.refresh_from_db()
     return subscription
@@ -314,12 +317,12 @@ def pause_subscription(
     allowed = (Subscription.Status.ACTIVE,) if paused else (Subscription.Status.PAUSED,)
     if subscription.status not in allowed:
         raise DomainError(
-            "payments.not_active",
+            payment_errors.NOT_ACTIVE,
             "Only an active membership can be paused." if paused else "It is not paused.",
         )
     account = stripe_account_of(actor.organization_id)
     if account is None or not subscription.provider_id:
-        raise DomainError("payments.not_online", "This membership is not billed online.")
+        raise DomainError(payment_errors.NOT_ONLINE, "This membership is not billed online.")
     try:
         client_for(account).v1.subscriptions.update(
             subscription.provider_id,
@@ -332,7 +335,9 @@ def pause_subscription(
         Subscription.objects.filter(pk=subscription.pk).update(status=status)
         audit.record(
             actor,
-            "payments.subscription.paused" if paused else "payments.subscription.resumed",
+            audit_codes.PAYMENTS_SUBSCRIPTION_PAUSED
+            if paused
+            else audit_codes.PAYMENTS_SUBSCRIPTION_RESUMED,
             subscription,
         )
         _publish(subscription)
@@ -347,7 +352,7 @@ def portal_url(actor: Membership, *, return_url: str) -> str:
     customer = StripeCustomer.objects.filter(client=actor).first()
     if account is None or customer is None:
         raise DomainError(
-            "payments.no_customer", "You have no card or membership on file with this studio."
+            payment_errors.NO_CUSTOMER, "You have no card or membership on file with this studio."
         )
     try:
         session = client_for(account).v1.billing_portal.sessions.create(

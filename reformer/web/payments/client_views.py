@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from reformer.billing.models import Payment
-from reformer.core.errors import DomainError
+from reformer.core.errors import AccessError, DomainError
 from reformer.core.permissions import BUY_ONLINE
 from reformer.payments import queries
 from reformer.payments.actions import checkout, subscriptions
@@ -68,9 +68,9 @@ def buy(request: HttpRequest, product_id: int) -> HttpResponse:
             return_url=return_url.replace("/0/", "/{payment}/"),
             cancel_url=cancel_url.replace("/0/", "/{payment}/"),
         )
+    except AccessError:
+        raise
     except DomainError as error:
-        if error.code in ("not_found", "permission_denied"):
-            raise
         messages.error(request, error.message)
         return redirect("payments:shop")
     return redirect(url)
@@ -150,9 +150,9 @@ def cancel_my_membership(request: HttpRequest, pk: int) -> HttpResponse:
     subscription = queries.subscription_for(actor, pk)
     try:
         subscriptions.cancel_subscription(actor, subscription)
+    except AccessError:
+        raise
     except DomainError as error:
-        if error.code in ("not_found", "permission_denied"):
-            raise
         messages.error(request, error.message)
     else:
         messages.success(request, "Your membership will end at the end of the period you paid for.")

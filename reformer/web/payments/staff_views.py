@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reformer.core.errors import DomainError
+from reformer.core.errors import AccessError, DomainError
 from reformer.core.money import format_money
 from reformer.core.permissions import (
     MANAGE_BILLING,
@@ -174,9 +174,9 @@ def membership_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
                 if action == "pause"
                 else "Membership resumed.",
             )
+    except AccessError:
+        raise
     except DomainError as error:
-        if error.code in ("not_found", "permission_denied"):
-            raise
         messages.error(request, error.message)
     return redirect("payments:client", pk=subscription.client_id)
 
@@ -246,9 +246,9 @@ def fee_policy(request: HttpRequest, studio_id: int) -> HttpResponse:
     currency = queries.products_for_sale(actor).values_list("currency", flat=True).first() or "USD"
     try:
         accounts.set_fee_policy(actor, studio, currency=currency, **form.cleaned_data)
+    except AccessError:
+        raise
     except DomainError as error:
-        if error.code in ("not_found", "permission_denied"):
-            raise
         messages.error(request, error.message)
     else:
         messages.success(request, f"Fees for {studio.name} saved.")

@@ -17,7 +17,6 @@ from reformer.core import alerts
 from reformer.core.models import AdminAlert
 from reformer.core.permissions import VIEW_ALERTS, has_capability
 from reformer.core.queries import open_alerts
-from reformer.payments import audit_codes as payment_alerts
 from reformer.web.auth import capability_required
 from reformer.web.staff.common import actor_of, is_partial, page
 
@@ -60,12 +59,12 @@ _KINDS: dict[str, tuple[str, str, Callable[[AdminAlert], str]]] = {
     alerts.PROMOTION_FAILED: ("Waitlist promotion failed", "Open the class", _session_page),
     alerts.NO_SHOW_SWEEP_FAILED: ("No-show check failed", "Open check-in", _checkin),
     alerts.DELIVERY_FAILED: ("Message not delivered", "", _checkin),
-    payment_alerts.RENEWAL_FAILED: (
+    alerts.PAYMENT_RENEWAL_FAILED: (
         "Membership payment failed",
         "Open the client's payments",
         _client_payments,
     ),
-    payment_alerts.FEE_NOT_CHARGED: ("Fee not charged", "Open the payment", _payment_page),
+    alerts.PAYMENT_FEE_NOT_CHARGED: ("Fee not charged", "Open the payment", _payment_page),
 }
 
 
