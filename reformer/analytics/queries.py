@@ -201,7 +201,9 @@ def summary(scope: Scope, period: Period, *, now: dt.datetime | None = None) -> 
         .order_by("currency")
     )
     for row in revenue_rows:
-        per_studio[row["studio_id"]].revenue[row["currency"]] = row["total"]
+        taken = per_studio[row["studio_id"]].revenue
+        if taken is not None:
+            taken[row["currency"]] = row["total"]
     for row in booking_rows:
         metrics = per_studio[row["session__studio_id"]]
         metrics.bookings = row["bookings"]

@@ -59,7 +59,9 @@ def buy_package(
             if source == ClientPackage.Source.SUBSCRIPTION
             else Payment.Kind.PACKAGE,
             # Revenue per studio: the studio the client goes to most.
-            studio=world.studios[max(client.studio_weights, key=client.studio_weights.get)],
+            studio=world.studios[
+                max(client.studio_weights, key=lambda k: client.studio_weights[k])
+            ],
             created_at=starts,
             paid_at=starts,
         )

@@ -16,6 +16,7 @@ from reformer.bookings.actions import book_session, booking_quote, cancel_bookin
 from reformer.bookings.models import Booking
 from reformer.payments.actions import accounts, checkout, fees, refunds
 from reformer.scheduling.models import ClassSession
+from tests import factories
 from tests.bookings import helpers as booking_helpers
 from tests.payments import helpers
 from tests.payments.conftest import SECRET_KEYS
@@ -40,7 +41,7 @@ _hour = itertools.count(1)
 
 def late_booking(tenant, client):
     """A booking inside the cancellation window: the class starts within a few hours."""
-    session = booking_helpers.make_session(
+    session = factories.make_session(
         tenant, starts_at=timezone.now() + dt.timedelta(hours=next(_hour) % 6 + 1)
     )
     return book_session(client, session=session)
@@ -51,11 +52,11 @@ def fee_jobs():
 
 
 def test_the_policy_text_names_the_fees_before_booking(fee_studio, world):
-    session = booking_helpers.make_session(world.a)
+    session = factories.make_session(world.a)
     quote = booking_quote(world.a.client, session)
     assert "A late cancellation costs $15.00; a no-show costs $20.00" in quote.cancellation_policy
-    other_studio_session = booking_helpers.make_session(
-        world.a, room=booking_helpers.factories.RoomFactory(studio=world.a.other_studio)
+    other_studio_session = factories.make_session(
+        world.a, room=factories.RoomFactory(studio=world.a.other_studio)
     )
     assert "costs" not in booking_quote(world.a.client, other_studio_session).cancellation_policy
 

@@ -14,7 +14,7 @@ from reformer.core.errors import DomainError
 from reformer.notifications.models import Message
 from reformer.payments.actions import checkout, desk, refunds
 from reformer.payments.models import Refund
-from tests.bookings import helpers as booking_helpers
+from tests import factories
 from tests.payments import helpers
 from tests.payments.conftest import SECRET_KEYS
 
@@ -32,7 +32,7 @@ def bought_online(shop):
 
 def use_credits(tenant, client, count):
     for _ in range(count):
-        book_session(client, session=booking_helpers.make_session(tenant))
+        book_session(client, session=factories.make_session(tenant))
 
 
 def test_a_full_refund_goes_through_stripe_and_takes_every_unused_credit(shop, world):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -18,12 +18,13 @@ from reformer.payments import queries
 from reformer.payments.actions import checkout, subscriptions
 from reformer.studios.models import Studio
 from reformer.web.auth import capability_required, get_or_404
+from reformer.web.http import MemberRequest
 from reformer.web.live_render import subscription_query
 
 buyer_required = capability_required(BUY_ONLINE)
 
 
-def _studio_choice(request: HttpRequest, actor) -> tuple[list[Studio], Studio | None]:
+def _studio_choice(request: MemberRequest, actor) -> tuple[list[Studio], Studio | None]:
     studios = list(queries.studios_for(actor).filter(active=True))
     chosen = request.POST.get("studio") or request.GET.get("studio") or ""
     if not chosen:
@@ -34,7 +35,7 @@ def _studio_choice(request: HttpRequest, actor) -> tuple[list[Studio], Studio | 
 
 @require_GET
 @buyer_required
-def shop(request: HttpRequest) -> HttpResponse:
+def shop(request: MemberRequest) -> HttpResponse:
     actor = request.membership
     studios, studio = _studio_choice(request, actor)
     return render(
@@ -51,7 +52,7 @@ def shop(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @buyer_required
-def buy(request: HttpRequest, product_id: int) -> HttpResponse:
+def buy(request: MemberRequest, product_id: int) -> HttpResponse:
     actor = request.membership
     product = get_or_404(queries.products_for_sale(actor), product_id, "package")
     _studios, studio = _studio_choice(request, actor)
@@ -85,7 +86,7 @@ def _return_context(payment: Payment) -> dict:
 
 @require_GET
 @buyer_required
-def checkout_return(request: HttpRequest, pk: int) -> HttpResponse:
+def checkout_return(request: MemberRequest, pk: int) -> HttpResponse:
     """Back from Checkout: granted already, granted now (Stripe says paid), or "confirming
     your payment" until the webhook's live event swaps in the result."""
     actor = request.membership
@@ -102,7 +103,7 @@ def checkout_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @buyer_required
-def checkout_cancelled(request: HttpRequest, pk: int) -> HttpResponse:
+def checkout_cancelled(request: MemberRequest, pk: int) -> HttpResponse:
     actor = request.membership
     payment = queries.payment_for(actor, pk)
     if payment.client_id != actor.pk:
@@ -116,7 +117,7 @@ def checkout_cancelled(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @buyer_required
-def history(request: HttpRequest) -> HttpResponse:
+def history(request: MemberRequest) -> HttpResponse:
     actor = request.membership
     return render(
         request,
@@ -132,7 +133,7 @@ def history(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @buyer_required
-def portal(request: HttpRequest) -> HttpResponse:
+def portal(request: MemberRequest) -> HttpResponse:
     try:
         url = subscriptions.portal_url(
             request.membership, return_url=request.build_absolute_uri(reverse("payments:history"))
@@ -145,7 +146,7 @@ def portal(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @capability_required(BUY_ONLINE)
-def cancel_my_membership(request: HttpRequest, pk: int) -> HttpResponse:
+def cancel_my_membership(request: MemberRequest, pk: int) -> HttpResponse:
     actor = request.membership
     subscription = queries.subscription_for(actor, pk)
     try:

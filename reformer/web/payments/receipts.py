@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from fpdf import FPDF
@@ -16,6 +16,7 @@ from reformer.core.timezones import to_local
 from reformer.payments import queries
 from reformer.payments.notices import receipt_number
 from reformer.web.auth import membership_required
+from reformer.web.http import MemberRequest
 
 FONTS = Path(__file__).resolve().parent.parent.parent / "payments" / "fonts"
 
@@ -49,7 +50,7 @@ def receipt_lines(payment: Payment) -> list[tuple[str, str]]:
 
 @require_GET
 @membership_required
-def receipt(request: HttpRequest, pk: int) -> HttpResponse:
+def receipt(request: MemberRequest, pk: int) -> HttpResponse:
     payment = queries.payment_for(request.membership, pk)
     return render(
         request,
@@ -60,7 +61,7 @@ def receipt(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @membership_required
-def receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def receipt_pdf(request: MemberRequest, pk: int) -> HttpResponse:
     payment = queries.payment_for(request.membership, pk)
     pdf = FPDF(format=(148, 210))  # A5, in millimetres
     pdf.add_font("Liberation", "", str(FONTS / "LiberationSans-Regular.ttf"))

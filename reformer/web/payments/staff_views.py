@@ -4,7 +4,7 @@ desk's point of sale, memberships (pause, cancel), and the owner's Stripe settin
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,12 +24,13 @@ from reformer.payments.actions import accounts, desk, refunds, subscriptions
 from reformer.payments.actions.refunds import ONLINE_METHODS as ONLINE
 from reformer.web.auth import capability_required, get_or_404
 from reformer.web.errors import render_domain_error
+from reformer.web.http import MemberRequest
 from reformer.web.payments.forms import FeePolicyForm, RefundForm, SaleForm, StripeKeysForm
 
 
 @require_GET
 @capability_required(VIEW_PAYMENTS)
-def studio_payments(request: HttpRequest) -> HttpResponse:
+def studio_payments(request: MemberRequest) -> HttpResponse:
     actor = request.membership
     studios = list(queries.studios_for(actor))
     studio_id = request.GET.get("studio", "")
@@ -54,7 +55,7 @@ def studio_payments(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @capability_required(VIEW_PAYMENTS)
-def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def payment_detail(request: MemberRequest, pk: int) -> HttpResponse:
     actor = request.membership
     payment = queries.payment_for(actor, pk)
     form = RefundForm(request.POST or None)
@@ -91,7 +92,7 @@ def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @capability_required(VIEW_PAYMENTS)
-def client_payments(request: HttpRequest, pk: int) -> HttpResponse:
+def client_payments(request: MemberRequest, pk: int) -> HttpResponse:
     actor = request.membership
     client = queries.client_for(actor, pk)
     return render(
@@ -109,7 +110,7 @@ def client_payments(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @capability_required(SELL_AT_DESK)
-def sell(request: HttpRequest) -> HttpResponse:
+def sell(request: MemberRequest) -> HttpResponse:
     actor = request.membership
     search = request.GET.get("q", "")
     clients = list(queries.desk_clients(actor, search))
@@ -159,7 +160,7 @@ def data_product_name(payment) -> str:
 
 @require_POST
 @capability_required(MANAGE_SUBSCRIPTIONS)
-def membership_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def membership_action(request: MemberRequest, pk: int, action: str) -> HttpResponse:
     actor = request.membership
     subscription = queries.subscription_for(actor, pk)
     try:
@@ -183,7 +184,7 @@ def membership_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
 
 @require_http_methods(["GET", "POST"])
 @capability_required(MANAGE_BILLING)
-def settings_page(request: HttpRequest) -> HttpResponse:
+def settings_page(request: MemberRequest) -> HttpResponse:
     actor = request.membership
     account = queries.stripe_account(actor)
     form = StripeKeysForm(request.POST or None)
@@ -228,7 +229,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @capability_required(MANAGE_BILLING)
-def disconnect(request: HttpRequest) -> HttpResponse:
+def disconnect(request: MemberRequest) -> HttpResponse:
     accounts.disconnect_stripe(request.membership)
     messages.success(request, "Stripe disconnected. Packages are sold at the desk only.")
     return redirect("payments:settings")
@@ -236,7 +237,7 @@ def disconnect(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @capability_required(MANAGE_BILLING)
-def fee_policy(request: HttpRequest, studio_id: int) -> HttpResponse:
+def fee_policy(request: MemberRequest, studio_id: int) -> HttpResponse:
     actor = request.membership
     studio = get_or_404(queries.studios_for(actor), studio_id, "studio")
     form = FeePolicyForm(request.POST, prefix=f"studio-{studio.pk}")
