@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "reformer.billing",
     "reformer.bookings",
     "reformer.notifications",
+    "reformer.payments",
     "reformer.analytics",
     "reformer.calendars",
     "reformer.reports",
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "reformer.web.staff",
     "reformer.web.calendars",
     "reformer.web.reports",
+    "reformer.web.payments",
 ]
 
 MIDDLEWARE = [
@@ -320,6 +322,13 @@ else:
 # Tasks live in each app's jobs.py (ARCHITECTURE §2); the app object is
 # procrastinate.contrib.django.app. The in-process worker is started by `reformer serve`.
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "jobs"
+
+# --- Payments (Stripe) -------------------------------------------------------------------------
+
+# Each organization enters its own Stripe keys (payments settings page). This points the
+# stripe client at another API server (tests and benchmarks use the fake in
+# integrations/stripe/fake.py); empty = api.stripe.com.
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 
 # --- Logging ------------------------------------------------------------------------------------
 

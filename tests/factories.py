@@ -159,7 +159,7 @@ class ClientPackageFactory(factory.django.DjangoModelFactory):
     weekly_limit = factory.LazyAttribute(lambda o: o.product.weekly_limit)
     starts_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))
     expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=90))
-    source = ClientPackage.Source.PURCHASE
+    source = ClientPackage.Source.STAFF_GRANT  # bought packages come with a Payment
 
 
 _slot = itertools.count()

@@ -10,7 +10,6 @@ PENDING: dict[tuple[str, str], str] = {
     ("PHX-16", "*"): "issue 19 (end-to-end proofs through cancellation and the job runner; "
     "failed deduction rolls back and alerts) and issue 10 (SMS on promotion)",
     ("PHX-18", "*"): "issue 10 (notifications: expiry warnings)",
-    ("PHX-21", "*"): "issue 11 (payments)",
     ("PHX-22", "*"): "issue 10 (email provider)",
     ("PHX-23", "*"): "issue 10 (SMS)",
     ("PHX-26", "*"): "issue 15 (PWA)",

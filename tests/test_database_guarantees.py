@@ -40,7 +40,16 @@ from reformer.studios.validation import violated_constraint
 from tests import factories
 from tests.factories import make_session
 
-PROJECT_APPS = {"core", "accounts", "studios", "scheduling", "billing", "bookings", "notifications"}
+PROJECT_APPS = {
+    "core",
+    "accounts",
+    "studios",
+    "scheduling",
+    "billing",
+    "bookings",
+    "notifications",
+    "payments",
+}
 HOUR = dt.timedelta(hours=1)
 
 
@@ -493,6 +502,44 @@ def test_it_stores_a_webhook_event_once(db):
     WebhookEvent.objects.create(provider="twilio", event_id="evt_1", kind="x", payload={})
 
 
+def test_it_stores_an_event_once_per_organization_endpoint(world):
+    event = {"provider": "stripe", "event_id": "evt_2", "kind": "x", "payload": {}}
+    WebhookEvent.objects.create(organization=world.a.organization, **event)
+    with refused("webhook_event_once"):
+        WebhookEvent.objects.create(organization=world.a.organization, **event)
+    # Another tenant's endpoint receiving the same id cannot block (or touch) tenant a's.
+    WebhookEvent.objects.create(organization=world.b.organization, **event)
+
+
+def test_it_keeps_payment_records_consistent(world, package):
+    from reformer.payments.models import Refund, StripeCustomer, StudioFeePolicy
+
+    payment = Payment.objects.create(
+        organization=world.a.organization,
+        client=world.a.client,
+        amount=Decimal("50.00"),
+        provider_id="cs_1",
+        created_at=timezone.now(),
+    )
+    with refused("payment_refund_within_amount"):
+        Payment.objects.filter(pk=payment.pk).update(amount_refunded=Decimal("50.01"))
+    with refused("payment_refund_within_amount"):
+        Payment.objects.filter(pk=payment.pk).update(amount_refunded=Decimal("-1"))
+    with refused("refund_amount_positive"):
+        Refund.objects.create(organization=world.a.organization, payment=payment, amount=0)
+    with refused("fee_amounts_positive"):
+        StudioFeePolicy.objects.create(
+            organization=world.a.organization, studio=world.a.studio, no_show_fee=Decimal("0")
+        )
+    StripeCustomer.objects.create(
+        organization=world.a.organization, client=world.a.client, customer_id="cus_1"
+    )
+    with refused("stripe_customer_once"):
+        StripeCustomer.objects.create(
+            organization=world.a.organization, client=world.a.owner, customer_id="cus_1"
+        )
+
+
 def test_it_sends_a_message_once_per_idempotency_key(world):
     fields = {
         "recipient": world.a.client.user,
@@ -533,8 +580,12 @@ def test_it_keeps_other_one_of_a_kind_rows_unique(world, package):
         "created_at": timezone.now(),
     }
     Payment.objects.create(client_package=package, **payment)
-    with refused("billing_payment_provider_id_key"):
+    with refused("payment_provider_id_once"):
         Payment.objects.create(**payment)
+    # Provider ids are unique per organization: another tenant cannot squat on one.
+    Payment.objects.create(
+        **(payment | {"organization": world.b.organization, "client": world.b.client})
+    )
     with refused("billing_payment_client_package_id_key"):
         Payment.objects.create(client_package=package, **(payment | {"provider_id": "pi_2"}))
     subscription = {
@@ -545,7 +596,7 @@ def test_it_keeps_other_one_of_a_kind_rows_unique(world, package):
         "provider_id": "sub_1",
     }
     Subscription.objects.create(**subscription)
-    with refused("billing_subscription_provider_id_key"):
+    with refused("subscription_provider_id_once"):
         Subscription.objects.create(**subscription)
 
 

@@ -65,7 +65,7 @@ def _safe(text: str) -> str:
 
 
 def summary_csv(scope: Scope, period: Period) -> Iterator[str]:
-    """One row per studio, then the total; revenue only on the total row (organization-wide)."""
+    """One row per studio, then the total (each with its revenue)."""
     writer = csv.writer(_Echo())
     yield writer.writerow(["period_start", "period_end", "time_zone", "studio", *METRIC_COLUMNS])
     summary = queries.summary(scope, period)

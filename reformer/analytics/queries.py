@@ -4,9 +4,10 @@ Definitions (docs/architecture.md repeats them):
 
 - **Bookings**: bookings for classes starting in the period that hold a place
   (confirmed, attended, no-show), i.e. that were not cancelled.
-- **Revenue**: the sum of succeeded payments made in the period, per currency. Package sales
-  belong to the organization, not to one studio, so revenue is shown only for "all studios"
-  of an actor who reaches every studio; a studio row shows none.
+- **Revenue**: money taken in the period (paid payments, less what was refunded on them),
+  per currency. Every payment carries the studio it was taken at, so each studio has its
+  own revenue; "all studios" of an owner also counts payments from before studios were
+  recorded on payments.
 - **Attendance rate**: attended / (attended + no-show) over bookings of classes in the period
   that have started. No such booking: no rate ("No data"), not 0%.
 - **Utilisation**: places booked / capacity, summed over scheduled (not cancelled) classes in
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -61,7 +62,7 @@ class Scope:
 
     @property
     def shows_revenue(self) -> bool:
-        return self.whole_organization
+        return True
 
 
 def metrics_scope(actor: Membership, *, studio_id: int | None = None) -> Scope:
@@ -140,20 +141,24 @@ def _sessions(scope: Scope):
     )
 
 
-def revenue(scope: Scope, start: dt.datetime, end: dt.datetime) -> dict[str, Decimal] | None:
-    if not scope.shows_revenue:
-        return None
-    rows = (
-        Payment.objects.filter(
-            organization_id=scope.actor.organization_id,
-            status=Payment.Status.SUCCEEDED,
-            created_at__gte=start,
-            created_at__lt=end,
-        )
-        .values("currency")
-        .annotate(total=Sum("amount"))
-        .order_by("currency")
+def _payments(scope: Scope, start: dt.datetime, end: dt.datetime):
+    """Payments that brought money in during the period, in the scope's studios."""
+    payments = Payment.objects.filter(
+        organization_id=scope.actor.organization_id,
+        status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED],
+        created_at__gte=start,
+        created_at__lt=end,
     )
+    if not scope.whole_organization:
+        payments = payments.filter(studio_id__in=scope.studio_ids)
+    return payments
+
+
+_NET = Sum(F("amount") - F("amount_refunded"))
+
+
+def revenue(scope: Scope, start: dt.datetime, end: dt.datetime) -> dict[str, Decimal] | None:
+    rows = _payments(scope, start, end).values("currency").annotate(total=_NET).order_by("currency")
     return {row["currency"]: row["total"] for row in rows}
 
 
@@ -187,7 +192,18 @@ def summary(scope: Scope, period: Period, *, now: dt.datetime | None = None) -> 
         .annotate(booked=Sum("booked_count"), capacity=Sum("capacity"), sessions=Count("id"))
         .order_by()
     )
-    per_studio = {studio.pk: Metrics() for studio in scope.studios}
+    per_studio = {studio.pk: Metrics(revenue={}) for studio in scope.studios}
+    revenue_rows = (
+        _payments(scope, start, end)
+        .filter(studio_id__in=scope.studio_ids)
+        .values("studio_id", "currency")
+        .annotate(total=_NET)
+        .order_by("currency")
+    )
+    for row in revenue_rows:
+        taken = per_studio[row["studio_id"]].revenue
+        if taken is not None:
+            taken[row["currency"]] = row["total"]
     for row in booking_rows:
         metrics = per_studio[row["session__studio_id"]]
         metrics.bookings = row["bookings"]
@@ -310,15 +326,10 @@ def daily_rows(scope: Scope, period: Period, *, now: dt.datetime | None = None) 
         metrics.sessions = row["sessions"]
     if scope.shows_revenue:
         payment_rows = (
-            Payment.objects.filter(
-                organization_id=scope.actor.organization_id,
-                status=Payment.Status.SUCCEEDED,
-                created_at__gte=start,
-                created_at__lt=end,
-            )
+            _payments(scope, start, end)
             .annotate(day=TruncDate("created_at", tzinfo=tz))
             .values("day", "currency")
-            .annotate(total=Sum("amount"))
+            .annotate(total=_NET)
             .order_by("currency")
         )
         for row in payment_rows:

@@ -121,6 +121,7 @@ class CreditLedger(models.Model):
         CANCELLATION_REFUND = "cancellation_refund", "Cancelled in time"
         SESSION_CANCELLED = "session_cancelled", "Class cancelled by the studio"
         STAFF_ADJUSTMENT = "staff_adjustment", "Adjusted by staff"
+        REFUND = "refund", "Taken back by a refund"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
     client_package = models.ForeignKey(
@@ -144,48 +145,132 @@ class CreditLedger(models.Model):
 
 
 class Payment(models.Model):
+    """Money a client paid (or owes, while pending): online through Stripe or at the desk.
+
+    `provider_id` is the provider's id of what was paid (a Checkout Session, an invoice, a
+    PaymentIntent), unique per organization: a second event about it finds this row.
+    """
+
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Succeeded"
+        SUCCEEDED = "succeeded", "Paid"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
         REFUNDED = "refunded", "Refunded"
 
+    class Kind(models.TextChoices):
+        PACKAGE = "package", "Package"
+        MEMBERSHIP = "membership", "Membership"
+        FEE = "fee", "Fee"
+
+    class Method(models.TextChoices):
+        CARD_ONLINE = "card_online", "Card (online)"
+        CARD_SAVED = "card_saved", "Saved card"
+        CASH = "cash", "Cash"
+        TERMINAL = "terminal", "Card terminal"
+        COMPLIMENTARY = "complimentary", "Complimentary"
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    # Where the money was taken: revenue per studio (empty only for rows from before).
+    studio = models.ForeignKey(
+        "studios.Studio", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     client = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="payments")
     product = models.ForeignKey(PackageProduct, on_delete=models.PROTECT, null=True, blank=True)
     client_package = models.OneToOneField(
         ClientPackage, on_delete=models.SET_NULL, null=True, blank=True, related_name="payment"
     )
+    subscription = models.ForeignKey(
+        "billing.Subscription",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="payments",
+    )
+    # The booking a late-cancel or no-show fee was charged for.
+    booking = models.ForeignKey(
+        "bookings.Booking", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.PACKAGE)
+    method = models.CharField(max_length=16, choices=Method.choices, default=Method.CARD_ONLINE)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
+    amount_refunded = models.DecimalField(max_digits=10, decimal_places=2, default=0)
     currency = models.CharField(max_length=3, default="USD")
     provider = models.CharField(max_length=20, default="stripe")
-    provider_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    provider_id = models.CharField(max_length=255, null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    receipt_url = models.URLField(max_length=500, blank=True)
+    # Why it failed or was cancelled, in words for the client.
+    failure_reason = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["organization", "status", "created_at"])]
+        indexes = [
+            models.Index(fields=["organization", "status", "created_at"]),
+            models.Index(fields=["client", "created_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "provider", "provider_id"], name="payment_provider_id_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_refunded__gte=0) & Q(amount_refunded__lte=F("amount")),
+                name="payment_refund_within_amount",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} ({self.status})"
 
+    @property
+    def refundable_amount(self):
+        return self.amount - self.amount_refunded
+
 
 class Subscription(models.Model):
+    """A membership billed every period (Stripe Billing); each paid invoice grants the
+    period's package. Past due: booking still works until `grace_until`, then stops."""
+
     class Status(models.TextChoices):
+        INCOMPLETE = "incomplete", "Awaiting first payment"
         ACTIVE = "active", "Active"
         PAST_DUE = "past_due", "Past due"
+        PAUSED = "paused", "Paused"
+        SUSPENDED = "suspended", "Suspended (unpaid)"
         CANCELLED = "cancelled", "Cancelled"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    studio = models.ForeignKey(
+        "studios.Studio", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     client = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="subscriptions")
     product = models.ForeignKey(PackageProduct, on_delete=models.PROTECT)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     currency = models.CharField(max_length=3, default="USD")
     provider = models.CharField(max_length=20, default="stripe")
-    provider_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    provider_id = models.CharField(max_length=255, null=True, blank=True)
+    customer_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    current_period_start = models.DateTimeField(null=True, blank=True)
     current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    # Past due since a failed renewal: booking is allowed until then.
+    grace_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "provider", "provider_id"],
+                name="subscription_provider_id_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.product} subscription ({self.status})"
@@ -194,16 +279,26 @@ class Subscription(models.Model):
 class WebhookEvent(models.Model):
     """A provider's event stored once (idempotency), then processed by a job."""
 
+    # The organization whose endpoint received it: one tenant's events never meet another's.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     provider = models.CharField(max_length=20)
     event_id = models.CharField(max_length=255)
     kind = models.CharField(max_length=100)
     payload = models.JSONField()
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Set when processing raised; the job retries and clears it on success.
+    error = models.TextField(blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["provider", "event_id"], name="webhook_event_once")
+            models.UniqueConstraint(
+                fields=["provider", "organization", "event_id"],
+                name="webhook_event_once",
+                nulls_distinct=False,
+            )
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,9 @@
   the waitlist (held_count) are no more than the people waiting and fit in the capacity;
 - every package: credits_remaining >= 0 and its ledger sums to minus the credits it spent;
 - every booking paid from a credit package: its ledger nets to -1, or 0 if the credit was
-  returned.
+  returned;
+- money: see payments/integrity.py (each paid package granted once, refunds' credits
+  removed once, payments reconcile with packages).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class IntegrityReport:
     sessions_checked: int = 0
     packages_checked: int = 0
     bookings_checked: int = 0
+    payments_checked: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -58,13 +61,15 @@ class IntegrityReport:
     def summary(self) -> str:
         return (
             f"Checked {self.sessions_checked} classes, {self.packages_checked} packages, "
-            f"{self.bookings_checked} bookings: "
+            f"{self.bookings_checked} bookings, {self.payments_checked} payments: "
             + ("no discrepancies." if self.ok else f"{len(self.problems)} discrepancies.")
         )
 
 
 def check_integrity(*, organization_id: int | None = None) -> IntegrityReport:
-    """Read-only: three queries whatever the size of the data."""
+    """Read-only: seven queries whatever the size of the data."""
+    from reformer.payments.integrity import check_payments
+
     report = IntegrityReport()
     params = {"organization_id": organization_id}
     with connection.cursor() as cursor:
@@ -108,4 +113,5 @@ def check_integrity(*, organization_id: int | None = None) -> IntegrityReport:
                     f"booking {booking_id} ({reference}, {status}): ledger nets {net}, "
                     f"expected {expected}"
                 )
+    check_payments(report, organization_id=organization_id)
     return report

@@ -33,6 +33,8 @@ PROMOTION_FAILED = "bookings.promotion_failed"
 NO_SHOW_SWEEP_FAILED = "bookings.no_show_sweep_failed"
 DELIVERY_FAILED = "notifications.delivery_failed"
 WORKER_RESTARTED = "jobs.worker_restarted"
+PAYMENT_RENEWAL_FAILED = "payments.renewal_failed"  # data: client, subscription
+PAYMENT_FEE_NOT_CHARGED = "payments.fee_not_charged"  # data: payment
 
 
 def raise_alert(

@@ -42,6 +42,11 @@ BOOK_SELF = "bookings.book_self"  # clients booking, cancelling, waitlisting for
 VIEW_ALERTS = "alerts.view"  # staff alerts of the studios in reach
 RESOLVE_ALERTS = "alerts.resolve"
 VIEW_SYSTEM_ALERTS = "alerts.view_system"  # alerts about the installation (job worker, ...)
+BUY_ONLINE = "payments.buy_online"  # clients paying for their own packages and memberships
+SELL_AT_DESK = "payments.sell_at_desk"  # cash, card terminal or complimentary at the desk
+VIEW_PAYMENTS = "payments.view"  # payment history of clients and studios
+REFUND_PAYMENTS = "payments.refund"  # refunds (full or partial) and fee refunds
+MANAGE_SUBSCRIPTIONS = "payments.manage_subscriptions"  # cancel or pause a membership
 
 _STAFF_DESK = {
     BOOK_FOR_CLIENT,
@@ -53,6 +58,8 @@ _STAFF_DESK = {
     VIEW_SCHEDULE,
     VIEW_ALERTS,
     RESOLVE_ALERTS,
+    SELL_AT_DESK,
+    VIEW_PAYMENTS,
 }
 _MANAGER = _STAFF_DESK | {
     MANAGE_STUDIO,
@@ -64,6 +71,8 @@ _MANAGER = _STAFF_DESK | {
     EDIT_SESSION_NOTES,
     VIEW_METRICS,
     REVOKE_CALENDAR_FEEDS,
+    REFUND_PAYMENTS,
+    MANAGE_SUBSCRIPTIONS,
 }
 _OWNER = _MANAGER | {
     MANAGE_ORGANIZATION,
@@ -78,7 +87,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "manager": frozenset(_MANAGER),
     "front_desk": frozenset(_STAFF_DESK),
     "instructor": frozenset({VIEW_ROSTER, MARK_ATTENDANCE, EDIT_SESSION_NOTES, VIEW_SCHEDULE}),
-    "client": frozenset({BOOK_SELF, VIEW_SCHEDULE}),
+    "client": frozenset({BOOK_SELF, BUY_ONLINE, VIEW_SCHEDULE}),
 }
 
 # Capabilities an instructor holds only for sessions they teach.

@@ -55,7 +55,15 @@ def buy_package(
             currency=product.currency,
             provider_id=f"pi_demo_{len(world.payments) + 1:06d}",
             status=Payment.Status.SUCCEEDED,
+            kind=Payment.Kind.MEMBERSHIP
+            if source == ClientPackage.Source.SUBSCRIPTION
+            else Payment.Kind.PACKAGE,
+            # Revenue per studio: the studio the client goes to most.
+            studio=world.studios[
+                max(client.studio_weights, key=lambda k: client.studio_weights[k])
+            ],
             created_at=starts,
+            paid_at=starts,
         )
     )
     return package

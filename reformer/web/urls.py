@@ -7,6 +7,7 @@
 /me/...       profile, namespace "profile"
 /calendar/... calendar feeds and subscribe pages, namespace "calendars"
 /reports/...  monthly and custom business reports, namespace "reports"
+/shop/, /payments/, /staff/payments/, /webhooks/stripe/   payments, namespace "payments"
 /...          client pages, namespace "client" (mounted at the root, last)
 """
 
@@ -25,5 +26,6 @@ urlpatterns = [
     path("me/", include("reformer.web.profile.urls")),
     path("calendar/", include("reformer.web.calendars.urls")),
     path("reports/", include("reformer.web.reports.urls")),
+    path("", include(("reformer.web.payments.urls", "payments"))),
     path("", include(("reformer.web.client.urls", "client"))),
 ]

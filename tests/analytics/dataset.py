@@ -12,8 +12,9 @@ Tenant a: "alpha Main" (room of 10) and "alpha Annex" (room of 5), both America/
 | s5      | Main   | Feb 28 23:30  | 10  | scheduled | 1 attended (Mar 1 04:30 UTC: February)    |
 | s6      | Main   | Mar 31 23:30  | 10  | scheduled | 1 confirmed (Apr 1 03:30 UTC: March)      |
 
-Payments (created, local): Mar 3 100.00 succeeded; Mar 4 50 failed; Feb 28 23:00 70.00
-succeeded (Mar 1 04:00 UTC: February); Mar 10 30 refunded; Mar 12 25.50 succeeded.
+Payments (created, local, studio): Mar 3 100.00 succeeded (Main); Mar 4 50 failed (Main);
+Feb 28 23:00 70.00 succeeded (Main; Mar 1 04:00 UTC: February); Mar 10 30 refunded in full
+(Annex); Mar 12 25.50 succeeded (Annex).
 
 Bookings made (created_at) in the last 30 days and not cancelled: s2's two confirmed on
 Mar 14 23:30 local (Mar 15 03:30 UTC), s6's on Mar 15 01:00 local. All others: Jan 2.
@@ -116,18 +117,21 @@ def build(tenant) -> Dataset:
             Booking.objects.filter(pk=booking.pk).update(created_at=made)
         held = sum(status in Booking.HOLDING for status in statuses)
         ClassSession.objects.filter(pk=session.pk).update(booked_count=held)
+    main, annex = tenant.studio, tenant.other_studio
     payments = [
-        (dt.datetime(2026, 3, 3, 15, tzinfo=UTC), "100.00", "succeeded"),
-        (dt.datetime(2026, 3, 4, 15, tzinfo=UTC), "50.00", "failed"),
-        (dt.datetime(2026, 3, 1, 4, 0, tzinfo=UTC), "70.00", "succeeded"),
-        (dt.datetime(2026, 3, 10, 15, tzinfo=UTC), "30.00", "refunded"),
-        (dt.datetime(2026, 3, 12, 15, tzinfo=UTC), "25.50", "succeeded"),
+        (dt.datetime(2026, 3, 3, 15, tzinfo=UTC), "100.00", "succeeded", main),
+        (dt.datetime(2026, 3, 4, 15, tzinfo=UTC), "50.00", "failed", main),
+        (dt.datetime(2026, 3, 1, 4, 0, tzinfo=UTC), "70.00", "succeeded", main),
+        (dt.datetime(2026, 3, 10, 15, tzinfo=UTC), "30.00", "refunded", annex),
+        (dt.datetime(2026, 3, 12, 15, tzinfo=UTC), "25.50", "succeeded", annex),
     ]
-    for created_at, amount, status in payments:
+    for created_at, amount, status, studio in payments:
         Payment.objects.create(
             organization=org,
+            studio=studio,
             client=tenant.client,
             amount=Decimal(amount),
+            amount_refunded=Decimal(amount) if status == "refunded" else 0,
             currency="USD",
             status=status,
             created_at=created_at,

@@ -8,6 +8,7 @@ import time_machine
 
 from reformer.analytics import queries
 from reformer.analytics.periods import Period, PeriodError, parse_period, preset_period
+from reformer.billing.models import Payment
 from reformer.core.errors import NotFound, PermissionDenied
 from tests import factories
 from tests.analytics import dataset
@@ -47,7 +48,9 @@ def test_it_breaks_the_metrics_down_per_studio(world, data):
     main, annex = rows["alpha Main"], rows["alpha Annex"]
     assert (main.bookings, main.attendance_rate, main.utilisation) == (7, 0.75, 7 / 30)
     assert (annex.bookings, annex.attendance_rate, annex.utilisation) == (4, 0.5, 4 / 5)
-    assert main.revenue is None and annex.revenue is None
+    # Every payment carries its studio; the fully refunded one counts for nothing.
+    assert main.revenue == {"USD": Decimal("100.00")}
+    assert annex.revenue == {"USD": Decimal("25.50")}
 
 
 def test_it_cuts_periods_at_local_midnight(world, data):
@@ -70,20 +73,25 @@ def test_it_reports_in_the_selected_studio_time_zone(world, data):
     assert march.attended == 3 + 1
 
 
-def test_it_filters_by_studio_without_revenue(world, data):
+def test_it_filters_by_studio_with_its_own_revenue(world, data):
     scope = queries.metrics_scope(world.a.owner, studio_id=world.a.other_studio.pk)
     summary = queries.summary(scope, MARCH, now=NOW)
     assert [s.name for s, _ in summary.by_studio] == ["alpha Annex"]
     assert (summary.total.bookings, summary.total.utilisation) == (4, 0.8)
-    assert summary.total.revenue is None
+    assert summary.total.revenue == {"USD": Decimal("25.50")}
+
+
+def test_partial_refunds_count_net(world, data):
+    Payment.objects.filter(amount=Decimal("100.00")).update(amount_refunded=Decimal("40.00"))
+    scope = queries.metrics_scope(world.a.owner)
+    assert queries.summary(scope, MARCH, now=NOW).total.revenue == {"USD": Decimal("85.50")}
 
 
 def test_it_limits_a_manager_to_their_studios(world, data):
     scope = queries.metrics_scope(world.a.manager)
     assert [s.name for s in scope.studios] == ["alpha Main"]
-    assert not scope.shows_revenue
     total = queries.summary(scope, MARCH, now=NOW).total
-    assert (total.bookings, total.revenue) == (7, None)
+    assert (total.bookings, total.revenue) == (7, {"USD": Decimal("100.00")})
     with pytest.raises(PermissionDenied):
         queries.metrics_scope(world.a.manager, studio_id=world.a.other_studio.pk)
 

@@ -95,10 +95,10 @@ def test_it_shows_the_four_metrics_and_the_studio_comparison(client, world, data
     assert "No data yet" not in html
 
 
-def test_it_shows_a_managers_studio_without_revenue(client, world, data):
+def test_it_shows_a_managers_studio_with_its_own_revenue(client, world, data):
     html = _get(client, world.a.manager, "owner:metrics", MARCH).content.decode()
     assert ">7<" in html and "75.0%" in html
-    assert "$125.50" not in html and "whole organization only" in html
+    assert "$125.50" not in html and "$100.00" in html and "Taken at this studio" in html
     assert "Studio comparison" not in html
 
 
@@ -181,7 +181,7 @@ def test_it_exports_the_metrics_as_csv(client, world, data):
     by_studio = {row[3]: row for row in rows[1:]}
     assert by_studio["All studios"][4] == "11"
     assert by_studio["All studios"][-1] == "125.50 USD"
-    assert by_studio["alpha Main"][4] == "7" and by_studio["alpha Main"][-1] == ""
+    assert by_studio["alpha Main"][4] == "7" and by_studio["alpha Main"][-1] == "100.00 USD"
     assert AuditEvent.objects.filter(code="analytics.metrics.exported").count() == 1
 
 

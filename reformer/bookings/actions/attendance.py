@@ -41,6 +41,7 @@ from reformer.core.permissions import (
     require_same_organization,
 )
 from reformer.notifications.actions import queue_templated_email
+from reformer.payments.actions import fees
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import StudioPolicy
 
@@ -178,6 +179,8 @@ def _record(
         audit.record(actor, BOOKING_STATUS_CODES[status], booking, previous=previous, late=is_late)
         if NO_SHOW in (status, previous):
             _count_strikes(booking, session, policy, now, new_no_show=status == NO_SHOW)
+        if status == NO_SHOW:
+            fees.queue_fee(booking, fees.NO_SHOW, studio_id=session.studio_id)
         if status == ATTENDED and is_late and previous == CONFIRMED:
             notify.queue_class_email(
                 "late_arrival",

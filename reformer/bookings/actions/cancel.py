@@ -29,6 +29,7 @@ from reformer.core.permissions import (
     require,
     require_same_organization,
 )
+from reformer.payments.actions import fees
 from reformer.scheduling.errors import SESSION_ALREADY_CANCELLED, SESSION_ALREADY_STARTED
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import StudioPolicy
@@ -127,6 +128,8 @@ def cancel_booking(
             override=return_credit is not None,
             reason=reason,
         )
+        if terms.is_late and return_credit is not True:
+            fees.queue_fee(booking, fees.LATE_CANCEL, studio_id=session.studio_id)
         notify.queue_class_email(
             "booking_cancelled",
             session=session,

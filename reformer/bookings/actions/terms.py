@@ -72,7 +72,16 @@ def terms_for(
 def cancellation_policy_text(
     session: ClassSession, policy: StudioPolicy, *, now: dt.datetime | None = None
 ) -> str:
-    """The policy in one or two sentences, for the booking dialog."""
+    """The policy in one or two sentences, for the booking dialog (with the studio's
+    late-cancel and no-show fees, when it charges them)."""
+    from reformer.payments.actions.fees import fee_policy_text
+
+    return _credit_policy_text(session, policy, now=now) + fee_policy_text(session.studio_id)
+
+
+def _credit_policy_text(
+    session: ClassSession, policy: StudioPolicy, *, now: dt.datetime | None = None
+) -> str:
     deadline = session.starts_at - dt.timedelta(hours=policy.cancellation_window_hours)
     refunds_late = policy.late_cancel_rule == StudioPolicy.LateCancelRule.REFUND
     if deadline <= (now or timezone.now()):

@@ -105,9 +105,9 @@ def _revenue_text(revenue: dict | None) -> str:
 
 def _cards(total: queries.Metrics, filters: Filters) -> list[dict[str, str]]:
     revenue_hint = (
-        "Package sales (succeeded payments)"
-        if filters.scope.shows_revenue
-        else "Package sales are counted for the whole organization only"
+        "Taken online and at the desk, less refunds"
+        if filters.scope.whole_organization
+        else "Taken at this studio, online and at the desk, less refunds"
     )
     return [
         {
@@ -211,6 +211,7 @@ def metrics(request: MemberRequest) -> HttpResponse:
                     {
                         "studio": studio,
                         "bookings": f"{m.bookings:,}",
+                        "revenue": _revenue_text(m.revenue),
                         "attendance": _percent(m.attendance_rate),
                         "utilisation": _percent(m.utilisation),
                         "url": filters.url("owner:dashboard", studio=studio.pk),

@@ -43,6 +43,14 @@ def _checkin(alert: AdminAlert) -> str:
     return reverse("staff:checkin")
 
 
+def _client_payments(alert: AdminAlert) -> str:
+    return reverse("payments:client", args=[alert.data.get("client")])
+
+
+def _payment_page(alert: AdminAlert) -> str:
+    return reverse("payments:payment", args=[alert.data.get("payment")])
+
+
 # code -> (title, what to do, where). Unknown codes still show, without a link.
 _KINDS: dict[str, tuple[str, str, Callable[[AdminAlert], str]]] = {
     alerts.NEEDS_INSTRUCTOR: ("Class needs an instructor", "Assign an instructor", _session_page),
@@ -51,6 +59,12 @@ _KINDS: dict[str, tuple[str, str, Callable[[AdminAlert], str]]] = {
     alerts.PROMOTION_FAILED: ("Waitlist promotion failed", "Open the class", _session_page),
     alerts.NO_SHOW_SWEEP_FAILED: ("No-show check failed", "Open check-in", _checkin),
     alerts.DELIVERY_FAILED: ("Message not delivered", "", _checkin),
+    alerts.PAYMENT_RENEWAL_FAILED: (
+        "Membership payment failed",
+        "Open the client's payments",
+        _client_payments,
+    ),
+    alerts.PAYMENT_FEE_NOT_CHARGED: ("Fee not charged", "Open the payment", _payment_page),
 }
 
 

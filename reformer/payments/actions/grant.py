@@ -1,0 +1,130 @@
+"""A paid payment becomes its package, exactly once, whichever news arrives first (the
+webhook, an async-payment event, the client's return from Checkout, a replay).
+
+The payment row is locked and only a pending one is granted; the database backs this up
+with the one-to-one link from a payment to its package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from reformer.billing.models import ClientPackage, PackageProduct, Payment
+from reformer.core import audit, live
+from reformer.payments import audit_codes, notices
+
+
+def new_package(
+    payment: Payment,
+    product: PackageProduct,
+    *,
+    starts_at: dt.datetime,
+    expires_at: dt.datetime | None = None,
+    source: str = ClientPackage.Source.PURCHASE,
+) -> ClientPackage:
+    credits = None if product.kind == PackageProduct.Kind.UNLIMITED else product.credits
+    return ClientPackage.objects.create(
+        organization_id=payment.organization_id,
+        client_id=payment.client_id,
+        product=product,
+        credits_total=credits,
+        credits_remaining=credits,
+        weekly_limit=product.weekly_limit,
+        starts_at=starts_at,
+        expires_at=expires_at or starts_at + dt.timedelta(days=product.validity_days),
+        source=source,
+    )
+
+
+def publish_payment(payment: Payment, op: str) -> None:
+    live.publish_after_commit(
+        [live.user_channel(payment.client.user_id)],
+        "payment",
+        op,
+        [payment.pk],
+    )
+
+
+def mark_paid(
+    payment_id: int,
+    *,
+    payment_intent_id: str = "",
+    receipt_url: str = "",
+    period: tuple[dt.datetime, dt.datetime] | None = None,
+    provider_id: str | None = None,
+    subscription_id: int | None = None,
+) -> bool:
+    """Grant the payment's package if it is still pending. True if this call granted it.
+
+    `period` (start, end) makes a membership period's package; otherwise the product's
+    validity from now. A cancelled payment that turns out paid (the client paid, then
+    pressed back) is granted too: the money was taken.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("product", "client__user", "client__organization", "studio")
+            .filter(pk=payment_id)
+            .first()
+        )
+        if payment is None or payment.status not in (
+            Payment.Status.PENDING,
+            Payment.Status.CANCELLED,
+            Payment.Status.FAILED,
+        ):
+            return False
+        product = payment.product
+        if payment.client_package_id is not None or product is None:
+            return False  # granted already, or a fee (nothing to grant)
+        if period is not None:
+            package = new_package(
+                payment,
+                product,
+                starts_at=period[0],
+                expires_at=period[1],
+                source=ClientPackage.Source.SUBSCRIPTION,
+            )
+        else:
+            package = new_package(payment, product, starts_at=now)
+        payment.client_package = package
+        payment.status = Payment.Status.SUCCEEDED
+        payment.paid_at = now
+        payment.failure_reason = ""
+        payment.payment_intent_id = payment_intent_id or payment.payment_intent_id
+        payment.receipt_url = receipt_url or payment.receipt_url
+        if provider_id:
+            payment.provider_id = provider_id
+        if subscription_id:
+            payment.subscription_id = subscription_id
+        payment.save()
+        audit.record(
+            None,
+            audit_codes.PAYMENTS_PAYMENT_SUCCEEDED,
+            payment,
+            package=package,
+            amount=payment.amount,
+            currency=payment.currency,
+        )
+        notices.queue_receipt(payment)
+        publish_payment(payment, "succeeded")
+        live.publish_after_commit(
+            [live.user_channel(payment.client.user_id)], "package", "created", [package.pk]
+        )
+    return True
+
+
+def mark_unpaid(payment_id: int, *, status: str, reason: str) -> bool:
+    """A pending payment failed or was abandoned: nothing is granted; say why."""
+    with transaction.atomic():
+        updated = Payment.objects.filter(pk=payment_id, status=Payment.Status.PENDING).update(
+            status=status, failure_reason=reason[:300]
+        )
+        if updated:
+            payment = Payment.objects.select_related("client").get(pk=payment_id)
+            audit.record(None, f"payments.payment.{status}", payment, reason=reason)
+            publish_payment(payment, status)
+    return bool(updated)
