@@ -117,11 +117,13 @@ def _print_where() -> None:
 
 
 def _print_demo_logins() -> None:
-    from reformer.demo import demo_logins
+    from reformer.demo import demo_logins, newcomer_login
 
     print("Demo logins:")
     for role, email, password in demo_logins():
         print(f"  {role:<12} {email:<40} {password}")
+    email, password = newcomer_login()  # a client with nothing done: the newcomer's path
+    print(f"  {'newcomer':<12} {email:<40} {password}")
 
 
 def _serve(args: argparse.Namespace) -> None:

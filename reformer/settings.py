@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "reformer.analytics",
     "reformer.calendars",
     "reformer.reports",
+    "reformer.appointments",
+    "reformer.onboarding",
     "reformer.web",
     "reformer.web.owner",
     "reformer.web.profile",
@@ -81,6 +83,7 @@ INSTALLED_APPS = [
     "reformer.web.calendars",
     "reformer.web.reports",
     "reformer.web.payments",
+    "reformer.web.frontdoor",
 ]
 
 MIDDLEWARE = [

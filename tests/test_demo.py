@@ -82,7 +82,13 @@ def test_it_creates_three_studios_with_rooms_and_spots(org):
     for studio in studios.values():
         assert studio.policy.booking_window_days == 14
         assert studio.opening_hours["0"] == ["06:30", "21:00"]
-        rooms = Room.objects.filter(studio=studio).annotate(n=Count("spots"))
+        private = Room.objects.get(studio=studio, name="Private Studio")  # for appointments
+        assert set(private.spots.values_list("equipment_type", flat=True)) == {
+            "reformer",
+            "tower",
+            "chair",
+        }
+        rooms = Room.objects.filter(studio=studio).exclude(pk=private.pk).annotate(n=Count("spots"))
         assert 1 <= len(rooms) <= 2
         for room in rooms:
             assert 8 <= room.n <= 12
@@ -96,7 +102,8 @@ def test_it_creates_three_studios_with_rooms_and_spots(org):
 def test_it_creates_staff_class_types_and_clients(org):
     members = Membership.objects.filter(organization=org)
     roles = Counter(members.values_list("role", flat=True))
-    assert roles == {"owner": 1, "manager": 1, "front_desk": 1, "instructor": 8, "client": 300}
+    # 300 clients with a history, 10 who only took the intro offer, the newcomer login.
+    assert roles == {"owner": 1, "manager": 1, "front_desk": 1, "instructor": 8, "client": 311}
     for instructor in members.filter(role="instructor").annotate(n=Count("studios")):
         assert 1 <= instructor.n <= 2
     assert members.filter(role="instructor", user__name="Sarah Johnson").exists()
@@ -108,11 +115,11 @@ def test_it_creates_staff_class_types_and_clients(org):
     assert [s.name for s in members.get(role="front_desk").studios.all()] == [
         "Harbour Pilates SoHo"
     ]
-    assert ClientProfile.objects.filter(organization=org).count() == 300
+    assert ClientProfile.objects.filter(organization=org).count() == 311  # front door too
     clients = User.objects.filter(memberships__organization=org, memberships__role="client")
     assert clients.filter(email__regex=r"^[a-z]+\.[a-z]+\.\d+@demo\.reformer\.test$").count() == 299
     assert clients.filter(phone__regex=r"^\+(1\d{10}|44\d{10})$").count() == 300
-    assert len(set(clients.values_list("name", flat=True))) == 300
+    assert len(set(clients.values_list("name", flat=True))) == 311
 
     types = {t.name: t for t in ClassType.objects.filter(organization=org)}
     assert {name: t.duration_minutes for name, t in types.items()} == {

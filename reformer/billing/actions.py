@@ -151,8 +151,10 @@ def grant_package(
         raise DomainError(VALIDATION, "The expiry date must be in the future.", field="expires_at")
 
     from reformer.billing.notices import queue_package_granted
+    from reformer.bookings.actions._db import busy_as_domain_error
+    from reformer.onboarding.intro import enforce_intro_offer_rule
 
-    with transaction.atomic(durable=True):
+    with busy_as_domain_error(), transaction.atomic(durable=True):
         package = ClientPackage.objects.create(
             organization_id=client.organization_id,
             client=client,
@@ -164,6 +166,8 @@ def grant_package(
             expires_at=expires_at,
             source=ClientPackage.Source.STAFF_GRANT,
         )
+        # First-timer offers: once per client, never after a booking or purchase.
+        enforce_intro_offer_rule(client, product, package)
         audit.record(
             actor, BILLING_PACKAGE_GRANTED, package, client=client, credits=credits, note=note
         )

@@ -31,6 +31,7 @@ from reformer.bookings.models import Booking
 from reformer.bookings.rules import HOLDING_SQL, booking_opens_at, counts_against_week_sql
 from reformer.core.errors import VALIDATION, DomainError
 from reformer.core.timezones import local_week_bounds
+from reformer.onboarding.requirements import check_requirements
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Spot, StudioPolicy
 
@@ -292,9 +293,12 @@ def check_can_book(
     now: dt.datetime,
     spot: Spot | None = None,
     promotion: bool = False,
+    waive_requirements: bool = False,
 ) -> PackageChoice:
     """Every booking rule, in order. A waitlist promotion skips the booking window (the
-    client already queued for this class) and the free-place check (the promoter found one)."""
+    client already queued for this class) and the free-place check (the promoter found one).
+    The class type's prerequisites (onboarding.requirements) hold on every path unless staff
+    waive them with a recorded reason (`waive_requirements`)."""
     check_session_open(session, now=now)
     if not promotion:
         check_booking_window(session, policy, now=now)
@@ -303,6 +307,8 @@ def check_can_book(
     check_already_booked(session, state.holding)
     check_no_overlap(session, state.holding)
     check_upcoming_limit(policy, state.holding, now=now)
+    if not waive_requirements:
+        check_requirements(client, session.class_type_id)
     choice = choose_package(session, state.packages, now=now)
     if not promotion:
         check_spot(session, spot)

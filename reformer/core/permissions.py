@@ -14,6 +14,7 @@ from reformer.core.errors import NotFound, PermissionDenied
 
 if TYPE_CHECKING:
     from reformer.accounts.models import Membership
+    from reformer.appointments.models import Appointment
     from reformer.scheduling.models import ClassSession
     from reformer.studios.models import Studio
 
@@ -47,6 +48,11 @@ SELL_AT_DESK = "payments.sell_at_desk"  # cash, card terminal or complimentary a
 VIEW_PAYMENTS = "payments.view"  # payment history of clients and studios
 REFUND_PAYMENTS = "payments.refund"  # refunds (full or partial) and fee refunds
 MANAGE_SUBSCRIPTIONS = "payments.manage_subscriptions"  # cancel or pause a membership
+MANAGE_APPOINTMENT_TYPES = "appointments.manage_types"  # privates, duets: price, equipment
+MANAGE_AVAILABILITY = "appointments.manage_availability"  # instructors' hours (own: see below)
+MANAGE_ONBOARDING = "onboarding.manage"  # waivers, intake questions, intro offers, prerequisites
+GRANT_CLIENT_TAG = "clients.grant_tag"  # levels and clearances ("cleared for jumpboard")
+VIEW_INTAKE = "clients.view_intake"  # health intake; object scope in may_view_intake
 
 _STAFF_DESK = {
     BOOK_FOR_CLIENT,
@@ -60,6 +66,8 @@ _STAFF_DESK = {
     RESOLVE_ALERTS,
     SELL_AT_DESK,
     VIEW_PAYMENTS,
+    GRANT_CLIENT_TAG,
+    VIEW_INTAKE,
 }
 _MANAGER = _STAFF_DESK | {
     MANAGE_STUDIO,
@@ -73,6 +81,8 @@ _MANAGER = _STAFF_DESK | {
     REVOKE_CALENDAR_FEEDS,
     REFUND_PAYMENTS,
     MANAGE_SUBSCRIPTIONS,
+    MANAGE_APPOINTMENT_TYPES,
+    MANAGE_AVAILABILITY,
 }
 _OWNER = _MANAGER | {
     MANAGE_ORGANIZATION,
@@ -80,6 +90,7 @@ _OWNER = _MANAGER | {
     CREATE_STUDIO,
     VIEW_SYSTEM_ALERTS,
     VIEW_REPORTS,
+    MANAGE_ONBOARDING,
 }
 
 CAPABILITIES: dict[str, frozenset[str]] = {
@@ -88,10 +99,24 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "front_desk": frozenset(_STAFF_DESK),
     "instructor": frozenset({VIEW_ROSTER, MARK_ATTENDANCE, EDIT_SESSION_NOTES, VIEW_SCHEDULE}),
     "client": frozenset({BOOK_SELF, BUY_ONLINE, VIEW_SCHEDULE}),
+    "instructor": frozenset(
+        {
+            VIEW_ROSTER,
+            MARK_ATTENDANCE,
+            EDIT_SESSION_NOTES,
+            VIEW_SCHEDULE,
+            MANAGE_AVAILABILITY,
+            GRANT_CLIENT_TAG,
+            VIEW_INTAKE,
+        }
+    ),
+    "client": frozenset({BOOK_SELF, VIEW_SCHEDULE}),
 }
 
-# Capabilities an instructor holds only for sessions they teach.
+# Capabilities an instructor holds only for sessions (classes, appointments) they teach.
 _OWN_SESSION_ONLY = {VIEW_ROSTER, MARK_ATTENDANCE, EDIT_SESSION_NOTES}
+# Capabilities an instructor holds only for themself (their own appointment hours).
+_OWN_PERSON_ONLY = {MANAGE_AVAILABILITY}
 # Roles whose reach is limited to the studios listed on their membership.
 STUDIO_SCOPED_ROLES = frozenset({"manager", "front_desk", "instructor"})
 # Roles that are staff of the organization (see the back office).
@@ -105,7 +130,7 @@ def has_capability(
     capability: str,
     *,
     studio: Studio | None = None,
-    session: ClassSession | None = None,
+    session: ClassSession | Appointment | None = None,
 ) -> bool:
     if not actor.active or capability not in CAPABILITIES.get(actor.role, ()):
         return False
@@ -123,7 +148,7 @@ def require(
     capability: str,
     *,
     studio: Studio | None = None,
-    session: ClassSession | None = None,
+    session: ClassSession | Appointment | None = None,
 ) -> None:
     """Raise NotFound for another organization's object, PermissionDenied for a wrong role."""
     for obj in (studio, session):
@@ -201,3 +226,25 @@ def is_client(membership: Membership) -> bool:
 
 def is_staff(actor: Membership) -> bool:
     return actor.active and actor.role in STAFF_ROLES
+
+
+def may_manage_hours_of(actor: Membership, instructor: Membership, studio: Studio) -> bool:
+    """Managers set anyone's appointment hours in their studios; instructors only their own."""
+    if not has_capability(actor, MANAGE_AVAILABILITY, studio=studio):
+        return False
+    if actor.role == "instructor" and MANAGE_AVAILABILITY in _OWN_PERSON_ONLY:
+        return instructor.pk == actor.pk
+    return True
+
+
+def may_view_intake(
+    actor: Membership, *, client_studio_ids: set[int], teaches_client: bool
+) -> bool:
+    """A client's health intake: the client, the instructor of one of their classes or
+    appointments, and desk staff and managers of a studio the client books at (owners: any).
+    Nobody else, not other clients, not instructors who never teach them."""
+    if not has_capability(actor, VIEW_INTAKE):
+        return False
+    if actor.role == "instructor":
+        return teaches_client
+    return reaches_every_studio(actor) or bool(client_studio_ids & studio_ids_in_scope(actor))

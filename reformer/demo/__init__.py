@@ -14,7 +14,7 @@ from typing import TextIO
 
 from reformer.demo import content
 
-__all__ = ["demo_logins", "load_demo"]
+__all__ = ["demo_logins", "load_demo", "newcomer_login"]
 
 ROLES = ("owner", "manager", "front_desk", "instructor", "client")
 
@@ -31,3 +31,8 @@ def demo_logins() -> list[tuple[str, str, str]]:
     by_role = {spec.role: spec.email_local for spec in reversed(content.STAFF)}
     by_role["client"] = content.DEMO_CLIENT_EMAIL_LOCAL
     return [(role, f"{by_role[role]}@{content.EMAIL_DOMAIN}", content.PASSWORD) for role in ROLES]
+
+
+def newcomer_login() -> tuple[str, str]:
+    """(email, password) of a client with nothing done yet: the newcomer's path."""
+    return f"newcomer@{content.EMAIL_DOMAIN}", content.PASSWORD

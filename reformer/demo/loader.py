@@ -14,6 +14,7 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from reformer.accounts.models import Membership, User
+from reformer.appointments.models import Appointment, Attendee
 from reformer.billing.models import (
     ClientPackage,
     CreditLedger,
@@ -23,10 +24,12 @@ from reformer.billing.models import (
 from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.demo import content, history
 from reformer.demo.demo_client import plan_demo_client
+from reformer.demo.front_door import create_front_door
 from reformer.demo.people import create_people, create_profiles
 from reformer.demo.places import create_catalogue, create_places
 from reformer.demo.timetable import create_timetable
 from reformer.demo.world import World
+from reformer.onboarding.models import Acceptance, IntroRedemption
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Organization, Studio
 
@@ -72,7 +75,8 @@ def load_demo(out: TextIO, *, now: dt.datetime | None = None) -> None:
         say(f"Planned {len(world.bookings)} bookings and {len(world.packages)} packages.")
 
         _insert(world, joined)
-        say("Saved.")
+        create_front_door(world)
+        say("Saved (with privates, waivers, health questions and an intro offer).")
     elapsed = time.monotonic() - started
     past = sum(1 for session in world.sessions if session.is_past)
     say(
@@ -88,6 +92,10 @@ def wipe_demo() -> bool:
     if organization is not None:
         # Bottom up, as the schema protects packages, rooms and class types from cascades.
         for model in (
+            Attendee,
+            Appointment,
+            IntroRedemption,
+            Acceptance,
             CreditLedger,
             Payment,
             WaitlistEntry,

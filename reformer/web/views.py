@@ -20,4 +20,9 @@ def home(request: AppRequest) -> HttpResponse:
         # Owners and managers land on their numbers; a new studio's dashboard shows the
         # onboarding steps instead.
         return redirect("owner:dashboard")
-    return redirect("staff:dashboard" if is_staff(membership) else "client:browse")
+    if is_staff(membership):
+        return redirect("staff:dashboard")
+    from reformer.onboarding.readiness import readiness
+
+    # A newcomer with the waiver or health form still to do starts on "Getting started".
+    return redirect("client:browse" if readiness(membership).ready else "frontdoor:welcome")

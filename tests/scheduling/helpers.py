@@ -25,7 +25,17 @@ def audit_codes() -> list[str]:
     return list(AuditEvent.objects.order_by("id").values_list("code", flat=True))
 
 
-PROJECT_APPS = {"core", "accounts", "studios", "scheduling", "billing", "bookings", "notifications"}
+PROJECT_APPS = {
+    "core",
+    "accounts",
+    "studios",
+    "scheduling",
+    "billing",
+    "bookings",
+    "notifications",
+    "appointments",
+    "onboarding",
+}
 
 
 def snapshot() -> dict[str, tuple[int, str]]:

@@ -148,5 +148,6 @@ def test_it_reads_a_fixed_number_of_queries(as_client, world, count):
         _past_booking(world.a, world.a.client, days_ago=day, status="attended")
     with CaptureQueriesContext(connection) as queries:
         assert as_client.get(DASHBOARD).status_code == 200
-    # session, user + membership, upcoming, past, packages + their ledger, products, waitlist
-    assert len(queries) == 9, [q["sql"][:80] for q in queries]
+    # session, user + membership, upcoming, past, packages + their ledger, products, waitlist,
+    # private sessions (one query with their type, studio, instructor and equipment)
+    assert len(queries) == 10, [q["sql"][:80] for q in queries]

@@ -35,6 +35,8 @@ from reformer.core.errors import Busy, DomainError
 from reformer.core.permissions import require_same_organization
 from reformer.core.timezones import local_week_bounds
 from reformer.notifications.actions import queue_templated_email, update_context
+from reformer.onboarding.overrides import requirement_override
+from reformer.onboarding.readiness import check_ready_to_book
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Spot, StudioPolicy
 
@@ -73,6 +75,8 @@ def booking_quote(
     package: ClientPackage | None = None
     reason: DomainError | None = None
     try:
+        if client.pk == actor.pk:
+            check_ready_to_book(client)  # waiver and health form first (asked before a Book)
         package = eligibility.check_can_book(session, policy, client, now=now).package
     except DomainError as exc:
         reason = exc
@@ -101,8 +105,13 @@ def book_session(
     *,
     client: Membership | None = None,
     spot: Spot | None = None,
+    override_reason: str = "",
 ) -> Booking:
     """Book a place: the client for themself, or front desk and above for a client.
+
+    A client booking for themself must first have accepted the current waivers and filled
+    the health intake (onboarding.readiness). Staff may place a client who does not meet the
+    class's prerequisites by giving `override_reason` (recorded with the booking).
 
     Reads and checks first without locks, then takes the class lock late with a guarded
     counter update and spends a credit from the package that expires soonest, all in one
@@ -115,7 +124,12 @@ def book_session(
     client = resolve_client(actor, session, client)
     policy = policy_of(session)
     now = timezone.now()
-    choice = eligibility.check_can_book(session, policy, client, now=now, spot=spot)
+    if client.pk == actor.pk:
+        check_ready_to_book(client)
+    override = requirement_override(actor, session, client, override_reason)
+    choice = eligibility.check_can_book(
+        session, policy, client, now=now, spot=spot, waive_requirements=override is not None
+    )
     source = Booking.Source.WEB if client.pk == actor.pk else Booking.Source.STAFF
     return reserve(
         actor,
@@ -126,6 +140,7 @@ def book_session(
         spot=spot,
         source=source,
         now=now,
+        on_booked=override,
     )
 
 
@@ -281,6 +296,11 @@ def _integrity_error(
             eligibility.check_no_overlap(session, holding)
         except DomainError as domain_error:
             return domain_error
+    if name == "occupancy_client_once":  # an appointment at that time (the class overlap
+        return DomainError(  # would have been caught by booking_no_client_overlap first)
+            "booking.overlap",
+            "You have an appointment at that time. Cancel it first to book this class.",
+        )
     if name == "booking_spot_taken_once":
         return eligibility.spot_taken()
     if name == "session_not_overbooked":

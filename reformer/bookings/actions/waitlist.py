@@ -47,6 +47,7 @@ from reformer.core.errors import DomainError
 from reformer.core.models import AdminAlert
 from reformer.core.permissions import require_same_organization
 from reformer.notifications.models import Message
+from reformer.onboarding.requirements import check_requirements
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import StudioPolicy
 
@@ -88,6 +89,7 @@ def join_waitlist(
     state = eligibility.load_client_state(client, session, now=now)
     eligibility.check_not_suspended(session, state.suspended_until, now=now)
     eligibility.check_already_booked(session, state.holding)
+    check_requirements(client, session.class_type_id)  # no queueing for a class out of reach
     _check_not_waiting(session, client)
     if not session.is_full:
         raise _places_left()

@@ -22,7 +22,13 @@ from reformer.core import alerts, audit
 from reformer.core.live import publish_after_commit, studio_schedule
 from reformer.core.timezones import local_day_bounds, local_to_utc, local_today, to_local
 from reformer.scheduling.actions.needs_instructor import alert_needs_instructor
-from reformer.scheduling.actions.rules import INSTRUCTOR_BUSY, ROOM_TAKEN, can_teach_at
+from reformer.scheduling.actions.rules import (
+    APPOINTMENT_EQUIPMENT,
+    APPOINTMENT_INSTRUCTOR,
+    INSTRUCTOR_BUSY,
+    ROOM_TAKEN,
+    can_teach_at,
+)
 from reformer.scheduling.audit_codes import SCHEDULING_TEMPLATE_GENERATED
 from reformer.scheduling.models import ClassSession, InstructorUnavailability, RecurringTemplate
 from reformer.studios.locking import lock_studio
@@ -238,9 +244,9 @@ def _insert(
             row = cursor.fetchone()
     except IntegrityError as exc:
         constraint = violated_constraint(exc)
-        if constraint == INSTRUCTOR_BUSY and instructor is not None:
+        if constraint in (INSTRUCTOR_BUSY, APPOINTMENT_INSTRUCTOR) and instructor is not None:
             return _insert(template, starts_at, ends_at, None, now)
-        if constraint == ROOM_TAKEN:
+        if constraint in (ROOM_TAKEN, APPOINTMENT_EQUIPMENT):
             _alert_room_taken(template, starts_at, ends_at)
             return None
         raise

@@ -26,6 +26,10 @@ from reformer.studios.validation import day_label, invalid, local_span, violated
 ROOM_TAKEN = "session_no_room_double_booking"
 INSTRUCTOR_BUSY = "session_no_instructor_double_booking"
 SLOT_TAKEN = "session_unique_slot"
+# The same for appointments (appointments.Occupancy, kept by triggers): a private on a
+# reformer takes its instructor, and the room for group classes.
+APPOINTMENT_INSTRUCTOR = "occupancy_instructor_once"
+APPOINTMENT_EQUIPMENT = "occupancy_equipment_once"
 
 
 class Unchanged:
@@ -123,6 +127,20 @@ def conflict_error(exc: IntegrityError, session: ClassSession) -> DomainError | 
         )
         return DomainError(
             SESSION_INSTRUCTOR_BUSY, f"{name} is already teaching {detail}.", field="instructor"
+        )
+    if constraint in (APPOINTMENT_INSTRUCTOR, APPOINTMENT_EQUIPMENT):
+        who = session.instructor.name if session.instructor else "The instructor"
+        if constraint == APPOINTMENT_INSTRUCTOR:
+            return DomainError(
+                "session.instructor_busy",
+                f"{who} has an appointment then. Move the appointment or pick another time.",
+                field="instructor",
+            )
+        return DomainError(
+            "session.room_taken",
+            f"{session.room.name} has an appointment on its equipment then. "
+            "Pick another room or time.",
+            field="room",
         )
     if constraint == SLOT_TAKEN:
         local = to_local(session.starts_at, tz)

@@ -137,6 +137,22 @@ def _cards(total: queries.Metrics, filters: Filters) -> list[dict[str, str]]:
     ]
 
 
+def _intro_card(filters: Filters) -> dict[str, str]:
+    """Intro conversion: of the clients who took an intro offer in the period, how many went
+    on to buy a pack or membership (organization-wide, like revenue)."""
+    from reformer.web.frontdoor.queries import intro_conversion
+
+    since, until = filters.period.utc_bounds(filters.scope.time_zone)
+    result = intro_conversion(filters.scope.actor.organization_id, since, until)
+    return {
+        "key": "intro_conversion",
+        "label": "Intro conversion",
+        "value": _percent(result.rate),
+        "hint": f"{result.converted:,} of {result.buyers:,} intro buyers went on to buy a "
+        "pack or membership",
+    }
+
+
 def _setup_links(request: MemberRequest) -> list[dict[str, str]]:
     membership = request.membership
     candidates = [
@@ -206,7 +222,7 @@ def metrics(request: MemberRequest) -> HttpResponse:
             {
                 "filters": filters,
                 "summary": summary,
-                "cards": _cards(summary.total, filters),
+                "cards": [*_cards(summary.total, filters), _intro_card(filters)],
                 "rows": [
                     {
                         "studio": studio,

@@ -65,12 +65,19 @@ def session_book(request: HttpRequest, pk: int) -> HttpResponse:
     client = client_of(actor, request.POST.get("client"))
     context = {"session": session, "results": [], "query": ""}
     try:
-        book_session(actor, session, client=client)
+        book_session(
+            actor,
+            session,
+            client=client,
+            override_reason=request.POST.get("override_reason", ""),
+        )
     except AccessError:
         raise
     except DomainError as error:
         if is_partial(request):
             context.update(error_message=error.message, query=client.user.name or client.user.email)
+            if error.code == "booking.requirement_unmet":  # staff may override, with a reason
+                context["override_client"] = client
             return render(request, BOOK_TEMPLATE, context, status=422)
         messages.error(request, error.message)
         return redirect("staff:session_detail", pk=session.pk)

@@ -1,0 +1,482 @@
+"""Booking appointments: a client for themself, staff for a client, a second client
+invited into a duet; cancelling a place or the whole appointment.
+
+The database decides every race: the appointment insert makes an occupancy row (trigger)
+that the instructor and equipment exclusion constraints check, the place insert one for the
+client, and the guarded `booked_count` update refuses a fourth client in a trio. The
+constraint names are translated into messages here. Lock order, as for classes: the
+appointment row, then the package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from reformer.accounts.models import ClientProfile, Membership
+from reformer.appointments import notify, slots
+from reformer.appointments.models import (
+    CLIENT_TAKEN,
+    EQUIPMENT_TAKEN,
+    INSTRUCTOR_TAKEN,
+    Appointment,
+    AppointmentType,
+    Attendee,
+)
+from reformer.billing.models import ClientPackage, CreditLedger
+from reformer.bookings.actions._db import busy_as_domain_error, constraint_name
+from reformer.bookings.context import format_local
+from reformer.core import audit
+from reformer.core.errors import DomainError, PermissionDenied
+from reformer.core.permissions import (
+    BOOK_FOR_CLIENT,
+    BOOK_SELF,
+    has_capability,
+    require,
+    require_same_organization,
+)
+from reformer.studios.models import Studio
+
+_SPEND_SQL = """
+WITH spent AS (
+    UPDATE billing_clientpackage
+       SET credits_remaining = credits_remaining - %(credits)s
+     WHERE id = %(package_id)s AND credits_remaining >= %(credits)s
+       AND status = 'active' AND expires_at > %(now)s
+ RETURNING id, organization_id
+)
+INSERT INTO billing_creditledger
+       (organization_id, client_package_id, booking_id, delta, reason, actor_id, note, at)
+SELECT organization_id, id, NULL, -%(credits)s, %(reason)s, %(actor_id)s, %(note)s, %(now)s
+  FROM spent RETURNING id
+"""
+_RETURN_SQL = """
+WITH returned AS (
+    UPDATE billing_clientpackage SET credits_remaining = credits_remaining + %(credits)s
+     WHERE id = %(package_id)s RETURNING id, organization_id
+)
+INSERT INTO billing_creditledger
+       (organization_id, client_package_id, booking_id, delta, reason, actor_id, note, at)
+SELECT organization_id, id, NULL, %(credits)s, %(reason)s, %(actor_id)s, %(note)s, %(now)s
+  FROM returned RETURNING id
+"""
+_TAKE_PLACE_SQL = """
+UPDATE appointments_appointment SET booked_count = booked_count + 1
+ WHERE id = %s AND booked_count < capacity AND status = 'scheduled' AND starts_at > %s
+RETURNING id
+"""
+
+
+def slot_taken() -> DomainError:
+    return DomainError(
+        "appointment.slot_taken",
+        "That time was just taken. Please pick another slot.",
+    )
+
+
+def client_busy() -> DomainError:
+    return DomainError(
+        "appointment.client_busy",
+        "You already have a class or appointment at that time. Pick another time.",
+    )
+
+
+def _client_for(actor: Membership, client: Membership | None, studio: Studio) -> Membership:
+    if client is None or client.pk == actor.pk:
+        if has_capability(actor, BOOK_SELF):
+            return actor
+        require(actor, BOOK_FOR_CLIENT, studio=studio)
+        raise DomainError("validation", "Choose the client to book for.", field="client")
+    require_same_organization(actor, client, "client")
+    require(actor, BOOK_FOR_CLIENT, studio=studio)
+    if not has_capability(client, BOOK_SELF):
+        raise DomainError(
+            "validation", "Only active clients can be booked into appointments.", field="client"
+        )
+    return client
+
+
+def _check_not_suspended(client: Membership, studio: Studio, now: dt.datetime) -> None:
+    until = (
+        ClientProfile.objects.filter(membership_id=client.pk)
+        .values_list("suspended_until", flat=True)
+        .first()
+    )
+    if until is not None and until > now:
+        raise DomainError(
+            "booking.suspended",
+            f"Booking is suspended until {format_local(until, studio.time_zone)} after "
+            "repeated no-shows. Please contact the studio.",
+        )
+
+
+def paying_packages(
+    client: Membership, appointment_type: AppointmentType, starts_at: dt.datetime, now
+) -> list[ClientPackage]:
+    """Packages that can pay this type at that time, soonest expiry first."""
+    packages = ClientPackage.objects.filter(
+        client=client,
+        status=ClientPackage.Status.ACTIVE,
+        credits_remaining__gte=appointment_type.credits,
+        starts_at__lte=starts_at,
+        expires_at__gt=starts_at,
+    ).filter(expires_at__gt=now)
+    if appointment_type.credit_kind:
+        packages = packages.filter(product__kind=appointment_type.credit_kind)
+    return list(packages.select_related("product").order_by("expires_at", "id"))
+
+
+def _no_package(appointment_type: AppointmentType) -> DomainError:
+    kind = {"class_pack": "class pack", "membership": "membership"}.get(
+        appointment_type.credit_kind, "class pack or membership"
+    )
+    credits = appointment_type.credits
+    return DomainError(
+        "booking.insufficient_credits",
+        f"Insufficient credits: a {appointment_type.name} takes {credits} credit"
+        f"{'s' if credits != 1 else ''} from a {kind}. Buy one to book.",
+        reason="no_package",
+        purchase_available=True,
+    )
+
+
+def _spend(attendee: Attendee, packages: list[ClientPackage], actor, now, credits: int):
+    note = f"Appointment {attendee.appointment.reference}"
+    with connection.cursor() as cursor:
+        for package in packages:
+            cursor.execute(
+                _SPEND_SQL,
+                {
+                    "credits": credits,
+                    "package_id": package.pk,
+                    "now": now,
+                    "reason": CreditLedger.Reason.BOOKING,
+                    "actor_id": actor.user_id if actor else None,
+                    "note": note,
+                },
+            )
+            if cursor.fetchone() is not None:
+                return package
+    return None
+
+
+def _check_slot(
+    appointment_type: AppointmentType,
+    studio: Studio,
+    instructor: Membership,
+    starts_at: dt.datetime,
+    now: dt.datetime,
+) -> slots.Slot:
+    if starts_at <= now:
+        raise DomainError(
+            "validation",
+            "That time has passed. Pick a time from the open slots.",
+            field="starts_at",
+        )
+    local_day = timezone.localtime(starts_at, slots_zone(studio)).date()
+    found = slots.search(
+        appointment_type,
+        studio,
+        first_day=local_day,
+        days=1,
+        instructor_id=instructor.pk,
+        now=now,
+    )
+    if instructor.pk not in found.instructors:
+        raise DomainError(
+            "validation",
+            f"{instructor.name} does not teach {appointment_type.name} at {studio.name}.",
+            field="instructor",
+        )
+    for slot in found.slots:
+        if slot.starts_at == starts_at:
+            return slot
+    ends_at = starts_at + dt.timedelta(minutes=appointment_type.duration_minutes)
+    if starts_at < now + slots.MIN_NOTICE:
+        raise DomainError(
+            "validation",
+            "That is too soon: appointments need at least an hour's notice.",
+            field="starts_at",
+        )
+    if local_day > timezone.localtime(now, slots_zone(studio)).date() + dt.timedelta(
+        days=slots.booking_horizon_days(studio)
+    ):
+        raise DomainError(
+            "booking.not_open", "That day is beyond the booking window.", field="starts_at"
+        )
+    local = timezone.localtime(starts_at, slots_zone(studio))
+    if local.minute % slots.SLOT_STEP_MINUTES or local.second or local.microsecond:
+        raise DomainError(
+            "validation",
+            "Sessions start on the hour or half hour. Pick a time from the open slots.",
+            field="starts_at",
+        )
+    if not slots.within_hours(found, instructor.pk, starts_at, ends_at):
+        raise DomainError(
+            "appointment.outside_hours",
+            f"{instructor.name} is not available for appointments then. "
+            "Pick a time from the open slots.",
+            field="starts_at",
+        )
+    raise slot_taken()
+
+
+def slots_zone(studio: Studio):
+    from reformer.core.timezones import zone
+
+    return zone(studio.time_zone)
+
+
+def book_appointment(
+    actor: Membership,
+    appointment_type: AppointmentType,
+    *,
+    studio: Studio,
+    instructor: Membership,
+    starts_at: dt.datetime,
+    client: Membership | None = None,
+) -> Attendee:
+    """Book an open slot: creates the appointment and the client's place, pays credits."""
+    for obj, what in (
+        (appointment_type, "appointment type"),
+        (studio, "studio"),
+        (instructor, "instructor"),
+    ):
+        require_same_organization(actor, obj, what)
+    client = _client_for(actor, client, studio)
+    if not appointment_type.active:
+        raise DomainError("appointment.unavailable", f"{appointment_type.name} is not offered.")
+    now = timezone.now()
+    if client.pk == actor.pk:
+        from reformer.onboarding.readiness import check_ready_to_book
+
+        check_ready_to_book(client)
+    _check_not_suspended(client, studio, now)
+    slot = _check_slot(appointment_type, studio, instructor, starts_at, now)
+    packages = paying_packages(client, appointment_type, starts_at, now)
+    if not packages:
+        raise _no_package(appointment_type)
+    source = Attendee.Source.WEB if client.pk == actor.pk else Attendee.Source.STAFF
+    with busy_as_domain_error(), transaction.atomic():
+        appointment = _create_appointment(actor, appointment_type, studio, instructor, slot)
+        attendee = _add_place(actor, appointment, client, packages, source, now)
+    return attendee
+
+
+def _create_appointment(actor, appointment_type, studio, instructor, slot) -> Appointment:
+    """Try the free equipment in turn: another booking may take a reformer meanwhile."""
+    from reformer.studios.models import Spot
+
+    spots = Spot.objects.in_bulk(list(slot.spot_ids))
+    for spot_id in slot.spot_ids:
+        spot = spots[spot_id]
+        try:
+            with transaction.atomic():
+                return Appointment.objects.create(
+                    organization_id=actor.organization_id,
+                    studio=studio,
+                    room_id=spot.room_id,
+                    spot=spot,
+                    appointment_type=appointment_type,
+                    instructor=instructor,
+                    starts_at=slot.starts_at,
+                    ends_at=slot.ends_at,
+                    capacity=appointment_type.capacity,
+                    created_by=actor,
+                )
+        except IntegrityError as exc:
+            name = constraint_name(exc)
+            if name == EQUIPMENT_TAKEN:
+                continue
+            if name == INSTRUCTOR_TAKEN:
+                raise slot_taken() from None
+            raise
+    raise DomainError(
+        "appointment.equipment_taken",
+        f"Every {appointment_type.equipment} is taken at that time. Please pick another slot.",
+    )
+
+
+def _add_place(actor, appointment, client, packages, source, now) -> Attendee:
+    """The client's place: guarded count, insert (client occupancy), credits, notices."""
+    appointment_type = appointment.appointment_type
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_PLACE_SQL, [appointment.pk, now])
+        if cursor.fetchone() is None:
+            raise DomainError(
+                "appointment.full",
+                f"This {appointment_type.size_label.lower()} already has "
+                f"{appointment.capacity} client{'s' if appointment.capacity != 1 else ''}.",
+            )
+    try:
+        with transaction.atomic():
+            attendee = Attendee.objects.create(
+                organization_id=appointment.organization_id,
+                appointment=appointment,
+                client=client,
+                client_package=packages[0],
+                credits_spent=appointment_type.credits,
+                starts_at=appointment.starts_at,
+                ends_at=appointment.ends_at,
+                source=source,
+            )
+    except IntegrityError as exc:
+        name = constraint_name(exc)
+        if name == CLIENT_TAKEN:
+            raise client_busy() from None
+        if name == "attendee_once_per_appointment":
+            raise DomainError(
+                "appointment.already_booked", f"{client.name} is already in this appointment."
+            ) from None
+        raise
+    attendee.appointment = appointment
+    attendee.client = client
+    package = _spend(attendee, packages, actor, now, appointment_type.credits)
+    if package is None:
+        raise _no_package(appointment_type)
+    if package.pk != packages[0].pk:
+        Attendee.objects.filter(pk=attendee.pk).update(client_package=package)
+        attendee.client_package = package
+    audit.record(
+        actor,
+        "appointments.place.booked",
+        attendee,
+        appointment=appointment.pk,
+        client=client.pk,
+        source=source,
+    )
+    hours = appointment_type.cancellation_window_hours
+    deadline = appointment.starts_at - dt.timedelta(hours=hours)
+    notify.queue_email(
+        "appointment_confirmed",
+        attendee,
+        cancellation_text=(
+            f"Cancel before {format_local(deadline, appointment.studio.time_zone)} to get "
+            f"your {appointment_type.credits} credit{'s' if appointment_type.credits != 1 else ''}"
+            " back; later, the credit is kept."
+        ),
+    )
+    notify.publish(appointment, "booked", [client.user_id])
+    return attendee
+
+
+def invite_to_appointment(
+    actor: Membership, appointment: Appointment, client: Membership
+) -> Attendee:
+    """Staff add a second (or third) client to a duet or trio; the guest pays from their
+    own package of the right kind."""
+    require_same_organization(actor, appointment, "appointment")
+    require_same_organization(actor, client, "client")
+    require(actor, BOOK_FOR_CLIENT, studio=appointment.studio)
+    if not has_capability(client, BOOK_SELF):
+        raise DomainError(
+            "validation", "Only active clients can join an appointment.", field="client"
+        )
+    now = timezone.now()
+    appointment = Appointment.objects.select_related(
+        "appointment_type", "studio", "room", "spot", "instructor__user"
+    ).get(pk=appointment.pk)
+    if appointment.status != Appointment.Status.SCHEDULED or appointment.starts_at <= now:
+        raise DomainError("appointment.closed", "This appointment can no longer take guests.")
+    if appointment.booked_count >= appointment.capacity:
+        raise DomainError(
+            "appointment.full",
+            f"This {appointment.appointment_type.size_label.lower()} already has "
+            f"{appointment.capacity} clients.",
+        )
+    _check_not_suspended(client, appointment.studio, now)
+    packages = paying_packages(client, appointment.appointment_type, appointment.starts_at, now)
+    if not packages:
+        raise _no_package(appointment.appointment_type)
+    with busy_as_domain_error(), transaction.atomic():
+        return _add_place(actor, appointment, client, packages, Attendee.Source.INVITED, now)
+
+
+def cancel_appointment_place(actor: Membership, attendee: Attendee) -> Attendee:
+    """The client (or staff for them) gives up a place. Before the type's window the credits
+    come back; later it is a late cancel and they are kept. The last place cancelled frees
+    the instructor and the equipment."""
+    require_same_organization(actor, attendee, "appointment")
+    appointment = attendee.appointment
+    own = attendee.client_id == actor.pk and has_capability(actor, BOOK_SELF)
+    if not own and not has_capability(actor, BOOK_FOR_CLIENT, studio=appointment.studio):
+        raise PermissionDenied(BOOK_FOR_CLIENT)
+    now = timezone.now()
+    with busy_as_domain_error(), transaction.atomic():
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        attendee = Attendee.objects.select_for_update().get(pk=attendee.pk)
+        if attendee.status != Attendee.Status.CONFIRMED:
+            raise DomainError("appointment.not_cancellable", "This place is not active any more.")
+        if locked.starts_at <= now:
+            raise DomainError(
+                "appointment.started", "This appointment has started and can't be cancelled."
+            )
+        hours = appointment.appointment_type.cancellation_window_hours
+        in_time = now <= locked.starts_at - dt.timedelta(hours=hours)
+        _release(actor, locked, attendee, now, refund=in_time, late=not in_time)
+        if not Attendee.objects.filter(appointment=locked, status__in=Attendee.HOLDING).exists():
+            locked.status = Appointment.Status.CANCELLED
+            locked.cancelled_reason = "All clients cancelled"
+            locked.save(update_fields=["status", "cancelled_reason"])
+        audit.record(actor, "appointments.place.cancelled", attendee, late=not in_time)
+        notify.publish(locked, "cancelled", [attendee.client.user_id])
+    return attendee
+
+
+def _release(actor, appointment, attendee, now, *, refund: bool, late: bool) -> None:
+    attendee.status = Attendee.Status.LATE_CANCELLED if late else Attendee.Status.CANCELLED
+    attendee.cancelled_at = now
+    attendee.credit_returned = refund
+    attendee.save(update_fields=["status", "cancelled_at", "credit_returned"])
+    Appointment.objects.filter(pk=appointment.pk).update(booked_count=F("booked_count") - 1)
+    if refund:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _RETURN_SQL,
+                {
+                    "credits": attendee.credits_spent,
+                    "package_id": attendee.client_package_id,
+                    "reason": CreditLedger.Reason.CANCELLATION_REFUND,
+                    "actor_id": actor.user_id if actor else None,
+                    "note": f"Appointment {appointment.reference}",
+                    "now": now,
+                },
+            )
+    credits = attendee.credits_spent
+    notify.queue_email(
+        "appointment_cancelled",
+        attendee,
+        credit_text=(
+            f"Your {credits} credit{'s are' if credits != 1 else ' is'} back in your package."
+            if refund
+            else "It was cancelled inside the cancellation window, so the credit is kept."
+        ),
+    )
+
+
+def cancel_appointment(actor: Membership, appointment: Appointment, *, reason: str) -> None:
+    """Staff cancel the whole appointment (instructor ill): everyone gets credits back."""
+    require_same_organization(actor, appointment, "appointment")
+    require(actor, BOOK_FOR_CLIENT, studio=appointment.studio)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("validation", "Say why, so the clients know.", field="reason")
+    now = timezone.now()
+    with busy_as_domain_error(), transaction.atomic():
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if locked.status != Appointment.Status.SCHEDULED:
+            raise DomainError("appointment.cancelled", "This appointment is already cancelled.")
+        users = []
+        for attendee in Attendee.objects.filter(
+            appointment=locked, status=Attendee.Status.CONFIRMED
+        ).select_related("client__user"):
+            _release(actor, locked, attendee, now, refund=True, late=False)
+            users.append(attendee.client.user_id)
+        locked.status = Appointment.Status.CANCELLED
+        locked.cancelled_reason = reason[:200]
+        locked.save(update_fields=["status", "cancelled_reason"])
+        audit.record(actor, "appointments.appointment.cancelled", locked, reason=reason[:200])
+        notify.publish(locked, "cancelled", users)

@@ -1,0 +1,42 @@
+"""A private session as an iCalendar file ("Add to calendar"), like a class booking's."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import icalendar
+from django.utils import timezone
+
+from reformer.appointments.models import Attendee
+from reformer.web.client.ics import PRODID, local_time_text
+
+
+def appointment_calendar(place: Attendee) -> bytes:
+    """The UID is the appointment reference and the client, stable across downloads."""
+    appointment = place.appointment
+    studio = appointment.studio
+    name = appointment.appointment_type.name
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    event = icalendar.Event()
+    event.add("uid", f"{appointment.reference}-{place.client_id}@reformer")
+    event.add("dtstamp", timezone.now().astimezone(dt.UTC))
+    event.add("dtstart", appointment.starts_at.astimezone(dt.UTC))
+    event.add("dtend", appointment.ends_at.astimezone(dt.UTC))
+    event.add("summary", f"{name} at {studio.name}")
+    event.add("location", ", ".join(part for part in (studio.name, studio.address) if part))
+    event.add(
+        "description",
+        "\n".join(
+            [
+                f"{name} with {appointment.instructor.name} on {appointment.spot.label}",
+                f"Starts {local_time_text(appointment.starts_at, studio.time_zone)}",
+                f"Reference: {appointment.reference}",
+            ]
+        ),
+    )
+    event.add("status", "CONFIRMED" if place.status in Attendee.HOLDING else "CANCELLED")
+    calendar.add_component(event)
+    return calendar.to_ical()
