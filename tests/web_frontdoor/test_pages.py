@@ -74,7 +74,8 @@ def test_staff_pages_render_for_their_roles(tenant, private):
         assert browser.get(reverse("frontdoor:staff_client", args=[client.pk])).status_code == 200
         assert browser.get(reverse("staff:checkin")).status_code == 200
     week = login(tenant.owner).get(
-        reverse("staff:schedule") + f"?week={ah.local_day(tenant).isoformat()}"
+        reverse("staff:schedule")
+        + f"?studio={tenant.studio.pk}&week={ah.local_day(tenant).isoformat()}"
     )
     assert "Appointments this week" in week.content.decode() and "Nora" in week.content.decode()
     instructor = login(tenant.instructor)
