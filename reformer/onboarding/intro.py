@@ -18,6 +18,10 @@ from django.utils import timezone
 from reformer.accounts.models import Membership
 from reformer.billing.models import ClientPackage, PackageProduct
 from reformer.core.errors import DomainError
+from reformer.onboarding.errors import (
+    INTRO_ALREADY_USED,
+    INTRO_NOT_FIRST_TIME,
+)
 from reformer.onboarding.models import IntroOffer, IntroRedemption
 
 RULE_TEXT = (
@@ -49,14 +53,14 @@ def intro_offer_refusal(
         bought, booked, appointed, redeemed = cursor.fetchone()
     if redeemed:
         return DomainError(
-            "intro.already_used",
+            INTRO_ALREADY_USED,
             f"{product.name} is for first-timers and can be bought once; you have had it "
             "already. Have a look at our class packs.",
             field="product",
         )
     if bought or booked or appointed:
         return DomainError(
-            "intro.not_first_time",
+            INTRO_NOT_FIRST_TIME,
             f"{product.name} is for first-timers only: it can't be bought after a first "
             "class, appointment or purchase. Have a look at our class packs.",
             field="product",
@@ -88,5 +92,5 @@ def enforce_intro_offer_rule(
             )
     except IntegrityError:
         raise intro_offer_refusal(client, product, package_id=package.pk) or DomainError(
-            "intro.already_used", f"{product.name} can be bought once per client."
+            INTRO_ALREADY_USED, f"{product.name} can be bought once per client."
         ) from None

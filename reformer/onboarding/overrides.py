@@ -8,8 +8,11 @@ from django.utils import timezone
 
 from reformer.accounts.models import Membership
 from reformer.core import audit
-from reformer.core.errors import DomainError
+from reformer.core.errors import VALIDATION, DomainError
 from reformer.core.permissions import OVERRIDE_POLICY, require
+from reformer.onboarding.audit_codes import (
+    BOOKINGS_REQUIREMENTS_OVERRIDDEN,
+)
 from reformer.onboarding.models import RequirementOverride
 from reformer.onboarding.requirements import unmet_requirements
 
@@ -26,7 +29,7 @@ def requirement_override(
     require(actor, OVERRIDE_POLICY, session=session)
     if len(reason) > 200:
         raise DomainError(
-            "validation", "Keep the reason under 200 characters.", field="override_reason"
+            VALIDATION, "Keep the reason under 200 characters.", field="override_reason"
         )
     unmet = "; ".join(u.way_there for u in unmet_requirements(client, session.class_type_id))
 
@@ -44,7 +47,7 @@ def requirement_override(
         )
         audit.record(
             actor,
-            "bookings.requirements.overridden",
+            BOOKINGS_REQUIREMENTS_OVERRIDDEN,
             booking,
             client=client.pk,
             reason=reason,

@@ -13,6 +13,10 @@ from django.db import connection
 
 from reformer.accounts.models import Membership
 from reformer.core.errors import DomainError
+from reformer.onboarding.errors import (
+    ONBOARDING_INTAKE_REQUIRED,
+    ONBOARDING_WAIVER_REQUIRED,
+)
 
 _READINESS_SQL = """
 SELECT
@@ -60,14 +64,14 @@ def check_ready_to_book(client: Membership) -> None:
         first = state.documents[0]
         again = " (it has been updated)" if first.number > 1 else ""
         raise DomainError(
-            "onboarding.waiver_required",
+            ONBOARDING_WAIVER_REQUIRED,
             f"Please read and accept the {first.title}{again} before booking.",
             step="waiver",
             version_id=first.version_id,
         )
     if state.intake_missing:
         raise DomainError(
-            "onboarding.intake_required",
+            ONBOARDING_INTAKE_REQUIRED,
             "Please fill in the short health form before your first session.",
             step="intake",
         )

@@ -10,6 +10,9 @@ from django.db import connection
 
 from reformer.accounts.models import Membership
 from reformer.core.errors import DomainError
+from reformer.onboarding.errors import (
+    BOOKING_REQUIREMENT_UNMET,
+)
 from reformer.onboarding.models import ClassRequirement
 
 # Every requirement of the class type with whether the client meets it, in one query.
@@ -94,7 +97,7 @@ def _article(name: str) -> str:
 def requirement_refusal(unmet: list[Unmet]) -> DomainError:
     first = unmet[0]
     return DomainError(
-        "booking.requirement_unmet",
+        BOOKING_REQUIREMENT_UNMET,
         f"{first.message} {first.way_there}.",
         reason="requirement",
         unmet=unmet,

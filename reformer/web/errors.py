@@ -20,9 +20,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from reformer.accounts.errors import HTTP_STATUS as ACCOUNTS_HTTP_STATUS
+from reformer.appointments.errors import HTTP_STATUS as APPOINTMENTS_HTTP_STATUS
 from reformer.bookings.errors import HTTP_STATUS as BOOKINGS_HTTP_STATUS
 from reformer.core.errors import HTTP_STATUS as CORE_HTTP_STATUS
 from reformer.core.errors import DomainError, NotFound, PermissionDenied
+from reformer.onboarding.errors import HTTP_STATUS as ONBOARDING_HTTP_STATUS
 from reformer.scheduling.errors import HTTP_STATUS as SCHEDULING_HTTP_STATUS
 from reformer.studios.errors import HTTP_STATUS as STUDIOS_HTTP_STATUS
 from reformer.web.toasts import toast_oob, toast_response
@@ -38,6 +40,8 @@ _HTTP_STATUS = {
     **STUDIOS_HTTP_STATUS,
     **SCHEDULING_HTTP_STATUS,
     **BOOKINGS_HTTP_STATUS,
+    **APPOINTMENTS_HTTP_STATUS,
+    **ONBOARDING_HTTP_STATUS,
 }
 
 

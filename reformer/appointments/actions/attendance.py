@@ -13,9 +13,20 @@ from django.utils import timezone
 
 from reformer.accounts.models import Membership
 from reformer.appointments import notify
+from reformer.appointments.audit_codes import (
+    APPOINTMENTS_PLACE_ATTENDED,
+    APPOINTMENTS_PLACE_NO_SHOW,
+)
+from reformer.appointments.errors import (
+    APPOINTMENT_CANCELLED,
+    ATTENDANCE_NOT_BOOKED,
+)
 from reformer.appointments.models import Appointment, Attendee
+from reformer.bookings.errors import (
+    ATTENDANCE_TOO_EARLY,
+)
 from reformer.core import audit
-from reformer.core.errors import DomainError
+from reformer.core.errors import VALIDATION, DomainError
 from reformer.core.permissions import MARK_ATTENDANCE, require, require_same_organization
 
 CHECK_IN_OPENS = dt.timedelta(hours=1)  # the desk may check a client in this early
@@ -31,29 +42,34 @@ def mark_attendee(actor: Membership, attendee: Attendee, status: str) -> Attende
     )
     require(actor, MARK_ATTENDANCE, session=appointment)
     if status not in (Attendee.Status.ATTENDED, Attendee.Status.NO_SHOW):
-        raise DomainError("validation", "Mark the client attended or a no-show.", field="status")
+        raise DomainError(VALIDATION, "Mark the client attended or a no-show.", field="status")
     now = timezone.now()
     if now < appointment.starts_at - CHECK_IN_OPENS:
         raise DomainError(
-            "attendance.too_early",
+            ATTENDANCE_TOO_EARLY,
             "Check-in opens an hour before the appointment.",
         )
     if appointment.status != Appointment.Status.SCHEDULED:
-        raise DomainError("appointment.cancelled", "This appointment was cancelled.")
-    with transaction.atomic():
+        raise DomainError(APPOINTMENT_CANCELLED, "This appointment was cancelled.")
+    with transaction.atomic(durable=True):
         attendee = Attendee.objects.select_for_update().get(pk=attendee.pk)
         if attendee.status not in Attendee.HOLDING:
             raise DomainError(
-                "attendance.not_booked", "This client cancelled their place; nothing to mark."
+                ATTENDANCE_NOT_BOOKED, "This client cancelled their place; nothing to mark."
             )
         if status == Attendee.Status.NO_SHOW and now < appointment.starts_at:
             raise DomainError(
-                "attendance.too_early", "A no-show can only be marked once it has started."
+                ATTENDANCE_TOO_EARLY, "A no-show can only be marked once it has started."
             )
         attendee.status = status
         attendee.checked_in_at = now if status == Attendee.Status.ATTENDED else None
         attendee.save(update_fields=["status", "checked_in_at"])
-        audit.record(actor, f"appointments.place.{status}", attendee)
+        code = (
+            APPOINTMENTS_PLACE_ATTENDED
+            if status == Attendee.Status.ATTENDED
+            else APPOINTMENTS_PLACE_NO_SHOW
+        )
+        audit.record(actor, code, attendee)
         notify.publish(appointment, "attendance", [])
     return attendee
 
@@ -61,7 +77,7 @@ def mark_attendee(actor: Membership, attendee: Attendee, status: str) -> Attende
 def mark_overdue_no_shows(now: dt.datetime | None = None) -> int:
     """Confirmed places nobody checked in, of appointments over for a while: no-shows."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         overdue = list(
             Attendee.objects.select_for_update(skip_locked=True)
             .filter(
@@ -75,7 +91,7 @@ def mark_overdue_no_shows(now: dt.datetime | None = None) -> int:
         for pk in overdue:
             audit.record(
                 None,
-                "appointments.place.no_show",
+                APPOINTMENTS_PLACE_NO_SHOW,
                 Attendee(pk=pk, organization_id=_org_of(pk)),
             )
     return len(overdue)

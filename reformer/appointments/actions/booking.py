@@ -18,6 +18,24 @@ from django.utils import timezone
 
 from reformer.accounts.models import ClientProfile, Membership
 from reformer.appointments import notify, slots
+from reformer.appointments.audit_codes import (
+    APPOINTMENTS_APPOINTMENT_CANCELLED,
+    APPOINTMENTS_PLACE_BOOKED,
+    APPOINTMENTS_PLACE_CANCELLED,
+)
+from reformer.appointments.errors import (
+    APPOINTMENT_ALREADY_BOOKED,
+    APPOINTMENT_CANCELLED,
+    APPOINTMENT_CLIENT_BUSY,
+    APPOINTMENT_CLOSED,
+    APPOINTMENT_EQUIPMENT_TAKEN,
+    APPOINTMENT_FULL,
+    APPOINTMENT_NOT_CANCELLABLE,
+    APPOINTMENT_OUTSIDE_HOURS,
+    APPOINTMENT_SLOT_TAKEN,
+    APPOINTMENT_STARTED,
+    APPOINTMENT_UNAVAILABLE,
+)
 from reformer.appointments.models import (
     CLIENT_TAKEN,
     EQUIPMENT_TAKEN,
@@ -29,8 +47,13 @@ from reformer.appointments.models import (
 from reformer.billing.models import ClientPackage, CreditLedger
 from reformer.bookings.actions._db import busy_as_domain_error, constraint_name
 from reformer.bookings.context import format_local
+from reformer.bookings.errors import (
+    BOOKING_INSUFFICIENT_CREDITS,
+    BOOKING_NOT_OPEN,
+    BOOKING_SUSPENDED,
+)
 from reformer.core import audit
-from reformer.core.errors import DomainError, PermissionDenied
+from reformer.core.errors import VALIDATION, DomainError, PermissionDenied
 from reformer.core.permissions import (
     BOOK_FOR_CLIENT,
     BOOK_SELF,
@@ -72,14 +95,14 @@ RETURNING id
 
 def slot_taken() -> DomainError:
     return DomainError(
-        "appointment.slot_taken",
+        APPOINTMENT_SLOT_TAKEN,
         "That time was just taken. Please pick another slot.",
     )
 
 
 def client_busy() -> DomainError:
     return DomainError(
-        "appointment.client_busy",
+        APPOINTMENT_CLIENT_BUSY,
         "You already have a class or appointment at that time. Pick another time.",
     )
 
@@ -89,12 +112,12 @@ def _client_for(actor: Membership, client: Membership | None, studio: Studio) ->
         if has_capability(actor, BOOK_SELF):
             return actor
         require(actor, BOOK_FOR_CLIENT, studio=studio)
-        raise DomainError("validation", "Choose the client to book for.", field="client")
+        raise DomainError(VALIDATION, "Choose the client to book for.", field="client")
     require_same_organization(actor, client, "client")
     require(actor, BOOK_FOR_CLIENT, studio=studio)
     if not has_capability(client, BOOK_SELF):
         raise DomainError(
-            "validation", "Only active clients can be booked into appointments.", field="client"
+            VALIDATION, "Only active clients can be booked into appointments.", field="client"
         )
     return client
 
@@ -107,7 +130,7 @@ def _check_not_suspended(client: Membership, studio: Studio, now: dt.datetime) -
     )
     if until is not None and until > now:
         raise DomainError(
-            "booking.suspended",
+            BOOKING_SUSPENDED,
             f"Booking is suspended until {format_local(until, studio.time_zone)} after "
             "repeated no-shows. Please contact the studio.",
         )
@@ -135,7 +158,7 @@ def _no_package(appointment_type: AppointmentType) -> DomainError:
     )
     credits = appointment_type.credits
     return DomainError(
-        "booking.insufficient_credits",
+        BOOKING_INSUFFICIENT_CREDITS,
         f"Insufficient credits: a {appointment_type.name} takes {credits} credit"
         f"{'s' if credits != 1 else ''} from a {kind}. Buy one to book.",
         reason="no_package",
@@ -172,7 +195,7 @@ def _check_slot(
 ) -> slots.Slot:
     if starts_at <= now:
         raise DomainError(
-            "validation",
+            VALIDATION,
             "That time has passed. Pick a time from the open slots.",
             field="starts_at",
         )
@@ -187,7 +210,7 @@ def _check_slot(
     )
     if instructor.pk not in found.instructors:
         raise DomainError(
-            "validation",
+            VALIDATION,
             f"{instructor.name} does not teach {appointment_type.name} at {studio.name}.",
             field="instructor",
         )
@@ -197,7 +220,7 @@ def _check_slot(
     ends_at = starts_at + dt.timedelta(minutes=appointment_type.duration_minutes)
     if starts_at < now + slots.MIN_NOTICE:
         raise DomainError(
-            "validation",
+            VALIDATION,
             "That is too soon: appointments need at least an hour's notice.",
             field="starts_at",
         )
@@ -205,18 +228,18 @@ def _check_slot(
         days=slots.booking_horizon_days(studio)
     ):
         raise DomainError(
-            "booking.not_open", "That day is beyond the booking window.", field="starts_at"
+            BOOKING_NOT_OPEN, "That day is beyond the booking window.", field="starts_at"
         )
     local = timezone.localtime(starts_at, slots_zone(studio))
     if local.minute % slots.SLOT_STEP_MINUTES or local.second or local.microsecond:
         raise DomainError(
-            "validation",
+            VALIDATION,
             "Sessions start on the hour or half hour. Pick a time from the open slots.",
             field="starts_at",
         )
     if not slots.within_hours(found, instructor.pk, starts_at, ends_at):
         raise DomainError(
-            "appointment.outside_hours",
+            APPOINTMENT_OUTSIDE_HOURS,
             f"{instructor.name} is not available for appointments then. "
             "Pick a time from the open slots.",
             field="starts_at",
@@ -248,7 +271,7 @@ def book_appointment(
         require_same_organization(actor, obj, what)
     client = _client_for(actor, client, studio)
     if not appointment_type.active:
-        raise DomainError("appointment.unavailable", f"{appointment_type.name} is not offered.")
+        raise DomainError(APPOINTMENT_UNAVAILABLE, f"{appointment_type.name} is not offered.")
     now = timezone.now()
     if client.pk == actor.pk:
         from reformer.onboarding.readiness import check_ready_to_book
@@ -260,7 +283,7 @@ def book_appointment(
     if not packages:
         raise _no_package(appointment_type)
     source = Attendee.Source.WEB if client.pk == actor.pk else Attendee.Source.STAFF
-    with busy_as_domain_error(), transaction.atomic():
+    with busy_as_domain_error(), transaction.atomic(durable=True):
         appointment = _create_appointment(actor, appointment_type, studio, instructor, slot)
         attendee = _add_place(actor, appointment, client, packages, source, now)
     return attendee
@@ -295,7 +318,7 @@ def _create_appointment(actor, appointment_type, studio, instructor, slot) -> Ap
                 raise slot_taken() from None
             raise
     raise DomainError(
-        "appointment.equipment_taken",
+        APPOINTMENT_EQUIPMENT_TAKEN,
         f"Every {appointment_type.equipment} is taken at that time. Please pick another slot.",
     )
 
@@ -307,7 +330,7 @@ def _add_place(actor, appointment, client, packages, source, now) -> Attendee:
         cursor.execute(_TAKE_PLACE_SQL, [appointment.pk, now])
         if cursor.fetchone() is None:
             raise DomainError(
-                "appointment.full",
+                APPOINTMENT_FULL,
                 f"This {appointment_type.size_label.lower()} already has "
                 f"{appointment.capacity} client{'s' if appointment.capacity != 1 else ''}.",
             )
@@ -329,7 +352,7 @@ def _add_place(actor, appointment, client, packages, source, now) -> Attendee:
             raise client_busy() from None
         if name == "attendee_once_per_appointment":
             raise DomainError(
-                "appointment.already_booked", f"{client.name} is already in this appointment."
+                APPOINTMENT_ALREADY_BOOKED, f"{client.name} is already in this appointment."
             ) from None
         raise
     attendee.appointment = appointment
@@ -342,7 +365,7 @@ def _add_place(actor, appointment, client, packages, source, now) -> Attendee:
         attendee.client_package = package
     audit.record(
         actor,
-        "appointments.place.booked",
+        APPOINTMENTS_PLACE_BOOKED,
         attendee,
         appointment=appointment.pk,
         client=client.pk,
@@ -373,17 +396,17 @@ def invite_to_appointment(
     require(actor, BOOK_FOR_CLIENT, studio=appointment.studio)
     if not has_capability(client, BOOK_SELF):
         raise DomainError(
-            "validation", "Only active clients can join an appointment.", field="client"
+            VALIDATION, "Only active clients can join an appointment.", field="client"
         )
     now = timezone.now()
     appointment = Appointment.objects.select_related(
         "appointment_type", "studio", "room", "spot", "instructor__user"
     ).get(pk=appointment.pk)
     if appointment.status != Appointment.Status.SCHEDULED or appointment.starts_at <= now:
-        raise DomainError("appointment.closed", "This appointment can no longer take guests.")
+        raise DomainError(APPOINTMENT_CLOSED, "This appointment can no longer take guests.")
     if appointment.booked_count >= appointment.capacity:
         raise DomainError(
-            "appointment.full",
+            APPOINTMENT_FULL,
             f"This {appointment.appointment_type.size_label.lower()} already has "
             f"{appointment.capacity} clients.",
         )
@@ -391,7 +414,7 @@ def invite_to_appointment(
     packages = paying_packages(client, appointment.appointment_type, appointment.starts_at, now)
     if not packages:
         raise _no_package(appointment.appointment_type)
-    with busy_as_domain_error(), transaction.atomic():
+    with busy_as_domain_error(), transaction.atomic(durable=True):
         return _add_place(actor, appointment, client, packages, Attendee.Source.INVITED, now)
 
 
@@ -405,14 +428,14 @@ def cancel_appointment_place(actor: Membership, attendee: Attendee) -> Attendee:
     if not own and not has_capability(actor, BOOK_FOR_CLIENT, studio=appointment.studio):
         raise PermissionDenied(BOOK_FOR_CLIENT)
     now = timezone.now()
-    with busy_as_domain_error(), transaction.atomic():
+    with busy_as_domain_error(), transaction.atomic(durable=True):
         locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
         attendee = Attendee.objects.select_for_update().get(pk=attendee.pk)
         if attendee.status != Attendee.Status.CONFIRMED:
-            raise DomainError("appointment.not_cancellable", "This place is not active any more.")
+            raise DomainError(APPOINTMENT_NOT_CANCELLABLE, "This place is not active any more.")
         if locked.starts_at <= now:
             raise DomainError(
-                "appointment.started", "This appointment has started and can't be cancelled."
+                APPOINTMENT_STARTED, "This appointment has started and can't be cancelled."
             )
         hours = appointment.appointment_type.cancellation_window_hours
         in_time = now <= locked.starts_at - dt.timedelta(hours=hours)
@@ -421,7 +444,7 @@ def cancel_appointment_place(actor: Membership, attendee: Attendee) -> Attendee:
             locked.status = Appointment.Status.CANCELLED
             locked.cancelled_reason = "All clients cancelled"
             locked.save(update_fields=["status", "cancelled_reason"])
-        audit.record(actor, "appointments.place.cancelled", attendee, late=not in_time)
+        audit.record(actor, APPOINTMENTS_PLACE_CANCELLED, attendee, late=not in_time)
         notify.publish(locked, "cancelled", [attendee.client.user_id])
     return attendee
 
@@ -463,12 +486,12 @@ def cancel_appointment(actor: Membership, appointment: Appointment, *, reason: s
     require(actor, BOOK_FOR_CLIENT, studio=appointment.studio)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("validation", "Say why, so the clients know.", field="reason")
+        raise DomainError(VALIDATION, "Say why, so the clients know.", field="reason")
     now = timezone.now()
-    with busy_as_domain_error(), transaction.atomic():
+    with busy_as_domain_error(), transaction.atomic(durable=True):
         locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
         if locked.status != Appointment.Status.SCHEDULED:
-            raise DomainError("appointment.cancelled", "This appointment is already cancelled.")
+            raise DomainError(APPOINTMENT_CANCELLED, "This appointment is already cancelled.")
         users = []
         for attendee in Attendee.objects.filter(
             appointment=locked, status=Attendee.Status.CONFIRMED
@@ -478,5 +501,5 @@ def cancel_appointment(actor: Membership, appointment: Appointment, *, reason: s
         locked.status = Appointment.Status.CANCELLED
         locked.cancelled_reason = reason[:200]
         locked.save(update_fields=["status", "cancelled_reason"])
-        audit.record(actor, "appointments.appointment.cancelled", locked, reason=reason[:200])
+        audit.record(actor, APPOINTMENTS_APPOINTMENT_CANCELLED, locked, reason=reason[:200])
         notify.publish(locked, "cancelled", users)

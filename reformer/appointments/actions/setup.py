@@ -9,6 +9,16 @@ import datetime as dt
 from django.db import transaction
 
 from reformer.accounts.models import Membership
+from reformer.appointments.audit_codes import (
+    APPOINTMENTS_HOURS_ADDED,
+    APPOINTMENTS_HOURS_EXCEPTION,
+    APPOINTMENTS_HOURS_EXCEPTION_REMOVED,
+    APPOINTMENTS_HOURS_REMOVED,
+    APPOINTMENTS_TYPE_ACTIVE,
+    APPOINTMENTS_TYPE_CREATED,
+    APPOINTMENTS_TYPE_TEACHES,
+    APPOINTMENTS_TYPE_UPDATED,
+)
 from reformer.appointments.models import MAX_CLIENTS, AppointmentType, HoursException, WeeklyHours
 from reformer.core import audit
 from reformer.core.errors import NotFound, PermissionDenied
@@ -97,10 +107,10 @@ def create_appointment_type(actor: Membership, data: dict, instructor_ids=None) 
     require(actor, MANAGE_APPOINTMENT_TYPES)
     fields = _type_fields(actor, data)
     teachers = _teachers(actor, instructor_ids)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         kind = AppointmentType.objects.create(organization_id=actor.organization_id, **fields)
         kind.instructors.set(teachers)
-        audit.record(actor, "appointments.type.created", kind, name=kind.name)
+        audit.record(actor, APPOINTMENTS_TYPE_CREATED, kind, name=kind.name)
     return kind
 
 
@@ -111,13 +121,13 @@ def update_appointment_type(
     require(actor, MANAGE_APPOINTMENT_TYPES)
     fields = _type_fields(actor, data, exclude_pk=appointment_type.pk)
     teachers = _teachers(actor, instructor_ids) if instructor_ids is not None else None
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         for name, value in fields.items():
             setattr(appointment_type, name, value)
         appointment_type.save()
         if teachers is not None:
             appointment_type.instructors.set(teachers)
-        audit.record(actor, "appointments.type.updated", appointment_type)
+        audit.record(actor, APPOINTMENTS_TYPE_UPDATED, appointment_type)
     return appointment_type
 
 
@@ -126,10 +136,10 @@ def set_appointment_type_active(
 ) -> AppointmentType:
     require_same_organization(actor, appointment_type, "appointment type")
     require(actor, MANAGE_APPOINTMENT_TYPES)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         appointment_type.active = bool(active)
         appointment_type.save(update_fields=["active"])
-        audit.record(actor, "appointments.type.active", appointment_type, active=bool(active))
+        audit.record(actor, APPOINTMENTS_TYPE_ACTIVE, appointment_type, active=bool(active))
     return appointment_type
 
 
@@ -143,14 +153,14 @@ def set_teaches(
         require(actor, MANAGE_APPOINTMENT_TYPES)
     if not is_staff(instructor):
         raise invalid(f"{instructor.name} is not an active member of staff.", "instructor")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         if teaches:
             appointment_type.instructors.add(instructor)
         else:
             appointment_type.instructors.remove(instructor)
         audit.record(
             actor,
-            "appointments.type.teaches",
+            APPOINTMENTS_TYPE_TEACHES,
             appointment_type,
             instructor=instructor.pk,
             teaches=teaches,
@@ -208,7 +218,7 @@ def add_weekly_hours(
     day = clean_int(weekday, field="weekday", label="Day", minimum=0, maximum=6)
     start, end = _clock(starts, "starts", "Start"), _clock(ends, "ends", "End")
     _ordered(start, end)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         _lock_instructor(instructor)
         clash = (
             WeeklyHours.objects.filter(
@@ -232,15 +242,15 @@ def add_weekly_hours(
             starts=start,
             ends=end,
         )
-        audit.record(actor, "appointments.hours.added", hours, instructor=instructor.pk)
+        audit.record(actor, APPOINTMENTS_HOURS_ADDED, hours, instructor=instructor.pk)
     return hours
 
 
 def remove_weekly_hours(actor: Membership, hours: WeeklyHours) -> None:
     require_same_organization(actor, hours, "hours")
     _require_hours_access(actor, hours.instructor, hours.studio)
-    with transaction.atomic():
-        audit.record(actor, "appointments.hours.removed", hours, instructor=hours.instructor_id)
+    with transaction.atomic(durable=True):
+        audit.record(actor, APPOINTMENTS_HOURS_REMOVED, hours, instructor=hours.instructor_id)
         hours.delete()
 
 
@@ -265,7 +275,7 @@ def add_hours_exception(
     start, end = _clock(starts, "starts", "Start"), _clock(ends, "ends", "End")
     _ordered(start, end)
     note = clean_text(note, field="note", label="Note", max_length=200, required=False)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         _lock_instructor(instructor)
         if kind == HoursException.Kind.EXTRA and (
             HoursException.objects.filter(
@@ -287,13 +297,13 @@ def add_hours_exception(
             ends=end,
             note=note,
         )
-        audit.record(actor, "appointments.hours.exception", exception, kind=kind)
+        audit.record(actor, APPOINTMENTS_HOURS_EXCEPTION, exception, kind=kind)
     return exception
 
 
 def remove_hours_exception(actor: Membership, exception: HoursException) -> None:
     require_same_organization(actor, exception, "exception")
     _require_hours_access(actor, exception.instructor, exception.studio)
-    with transaction.atomic():
-        audit.record(actor, "appointments.hours.exception_removed", exception)
+    with transaction.atomic(durable=True):
+        audit.record(actor, APPOINTMENTS_HOURS_EXCEPTION_REMOVED, exception)
         exception.delete()

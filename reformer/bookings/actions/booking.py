@@ -25,6 +25,7 @@ from reformer.bookings.audit_codes import BOOKINGS_BOOKING_CREATED
 from reformer.bookings.context import load_session, policy_of
 from reformer.bookings.errors import (
     BOOKING_INSUFFICIENT_CREDITS,
+    BOOKING_OVERLAP,
     BOOKING_SESSION_CANCELLED,
     BOOKING_SESSION_STARTED,
 )
@@ -298,7 +299,7 @@ def _integrity_error(
             return domain_error
     if name == "occupancy_client_once":  # an appointment at that time (the class overlap
         return DomainError(  # would have been caught by booking_no_client_overlap first)
-            "booking.overlap",
+            BOOKING_OVERLAP,
             "You have an appointment at that time. Cancel it first to book this class.",
         )
     if name == "booking_spot_taken_once":

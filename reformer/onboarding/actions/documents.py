@@ -15,6 +15,15 @@ from reformer.core.permissions import (
     require,
     require_same_organization,
 )
+from reformer.onboarding.audit_codes import (
+    ONBOARDING_DOCUMENT_ACCEPTED,
+    ONBOARDING_DOCUMENT_ACTIVE,
+    ONBOARDING_DOCUMENT_CREATED,
+    ONBOARDING_DOCUMENT_PUBLISHED,
+)
+from reformer.onboarding.errors import (
+    ONBOARDING_VERSION_OUTDATED,
+)
 from reformer.onboarding.models import Acceptance, Document, DocumentVersion
 from reformer.studios.validation import clean_text, invalid
 
@@ -41,7 +50,7 @@ def create_document(actor: Membership, *, title: object, body: object) -> Docume
         raise invalid(
             f"A document called “{title}” already exists: publish a new version.", "title"
         )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         document = Document.objects.create(organization_id=actor.organization_id, title=title)
         version = DocumentVersion.objects.create(
             organization_id=actor.organization_id,
@@ -51,7 +60,7 @@ def create_document(actor: Membership, *, title: object, body: object) -> Docume
             published_at=timezone.now(),
             published_by=actor,
         )
-        audit.record(actor, "onboarding.document.created", document, title=title)
+        audit.record(actor, ONBOARDING_DOCUMENT_CREATED, document, title=title)
     return version
 
 
@@ -60,7 +69,7 @@ def publish_version(actor: Membership, document: Document, *, body: object) -> D
     require_same_organization(actor, document, "document")
     require(actor, MANAGE_ONBOARDING)
     text = _body(body)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         Document.objects.select_for_update().filter(pk=document.pk).first()
         latest = document.versions.aggregate(n=Max("number"))["n"] or 0
         current = document.versions.filter(number=latest).first()
@@ -76,17 +85,17 @@ def publish_version(actor: Membership, document: Document, *, body: object) -> D
             published_at=timezone.now(),
             published_by=actor,
         )
-        audit.record(actor, "onboarding.document.published", document, number=version.number)
+        audit.record(actor, ONBOARDING_DOCUMENT_PUBLISHED, document, number=version.number)
     return version
 
 
 def set_document_active(actor: Membership, document: Document, active: bool) -> Document:
     require_same_organization(actor, document, "document")
     require(actor, MANAGE_ONBOARDING)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         document.active = bool(active)
         document.save(update_fields=["active"])
-        audit.record(actor, "onboarding.document.active", document, active=bool(active))
+        audit.record(actor, ONBOARDING_DOCUMENT_ACTIVE, document, active=bool(active))
     return document
 
 
@@ -107,11 +116,11 @@ def accept_document(
     )
     if latest != version.pk:
         raise DomainError(
-            "onboarding.version_outdated",
+            ONBOARDING_VERSION_OUTDATED,
             "This document was just updated. Please read the new version.",
         )
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             acceptance = Acceptance.objects.create(
                 organization_id=actor.organization_id,
                 client=actor,
@@ -120,7 +129,7 @@ def accept_document(
                 accepted_at=timezone.now(),
                 signature=signature,
             )
-            audit.record(actor, "onboarding.document.accepted", acceptance, version=version.pk)
+            audit.record(actor, ONBOARDING_DOCUMENT_ACCEPTED, acceptance, version=version.pk)
     except IntegrityError:
         return Acceptance.objects.get(client=actor, version=version)  # a double submit
     return acceptance

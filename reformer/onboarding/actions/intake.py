@@ -17,6 +17,11 @@ from reformer.core.permissions import (
     require,
     require_same_organization,
 )
+from reformer.onboarding.audit_codes import (
+    ONBOARDING_INTAKE_QUESTION_ACTIVE,
+    ONBOARDING_INTAKE_QUESTION_ADDED,
+    ONBOARDING_INTAKE_SUBMITTED,
+)
 from reformer.onboarding.models import IntakeForm, IntakeQuestion
 from reformer.studios.validation import clean_text, invalid
 
@@ -34,7 +39,7 @@ def add_question(
     )
     if kind not in IntakeQuestion.Kind.values:
         raise invalid("Choose how the question is answered.", "kind")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         position = (
             IntakeQuestion.objects.filter(organization_id=actor.organization_id).aggregate(
                 p=Max("position")
@@ -49,17 +54,17 @@ def add_question(
             help_text=help_text,
             position=position + 1,
         )
-        audit.record(actor, "onboarding.intake.question_added", question)
+        audit.record(actor, ONBOARDING_INTAKE_QUESTION_ADDED, question)
     return question
 
 
 def set_question_active(actor: Membership, question: IntakeQuestion, active: bool):
     require_same_organization(actor, question, "question")
     require(actor, MANAGE_ONBOARDING)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         question.active = bool(active)
         question.save(update_fields=["active"])
-        audit.record(actor, "onboarding.intake.question_active", question, active=bool(active))
+        audit.record(actor, ONBOARDING_INTAKE_QUESTION_ACTIVE, question, active=bool(active))
     return question
 
 
@@ -84,7 +89,7 @@ def submit_intake(actor: Membership, answers: dict) -> IntakeForm:
             raise invalid(f"“{question.prompt}” needs an answer.", field)
         cleaned[str(question.pk)] = {"prompt": question.prompt, "answer": value}
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         form, created = IntakeForm.objects.select_for_update().get_or_create(
             client=actor,
             defaults={
@@ -98,7 +103,7 @@ def submit_intake(actor: Membership, answers: dict) -> IntakeForm:
             form.answers = cleaned
             form.updated_at = now
             form.save(update_fields=["answers", "updated_at"])
-        audit.record(actor, "onboarding.intake.submitted", form, created=created)
+        audit.record(actor, ONBOARDING_INTAKE_SUBMITTED, form, created=created)
     return form
 
 

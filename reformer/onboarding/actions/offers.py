@@ -8,12 +8,20 @@ from django.utils import timezone
 from reformer.accounts.models import Membership
 from reformer.billing.models import PackageProduct
 from reformer.core import audit
-from reformer.core.errors import DomainError, NotFound
+from reformer.core.errors import VALIDATION, DomainError, NotFound
 from reformer.core.permissions import (
     GRANT_CLIENT_TAG,
     MANAGE_ONBOARDING,
     require,
     require_same_organization,
+)
+from reformer.onboarding.audit_codes import (
+    ONBOARDING_INTRO_OFFER_SET,
+    ONBOARDING_REQUIREMENT_ADDED,
+    ONBOARDING_REQUIREMENT_REMOVED,
+    ONBOARDING_TAG_CREATED,
+    ONBOARDING_TAG_GRANTED,
+    ONBOARDING_TAG_REVOKED,
 )
 from reformer.onboarding.models import ClassRequirement, ClientTag, ClientTagGrant, IntroOffer
 from reformer.scheduling.models import ClassType
@@ -24,13 +32,13 @@ def set_intro_offer(actor: Membership, product: PackageProduct, enabled: bool) -
     """Mark a product for first-timers (or unmark it)."""
     require_same_organization(actor, product, "package")
     require(actor, MANAGE_ONBOARDING)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         offer, _ = IntroOffer.objects.get_or_create(
             product=product, defaults={"organization_id": actor.organization_id}
         )
         offer.active = bool(enabled)
         offer.save(update_fields=["active"])
-        audit.record(actor, "onboarding.intro_offer.set", offer, active=offer.active)
+        audit.record(actor, ONBOARDING_INTRO_OFFER_SET, offer, active=offer.active)
     return offer
 
 
@@ -41,11 +49,11 @@ def create_tag(actor: Membership, *, name: object, description: object = "") -> 
         description, field="description", label="Description", max_length=200, required=False
     )
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             tag = ClientTag.objects.create(
                 organization_id=actor.organization_id, name=name, description=description
             )
-            audit.record(actor, "onboarding.tag.created", tag, name=name)
+            audit.record(actor, ONBOARDING_TAG_CREATED, tag, name=name)
     except IntegrityError:
         raise invalid(f"A tag called “{name}” already exists.", "name") from None
     return tag
@@ -79,7 +87,7 @@ def add_requirement(
         require_same_organization(actor, tag, "tag")
     else:
         tag = None
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         requirement = ClassRequirement.objects.create(
             organization_id=actor.organization_id,
             class_type=class_type,
@@ -88,15 +96,15 @@ def add_requirement(
             min_count=count,
             tag=tag,
         )
-        audit.record(actor, "onboarding.requirement.added", requirement, kind=kind)
+        audit.record(actor, ONBOARDING_REQUIREMENT_ADDED, requirement, kind=kind)
     return requirement
 
 
 def remove_requirement(actor: Membership, requirement: ClassRequirement) -> None:
     require_same_organization(actor, requirement, "requirement")
     require(actor, MANAGE_ONBOARDING)
-    with transaction.atomic():
-        audit.record(actor, "onboarding.requirement.removed", requirement)
+    with transaction.atomic(durable=True):
+        audit.record(actor, ONBOARDING_REQUIREMENT_REMOVED, requirement)
         requirement.delete()
 
 
@@ -110,7 +118,7 @@ def grant_tag(
     if client.role != "client":
         raise NotFound("client")
     note = clean_text(note, field="note", label="Note", max_length=200, required=False)
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         grant, created = ClientTagGrant.objects.get_or_create(
             client=client,
             tag=tag,
@@ -122,14 +130,14 @@ def grant_tag(
             },
         )
         if not created:
-            raise DomainError("validation", f"{client.name} already has {tag.name}.", field="tag")
-        audit.record(actor, "onboarding.tag.granted", grant, client=client.pk, tag=tag.pk)
+            raise DomainError(VALIDATION, f"{client.name} already has {tag.name}.", field="tag")
+        audit.record(actor, ONBOARDING_TAG_GRANTED, grant, client=client.pk, tag=tag.pk)
     return grant
 
 
 def revoke_tag(actor: Membership, grant: ClientTagGrant) -> None:
     require_same_organization(actor, grant, "tag")
     require(actor, GRANT_CLIENT_TAG)
-    with transaction.atomic():
-        audit.record(actor, "onboarding.tag.revoked", grant, client=grant.client_id)
+    with transaction.atomic(durable=True):
+        audit.record(actor, ONBOARDING_TAG_REVOKED, grant, client=grant.client_id)
         grant.delete()

@@ -14,6 +14,7 @@ from reformer.core.errors import AccessError, DomainError
 from reformer.core.parsing import to_id
 from reformer.core.permissions import BOOK_FOR_CLIENT, VIEW_ROSTER
 from reformer.core.timezones import usable_date
+from reformer.onboarding.errors import BOOKING_REQUIREMENT_UNMET
 from reformer.web.auth import capability_required
 from reformer.web.live_render import subscription_query
 from reformer.web.staff.common import actor_of, is_partial, page
@@ -76,7 +77,7 @@ def session_book(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         if is_partial(request):
             context.update(error_message=error.message, query=client.user.name or client.user.email)
-            if error.code == "booking.requirement_unmet":  # staff may override, with a reason
+            if error.code == BOOKING_REQUIREMENT_UNMET:  # staff may override, with a reason
                 context["override_client"] = client
             return render(request, BOOK_TEMPLATE, context, status=422)
         messages.error(request, error.message)

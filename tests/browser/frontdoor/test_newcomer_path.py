@@ -25,7 +25,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def test_the_newcomer_path_on_a_phone(
-    browser, live_url, login, world, assert_accessible, time_machine
+    browser, live_url, login, world, assert_accessible, time_machine, clean_job_tables
 ):
     tenant = world.a
     ah.setup_privates(tenant)
