@@ -13,7 +13,8 @@ from reformer.onboarding import actions as onboarding
 from reformer.onboarding.models import ClientTag, IntakeQuestion
 from tests import factories
 from tests.appointments import helpers as ah
-from tests.bookings.helpers import give_package, make_client, make_session
+from tests.bookings.helpers import give_package, make_client
+from tests.factories import make_session
 from tests.tenancy import MANAGERS, OWN, QUERY, register
 
 DESK = {"owner", "manager", "front_desk"}

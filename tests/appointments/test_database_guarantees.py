@@ -22,6 +22,7 @@ from reformer.onboarding.models import (
     DocumentVersion,
     RequirementOverride,
 )
+from tests import factories
 from tests.appointments import helpers as ah
 from tests.bookings import helpers
 from tests.test_database_guarantees import refused
@@ -66,16 +67,16 @@ def test_occupancy_refuses_double_booking_across_classes_and_appointments(world)
     with refused("occupancy_equipment_once"):
         appointment(tenant, kind, spots[0], instructor=tenant.manager)
     with refused("occupancy_instructor_once"):
-        helpers.make_session(tenant, starts_at=ah.at(tenant, hour=10, minute=30))
+        factories.make_session(tenant, starts_at=ah.at(tenant, hour=10, minute=30))
     # A class takes its whole room: no appointment on its equipment meanwhile.
-    helpers.make_session(tenant, starts_at=ah.at(tenant, hour=14), instructor=tenant.owner)
+    factories.make_session(tenant, starts_at=ah.at(tenant, hour=14), instructor=tenant.owner)
     group_spot = tenant.spots[0]
     with refused("occupancy_equipment_once"):
         appointment(tenant, kind, group_spot, hour=14, instructor=tenant.manager)
     client = helpers.make_client(tenant, "Ann")
     package = helpers.give_package(client)
     place(tenant, first, client, package)
-    session = helpers.make_session(
+    session = factories.make_session(
         tenant, starts_at=ah.at(tenant, hour=10), instructor=tenant.manager, room=_room_b(tenant)
     )
     with refused("occupancy_client_once"):
@@ -223,7 +224,7 @@ def test_onboarding_checks(world):
         ClassRequirement.objects.create(
             organization=org, class_type=tenant.class_type, kind="private", min_count=0
         )
-    session = helpers.make_session(tenant)
+    session = factories.make_session(tenant)
     helpers.give_package(tenant.client)
     from reformer.bookings import actions
 

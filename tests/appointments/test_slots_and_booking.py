@@ -14,6 +14,7 @@ from reformer.billing.models import ClientPackage, CreditLedger
 from reformer.bookings import actions as booking_actions
 from reformer.core.errors import DomainError
 from reformer.scheduling.models import InstructorUnavailability
+from tests import factories
 from tests.appointments import helpers as ah
 from tests.bookings import helpers
 
@@ -47,7 +48,7 @@ def test_time_off_blocked_hours_and_classes_remove_slots(tenant, private):
         starts=dt.time(12),
         ends=dt.time(14),
     )
-    helpers.make_session(tenant, starts_at=ah.at(tenant, hour=9), minutes=50)
+    factories.make_session(tenant, starts_at=ah.at(tenant, hour=9), minutes=50)
     starts = {s.starts_at for s in day_slots(private, tenant).slots}
     assert ah.at(tenant, hour=9) not in starts and ah.at(tenant, hour=8) in starts
     assert ah.at(tenant, hour=8, minute=30) not in starts  # would run into the class
@@ -117,7 +118,7 @@ def test_bad_slots_are_refused_with_nothing_written(tenant, private, alice):
 
 
 def test_instructor_class_blocks_the_appointment_and_the_other_way(tenant, private, alice):
-    helpers.make_session(tenant, starts_at=ah.at(tenant, hour=11), minutes=50)
+    factories.make_session(tenant, starts_at=ah.at(tenant, hour=11), minutes=50)
     with pytest.raises(DomainError) as error:
         actions.book_appointment(
             alice,
@@ -160,7 +161,7 @@ def test_a_client_with_an_appointment_cannot_book_a_class_then(tenant, private, 
     other = ah.make_type(
         tenant, name="Tower private", instructors=[tenant.manager], equipment="tower"
     )
-    session = helpers.make_session(
+    session = factories.make_session(
         tenant, starts_at=ah.at(tenant, hour=10, minute=30), instructor=tenant.owner
     )
     with pytest.raises(DomainError) as error:

@@ -152,7 +152,7 @@ def test_one_client_in_a_class_and_an_appointment_at_once(tenant, clean_job_tabl
     kind, _room, _spots = ah.setup_privates(tenant)
     client = clients(tenant, 1)[0]
     starts_at = ah.at(tenant, hour=10)
-    session = helpers.make_session(tenant, starts_at=starts_at, instructor=tenant.owner)
+    session = factories.make_session(tenant, starts_at=starts_at, instructor=tenant.owner)
 
     outcomes = race(
         [
@@ -194,7 +194,7 @@ def test_two_purchases_of_one_intro_offer_at_once(tenant, clean_job_tables):
 
 def test_promotion_skips_a_client_who_lacks_the_prerequisite(tenant, clean_job_tables):
     intro = factories.ClassTypeFactory(organization=tenant.organization, name="Intro to Reformer")
-    session = helpers.make_session(tenant, capacity=1)
+    session = factories.make_session(tenant, capacity=1)
     holder, unqualified, qualified = clients(tenant, 3)
     booking = booking_actions.book_session(holder, session)
     booking_actions.join_waitlist(unqualified, session)
@@ -207,8 +207,8 @@ def test_promotion_skips_a_client_who_lacks_the_prerequisite(tenant, clean_job_t
         required_class_type=intro,
         min_count=1,
     )
-    past = helpers.make_session(
-        tenant, class_type=intro, starts_at=helpers.next_start(days=-3), instructor=tenant.owner
+    past = factories.make_session(
+        tenant, class_type=intro, starts_at=factories.next_start(days=-3), instructor=tenant.owner
     )
     Booking.objects.create(
         organization=tenant.organization,

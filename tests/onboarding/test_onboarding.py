@@ -53,7 +53,7 @@ def test_a_document_with_no_text_is_refused_and_nothing_written(tenant):
 
 def test_waiver_before_the_first_booking_and_again_after_a_new_version(tenant, client):
     version = actions.create_document(tenant.owner, title="Liability waiver", body="Version one.")
-    session = helpers.make_session(tenant)
+    session = factories.make_session(tenant)
     with pytest.raises(DomainError) as error:
         booking_actions.book_session(client, session)
     assert error.value.code == "onboarding.waiver_required"
@@ -67,7 +67,7 @@ def test_waiver_before_the_first_booking_and_again_after_a_new_version(tenant, c
     new = actions.publish_version(tenant.owner, version.document, body="Version two, stricter.")
     assert new.number == 2
     with pytest.raises(DomainError) as error:
-        booking_actions.book_session(client, helpers.make_session(tenant))
+        booking_actions.book_session(client, factories.make_session(tenant))
     assert error.value.code == "onboarding.waiver_required"
     assert "updated" in error.value.message
     with pytest.raises(DomainError) as error:  # the old version can't be accepted any more
@@ -81,7 +81,7 @@ def test_waiver_before_the_first_booking_and_again_after_a_new_version(tenant, c
 
 def test_staff_booking_for_a_client_is_not_stopped_by_the_waiver(tenant, client):
     actions.create_document(tenant.owner, title="Terms", body="Be kind.")
-    booking_actions.book_session(tenant.front_desk, helpers.make_session(tenant), client=client)
+    booking_actions.book_session(tenant.front_desk, factories.make_session(tenant), client=client)
 
 
 def test_intake_required_then_updatable_and_validated(tenant, client):
@@ -130,7 +130,7 @@ def test_intake_is_seen_by_the_clients_instructor_and_studio_staff_only(world, c
     for outsider in (tenant.manager, tenant.front_desk, tenant.instructor, other_client):
         with pytest.raises(PermissionDenied):
             actions.intake_for(outsider, client)
-    booking_actions.book_session(tenant.front_desk, helpers.make_session(tenant), client=client)
+    booking_actions.book_session(tenant.front_desk, factories.make_session(tenant), client=client)
     for staff in (tenant.manager, tenant.front_desk, tenant.instructor):
         assert actions.intake_for(staff, client) is not None
     annex_desk = helpers.make_client(tenant, "Annex desk")
@@ -174,7 +174,7 @@ def test_prerequisites_refuse_explain_and_can_be_overridden_with_a_reason(tenant
     )
     tag = actions.create_tag(tenant.owner, name="Cleared for jumpboard")
     actions.add_requirement(tenant.owner, tenant.class_type, kind="tag", tag=tag)
-    session = helpers.make_session(tenant)
+    session = factories.make_session(tenant)
     with pytest.raises(DomainError) as error:
         booking_actions.book_session(client, session)
     assert error.value.code == "booking.requirement_unmet"
@@ -211,7 +211,7 @@ def test_tag_and_private_requirements_are_met(tenant, client, time_machine):
         instructor=tenant.instructor,
         starts_at=ah.at(tenant, days=1, hour=10),
     )
-    session = helpers.make_session(tenant, starts_at=ah.at(tenant, days=2, hour=10))
+    session = factories.make_session(tenant, starts_at=ah.at(tenant, days=2, hour=10))
     with pytest.raises(DomainError) as error:
         booking_actions.book_session(client, session)
     assert error.value.data["unmet"][0].way_there == "Book a private session first"

@@ -24,6 +24,7 @@ from reformer.onboarding.readiness import readiness
 from reformer.web.client.views._common import client_required
 from reformer.web.frontdoor import queries
 from reformer.web.frontdoor.ics import appointment_calendar
+from reformer.web.http import MemberRequest
 
 DAYS_SHOWN = 7
 
@@ -36,7 +37,7 @@ def _next_url(request: HttpRequest, default: str) -> str:
 
 
 @client_required
-def welcome(request: HttpRequest) -> HttpResponse:
+def welcome(request: MemberRequest) -> HttpResponse:
     """Getting started: what is left before the first session, in order."""
     actor = request.membership
     state = readiness(actor)
@@ -72,7 +73,7 @@ def _version(actor, pk) -> DocumentVersion:
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def waiver(request: HttpRequest, version_id: int) -> HttpResponse:
+def waiver(request: MemberRequest, version_id: int) -> HttpResponse:
     actor = request.membership
     version = _version(actor, version_id)
     context = {"version": version, "next": _next_url(request, reverse("frontdoor:welcome"))}
@@ -96,7 +97,7 @@ def waiver(request: HttpRequest, version_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def intake(request: HttpRequest) -> HttpResponse:
+def intake(request: MemberRequest) -> HttpResponse:
     actor = request.membership
     questions = list(
         IntakeQuestion.objects.filter(organization_id=actor.organization_id, active=True)
@@ -139,7 +140,7 @@ def intake(request: HttpRequest) -> HttpResponse:
 
 
 @client_required
-def privates(request: HttpRequest) -> HttpResponse:
+def privates(request: MemberRequest) -> HttpResponse:
     actor = request.membership
     return render(
         request,
@@ -159,7 +160,7 @@ def _day(value: str, studio) -> dt.date:
 
 @require_http_methods(["GET", "POST"])
 @client_required
-def private_slots(request: HttpRequest, type_id: int) -> HttpResponse:
+def private_slots(request: MemberRequest, type_id: int) -> HttpResponse:
     """A type's open slots for a week, across instructors or for one; a slot books it."""
     actor = request.membership
     kind = queries.appointment_type(actor, type_id)
@@ -235,7 +236,7 @@ def private_slots(request: HttpRequest, type_id: int) -> HttpResponse:
 
 @require_POST
 @client_required
-def cancel_private(request: HttpRequest, reference: str) -> HttpResponse:
+def cancel_private(request: MemberRequest, reference: str) -> HttpResponse:
     actor = request.membership
     place = queries.client_place(actor, reference)
     try:
@@ -258,7 +259,7 @@ def cancel_private(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @client_required
-def private_ics(request: HttpRequest, reference: str) -> HttpResponse:
+def private_ics(request: MemberRequest, reference: str) -> HttpResponse:
     place = queries.client_place(request.membership, reference)
     response = HttpResponse(appointment_calendar(place), content_type="text/calendar")
     response["Content-Disposition"] = f'attachment; filename="{reference}.ics"'

@@ -4,7 +4,7 @@ offers, class prerequisites and the tags staff grant. One page, one form per sec
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -28,6 +28,7 @@ from reformer.onboarding.models import (
 from reformer.scheduling.models import ClassType
 from reformer.web.auth import capability_required
 from reformer.web.frontdoor import queries
+from reformer.web.http import MemberRequest
 
 TEMPLATE = "frontdoor/setup/newcomers.html"
 
@@ -78,7 +79,7 @@ def _context(actor) -> dict:
 
 @require_http_methods(["GET", "POST"])
 @capability_required(MANAGE_APPOINTMENT_TYPES)
-def newcomers(request: HttpRequest) -> HttpResponse:
+def newcomers(request: MemberRequest) -> HttpResponse:
     actor = request.membership
     if request.method == "POST":
         post = request.POST

@@ -34,6 +34,7 @@ from reformer.scheduling.models import InstructorUnavailability
 from reformer.studios.validation import WEEKDAYS
 from reformer.web.auth import capability_required, staff_required
 from reformer.web.frontdoor import queries
+from reformer.web.http import MemberRequest
 
 
 def _back(request: HttpRequest, default: str) -> str:
@@ -51,7 +52,7 @@ def _day(value: str | None, studio) -> dt.date:
 
 
 @staff_required
-def appointments(request: HttpRequest) -> HttpResponse:
+def appointments(request: MemberRequest) -> HttpResponse:
     """A studio's appointments of one day, and booking a private for a client."""
     actor = request.membership
     studio = queries.studio(actor, request.GET.get("studio"))
@@ -88,7 +89,7 @@ def appointments(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @capability_required(BOOK_FOR_CLIENT)
-def appointment_book(request: HttpRequest) -> HttpResponse:
+def appointment_book(request: MemberRequest) -> HttpResponse:
     actor = request.membership
     studio = queries.studio(actor, request.POST.get("studio"))
     kind = queries.appointment_type(actor, request.POST.get("type"))
@@ -115,7 +116,7 @@ def appointment_book(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def appointment_detail(request: MemberRequest, pk: int) -> HttpResponse:
     actor = request.membership
     appointment = queries.staff_appointment(actor, pk)
     day = to_local(appointment.starts_at, appointment.studio.time_zone).date()
@@ -136,7 +137,7 @@ def appointment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @capability_required(BOOK_FOR_CLIENT)
-def appointment_invite(request: HttpRequest, pk: int) -> HttpResponse:
+def appointment_invite(request: MemberRequest, pk: int) -> HttpResponse:
     actor = request.membership
     appointment = queries.staff_appointment(actor, pk)
     try:
@@ -155,7 +156,7 @@ def appointment_invite(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @capability_required(BOOK_FOR_CLIENT)
-def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def appointment_cancel(request: MemberRequest, pk: int) -> HttpResponse:
     actor = request.membership
     appointment = queries.staff_appointment(actor, pk)
     try:
@@ -173,7 +174,7 @@ def appointment_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @staff_required
-def attendee_mark(request: HttpRequest, pk: int) -> HttpResponse:
+def attendee_mark(request: MemberRequest, pk: int) -> HttpResponse:
     actor = request.membership
     place = queries.staff_attendee(actor, pk)
     try:
@@ -195,7 +196,7 @@ def attendee_mark(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @capability_required(MANAGE_AVAILABILITY)
-def my_hours(request: HttpRequest) -> HttpResponse:
+def my_hours(request: MemberRequest) -> HttpResponse:
     """An instructor's appointment hours (managers: ?instructor=<id> for anyone's)."""
     actor = request.membership
     instructor = (
@@ -302,7 +303,7 @@ def _hours_context(actor, instructor, studios) -> dict:
 
 
 @staff_required
-def client_card(request: HttpRequest, pk: int) -> HttpResponse:
+def client_card(request: MemberRequest, pk: int) -> HttpResponse:
     """One client for the desk: health form (when allowed), documents, tags, packages,
     selling a package (the intro offer rule shown and enforced), their appointments. An
     instructor without client access sees it only for a client of their own sessions (the
@@ -347,7 +348,7 @@ def _client_context(actor, client) -> dict:
 
 @require_POST
 @capability_required(GRANT_PACKAGE)
-def client_sell(request: HttpRequest, pk: int) -> HttpResponse:
+def client_sell(request: MemberRequest, pk: int) -> HttpResponse:
     """Sold at the desk (paid at the till until online payments land): the package is
     granted, and an intro offer's first-timer rule is enforced in the same transaction."""
     actor = request.membership
@@ -369,7 +370,7 @@ def client_sell(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @capability_required(GRANT_CLIENT_TAG)
-def client_tag(request: HttpRequest, pk: int) -> HttpResponse:
+def client_tag(request: MemberRequest, pk: int) -> HttpResponse:
     actor = request.membership
     client = queries.member(actor, pk, role="client")
     tag = ClientTag.objects.filter(

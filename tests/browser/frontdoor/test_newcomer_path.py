@@ -17,7 +17,6 @@ from reformer.onboarding import actions as onboarding
 from reformer.onboarding.models import Acceptance, ClassRequirement, IntakeForm, IntroOffer
 from tests import factories
 from tests.appointments import helpers as ah
-from tests.bookings import helpers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -41,7 +40,7 @@ def test_the_newcomer_path_on_a_phone(
     ClassRequirement.objects.create(
         organization=tenant.organization, class_type=tenant.class_type, kind="private"
     )
-    group = helpers.make_session(
+    group = factories.make_session(
         tenant, starts_at=ah.at(tenant, days=4, hour=9), instructor=tenant.owner
     )
 
