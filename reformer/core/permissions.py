@@ -97,8 +97,6 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "owner": frozenset(_OWNER),
     "manager": frozenset(_MANAGER),
     "front_desk": frozenset(_STAFF_DESK),
-    "instructor": frozenset({VIEW_ROSTER, MARK_ATTENDANCE, EDIT_SESSION_NOTES, VIEW_SCHEDULE}),
-    "client": frozenset({BOOK_SELF, BUY_ONLINE, VIEW_SCHEDULE}),
     "instructor": frozenset(
         {
             VIEW_ROSTER,
@@ -110,7 +108,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             VIEW_INTAKE,
         }
     ),
-    "client": frozenset({BOOK_SELF, VIEW_SCHEDULE}),
+    "client": frozenset({BOOK_SELF, BUY_ONLINE, VIEW_SCHEDULE}),
 }
 
 # Capabilities an instructor holds only for sessions (classes, appointments) they teach.

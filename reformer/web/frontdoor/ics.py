@@ -8,7 +8,16 @@ import icalendar
 from django.utils import timezone
 
 from reformer.appointments.models import Attendee
-from reformer.web.client.ics import PRODID, local_time_text
+from reformer.core.timezones import to_local
+
+# Calendar feeds (reformer.calendars, issue 14) do not list appointments yet: this single
+# download is what a client gets until a feed source for appointments is added there.
+PRODID = "-//Reformer//Private session//EN"
+
+
+def local_time_text(moment: dt.datetime, tz_name: str) -> str:
+    local = to_local(moment, tz_name)
+    return f"{local:%a %d %b %Y}, {local:%H:%M} ({tz_name})"
 
 
 def appointment_calendar(place: Attendee) -> bytes:
