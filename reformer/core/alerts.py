@@ -33,6 +33,9 @@ PROMOTION_FAILED = "bookings.promotion_failed"
 NO_SHOW_SWEEP_FAILED = "bookings.no_show_sweep_failed"
 DELIVERY_FAILED = "notifications.delivery_failed"
 WORKER_RESTARTED = "jobs.worker_restarted"
+EMAIL_SUPPRESSED = "notifications.email_suppressed"
+SMS_UNDELIVERED = "notifications.sms_undelivered"
+PROVIDER_DOWN = "notifications.provider_down"
 
 
 def raise_alert(

@@ -40,6 +40,8 @@ BOOK_SELF = "bookings.book_self"  # clients booking, cancelling, waitlisting for
 VIEW_ALERTS = "alerts.view"  # staff alerts of the studios in reach
 RESOLVE_ALERTS = "alerts.resolve"
 VIEW_SYSTEM_ALERTS = "alerts.view_system"  # alerts about the installation (job worker, ...)
+VIEW_MESSAGES = "messages.view"  # the message log: what was sent to clients, and its fate
+MANAGE_MESSAGING = "messaging.manage"  # sender, reminders, test sends, provider status
 
 _STAFF_DESK = {
     BOOK_FOR_CLIENT,
@@ -51,6 +53,7 @@ _STAFF_DESK = {
     VIEW_SCHEDULE,
     VIEW_ALERTS,
     RESOLVE_ALERTS,
+    VIEW_MESSAGES,
 }
 _MANAGER = _STAFF_DESK | {
     MANAGE_STUDIO,
@@ -62,7 +65,13 @@ _MANAGER = _STAFF_DESK | {
     EDIT_SESSION_NOTES,
     VIEW_METRICS,
 }
-_OWNER = _MANAGER | {MANAGE_ORGANIZATION, MANAGE_BILLING, CREATE_STUDIO, VIEW_SYSTEM_ALERTS}
+_OWNER = _MANAGER | {
+    MANAGE_ORGANIZATION,
+    MANAGE_BILLING,
+    CREATE_STUDIO,
+    VIEW_SYSTEM_ALERTS,
+    MANAGE_MESSAGING,
+}
 
 CAPABILITIES: dict[str, frozenset[str]] = {
     "owner": frozenset(_OWNER),

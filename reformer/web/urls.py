@@ -21,5 +21,8 @@ urlpatterns = [
     path("staff/", include(("reformer.web.staff.urls", "staff"))),
     path("owner/", include("reformer.web.owner.urls")),
     path("me/", include("reformer.web.profile.urls")),
+    path("", include("reformer.web.messaging.urls")),
+    # Email tracking webhooks of every anymail provider (verified by anymail).
+    path("webhooks/anymail/", include("anymail.urls")),
     path("", include(("reformer.web.client.urls", "client"))),
 ]

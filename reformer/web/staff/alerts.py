@@ -43,6 +43,15 @@ def _checkin(alert: AdminAlert) -> str:
     return reverse("staff:checkin")
 
 
+def _message_page(alert: AdminAlert) -> str:
+    message_id = alert.data.get("message_id")
+    return reverse("messaging:message", args=[message_id]) if message_id else _message_log(alert)
+
+
+def _message_log(alert: AdminAlert) -> str:
+    return reverse("messaging:log")
+
+
 # code -> (title, what to do, where). Unknown codes still show, without a link.
 _KINDS: dict[str, tuple[str, str, Callable[[AdminAlert], str]]] = {
     alerts.NEEDS_INSTRUCTOR: ("Class needs an instructor", "Assign an instructor", _session_page),
@@ -50,7 +59,10 @@ _KINDS: dict[str, tuple[str, str, Callable[[AdminAlert], str]]] = {
     alerts.CLIENT_SUSPENDED: ("Client suspended", "Open check-in", _checkin),
     alerts.PROMOTION_FAILED: ("Waitlist promotion failed", "Open the class", _session_page),
     alerts.NO_SHOW_SWEEP_FAILED: ("No-show check failed", "Open check-in", _checkin),
-    alerts.DELIVERY_FAILED: ("Message not delivered", "", _checkin),
+    alerts.DELIVERY_FAILED: ("Message not delivered", "Open the message", _message_page),
+    alerts.EMAIL_SUPPRESSED: ("Email address bouncing", "Open the message", _message_page),
+    alerts.SMS_UNDELIVERED: ("Text not delivered", "Open the message", _message_page),
+    alerts.PROVIDER_DOWN: ("Message provider down", "Open the message log", _message_log),
 }
 
 
