@@ -14,12 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
+from procrastinate.types import JSONValue
 
 from reformer.accounts.models import User
 from reformer.notifications import preferences
@@ -283,19 +284,23 @@ def _defer_sending(queued: list[tuple[int, dt.datetime | None]]) -> None:
         from reformer.notifications.batch import BATCH_SIZE
         from reformer.notifications.jobs import send_batch
 
-        send_batch.batch_defer(
-            *(
-                {"message_ids": now_ids[i : i + BATCH_SIZE]}
-                for i in range(0, len(now_ids), BATCH_SIZE)
-            )
-        )
+        batches: list[dict[str, JSONValue]] = [
+            {"message_ids": cast(list[JSONValue], now_ids[i : i + BATCH_SIZE])}
+            for i in range(0, len(now_ids), BATCH_SIZE)
+        ]
+        send_batch.batch_defer(*batches)
     elif len(now_ids) == 1:
         send_message.defer(message_id=now_ids[0])
     elif now_ids:
-        send_message.batch_defer(*({"message_id": pk} for pk in now_ids))
+        singles: list[dict[str, JSONValue]] = [{"message_id": pk} for pk in now_ids]
+        send_message.batch_defer(*singles)
     for pk, send_after in queued:
         if send_after is not None:
             send_message.configure(schedule_at=send_after).defer(message_id=pk)
+
+
+def _organization_id(organization: Organization | int | None) -> int | None:
+    return organization.pk if isinstance(organization, Organization) else organization
 
 
 def _queue_one(outgoing: OutgoingMessage) -> Message:
@@ -351,7 +356,7 @@ def queue_email(
             recipient=recipient,
             kind=kind,
             idempotency_key=idempotency_key,
-            organization_id=getattr(organization, "pk", organization),
+            organization_id=_organization_id(organization),
             subject=subject,
             body=body,
             html_body=html_body,
@@ -399,7 +404,7 @@ def queue_sms(
             kind=kind,
             channel=Message.Channel.SMS,
             idempotency_key=idempotency_key,
-            organization_id=getattr(organization, "pk", organization),
+            organization_id=_organization_id(organization),
             body=body,
             context=context or {},
             to_address=to_address,

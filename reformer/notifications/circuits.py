@@ -98,7 +98,8 @@ def _alert_owners(channel: str, error: str, organization_id: int | None) -> None
         .values_list("organization_id", flat=True)
         .distinct()
     )
-    waiting.add(organization_id)
+    if organization_id is not None:
+        waiting.add(organization_id)
     for org_id in waiting:
         alerts.raise_alert(
             alerts.PROVIDER_DOWN,

@@ -55,7 +55,7 @@ def resolve_stale_sending(*, older_than: dt.timedelta | None = None) -> int:
     )
     for message in stuck:
         found = None
-        if message.channel == Message.Channel.SMS:
+        if message.channel == Message.Channel.SMS and message.sending_started_at is not None:
             found = find_accepted(
                 to=message.to_address, body=message.body, since=message.sending_started_at
             )

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 S = Message.Status
 # How far along a message is; problems outrank everything so they stay visible.
-_RANK = {
+_RANK: dict[str, int] = {
     S.SKIPPED: 0,
     S.QUEUED: 1,
     S.SENDING: 2,

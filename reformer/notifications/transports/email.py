@@ -88,7 +88,7 @@ def send_email(
         headers=headers,
         connection=_connection(),
     )
-    mail.idempotency_key = idempotency_key  # read by our Resend backend
+    setattr(mail, "idempotency_key", idempotency_key)  # noqa: B010 - read by our Resend backend
     if html:
         mail.attach_alternative(html, "text/html")
     try:

@@ -51,7 +51,7 @@ def _booking_for(token: str) -> tuple[Booking | None, str]:
 @require_http_methods(["GET", "POST"])
 def reminder_cancel(request: HttpRequest, token: str) -> HttpResponse:
     booking, problem = _booking_for(token)
-    context = {"problem": problem, "booking": booking, "done": False}
+    context: dict[str, object] = {"problem": problem, "booking": booking, "done": False}
     if booking is None:
         return render(request, "messaging/reminder_cancel.html", context, status=410)
     session = booking.session

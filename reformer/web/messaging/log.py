@@ -5,7 +5,7 @@ what needs attention (failed deliveries, suppressed addresses, invalid numbers).
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from reformer.accounts.models import Membership
@@ -14,6 +14,7 @@ from reformer.core.permissions import MANAGE_MESSAGING, VIEW_MESSAGES, has_capab
 from reformer.notifications import queries
 from reformer.notifications.models import Message
 from reformer.web.auth import capability_required
+from reformer.web.http import MemberRequest
 from reformer.web.staff.common import is_partial
 
 PAGE_SIZE = 25
@@ -59,12 +60,13 @@ def kind_label(kind: str) -> str:
 
 
 def decorate(message: Message) -> Message:
-    message.badge = STATUS_BADGES.get(message.status, "neutral")
-    message.kind_label = kind_label(message.kind)
+    """Labels the templates show (set on the instance for the page)."""
+    setattr(message, "badge", STATUS_BADGES.get(message.status, "neutral"))  # noqa: B010
+    setattr(message, "kind_label", kind_label(message.kind))  # noqa: B010
     return message
 
 
-def _filters(request: HttpRequest) -> queries.LogFilters:
+def _filters(request: MemberRequest) -> queries.LogFilters:
     channel = request.GET.get("channel", "")
     status = request.GET.get("status", "")
     return queries.LogFilters(
@@ -79,7 +81,7 @@ def _kind_choices(actor) -> list[tuple[str, str]]:
     return [(kind, kind_label(kind)) for kind in queries.kinds_in_log(actor)]
 
 
-def _log_context(request: HttpRequest, *, client: Membership | None = None) -> dict:
+def _log_context(request: MemberRequest, *, client: Membership | None = None) -> dict:
     actor = request.membership
     filters = _filters(request)
     paginator = Paginator(queries.message_log(actor, filters, client=client), PAGE_SIZE)
@@ -93,7 +95,7 @@ def _log_context(request: HttpRequest, *, client: Membership | None = None) -> d
     )
     for message in page_obj:
         decorate(message)
-        message.client_membership_id = clients.get(message.recipient_id)
+        setattr(message, "client_membership_id", clients.get(message.recipient_id))  # noqa: B010
     return {
         "page_obj": page_obj,
         "filters": filters,
@@ -105,7 +107,7 @@ def _log_context(request: HttpRequest, *, client: Membership | None = None) -> d
 
 
 @capability_required(VIEW_MESSAGES)
-def organization_log(request: HttpRequest) -> HttpResponse:
+def organization_log(request: MemberRequest) -> HttpResponse:
     actor = request.membership
     context = _log_context(request)
     if is_partial(request) and request.htmx.target == "message-log":
@@ -120,7 +122,7 @@ def organization_log(request: HttpRequest) -> HttpResponse:
 
 
 @capability_required(VIEW_MESSAGES)
-def client_log(request: HttpRequest, membership_id: int) -> HttpResponse:
+def client_log(request: MemberRequest, membership_id: int) -> HttpResponse:
     actor = request.membership
     client = (
         Membership.objects.filter(
@@ -141,7 +143,7 @@ def client_log(request: HttpRequest, membership_id: int) -> HttpResponse:
 
 
 @capability_required(VIEW_MESSAGES)
-def message_detail(request: HttpRequest, message_id: int) -> HttpResponse:
+def message_detail(request: MemberRequest, message_id: int) -> HttpResponse:
     message = queries.message_detail(request.membership, message_id)
     decorate(message)
     template = "messaging/_message_detail.html" if is_partial(request) else "messaging/message.html"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,11 +15,12 @@ from reformer.core.errors import DomainError
 from reformer.notifications import preferences, sms_consent
 from reformer.web.auth import membership_required
 from reformer.web.errors import is_htmx
+from reformer.web.http import MemberRequest
 
 CARD = "messaging/_my_messages.html"
 
 
-def _card(request: HttpRequest, *, status: int = 200, **extra) -> HttpResponse:
+def _card(request: MemberRequest, *, status: int = 200, **extra) -> HttpResponse:
     """The card again (htmx), or back to the profile tab with a toast (no JavaScript)."""
     if not is_htmx(request):
         if extra.get("error"):
@@ -32,7 +33,7 @@ def _card(request: HttpRequest, *, status: int = 200, **extra) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @membership_required
-def my_messages(request: HttpRequest) -> HttpResponse:
+def my_messages(request: MemberRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, CARD, _card_context(request))
     with transaction.atomic():
@@ -43,7 +44,7 @@ def my_messages(request: HttpRequest) -> HttpResponse:
     return _card(request, notice="Saved.")
 
 
-def _card_context(request: HttpRequest) -> dict:
+def _card_context(request: MemberRequest) -> dict:
     chosen = preferences.settings_for(request.user)
     return {
         "chosen": chosen,
@@ -56,7 +57,7 @@ def _card_context(request: HttpRequest) -> dict:
 
 @require_POST
 @membership_required
-def texts_start(request: HttpRequest) -> HttpResponse:
+def texts_start(request: MemberRequest) -> HttpResponse:
     try:
         sms_consent.start_opt_in(
             request.user,
@@ -72,7 +73,7 @@ def texts_start(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @membership_required
-def texts_confirm(request: HttpRequest) -> HttpResponse:
+def texts_confirm(request: MemberRequest) -> HttpResponse:
     try:
         sms_consent.confirm_opt_in(
             request.user, request.POST.get("code", ""), organization=request.membership.organization
@@ -84,6 +85,6 @@ def texts_confirm(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @membership_required
-def texts_off(request: HttpRequest) -> HttpResponse:
+def texts_off(request: MemberRequest) -> HttpResponse:
     sms_consent.turn_off(request.user)
     return _card(request, notice="Text messages are off.")

@@ -5,7 +5,7 @@ and SMS and whether they are healthy, a preview of every message, and "send me a
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -16,11 +16,12 @@ from reformer.core.permissions import MANAGE_MESSAGING
 from reformer.notifications import configuration, queries, samples
 from reformer.studios.models import Studio, StudioPolicy
 from reformer.web.auth import capability_required
+from reformer.web.http import MemberRequest
 
 TEMPLATE = "messaging/settings.html"
 
 
-def _context(request: HttpRequest, **extra) -> dict:
+def _context(request: MemberRequest, **extra) -> dict:
     actor = request.membership
     plans = configuration.reminder_plans(actor)
     policies = {
@@ -48,13 +49,13 @@ def _context(request: HttpRequest, **extra) -> dict:
 
 
 @capability_required(MANAGE_MESSAGING)
-def settings_page(request: HttpRequest) -> HttpResponse:
+def settings_page(request: MemberRequest) -> HttpResponse:
     return render(request, TEMPLATE, _context(request))
 
 
 @require_POST
 @capability_required(MANAGE_MESSAGING)
-def save_sender(request: HttpRequest) -> HttpResponse:
+def save_sender(request: MemberRequest) -> HttpResponse:
     try:
         configuration.save_organization_messaging(
             request.membership,
@@ -74,7 +75,7 @@ def save_sender(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @capability_required(MANAGE_MESSAGING)
-def save_plan(request: HttpRequest, studio_id: int) -> HttpResponse:
+def save_plan(request: MemberRequest, studio_id: int) -> HttpResponse:
     actor = request.membership
     studio = Studio.objects.filter(organization_id=actor.organization_id, pk=studio_id).first()
     if studio is None:
@@ -102,7 +103,7 @@ def save_plan(request: HttpRequest, studio_id: int) -> HttpResponse:
 
 @xframe_options_sameorigin
 @capability_required(MANAGE_MESSAGING)
-def preview(request: HttpRequest) -> HttpResponse:
+def preview(request: MemberRequest) -> HttpResponse:
     """The email as the client sees it (shown in an iframe), or its text version."""
     kind = request.GET.get("kind", "class_reminder")
     subject, text, html = configuration.preview(request.membership, kind)
@@ -115,7 +116,7 @@ def preview(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @capability_required(MANAGE_MESSAGING)
-def send_test(request: HttpRequest) -> HttpResponse:
+def send_test(request: MemberRequest) -> HttpResponse:
     channel = request.POST.get("channel", "email")
     if channel not in configuration.CHANNELS:
         channel = "email"
