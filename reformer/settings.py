@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
     "reformer.web.reports",
     "reformer.web.payments",
     "reformer.web.frontdoor",
+    "reformer.web.messaging",
 ]
 
 MIDDLEWARE = [
@@ -290,23 +292,62 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
 
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Reformer <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-if os.environ.get("RESEND_API_KEY"):
-    EMAIL_BACKEND = "anymail.backends.resend.EmailBackend"
-    ANYMAIL = {
-        "RESEND_API_KEY": os.environ["RESEND_API_KEY"],
-        "RESEND_SIGNING_SECRET": os.environ.get("RESEND_SIGNING_SECRET", ""),
-    }
-elif os.environ.get("EMAIL_HOST"):
+# EMAIL_PROVIDER: resend (the first provider), postmark, mailgun, sendgrid, amazon_ses (any
+# anymail provider, configured by ANYMAIL_<SETTING> variables, e.g. ANYMAIL_POSTMARK_SERVER_TOKEN),
+# smtp (EMAIL_HOST...), or file (the default with nothing configured: data folder "mail").
+EMAIL_PROVIDER = os.environ.get(
+    "EMAIL_PROVIDER",
+    "resend"
+    if os.environ.get("RESEND_API_KEY")
+    else "smtp"
+    if os.environ.get("EMAIL_HOST")
+    else "file",
+).lower()
+ANYMAIL_BACKENDS = {
+    # Anymail's own backend plus Resend's Idempotency-Key (notifications/transports).
+    "resend": "reformer.notifications.transports.resend_backend.EmailBackend",
+    "postmark": "anymail.backends.postmark.EmailBackend",
+    "mailgun": "anymail.backends.mailgun.EmailBackend",
+    "sendgrid": "anymail.backends.sendgrid.EmailBackend",
+    "amazon_ses": "anymail.backends.amazon_ses.EmailBackend",
+    "brevo": "anymail.backends.brevo.EmailBackend",
+    "mailjet": "anymail.backends.mailjet.EmailBackend",
+}
+ANYMAIL = {
+    key.removeprefix("ANYMAIL_"): value
+    for key, value in os.environ.items()
+    if key.startswith("ANYMAIL_") and value
+}
+for _name in ("RESEND_API_KEY", "RESEND_SIGNING_SECRET", "RESEND_API_URL"):
+    if os.environ.get(_name):
+        ANYMAIL.setdefault(_name, os.environ[_name])
+if EMAIL_PROVIDER in ANYMAIL_BACKENDS:
+    EMAIL_BACKEND = ANYMAIL_BACKENDS[EMAIL_PROVIDER]
+elif EMAIL_PROVIDER == "smtp":
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
     EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 else:
     # Nothing configured: keep every message as a file in the data folder to read locally.
+    EMAIL_PROVIDER = "file"
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = DATA_DIR / "mail"
+
+# --- SMS (Twilio Messaging Service; without it texts go to a local log) -------------------------
+
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
+# Only to point the client at a local fake in tests and benchmarks.
+TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "")
+# What one SMS segment costs, for the spend shown to owners when Twilio gives no price yet.
+SMS_PRICE_PER_SEGMENT = Decimal(os.environ.get("SMS_PRICE_PER_SEGMENT", "0.0083"))
+SMS_LOG_PATH = DATA_DIR / "sms.log"
+# A message "sending" for longer than this was left by a dead worker (notifications.recovery).
+OUTBOX_STALE_SECONDS = int(os.environ.get("OUTBOX_STALE_SECONDS", "120"))
 
 # --- Live updates (Channels) --------------------------------------------------------------------
 

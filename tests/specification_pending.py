@@ -6,11 +6,7 @@ test fails while an entry here has a proving test too.
 """
 
 PENDING: dict[tuple[str, str], str] = {
-    ("PHX-15", "*"): "issue 10 (notifications: reminders)",
     ("PHX-16", "*"): "issue 19 (end-to-end proofs through cancellation and the job runner; "
     "failed deduction rolls back and alerts) and issue 10 (SMS on promotion)",
-    ("PHX-18", "*"): "issue 10 (notifications: expiry warnings)",
-    ("PHX-22", "*"): "issue 10 (email provider)",
-    ("PHX-23", "*"): "issue 10 (SMS)",
     ("PHX-26", "*"): "issue 15 (PWA)",
 }

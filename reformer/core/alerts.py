@@ -35,6 +35,9 @@ DELIVERY_FAILED = "notifications.delivery_failed"
 WORKER_RESTARTED = "jobs.worker_restarted"
 PAYMENT_RENEWAL_FAILED = "payments.renewal_failed"  # data: client, subscription
 PAYMENT_FEE_NOT_CHARGED = "payments.fee_not_charged"  # data: payment
+EMAIL_SUPPRESSED = "notifications.email_suppressed"
+SMS_UNDELIVERED = "notifications.sms_undelivered"
+PROVIDER_DOWN = "notifications.provider_down"
 
 
 def raise_alert(

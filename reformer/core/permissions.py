@@ -53,6 +53,8 @@ MANAGE_AVAILABILITY = "appointments.manage_availability"  # instructors' hours (
 MANAGE_ONBOARDING = "onboarding.manage"  # waivers, intake questions, intro offers, prerequisites
 GRANT_CLIENT_TAG = "clients.grant_tag"  # levels and clearances ("cleared for jumpboard")
 VIEW_INTAKE = "clients.view_intake"  # health intake; object scope in may_view_intake
+VIEW_MESSAGES = "messages.view"  # the message log: what was sent to clients, and its fate
+MANAGE_MESSAGING = "messaging.manage"  # sender, reminders, test sends, provider status
 
 _STAFF_DESK = {
     BOOK_FOR_CLIENT,
@@ -68,6 +70,7 @@ _STAFF_DESK = {
     VIEW_PAYMENTS,
     GRANT_CLIENT_TAG,
     VIEW_INTAKE,
+    VIEW_MESSAGES,
 }
 _MANAGER = _STAFF_DESK | {
     MANAGE_STUDIO,
@@ -91,6 +94,7 @@ _OWNER = _MANAGER | {
     VIEW_SYSTEM_ALERTS,
     VIEW_REPORTS,
     MANAGE_ONBOARDING,
+    MANAGE_MESSAGING,
 }
 
 CAPABILITIES: dict[str, frozenset[str]] = {

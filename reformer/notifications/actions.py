@@ -1,63 +1,336 @@
 """The outbox: a message is a row written in the caller's transaction; a job sends it.
 
-`queue_email` never talks to the outside world, so actions may call it while they hold
-locks; `deliver_message` (run by the `send_message` job) does the sending. Templated
-messages (`queue_templated_email`) store their context and are rendered by that job, which
-keeps template rendering off the request (and out of the booking transaction).
+Queueing never talks to the outside world, so actions may call it while they hold locks;
+`notifications.sending.deliver_message` (run by the `send_message` job) does the sending.
+Templated messages store their context and are rendered by that job, which keeps template
+rendering off the request (and out of the booking transaction).
+
+A message the person does not want (preferences), or that cannot go (a suppressed address,
+no SMS number), is stored as "skipped" with the reason, so staff can see why nothing went.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import logging
-import smtplib
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, cast
 
-from anymail.exceptions import AnymailAPIError, AnymailInvalidAddress, AnymailRecipientsRefused
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.core.serializers.json import DjangoJSONEncoder
-from django.core.validators import validate_email
-from django.db import connection, transaction
-from django.template.loader import render_to_string
+from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
+from procrastinate.types import JSONValue
 
 from reformer.accounts.models import User
-from reformer.core import alerts
-from reformer.core.models import AdminAlert
-from reformer.notifications.models import Message
+from reformer.notifications import preferences
+from reformer.notifications.errors import PermanentDeliveryError, TransientDeliveryError
+from reformer.notifications.models import Message, RecipientSettings
 from reformer.studios.models import Organization
 
-logger = logging.getLogger(__name__)
+__all__ = [
+    "OutgoingMessage",
+    "PermanentDeliveryError",
+    "TransientDeliveryError",
+    "queue_email",
+    "queue_many",
+    "queue_sms",
+    "queue_templated_email",
+    "render_message",
+    "update_context",
+]
 
-# Kinds the "booking confirmations" preference switches off. Everything else (a waitlist
-# promotion, a cancelled class, a suspension) changes what the client must do, so it is sent.
+# Kinds the "booking confirmations" preference switches off (kept for callers).
 BOOKING_CONFIRMATION_KINDS = frozenset(
-    {"booking_confirmed", "booking_cancelled", "waitlist_joined", "waitlist_left"}
+    kind
+    for kind, category in preferences.CATEGORY_OF_KIND.items()
+    if category == preferences.BOOKING_CONFIRMATIONS
 )
 
-# One round trip, and a second message with the same key is a no-op (not an error that
-# would break the caller's transaction).
+# Past this many messages queued at once, they are sent in batches (notifications.batch).
+BATCH_FROM = 10
+
+# One round trip for any number of messages: a key already in the outbox is a no-op (not
+# an error that would break the caller's transaction), and each new row gets its first
+# history entry.
 _INSERT_SQL = """
-INSERT INTO notifications_message
-       (organization_id, recipient_id, channel, kind, idempotency_key, to_address, subject,
-        context, body, html_body, status, provider_id, attempts, cost, error, created_at,
-        sent_at)
-VALUES (%(organization_id)s, %(recipient_id)s, %(channel)s, %(kind)s, %(key)s, %(to)s,
-        %(subject)s, %(context)s::jsonb, %(body)s, %(html_body)s, %(status)s, '', 0, 0, '',
-        %(now)s, NULL)
-ON CONFLICT (idempotency_key) DO NOTHING
-RETURNING id
+WITH incoming AS (
+    SELECT * FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
+        organization_id bigint, recipient_id bigint, channel text, kind text,
+        idempotency_key text, to_address text, subject text, context jsonb, body text,
+        html_body text, status text, error text, send_after timestamptz,
+        expires_at timestamptz, fallback_for_id bigint, category text, checks boolean)
+), decided AS (
+    -- The recipient's stored settings, read here rather than by a query per message.
+    SELECT i.*, CASE
+             WHEN i.status = 'skipped' OR NOT i.checks THEN NULL
+             WHEN i.category = 'waitlist_and_schedule' AND NOT rs.notify_waitlist_changes
+                  THEN %(waitlist_off)s
+             WHEN i.category = 'package_warnings' AND NOT rs.notify_package_warnings
+                  THEN %(package_off)s
+             WHEN rs.email_suppressed_at IS NOT NULL
+                  AND lower(rs.email_suppressed_address) = lower(i.to_address)
+                  THEN 'Email to ' || i.to_address || ' is suppressed: '
+                       || rs.email_suppressed_reason
+           END AS veto
+      FROM incoming i
+      LEFT JOIN notifications_recipientsettings rs ON rs.user_id = i.recipient_id
+), inserted AS (
+    INSERT INTO notifications_message
+           (organization_id, recipient_id, channel, kind, idempotency_key, to_address,
+            subject, context, body, html_body, status, provider, provider_id, attempts,
+            segments, cost, error, created_at, send_after, expires_at, sending_started_at,
+            sent_at, status_changed_at, fallback_for_id)
+    SELECT organization_id, recipient_id, channel, kind, idempotency_key, to_address,
+           subject, context, body, html_body,
+           CASE WHEN veto IS NULL THEN status ELSE 'skipped' END, '', '', 0, 0, 0,
+           COALESCE(veto, error), %(now)s, send_after, expires_at, NULL, NULL, %(now)s,
+           fallback_for_id
+      FROM decided
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id, idempotency_key, status, send_after, error
+), history AS (
+    INSERT INTO notifications_messageevent (message_id, status, occurred_at, detail)
+    SELECT id, status, %(now)s, error FROM inserted
+)
+SELECT id, idempotency_key, status, send_after, error FROM inserted
 """
 
 
-class TransientDeliveryError(Exception):
-    """Sending failed for a reason that may pass (network, provider hiccup): retry."""
+@dataclass
+class OutgoingMessage:
+    """A message to queue. `to_address` defaults to the recipient's email or SMS number."""
+
+    recipient: User
+    kind: str
+    idempotency_key: str
+    organization_id: int | None
+    channel: str = Message.Channel.EMAIL
+    subject: str = ""
+    body: str = ""
+    html_body: str = ""
+    context: dict[str, Any] = field(default_factory=dict)
+    to_address: str | None = None
+    send_after: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+    fallback_for_id: int | None = None
+    # Set by queue_many when the message cannot or should not go.
+    skip_reason: str = ""
+    # The recipient's settings when the caller loaded them already (saves a query each).
+    recipient_settings: RecipientSettings | None = None
+    # Left to the INSERT: the stored settings (suppression, waitlist and package switches).
+    checks_in_sql: bool = False
 
 
-class PermanentDeliveryError(Exception):
-    """Sending can never succeed as things are (no address, address refused)."""
+def _switched_off(kind: str) -> str:
+    label = preferences.CATEGORY_LABELS[preferences.category_of(kind)]
+    return f"{label} are switched off in the recipient's preferences."
+
+
+# Categories whose switch is on the User row itself (no RecipientSettings needed).
+_USER_ROW_CATEGORIES = frozenset(
+    {
+        preferences.BOOKING_CONFIRMATIONS,
+        preferences.REMINDERS,
+        preferences.MARKETING,
+        preferences.ACCOUNT,
+    }
+)
+
+
+def _decide(outgoing: OutgoingMessage) -> None:
+    """Fill in the address and whether (and why not) the message goes."""
+    user = outgoing.recipient
+    category = preferences.category_of(outgoing.kind)
+    if outgoing.channel != Message.Channel.SMS and outgoing.recipient_settings is None:
+        # An email on the booking path: the User's own switches here, the stored settings
+        # (suppressed address, waitlist and package switches) in the INSERT itself.
+        if outgoing.to_address is None:
+            outgoing.to_address = (user.email or "").strip()
+        if category in _USER_ROW_CATEGORIES and not preferences.wants(user, outgoing.kind):
+            outgoing.skip_reason = _switched_off(outgoing.kind)
+        outgoing.checks_in_sql = True
+        return
+    chosen = outgoing.recipient_settings or preferences.settings_for(user)
+    if not preferences.wants(user, outgoing.kind, chosen):
+        outgoing.skip_reason = _switched_off(outgoing.kind)
+    if outgoing.channel == Message.Channel.SMS:
+        if outgoing.to_address is None:
+            outgoing.to_address = preferences.sms_number(user, chosen)
+        if not outgoing.to_address and not outgoing.skip_reason:
+            outgoing.skip_reason = _why_no_sms(user, chosen)
+    else:
+        if outgoing.to_address is None:
+            outgoing.to_address = (user.email or "").strip()
+        if chosen.email_suppressed_for(outgoing.to_address) and not outgoing.skip_reason:
+            outgoing.skip_reason = (
+                f"Email to {outgoing.to_address} is suppressed: {chosen.email_suppressed_reason}"
+            )
+
+
+# At most this many texts to one person in 24 hours (PHX-15); account texts (opt-in codes,
+# tests) do not count.
+TEXTS_PER_DAY = 10
+UNCOUNTED_TEXT_KINDS = frozenset({"sms_opt_in_code", "sms_opted_in", "test_message"})
+
+
+def _limit_texts_per_day(messages: list[OutgoingMessage], now: dt.datetime) -> None:
+    texts = [
+        m
+        for m in messages
+        if m.channel == Message.Channel.SMS
+        and not m.skip_reason
+        and m.kind not in UNCOUNTED_TEXT_KINDS
+    ]
+    if not texts:
+        return
+    sent = dict(
+        Message.objects.filter(
+            channel=Message.Channel.SMS,
+            recipient_id__in={m.recipient.pk for m in texts},
+            created_at__gt=now - dt.timedelta(hours=24),
+        )
+        .exclude(status__in=[Message.Status.SKIPPED, Message.Status.FAILED])
+        .exclude(kind__in=UNCOUNTED_TEXT_KINDS)
+        .values_list("recipient_id")
+        .annotate(n=Count("pk"))
+        .values_list("recipient_id", "n")
+    )
+    for outgoing in texts:
+        count = sent.get(outgoing.recipient.pk, 0)
+        if count >= TEXTS_PER_DAY:
+            outgoing.skip_reason = f"Daily text limit reached ({TEXTS_PER_DAY} in 24 hours)."
+        else:
+            sent[outgoing.recipient.pk] = count + 1
+
+
+def _why_no_sms(user: User, chosen) -> str:
+    if chosen.sms_stopped_at:
+        return "The recipient replied STOP to our texts."
+    if chosen.phone_invalid_number and chosen.phone_invalid_number == chosen.sms_phone:
+        return f"The number {chosen.sms_phone} was reported invalid: {chosen.phone_invalid_reason}"
+    if not user.notify_sms or not chosen.sms_confirmed_at:
+        return "The recipient has not opted in to text messages."
+    return "The recipient has no confirmed mobile number."
+
+
+def queue_many(messages: list[OutgoingMessage], *, now: dt.datetime | None = None) -> list[int]:
+    """Queue messages in the current transaction (one statement) and defer a sending job for
+    each new queued one. Returns the ids of the messages that were new."""
+    return [row[0] for row in _insert(messages, now=now)]
+
+
+def _insert(messages: list[OutgoingMessage], *, now: dt.datetime | None = None) -> list[tuple]:
+    """(id, key, status, send_after, error) of each message that was new."""
+    if not messages:
+        return []
+    now = now or timezone.now()
+    rows = []
+    for outgoing in messages:
+        if not outgoing.skip_reason:
+            _decide(outgoing)
+    _limit_texts_per_day(messages, now)
+    for outgoing in messages:
+        rows.append(
+            {
+                "organization_id": outgoing.organization_id,
+                "recipient_id": outgoing.recipient.pk,
+                "channel": outgoing.channel,
+                "kind": outgoing.kind,
+                "idempotency_key": outgoing.idempotency_key,
+                "to_address": outgoing.to_address or "",
+                "subject": outgoing.subject[:200],
+                "context": outgoing.context,
+                "body": outgoing.body,
+                "html_body": outgoing.html_body,
+                "status": Message.Status.SKIPPED if outgoing.skip_reason else Message.Status.QUEUED,
+                "error": outgoing.skip_reason[:1000],
+                "send_after": outgoing.send_after,
+                "expires_at": outgoing.expires_at,
+                "fallback_for_id": outgoing.fallback_for_id,
+                "category": preferences.category_of(outgoing.kind),
+                "checks": outgoing.checks_in_sql,
+            }
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_SQL,
+            {
+                "rows": json.dumps(rows, cls=DjangoJSONEncoder),
+                "now": now,
+                "waitlist_off": _switched_off("waitlist_promoted"),
+                "package_off": _switched_off("package_expiring"),
+            },
+        )
+        inserted = cursor.fetchall()
+    _defer_sending(
+        [
+            (pk, send_after)
+            for pk, _key, status, send_after, _error in inserted
+            if status == "queued"
+        ]
+    )
+    return inserted
+
+
+def _defer_sending(queued: list[tuple[int, dt.datetime | None]]) -> None:
+    from reformer.notifications.jobs import send_message
+
+    # No queueing lock, so no savepoint is needed (core.jobs uses one only to survive
+    # AlreadyEnqueued): the defer is one statement in the caller's transaction.
+    now_ids = [pk for pk, send_after in queued if send_after is None]
+    if len(now_ids) > BATCH_FROM:
+        # Many at once (reminders falling due together): one job per batch of messages.
+        from reformer.notifications.batch import BATCH_SIZE
+        from reformer.notifications.jobs import send_batch
+
+        batches: list[dict[str, JSONValue]] = [
+            {"message_ids": cast(list[JSONValue], now_ids[i : i + BATCH_SIZE])}
+            for i in range(0, len(now_ids), BATCH_SIZE)
+        ]
+        send_batch.batch_defer(*batches)
+    elif len(now_ids) == 1:
+        send_message.defer(message_id=now_ids[0])
+    elif now_ids:
+        singles: list[dict[str, JSONValue]] = [{"message_id": pk} for pk in now_ids]
+        send_message.batch_defer(*singles)
+    for pk, send_after in queued:
+        if send_after is not None:
+            send_message.configure(schedule_at=send_after).defer(message_id=pk)
+
+
+def _organization_id(organization: Organization | int | None) -> int | None:
+    return organization.pk if isinstance(organization, Organization) else organization
+
+
+def _queue_one(outgoing: OutgoingMessage) -> Message:
+    now = timezone.now()
+    inserted = _insert([outgoing], now=now)
+    if not inserted:  # the key was queued before: that message
+        return Message.objects.get(idempotency_key=outgoing.idempotency_key)
+    pk, key, status, send_after, error = inserted[0]
+    message = Message(
+        pk=pk,
+        organization_id=outgoing.organization_id,
+        recipient=outgoing.recipient,
+        channel=outgoing.channel,
+        kind=outgoing.kind,
+        idempotency_key=key,
+        to_address=outgoing.to_address or "",
+        subject=outgoing.subject[:200],
+        context=outgoing.context,
+        body=outgoing.body,
+        html_body=outgoing.html_body,
+        status=status,
+        error=error,
+        created_at=now,
+        status_changed_at=now,
+        send_after=send_after,
+        expires_at=outgoing.expires_at,
+        fallback_for_id=outgoing.fallback_for_id,
+    )
+    message._state.adding = False
+    return message
 
 
 def queue_email(
@@ -70,59 +343,28 @@ def queue_email(
     *,
     html_body: str = "",
     context: dict[str, Any] | None = None,
+    expires_at: dt.datetime | None = None,
+    fallback_for_id: int | None = None,
 ) -> Message:
     """Queue an email in the current transaction and defer its sending job.
 
-    The same idempotency key twice returns the first message. A booking confirmation to a
-    user who switched those off is stored as "skipped" and never sent. With `context` (and
-    no body) the sending job renders notifications/<kind>.txt and .html.
+    The same idempotency key twice returns the first message. With `context` (and no body)
+    the sending job renders notifications/<kind>.txt and .html.
     """
-    skipped = kind in BOOKING_CONFIRMATION_KINDS and not recipient.notify_booking_confirmations
-    organization_id = organization.pk if isinstance(organization, Organization) else organization
-    message = Message(
-        organization_id=organization_id,
-        recipient=recipient,
-        channel=Message.Channel.EMAIL,
-        kind=kind,
-        idempotency_key=idempotency_key,
-        to_address=(recipient.email or "").strip(),
-        subject=subject[:200],
-        context=context or {},
-        body=body,
-        html_body=html_body,
-        status=Message.Status.SKIPPED if skipped else Message.Status.QUEUED,
-        created_at=timezone.now(),
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_SQL,
-            {
-                "organization_id": organization_id,
-                "recipient_id": recipient.pk,
-                "channel": message.channel,
-                "kind": kind,
-                "key": idempotency_key,
-                "to": message.to_address,
-                "subject": message.subject,
-                "context": json.dumps(message.context, cls=DjangoJSONEncoder),
-                "body": body,
-                "html_body": html_body,
-                "status": message.status,
-                "now": message.created_at,
-            },
+    return _queue_one(
+        OutgoingMessage(
+            recipient=recipient,
+            kind=kind,
+            idempotency_key=idempotency_key,
+            organization_id=_organization_id(organization),
+            subject=subject,
+            body=body,
+            html_body=html_body,
+            context=context or {},
+            expires_at=expires_at,
+            fallback_for_id=fallback_for_id,
         )
-        row = cursor.fetchone()
-    if row is None:
-        return Message.objects.get(idempotency_key=idempotency_key)
-    message.pk = row[0]
-    message._state.adding = False
-    if message.status == Message.Status.QUEUED:
-        from reformer.notifications.jobs import send_message
-
-        # No queueing lock, so no savepoint is needed (core.jobs uses one only to survive
-        # AlreadyEnqueued): the defer is one statement in the caller's transaction.
-        send_message.defer(message_id=message.pk)
-    return message
+    )
 
 
 def queue_templated_email(
@@ -139,6 +381,39 @@ def queue_templated_email(
     return queue_email(recipient, kind, subject, "", idempotency_key, organization, context=context)
 
 
+def queue_sms(
+    recipient: User,
+    kind: str,
+    *,
+    idempotency_key: str,
+    organization: Organization | int | None,
+    context: dict[str, Any] | None = None,
+    body: str = "",
+    studio=None,
+    to_address: str | None = None,
+    expires_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> Message:
+    """Queue a text (rendered from notifications/sms/<kind>.txt unless `body` is given),
+    held until the studio's quiet hours end."""
+    now = now or timezone.now()
+    quiet = preferences.quiet_hours_of(studio)
+    return _queue_one(
+        OutgoingMessage(
+            recipient=recipient,
+            kind=kind,
+            channel=Message.Channel.SMS,
+            idempotency_key=idempotency_key,
+            organization_id=_organization_id(organization),
+            body=body,
+            context=context or {},
+            to_address=to_address,
+            send_after=quiet.release_at(now) if quiet else None,
+            expires_at=expires_at,
+        )
+    )
+
+
 def update_context(message: Message, changes: dict[str, Any]) -> None:
     """Correct a templated message queued in the current transaction (so not sent yet)."""
     message.context = {**message.context, **changes}
@@ -146,105 +421,8 @@ def update_context(message: Message, changes: dict[str, Any]) -> None:
 
 
 def render_message(message: Message) -> tuple[str, str]:
-    """(text, html) of a message: rendered from its template and context, or as stored."""
-    if message.body or not message.context:
-        return message.body, message.html_body
-    context = {"recipient": message.recipient, **message.context}
-    return (
-        render_to_string(f"notifications/{message.kind}.txt", context),
-        render_to_string(f"notifications/{message.kind}.html", context),
-    )
+    """(text, html) of a message as it would be sent now: from its template and context
+    with the organization's branding, or as stored."""
+    from reformer.notifications.rendering import cached_branding, render
 
-
-def deliver_message(message_id: int, *, final_attempt: bool = True) -> Message | None:
-    """Send one queued message. Safe to run twice: only a queued message is sent, and the
-    row stays locked while it is sent so a duplicate job skips it.
-
-    A transient failure raises TransientDeliveryError (the job retries) unless this is the
-    final attempt; a permanent one marks the message failed and raises an admin alert.
-    """
-    transient: Exception | None = None
-    with transaction.atomic(durable=True):
-        message = (
-            Message.objects.select_for_update(skip_locked=True)
-            .select_related("recipient")
-            .filter(pk=message_id)
-            .first()
-        )
-        if message is None or message.status != Message.Status.QUEUED:
-            return message
-        message.attempts += 1
-        message.body, message.html_body = render_message(message)
-        try:
-            _send(message)
-        except PermanentDeliveryError as exc:
-            _fail(message, str(exc))
-        except Exception as exc:
-            logger.warning("sending message %s failed: %s", message.pk, exc)
-            if final_attempt:
-                _fail(message, f"Gave up after {message.attempts} attempts: {exc}")
-            else:
-                message.error = str(exc)[:1000]
-                transient = exc
-        else:
-            message.status = Message.Status.SENT
-            message.sent_at = timezone.now()
-            message.error = ""
-        message.save(
-            update_fields=[
-                "attempts",
-                "status",
-                "sent_at",
-                "error",
-                "provider_id",
-                "body",
-                "html_body",
-            ]
-        )
-    if transient is not None:
-        raise TransientDeliveryError(str(transient)) from transient
-    return message
-
-
-def _send(message: Message) -> None:
-    if message.channel != Message.Channel.EMAIL:
-        raise PermanentDeliveryError(f"No sender for the {message.channel} channel.")
-    if not message.to_address:
-        raise PermanentDeliveryError("The recipient has no email address.")
-    try:
-        validate_email(message.to_address)
-    except ValidationError as exc:
-        raise PermanentDeliveryError(f"{message.to_address!r} is not a valid address.") from exc
-    email = EmailMultiAlternatives(
-        subject=message.subject,
-        body=message.body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.to_address],
-        headers={"X-Reformer-Message": str(message.pk)},
-    )
-    if message.html_body:
-        email.attach_alternative(message.html_body, "text/html")
-    try:
-        email.send()
-    except (smtplib.SMTPRecipientsRefused, AnymailRecipientsRefused, AnymailInvalidAddress) as exc:
-        raise PermanentDeliveryError(f"The address was refused: {exc}") from exc
-    except AnymailAPIError as exc:
-        status = getattr(exc, "status_code", None)
-        if status and 400 <= status < 500 and status != 429:
-            raise PermanentDeliveryError(f"The provider refused the message: {exc}") from exc
-        raise
-    anymail_status = getattr(email, "anymail_status", None)
-    if anymail_status is not None and anymail_status.message_id:
-        message.provider_id = str(anymail_status.message_id)[:255]
-
-
-def _fail(message: Message, reason: str) -> None:
-    message.status = Message.Status.FAILED
-    message.error = reason[:1000]
-    AdminAlert.objects.create(
-        organization_id=message.organization_id,
-        code=alerts.DELIVERY_FAILED,
-        message=f"A {message.kind} email to {message.to_address or message.recipient} "
-        f"could not be delivered: {reason}",
-        data={"message_id": message.pk, "kind": message.kind},
-    )
+    return render(message, cached_branding(message.organization_id))

@@ -28,5 +28,8 @@ urlpatterns = [
     path("reports/", include("reformer.web.reports.urls")),
     path("", include(("reformer.web.payments.urls", "payments"))),
     path("", include(("reformer.web.frontdoor.urls", "frontdoor"))),
+    path("", include("reformer.web.messaging.urls")),
+    # Email tracking webhooks of every anymail provider (verified by anymail).
+    path("webhooks/anymail/", include("anymail.urls")),
     path("", include(("reformer.web.client.urls", "client"))),
 ]

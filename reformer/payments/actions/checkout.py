@@ -21,6 +21,7 @@ from reformer.core import audit
 from reformer.core.errors import DomainError
 from reformer.core.permissions import BUY_ONLINE, require, require_same_organization
 from reformer.integrations.stripe.client import provider_error, to_minor_units
+from reformer.onboarding.intro import intro_offer_refusal
 from reformer.payments import audit_codes
 from reformer.payments import errors as payment_errors
 from reformer.payments.actions import grant
@@ -49,6 +50,8 @@ def check_may_buy(actor: Membership, product: PackageProduct) -> None:
             payment_errors.FREE_PRODUCT,
             f"{product.name} is free: ask the front desk to add it to your account.",
         )
+    if (refusal := intro_offer_refusal(actor, product)) is not None:
+        raise refusal  # first-timer offers: once per client, before any booking or purchase
 
 
 def ensure_customer(account: StripeAccount, client: Membership) -> StripeCustomer:

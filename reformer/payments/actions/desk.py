@@ -14,6 +14,7 @@ from reformer.core import audit
 from reformer.core.errors import DomainError
 from reformer.core.money import quantize
 from reformer.core.permissions import SELL_AT_DESK, require, require_same_organization
+from reformer.onboarding.intro import enforce_intro_offer_rule
 from reformer.payments import audit_codes
 from reformer.payments.actions import grant
 from reformer.studios.models import Studio
@@ -87,5 +88,8 @@ def sell_at_desk(
             amount=price,
         )
         grant.mark_paid(payment.pk)
-    payment.refresh_from_db()
+        payment.refresh_from_db()
+        if payment.client_package is not None:
+            # First-timer offers: once per client, enforced under the client's lock.
+            enforce_intro_offer_rule(client, product, payment.client_package)
     return payment

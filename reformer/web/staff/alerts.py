@@ -51,6 +51,15 @@ def _payment_page(alert: AdminAlert) -> str:
     return reverse("payments:payment", args=[alert.data.get("payment")])
 
 
+def _message_page(alert: AdminAlert) -> str:
+    message_id = alert.data.get("message_id")
+    return reverse("messaging:message", args=[message_id]) if message_id else _message_log(alert)
+
+
+def _message_log(alert: AdminAlert) -> str:
+    return reverse("messaging:log")
+
+
 # code -> (title, what to do, where). Unknown codes still show, without a link.
 _KINDS: dict[str, tuple[str, str, Callable[[AdminAlert], str]]] = {
     alerts.NEEDS_INSTRUCTOR: ("Class needs an instructor", "Assign an instructor", _session_page),
@@ -65,6 +74,10 @@ _KINDS: dict[str, tuple[str, str, Callable[[AdminAlert], str]]] = {
         _client_payments,
     ),
     alerts.PAYMENT_FEE_NOT_CHARGED: ("Fee not charged", "Open the payment", _payment_page),
+    alerts.DELIVERY_FAILED: ("Message not delivered", "Open the message", _message_page),
+    alerts.EMAIL_SUPPRESSED: ("Email address bouncing", "Open the message", _message_page),
+    alerts.SMS_UNDELIVERED: ("Text not delivered", "Open the message", _message_page),
+    alerts.PROVIDER_DOWN: ("Message provider down", "Open the message log", _message_log),
 }
 
 

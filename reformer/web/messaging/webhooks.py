@@ -1,0 +1,81 @@
+"""Twilio's webhooks: delivery status callbacks and inbound texts (STOP, START, HELP).
+
+Both are verified with twilio-python's RequestValidator against the URL Twilio called
+(SITE_URL + path, as given to Twilio in status_callback, or the request's own URL); a
+missing or wrong X-Twilio-Signature gets 403 and changes nothing. Email tracking webhooks
+are anymail's own views (verified by anymail: Svix signatures for Resend), mounted under
+/webhooks/anymail/, whose signal notifications.tracking receives.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from reformer.notifications import sms_consent, tracking
+from reformer.notifications.transports.sms import INVALID_NUMBER_CODES
+
+logger = logging.getLogger(__name__)
+
+# Statuses before the carrier's answer carry nothing staff need.
+_INTERIM_STATUSES = {"accepted", "queued", "sending", "scheduled"}
+
+
+def _verified(request: HttpRequest) -> bool:
+    token = settings.TWILIO_AUTH_TOKEN
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token or not signature:
+        return False
+    validator = RequestValidator(token)
+    candidates = {f"{settings.SITE_URL}{request.get_full_path()}", request.build_absolute_uri()}
+    return any(validator.validate(url, request.POST, signature) for url in candidates)
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request: HttpRequest) -> HttpResponse:
+    if not _verified(request):
+        logger.warning("Twilio status callback with a missing or wrong signature refused")
+        return HttpResponseForbidden("Invalid signature.")
+    sid = request.POST.get("MessageSid", "").strip()
+    status = request.POST.get("MessageStatus", "").strip().lower()
+    if not sid or not status:
+        return HttpResponseBadRequest("MessageSid and MessageStatus are required.")
+    if status in _INTERIM_STATUSES:
+        return HttpResponse(status=204)
+    error_code = request.POST.get("ErrorCode", "").strip()
+    detail = f"Twilio error {error_code}" if error_code else f"Twilio: {status}"
+    tracking.record_provider_event(
+        provider_message_id=sid,
+        provider_event_id=f"twilio:{sid}:{status}",
+        status=tracking.TWILIO_STATUS.get(status, ""),
+        occurred_at=None,
+        detail=detail,
+        data={"invalid_number": error_code.isdigit() and int(error_code) in INVALID_NUMBER_CODES},
+    )
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound(request: HttpRequest) -> HttpResponse:
+    if not _verified(request):
+        logger.warning("Twilio inbound message with a missing or wrong signature refused")
+        return HttpResponseForbidden("Invalid signature.")
+    sid = request.POST.get("MessageSid", "").strip()
+    sender = request.POST.get("From", "").strip()
+    if not sid or not sender:
+        return HttpResponseBadRequest("MessageSid and From are required.")
+    _kind, reply = sms_consent.handle_inbound(
+        sid=sid, from_number=sender, body=request.POST.get("Body", "")
+    )
+    twiml = MessagingResponse()
+    if reply:
+        twiml.message(reply)
+    return HttpResponse(str(twiml), content_type="text/xml")
