@@ -73,6 +73,10 @@ INSTALLED_APPS = [
     "reformer.analytics",
     "reformer.calendars",
     "reformer.reports",
+    "ninja",
+    "reformer.api",
+    "reformer.webhooks",
+    "reformer.portability",
     "reformer.web",
     "reformer.web.owner",
     "reformer.web.profile",
@@ -81,6 +85,7 @@ INSTALLED_APPS = [
     "reformer.web.calendars",
     "reformer.web.reports",
     "reformer.web.payments",
+    "reformer.web.integrations",
 ]
 
 MIDDLEWARE = [

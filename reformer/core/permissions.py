@@ -47,6 +47,8 @@ SELL_AT_DESK = "payments.sell_at_desk"  # cash, card terminal or complimentary a
 VIEW_PAYMENTS = "payments.view"  # payment history of clients and studios
 REFUND_PAYMENTS = "payments.refund"  # refunds (full or partial) and fee refunds
 MANAGE_SUBSCRIPTIONS = "payments.manage_subscriptions"  # cancel or pause a membership
+# API keys, outbound webhooks, the full export and imports: everything the organization owns.
+MANAGE_INTEGRATIONS = "integrations.manage"
 
 _STAFF_DESK = {
     BOOK_FOR_CLIENT,
@@ -80,6 +82,7 @@ _OWNER = _MANAGER | {
     CREATE_STUDIO,
     VIEW_SYSTEM_ALERTS,
     VIEW_REPORTS,
+    MANAGE_INTEGRATIONS,
 }
 
 CAPABILITIES: dict[str, frozenset[str]] = {

@@ -27,5 +27,6 @@ urlpatterns = [
     path("calendar/", include("reformer.web.calendars.urls")),
     path("reports/", include("reformer.web.reports.urls")),
     path("", include(("reformer.web.payments.urls", "payments"))),
+    path("integrations/", include("reformer.web.integrations.urls")),
     path("", include(("reformer.web.client.urls", "client"))),
 ]

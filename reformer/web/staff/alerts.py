@@ -49,6 +49,8 @@ def _client_payments(alert: AdminAlert) -> str:
 
 def _payment_page(alert: AdminAlert) -> str:
     return reverse("payments:payment", args=[alert.data.get("payment")])
+def _webhook_endpoint(alert: AdminAlert) -> str:
+    return reverse("integrations:endpoint", args=[alert.data.get("endpoint")])
 
 
 # code -> (title, what to do, where). Unknown codes still show, without a link.
@@ -65,6 +67,7 @@ _KINDS: dict[str, tuple[str, str, Callable[[AdminAlert], str]]] = {
         _client_payments,
     ),
     alerts.PAYMENT_FEE_NOT_CHARGED: ("Fee not charged", "Open the payment", _payment_page),
+    "webhooks.endpoint_disabled": ("Webhooks paused", "Open the endpoint", _webhook_endpoint),
 }
 
 
