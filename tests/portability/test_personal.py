@@ -32,6 +32,8 @@ def history(world):
     Payment.objects.create(
         organization=world.a.organization,
         client=client,
+        client_package=package,
+        product=package.product,
         amount=Decimal("50.00"),
         status="succeeded",
         created_at=timezone.now(),

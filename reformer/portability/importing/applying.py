@@ -118,7 +118,8 @@ def _package(actor: Membership, row: RowResult) -> None:
         credits_remaining=data["credits_remaining"],
         starts_at=starts_at,
         expires_at=data["expires_at"],
-        source=ClientPackage.Source.PURCHASE,
+        # Paid for in the previous system: no payment here, so not a "purchase".
+        source=ClientPackage.Source.STAFF_GRANT,
     )
     used = (data["credits_total"] or 0) - (data["credits_remaining"] or 0)
     if used:

@@ -49,6 +49,8 @@ def _client_payments(alert: AdminAlert) -> str:
 
 def _payment_page(alert: AdminAlert) -> str:
     return reverse("payments:payment", args=[alert.data.get("payment")])
+
+
 def _webhook_endpoint(alert: AdminAlert) -> str:
     return reverse("integrations:endpoint", args=[alert.data.get("endpoint")])
 
