@@ -76,6 +76,10 @@ INSTALLED_APPS = [
     "reformer.reports",
     "reformer.appointments",
     "reformer.onboarding",
+    "ninja",
+    "reformer.api",
+    "reformer.webhooks",
+    "reformer.portability",
     "reformer.web",
     "reformer.web.owner",
     "reformer.web.profile",
@@ -86,6 +90,7 @@ INSTALLED_APPS = [
     "reformer.web.payments",
     "reformer.web.frontdoor",
     "reformer.web.messaging",
+    "reformer.web.integrations",
 ]
 
 MIDDLEWARE = [

@@ -55,6 +55,8 @@ GRANT_CLIENT_TAG = "clients.grant_tag"  # levels and clearances ("cleared for ju
 VIEW_INTAKE = "clients.view_intake"  # health intake; object scope in may_view_intake
 VIEW_MESSAGES = "messages.view"  # the message log: what was sent to clients, and its fate
 MANAGE_MESSAGING = "messaging.manage"  # sender, reminders, test sends, provider status
+# API keys, outbound webhooks, the full export and imports: everything the organization owns.
+MANAGE_INTEGRATIONS = "integrations.manage"
 
 _STAFF_DESK = {
     BOOK_FOR_CLIENT,
@@ -95,6 +97,7 @@ _OWNER = _MANAGER | {
     VIEW_REPORTS,
     MANAGE_ONBOARDING,
     MANAGE_MESSAGING,
+    MANAGE_INTEGRATIONS,
 }
 
 CAPABILITIES: dict[str, frozenset[str]] = {

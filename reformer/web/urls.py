@@ -31,5 +31,6 @@ urlpatterns = [
     path("", include("reformer.web.messaging.urls")),
     # Email tracking webhooks of every anymail provider (verified by anymail).
     path("webhooks/anymail/", include("anymail.urls")),
+    path("integrations/", include("reformer.web.integrations.urls")),
     path("", include(("reformer.web.client.urls", "client"))),
 ]

@@ -60,6 +60,10 @@ def _message_log(alert: AdminAlert) -> str:
     return reverse("messaging:log")
 
 
+def _webhook_endpoint(alert: AdminAlert) -> str:
+    return reverse("integrations:endpoint", args=[alert.data.get("endpoint")])
+
+
 # code -> (title, what to do, where). Unknown codes still show, without a link.
 _KINDS: dict[str, tuple[str, str, Callable[[AdminAlert], str]]] = {
     alerts.NEEDS_INSTRUCTOR: ("Class needs an instructor", "Assign an instructor", _session_page),
@@ -78,6 +82,7 @@ _KINDS: dict[str, tuple[str, str, Callable[[AdminAlert], str]]] = {
     alerts.EMAIL_SUPPRESSED: ("Email address bouncing", "Open the message", _message_page),
     alerts.SMS_UNDELIVERED: ("Text not delivered", "Open the message", _message_page),
     alerts.PROVIDER_DOWN: ("Message provider down", "Open the message log", _message_log),
+    "webhooks.endpoint_disabled": ("Webhooks paused", "Open the endpoint", _webhook_endpoint),
 }
 
 
