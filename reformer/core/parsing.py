@@ -50,3 +50,9 @@ def require_int(
     if to_int(value, minimum=-MAX_ID, maximum=MAX_ID) is None:
         raise DomainError(VALIDATION, f"{label} must be a whole number.", field=field)
     raise DomainError(VALIDATION, f"{label} must be between {minimum} and {maximum}.", field=field)
+
+
+def to_text(value: object, *, max_length: int) -> str:
+    """A free-text filter from a query string: NUL removed (PostgreSQL text cannot hold it),
+    surrounding space trimmed, cut to `max_length`."""
+    return str(value or "").replace("\x00", "").strip()[:max_length]

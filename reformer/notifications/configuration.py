@@ -14,6 +14,7 @@ from django.utils import timezone
 from reformer.accounts.models import Membership
 from reformer.core import audit
 from reformer.core.errors import DomainError
+from reformer.core.parsing import to_int
 from reformer.core.permissions import MANAGE_MESSAGING, require
 from reformer.notifications import preferences, samples
 from reformer.notifications.actions import queue_email, queue_sms
@@ -121,7 +122,7 @@ def parse_plan(raw_steps: list[tuple[str, str]]) -> list[dict]:
         hours_text = (hours_text or "").strip()
         if not hours_text:
             continue
-        if not hours_text.isdigit() or not 1 <= int(hours_text) <= LONGEST_OFFSET_HOURS:
+        if to_int(hours_text, minimum=1, maximum=LONGEST_OFFSET_HOURS) is None:
             raise DomainError(
                 "messaging.reminder_hours",
                 f"Reminder times are whole hours from 1 to {LONGEST_OFFSET_HOURS}.",

@@ -143,7 +143,9 @@ def needing_attention(actor: Membership) -> dict[str, list]:
     return {"past_due": past_due, "failed_fees": failed_fees}
 
 
-def desk_clients(actor: Membership, query: str = "") -> QuerySet[Membership]:
+def desk_clients(
+    actor: Membership, query: str = "", *, limit: int | None = 50
+) -> QuerySet[Membership]:
     require(actor, SELL_AT_DESK)
     clients = Membership.objects.filter(
         organization_id=actor.organization_id, role="client", active=True
@@ -151,7 +153,8 @@ def desk_clients(actor: Membership, query: str = "") -> QuerySet[Membership]:
     query = query.strip()
     if query:
         clients = clients.filter(Q(user__name__icontains=query) | Q(user__email__icontains=query))
-    return clients.order_by("user__name", "user__email")[:50]
+    clients = clients.order_by("user__name", "user__email")
+    return clients[:limit] if limit else clients
 
 
 def client_for(actor: Membership, pk: int) -> Membership:

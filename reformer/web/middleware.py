@@ -9,10 +9,11 @@ their active memberships (for the switcher). One query per authenticated request
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import unquote
 
 from django.contrib import messages
 from django.contrib.sessions.backends.base import SessionBase
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from reformer.accounts.models import Membership, User
 from reformer.accounts.queries import memberships_of
@@ -84,3 +85,28 @@ class HtmxMessagesMiddleware:
                 [(str(message), message.level_tag or "info") for message in pending]
             ).encode()
         return response
+
+
+class RejectNulCharactersMiddleware:
+    """A NUL character in a query string or a submitted form cannot be stored by PostgreSQL
+    (a DataError deep in a view would be a 500): refuse the request up front with a 400."""
+
+    MESSAGE = (
+        "This request contained a character that cannot be stored (a NUL byte). "
+        "Remove it and try again."
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in unquote(request.META.get("QUERY_STRING", "")) or self._form_has_nul(request):
+            return HttpResponseBadRequest(self.MESSAGE, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+    @staticmethod
+    def _form_has_nul(request: HttpRequest) -> bool:
+        # Only url-encoded forms: reading a multipart body here would consume the upload.
+        if request.method != "POST" or request.content_type != "application/x-www-form-urlencoded":
+            return False
+        return any("\x00" in value for values in request.POST.lists() for value in values[1])

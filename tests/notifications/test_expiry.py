@@ -13,6 +13,7 @@ from reformer.core.timezones import local_to_utc
 from reformer.notifications.expiry import queue_expiry_warnings, warning_point
 from reformer.notifications.models import Message, RecipientSettings
 from reformer.notifications.sending import deliver_message
+from tests import factories
 from tests.bookings import helpers
 
 D = dt.timedelta(days=1)
@@ -119,8 +120,8 @@ def test_unlimited_packages_are_warned_too(tenant):
 def test_the_7_day_warning_suggests_classes_with_places_and_renewal(tenant):
     pkg = package(tenant, credits=8)
     with time_machine.travel(point(7) - dt.timedelta(days=3), tick=False):
-        open_class = helpers.make_session(tenant, starts_at=point(7) + 2 * D)
-        helpers.make_session(tenant, starts_at=point(7) + 3 * D, capacity=1, booked_count=1)
+        open_class = factories.make_session(tenant, starts_at=point(7) + 2 * D)
+        factories.make_session(tenant, starts_at=point(7) + 3 * D, capacity=1, booked_count=1)
     warning = warnings_at(point(7))[-1]
     with time_machine.travel(point(7), tick=False):
         deliver_message(warning.pk)

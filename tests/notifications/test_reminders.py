@@ -19,6 +19,7 @@ from reformer.notifications.models import Message, RecipientSettings, StudioMess
 from reformer.notifications.reminders import due_at, queue_due_reminders
 from reformer.notifications.sending import deliver_message
 from reformer.studios.models import StudioPolicy
+from tests import factories
 from tests.bookings import helpers
 from tests.conftest import build_tenant
 
@@ -44,7 +45,7 @@ def booked(
 ):
     """A client booked into a class at `starts_at`, the booking made at `booked_at`."""
     with time_machine.travel(booked_at or starts_at - dt.timedelta(days=3), tick=False):
-        session = helpers.make_session(tenant, starts_at=starts_at)
+        session = factories.make_session(tenant, starts_at=starts_at)
         client = helpers.make_client(tenant, name, **user_fields)
         if email is not None:
             client.user.email = email

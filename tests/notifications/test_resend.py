@@ -288,7 +288,7 @@ def test_a_booking_confirmation_goes_through_resend_with_details_and_policy(
 
     member = helpers.make_client(world.a, "Bea")
     helpers.give_package(member)
-    session = helpers.make_session(world.a)
+    session = factories.make_session(world.a)
     booking = actions.book_session(member, session)
     message = Message.objects.get(kind="booking_confirmed", recipient=member.user)
     assert message.status == "queued"

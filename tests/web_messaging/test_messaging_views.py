@@ -21,6 +21,7 @@ from reformer.notifications.models import (
 )
 from reformer.notifications.reminders import cancel_token
 from reformer.notifications.sending import deliver_message, set_status
+from tests import factories
 from tests.bookings import helpers
 
 
@@ -198,7 +199,7 @@ def reminded(world):
     tenant = world.a
     client = helpers.make_client(tenant, "Rita")
     helpers.give_package(client)
-    session = helpers.make_session(tenant)
+    session = factories.make_session(tenant)
     return actions.book_session(client, session)
 
 

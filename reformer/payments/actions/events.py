@@ -20,6 +20,7 @@ from django.utils import timezone
 from reformer.billing.models import Payment, WebhookEvent
 from reformer.core.errors import DomainError, NotFound
 from reformer.core.jobs import defer_in_transaction
+from reformer.core.parsing import to_id
 from reformer.integrations.stripe.signing import BadSignature, verify
 from reformer.payments import errors as payment_errors
 from reformer.payments import secrets
@@ -114,11 +115,9 @@ def _our_payment(account: StripeAccount, obj: dict[str, Any]) -> Payment | None:
     reference = str(
         (obj.get("metadata") or {}).get("reformer_payment") or obj.get("client_reference_id") or ""
     )
-    if not reference.isdigit():
+    if (payment_id := to_id(reference)) is None:
         return None
-    payment = Payment.objects.filter(
-        pk=int(reference), organization_id=account.organization_id
-    ).first()
+    payment = Payment.objects.filter(pk=payment_id, organization_id=account.organization_id).first()
     if payment is None or (payment.provider_id and payment.provider_id != obj.get("id")):
         return None
     return payment

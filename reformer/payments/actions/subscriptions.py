@@ -21,6 +21,7 @@ from reformer.accounts.models import Membership
 from reformer.billing.models import ClientPackage, Payment, Subscription
 from reformer.core import alerts, audit, live
 from reformer.core.errors import DomainError
+from reformer.core.parsing import to_id
 from reformer.core.permissions import (
     BUY_ONLINE,
     MANAGE_SUBSCRIPTIONS,
@@ -66,8 +67,8 @@ def _ours(
 ) -> Subscription | None:
     reference = str((metadata or {}).get("reformer_subscription") or "")
     scoped = Subscription.objects.filter(organization_id=account.organization_id)
-    if reference.isdigit():
-        found = scoped.filter(pk=int(reference)).first()
+    if (subscription_id := to_id(reference)) is not None:
+        found = scoped.filter(pk=subscription_id).first()
         if found is not None and found.provider_id in (None, "", provider_id):
             return found
         return None
@@ -148,9 +149,9 @@ def apply_invoice_paid(account: StripeAccount, invoice: dict[str, Any]) -> None:
     first = invoice.get("billing_reason") == "subscription_create"
     reference = str(metadata.get("reformer_payment") or "")
     payment = None
-    if first and reference.isdigit():
+    if first and (payment_id := to_id(reference)) is not None:
         payment = Payment.objects.filter(
-            pk=int(reference), organization_id=account.organization_id, subscription=local
+            pk=payment_id, organization_id=account.organization_id, subscription=local
         ).first()
     if payment is None:
         payment = _renewal_payment(local, invoice, start)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from reformer.appointments import actions as appointment_actions
 from reformer.appointments import slots
 from reformer.core.errors import DomainError, NotFound, PermissionDenied
+from reformer.core.parsing import to_id
 from reformer.core.timezones import local_today, to_local
 from reformer.onboarding import actions as onboarding
 from reformer.onboarding.intro import RULE_TEXT, intro_offer_refusal
@@ -31,7 +32,9 @@ DAYS_SHOWN = 7
 
 def _next_url(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
         return target
     return default
 
@@ -60,7 +63,7 @@ def welcome(request: MemberRequest) -> HttpResponse:
 def _version(actor, pk) -> DocumentVersion:
     try:
         version = (
-            DocumentVersion.objects.filter(organization_id=actor.organization_id, pk=int(pk))
+            DocumentVersion.objects.filter(organization_id=actor.organization_id, pk=to_id(pk) or 0)
             .select_related("document")
             .first()
         )
@@ -91,7 +94,7 @@ def waiver(request: MemberRequest, version_id: int) -> HttpResponse:
             context |= {"error": error, "signature": request.POST.get("signature", "")}
             return render(request, "frontdoor/waiver.html", context, status=422)
         messages.success(request, f"Thank you: {version.document.title} accepted.")
-        return redirect(_next_url(request, reverse("frontdoor:welcome")))
+        return HttpResponseRedirect(_next_url(request, reverse("frontdoor:welcome")))
     return render(request, "frontdoor/waiver.html", context)
 
 
@@ -118,7 +121,7 @@ def intake(request: MemberRequest) -> HttpResponse:
             error, status = exc, 422
         else:
             messages.success(request, "Health form saved. Your instructor will see it.")
-            return redirect(_next_url(request, reverse("frontdoor:welcome")))
+            return HttpResponseRedirect(_next_url(request, reverse("frontdoor:welcome")))
     context = {
         "questions": [
             {
@@ -200,7 +203,7 @@ def private_slots(request: MemberRequest, type_id: int) -> HttpResponse:
         studio,
         first_day=first_day,
         days=DAYS_SHOWN,
-        instructor_id=int(instructor_id) if instructor_id.isdigit() else None,
+        instructor_id=to_id(instructor_id),
     )
     all_instructors = slots.teaching_instructors(kind, studio)
     days = []

@@ -12,6 +12,7 @@ from reformer.accounts.models import Membership
 from reformer.appointments.models import Appointment, AppointmentType, Attendee
 from reformer.billing.models import ClientPackage, PackageProduct
 from reformer.core.errors import DomainError, NotFound
+from reformer.core.parsing import to_id
 from reformer.core.permissions import studio_ids_in_scope
 from reformer.core.timezones import local_day_bounds
 from reformer.onboarding.models import IntroOffer
@@ -27,7 +28,9 @@ def appointment_types(actor: Membership, *, active_only: bool = True) -> list[Ap
 
 def appointment_type(actor: Membership, pk, *, active_only: bool = True) -> AppointmentType:
     try:
-        found = AppointmentType.objects.filter(organization_id=actor.organization_id, pk=int(pk))
+        found = AppointmentType.objects.filter(
+            organization_id=actor.organization_id, pk=to_id(pk) or 0
+        )
     except (TypeError, ValueError):
         raise NotFound("appointment type") from None
     if active_only:
@@ -54,7 +57,7 @@ def studio(actor: Membership, pk) -> Studio:
 
 def member(actor: Membership, pk, *, role: str | None = None) -> Membership:
     try:
-        found = Membership.objects.filter(organization_id=actor.organization_id, pk=int(pk))
+        found = Membership.objects.filter(organization_id=actor.organization_id, pk=to_id(pk) or 0)
     except (TypeError, ValueError):
         raise NotFound("person") from None
     if role:
@@ -166,7 +169,7 @@ def staff_appointment(actor: Membership, pk) -> Appointment:
     try:
         found = Appointment.objects.filter(
             organization_id=actor.organization_id,
-            pk=int(pk),
+            pk=to_id(pk) or 0,
         )
     except (TypeError, ValueError):
         raise NotFound("appointment") from None
@@ -180,7 +183,7 @@ def staff_appointment(actor: Membership, pk) -> Appointment:
 
 def staff_attendee(actor: Membership, pk) -> Attendee:
     try:
-        found = Attendee.objects.filter(organization_id=actor.organization_id, pk=int(pk))
+        found = Attendee.objects.filter(organization_id=actor.organization_id, pk=to_id(pk) or 0)
     except (TypeError, ValueError):
         raise NotFound("appointment") from None
     result = found.select_related("appointment__studio", "client__user").first()

@@ -12,6 +12,7 @@ from reformer.accounts.models import Membership
 from reformer.appointments import actions as appointment_actions
 from reformer.appointments.models import AppointmentType
 from reformer.core.errors import DomainError, NotFound, PermissionDenied
+from reformer.core.parsing import to_id
 from reformer.core.permissions import (
     MANAGE_APPOINTMENT_TYPES,
     MANAGE_ONBOARDING,
@@ -34,9 +35,7 @@ TEMPLATE = "frontdoor/setup/newcomers.html"
 
 
 def _get(model, actor, pk, what):
-    found = model.objects.filter(
-        organization_id=actor.organization_id, pk=int(pk) if str(pk or "").isdigit() else 0
-    ).first()
+    found = model.objects.filter(organization_id=actor.organization_id, pk=to_id(pk) or 0).first()
     if found is None:
         raise NotFound(what)
     return found
@@ -99,7 +98,9 @@ def newcomers(request: MemberRequest) -> HttpResponse:
 def _apply(actor, action: str, post) -> str:
     if action == "type_add":
         kind = appointment_actions.create_appointment_type(
-            actor, post, instructor_ids=[int(i) for i in post.getlist("instructors") if i.isdigit()]
+            actor,
+            post,
+            instructor_ids=[i for i in map(to_id, post.getlist("instructors")) if i is not None],
         )
         return f"{kind.name} added."
     if action == "type_active":

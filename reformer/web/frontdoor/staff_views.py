@@ -17,6 +17,7 @@ from reformer.appointments import slots
 from reformer.appointments.models import HoursException, WeeklyHours
 from reformer.billing import actions as billing_actions
 from reformer.core.errors import DomainError, NotFound, PermissionDenied
+from reformer.core.parsing import to_id
 from reformer.core.permissions import (
     BOOK_FOR_CLIENT,
     GRANT_CLIENT_TAG,
@@ -272,7 +273,7 @@ def my_hours(request: MemberRequest) -> HttpResponse:
 
 
 def _int(value) -> int:
-    return int(value) if str(value or "").isdigit() else 0
+    return to_id(value) or 0
 
 
 def _hours_context(actor, instructor, studios) -> dict:

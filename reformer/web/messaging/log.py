@@ -10,6 +10,7 @@ from django.shortcuts import render
 
 from reformer.accounts.models import Membership
 from reformer.core.errors import NotFound
+from reformer.core.parsing import to_text
 from reformer.core.permissions import MANAGE_MESSAGING, VIEW_MESSAGES, has_capability
 from reformer.notifications import queries
 from reformer.notifications.models import Message
@@ -72,8 +73,8 @@ def _filters(request: MemberRequest) -> queries.LogFilters:
     return queries.LogFilters(
         channel=channel if channel in Message.Channel.values else "",
         status=status if status in Message.Status.values else "",
-        kind=request.GET.get("kind", "")[:50],
-        search=request.GET.get("q", "").strip()[:100],
+        kind=to_text(request.GET.get("kind"), max_length=50),
+        search=to_text(request.GET.get("q"), max_length=100),
     )
 
 

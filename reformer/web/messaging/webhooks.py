@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from reformer.core.parsing import to_id
 from reformer.notifications import sms_consent, tracking
 from reformer.notifications.transports.sms import INVALID_NUMBER_CODES
 
@@ -57,7 +58,7 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
         status=tracking.TWILIO_STATUS.get(status, ""),
         occurred_at=None,
         detail=detail,
-        data={"invalid_number": error_code.isdigit() and int(error_code) in INVALID_NUMBER_CODES},
+        data={"invalid_number": to_id(error_code) in INVALID_NUMBER_CODES},
     )
     return HttpResponse(status=204)
 

@@ -11,6 +11,7 @@ from reformer.analytics.insight_filters import COMPARISONS, AnalyticsQuery, anal
 from reformer.analytics.periods import PRESETS, PeriodError, parse_period, preset_period
 from reformer.analytics.queries import INTERVALS, metrics_scope
 from reformer.core.errors import NotFound
+from reformer.core.parsing import to_id
 from reformer.core.timezones import local_today
 from reformer.web.http import MemberRequest
 
@@ -21,9 +22,10 @@ def _id(request: MemberRequest, name: str, what: str) -> int | None:
     raw = request.GET.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    pk = to_id(raw)
+    if pk is None:
         raise NotFound(what)
-    return int(raw)
+    return pk
 
 
 @dataclass(frozen=True)

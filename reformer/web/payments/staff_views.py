@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from reformer.core.errors import AccessError, DomainError
 from reformer.core.money import format_money
+from reformer.core.parsing import to_id
 from reformer.core.permissions import (
     MANAGE_BILLING,
     MANAGE_SUBSCRIPTIONS,
@@ -115,8 +116,9 @@ def sell(request: MemberRequest) -> HttpResponse:
     search = request.GET.get("q", "")
     clients = list(queries.desk_clients(actor, search))
     chosen = request.GET.get("client") or request.POST.get("client")
-    if chosen and chosen.isdigit() and not any(str(c.pk) == chosen for c in clients):
-        extra = queries.desk_clients(actor).filter(pk=int(chosen)).first()
+    chosen_id = to_id(chosen)
+    if chosen_id is not None and not any(c.pk == chosen_id for c in clients):
+        extra = queries.desk_clients(actor, limit=None).filter(pk=chosen_id).first()
         if extra is not None:
             clients.insert(0, extra)
     products = list(queries.products_for_sale(actor))

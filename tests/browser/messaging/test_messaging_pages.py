@@ -16,6 +16,7 @@ from reformer.notifications.actions import queue_email, queue_sms
 from reformer.notifications.models import RecipientSettings
 from reformer.notifications.reminders import cancel_token
 from reformer.notifications.sending import deliver_message, set_status
+from tests import factories
 from tests.bookings import helpers
 
 pytestmark = pytest.mark.browser
@@ -126,7 +127,7 @@ def test_a_client_turns_on_texts_with_a_code(page, login, world, live_url, asser
 def test_the_cancel_link_page(page, world, live_url, assert_accessible):
     client = helpers.make_client(world.a, "Rita")
     helpers.give_package(client)
-    booking = actions.book_session(client, helpers.make_session(world.a))
+    booking = actions.book_session(client, factories.make_session(world.a))
     page.goto(f"{live_url}/reminders/cancel/{cancel_token(booking)}/")
     expect(page.get_by_role("heading", name="Cancel this booking?")).to_be_visible()
     assert_accessible(page)
