@@ -263,8 +263,11 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
+        # Checkout and the Customer Portal are Stripe's pages: forms redirect there.
+        "form-action": ["'self'", "https://checkout.stripe.com", "https://billing.stripe.com"]
+        + ([os.environ["STRIPE_API_BASE"]] if os.environ.get("STRIPE_API_BASE") else []),
+        # Our own pages only (the owner's email preview is an iframe of ours).
+        "frame-ancestors": ["'self'"],
     }
 }
 

@@ -24,6 +24,16 @@ def fast_password_hasher():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits, throttles and circuit breakers count in Django's cache: start each test
+    from zero, so one test's sign-ins or polls never slow down the next."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+
+
 ROLES = ("owner", "manager", "front_desk", "instructor", "client")
 
 

@@ -3,6 +3,7 @@ signed with Stripe's scheme and posted to the organization's endpoint."""
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,6 +26,10 @@ WEBHOOK_SECRETS = {"alpha": "whsec_alphaSecretAAAA", "beta": "whsec_betaSecretBB
 def fake_stripe(settings):
     fake = FakeStripe().start()
     settings.STRIPE_API_BASE = fake.base_url
+    # The fake's hosted pages stand in for Stripe's: forms may redirect there (CSP form-action).
+    policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+    policy["DIRECTIVES"]["form-action"].append(fake.base_url)
+    settings.CONTENT_SECURITY_POLICY = policy
     yield fake
     fake.stop()
 

@@ -24,7 +24,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def test_the_newcomer_path_on_a_phone(
-    browser, live_url, login, world, assert_accessible, time_machine, clean_job_tables
+    browser, live_url, login, world, assert_accessible, time_machine, clean_job_tables, mailoutbox
 ):
     tenant = world.a
     ah.setup_privates(tenant)
@@ -55,6 +55,11 @@ def test_the_newcomer_path_on_a_phone(
         page.locator("input[name=password1]").fill("a-long-Secret-42")
         page.locator("input[name=password2]").fill("a-long-Secret-42")
         page.get_by_role("button", name=re.compile("Sign up", re.I)).click()
+        # The emailed link confirms the address and signs Nina in.
+        expect(page.get_by_role("heading", name=re.compile("verify", re.I))).to_be_visible()
+        link = re.search(r"(/accounts/confirm-email/\S+/)", mailoutbox[-1].body)[1]
+        page.goto(link)
+        page.get_by_role("button", name=re.compile("confirm", re.I)).click()
         page.goto("/o/alpha/")
         page.get_by_role("button", name=re.compile("Join")).click()
         # Not ready yet: home is "Getting started".

@@ -70,7 +70,7 @@ def test_filters_and_exports(page, world, login):
     page.select_option("#a-studio", str(world.a.other_studio.pk))
     page.get_by_role("button", name="Apply").click()
     expect(page).to_have_url(re.compile(f"studio={world.a.other_studio.pk}"))
-    expect(page.locator("#panel-revenue")).to_contain_text("whole organization")
+    expect(page.locator("#panel-revenue")).to_contain_text("$25.50")  # that studio's payments
     expect(page.locator("#panel-utilisation")).to_contain_text("Tuesday 09:00 (80.0%)")
     with page.expect_download() as download:
         page.get_by_role("link", name="Export Class utilisation as Excel").click()
@@ -127,11 +127,14 @@ def test_revenue_trends_with_aggregation_tooltips_and_exports(page, world, login
     }
     revenue.get_by_role("button", name="Weekly").click()
     expect(revenue.get_by_role("button", name="Weekly")).to_have_attribute("aria-pressed", "true")
-    points = page.evaluate(
-        """() => echarts.getInstanceByDom(document.querySelector("[data-chart='revenue']"))
-                 .getOption().xAxis[0].data.length"""
+    # The weeks starting Feb 23, Mar 2, 9, 16, 23 and 30, once the swapped-in chart is drawn.
+    page.wait_for_function(
+        """() => {
+            const el = document.querySelector("[data-chart='revenue']");
+            const chart = el && echarts.getInstanceByDom(el);
+            return !!chart && chart.getOption().xAxis[0].data.length === 6;
+        }"""
     )
-    assert points == 6  # the weeks starting Feb 23, Mar 2, 9, 16, 23 and 30
     with page.expect_download() as download:
         page.get_by_role("link", name="Export Revenue as CSV").click()
     exported = Path(download.value.path()).read_text(encoding="utf-8-sig")

@@ -126,6 +126,16 @@
     var question = form && form.getAttribute && form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) evt.preventDefault();
   });
+  // A select that submits its form when changed (data-submit-on-change), and a print button
+  // (data-print): no inline handlers under the CSP.
+  document.addEventListener("change", function (evt) {
+    var el = evt.target;
+    if (el && el.hasAttribute && el.hasAttribute("data-submit-on-change") && el.form) el.form.submit();
+  });
+  document.addEventListener("click", function (evt) {
+    var el = evt.target && evt.target.closest && evt.target.closest("[data-print]");
+    if (el) window.print();
+  });
   document.addEventListener("htmx:sendError", function () {
     showToast("Could not reach the server. Check your connection and try again.", "error");
   });
