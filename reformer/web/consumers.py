@@ -37,11 +37,14 @@ from reformer.web import live_render
 from reformer.web.live_render import Subscriptions
 from reformer.web.live_share import with_live_share
 from reformer.web.middleware import current_membership
+from reformer.web.unavailable import is_database_unavailable
 
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NO_MEMBERSHIP = 4403
+# "Try again later": live.js reconnects with backoff and the page refetches (live:resync).
+CLOSE_TRY_AGAIN_LATER = 1013
 MAX_IDS = 100
 REVALIDATE_SECONDS = 60.0
 
@@ -178,9 +181,17 @@ class LiveConsumer(AsyncWebsocketConsumer):
         # Rendering reads the database: a worker thread (not the shared thread-sensitive one,
         # so one slow page does not hold up every other connection).
         # At most a small share of the pool renders at once (web/live_share.py).
-        html, state = await database_sync_to_async(self._render_in_share, thread_sensitive=False)(
-            event
-        )
+        try:
+            html, state = await database_sync_to_async(
+                self._render_in_share, thread_sensitive=False
+            )(event)
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
+            # A missed update would leave the page stale: drop the socket, the page resyncs.
+            logger.warning("live render skipped, database busy: closing socket for a resync")
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return
         if state is not None:
             if state is False:
                 await self.close(code=CLOSE_NO_MEMBERSHIP)

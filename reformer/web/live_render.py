@@ -32,7 +32,8 @@ package under reformer/web/ is imported the first time an event is rendered)::
 Rules for renderers: return "" when the page does not show the object; read through the
 actor-scoped queries (the membership is the viewer's); render elements with an `id` and
 `hx-swap-oob` (e.g. `hx-swap-oob="true"` to replace, `"beforeend:#list"` to append);
-never write to the database; a renderer that raises is logged and skipped. Fragments are
+never write to the database; a renderer that raises is logged and skipped (but when the
+database is out of reach the socket is closed with 1013 and the page reconnects and resyncs). Fragments are
 rendered without a request: no `{% csrf_token %}` (htmx sends the token from `hx-headers`
 on <body>) and no request context processors.
 
@@ -60,6 +61,7 @@ from urllib.parse import urlencode
 from django.template.loader import render_to_string
 
 from reformer.web.toasts import toast_oob
+from reformer.web.unavailable import is_database_unavailable
 
 if TYPE_CHECKING:
     from reformer.accounts.models import Membership
@@ -162,7 +164,10 @@ def render_event(
     for fn in [*_renderers.get(event.get("type", ""), []), *_renderers.get(ANY_EVENT, [])]:
         try:
             html = fn(membership, event, subscriptions)
-        except Exception:
+        except Exception as error:
+            if is_database_unavailable(error):
+                # Not this renderer's fault: the caller drops the socket so the page resyncs.
+                raise
             logger.exception("live renderer %s failed for %s", fn.__qualname__, event)
             continue
         if html:

@@ -16,7 +16,7 @@ def test_every_page_carries_the_security_headers(db, client, path):
     assert directives["script-src"] == "'self'"  # no inline script, no eval
     assert directives["default-src"] == "'self'"
     assert directives["object-src"] == "'none'"
-    assert directives["frame-ancestors"] == "'none'"
+    assert directives["frame-ancestors"] == "'self'"  # our own preview iframe only
     assert "unsafe" not in directives["style-src"]
     assert response["Permissions-Policy"] == PERMISSIONS_POLICY
     assert "camera=()" in PERMISSIONS_POLICY and "geolocation=()" in PERMISSIONS_POLICY

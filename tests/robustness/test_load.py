@@ -6,6 +6,7 @@ pool would answer 503 + Retry-After, never a 10 s wait and a 500)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.cookiejar
 import re
 import threading
@@ -95,8 +96,11 @@ def test_mixed_load_with_open_sockets_never_answers_5xx(demo_server):
         ]
 
         async def drain(ws) -> None:
-            async for _message in ws:
-                frames[0] += 1
+            # A socket whose update could not reach the database is closed with 1013 (the
+            # browser reconnects and resyncs); that ends this reader, it is not a failure.
+            with contextlib.suppress(websockets.ConnectionClosed):
+                async for _message in ws:
+                    frames[0] += 1
 
         readers = [asyncio.create_task(drain(ws)) for ws in connections]
         while not stop.is_set():

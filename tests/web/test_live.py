@@ -364,3 +364,29 @@ def test_it_drops_a_member_deactivated_while_connected(world, client, echo, monk
     before, closed = run(scenario)
     assert before is not None
     assert closed == {"type": "websocket.close", "code": CLOSE_NO_MEMBERSHIP}
+
+
+def test_a_render_that_cannot_reach_the_database_closes_for_a_resync(world, client):
+    """A skipped update would leave the page stale: the socket closes with 1013 instead,
+    live.js reconnects and the page refetches (live:resync); nothing is logged as a crash."""
+    from psycopg_pool import PoolTimeout
+
+    def busy(membership, event, subscriptions):
+        raise PoolTimeout("couldn't get a connection after 3.00 sec")
+
+    live_render.register("test.busy")(busy)
+    headers = headers_for(client, world.a.client.user)
+
+    async def scenario():
+        communicator = await connect("user=me", headers)
+        await get_channel_layer().group_send(
+            live.user_channel(world.a.client.user.pk), event(type="test.busy")
+        )
+        output = await communicator.receive_output(2)
+        return output
+
+    try:
+        output = run(scenario)
+    finally:
+        live_render.unregister("test.busy", busy)
+    assert output == {"type": "websocket.close", "code": consumers.CLOSE_TRY_AGAIN_LATER}
