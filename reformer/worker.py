@@ -13,6 +13,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import cast
 
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections
+
 logger = logging.getLogger(__name__)
 
 # Scheduled and retried jobs are found by polling (new jobs arrive by LISTEN/NOTIFY): a short
@@ -130,6 +133,12 @@ async def run_worker_supervised(*, install_signal_handlers: bool) -> None:
                 down_since = time.time()
             logger.error("The job worker stopped (%s); restarting in %.1f s", problem, delay)
             await asyncio.sleep(delay)
+            # Periodic defers go through the Django connector, on asgiref's shared sync
+            # thread. Its connection died with the database and Django does not reconnect a
+            # closed connection by itself: without this, every restart stopped again at the
+            # first periodic defer and jobs crawled (a few per restart).
+            with contextlib.suppress(Exception):
+                await sync_to_async(close_old_connections)()
             delay = min(delay * 2, RESTART_DELAY_MAX)
     finally:
         if install_signal_handlers:

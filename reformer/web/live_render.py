@@ -33,9 +33,9 @@ Rules for renderers: return "" when the page does not show the object; read thro
 actor-scoped queries (the membership is the viewer's); render elements with an `id` and
 `hx-swap-oob` (e.g. `hx-swap-oob="true"` to replace, `"beforeend:#list"` to append);
 never write to the database; a renderer that raises is logged and skipped (but when the
-database is out of reach the socket is closed with 1013 and the page reconnects and resyncs). Fragments are
-rendered without a request: no `{% csrf_token %}` (htmx sends the token from `hx-headers`
-on <body>) and no request context processors.
+database is out of reach the socket is closed with 1013: the page reconnects and resyncs).
+Fragments are rendered without a request: no `{% csrf_token %}` (htmx sends the token from
+`hx-headers` on <body>) and no request context processors.
 
 Re-sync: after a dropped connection, static/js/live.js fires `live:resync` on <body>;
 lists that matter should also refetch themselves with

@@ -1,14 +1,16 @@
 """A real `reformer serve` in a child process, on its own embedded PostgreSQL (a data
-folder under the test's tmp_path), on a free loopback port. For fault tests."""
+folder of its own under /tmp), on a free loopback port. For fault tests."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -40,7 +42,15 @@ def wait_until(condition: Callable[[], Any], *, timeout: float, what: str) -> An
 
 
 class ServeProcess:
-    def __init__(self, data_dir: Path, **env: str) -> None:
+    def __init__(self, data_dir: Path | None = None, **env: str) -> None:
+        # Not under pytest's tmp_path: when the tests run as root, the embedded PostgreSQL
+        # runs as its own user and needs to traverse every folder above its data, and pytest
+        # resets /tmp/pytest-of-<user> to 0700 whenever another pytest session starts. The
+        # server then cannot open its own files (PANIC at the next checkpoint).
+        self.own_data_dir = data_dir is None
+        if data_dir is None:
+            data_dir = Path(tempfile.mkdtemp(prefix="reformer-serve-"))
+            data_dir.chmod(0o755)
         self.data_dir = data_dir
         self.port = free_port()
         self.log_path = data_dir / "serve.log"
@@ -113,3 +123,8 @@ class ServeProcess:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(10)
         return self.process.returncode
+
+    def remove(self) -> None:
+        """Delete a data folder this object made (after stop(); the server is gone)."""
+        if self.own_data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)

@@ -69,18 +69,13 @@ def _pg_ctl(server: ServeProcess, *args: str) -> None:
 
 
 @pytest.fixture
-def serve(tmp_path):
-    server = ServeProcess(tmp_path / "data").start()
+def serve():
+    server = ServeProcess().start()
     yield server
     server.stop()
+    server.remove()
 
 
-@pytest.mark.xfail(
-    reason="Known regression after merging issues 10/11/14/16/18 on top of issue 8: the worker "
-    "does not pick jobs up within 120 s after `pg_ctl restart` (passed on issue 8's branch). "
-    "Open: see the closing note of this stop.",
-    strict=False,
-)
 def test_the_worker_resumes_after_a_database_restart_and_runs_every_job_once(serve):
     wait_until(lambda: serve.health()[0] == 200, timeout=60, what="healthy")
     with serve.connect() as conn:
