@@ -117,6 +117,11 @@ _PACKAGE_FIELDS = [
 _DATETIMES = {"starts_at", "ends_at", "expires_at"}
 
 
+# One query for the whole client state instead of three ORM queries: measured at about a
+# fifth of their time (bench/hot_reads.py, same run: p50 7.6 ms against 40.6 ms on a loaded
+# 2-core machine). Hence json_agg and `_instance` rather than querysets.
+
+
 @dataclass
 class ClientState:
     """What the rules need to know about the client, read in one query (model instances,

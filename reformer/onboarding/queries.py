@@ -5,7 +5,6 @@ from __future__ import annotations
 from reformer.accounts.models import Membership
 from reformer.appointments.models import Attendee
 from reformer.bookings.models import Booking
-from reformer.onboarding.models import Document, DocumentVersion, IntakeForm
 
 
 def client_studio_ids(client: Membership) -> set[int]:
@@ -31,19 +30,3 @@ def teaches_client(instructor: Membership, client: Membership) -> bool:
             status__in=Attendee.HOLDING,
         ).exists()
     )
-
-
-def client_ids_with_intake(client_ids: list[int]) -> set[int]:
-    return set(
-        IntakeForm.objects.filter(client_id__in=client_ids).values_list("client_id", flat=True)
-    )
-
-
-def current_versions(organization_id: int) -> list[DocumentVersion]:
-    """The latest version of every active document."""
-    versions = []
-    for document in Document.objects.filter(organization_id=organization_id, active=True):
-        latest = document.versions.order_by("-number").first()
-        if latest is not None:
-            versions.append(latest)
-    return versions

@@ -161,11 +161,6 @@ def class_types_for(actor, ctx):
     return list(queries.class_types_for(actor, include_inactive=True))
 
 
-@register(allowed=ALL_ROLES, kind=QUERY)
-def get_class_type(actor, ctx):
-    return queries.get_class_type(actor, ctx.a.class_type.pk)
-
-
 @register(allowed=ALL_ROLES, other_tenant=OWN, kind=QUERY, setup=a_session)
 def sessions_for(actor, ctx):
     return list(
@@ -183,31 +178,6 @@ def get_session(actor, ctx):
     return queries.get_session(actor, ctx.session.pk)
 
 
-@register(allowed=MANAGERS, other_tenant=OWN, kind=QUERY, setup=an_open_session)
-def sessions_needing_instructor(actor, ctx):
-    return list(queries.sessions_needing_instructor(actor))
-
-
-@register(allowed=MANAGERS, other_tenant=OWN, kind=QUERY, setup=a_template)
-def templates_for(actor, ctx):
-    return list(queries.templates_for(actor))
-
-
-@register(allowed=MANAGERS, kind=QUERY, setup=a_template)
-def templates_for_a_studio(actor, ctx):
-    return list(queries.templates_for(actor, studio=ctx.a.studio))
-
-
 @register(allowed=MANAGERS, kind=QUERY, setup=a_template)
 def get_template(actor, ctx):
     return queries.get_template(actor, ctx.template.pk)
-
-
-@register(allowed=MANAGERS, other_tenant=OWN, kind=QUERY, setup=an_absence)
-def unavailability_for(actor, ctx):
-    return list(queries.unavailability_for(actor))
-
-
-@register(allowed=MANAGERS, kind=QUERY, setup=an_absence)
-def get_unavailability(actor, ctx):
-    return queries.get_unavailability(actor, ctx.absence.pk)

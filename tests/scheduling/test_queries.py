@@ -8,7 +8,6 @@ from django.test.utils import CaptureQueriesContext
 
 from reformer.core.errors import NotFound, PermissionDenied
 from reformer.scheduling import queries
-from reformer.scheduling.models import InstructorUnavailability, RecurringTemplate, RotationSlot
 from tests import factories
 from tests.factories import make_session
 from tests.scheduling.helpers import NEXT_MONDAY, NOW, local
@@ -117,14 +116,6 @@ def test_it_lists_a_page_of_sessions_in_a_fixed_number_of_queries(world, frozen)
     assert count_queries() == few
 
 
-def test_it_finds_sessions_needing_an_instructor(world, schedule):
-    found = queries.sessions_needing_instructor(world.a.manager)
-
-    assert names(found, schedule) == ["open"]
-    with pytest.raises(PermissionDenied):
-        queries.sessions_needing_instructor(world.a.instructor)
-
-
 def test_it_gets_sessions_by_ids_for_live_events(world, schedule):
     ids = [session.pk for session in schedule.values()]
 
@@ -150,72 +141,3 @@ def test_it_lists_class_types(world):
     assert archived not in queries.class_types_for(world.a.owner)
     assert archived in queries.class_types_for(world.a.owner, include_inactive=True)
     assert archived not in queries.class_types_for(world.a.client, include_inactive=True)
-    assert queries.get_class_type(world.a.manager, archived.pk) == archived
-    with pytest.raises(NotFound):
-        queries.get_class_type(world.a.client, archived.pk)
-
-
-def test_it_lists_templates_with_their_rotation_in_fixed_queries(world, frozen):
-    def make(hour):
-        template = RecurringTemplate.objects.create(
-            organization=world.a.organization,
-            studio=world.a.studio,
-            room=world.a.room,
-            class_type=world.a.class_type,
-            weekday=0,
-            local_start_time=dt.time(hour),
-            capacity=8,
-            start_date=NEXT_MONDAY,
-        )
-        RotationSlot.objects.create(template=template, instructor=world.a.instructor, position=0)
-
-    def count_queries():
-        with CaptureQueriesContext(connection) as captured:
-            labels = [
-                (
-                    template.class_type.name,
-                    [s.instructor.user.email for s in template.rotation.all()],
-                )
-                for template in queries.templates_for(world.a.manager)
-            ]
-        assert labels
-        return len(captured)
-
-    make(7)
-    count_queries()  # the actor's studio scope is cached from then on
-    few = count_queries()
-    make(8)
-    make(9)
-
-    assert count_queries() == few
-    assert len(queries.templates_for(world.a.owner, studio=world.a.studio)) == 3
-    assert not queries.templates_for(world.a.owner, studio=world.a.other_studio)
-
-
-def test_it_lists_unavailability_of_the_staff_in_reach(world, frozen):
-    annex = factories.MembershipFactory(
-        organization=world.a.organization, role="instructor", studios=[world.a.other_studio]
-    )
-    periods = {
-        member: InstructorUnavailability.objects.create(
-            organization=world.a.organization,
-            instructor=member,
-            starts_on=NEXT_MONDAY,
-            ends_on=NEXT_MONDAY,
-        )
-        for member in (world.a.instructor, world.a.owner, annex)
-    }
-
-    assert set(queries.unavailability_for(world.a.owner)) == set(periods.values())
-    assert set(queries.unavailability_for(world.a.manager)) == {
-        periods[world.a.instructor],
-        periods[world.a.owner],
-    }
-    assert list(queries.unavailability_for(world.a.manager, instructor=world.a.owner)) == [
-        periods[world.a.owner]
-    ]
-    assert not queries.unavailability_for(world.a.owner, start=NEXT_MONDAY + dt.timedelta(days=1))
-    with pytest.raises(PermissionDenied):
-        queries.get_unavailability(world.a.manager, periods[annex].pk)
-    with pytest.raises(NotFound):
-        queries.get_unavailability(world.b.owner, periods[annex].pk)

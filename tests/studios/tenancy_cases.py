@@ -137,38 +137,3 @@ def get_studio(actor, ctx):
 @register(allowed=CLIENT_AND_OWNER, kind=QUERY)
 def get_studio_outside_staff_scope(actor, ctx):
     return queries.get_studio(actor, ctx.a.other_studio.pk)
-
-
-@register(allowed=ALL_ROLES, kind=QUERY)
-def get_policy(actor, ctx):
-    return queries.get_policy(actor, ctx.a.studio)
-
-
-@register(allowed=ALL_ROLES, kind=QUERY)
-def rooms_for(actor, ctx):
-    return list(queries.rooms_for(actor, ctx.a.studio))
-
-
-@register(allowed=ALL_ROLES, kind=QUERY)
-def get_room(actor, ctx):
-    return queries.get_room(actor, ctx.a.room.pk)
-
-
-@register(allowed=ALL_ROLES, kind=QUERY)
-def spots_for(actor, ctx):
-    return list(queries.spots_for(actor, ctx.a.room))
-
-
-@register(allowed=ALL_ROLES, kind=QUERY)
-def get_spot(actor, ctx):
-    return queries.get_spot(actor, ctx.a.spots[0].pk)
-
-
-@register(allowed=ALL_ROLES, kind=QUERY, setup=a_closure)
-def closures_for(actor, ctx):
-    return list(queries.closures_for(actor, ctx.a.studio))
-
-
-@register(allowed=ALL_ROLES, kind=QUERY, setup=a_closure)
-def get_closure(actor, ctx):
-    return queries.get_closure(actor, ctx.closure.pk)
