@@ -24,6 +24,8 @@ from reformer.core.permissions import (
     VIEW_CLIENTS,
     VIEW_ROSTER,
     has_capability,
+    is_client,
+    reaches_every_studio,
     require,
     studio_ids_in_scope,
 )
@@ -35,7 +37,7 @@ from reformer.studios.models import Organization, Studio
 def _people_scope(actor: Membership, *, client_field: str, studio_field: str) -> Q:
     """The rows about clients the actor may read (as a filter), or PermissionDenied."""
     if has_capability(actor, VIEW_CLIENTS):
-        if actor.role == Role.OWNER:
+        if reaches_every_studio(actor):
             return Q()
         return Q(**{f"{studio_field}__in": studio_ids_in_scope(actor)})
     if has_capability(actor, VIEW_ROSTER):  # instructors: the classes they teach
@@ -149,7 +151,7 @@ def clients_for(actor: Membership, *, email: str | None = None) -> QuerySet[Memb
 def get_client(actor: Membership, pk: int) -> Membership:
     """A client: staff with VIEW_CLIENTS, or the client themself."""
     _in_organization(actor, Membership, pk, "client")
-    if actor.pk == pk and actor.role == Role.CLIENT and actor.active:
+    if actor.pk == pk and is_client(actor) and actor.active:
         clients = Membership.objects.filter(pk=pk).select_related("user", "client_profile")
     else:
         clients = clients_for(actor)

@@ -118,12 +118,8 @@ def revoke_member_feed(
     permissions.require_same_organization(actor, feed, "calendar feed")
     permissions.require(actor, permissions.REVOKE_CALENDAR_FEEDS)
     target = feed.membership
-    if target.role != "client":
-        studio_ids = set(target.studios.values_list("pk", flat=True))
-        if not permissions.reaches_studios(actor, studio_ids) or (
-            target.role in ("owner", "manager") and actor.role != "owner"
-        ):
-            raise permissions.PermissionDenied(permissions.REVOKE_CALENDAR_FEEDS)
+    if not permissions.may_revoke_feed_of(actor, target):
+        raise permissions.PermissionDenied(permissions.REVOKE_CALENDAR_FEEDS)
     if feed.revoked_at is None:
         _revoke(feed, actor, "calendar.feed.revoked_by_staff", now or timezone.now())
     return feed

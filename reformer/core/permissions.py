@@ -224,6 +224,22 @@ def may_manage_member(actor: Membership, member: Membership) -> bool:
     return bool(studio_ids) and studio_ids <= studio_ids_in_scope(actor)
 
 
+def may_revoke_feed_of(actor: Membership, target: Membership) -> bool:
+    """Staff holding REVOKE_CALENDAR_FEEDS revoke a client's feed; a staff member's only when
+    all their studios are in reach, and an owner's or manager's only as an owner."""
+    if is_client(target):
+        return True
+    studio_ids = set(target.studios.values_list("pk", flat=True))
+    if not reaches_studios(actor, studio_ids):
+        return False
+    return reaches_every_studio(actor) or target.role not in ("owner", "manager")
+
+
+def teaches_only(actor: Membership) -> bool:
+    """Instructors reach only the classes and appointments they teach (and those clients)."""
+    return actor.role == "instructor"
+
+
 def is_client(membership: Membership) -> bool:
     """A client membership (books for themselves; has a client profile and packages)."""
     return membership.role == "client"
@@ -237,7 +253,7 @@ def may_manage_hours_of(actor: Membership, instructor: Membership, studio: Studi
     """Managers set anyone's appointment hours in their studios; instructors only their own."""
     if not has_capability(actor, MANAGE_AVAILABILITY, studio=studio):
         return False
-    if actor.role == "instructor" and MANAGE_AVAILABILITY in _OWN_PERSON_ONLY:
+    if teaches_only(actor) and MANAGE_AVAILABILITY in _OWN_PERSON_ONLY:
         return instructor.pk == actor.pk
     return True
 
@@ -250,6 +266,6 @@ def may_view_intake(
     Nobody else, not other clients, not instructors who never teach them."""
     if not has_capability(actor, VIEW_INTAKE):
         return False
-    if actor.role == "instructor":
+    if teaches_only(actor):
         return teaches_client
     return reaches_every_studio(actor) or bool(client_studio_ids & studio_ids_in_scope(actor))

@@ -16,6 +16,9 @@ from reformer.core.permissions import (
     SELL_AT_DESK,
     VIEW_PAYMENTS,
     has_capability,
+    is_client,
+    limited_to_own_studios,
+    reaches_every_studio,
     require,
     studio_ids_in_scope,
 )
@@ -45,7 +48,7 @@ def _payments(actor: Membership) -> QuerySet[Payment]:
 
 def _staff_scope(actor: Membership) -> Q:
     """Payments at the actor's studios (owners: all, including ones without a studio)."""
-    if actor.role == "owner":
+    if reaches_every_studio(actor):
         return Q()
     return Q(studio_id__in=studio_ids_in_scope(actor))
 
@@ -95,7 +98,7 @@ def payment_for(actor: Membership, pk: int) -> Payment:
         payment = _payments(actor).filter(pk=pk).first()
     except (TypeError, ValueError):
         payment = None
-    if payment is None or (payment.client_id != actor.pk and actor.role == "client"):
+    if payment is None or (payment.client_id != actor.pk and is_client(actor)):
         raise NotFound("payment")
     if payment.client_id != actor.pk:
         require(actor, VIEW_PAYMENTS, studio=payment.studio)
@@ -174,7 +177,7 @@ def client_for(actor: Membership, pk: int) -> Membership:
 
 def studios_for(actor: Membership) -> QuerySet[Studio]:
     studios = Studio.objects.filter(organization_id=actor.organization_id).order_by("name")
-    if actor.role in ("manager", "front_desk", "instructor"):
+    if limited_to_own_studios(actor):
         studios = studios.filter(pk__in=studio_ids_in_scope(actor))
     return studios
 

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from reformer.accounts.models import ClientProfile, Membership, Role
+from reformer.accounts.models import ClientProfile, Membership
 from reformer.api.models import ApiKey
 from reformer.billing.models import ClientPackage, CreditLedger, Payment, Subscription
 from reformer.bookings import actions as bookings
@@ -31,6 +31,7 @@ from reformer.core.permissions import (
     BOOK_SELF,
     MANAGE_ORGANIZATION,
     has_capability,
+    is_client,
     require_same_organization,
 )
 from reformer.notifications.models import Message
@@ -44,7 +45,7 @@ def _require_self_or_owner(actor: Membership, client: Membership) -> None:
         return
     if not has_capability(actor, MANAGE_ORGANIZATION):
         raise PermissionDenied(MANAGE_ORGANIZATION)
-    if client.role != Role.CLIENT:
+    if not is_client(client):
         raise DomainError("validation", "Only a client's data is handled here.", field="client")
 
 

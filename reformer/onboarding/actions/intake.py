@@ -13,9 +13,11 @@ from reformer.core.permissions import (
     BOOK_SELF,
     MANAGE_ONBOARDING,
     VIEW_INTAKE,
+    is_client,
     may_view_intake,
     require,
     require_same_organization,
+    teaches_only,
 )
 from reformer.onboarding.audit_codes import (
     ONBOARDING_INTAKE_QUESTION_ACTIVE,
@@ -118,9 +120,9 @@ def intake_for(actor: Membership, client: Membership) -> IntakeForm | None:
         if not may_view_intake(
             actor,
             client_studio_ids=client_studio_ids(client),
-            teaches_client=actor.role == "instructor" and teaches_client(actor, client),
+            teaches_client=teaches_only(actor) and teaches_client(actor, client),
         ):
             raise PermissionDenied(VIEW_INTAKE)
-    elif client.role != "client":
+    elif not is_client(client):
         raise NotFound("intake form")
     return IntakeForm.objects.filter(client=client).first()

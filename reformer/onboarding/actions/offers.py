@@ -12,6 +12,7 @@ from reformer.core.errors import VALIDATION, DomainError, NotFound
 from reformer.core.permissions import (
     GRANT_CLIENT_TAG,
     MANAGE_ONBOARDING,
+    is_client,
     require,
     require_same_organization,
 )
@@ -115,7 +116,7 @@ def grant_tag(
     require_same_organization(actor, client, "client")
     require_same_organization(actor, tag, "tag")
     require(actor, GRANT_CLIENT_TAG)
-    if client.role != "client":
+    if not is_client(client):
         raise NotFound("client")
     note = clean_text(note, field="note", label="Note", max_length=200, required=False)
     with transaction.atomic(durable=True):

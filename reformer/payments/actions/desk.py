@@ -13,7 +13,7 @@ from reformer.billing.models import PackageProduct, Payment
 from reformer.core import audit
 from reformer.core.errors import DomainError
 from reformer.core.money import quantize
-from reformer.core.permissions import SELL_AT_DESK, require, require_same_organization
+from reformer.core.permissions import SELL_AT_DESK, is_client, require, require_same_organization
 from reformer.onboarding.intro import enforce_intro_offer_rule
 from reformer.payments import audit_codes
 from reformer.payments.actions import grant
@@ -37,7 +37,7 @@ def sell_at_desk(
     require_same_organization(actor, client, "client")
     require_same_organization(actor, product, "package")
     require(actor, SELL_AT_DESK, studio=studio)
-    if client.role != "client" or not client.active:
+    if not is_client(client) or not client.active:
         raise DomainError("validation", "Sell packages to clients only.", field="client")
     if not product.active:
         raise DomainError("validation", f"{product.name} is no longer for sale.", field="product")

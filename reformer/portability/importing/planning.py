@@ -19,6 +19,7 @@ from django.utils import timezone
 from reformer.accounts.models import Membership, Role
 from reformer.billing.models import PackageProduct
 from reformer.bookings.models import Booking
+from reformer.core.permissions import is_client
 from reformer.portability.importing import values
 from reformer.portability.importing.reading import FIELDS, Table
 from reformer.portability.models import ImportedRow
@@ -123,7 +124,7 @@ def _clients(organization: Organization, table: Table) -> list[RowResult]:
             "emergency_contact_phone": row.get("emergency_contact_phone", "")[:20],
         }
         member = members.get(address)
-        if member is not None and member.role != Role.CLIENT:
+        if member is not None and not is_client(member):
             results.append(RowResult(line, "error", f"{address} is on your staff.", data))
         elif member is not None:
             results.append(RowResult(line, "skip", "Already a client.", data))

@@ -13,7 +13,7 @@ from reformer.appointments.models import Appointment, AppointmentType, Attendee
 from reformer.billing.models import ClientPackage, PackageProduct
 from reformer.core.errors import DomainError, NotFound
 from reformer.core.parsing import to_id
-from reformer.core.permissions import studio_ids_in_scope
+from reformer.core.permissions import reaches_every_studio, studio_ids_in_scope
 from reformer.core.timezones import local_day_bounds
 from reformer.onboarding.models import IntroOffer
 from reformer.studios.models import Studio
@@ -173,7 +173,7 @@ def staff_appointment(actor: Membership, pk) -> Appointment:
         )
     except (TypeError, ValueError):
         raise NotFound("appointment") from None
-    if actor.role != "owner":
+    if not reaches_every_studio(actor):
         found = found.filter(studio_id__in=studio_ids_in_scope(actor))
     result = found.select_related("studio", "instructor", "appointment_type").first()
     if result is None:

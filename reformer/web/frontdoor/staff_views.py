@@ -26,6 +26,7 @@ from reformer.core.permissions import (
     VIEW_CLIENTS,
     has_capability,
     may_manage_hours_of,
+    teaches_only,
 )
 from reformer.core.timezones import local_today, to_local
 from reformer.onboarding import actions as onboarding
@@ -126,7 +127,7 @@ def appointment_detail(request: MemberRequest, pk: int) -> HttpResponse:
         for a in queries.day_appointments(actor, appointment.studio, day)
         if a.pk == appointment.pk
     )
-    if actor.role == "instructor" and appointment.instructor_id != actor.pk:
+    if teaches_only(actor) and appointment.instructor_id != actor.pk:
         raise PermissionDenied("sessions.view_roster")
     context = {
         "appointment": listed,
