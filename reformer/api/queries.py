@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import TypeVar
 
 from django.db.models import Q, QuerySet
 
@@ -32,6 +33,8 @@ from reformer.core.permissions import (
 from reformer.scheduling.models import ClassSession
 from reformer.scheduling.queries import get_session
 from reformer.studios.models import Organization, Studio
+
+T = TypeVar("T", Booking, WaitlistEntry)
 
 
 def _people_scope(actor: Membership, *, client_field: str, studio_field: str) -> Q:
@@ -62,19 +65,44 @@ def bookings_for(
     bookings = Booking.objects.filter(organization_id=actor.organization_id).filter(
         _people_scope(actor, client_field="client_id", studio_field="session__studio_id")
     )
-    if start is not None:
-        bookings = bookings.filter(starts_at__gte=start)
-    if end is not None:
-        bookings = bookings.filter(starts_at__lt=end)
-    if studio_ids is not None:
-        bookings = bookings.filter(session__studio_id__in=list(studio_ids))
-    if session_id is not None:
-        bookings = bookings.filter(session_id=session_id)
-    if client_id is not None:
-        bookings = bookings.filter(client_id=client_id)
-    if statuses is not None:
-        bookings = bookings.filter(status__in=list(statuses))
+    bookings = _filtered(
+        bookings,
+        starts_field="starts_at",
+        start=start,
+        end=end,
+        studio_ids=studio_ids,
+        session_id=session_id,
+        client_id=client_id,
+        statuses=statuses,
+    )
     return bookings.select_related("session", "spot")
+
+
+def _filtered(
+    rows: QuerySet[T],
+    *,
+    starts_field: str,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    studio_ids: Iterable[int] | None,
+    session_id: int | None,
+    client_id: int | None,
+    statuses: Iterable[str] | None,
+) -> QuerySet[T]:
+    """The list filters bookings and waitlist entries share (a None filter is not applied)."""
+    if start is not None:
+        rows = rows.filter(**{f"{starts_field}__gte": start})
+    if end is not None:
+        rows = rows.filter(**{f"{starts_field}__lt": end})
+    if studio_ids is not None:
+        rows = rows.filter(session__studio_id__in=list(studio_ids))
+    if session_id is not None:
+        rows = rows.filter(session_id=session_id)
+    if client_id is not None:
+        rows = rows.filter(client_id=client_id)
+    if statuses is not None:
+        rows = rows.filter(status__in=list(statuses))
+    return rows
 
 
 def _in_organization(actor: Membership, model, pk: int, what: str) -> None:
@@ -104,18 +132,16 @@ def waitlist_for(
     entries = WaitlistEntry.objects.filter(organization_id=actor.organization_id).filter(
         _people_scope(actor, client_field="client_id", studio_field="session__studio_id")
     )
-    if start is not None:
-        entries = entries.filter(session__starts_at__gte=start)
-    if end is not None:
-        entries = entries.filter(session__starts_at__lt=end)
-    if studio_ids is not None:
-        entries = entries.filter(session__studio_id__in=list(studio_ids))
-    if session_id is not None:
-        entries = entries.filter(session_id=session_id)
-    if client_id is not None:
-        entries = entries.filter(client_id=client_id)
-    if statuses is not None:
-        entries = entries.filter(status__in=list(statuses))
+    entries = _filtered(
+        entries,
+        starts_field="session__starts_at",
+        start=start,
+        end=end,
+        studio_ids=studio_ids,
+        session_id=session_id,
+        client_id=client_id,
+        statuses=statuses,
+    )
     return entries.select_related("session")
 
 
