@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import cast
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import connections
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ RESTART_DELAY_MAX = 30.0
 STABLE_RUN = 60.0
 # Jobs left "doing" by a worker that stopped sending heartbeats this long ago are retried.
 STALLED_AFTER_SECONDS = 30
+# Telling staff that the worker is back is tried this often (a second apart).
+RECOVERY_ALERT_ATTEMPTS = 3
 
 
 async def run_worker(
@@ -113,10 +115,18 @@ async def run_worker_supervised(*, install_signal_handlers: bool) -> None:
 
             async def connected() -> None:
                 nonlocal down_since
-                if down_since is not None:
-                    with contextlib.suppress(Exception):  # the alert must not stop the worker
+                if down_since is None:
+                    return
+                for attempt in range(RECOVERY_ALERT_ATTEMPTS):
+                    try:
                         await asyncio.to_thread(_record_recovery, time.time() - down_since)
-                    down_since = None
+                        break
+                    except Exception:  # the alert must never stop the worker
+                        if attempt + 1 < RECOVERY_ALERT_ATTEMPTS:
+                            await asyncio.sleep(1.0)
+                        else:
+                            logger.exception("Could not tell staff that the job worker is back")
+                down_since = None
 
             try:
                 await run_worker(install_signal_handlers=False, on_connected=connected)
@@ -136,9 +146,10 @@ async def run_worker_supervised(*, install_signal_handlers: bool) -> None:
             # Periodic defers go through the Django connector, on asgiref's shared sync
             # thread. Its connection died with the database and Django does not reconnect a
             # closed connection by itself: without this, every restart stopped again at the
-            # first periodic defer and jobs crawled (a few per restart).
+            # first periodic defer and jobs crawled (a few per restart). That thread runs one
+            # call at a time, so nothing is using the connection while it is closed.
             with contextlib.suppress(Exception):
-                await sync_to_async(close_old_connections)()
+                await sync_to_async(connections.close_all)()
             delay = min(delay * 2, RESTART_DELAY_MAX)
     finally:
         if install_signal_handlers:
@@ -149,11 +160,11 @@ async def run_worker_supervised(*, install_signal_handlers: bool) -> None:
 def _record_recovery(seconds_down: float) -> None:
     """Raise an AdminAlert once the database is reachable again (it was not while down).
     Raises if the database is still out of reach: the supervisor then retries later."""
-    from django.db import close_old_connections
-
     from reformer.core.alerts import WORKER_RESTARTED, raise_alert
 
-    close_old_connections()
+    # This thread's connection may predate the database restart: a dead connection that
+    # saw no error yet is not "unusable" to close_old_connections, so start afresh.
+    connections.close_all()
     try:
         # Organization-less: a system alert, shown to the staff who see those.
         raise_alert(
@@ -165,7 +176,7 @@ def _record_recovery(seconds_down: float) -> None:
             organization_id=None,
         )
     finally:
-        close_old_connections()
+        connections.close_all()
 
 
 class InProcessWorker:
