@@ -135,7 +135,7 @@ TEMPLATES = [
                 "reformer.web.context.navigation",
             ],
             # {% component %} (shared components) without {% load ui %} in every template.
-            "builtins": ["reformer.web.templatetags.ui"],
+            "builtins": ["reformer.web.templatetags.ui", "reformer.web.templatetags.when"],
         },
     },
 ]
