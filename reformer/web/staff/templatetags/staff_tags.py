@@ -65,6 +65,19 @@ def money(amount, currency: str = "USD") -> str:
 
 
 @register.filter
+def low_on_credits(package) -> bool:
+    """A counted package with LOW_CREDITS or fewer left (flagged on the roster)."""
+    from reformer.web.staff.queries import LOW_CREDITS
+
+    return (
+        package is not None
+        and not package.is_unlimited
+        and package.credits_remaining is not None
+        and package.credits_remaining <= LOW_CREDITS
+    )
+
+
+@register.filter
 def started(session) -> bool:
     return session.starts_at <= timezone.now()
 
