@@ -30,6 +30,9 @@ def time_zone_choices() -> list[tuple[str, str]]:
 class ColourInput(forms.TextInput):
     input_type = "color"
 
+    def use_required_attribute(self, initial) -> bool:
+        return False  # HTML allows no `required` on a colour input: it always has a value
+
 
 class DateInput(forms.DateInput):
     input_type = "date"
