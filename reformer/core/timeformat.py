@@ -253,7 +253,7 @@ def _with_zone(text: str, value: object, locale: TimeLocale, name_zone: bool | N
     if isinstance(value, dt.datetime) and name_zone is not False:
         name = value.strftime("%Z") if name_zone and value.tzinfo else _zone_name(value, locale)
         if name:
-            return f"{text}\N{NO-BREAK SPACE}{name}"
+            return f"{text} {name}"
     return text
 
 

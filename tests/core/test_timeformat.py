@@ -62,7 +62,7 @@ def test_the_zone_is_named_only_where_a_studio_is_not_in_the_home_zone():
     home = _at(dt.date(2026, 6, 3), 17, 30, NY)
     away = _at(dt.date(2026, 6, 3), 17, 30, LONDON)
     assert timeformat.when(home, "time", us) == "5:30\N{NO-BREAK SPACE}PM"
-    assert timeformat.when(away, "time", us) == "5:30\N{NO-BREAK SPACE}PM\N{NO-BREAK SPACE}BST"
+    assert timeformat.when(away, "time", us) == "5:30\N{NO-BREAK SPACE}PM BST"
     assert timeformat.when(home, "time", us, name_zone=True).endswith("EDT")
 
 
@@ -80,8 +80,8 @@ def test_daylight_saving_changes_the_zone_name_but_never_the_wall_clock_time():
         assert timeformat.when(after, "time", name_zone=True).endswith("EDT")
     # London in winter is UTC+0 yet still "GMT", not treated as a UTC value.
     winter = _at(dt.date(2026, 1, 5), 18, 0, LONDON)
-    assert timeformat.when(winter, "time", uk, name_zone=True) == "18:00\N{NO-BREAK SPACE}GMT"
-    assert timeformat.when(winter, "time", us) == "6:00\N{NO-BREAK SPACE}PM\N{NO-BREAK SPACE}GMT"
+    assert timeformat.when(winter, "time", uk, name_zone=True) == "18:00 GMT"
+    assert timeformat.when(winter, "time", us) == "6:00\N{NO-BREAK SPACE}PM GMT"
 
 
 def test_a_moment_still_in_utc_is_shown_in_the_home_zone():
