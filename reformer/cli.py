@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import logging
 import os
 import signal
@@ -126,11 +127,41 @@ def _print_demo_logins() -> None:
     print(f"  {'newcomer':<12} {email:<40} {password}")
 
 
+def _collect_static() -> None:
+    """Hashed, gzipped copies of the static files in STATIC_ROOT (settings.STATIC_MANIFEST),
+    collected again only when a source file changed since the last start."""
+    from django.conf import settings
+    from django.contrib.staticfiles.finders import get_finders
+    from django.core.management import call_command
+
+    sources = sorted(
+        (path, storage.path(path))
+        for finder in get_finders()
+        for path, storage in finder.list(["CVS", ".*", "*~"])
+    )
+    stamp = hashlib.sha256(
+        "\n".join(f"{p}:{os.stat(full).st_mtime_ns}" for p, full in sources).encode()
+    ).hexdigest()
+    marker = Path(settings.STATIC_ROOT) / ".collected"
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if manifest.exists() and marker.exists() and marker.read_text() == stamp:
+        return
+    call_command("collectstatic", interactive=False, verbosity=0)
+    marker.write_text(stamp)
+
+
 def _serve(args: argparse.Namespace) -> None:
     os.environ.setdefault("DATABASE_POOL_SIZE", "8")
     os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", "30000")
+    os.environ.setdefault("REFORMER_STATIC_MANIFEST", "1")
     _setup()
     _print_where()
+    import threading
+
+    # Collected beside the migration and the demo load (files, no database), done before
+    # the first request.
+    collecting = threading.Thread(target=_collect_static, name="collectstatic")
+    collecting.start()
     from django.db import connection, connections
 
     # Migrations and the demo load may run longer than a request is allowed to.
@@ -154,6 +185,7 @@ def _serve(args: argparse.Namespace) -> None:
     from reformer.asgi import IN_PROCESS_WORKER_ENV, application
 
     os.environ[IN_PROCESS_WORKER_ENV] = "0" if args.no_worker else "1"
+    collecting.join()
     from django.conf import settings
 
     if settings.EMBEDDED_DATABASE:

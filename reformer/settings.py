@@ -135,7 +135,7 @@ TEMPLATES = [
                 "reformer.web.context.navigation",
             ],
             # {% component %} (shared components) without {% load ui %} in every template.
-            "builtins": ["reformer.web.templatetags.ui"],
+            "builtins": ["reformer.web.templatetags.ui", "reformer.web.templatetags.when"],
         },
     },
 ]
@@ -287,13 +287,21 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "web" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
-# WhiteNoise serves static files from the app folders directly, so no collectstatic is needed.
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = DEBUG
+# `reformer serve` collects the static files at start into STATIC_ROOT under content-hashed
+# names with gzip copies (cli._collect_static), and WhiteNoise serves those cached for a
+# year ("immutable"): a changed file gets a new name. Other processes (tests, `manage`)
+# serve the source files from the app folders under their plain names, no collect needed.
+STATIC_MANIFEST = env_bool("REFORMER_STATIC_MANIFEST")
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+WHITENOISE_AUTOREFRESH = DEBUG and not STATIC_MANIFEST
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
 if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
     STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}

@@ -22,6 +22,9 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Studio Group {n}")
     slug = factory.Sequence(lambda n: f"group-{n}")
     time_zone = "America/New_York"
+    # The tests read times as "17:30" and dates day-first; a New York organization left on
+    # automatic would write "5:30 PM" (tests/core/test_timeformat.py proves the choice).
+    locale = "en-GB"
 
 
 class StudioFactory(factory.django.DjangoModelFactory):

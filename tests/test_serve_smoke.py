@@ -7,6 +7,7 @@ server starts the embedded PostgreSQL itself. No Django test database is involve
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -24,7 +25,7 @@ import pytest
 pytestmark: list[pytest.MarkDecorator] = []
 
 REFORMER = Path(sys.executable).with_name("reformer")
-START_TIMEOUT = 90  # includes migrating a fresh database and loading the demo data
+START_TIMEOUT = 180  # migrating a fresh database, loading the demo, collecting static files
 
 
 def postgres_processes(pgdata: Path) -> list[psutil.Process]:
@@ -145,6 +146,22 @@ def run_a_job(data_dir: Path) -> str:
     return shell.stdout.split()[-1]
 
 
+def assert_static_files_are_hashed_compressed_and_cached(base: str) -> None:
+    """`serve` collected the static files: pages name them by content hash, and they come
+    gzipped with a year's immutable cache."""
+    with urllib.request.urlopen(f"{base}/accounts/login/", timeout=10) as response:
+        html = response.read().decode()
+    stylesheet = re.search(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', html)
+    assert stylesheet, "the stylesheet has no hashed name"
+    request = urllib.request.Request(
+        base + stylesheet.group(1), headers={"Accept-Encoding": "gzip"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert "immutable" in response.headers["Cache-Control"]
+        assert "max-age=315360000" in response.headers["Cache-Control"]
+
+
 def test_it_serves_the_demo_and_stops_postgres_on_sigterm(data_dir: Path) -> None:
     pgdata = data_dir / "postgres"
     server, base = serve(data_dir)
@@ -152,6 +169,7 @@ def test_it_serves_the_demo_and_stops_postgres_on_sigterm(data_dir: Path) -> Non
         assert server.get(f"{base}/accounts/login/") == 200
         assert postgres_processes(pgdata), "the embedded PostgreSQL should be running"
         assert run_a_job(data_dir) == "succeeded"
+        assert_static_files_are_hashed_compressed_and_cached(base)
 
         # Graceful: uvicorn stops, the lifespan stops the worker, the CLI stops PostgreSQL.
         assert server.stop(signal.SIGTERM) == 0, server.output()

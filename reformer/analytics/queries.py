@@ -11,9 +11,11 @@ Definitions (docs/architecture.md repeats them):
 - **Attendance rate**: attended / (attended + no-show) over bookings of classes in the period
   that have started. No such booking: no rate ("No data"), not 0%.
 - **Utilisation**: places booked / capacity, summed over scheduled (not cancelled) classes in
-  the period.
-- **Bookings over time** (the chart): bookings *made* per day/week/month (their creation
-  time), not cancelled since, so a booking made now moves today's point.
+  the period that have started: a class still to come is not "empty" yet.
+- **Bookings over time** (the chart): the period's bookings (the "Bookings" definition, so
+  the chart adds up to the card) per day, week or month of their class; a booking made now
+  moves its class's point. Without a period (`booking_series(scope)`), bookings *made* per
+  day of the last 30 days, week or month of the last 12.
 
 Periods are local calendar days of the reporting time zone: the selected studio's, or the
 organization's when all studios are shown.
@@ -189,7 +191,11 @@ def summary(scope: Scope, period: Period, *, now: dt.datetime | None = None) -> 
         _sessions(scope)
         .filter(status=ClassSession.Status.SCHEDULED, starts_at__gte=start, starts_at__lt=end)
         .values("studio_id")
-        .annotate(booked=Sum("booked_count"), capacity=Sum("capacity"), sessions=Count("id"))
+        .annotate(
+            booked=Sum("booked_count", filter=Q(starts_at__lt=now)),
+            capacity=Sum("capacity", filter=Q(starts_at__lt=now)),
+            sessions=Count("id"),
+        )
         .order_by()
     )
     per_studio = {studio.pk: Metrics(revenue={}) for studio in scope.studios}
@@ -231,6 +237,31 @@ class Series:
     def total(self) -> int:
         return sum(self.counts)
 
+    @property
+    def scale_cap(self) -> int | None:
+        """Where the chart's axis stops when one bucket dwarfs the rest (OUTLIER_FACTOR times
+        the busiest ordinary bucket, its 90th percentile), so a single busy day does not
+        flatten every other day to the floor; None when the figures need no cap."""
+        ordinary = sorted(count for count in self.counts if count)
+        if len(ordinary) < 4:
+            return None
+        typical = ordinary[int(0.9 * (len(ordinary) - 1))]
+        if typical == 0 or ordinary[-1] <= OUTLIER_FACTOR * typical:
+            return None
+        return max(typical * 2, typical + 1)
+
+    @property
+    def outliers(self) -> list[tuple[str, int]]:
+        cap = self.scale_cap
+        return (
+            []
+            if cap is None
+            else [(lab, n) for lab, n in zip(self.labels, self.counts, strict=True) if n > cap]
+        )
+
+
+OUTLIER_FACTOR = 4
+
 
 def _bucket_starts(interval: str, today: dt.date) -> list[dt.date]:
     if interval == "week":
@@ -252,6 +283,63 @@ def _bucket_label(interval: str, day: dt.date) -> str:
 
 
 _TRUNC = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
+
+
+def _period_bucket_starts(interval: str, period: Period) -> list[dt.date]:
+    if interval == "day":
+        return [period.start + dt.timedelta(days=n) for n in range(period.days)]
+    if interval == "week":
+        first = period.start - dt.timedelta(days=period.start.weekday())
+        return [first + dt.timedelta(weeks=n) for n in range((period.end - first).days // 7 + 1)]
+    starts, month = [], period.start.replace(day=1)
+    while month <= period.end:
+        starts.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return starts
+
+
+def period_series(scope: Scope, period: Period, interval: str = "day") -> Series:
+    """The period's bookings (as counted by `summary`) per day, week or month of their class:
+    the chart that adds up to the "Total bookings" card. One grouped query."""
+    if interval not in INTERVALS:
+        interval = "day"
+    if interval == "day" and period.days > 92:
+        interval = "week"  # a year of days is unreadable; weeks say the same
+    start, end = period.utc_bounds(scope.time_zone)
+    tz = zone(scope.time_zone)
+    rows = (
+        Booking.objects.filter(
+            organization_id=scope.actor.organization_id,
+            session__studio_id__in=scope.studio_ids,
+            starts_at__gte=start,
+            starts_at__lt=end,
+            status__in=Booking.HOLDING,
+        )
+        .annotate(bucket=_TRUNC[interval]("starts_at", tzinfo=tz))
+        .values("bucket")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = {row["bucket"].date(): row["n"] for row in rows}
+    starts = _period_bucket_starts(interval, period)
+    return Series(
+        interval=interval,
+        labels=[_bucket_label(interval, day) for day in starts],
+        days=starts,
+        counts=[counts.get(day, 0) for day in starts],
+    )
+
+
+def previous_period(period: Period) -> Period:
+    """What a period is compared with: the calendar month before a month, else as many days
+    just before it."""
+    from reformer.analytics.periods import Period
+
+    if period.preset in ("this_month", "last_month"):
+        end = period.start - dt.timedelta(days=1)
+        return Period("custom", end.replace(day=1), end)
+    end = period.start - dt.timedelta(days=1)
+    return Period("custom", end - dt.timedelta(days=period.days - 1), end)
 
 
 def booking_series(
@@ -317,7 +405,11 @@ def daily_rows(scope: Scope, period: Period, *, now: dt.datetime | None = None) 
         .filter(status=ClassSession.Status.SCHEDULED, starts_at__gte=start, starts_at__lt=end)
         .annotate(day=TruncDate("starts_at", tzinfo=tz))
         .values("day")
-        .annotate(booked=Sum("booked_count"), capacity=Sum("capacity"), sessions=Count("id"))
+        .annotate(
+            booked=Sum("booked_count", filter=Q(starts_at__lt=now)),
+            capacity=Sum("capacity", filter=Q(starts_at__lt=now)),
+            sessions=Count("id"),
+        )
         .order_by()
     )
     for row in session_rows:

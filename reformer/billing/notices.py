@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reformer.billing.models import ClientPackage
+from reformer.core import timeformat
 from reformer.core.timezones import to_local
 from reformer.notifications.actions import queue_templated_email
 from reformer.notifications.models import Message
@@ -18,7 +19,7 @@ def queue_package_granted(package: ClientPackage, *, note: str = "") -> Message:
         context={
             "product_name": package.product.name,
             "credits": package.credits_total,
-            "expires": f"{expires:%a} {expires.day} {expires:%b %Y}",
+            "expires": timeformat.when(expires, "day_year", timeformat.locale_of(organization)),
             "note": note,
             "studio_name": organization.name,
         },

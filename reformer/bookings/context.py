@@ -9,6 +9,7 @@ from typing import Any
 from django.db import connection, models
 
 from reformer.accounts.models import Membership, User
+from reformer.core import timeformat
 from reformer.core.timezones import to_local
 from reformer.scheduling.models import ClassSession, ClassType
 from reformer.studios.models import Room, Studio, StudioPolicy
@@ -77,7 +78,6 @@ def policy_of(session: ClassSession) -> StudioPolicy:
 
 
 def format_local(moment: dt.datetime, tz_name: str, *, with_zone: bool = False) -> str:
-    """'Tue 14 Jan 18:00' in the studio's zone (no leading zero on the day)."""
+    """'Tue 14 Jan, 18:00' / 'Tue, Jan 14, 6:00 PM' in the studio's zone."""
     local = to_local(moment, tz_name)
-    text = f"{local:%a} {local.day} {local:%b %H:%M}"
-    return f"{text} {local:%Z}" if with_zone else text
+    return timeformat.when(local, "day_time", name_zone=True if with_zone else None)

@@ -7,7 +7,7 @@ from typing import Any
 
 from reformer.accounts.models import Membership
 from reformer.bookings.models import Booking, WaitlistEntry
-from reformer.core import live
+from reformer.core import live, timeformat
 from reformer.core.timezones import to_local
 from reformer.notifications.actions import queue_templated_email
 from reformer.notifications.models import Message
@@ -31,7 +31,7 @@ SUBJECTS = {
 
 def local_when(session: ClassSession) -> str:
     local = to_local(session.starts_at, session.studio.time_zone)
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M %Z}"
+    return timeformat.when(local, "day_year_time", name_zone=True)
 
 
 def class_context(

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reformer.billing.models import ClientPackage
+from reformer.core import timeformat
 from reformer.core.timezones import to_local, zone
 from reformer.notifications import preferences
 from reformer.notifications.actions import OutgoingMessage, queue_many
@@ -117,6 +118,7 @@ def _suggestions(package: ClientPackage, now: dt.datetime, days: int) -> list[di
         .order_by("starts_at")[: SUGGESTIONS * 3]
     )
     picked = []
+    locale = timeformat.locale_of(package.organization)
     for session in sessions:
         if session.booked_count >= session.capacity:
             continue
@@ -124,7 +126,7 @@ def _suggestions(package: ClientPackage, now: dt.datetime, days: int) -> list[di
         picked.append(
             {
                 "name": session.class_type.name,
-                "when": f"{local:%a} {local.day} {local:%b}, {local:%H:%M}",
+                "when": timeformat.when(local, "day_time", locale),
                 "url": absolute(reverse("client:session_detail", args=[session.pk])),
             }
         )
@@ -139,7 +141,7 @@ def _warning(package: ClientPackage, days: int, now: dt.datetime) -> OutgoingMes
     remaining = _remaining_text(package)
     context = {
         "product_name": package.product.name,
-        "expires": f"{expires:%a} {expires.day} {expires:%b %Y}",
+        "expires": timeformat.when(expires, "day_year", timeformat.locale_of(package.organization)),
         "expires_in": "tomorrow" if days == 1 else f"in {days} days",
         "days_left": days,
         "remaining_text": remaining,

@@ -27,6 +27,7 @@ from reformer.bookings.actions.terms import terms_for
 from reformer.bookings.context import policy_of
 from reformer.bookings.models import Booking
 from reformer.bookings.notify import class_context
+from reformer.core import timeformat
 from reformer.core.timezones import to_local, zone
 from reformer.notifications import preferences
 from reformer.notifications.actions import OutgoingMessage, queue_many
@@ -103,6 +104,7 @@ def _queue_chunk(booking_ids: list[int], now: dt.datetime) -> int:
         "room",
         "studio__policy",
         "studio__messaging",
+        "studio__organization",
         "instructor__user",
     ).in_bulk({b.session_id for b in bookings})
     due: list[tuple[Booking, dict, str]] = []
@@ -175,7 +177,7 @@ def cancel_token(booking: Booking) -> str:
 
 def _lead_time(starts_local: dt.datetime, now_local: dt.datetime) -> str:
     days = (starts_local.date() - now_local.date()).days
-    at = f"{starts_local:%H:%M}"
+    at = timeformat.when(starts_local, "time")
     if days == 0:
         return f"today at {at}"
     if days == 1:
@@ -209,7 +211,7 @@ def reminder_context(booking: Booking, now: dt.datetime) -> dict:
     )
     context.update(
         lead_time=_lead_time(starts_local, to_local(now, tz)),
-        when_short=f"{starts_local:%a} {starts_local:%H:%M}",
+        when_short=f"{starts_local:%a} {timeformat.when(starts_local, 'time')}",
         map_url=(
             f"https://www.google.com/maps/search/?api=1&query={quote_plus(studio.address)}"
             if studio.address
@@ -228,7 +230,8 @@ def reminder_context(booking: Booking, now: dt.datetime) -> dict:
 def _reminder(booking: Booking, step: dict, channel: str, now: dt.datetime) -> OutgoingMessage:
     session = booking.session
     hours = int(step["hours"])
-    context = reminder_context(booking, now)
+    with timeformat.activate(session.studio.organization):
+        context = reminder_context(booking, now)
     subject = f"Reminder: {context['class_name']} {context['lead_time']}"
     outgoing = OutgoingMessage(
         recipient=booking.client.user,

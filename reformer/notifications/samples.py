@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from reformer.core import timeformat
 from reformer.core.timezones import to_local
 from reformer.notifications.rendering import absolute
 
@@ -27,13 +28,14 @@ def sample(kind: str, organization) -> tuple[str, dict[str, Any]]:
     start = to_local(timezone.now() + dt.timedelta(days=1), tz).replace(
         hour=9, minute=30, second=0, microsecond=0
     )
-    when = f"{start:%a} {start.day} {start:%b %Y, %H:%M %Z}"
+    locale = timeformat.locale_of(organization)
+    when = timeformat.when(start, "day_year_time", locale, name_zone=True)
     studio_name = studio.name if studio else organization.name
     address = studio.address if studio else ""
     base = {
         "class_name": "Reformer Flow",
         "when": when,
-        "when_short": f"{start:%a} {start:%H:%M}",
+        "when_short": f"{start:%a} {timeformat.when(start, 'time', locale)}",
         "duration_minutes": 50,
         "studio_name": studio_name,
         "studio_address": address,
@@ -49,10 +51,10 @@ def sample(kind: str, organization) -> tuple[str, dict[str, Any]]:
         "map_url": "https://www.google.com/maps/search/?api=1&query=" + address.replace(" ", "+")
         if address
         else "",
-        "lead_time": f"tomorrow at {start:%H:%M}",
+        "lead_time": f"tomorrow at {timeformat.when(start, 'time', locale)}",
     }
     if kind == "class_reminder":
-        return f"Reminder: Reformer Flow tomorrow at {start:%H:%M}", base
+        return f"Reminder: Reformer Flow tomorrow at {timeformat.when(start, 'time', locale)}", base
     if kind == "booking_confirmed":
         return f"Booked: Reformer Flow, {when}", base
     if kind == "waitlist_promoted":
@@ -64,7 +66,7 @@ def sample(kind: str, organization) -> tuple[str, dict[str, Any]]:
     if kind == "package_expiring":
         return "Package expiring soon! 4 credits left", {
             "product_name": "10-class pack",
-            "expires": f"{start + dt.timedelta(days=6):%a %d %b %Y}",
+            "expires": timeformat.when(start + dt.timedelta(days=6), "day_year", locale),
             "expires_in": "in 7 days",
             "days_left": 7,
             "remaining_text": "4 credits left (4 of 10).",

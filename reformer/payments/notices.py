@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from reformer.accounts.models import Membership
 from reformer.billing.models import Payment, Subscription
+from reformer.core import timeformat
 from reformer.core.money import format_money
 from reformer.core.timezones import to_local
 from reformer.notifications.actions import queue_templated_email
@@ -15,7 +16,7 @@ STUDIO_CONTACT_ROLES = ("owner", "manager")
 
 def _when(moment, time_zone: str) -> str:
     local = to_local(moment, time_zone)
-    return f"{local:%a} {local.day} {local:%b %Y}"
+    return timeformat.when(local, "day_year")
 
 
 def queue_receipt(payment: Payment) -> None:

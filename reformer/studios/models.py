@@ -26,6 +26,8 @@ class Organization(models.Model):
     )
     logo = models.ImageField(upload_to="logos/", blank=True)
     brand_colour = models.CharField(max_length=7, default="#3b6e8f", validators=[hex_colour])
+    # How dates and times are written (core/timeformat.py); blank: from the time zone's country.
+    locale = models.CharField(max_length=10, blank=True, default="")
     public_description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -13,6 +13,7 @@ import zoneinfo
 
 from django.db import IntegrityError
 
+from reformer.core import timeformat
 from reformer.core.errors import VALIDATION, DomainError
 from reformer.core.parsing import require_int
 from reformer.core.timezones import to_local
@@ -68,17 +69,17 @@ def parse_clock(value: object, *, field: str, label: str = "Time") -> dt.time:
 
 
 def clock(value: dt.time) -> str:
-    return value.strftime("%H:%M")
+    return timeformat.when(value, "time")
 
 
 def day_label(day: dt.date) -> str:
     """'Mon 9 Mar 2026'."""
-    return f"{day:%a} {day.day} {day:%b %Y}"
+    return timeformat.when(day, "day_year")
 
 
 def local_span(starts_at: dt.datetime, ends_at: dt.datetime, tz_name: str) -> str:
     """'07:00-07:50' (with an en dash) in the studio's zone."""
-    return f"{to_local(starts_at, tz_name):%H:%M}\N{EN DASH}{to_local(ends_at, tz_name):%H:%M}"
+    return timeformat.time_range(to_local(starts_at, tz_name), to_local(ends_at, tz_name))
 
 
 def violated_constraint(exc: IntegrityError) -> str | None:

@@ -30,7 +30,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from reformer.accounts.models import Membership, User
-from reformer.core import live
+from reformer.core import live, timeformat
 from reformer.core.parsing import to_id
 from reformer.core.permissions import VIEW_METRICS, VIEW_ROSTER, VIEW_SCHEDULE, has_capability
 from reformer.web import live_render
@@ -227,7 +227,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             membership, subscriptions, _ = state
         else:
             membership, subscriptions = self.membership, self.subscriptions
-        return live_render.render_event(membership, event, subscriptions), state
+        with timeformat.activate(membership.organization if membership else None):
+            return live_render.render_event(membership, event, subscriptions), state
 
     async def _apply(self, state: tuple[Membership, Subscriptions, list[str]]) -> None:
         self.membership, self.subscriptions, groups = state

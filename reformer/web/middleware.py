@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from reformer.accounts.models import Membership, User
 from reformer.accounts.queries import memberships_of
+from reformer.core import timeformat
 from reformer.web.http import AppRequest
 
 SESSION_KEY = "reformer.membership_id"
@@ -54,7 +55,13 @@ class CurrentMembershipMiddleware:
         else:
             request.memberships = []
             request.membership = None
-        return self.get_response(request)
+        # Dates and times on this request's pages as the organization writes them.
+        organization = request.membership.organization if request.membership else None
+        token = timeformat.set_current(organization)
+        try:
+            return self.get_response(request)
+        finally:
+            timeformat.reset(token)
 
 
 class HtmxMessagesMiddleware:

@@ -36,8 +36,9 @@ def test_it_computes_the_four_metrics_for_all_studios(world, data):
     assert total.bookings == 11
     assert (total.attended, total.no_shows) == (5, 3)
     assert total.attendance_rate == pytest.approx(5 / 8)
-    assert (total.booked_places, total.capacity) == (11, 35)
-    assert total.utilisation == pytest.approx(11 / 35)
+    # Utilisation counts the classes held so far (s1, s3): s2 and s6 are still to come.
+    assert (total.booked_places, total.capacity) == (8, 15)
+    assert total.utilisation == pytest.approx(8 / 15)
     assert total.revenue == {"USD": Decimal("125.50")}
 
 
@@ -46,7 +47,7 @@ def test_it_breaks_the_metrics_down_per_studio(world, data):
     rows = {studio.name: m for studio, m in queries.summary(scope, MARCH, now=NOW).by_studio}
     assert list(rows) == ["alpha Annex", "alpha Main"]
     main, annex = rows["alpha Main"], rows["alpha Annex"]
-    assert (main.bookings, main.attendance_rate, main.utilisation) == (7, 0.75, 7 / 30)
+    assert (main.bookings, main.attendance_rate, main.utilisation) == (7, 0.75, 4 / 10)
     assert (annex.bookings, annex.attendance_rate, annex.utilisation) == (4, 0.5, 4 / 5)
     # Every payment carries its studio; the fully refunded one counts for nothing.
     assert main.revenue == {"USD": Decimal("100.00")}
@@ -232,3 +233,39 @@ def test_it_bounds_a_period_at_local_midnights_across_daylight_saving():
     start, end = MARCH.utc_bounds("America/New_York")
     assert start == dt.datetime(2026, 3, 1, 5, tzinfo=dt.UTC)  # EST
     assert end == dt.datetime(2026, 4, 1, 4, tzinfo=dt.UTC)  # EDT
+
+
+def test_the_period_chart_adds_up_to_the_bookings_card(world, data):
+    scope = queries.metrics_scope(world.a.owner)
+    total = queries.summary(scope, MARCH, now=NOW).total
+    for interval in ("day", "week", "month"):
+        series = queries.period_series(scope, MARCH, interval)
+        assert series.total == total.bookings == 11
+    daily = queries.period_series(scope, MARCH, "day")
+    assert len(daily.counts) == 31 and daily.days[0] == MARCH.start
+    assert daily.counts[-1] == 1  # s6, Mar 31 23:30 in New York (April in UTC)
+    assert [d.isoformat() for d in queries.period_series(scope, MARCH, "week").days][:2] == [
+        "2026-02-23",
+        "2026-03-02",
+    ]
+
+
+def test_the_comparison_is_the_month_before_or_as_many_days_before():
+    this_month = preset_period("this_month", dt.date(2026, 3, 15))
+    assert queries.previous_period(this_month) == Period(
+        "custom", dt.date(2026, 2, 1), dt.date(2026, 2, 28)
+    )
+    week = preset_period("last_7_days", dt.date(2026, 3, 15))
+    before = queries.previous_period(week)
+    assert (before.start, before.end) == (dt.date(2026, 3, 2), dt.date(2026, 3, 8))
+
+
+def test_one_busy_day_does_not_flatten_the_chart():
+    days = [dt.date(2026, 3, 1) + dt.timedelta(days=n) for n in range(30)]
+    counts = [3, 4, 5, 2, 6] * 6
+    calm = queries.Series("day", [str(d) for d in days], days, counts)
+    assert calm.scale_cap is None and calm.outliers == []
+    counts[12] = 240
+    spiky = queries.Series("day", [str(d) for d in days], days, counts)
+    assert spiky.scale_cap == 12  # twice the busiest ordinary day
+    assert spiky.outliers == [(str(days[12]), 240)]

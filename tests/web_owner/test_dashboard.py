@@ -88,9 +88,10 @@ def test_it_shows_the_four_metrics_and_the_studio_comparison(client, world, data
     assert ">11<" in html  # bookings
     assert "$125.50" in html
     assert "62.5%" in html  # 5 attended / 8
-    assert "31.4%" in html  # 11 / 35 places
+    assert "53.3%" in html  # 8 / 15 places, in the classes held so far
+    assert "Classes held so far" in html
     assert "Studio comparison" in html
-    assert "alpha Main" in html and "75.0%" in html and "23.3%" in html
+    assert "alpha Main" in html and "75.0%" in html and "40.0%" in html
     assert "alpha Annex" in html and "80.0%" in html
     assert "No data yet" not in html
 
@@ -125,13 +126,18 @@ def test_it_falls_back_to_this_month_on_a_bad_custom_range(client, world, frozen
 
 
 def test_it_serves_the_chart_data_per_interval(client, world, data):
+    # The chart covers the cards' period (this month: March) and adds up to their bookings.
     response = _get(client, world.a.owner, "owner:chart")
-    assert response.context["chart_data"]["counts"][-2:] == [2, 1]
-    assert len(response.context["chart_data"]["labels"]) == 30
+    assert response.context["chart_data"]["counts"][-2:] == [0, 1]
+    assert len(response.context["chart_data"]["labels"]) == 31
+    assert sum(response.context["chart_data"]["counts"]) == 11
     assert 'id="owner-chart-data"' in response.content.decode()
     weekly = _get(client, world.a.owner, "owner:chart", {"interval": "week"})
     assert weekly.context["series"].interval == "week"
-    assert len(weekly.context["chart_data"]["counts"]) == 12
+    assert len(weekly.context["chart_data"]["counts"]) == 6  # the weeks touching March
+    assert sum(weekly.context["chart_data"]["counts"]) == 11
+    metrics = _get(client, world.a.owner, "owner:metrics").content.decode()
+    assert ">11<" in metrics
 
 
 def test_it_pages_the_upcoming_schedule(client, world, frozen):
@@ -253,3 +259,12 @@ def test_it_refuses_a_custom_range_at_the_ends_of_the_calendar(
     else:
         assert response.status_code == 200
         assert response.context["filters"].period.preset == "this_month"
+
+
+def test_each_card_shows_its_change_against_the_previous_period(client, world, data):
+    html = _get(client, world.a.owner, "owner:metrics").content.decode()  # this month
+    # February: 1 booking (s5), attended; $70.00 taken.
+    assert "+1000%" in html  # 11 bookings against 1
+    assert "vs February" in html
+    assert "+79%" in html  # $125.50 against $70.00
+    assert "-37.5 pts" in html  # attendance 62.5% against 100%

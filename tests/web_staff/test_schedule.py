@@ -36,14 +36,17 @@ def _week_sessions(tenant, count: int) -> list[ClassSession]:
 def test_it_shows_the_week_with_classes_needing_an_instructor(world, login_as):
     sessions = _week_sessions(world.a, 6)
     week = to_local(sessions[0].starts_at, "America/New_York").date()
-    response = login_as(world.a.manager).get(
-        reverse("staff:schedule") + f"?studio={world.a.studio.pk}&week={week.isoformat()}"
-    )
+    url = reverse("staff:schedule") + f"?studio={world.a.studio.pk}&week={week.isoformat()}"
+    response = login_as(world.a.manager).get(url + "&view=list")
     page = response.content.decode()
     assert response.context["week"].needs_instructor == 2
     assert page.count("session-row--needs") == 2
     assert "2 classes need an instructor" in page
     assert page.count('id="schedule-session-') == 6
+    grid = login_as(world.a.manager).get(url).content.decode()  # the grid is the default
+    assert grid.count('id="grid-session-') == 6
+    assert grid.count("grid-class--needs") == 2
+    assert "2 classes need an instructor" in grid
 
 
 def test_it_serves_the_week_as_an_htmx_fragment(world, login_as):
@@ -63,16 +66,18 @@ def test_it_shows_the_schedule_read_only_to_instructors(world, login_as):
 
 
 @pytest.mark.parametrize("count", [3, 30])
+@pytest.mark.parametrize(("view", "queries"), [("list", 8), ("grid", 9)])
 def test_it_lists_the_week_in_a_fixed_number_of_queries(
-    world, login_as, django_assert_num_queries, count
+    world, login_as, django_assert_num_queries, count, view, queries
 ):
     sessions = _week_sessions(world.a, count)
     week = to_local(sessions[0].starts_at, "America/New_York").date()
     client = login_as(world.a.manager)
     url = reverse("staff:schedule") + f"?studio={world.a.studio.pk}&week={week.isoformat()}"
-    # session, user, memberships, studio, scope, week, studios in scope, instructors
-    with django_assert_num_queries(8):
-        client.get(url, HTTP_HX_REQUEST="true")
+    # session, user, memberships, studio, scope, week, studios in scope, instructors (+ the
+    # rooms for the grid's lanes)
+    with django_assert_num_queries(queries):
+        client.get(url + f"&view={view}", HTTP_HX_REQUEST="true")
 
 
 def test_it_schedules_a_single_class_in_studio_time(world, login_as):

@@ -18,6 +18,7 @@ from reformer.bookings.actions.cancel import (
     hold_places_for_waitlist,
     request_promotion,
 )
+from reformer.bookings.actions.desk import CheckInAll, check_in_all
 from reformer.bookings.actions.terms import CancellationTerms, cancellation_terms
 from reformer.bookings.actions.waitlist import (
     alert_promotion_failed,
@@ -30,6 +31,7 @@ from reformer.bookings.queries import waitlist_position, waitlist_positions
 __all__ = [
     "BookingQuote",
     "CancellationTerms",
+    "CheckInAll",
     "alert_promotion_failed",
     "book_session",
     "booking_quote",
@@ -37,6 +39,7 @@ __all__ = [
     "cancel_session",
     "cancellation_terms",
     "check_in",
+    "check_in_all",
     "hold_places_for_waitlist",
     "join_waitlist",
     "leave_waitlist",

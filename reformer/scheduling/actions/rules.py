@@ -9,6 +9,7 @@ from typing import Final
 from django.db import IntegrityError, transaction
 
 from reformer.accounts.models import Membership
+from reformer.core import timeformat
 from reformer.core.errors import DomainError
 from reformer.core.permissions import is_staff, require_same_organization, studio_ids_in_scope
 from reformer.core.timezones import to_local
@@ -153,7 +154,7 @@ def conflict_error(exc: IntegrityError, session: ClassSession) -> DomainError | 
         note = " (it was cancelled, and its slot stays on record)" if cancelled else ""
         return DomainError(
             SESSION_SLOT_TAKEN,
-            f"{session.class_type.name} already starts at {local:%H:%M} on "
+            f"{session.class_type.name} already starts at {timeformat.when(local, 'time')} on "
             f"{day_label(local.date())} at {session.studio.name}{note}. Pick another time.",
             field="starts_at",
         )

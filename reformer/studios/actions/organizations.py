@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from reformer.accounts.models import Membership, Role, User
-from reformer.core import audit
+from reformer.core import audit, timeformat
 from reformer.core.errors import NotFound, PermissionDenied
 from reformer.core.permissions import MANAGE_ORGANIZATION, require
 from reformer.studios.audit_codes import STUDIOS_ORGANIZATION_CREATED, STUDIOS_ORGANIZATION_UPDATED
@@ -78,8 +78,10 @@ def update_organization(
     brand_colour: str,
     public_description: str,
     logo: File | None = None,
+    locale: str | None = None,
 ) -> Organization:
-    """Name, default time zone and branding. `logo=None` keeps the current logo."""
+    """Name, default time zone, date and time formats, branding. `logo=None` keeps the
+    current logo, `locale=None` the current formats ('' = from the time zone's country)."""
     if organization.pk != actor.organization_id:
         raise NotFound("organization")
     require(actor, MANAGE_ORGANIZATION)
@@ -95,6 +97,10 @@ def update_organization(
             required=False,
         ),
     }
+    if locale is not None:
+        if locale and locale not in timeformat.LOCALES:
+            raise invalid("Choose how dates and times are written from the list.", "locale")
+        values["locale"] = locale
     if logo is not None:
         _check_logo(logo)
     with transaction.atomic(durable=True):

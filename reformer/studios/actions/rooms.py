@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from reformer.accounts.models import Membership
-from reformer.core import audit
+from reformer.core import audit, timeformat
 from reformer.core.permissions import MANAGE_STUDIO, require, require_same_organization
 from reformer.core.timezones import to_local
 from reformer.scheduling.models import ClassSession, RecurringTemplate
@@ -145,8 +145,9 @@ def _check_room_capacity(room: Room, studio: Studio) -> None:
     )
     if session is not None:
         local = to_local(session.starts_at, studio.time_zone)
+        at = timeformat.when(local, "time")
         raise invalid(
-            f"{session.class_type.name} on {day_label(local.date())} at {local:%H:%M} has "
+            f"{session.class_type.name} on {day_label(local.date())} at {at} has "
             f"{session.capacity} places; lower its capacity to {room.capacity} or move it to "
             "another room first.",
             "capacity",

@@ -28,6 +28,7 @@ from django.utils import timezone
 from reformer.accounts.models import Membership
 from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.bookings.rules import WaitlistPosition, booking_opens_at
+from reformer.core import timeformat
 from reformer.core.errors import NotFound
 from reformer.core.timezones import local_day_bounds, local_today, to_local
 from reformer.scheduling.models import ClassSession, ClassType
@@ -93,12 +94,12 @@ class SessionCard:
 
     @property
     def start_text(self) -> str:
-        return f"{self.local_start:%H:%M}"
+        return timeformat.when(self.local_start, "time")
 
     @property
     def when_text(self) -> str:
         start = self.local_start
-        return f"{start:%H:%M}, {start:%A} {start.day} {start:%B}"
+        return f"{timeformat.when(start, 'time')}, {timeformat.when(start, 'day_long')}"
 
     @property
     def zone_text(self) -> str:
@@ -124,7 +125,7 @@ class SessionCard:
     @property
     def opens_text(self) -> str:
         opens = to_local(self.opens_at, self.session.studio.time_zone) if self.opens_at else None
-        return f"{opens:%a} {opens.day} {opens:%b, %H:%M}" if opens else ""
+        return timeformat.when(opens, "day_time") if opens else ""
 
     @property
     def waitlist_open(self) -> bool:

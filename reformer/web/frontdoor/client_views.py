@@ -15,6 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from reformer.appointments import actions as appointment_actions
 from reformer.appointments import slots
+from reformer.core import timeformat
 from reformer.core.errors import DomainError, NotFound, PermissionDenied
 from reformer.core.parsing import to_id
 from reformer.core.timezones import local_today, to_local
@@ -193,7 +194,7 @@ def private_slots(request: MemberRequest, type_id: int) -> HttpResponse:
                 messages.success(
                     request,
                     f"Booked: {kind.name} with {instructor.name}, "
-                    f"{local:%a} {local.day} {local:%b %H:%M}.",
+                    f"{timeformat.when(local, 'day_time')}.",
                 )
                 return redirect("client:dashboard")
     first_day = _day(request.GET.get("day", ""), studio)

@@ -8,6 +8,7 @@ import icalendar
 from django.utils import timezone
 
 from reformer.appointments.models import Attendee
+from reformer.core import timeformat
 from reformer.core.timezones import to_local
 
 # Calendar feeds (reformer.calendars, issue 14) do not list appointments yet: this single
@@ -17,7 +18,7 @@ PRODID = "-//Reformer//Private session//EN"
 
 def local_time_text(moment: dt.datetime, tz_name: str) -> str:
     local = to_local(moment, tz_name)
-    return f"{local:%a %d %b %Y}, {local:%H:%M} ({tz_name})"
+    return f"{timeformat.when(local, 'day_year_time')} ({tz_name})"
 
 
 def appointment_calendar(place: Attendee) -> bytes:

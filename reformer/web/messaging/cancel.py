@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from reformer.bookings.actions import cancel_booking
 from reformer.bookings.actions.terms import cancellation_terms
 from reformer.bookings.models import Booking
+from reformer.core import timeformat
 from reformer.core.errors import DomainError
 from reformer.core.timezones import to_local
 from reformer.notifications.reminders import CANCEL_SALT
@@ -56,7 +57,8 @@ def reminder_cancel(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "messaging/reminder_cancel.html", context, status=410)
     session = booking.session
     local = to_local(session.starts_at, session.studio.time_zone)
-    context["when"] = f"{local:%A} {local.day} {local:%B}, {local:%H:%M %Z}"
+    with timeformat.activate(session.studio.organization):
+        context["when"] = timeformat.when(local, "day_long_time", name_zone=True)
     context["terms"] = cancellation_terms(booking)
     if request.method == "POST":
         try:

@@ -31,6 +31,12 @@ from reformer.core.permissions import MANAGE_STAFF, VIEW_METRICS, has_capability
 from reformer.web.auth import capability_required
 from reformer.web.http import MemberRequest
 from reformer.web.live_render import subscription_query
+from reformer.web.owner.changes import (
+    change,
+    comparison_label,
+    revenue_change,
+    unattributed_revenue,
+)
 from reformer.web.owner.filters import Filters, read_filters
 from reformer.web.toasts import toast_response
 
@@ -103,7 +109,9 @@ def _revenue_text(revenue: dict | None) -> str:
     return " + ".join(format_money(amount, currency) for currency, amount in revenue.items())
 
 
-def _cards(total: queries.Metrics, filters: Filters) -> list[dict[str, str]]:
+def _cards(
+    total: queries.Metrics, before: queries.Metrics, filters: Filters, against: str
+) -> list[dict[str, str]]:
     revenue_hint = (
         "Taken online and at the desk, less refunds"
         if filters.scope.whole_organization
@@ -115,24 +123,29 @@ def _cards(total: queries.Metrics, filters: Filters) -> list[dict[str, str]]:
             "label": "Total bookings",
             "value": f"{total.bookings:,}",
             "hint": "Places booked in classes of the period, not cancelled",
+            **change(total.bookings, before.bookings, against),
         },
         {
             "key": "revenue",
             "label": "Revenue",
             "value": _revenue_text(total.revenue),
             "hint": revenue_hint,
+            **revenue_change(total.revenue, before.revenue, against),
         },
         {
             "key": "attendance",
             "label": "Attendance rate",
             "value": _percent(total.attendance_rate),
             "hint": f"{total.attended:,} attended, {total.no_shows:,} no-shows",
+            **change(total.attendance_rate, before.attendance_rate, against, points=True),
         },
         {
             "key": "utilisation",
             "label": "Class utilisation",
             "value": _percent(total.utilisation),
-            "hint": f"{total.booked_places:,} of {total.capacity:,} places booked",
+            "hint": f"Classes held so far: {total.booked_places:,} of {total.capacity:,} "
+            "places booked",
+            **change(total.utilisation, before.utilisation, against, points=True),
         },
     ]
 
@@ -214,6 +227,9 @@ def metrics(request: MemberRequest) -> HttpResponse:
 
     def build() -> HttpResponse:
         summary = queries.summary(filters.scope, filters.period)
+        previous = queries.previous_period(filters.period)
+        before = queries.summary(filters.scope, previous).total
+        against = comparison_label(filters.period, previous)
         show_comparison = filters.scope.studio is None and len(filters.scope.studios) > 1
         active = queries.has_any_activity(filters.scope)
         return render(
@@ -222,7 +238,8 @@ def metrics(request: MemberRequest) -> HttpResponse:
             {
                 "filters": filters,
                 "summary": summary,
-                "cards": [*_cards(summary.total, filters), _intro_card(filters)],
+                "cards": [*_cards(summary.total, before, filters, against), _intro_card(filters)],
+                "unattributed_revenue": unattributed_revenue(summary),
                 "rows": [
                     {
                         "studio": studio,
@@ -253,7 +270,7 @@ def chart(request: MemberRequest) -> HttpResponse:
     filters = read_filters(request)
 
     def build() -> HttpResponse:
-        series = queries.booking_series(filters.scope, filters.interval)
+        series = queries.period_series(filters.scope, filters.period, filters.interval)
         toggles = [
             {
                 "interval": key,
@@ -264,19 +281,19 @@ def chart(request: MemberRequest) -> HttpResponse:
             }
             for key, label in queries.INTERVALS.items()
         ]
-        span = {"day": "last 30 days", "week": "last 12 weeks", "month": "last 12 months"}
         return render(
             request,
             "owner/_chart.html",
             {
                 "filters": filters,
                 "series": series,
-                "span": span[series.interval],
+                "period": filters.period,
                 "toggles": toggles,
                 "chart_data": {
                     "labels": series.labels,
                     "counts": series.counts,
                     "interval": series.interval,
+                    "cap": series.scale_cap,
                 },
                 "rows": list(zip(series.labels, series.counts, strict=True)),
                 "chart_url": filters.url("owner:chart"),

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from fpdf import FPDF
 
 from reformer.billing.models import Payment
+from reformer.core import timeformat
 from reformer.core.money import format_money
 from reformer.core.timezones import to_local
 from reformer.payments import queries
@@ -26,7 +27,7 @@ def receipt_lines(payment: Payment) -> list[tuple[str, str]]:
     paid = to_local(payment.paid_at or payment.created_at, organization.time_zone)
     lines = [
         ("Receipt", receipt_number(payment)),
-        ("Date", f"{paid:%a} {paid.day} {paid:%b %Y, %H:%M}"),
+        ("Date", timeformat.when(paid, "day_year_time", timeformat.locale_of(organization))),
         ("Studio", payment.studio.name if payment.studio else organization.name),
         ("Client", payment.client.user.name or payment.client.user.email),
         (

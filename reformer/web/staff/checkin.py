@@ -8,18 +8,26 @@ import datetime as dt
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from reformer.bookings.actions import book_session
 from reformer.core.errors import AccessError, DomainError
 from reformer.core.parsing import to_id
-from reformer.core.permissions import BOOK_FOR_CLIENT, VIEW_ROSTER
+from reformer.core.permissions import (
+    BOOK_FOR_CLIENT,
+    MARK_ATTENDANCE,
+    VIEW_ROSTER,
+    has_capability,
+)
 from reformer.core.timezones import usable_date
 from reformer.onboarding.errors import BOOKING_REQUIREMENT_UNMET
 from reformer.web.auth import capability_required
 from reformer.web.live_render import subscription_query
 from reformer.web.staff.common import actor_of, is_partial, page
 from reformer.web.staff.queries import (
+    CheckinDay,
     checkin_day,
+    checkin_search,
     client_of,
     client_search,
     roster_session,
@@ -30,17 +38,21 @@ def _int(value: str | None) -> int | None:
     return to_id(value)
 
 
-@capability_required(VIEW_ROSTER)
-def checkin(request: HttpRequest) -> HttpResponse:
-    """?date=YYYY-MM-DD&studio=<id>: the classes of that day (default today, all studios)."""
-    actor = actor_of(request)
+def _checkin_day(request: HttpRequest, actor) -> CheckinDay:
     try:
         day = dt.date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
         day = None
     if day is not None and not usable_date(day):
         day = None
-    result = checkin_day(actor, day=day, studio_id=_int(request.GET.get("studio")))
+    return checkin_day(actor, day=day, studio_id=_int(request.GET.get("studio")))
+
+
+@capability_required(VIEW_ROSTER)
+def checkin(request: HttpRequest) -> HttpResponse:
+    """?date=YYYY-MM-DD&studio=<id>: the classes of that day (default today, all studios)."""
+    actor = actor_of(request)
+    result = _checkin_day(request, actor)
     context = {
         "checkin": result,
         "previous_day": result.day - dt.timedelta(days=1),
@@ -48,6 +60,24 @@ def checkin(request: HttpRequest) -> HttpResponse:
         "live_query": subscription_query(studios=[s.pk for s in result.studios]),
     }
     return page(request, "staff/checkin/list.html", context, partial="staff/checkin/_list.html")
+
+
+@capability_required(VIEW_ROSTER)
+def checkin_find(request: HttpRequest) -> HttpResponse:
+    """?q=&date=&studio=: the day's bookings whose client matches a name, email or phone,
+    each with a Check in button ("Jane is here" in two taps)."""
+    actor = actor_of(request)
+    day = _checkin_day(request, actor)
+    query = request.GET.get("q", "")[:100]
+    context = {
+        "checkin": day,
+        "query": query.strip(),
+        "matches": checkin_search(actor, day, query),
+        "may_mark": has_capability(actor, MARK_ATTENDANCE),
+    }
+    if not is_partial(request):
+        return redirect(f"{reverse('staff:checkin')}?{request.GET.urlencode()}")
+    return render(request, "staff/checkin/_search_results.html", context)
 
 
 BOOK_TEMPLATE = "staff/session/_book_client.html"

@@ -22,6 +22,9 @@ from reformer.core.permissions import (
     MANAGE_CLASS_TYPES,
     MANAGE_SCHEDULE,
     MANAGE_STUDIO,
+    MARK_ATTENDANCE,
+    VIEW_INTAKE,
+    has_capability,
     require,
 )
 from reformer.scheduling.models import ClassSession, ClassType, RecurringTemplate
@@ -139,3 +142,11 @@ def invitation_for(actor: Membership, pk: object) -> Invitation:
     return get_or_404(
         Invitation.objects.filter(organization_id=actor.organization_id), pk, "invitation"
     )
+
+
+def roster_permissions(actor: Membership, session) -> dict[str, bool]:
+    """What a roster row shows this viewer: attendance buttons, the health-note flag."""
+    return {
+        "may_mark": has_capability(actor, MARK_ATTENDANCE, session=session),
+        "may_view_health": has_capability(actor, VIEW_INTAKE),
+    }

@@ -13,6 +13,7 @@ from django import forms
 from reformer.accounts.models import Role
 from reformer.billing.models import PackageProduct
 from reformer.billing.products import MAX_CREDITS, MAX_VALIDITY_DAYS, MAX_WEEKLY_LIMIT
+from reformer.core import timeformat
 from reformer.core.timezones import usable_date
 from reformer.studios.models import StudioPolicy
 from reformer.studios.validation import WEEKDAYS
@@ -28,6 +29,9 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 class ColourInput(forms.TextInput):
     input_type = "color"
+
+    def use_required_attribute(self, initial) -> bool:
+        return False  # HTML allows no `required` on a colour input: it always has a value
 
 
 class DateInput(forms.DateInput):
@@ -60,6 +64,12 @@ class TimeInput(forms.TimeInput):
 class OrganizationForm(forms.Form):
     name = forms.CharField(max_length=120)
     time_zone = forms.ChoiceField(choices=time_zone_choices, help_text="Default for new studios.")
+    locale = forms.ChoiceField(
+        label="Dates and times",
+        choices=timeformat.LOCALE_CHOICES,
+        required=False,
+        help_text="How pages, emails and exports write times and dates.",
+    )
     brand_colour = forms.CharField(
         label="Brand colour", widget=ColourInput, help_text="Used for buttons and highlights."
     )

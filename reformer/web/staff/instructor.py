@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from reformer.bookings.actions import mark_attendance, undo_attendance
+from reformer.bookings.actions import check_in_all, mark_attendance, undo_attendance
 from reformer.core.errors import VALIDATION, AccessError, DomainError
 from reformer.core.permissions import (
     BOOK_FOR_CLIENT,
@@ -22,9 +22,10 @@ from reformer.core.permissions import (
 from reformer.scheduling.actions import set_session_notes
 from reformer.web.auth import staff_required
 from reformer.web.live_render import subscription_query
-from reformer.web.staff.common import actor_of, is_partial, page
+from reformer.web.staff.common import actor_of, is_partial, page, roster_permissions
 from reformer.web.staff.forms import AttendanceForm, NotesForm
 from reformer.web.staff.queries import (
+    ROSTER_ORDERS,
     instructor_classes,
     roster_booking,
     roster_for,
@@ -50,7 +51,8 @@ def instructor_dashboard(request: HttpRequest) -> HttpResponse:
 
 def _permissions(actor, session) -> dict:
     return {
-        "may_mark": has_capability(actor, MARK_ATTENDANCE, session=session),
+        **roster_permissions(actor, session),
+        "roster_orders": (("spot", "By spot"), ("name", "By name")),
         "may_edit_notes": has_capability(actor, EDIT_SESSION_NOTES, session=session),
         "may_book": has_capability(actor, BOOK_FOR_CLIENT, studio=session.studio),
         "may_cancel": has_capability(actor, MANAGE_SCHEDULE, session=session),
@@ -79,17 +81,54 @@ def session_roster(request: HttpRequest, pk: int) -> HttpResponse:
     session = roster_session(actor, pk)
     if not is_partial(request):
         return redirect("staff:session_detail", pk=session.pk)
-    context = {"roster": roster_for(actor, session), **_permissions(actor, session)}
+    order = request.GET.get("sort", "spot")
+    order = order if order in ROSTER_ORDERS else "spot"
+    context = {"roster": roster_for(actor, session, order), **_permissions(actor, session)}
     return render(request, "staff/session/_roster.html", context)
 
 
+@require_POST
+@staff_required
+def session_checkin_all(request: HttpRequest, pk: int) -> HttpResponse:
+    """Check in everyone still unmarked; the roster is re-rendered in its current order."""
+    actor = actor_of(request)
+    session = roster_session(actor, pk)
+    order = request.POST.get("sort", "spot")
+    order = order if order in ROSTER_ORDERS else "spot"
+    try:
+        result = check_in_all(actor, session)
+    except AccessError:
+        raise
+    except DomainError as error:
+        if not is_partial(request):
+            raise
+        messages.error(request, error.message)
+        status = 422
+    else:
+        marked = len(result.marked)
+        text = f"{marked} client{'s' if marked != 1 else ''} checked in."
+        if result.refused:
+            text += " Not checked in: " + "; ".join(
+                f"{booking.client.name} ({message})" for booking, message in result.refused
+            )
+        messages.success(request, text)
+        status = 200
+    if not is_partial(request):
+        return redirect("staff:session_detail", pk=session.pk)
+    context = {"roster": roster_for(actor, session, order), **_permissions(actor, session)}
+    return render(request, "staff/session/_roster.html", context, status=status)
+
+
 def _row(request: HttpRequest, actor, booking_id: int, status: int = 200) -> HttpResponse:
+    """The client's row again: on the roster, or in the check-in search (`row=search`)."""
     booking = roster_booking(actor, booking_id)
     context = {
         "booking": booking,
         "session": booking.session,
-        "may_mark": has_capability(actor, MARK_ATTENDANCE, session=booking.session),
+        **roster_permissions(actor, booking.session),
     }
+    if request.POST.get("row") == "search":
+        return render(request, "staff/checkin/_search_row.html", context, status=status)
     return render(request, "staff/session/_roster_row.html", context, status=status)
 
 

@@ -18,13 +18,13 @@ from reformer.bookings.models import WaitlistEntry
 from reformer.core.permissions import (
     BOOK_FOR_CLIENT,
     MANAGE_SCHEDULE,
-    MARK_ATTENDANCE,
     VIEW_ROSTER,
     has_capability,
     is_staff,
 )
 from reformer.web import live_render
 from reformer.web.live_render import Subscriptions
+from reformer.web.staff.common import roster_permissions
 from reformer.web.staff.queries import roster_bookings, roster_for, sessions_of
 from reformer.web.staff.setup_queries import instructors_for
 from reformer.web.toasts import toast_oob
@@ -33,7 +33,8 @@ from reformer.web.toasts import toast_oob
 def _roster_html(viewer: Membership, session) -> str:
     context = {
         "roster": roster_for(viewer, session),
-        "may_mark": has_capability(viewer, MARK_ATTENDANCE, session=session),
+        **roster_permissions(viewer, session),
+        "roster_orders": (("spot", "By spot"), ("name", "By name")),
         "may_book": has_capability(viewer, BOOK_FOR_CLIENT, studio=session.studio),
         "oob": True,
     }
@@ -70,9 +71,7 @@ def roster_on_booking(viewer: Membership, event: dict[str, Any], subs: Subscript
                         {
                             "booking": booking,
                             "session": booking.session,
-                            "may_mark": has_capability(
-                                viewer, MARK_ATTENDANCE, session=booking.session
-                            ),
+                            **roster_permissions(viewer, booking.session),
                             "oob": True,
                         },
                     )

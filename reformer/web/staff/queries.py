@@ -144,6 +144,7 @@ def instructor_classes(
 
 @dataclass
 class Roster:
+    order: str  # ROSTER_ORDERS
     session: ClassSession
     bookings: list[Booking]  # holding a place: confirmed, attended, no-show
     cancelled: list[Booking]
@@ -189,17 +190,37 @@ def bookings_with_history(actor: Membership) -> QuerySet[Booking]:
     )
     return (
         Booking.objects.filter(organization_id=actor.organization_id)
-        .select_related("client__user", "spot")
+        .select_related("client__user", "client__client_profile", "client_package", "spot")
         .annotate(attended_total=Coalesce(Subquery(attended, output_field=IntegerField()), 0))
     )
 
 
-def roster_for(actor: Membership, session: ClassSession) -> Roster:
-    """Bookings and waitlist of a session already authorized by `roster_session`. 2 queries."""
-    bookings = list(
-        bookings_with_history(actor)
-        .filter(session=session)
-        .order_by(Lower("client__user__name"), "client__user__email", "id")
+ROSTER_ORDERS = ("spot", "name")
+LOW_CREDITS = 1  # a package this close to empty is flagged on the roster
+
+
+def _name_key(booking: Booking) -> tuple[str, str, int]:
+    user = booking.client.user
+    return ((user.name or "").lower(), user.email.lower(), booking.pk)
+
+
+def roster_sort_key(order: str):
+    """Rows by spot in the room's layout (front row first, then left to right; no spot
+    last), or by name."""
+    if order == "name":
+        return _name_key
+    return lambda b: (
+        b.spot is None,
+        (b.spot.row, b.spot.column, b.spot.label.lower()) if b.spot else (0, 0, ""),
+        _name_key(b),
+    )
+
+
+def roster_for(actor: Membership, session: ClassSession, order: str = "spot") -> Roster:
+    """Bookings and waitlist of a session already authorized by `roster_session`, bookings
+    in `order` (ROSTER_ORDERS). 2 queries."""
+    bookings = sorted(
+        bookings_with_history(actor).filter(session=session), key=roster_sort_key(order)
     )
     waitlist: list[Any] = list(  # WaitlistEntry rows, each given .position below
         WaitlistEntry.objects.filter(session=session, status=WaitlistEntry.Status.WAITING)
@@ -209,6 +230,7 @@ def roster_for(actor: Membership, session: ClassSession) -> Roster:
     for position, entry in enumerate(waitlist, start=1):
         entry.position = position
     return Roster(
+        order=order,
         session=session,
         bookings=[b for b in bookings if b.status in Booking.HOLDING],
         cancelled=[b for b in bookings if b.status in CANCELLED],
@@ -223,7 +245,7 @@ def roster_booking(actor: Membership, booking_id: Any) -> Booking:
         None
         if pk is None
         else bookings_with_history(actor)
-        .select_related("session__studio", "session__class_type")
+        .select_related("session__studio", "session__class_type", "session__room")
         .filter(pk=pk)
         .first()
     )
@@ -319,3 +341,28 @@ def client_of(actor: Membership, client_id: object) -> Membership:
     if client is None:
         raise NotFound("client")
     return client
+
+
+# ------------------------------------------------------------------- check-in search
+
+SEARCH_LIMIT = 20
+
+
+def checkin_search(actor: Membership, day: CheckinDay, text: str) -> list[Booking]:
+    """The bookings in `day`'s classes (already scoped by `checkin_day`) whose client's
+    name, email or phone matches `text` (2+ characters; a phone by its digits, 3+), by class
+    start then name. 1 query."""
+    text = text.strip()
+    if len(text) < 2 or not day.sessions:
+        return []
+    match = Q(client__user__name__icontains=text) | Q(client__user__email__icontains=text)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 3:
+        match |= Q(client__user__phone__contains=digits)
+    rows = (
+        bookings_with_history(actor)
+        .filter(match, session__in=[s.pk for s in day.sessions], status__in=Booking.HOLDING)
+        .select_related("session__class_type", "session__studio", "session__room")
+        .order_by("starts_at", Lower("client__user__name"), "id")[:SEARCH_LIMIT]
+    )
+    return list(rows)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from reformer.bookings.actions import cancel_session
 from reformer.core.errors import DomainError
 from reformer.core.permissions import (
+    BOOK_FOR_CLIENT,
     MANAGE_SCHEDULE,
     VIEW_SCHEDULE,
     has_capability,
@@ -41,6 +42,7 @@ from reformer.web.staff.forms import (
     TemplateForm,
 )
 from reformer.web.staff.queries import studios_in_scope
+from reformer.web.staff.schedule_grid import week_grid
 from reformer.web.staff.setup_queries import (
     active_class_types,
     instructors_for,
@@ -72,7 +74,9 @@ def _studio_from_query(request: HttpRequest, capability: str):
 
 @staff_required
 def schedule(request: HttpRequest) -> HttpResponse:
-    """The week of one studio: ?studio=<id>&week=<any date in the week>."""
+    """The week of one studio: ?studio=<id>&week=<any date in the week>&view=grid|list
+    (the grid: days across, rooms as lanes, time down; the list: every class with its
+    instructor picker)."""
     actor = actor_of(request)
     studio = _studio_from_query(request, VIEW_SCHEDULE)
     if studio is None:
@@ -80,20 +84,25 @@ def schedule(request: HttpRequest) -> HttpResponse:
     day = _parse_date(request.GET.get("week")) or local_today(studio.time_zone)
     week = week_schedule(actor, studio, day - dt.timedelta(days=day.weekday()))
     may_manage = has_capability(actor, MANAGE_SCHEDULE, studio=studio)
+    view = "list" if request.GET.get("view") == "list" else "grid"
     context = {
         "studio": studio,
         "studios": studios_in_scope(actor),
         "week": week,
+        "view": view,
+        "grid": week_grid(week, rooms_of(studio)) if view == "grid" else None,
         "may_manage": may_manage,
+        "may_book": has_capability(actor, BOOK_FOR_CLIENT, studio=studio),
         "instructors": instructors_for(actor, studio) if may_manage else [],
         "live_query": subscription_query(studios=[studio.pk]),
     }
     return page(request, WEEK_TEMPLATE, context, partial="staff/schedule/_week.html")
 
 
-def week_url(session) -> str:
+def week_url(session, view: str = "") -> str:
     day = to_local(session.starts_at, session.studio.time_zone).date()
-    return f"{reverse('staff:schedule')}?studio={session.studio_id}&week={day.isoformat()}"
+    url = f"{reverse('staff:schedule')}?studio={session.studio_id}&week={day.isoformat()}"
+    return url + ("&view=list" if view == "list" else "")
 
 
 # ------------------------------------------------------------------------ single classes
@@ -181,7 +190,8 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     session = session_for(actor, pk, MANAGE_SCHEDULE)
     form = CancelSessionForm(request.POST or None)
-    context = {"session": session, "form": form}
+    view = "list" if "list" in (request.GET.get("view"), request.POST.get("view")) else ""
+    context = {"session": session, "form": form, "view": view}
     template = "staff/schedule/session_cancel.html"
     if request.method != "POST":
         return page(request, template, context, partial="staff/schedule/_cancel_dialog.html")
@@ -199,7 +209,7 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         f"{session.class_type.name} cancelled; {plural(told, 'client')} refunded and notified.",
     )
-    target = request.POST.get("next") or week_url(session)
+    target = request.POST.get("next") or week_url(session, view)
     if not target.startswith("/") or not url_has_allowed_host_and_scheme(
         target, allowed_hosts=None
     ):  # only a path on this site ("//host/..." is another site)

@@ -43,6 +43,7 @@ def organization(request: HttpRequest) -> HttpResponse:
     initial = {
         "name": org.name,
         "time_zone": org.time_zone,
+        "locale": org.locale,
         "brand_colour": org.brand_colour,
         "public_description": org.public_description,
     }
@@ -56,6 +57,7 @@ def organization(request: HttpRequest) -> HttpResponse:
                 org,
                 name=data["name"],
                 time_zone=data["time_zone"],
+                locale=data["locale"],
                 brand_colour=data["brand_colour"],
                 public_description=data["public_description"],
                 logo=data["logo"] or None,

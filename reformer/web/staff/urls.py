@@ -95,6 +95,12 @@ urlpatterns = [
     path("bookings/<int:pk>/attendance/", instructor.booking_attendance, name="booking_attendance"),
     path("bookings/<int:pk>/undo/", instructor.booking_undo, name="booking_undo"),
     path("checkin/", checkin.checkin, name="checkin"),
+    path("checkin/find/", checkin.checkin_find, name="checkin_find"),
+    path(
+        "classes/<int:pk>/check-in-all/",
+        instructor.session_checkin_all,
+        name="session_checkin_all",
+    ),
     # Alerts
     path("alerts/", alerts.alert_list, name="alerts"),
     path("alerts/<int:pk>/resolve/", alerts.alert_resolve, name="alert_resolve"),

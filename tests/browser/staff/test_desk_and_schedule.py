@@ -55,7 +55,7 @@ def test_it_lets_a_manager_staff_and_cancel_classes(world, page, login, assert_a
     add_waiting(busy, make_client(world.a, "Wanda Waiting"))
     login(page, world.a.manager.user)
     day = start.astimezone(zoneinfo.ZoneInfo("America/New_York")).date()
-    page.goto(f"/staff/schedule/?studio={world.a.studio.pk}&week={day.isoformat()}")
+    page.goto(f"/staff/schedule/?studio={world.a.studio.pk}&week={day.isoformat()}&view=list")
     row = page.locator(f"#schedule-session-{unstaffed.pk}")
     expect(row).to_have_class(re.compile("session-row--needs"))
     expect(page.get_by_text("1 class needs an instructor")).to_be_visible()

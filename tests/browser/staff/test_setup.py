@@ -120,8 +120,8 @@ def test_it_sets_up_a_new_organization_up_to_a_first_booking(
     page.get_by_label("Starts at").fill("09:00")
     assert_accessible(page)
     page.get_by_role("button", name="Schedule class").click()
-    expect(page.locator(".session-row")).to_contain_text("Reformer Basics")
-    expect(page.locator(".session-row--needs")).to_have_count(1)
+    expect(page.locator(".grid-class")).to_contain_text("Reformer Basics")
+    expect(page.locator(".grid-class--needs")).to_have_count(1)
     assert_accessible(page)
 
     # 6. An instructor invitation.

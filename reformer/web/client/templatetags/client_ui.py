@@ -8,6 +8,7 @@ from django import template
 from django.templatetags.tz import do_timezone
 from django.utils import timezone
 
+from reformer.core import timeformat
 from reformer.core.money import format_money
 from reformer.core.timezones import local_today
 
@@ -25,7 +26,7 @@ def local(moment: dt.datetime | None, zone: str | dt.tzinfo) -> dt.datetime | st
 def day_label(day: dt.date, tz_name: str) -> str:
     """'Today, Monday 1 December', 'Tomorrow, ...' or 'Wednesday 3 December'."""
     today = local_today(tz_name)
-    name = f"{day:%A} {day.day} {day:%B}"
+    name = timeformat.when(day, "day_long")
     if day == today:
         return f"Today, {name}"
     if day == today + dt.timedelta(days=1):

@@ -2,8 +2,8 @@
 
 {% load staff_tags %}
 {% if membership|can:"billing.manage" %} ... {% endif %}      core.permissions capability
-{{ session|local:"H:i" }}                                        a session's start, studio time
-{{ session|local_end:"H:i" }}
+{{ session|local:"time" }}              a session's start in its studio's zone (timeformat style)
+{{ session|local_end:"time" }}
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django import template
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from reformer.core import timeformat
 from reformer.core.money import format_money
 from reformer.core.permissions import has_capability
 from reformer.core.timezones import to_local
@@ -27,14 +28,25 @@ def can(membership, capability: str) -> bool:
     return membership is not None and has_capability(membership, capability)
 
 
-@register.filter
-def local(session, fmt: str = "H:i") -> str:
-    return date_format(to_local(session.starts_at, session.studio.time_zone), fmt)
+# Machine formats (links, form values) stay Django date formats; people read timeformat styles.
+MACHINE_FORMATS = ("Y-m-d", "c", "Ymd")
+
+
+def _studio_time(moment: dt.datetime, tz_name: str, style: str) -> str:
+    local_moment = to_local(moment, tz_name)
+    if style in MACHINE_FORMATS:
+        return date_format(local_moment, style)
+    return timeformat.when(local_moment, style)
 
 
 @register.filter
-def local_end(session, fmt: str = "H:i") -> str:
-    return date_format(to_local(session.ends_at, session.studio.time_zone), fmt)
+def local(session, style: str = "time") -> str:
+    return _studio_time(session.starts_at, session.studio.time_zone, style)
+
+
+@register.filter
+def local_end(session, style: str = "time") -> str:
+    return _studio_time(session.ends_at, session.studio.time_zone, style)
 
 
 @register.filter
@@ -44,12 +56,25 @@ def weekday_name(index: int) -> str:
 
 @register.filter
 def hhmm(value: dt.time | None) -> str:
-    return value.strftime("%H:%M") if value else ""
+    return timeformat.when(value, "time") if value else ""
 
 
 @register.filter
 def money(amount, currency: str = "USD") -> str:
     return format_money(amount, currency)
+
+
+@register.filter
+def low_on_credits(package) -> bool:
+    """A counted package with LOW_CREDITS or fewer left (flagged on the roster)."""
+    from reformer.web.staff.queries import LOW_CREDITS
+
+    return (
+        package is not None
+        and not package.is_unlimited
+        and package.credits_remaining is not None
+        and package.credits_remaining <= LOW_CREDITS
+    )
 
 
 @register.filter

@@ -30,18 +30,33 @@
       chart = echarts.init(element, null, { renderer: "canvas" });
       window.ownerChart = chart;
     }
+    // One bucket far above the rest (the server decides: data.cap) is drawn at the top of
+    // the scale with its real figure, instead of flattening every other bucket.
+    var cap = data.cap || null;
+    var values = (data.counts || []).map(function (count) {
+      if (!cap || count <= cap) return count;
+      return { value: cap, actual: count, symbol: "triangle", symbolSize: 10,
+               label: { show: true, position: "top", formatter: String(count) } };
+    });
     chart.setOption({
       animationDurationUpdate: 500,
-      grid: { left: 40, right: 16, top: 16, bottom: 32, containLabel: true },
-      tooltip: { trigger: "axis" },
+      grid: { left: 40, right: 16, top: 24, bottom: 32, containLabel: true },
+      tooltip: {
+        trigger: "axis",
+        formatter: function (items) {
+          var item = items[0];
+          var raw = data.counts[item.dataIndex];
+          return item.axisValueLabel + "<br>" + raw + " booking" + (raw === 1 ? "" : "s");
+        }
+      },
       xAxis: { type: "category", data: data.labels, boundaryGap: false },
-      yAxis: { type: "value", minInterval: 1 },
+      yAxis: { type: "value", minInterval: 1, max: cap || null },
       series: [{
-        name: "Bookings made",
+        name: "Bookings",
         type: "line",
-        smooth: true,
+        smooth: false,
         symbolSize: 6,
-        data: data.counts,
+        data: values,
         itemStyle: { color: brandColour() },
         areaStyle: { opacity: 0.12 }
       }]

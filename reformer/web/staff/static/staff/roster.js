@@ -29,9 +29,38 @@
     if (error) error.hidden = true;
   }
 
+  // Marking a client swaps their row (and the live update may swap it again a moment
+  // later): keep the keyboard where it was. Buttons keep their ids across swaps
+  // (att-<booking>-<status>); Undo disappears once undone, so focus then lands on the row's
+  // first button. A whole-roster swap (sort, check in all) returns focus to the control
+  // that asked for it. Focus is moved only when the focused element itself was replaced.
+  let lastFocused = null;
+
+  function remember(evt) {
+    if (evt.target && evt.target.id) lastFocused = evt.target;
+  }
+
+  function restore() {
+    const gone = lastFocused;
+    if (!gone || document.contains(gone)) return;
+    const active = document.activeElement;
+    if (active && active !== document.body && document.contains(active)) return;
+    let target = document.getElementById(gone.id);
+    if (!target) {
+      const rowId = gone.closest(".roster-row") && gone.closest(".roster-row").id;
+      const row = rowId && document.getElementById(rowId);
+      target = row && (row.querySelector("button") || row);
+    }
+    if (target) { target.focus({ preventScroll: true }); lastFocused = target; }
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     const root = region();
     if (!root) return;
+    root.addEventListener("focusin", remember);
+    root.addEventListener("htmx:afterSettle", restore);
+    document.addEventListener("htmx:oobAfterSwap", restore);
+    document.addEventListener("htmx:wsAfterMessage", () => setTimeout(restore, 0));
     root.addEventListener("htmx:responseError", failed);
     root.addEventListener("htmx:sendError", failed);
     root.addEventListener("htmx:afterRequest", loaded);

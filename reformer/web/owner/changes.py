@@ -1,0 +1,63 @@
+"""How each dashboard card moved against the previous period (same length, or the month
+before a month), and revenue the studio table cannot place (payments without a studio).
+
+Counts and money change by a percentage ("+12% vs October"); rates by percentage points
+("-3.1 pts"), since a percentage of a percentage reads wrong. Nothing before: "new".
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from reformer.analytics import queries
+from reformer.analytics.periods import Period
+from reformer.core.money import format_money
+
+
+def comparison_label(period: Period, previous: Period) -> str:
+    if period.preset in ("this_month", "last_month"):
+        return f"vs {previous.start:%B}"
+    return f"vs previous {period.days} day{'s' if period.days != 1 else ''}"
+
+
+def _direction(delta: float) -> str:
+    return "up" if delta > 0 else "down" if delta < 0 else "flat"
+
+
+def change(
+    now: float | int | None, before: float | int | None, against: str, *, points: bool = False
+) -> dict[str, str]:
+    if now is None:
+        return {"change": "", "change_direction": "flat", "change_against": against}
+    if before is None or (not points and before == 0):
+        text = "new" if now else "no change"
+        return {"change": text, "change_direction": "flat", "change_against": against}
+    if points:
+        delta = (now - before) * 100
+        text = f"{delta:+.1f} pts"
+    else:
+        delta = (now - before) / before * 100
+        text = f"{delta:+.0f}%"
+    return {"change": text, "change_direction": _direction(delta), "change_against": against}
+
+
+def revenue_change(
+    now: dict[str, Decimal] | None, before: dict[str, Decimal] | None, against: str
+) -> dict[str, str]:
+    """Compared when both periods took money in one and the same currency."""
+    if not now or not before or len(now) != 1 or set(now) != set(before):
+        return change(None if not now else 1, None, against)
+    (currency,) = now
+    return change(float(now[currency]), float(before[currency]), against)
+
+
+def unattributed_revenue(summary: queries.Summary) -> str:
+    """Money in the total that no studio row shows (payments recorded without a studio,
+    from before payments carried one); '' when the rows add up."""
+    total = summary.total.revenue or {}
+    placed: dict[str, Decimal] = {}
+    for _studio, metrics in summary.by_studio:
+        for currency, amount in (metrics.revenue or {}).items():
+            placed[currency] = placed.get(currency, Decimal(0)) + amount
+    rest = {c: amount - placed.get(c, Decimal(0)) for c, amount in total.items()}
+    return " + ".join(format_money(amount, c) for c, amount in rest.items() if amount)
