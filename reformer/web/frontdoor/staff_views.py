@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from reformer.accounts.models import Membership
 from reformer.appointments import actions as appointment_actions
 from reformer.appointments import slots
 from reformer.appointments.models import HoursException, WeeklyHours
@@ -89,6 +90,17 @@ def appointments(request: MemberRequest) -> HttpResponse:
     return render(request, "frontdoor/staff/appointments.html", context)
 
 
+def _slot(actor: Membership, value: str) -> tuple[dt.datetime, Membership]:
+    """A slot is "<start, ISO 8601>|<instructor id>" (one radio button picks both);
+    ValueError when it is not one, whichever half is wrong."""
+    starts, _, instructor_id = value.partition("|")
+    starts_at = dt.datetime.fromisoformat(starts)
+    try:
+        return starts_at, queries.member(actor, instructor_id)
+    except NotFound:
+        raise ValueError(value) from None
+
+
 @require_POST
 @capability_required(BOOK_FOR_CLIENT)
 def appointment_book(request: MemberRequest) -> HttpResponse:
@@ -98,8 +110,7 @@ def appointment_book(request: MemberRequest) -> HttpResponse:
     back = _back(request, reverse("frontdoor:staff_appointments"))
     try:
         client = queries.member(actor, request.POST.get("client"), role="client")
-        instructor = queries.member(actor, request.POST.get("instructor"))
-        starts_at = dt.datetime.fromisoformat(request.POST.get("starts_at", ""))
+        starts_at, instructor = _slot(actor, request.POST.get("slot", ""))
         place = appointment_actions.book_appointment(
             actor, kind, studio=studio, instructor=instructor, starts_at=starts_at, client=client
         )
