@@ -1,6 +1,6 @@
 """Benchmark the client's browse page and its live availability (prints figures; not a test).
 
-    uv run python bench/browse.py [--sessions 5000] [--clients 500] [--requests 200]
+    uv run python bench/browse.py [--sessions 5000] [--clients 1000] [--requests 100]
 
 1. Server time of the browse page (p50, p99) for a studio with --sessions upcoming classes in
    the next 30 days; "Next 7 days" matches about 1,200 of them and the page shows its first
@@ -12,7 +12,10 @@
    received the re-rendered card of that class.
 
 Seeds its own data in a database `reformer_bench_browse` (re-created on every run) on
-DATABASE_URL's server (default: the local development server).
+DATABASE_URL's server (default: this checkout's embedded server in ./var).
+
+Live events carry the class's public state (bookings/class_state.py), so the fan-out reads
+the database once per booking, not once per socket (tests/web/test_live_fanout.py pins it).
 """
 
 from __future__ import annotations
@@ -30,27 +33,33 @@ import time
 import urllib.request
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reformer.settings")
 
 BENCH_DB = "reformer_bench_browse"
-DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/reformer_dev"
 TZ = "America/New_York"
 ROOMS = 12
 SPOTS_PER_ROOM = 12
+
+
+def _embedded_server() -> str:
+    """The checkout's own embedded server (./var/postgres), as the tests and `serve` use."""
+    from reformer import embedded_db
+
+    return embedded_db.database_url(ROOT / "var" / "postgres")
 
 
 def configure() -> str:
     """Re-create the benchmark database, point Django at it, migrate. Returns its URL."""
     import psycopg
 
-    server = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
-    head, _, tail = server.rpartition("/")
-    query = tail.partition("?")[2]
-    url = f"{head}/{BENCH_DB}" + (f"?{query}" if query else "")
-    with psycopg.connect(f"{head}/postgres", autocommit=True) as conn:
+    server = os.environ.get("DATABASE_URL") or _embedded_server()
+    parts = urlsplit(server)
+    url = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
     os.environ["DATABASE_URL"] = url
@@ -259,9 +268,9 @@ def _session_key(user) -> str:
     return store.session_key
 
 
-def _book_over_http(base: str, session_key: str, session_id: int) -> float:
+def _book_over_http(base: str, session_key: str, session_id: int) -> tuple[float, float]:
     """GET the booking dialog (for the CSRF cookie), then POST the booking; returns the
-    moment the POST was sent (perf_counter)."""
+    moments the POST was sent and its answer arrived (perf_counter)."""
     cookie = f"sessionid={session_key}"
     with urllib.request.urlopen(
         urllib.request.Request(f"{base}/classes/{session_id}/book/", headers={"Cookie": cookie})
@@ -288,7 +297,7 @@ def _book_over_http(base: str, session_key: str, session_id: int) -> float:
     sent = time.perf_counter()
     with urllib.request.urlopen(request) as response:
         assert response.headers.get("HX-Redirect"), "the booking was refused"
-    return sent
+    return sent, time.perf_counter()
 
 
 async def measure_live(world: dict, url: str, pool: int) -> dict:
@@ -334,7 +343,7 @@ async def measure_live(world: dict, url: str, pool: int) -> dict:
                     return
 
         listeners = [asyncio.create_task(listen(ws)) for ws in sockets]
-        sent = await asyncio.to_thread(_book_over_http, base, booker_key, target.pk)
+        sent, answered = await asyncio.to_thread(_book_over_http, base, booker_key, target.pk)
         _, pending = await asyncio.wait(listeners, timeout=60)
         for task in pending:
             task.cancel()
@@ -348,6 +357,7 @@ async def measure_live(world: dict, url: str, pool: int) -> dict:
             "first": delays[0] if delays else None,
             "p50": statistics.median(delays) if delays else None,
             "last": delays[-1] if delays else None,
+            "answer": (answered - sent) * 1000,
         }
     finally:
         server.terminate()
@@ -393,12 +403,15 @@ def serve(port: int, pool: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=5000)
-    parser.add_argument("--clients", type=int, default=500)
-    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=100)
     parser.add_argument(
         "--pools",
-        default="0,8",
+        default="8",
         help="server connection pools to compare (0 = none; `reformer serve` uses 8)",
+    )
+    parser.add_argument(
+        "--parts", default="browse,live", help="what to measure: browse, live or both"
     )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--pool", type=int, default=0, help=argparse.SUPPRESS)
@@ -415,15 +428,17 @@ def main() -> None:
         f"in {time.perf_counter() - started:.1f} s ({BENCH_DB}).\n"
     )
 
-    print(f"Browse page server time ({args.requests} requests each):")
-    print(f"  {'case':28} {'shown':>6} {'queries':>8} {'p50 ms':>8} {'p99 ms':>8}")
-    for name, row in measure_browse(world, args.requests).items():
-        print(
-            f"  {name:28} {row['shown']:>6} {row['queries']:>8} "
-            f"{row['p50']:>8.1f} {row['p99']:>8.1f}"
-        )
+    parts = set(args.parts.split(","))
+    if "browse" in parts:
+        print(f"Browse page server time ({args.requests} requests each):")
+        print(f"  {'case':28} {'shown':>6} {'queries':>8} {'p50 ms':>8} {'p99 ms':>8}")
+        for name, row in measure_browse(world, args.requests).items():
+            print(
+                f"  {name:28} {row['shown']:>6} {row['queries']:>8} "
+                f"{row['p50']:>8.1f} {row['p99']:>8.1f}"
+            )
 
-    for pool in (int(value) for value in args.pools.split(",")):
+    for pool in (int(value) for value in args.pools.split(",")) if "live" in parts else ():
         live = asyncio.run(measure_live(world, url, pool))
         setup = f"connection pool of {pool}" if pool else "a connection per request (no pool)"
         print(
@@ -433,7 +448,8 @@ def main() -> None:
         print(
             f"  {live['received']}/{live['clients']} received the updated card; delay after "
             f"the POST was sent: first {live['first']:.0f} ms, median {live['p50']:.0f} ms, "
-            f"all {live['last']:.0f} ms"
+            f"all (p100) {live['last']:.0f} ms; the booking's own answer took "
+            f"{live['answer']:.0f} ms"
         )
         # The next round books the same class again with a fresh booker: cancel this one.
         cancel_last_booking(world)

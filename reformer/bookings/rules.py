@@ -23,6 +23,12 @@ HOLDING_SQL = "(" + ", ".join(f"'{status}'" for status in Booking.HOLDING) + ")"
 _WAITING = str(WaitlistEntry.Status.WAITING)
 
 
+def waitlist_order_sql(entry: str) -> str:
+    """ORDER BY terms listing a class's waiting entries (table alias `entry`) first to last:
+    the order `waitlist_position_sql` counts in."""
+    return f"{entry}.joined_at, {entry}.id"
+
+
 def waitlist_position_sql(entry: str) -> str:
     """The waitlist position of the row `entry` (a table alias of bookings_waitlistentry)."""
     return (

@@ -1,7 +1,8 @@
 """Live events to browsers, sent only after the transaction that caused them commits.
 
-A message is `{type, op, ids}` sent to named channel groups; the websocket consumer turns
-it into rendered HTML fragments for that browser. Group names (ARCHITECTURE §5.5):
+A message is `{type, op, ids}` (plus `states`, the objects' public state, for types with a
+state reader: "session") sent to named channel groups; the websocket consumer turns it into
+rendered HTML fragments for each browser. Group names (ARCHITECTURE §5.5):
 `studio.{id}.schedule`, `session.{id}.roster`, `user.{id}`, `organization.{id}.metrics`
 (dots: Channels allows no colons in group names).
 """
@@ -11,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -36,11 +38,41 @@ def organization_metrics(organization_id: int) -> str:
     return f"organization.{organization_id}.metrics"
 
 
+# Readers of the public state an event carries, per event type: `reader(ids) -> [state]`,
+# each state a dict of plain values with "id" and "version" (bookings/class_state.py for
+# "session"). Consumers render from the state instead of reading the database per viewer.
+StateReader = Callable[[list[int]], list[dict[str, Any]]]
+_state_readers: dict[str, StateReader] = {}
+
+
+def attach_states(event_type: str, reader: StateReader) -> None:
+    """Events of `event_type` carry `states`, read by `reader` once when they are sent."""
+    _state_readers[event_type] = reader
+
+
+def build_event(type: str, op: str, ids: Iterable[int]) -> dict[str, Any]:
+    """The event as consumers receive it. With a state reader for `type`, it carries the
+    objects' public state, read now (after commit: what every viewer should see). A failed
+    read sends the event without states; consumers then read the state themselves."""
+    event: dict[str, Any] = {"type": type, "op": op, "ids": list(ids)}
+    reader = _state_readers.get(type)
+    if reader is not None:
+        try:
+            event["states"] = reader(event["ids"])
+        except Exception:
+            logger.warning("live event %s/%s sent without its state", type, op, exc_info=True)
+    return event
+
+
 def publish_after_commit(groups: Iterable[str], type: str, op: str, ids: Iterable[int]) -> None:
     """Queue a live event; it is sent when (and only if) the current transaction commits."""
-    message = {"type": "live.event", "event": {"type": type, "op": op, "ids": list(ids)}}
+    id_list = list(ids)
     group_list = list(dict.fromkeys(groups))
-    transaction.on_commit(lambda: send_now(group_list, message))
+
+    def send() -> None:
+        send_now(group_list, {"type": "live.event", "event": build_event(type, op, id_list)})
+
+    transaction.on_commit(send)
 
 
 # The event loop that serves websockets in this process. The in-memory channel layer is

@@ -23,7 +23,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Literal, cast
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -145,9 +145,23 @@ def authorize(
     return subscriptions, groups
 
 
+# At most one frame per class and socket in this many seconds; the last one always carries
+# the newest state (a burst of bookings on one class becomes a few frames, not one per booking).
+COALESCE_SECONDS = 0.25
+
+# What _render_database found on a re-check: None (no re-check), False (membership gone),
+# or the fresh viewer and groups.
+Reloaded = tuple[live_render.Viewer, list[str]] | Literal[False] | None
+
+
 class LiveConsumer(AsyncWebsocketConsumer):
-    membership: Membership | None = None
-    subscriptions: Subscriptions = Subscriptions()
+    """One page's socket. Per event: a worker thread only when the event needs the database
+    for this viewer (a re-check is due, the viewer's memory is stale, or a database renderer
+    applies); then the local renderers in the loop. Events that carry states are coalesced
+    per object (`_coalesce`): the first change of a class goes out at once, later ones within
+    COALESCE_SECONDS wait and go out as one frame with the newest state."""
+
+    viewer: live_render.Viewer | None = None
     live_groups: list[str]
     checked_at: float = 0.0
 
@@ -155,6 +169,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
         # Events raised outside this loop (job threads) are handed to it (core.live).
         live.bind_event_loop(asyncio.get_running_loop())
         self.live_groups = []
+        self._versions: dict[tuple[str, int], int] = {}
+        self._sent_at: dict[tuple[str, int], float] = {}
+        self._pending: dict[tuple[str, int], dict[str, Any]] = {}
+        self._timers: dict[tuple[str, int], asyncio.TimerHandle] = {}
+        self._flushing: set[asyncio.Future] = set()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.accept()
@@ -168,7 +187,18 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         await self._apply(state)
 
+    @property
+    def membership(self) -> Membership | None:
+        return self.viewer.membership if self.viewer else None
+
+    @property
+    def subscriptions(self) -> Subscriptions:
+        return self.viewer.subscriptions if self.viewer else Subscriptions()
+
     async def disconnect(self, code: int) -> None:
+        for timer in getattr(self, "_timers", {}).values():
+            timer.cancel()
+        self._timers = {}
         for group in self.live_groups:
             await self.channel_layer.group_discard(group, self.channel_name)
         self.live_groups = []
@@ -177,32 +207,90 @@ class LiveConsumer(AsyncWebsocketConsumer):
         """Browsers only listen on this socket; anything they send is ignored."""
 
     async def live_event(self, message: dict[str, Any]) -> None:
-        event = message.get("event") or {}
-        # Rendering reads the database: a worker thread (not the shared thread-sensitive one,
-        # so one slow page does not hold up every other connection).
-        # At most a small share of the pool renders at once (web/live_share.py).
-        try:
-            html, state = await database_sync_to_async(
-                self._render_in_share, thread_sensitive=False
-            )(event)
-        except Exception as error:
-            if not is_database_unavailable(error):
-                raise
-            # A missed update would leave the page stale: drop the socket, the page resyncs.
-            logger.warning("live render skipped, database busy: closing socket for a resync")
-            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+        event = dict(message.get("event") or {})
+        if self.viewer is None:
             return
-        if state is not None:
-            if state is False:
+        html = ""
+        recheck = time.monotonic() - self.checked_at > REVALIDATE_SECONDS
+        if recheck or live_render.needs_database(self.viewer, event):
+            try:
+                # A worker thread (not the shared thread-sensitive one, so one slow page does
+                # not hold up every other connection), holding a live-render slot
+                # (web/live_share.py).
+                html, reloaded = await database_sync_to_async(
+                    self._render_in_share, thread_sensitive=False
+                )(event, recheck)
+            except Exception as error:
+                if not is_database_unavailable(error):
+                    raise
+                # A missed update would leave the page stale: drop the socket, it resyncs.
+                logger.warning("live render skipped, database busy: closing socket for a resync")
+                await self.close(code=CLOSE_TRY_AGAIN_LATER)
+                return
+            if reloaded is False:
                 await self.close(code=CLOSE_NO_MEMBERSHIP)
                 return
-            await self._apply(state)
+            if reloaded is not None:
+                await self._apply(reloaded)
+        assert self.viewer is not None  # set at connect, replaced only by a re-check
+        if event.get("states"):
+            ready = self._coalesce(event)
+            html += "".join(self._render_local(part) for part in ready)
+        else:
+            html += self._render_local(event)
         if html:
             await self.send(text_data=html)
 
+    # --- coalescing (events that carry states, per object) ----------------------------------
+
+    def _coalesce(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """The one-object parts of `event` to render now; the others wait for `_flush`."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        ready = []
+        for state in event["states"]:
+            key = (event.get("type", ""), state["id"])
+            version = state.get("version", 0)
+            if version < self._versions.get(key, version):
+                continue  # an older state overtaken in transit by a newer one
+            self._versions[key] = version
+            part = {**event, "ids": [state["id"]], "states": [state]}
+            last = self._sent_at.get(key)
+            if key in self._timers:
+                self._pending[key] = part  # the scheduled frame will carry this newest state
+            elif last is None or now - last >= COALESCE_SECONDS:
+                self._sent_at[key] = now
+                ready.append(part)
+            else:
+                self._pending[key] = part
+                self._timers[key] = loop.call_at(last + COALESCE_SECONDS, self._schedule_flush, key)
+        return ready
+
+    def _schedule_flush(self, key: tuple[str, int]) -> None:
+        task = asyncio.ensure_future(self._flush(key))
+        self._flushing.add(task)  # a reference, so the task is not collected mid-way
+        task.add_done_callback(self._flushing.discard)
+
+    async def _flush(self, key: tuple[str, int]) -> None:
+        self._timers.pop(key, None)
+        part = self._pending.pop(key, None)
+        if part is None or self.viewer is None:
+            return
+        self._sent_at[key] = asyncio.get_running_loop().time()
+        html = self._render_local(part)
+        if html:
+            await self.send(text_data=html)
+
+    def _render_local(self, event: dict[str, Any]) -> str:
+        assert self.viewer is not None  # only called for connected sockets
+        # Dates and times as the viewer's organization writes them (its organization was
+        # loaded with the membership: no query here).
+        with timeformat.activate(self.viewer.membership.organization):
+            return live_render.render_local(self.viewer, event)
+
     # --- sync helpers (run in threads) -------------------------------------------------------
 
-    def _load(self) -> tuple[Membership, Subscriptions, list[str]] | None:
+    def _load(self) -> tuple[live_render.Viewer, list[str]] | None:
         user = cast(User, self.scope["user"])  # connect() let only a signed-in user in
         membership = current_membership(user, self.scope["session"])
         self.checked_at = time.monotonic()
@@ -213,25 +301,25 @@ class LiveConsumer(AsyncWebsocketConsumer):
             logger.info(
                 "live subscriptions refused for user %s: %s", user.pk, subscriptions.refused
             )
-        return membership, subscriptions, groups
+        return live_render.load_viewer(membership, subscriptions), groups
 
-    def _render_in_share(self, event: dict[str, Any]) -> tuple[str, Any]:
-        return with_live_share(lambda: self._render(event))
+    def _render_in_share(self, event: dict[str, Any], recheck: bool) -> tuple[str, Reloaded]:
+        return with_live_share(lambda: self._render_database(event, recheck))
 
-    def _render(self, event: dict[str, Any]) -> tuple[str, Any]:
-        state: Any = None
-        if time.monotonic() - self.checked_at > REVALIDATE_SECONDS:
-            state = self._load() or False
-            if state is False:
-                return "", state
-            membership, subscriptions, _ = state
-        else:
-            membership, subscriptions = self.membership, self.subscriptions
-        with timeformat.activate(membership.organization if membership else None):
-            return live_render.render_event(membership, event, subscriptions), state
+    def _render_database(self, event: dict[str, Any], recheck: bool) -> tuple[str, Reloaded]:
+        reloaded: Reloaded = None
+        viewer = self.viewer
+        if recheck:
+            reloaded = self._load() or False
+            if reloaded is False:
+                return "", reloaded
+            viewer = reloaded[0]
+        assert viewer is not None  # connected sockets have one
+        with timeformat.activate(viewer.membership.organization):
+            return live_render.render_with_database(viewer, event), reloaded
 
-    async def _apply(self, state: tuple[Membership, Subscriptions, list[str]]) -> None:
-        self.membership, self.subscriptions, groups = state
+    async def _apply(self, state: tuple[live_render.Viewer, list[str]]) -> None:
+        self.viewer, groups = state
         for group in set(self.live_groups) - set(groups):
             await self.channel_layer.group_discard(group, self.channel_name)
         for group in groups:

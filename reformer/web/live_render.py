@@ -9,10 +9,25 @@ How it fits together (ARCHITECTURE §5.5)
    context, built with `subscription_query(studios=[...], sessions=[...], metrics=True)`.
    The consumer (web/consumers.py) authorizes each subscription against the user's current
    membership and joins only the allowed groups.
-3. For each event the consumer calls every renderer registered for the event's `type`
-   (and those registered for "*"), in a worker thread (the ORM is fine here), and sends
-   the concatenated HTML as one frame. The htmx ws extension swaps each top-level element
-   into the element with the same id (`hx-swap-oob`, default outerHTML).
+3. For each event the consumer calls the renderers registered for the event's `type`
+   (and those registered for "*") and sends the concatenated HTML as one frame. The htmx ws
+   extension swaps each top-level element into the element with the same id (`hx-swap-oob`,
+   default outerHTML).
+
+Two kinds of renderer
+---------------------
+- Database renderers (`register(type)`, the default) run in a worker thread and may read
+  through the actor-scoped queries: `fn(membership, event, subscriptions) -> str`. Give them
+  `applies=fn(membership, subscriptions)` (cheap, no database) so that sockets they have
+  nothing for never take a thread or a connection.
+- Local renderers (`register(type, local=True)`) run in the event loop and never touch the
+  database (Django refuses it there): `fn(viewer, event) -> str`, from what the event
+  carries (a "session" event carries its classes' public state, core/live.py) and what the
+  socket remembers about its viewer (`Viewer.memory`, see `register_memory`). This is how one
+  booking reaches a thousand browse pages without a query per page: web/client/live.py.
+
+Events that carry states are coalesced per object on each socket (web/consumers.py): at most
+one frame per class every COALESCE_SECONDS, always ending on the newest state.
 
 Writing a renderer (put them in `reformer/web/<area>/live.py`: every such module of a
 package under reformer/web/ is imported the first time an event is rendered)::
@@ -84,27 +99,66 @@ class Subscriptions:
     refused: tuple[str, ...] = field(default=(), compare=False)
 
 
-Renderer = Callable[["Membership", dict[str, Any], Subscriptions], str]
+@dataclass
+class Viewer:
+    """One socket's viewer: who, what the page subscribed to, and what areas remember about
+    them between events (`memory[name]`, loaded at connect by `register_memory` loaders)."""
 
-_renderers: dict[str, list[Renderer]] = defaultdict(list)
+    membership: Membership
+    subscriptions: Subscriptions
+    memory: dict[str, Any] = field(default_factory=dict)
+
+
+Renderer = Callable[["Membership", dict[str, Any], Subscriptions], str]
+LocalRenderer = Callable[[Viewer, dict[str, Any]], str]
+Applies = Callable[["Membership", Subscriptions], bool]
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Something a socket keeps about its viewer (web/client/live.py: their own places).
+
+    `load(membership, subscriptions)` reads it at connect (and at each re-check);
+    `stale(viewer, event)` says, without the database, whether an event makes it out of date
+    (then `update(viewer, event)` reads what changed, in a worker thread, before rendering)."""
+
+    name: str
+    load: Callable[[Membership, Subscriptions], Any]
+    stale: Callable[[Viewer, dict[str, Any]], bool]
+    update: Callable[[Viewer, dict[str, Any]], None]
+
+
+_renderers: dict[str, list[tuple[Renderer, Applies | None]]] = defaultdict(list)
+_local_renderers: dict[str, list[LocalRenderer]] = defaultdict(list)
+_memories: dict[str, Memory] = {}
 _toasts: dict[tuple[str, str], tuple[str, str]] = {}
 _discovered = False
 
 
-def register(event_type: str) -> Callable[[Renderer], Renderer]:
-    """Decorator: call `fn(membership, event, subscriptions) -> str` for events of a type."""
+def register(event_type: str, *, local: bool = False, applies: Applies | None = None):
+    """Decorator: a renderer for events of a type. Database renderers are called as
+    `fn(membership, event, subscriptions)` in a thread, only where `applies` (if given) is
+    true; local ones (`local=True`) as `fn(viewer, event)` in the event loop."""
 
-    def decorator(fn: Renderer) -> Renderer:
-        if fn not in _renderers[event_type]:
-            _renderers[event_type].append(fn)
+    def decorator(fn):
+        if local:
+            if fn not in _local_renderers[event_type]:
+                _local_renderers[event_type].append(fn)
+        elif fn not in [known for known, _ in _renderers[event_type]]:
+            _renderers[event_type].append((fn, applies))
         return fn
 
     return decorator
 
 
-def unregister(event_type: str, fn: Renderer) -> None:
-    if fn in _renderers.get(event_type, []):
-        _renderers[event_type].remove(fn)
+def unregister(event_type: str, fn: Callable[..., str]) -> None:
+    _renderers[event_type] = [pair for pair in _renderers.get(event_type, []) if pair[0] != fn]
+    if fn in _local_renderers.get(event_type, []):
+        _local_renderers[event_type].remove(fn)
+
+
+def register_memory(memory: Memory) -> None:
+    _memories[memory.name] = memory
 
 
 def register_toast(event_type: str, op: str, message: str, level: str = "info") -> None:
@@ -155,30 +209,77 @@ def autodiscover() -> None:
     _discovered = True
 
 
-def render_event(
-    membership: Membership, event: dict[str, Any], subscriptions: Subscriptions
-) -> str:
-    """All fragments for one event and one browser, concatenated ("" for nothing)."""
+def _database_renderers(event_type: str) -> list[tuple[Renderer, Applies | None]]:
+    return [*_renderers.get(event_type, []), *_renderers.get(ANY_EVENT, [])]
+
+
+def load_viewer(membership: Membership, subscriptions: Subscriptions) -> Viewer:
+    """A viewer with every area's memory loaded (reads the database: a worker thread)."""
     autodiscover()
+    membership.organization  # noqa: B018  (loaded here: local renderers read it in the loop)
+    memory = {name: m.load(membership, subscriptions) for name, m in _memories.items()}
+    return Viewer(membership, subscriptions, memory)
+
+
+def needs_database(viewer: Viewer, event: dict[str, Any]) -> bool:
+    """Whether this event needs a worker thread for this viewer (no database here)."""
+    autodiscover()
+    membership, subs = viewer.membership, viewer.subscriptions
+    if any(m.stale(viewer, event) for m in _memories.values()):
+        return True
+    return any(
+        applies is None or applies(membership, subs)
+        for _, applies in _database_renderers(event.get("type", ""))
+    )
+
+
+def _call(fn: Callable[..., str], event: dict[str, Any], *args: Any) -> str:
+    """`fn(*args)`; a renderer that fails is logged and skipped."""
+    try:
+        return fn(*args)
+    except Exception as error:
+        if is_database_unavailable(error):
+            # Not this renderer's fault: the caller drops the socket so the page resyncs.
+            raise
+        logger.exception("live renderer %s failed for %s", fn.__qualname__, event.get("type"))
+        return ""
+
+
+def render_with_database(viewer: Viewer, event: dict[str, Any]) -> str:
+    """In a worker thread: bring stale memory up to date, then the database renderers."""
+    for memory in _memories.values():
+        if memory.stale(viewer, event):
+            memory.update(viewer, event)
+    membership, subs = viewer.membership, viewer.subscriptions
     parts = []
-    for fn in [*_renderers.get(event.get("type", ""), []), *_renderers.get(ANY_EVENT, [])]:
-        try:
-            html = fn(membership, event, subscriptions)
-        except Exception as error:
-            if is_database_unavailable(error):
-                # Not this renderer's fault: the caller drops the socket so the page resyncs.
-                raise
-            logger.exception("live renderer %s failed for %s", fn.__qualname__, event)
-            continue
-        if html:
-            parts.append(html)
+    for fn, applies in _database_renderers(event.get("type", "")):
+        if applies is None or applies(membership, subs):
+            parts.append(_call(fn, event, membership, event, subs))
     return "".join(parts)
 
 
-@register(ANY_EVENT)
-def toast_renderer(membership: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
+def render_local(viewer: Viewer, event: dict[str, Any]) -> str:
+    """In the event loop: the local renderers (no database)."""
+    autodiscover()
+    event_type = event.get("type", "")
+    renderers = [*_local_renderers.get(event_type, []), *_local_renderers.get(ANY_EVENT, [])]
+    return "".join(_call(fn, event, viewer, event) for fn in renderers)
+
+
+def render_event(
+    membership: Membership, event: dict[str, Any], subscriptions: Subscriptions
+) -> str:
+    """All fragments for one event and one browser, concatenated ("" for nothing), in one
+    synchronous call (a fresh viewer: its memory is loaded first). The consumer does the same
+    in two steps: render_with_database in a thread when needed, render_local in the loop."""
+    viewer = load_viewer(membership, subscriptions)
+    return render_with_database(viewer, event) + render_local(viewer, event)
+
+
+@register(ANY_EVENT, local=True)
+def toast_renderer(viewer: Viewer, event: dict[str, Any]) -> str:
     """The default renderer: a toast, only for pages that asked and events that have one."""
-    if not subs.toasts:
+    if not viewer.subscriptions.toasts:
         return ""
     found = _toasts.get((event.get("type", ""), event.get("op", "")))
     if found is None:

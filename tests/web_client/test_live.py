@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from reformer.core import live
 from reformer.web import live_render
 from reformer.web.live_render import Subscriptions
 from tests import factories
@@ -7,9 +8,8 @@ from tests.web_client.helpers import book, fill, package_for, session_at, wait_f
 
 
 def _render(member, type_, op, ids, **subs):
-    return live_render.render_event(
-        member, {"type": type_, "op": op, "ids": ids}, Subscriptions(**subs)
-    )
+    """What a socket sends for an event as published (a "session" event carries states)."""
+    return live_render.render_event(member, live.build_event(type_, op, ids), Subscriptions(**subs))
 
 
 def test_it_renders_changed_cards_for_each_viewer(world):
@@ -97,13 +97,13 @@ def test_it_sends_each_page_only_the_fragments_it_has_a_place_for(world):
 
 
 def test_it_renders_nothing_for_staff(world):
-    from reformer.web.client import live
+    from reformer.web.client import live as client_live
 
     session = session_at(world.a, day=1)
-    event = {"type": "session", "op": "availability", "ids": [session.pk]}
+    event = live.build_event("session", "availability", [session.pk])
     studios = Subscriptions(studio_ids=frozenset({world.a.studio.pk}), user=True)
-    assert live.session_cards(world.a.owner, event, studios) == ""
-    assert live.booking_sections(world.a.owner, {**event, "type": "booking"}, studios) == ""
+    assert client_live.session_cards(live_render.Viewer(world.a.owner, studios), event) == ""
+    assert client_live.booking_sections(world.a.owner, {**event, "type": "booking"}, studios) == ""
 
 
 def test_it_renders_a_card_with_one_query(world, django_assert_num_queries):
@@ -120,27 +120,70 @@ def test_it_renders_a_card_with_one_query(world, django_assert_num_queries):
         assert cards[0].booking_reference
 
 
-def test_it_renders_a_card_once_for_viewers_in_the_same_situation(world, django_assert_num_queries):
+def test_it_renders_a_card_once_for_viewers_in_the_same_situation(
+    world, django_assert_num_queries, monkeypatch
+):
     from reformer.web.client import card_cache
 
-    card_cache.clear()
     package_for(world.a.client)
     session = session_at(world.a, day=1)
-    studios = frozenset({world.a.studio.pk})
+    subs = Subscriptions(studio_ids=frozenset({world.a.studio.pk}))
     viewers = [
-        factories.MembershipFactory(organization=world.a.organization, role="client")
+        live_render.load_viewer(
+            factories.MembershipFactory(organization=world.a.organization, role="client"), subs
+        )
         for _ in range(3)
     ]
-    first = _render(viewers[0], "session", "availability", [session.pk], studio_ids=studios)
-    for viewer in viewers[1:]:
-        with django_assert_num_queries(1):  # the viewer's state only: the card is reused
-            assert (
-                _render(viewer, "session", "availability", [session.pk], studio_ids=studios)
-                == first
-            )
+    rendered = []
+    monkeypatch.setattr(card_cache, "_render", lambda *args: rendered.append(args) or "card")
+    event = live.build_event("session", "availability", [session.pk])
+    with django_assert_num_queries(0):  # the state came with the event, the places at connect
+        assert {live_render.render_local(viewer, event) for viewer in viewers} == {"card"}
+    assert len(rendered) == 1
     # A booking changes the state: a fresh card, and the booker gets their own variant.
+    monkeypatch.undo()
     book(world.a.client, session)
-    after = _render(viewers[0], "session", "availability", [session.pk], studio_ids=studios)
+    event = live.build_event("session", "availability", [session.pk])
+    after = live_render.render_local(viewers[0], event)
     assert "9 spots left" in after and "You're booked" not in after
-    mine = _render(world.a.client, "session", "availability", [session.pk], studio_ids=studios)
+    mine = live_render.render_event(world.a.client, event, subs)
     assert "9 spots left" in mine and "You're booked" in mine
+
+
+def test_a_card_from_the_state_is_the_card_the_page_renders(world):
+    """The live card (built from the event's state, no query) and the page's card (read
+    through the ORM) are the same HTML, for a booked, a waiting and an uninvolved viewer."""
+    from reformer.web.client.queries import session_cards
+
+    package_for(world.a.client)
+    open_class = session_at(world.a, day=1, instructor=world.a.instructor)
+    book(world.a.client, open_class)
+    full = fill(session_at(world.a, day=2, capacity=1), world.a)
+    wait_for(world.a.client, full)
+    other = factories.MembershipFactory(organization=world.a.organization, role="client")
+    subs = Subscriptions(studio_ids=frozenset({world.a.studio.pk}))
+    for viewer in (world.a.client, other):
+        for session in (open_class, full):
+            live_html = _render(viewer, "session", "availability", [session.pk], **vars(subs))
+            page_html = live_render.fragment(
+                "client/browse/_card.html",
+                {"card": session_cards(viewer, [session.pk])[0], "oob": True},
+            )
+            assert live_html == page_html
+
+
+def test_the_booker_gets_their_reference_from_their_own_booking_event(world):
+    """The socket remembers its viewer's bookings (loaded at connect); a booking made while
+    it is open arrives as the viewer's own "booking" event and is remembered from then on."""
+    package_for(world.a.client)
+    session = session_at(world.a, day=1)
+    subs = Subscriptions(studio_ids=frozenset({world.a.studio.pk}), user=True)
+    viewer = live_render.load_viewer(world.a.client, subs)
+    assert viewer.memory["client.places"] == {}
+    booking = book(world.a.client, session)
+    live_render.render_with_database(viewer, live.build_event("booking", "created", [booking.pk]))
+    assert viewer.memory["client.places"] == {session.pk: booking.reference}
+    card = live_render.render_local(
+        viewer, live.build_event("session", "availability", [session.pk])
+    )
+    assert "You're booked" in card and booking.reference in card

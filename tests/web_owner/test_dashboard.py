@@ -12,7 +12,7 @@ from psycopg import errors as pg_errors
 
 from reformer.analytics import queries
 from reformer.core.models import AuditEvent
-from reformer.web.live_render import Subscriptions
+from reformer.web.live_render import Subscriptions, Viewer
 from reformer.web.owner import live
 from reformer.web.owner import views as owner_views
 from tests import factories
@@ -233,9 +233,9 @@ def test_it_runs_the_metric_queries_under_a_statement_timeout(world):
 
 def test_it_signals_metric_changes_only_to_metric_subscribers(world):
     event = {"type": "booking", "op": "created", "ids": [1]}
-    html = live.metrics_signal(world.a.owner, event, Subscriptions(metrics=True))
+    html = live.metrics_signal(Viewer(world.a.owner, Subscriptions(metrics=True)), event)
     assert 'id="owner-live-signal"' in html and 'hx-swap-oob="true"' in html
-    assert live.metrics_signal(world.a.owner, event, Subscriptions(user=True)) == ""
+    assert live.metrics_signal(Viewer(world.a.owner, Subscriptions(user=True)), event) == ""
 
 
 def test_it_registers_a_dashboard_nav_entry_for_owners_and_managers(client, world, frozen):

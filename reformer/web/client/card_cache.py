@@ -1,108 +1,152 @@
-"""Class cards for live updates, rendered once per state instead of once per browser.
+"""Class cards for live updates, built from the state the event carries, rendered once per
+distinct state and viewer situation and shared by every socket of this process.
 
-A booking changes one class; every open browse page then needs that card re-rendered for its
-viewer. Most viewers hold no place in the class, so their cards are identical: this module
-reads, per viewer, one small row (the class's state and the viewer's own place, one raw SQL
-statement) and renders the card only for a state it has not rendered yet.
+A booking changes one class; every open browse page then needs that card again. The event
+carries the class's public state (bookings/class_state.py) and the socket knows its viewer
+(web/client/live.py), so a card needs no database at all: the state becomes unsaved model
+instances the page's own template and `SessionCard` read, exactly as the page renders them.
+Most viewers hold no place in the class: their cards are one string, rendered once.
 
-The key holds everything the card shows that can change with a booking or an edit of the
-class (counts, status, times, room, instructor, policy) and the viewer's own booking or
-waitlist place, so a card is never reused for a different state or viewer situation. Names
-of related things (an instructor renamed) and the clock (a class starting) are not in the
-key: entries expire after TTL_SECONDS.
+The key is everything the card shows: the state's displayed values, the viewer's situation
+(their booking reference, or their waitlist position) and the clock's part (started, booking
+not yet open). Rendering happens in the event loop, so there are no concurrent renders; the
+lock only guards the sync path (tests, render_event in a thread).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
-import time
-from typing import TYPE_CHECKING
+from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
-from reformer.bookings.rules import HOLDING_SQL, booking_opens_at, waitlist_position_sql
+from reformer.accounts.models import Membership, User
+from reformer.bookings.rules import booking_opens_at
+from reformer.core import timeformat
+from reformer.scheduling.models import ClassSession, ClassType
+from reformer.studios.models import Organization, Room, Studio, StudioPolicy
 from reformer.web.live_render import fragment
 
-if TYPE_CHECKING:
-    from reformer.accounts.models import Membership
+MAX_ENTRIES = 4000
 
-TTL_SECONDS = 10.0
-MAX_ENTRIES = 2000
-
-_STATE_SQL = f"""
-SELECT s.id, s.booked_count, s.waiting_count, s.held_count, s.capacity, s.status, s.starts_at,
-       s.ends_at, s.instructor_id, s.room_id, s.class_type_id, s.studio_id,
-       p.booking_window_days, p.waitlist_mode,
-       (SELECT b.reference FROM bookings_booking b
-         WHERE b.session_id = s.id AND b.client_id = %(client)s
-           AND b.status IN {HOLDING_SQL}
-         LIMIT 1),
-       (SELECT {waitlist_position_sql("w")}
-          FROM bookings_waitlistentry w
-         WHERE w.session_id = s.id AND w.client_id = %(client)s AND w.status = 'waiting'
-         LIMIT 1)
-  FROM scheduling_classsession s
-  LEFT JOIN studios_studiopolicy p ON p.studio_id = s.studio_id
- WHERE s.organization_id = %(organization)s AND s.id = ANY(%(ids)s)
-"""
-_STUDIO_COLUMN = 11
+# The state's values a card shows (holders and waiting are the viewer's situation instead).
+DISPLAYED = (
+    "id",
+    "booked_count",
+    "waiting_count",
+    "held_count",
+    "capacity",
+    "status",
+    "starts_at",
+    "ends_at",
+    "class_type_name",
+    "class_type_colour",
+    "instructor_id",
+    "instructor_name",
+    "studio_name",
+    "studio_time_zone",
+    "room_name",
+    "organization_time_zone",
+    "organization_locale",
+    "booking_window_days",
+    "waitlist_mode",
+)
 
 _lock = threading.Lock()
-_cards: dict[tuple, tuple[float, str]] = {}
+_cards: dict[tuple, str] = {}
 
 
-def card_fragments(
-    membership: Membership, session_ids: list[int], studio_ids: frozenset[int]
-) -> list[tuple[int, str, int | None]]:
-    """(session id, card HTML for an out-of-band swap, viewer's waitlist position) for the
-    classes of `session_ids` in `studio_ids`; other organizations' classes are skipped."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _STATE_SQL,
-            {
-                "client": membership.pk,
-                "organization": membership.organization_id,
-                "ids": list(session_ids),
-            },
-        )
-        rows = cursor.fetchall()
-    now = time.monotonic()
-    found = []
-    for row in rows:
-        if row[_STUDIO_COLUMN] not in studio_ids:
-            continue
-        starts_at, window_days = row[6], row[12] or 0
-        moment = timezone.now()
-        # The clock changes a card too: started, and booking not yet open.
-        key = (*row, starts_at <= moment, booking_opens_at(starts_at, window_days) > moment)
-        cached = _cards.get(key)
-        if cached is not None and now - cached[0] < TTL_SECONDS:
-            html = cached[1]
-        else:
-            html = _render(membership, row[0])
-            _store(key, now, html)
-        found.append((row[0], html, row[-1]))
-    return found
+def own_position(state: dict[str, Any], membership_id: int) -> int | None:
+    """The viewer's place on the class's waitlist (1 = next), None when not waiting."""
+    waiting = state["waiting"]
+    return waiting.index(membership_id) + 1 if membership_id in waiting else None
 
 
-def _render(membership: Membership, session_id: int) -> str:
-    from reformer.web.client.queries import session_cards
-
-    cards = session_cards(membership, [session_id])
-    if not cards:
-        return ""
-    return fragment("client/browse/_card.html", {"card": cards[0], "oob": True})
-
-
-def _store(key: tuple, now: float, html: str) -> None:
-    with _lock:
-        if len(_cards) >= MAX_ENTRIES:
-            for old in [k for k, (at, _) in _cards.items() if now - at >= TTL_SECONDS]:
-                del _cards[old]
+def card_html(state: dict[str, Any], reference: str, position: int | None) -> str:
+    """The card (an out-of-band swap) for a viewer holding `reference` ("" for none) or
+    waiting at `position`."""
+    now = timezone.now()
+    starts_at = dt.datetime.fromisoformat(state["starts_at"])
+    window = state["booking_window_days"]
+    clock = (
+        starts_at <= now,
+        window is not None and booking_opens_at(starts_at, window) > now,
+    )
+    # The locale too: times are written as the viewer's organization writes them.
+    key = (
+        tuple(state[name] for name in DISPLAYED),
+        reference,
+        position,
+        clock,
+        timeformat.current(),
+    )
+    html = _cards.get(key)
+    if html is None:
+        html = _render(state, reference, position)
+        with _lock:
             if len(_cards) >= MAX_ENTRIES:
                 _cards.clear()
-        _cards[key] = (now, html)
+            _cards[key] = html
+    return html
+
+
+def _render(state: dict[str, Any], reference: str, position: int | None) -> str:
+    from reformer.web.client.queries import SessionCard
+
+    card = SessionCard(session_from_state(state), reference, position)
+    return fragment("client/browse/_card.html", {"card": card, "oob": True})
+
+
+def session_from_state(state: dict[str, Any]) -> ClassSession:
+    """An unsaved ClassSession (with its related objects in place) holding `state`: what the
+    card template reads, without a query."""
+    organization = Organization(
+        pk=state["organization_id"],
+        time_zone=state["organization_time_zone"],
+        locale=state["organization_locale"],
+    )
+    studio = Studio(
+        pk=state["studio_id"],
+        organization=organization,
+        name=state["studio_name"],
+        time_zone=state["studio_time_zone"],
+    )
+    policy = None
+    if state["booking_window_days"] is not None:
+        policy = StudioPolicy(
+            studio=studio,
+            booking_window_days=state["booking_window_days"],
+            waitlist_mode=state["waitlist_mode"],
+        )
+    # The reverse one-to-one's cache: None means "no policy" without asking the database.
+    StudioPolicy._meta.get_field("studio").remote_field.set_cached_value(studio, policy)
+    instructor = None
+    if state["instructor_id"] is not None:
+        instructor = Membership(
+            pk=state["instructor_id"],
+            organization=organization,
+            user=User(name=state["instructor_name"] or ""),
+        )
+    return ClassSession(
+        pk=state["id"],
+        organization=organization,
+        studio=studio,
+        room=Room(studio=studio, name=state["room_name"]),
+        class_type=ClassType(
+            organization=organization,
+            name=state["class_type_name"],
+            colour=state["class_type_colour"],
+        ),
+        instructor=instructor,
+        starts_at=dt.datetime.fromisoformat(state["starts_at"]),
+        ends_at=dt.datetime.fromisoformat(state["ends_at"]),
+        capacity=state["capacity"],
+        booked_count=state["booked_count"],
+        waiting_count=state["waiting_count"],
+        held_count=state["held_count"],
+        status=state["status"],
+    )
 
 
 def clear() -> None:

@@ -1,12 +1,15 @@
 """Live renderers of the client's pages (web/live_render.py explains the mechanism).
 
 - "session" events (a place taken or freed, a waitlist change, a class cancelled) arrive on
-  the studio schedule groups: each changed class card is re-rendered for this viewer, with
-  their own Booked / waitlist state, plus their waitlist position for the dashboard. Cards
-  are shared between viewers in the same situation (card_cache.py): one booking re-renders
-  a card for hundreds of open pages.
+  the studio schedule groups carrying each class's public state (bookings/class_state.py).
+  Each changed card is rendered from that state and the viewer's own situation, in the event
+  loop, with no query: the viewer's place comes from the state's holders and waiting list,
+  their booking reference from the socket's memory (`PLACES`: loaded at connect, kept current
+  by their own "booking" events). Cards are shared between viewers in the same situation
+  (card_cache.py): one booking renders a card once for a thousand open pages. The dashboard
+  gets the viewer's waitlist position instead.
 - "booking", "waitlist" and "package" events arrive on the viewer's own user group: the
-  dashboard sections they affect are re-rendered.
+  dashboard sections they affect are re-rendered (database renderers: one viewer's events).
 
 The dashboard names itself in its subscriptions (page "client.dashboard"): its sections and
 waitlist positions go only there, and class cards only to the other pages, so htmx never
@@ -15,16 +18,24 @@ receives a fragment it has no place for.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.utils import timezone
+
 from reformer.accounts.models import Membership
+from reformer.bookings.class_state import class_states
+from reformer.bookings.models import Booking
 from reformer.core.permissions import BOOK_SELF, has_capability
 from reformer.web import live_render
-from reformer.web.client import dashboard_queries, queries
-from reformer.web.client.card_cache import card_fragments
-from reformer.web.live_render import Subscriptions, fragment
+from reformer.web.client import card_cache, dashboard_queries
+from reformer.web.live_render import Memory, Subscriptions, Viewer, fragment
 
 DASHBOARD_PAGE = "client.dashboard"
+# The viewer's booking references by class id, for the "Booked" link on their cards.
+PLACES = "client.places"
+# Bookings of classes that started longer ago than this are not on any browse page.
+_PLACES_SINCE = dt.timedelta(hours=12)
 
 
 def _is_client(membership: Membership) -> bool:
@@ -35,21 +46,92 @@ def _on_dashboard(membership: Membership, subs: Subscriptions) -> bool:
     return subs.user and subs.page == DASHBOARD_PAGE and _is_client(membership)
 
 
-@live_render.register("session")
-def session_cards(membership: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
+def _shows_cards(membership: Membership, subs: Subscriptions) -> bool:
+    return bool(subs.studio_ids) and subs.page != DASHBOARD_PAGE and _is_client(membership)
+
+
+# --- the viewer's own places (socket memory) -----------------------------------------------
+
+
+def _load_places(membership: Membership, subs: Subscriptions) -> dict[int, str] | None:
+    if not _shows_cards(membership, subs):
+        return None  # this page shows no cards: nothing to remember
+    return dict(
+        Booking.objects.filter(
+            client=membership,
+            status__in=Booking.HOLDING,
+            session__starts_at__gte=timezone.now() - _PLACES_SINCE,
+        ).values_list("session_id", "reference")
+    )
+
+
+def _places_stale(viewer: Viewer, event: dict[str, Any]) -> bool:
+    if event.get("type") == "session" and "states" not in event:
+        # Sent without its state (the publisher could not read it): this socket reads it.
+        return bool(viewer.subscriptions.studio_ids) and _is_client(viewer.membership)
+    places = viewer.memory.get(PLACES)
+    if places is None:
+        return False
+    if event.get("type") == "booking":
+        return viewer.subscriptions.user  # their own booking changed: which one?
+    if event.get("type") == "session":
+        me = viewer.membership.pk
+        return any(me in s["holders"] and s["id"] not in places for s in event["states"])
+    return False
+
+
+def _update_places(viewer: Viewer, event: dict[str, Any]) -> None:
+    membership = viewer.membership
+    if event.get("type") == "session" and "states" not in event:
+        # For this socket only: every socket gets its own copy of a channel-layer message.
+        event["states"] = class_states(event.get("ids", []))
+    places = viewer.memory.get(PLACES)
+    if places is None:
+        return
+    if event.get("type") == "booking":
+        mine = Booking.objects.filter(client=membership, pk__in=list(event.get("ids", []))[:100])
+    else:
+        ids = [s["id"] for s in event["states"] if membership.pk in s["holders"]]
+        mine = Booking.objects.filter(client=membership, session_id__in=ids)
+    for session_id, reference, status in mine.values_list("session_id", "reference", "status"):
+        if status in Booking.HOLDING:
+            places[session_id] = reference
+        elif places.get(session_id) == reference:
+            del places[session_id]
+
+
+live_render.register_memory(
+    Memory(name=PLACES, load=_load_places, stale=_places_stale, update=_update_places)
+)
+
+
+# --- renderers ---------------------------------------------------------------------------------
+
+
+@live_render.register("session", local=True)
+def session_cards(viewer: Viewer, event: dict[str, Any]) -> str:
+    membership, subs = viewer.membership, viewer.subscriptions
     if not subs.studio_ids or not _is_client(membership):
         return ""
-    ids = [int(pk) for pk in event.get("ids", [])][: queries.PAGE_SIZE]
     on_dashboard = subs.page == DASHBOARD_PAGE
+    places = viewer.memory.get(PLACES) or {}
     parts = []
-    for session_id, html, position in card_fragments(membership, ids, subs.studio_ids):
+    for state in event.get("states") or []:
+        if (
+            state["organization_id"] != membership.organization_id
+            or state["studio_id"] not in subs.studio_ids
+        ):
+            continue
+        position = card_cache.own_position(state, membership.pk)
         if not on_dashboard:
-            parts.append(html)
+            holds = membership.pk in state["holders"]
+            reference = places.get(state["id"], "") if holds else ""
+            parts.append(card_cache.card_html(state, reference, position))
         elif position is not None:
             parts.append(
                 fragment(
                     "client/dashboard/_position.html",
-                    {"session_id": session_id, "position": position, "oob": True},
+                    {"session_id": state["id"], "position": position, "oob": True},
                 )
             )
     return "".join(parts)
@@ -61,21 +143,21 @@ def _sections(membership: Membership, names: tuple[str, ...]) -> str:
     return "".join(fragment(f"client/dashboard/_{name}.html", context) for name in names)
 
 
-@live_render.register("booking")
+@live_render.register("booking", applies=_on_dashboard)
 def booking_sections(membership: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
     if not _on_dashboard(membership, subs):
         return ""
     return _sections(membership, ("upcoming", "past"))
 
 
-@live_render.register("waitlist")
+@live_render.register("waitlist", applies=_on_dashboard)
 def waitlist_section(membership: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
     if not _on_dashboard(membership, subs):
         return ""
     return _sections(membership, ("waitlist",))
 
 
-@live_render.register("package")
+@live_render.register("package", applies=_on_dashboard)
 def package_sections(membership: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
     if not _on_dashboard(membership, subs):
         return ""

@@ -14,11 +14,15 @@ from reformer.web.live_render import Subscriptions, fragment
 DASHBOARD_PAGE = "client.dashboard"
 
 
-@live_render.register("appointment")
+def _on_dashboard(membership: Membership, subs: Subscriptions) -> bool:
+    return subs.user and subs.page == DASHBOARD_PAGE and has_capability(membership, BOOK_SELF)
+
+
+@live_render.register("appointment", applies=_on_dashboard)
 def dashboard_appointments(
     membership: Membership, event: dict[str, Any], subs: Subscriptions
 ) -> str:
-    if not (subs.user and subs.page == DASHBOARD_PAGE and has_capability(membership, BOOK_SELF)):
+    if not _on_dashboard(membership, subs):
         return ""
     return fragment(
         "frontdoor/_dashboard_appointments.html",

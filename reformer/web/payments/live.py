@@ -11,7 +11,7 @@ live_render.register_toast(
 )
 
 
-@live_render.register("payment")
+@live_render.register("payment", applies=lambda _, subs: subs.page == "payments.return")
 def checkout_outcome(membership, event, subscriptions) -> str:
     if subscriptions.page != "payments.return":
         return ""

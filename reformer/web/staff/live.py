@@ -49,7 +49,15 @@ def _visible_sessions(viewer: Membership, subs: Subscriptions, session_ids) -> l
     return [s for s in sessions if has_capability(viewer, VIEW_ROSTER, session=s)]
 
 
-@live_render.register("booking")
+def _shows_rosters(viewer: Membership, subs: Subscriptions) -> bool:
+    return bool(subs.session_ids) and is_staff(viewer)
+
+
+def _shows_schedule(viewer: Membership, subs: Subscriptions) -> bool:
+    return bool(subs.studio_ids) and is_staff(viewer)
+
+
+@live_render.register("booking", applies=_shows_rosters)
 def roster_on_booking(viewer: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
     if not subs.session_ids or not is_staff(viewer):
         return ""
@@ -85,7 +93,7 @@ def roster_on_booking(viewer: Membership, event: dict[str, Any], subs: Subscript
     return "".join(parts)
 
 
-@live_render.register("waitlist")
+@live_render.register("waitlist", applies=_shows_rosters)
 def roster_on_waitlist(viewer: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
     if not subs.session_ids or not is_staff(viewer):
         return ""
@@ -98,7 +106,7 @@ def roster_on_waitlist(viewer: Membership, event: dict[str, Any], subs: Subscrip
     )
 
 
-@live_render.register("session")
+@live_render.register("session", applies=_shows_schedule)
 def rows_on_session(viewer: Membership, event: dict[str, Any], subs: Subscriptions) -> str:
     """Keep a class's row current on the check-in list and the schedule (booked/capacity,
     instructor, status). Both rows are sent; a page swaps the one it shows."""

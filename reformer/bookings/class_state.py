@@ -1,0 +1,98 @@
+"""A class's public state, read once after the change that caused it and sent with its live event.
+
+Every "session" live event (a place taken or freed, a waitlist change, a class edited or
+cancelled) carries, for each of its classes, everything a class card shows: counts, status,
+times, names, the studio's booking policy, and who holds a place and who waits in which order
+(membership ids: the consumer works out each viewer's own situation from them, so it needs no
+query per viewer). One query per event, in the publishing process, whatever the number of
+viewers (core/live.py attaches it after commit).
+
+`version` is the row's `live_version` (bumped by a trigger on every UPDATE, migration
+scheduling/0003): of two states of one class, the higher version is the newer. Values are
+plain JSON types (the Redis channel layer serializes messages with msgpack).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection
+
+from reformer.bookings.rules import HOLDING_SQL, waitlist_order_sql
+
+# A live event names at most this many classes with their state (a page shows 200 cards;
+# generation may publish more "created" ids, which no open page shows yet).
+MAX_STATES = 200
+
+_STATE_SQL = f"""
+SELECT s.id, s.organization_id, s.studio_id, s.live_version, s.booked_count, s.waiting_count,
+       s.held_count, s.capacity, s.status, s.starts_at, s.ends_at,
+       ct.name, ct.colour, s.instructor_id,
+       CASE WHEN u.id IS NULL THEN NULL
+            ELSE COALESCE(NULLIF(u.name, ''), split_part(u.email, '@', 1)) END,
+       st.name, st.time_zone, r.name, o.time_zone, o.locale, p.booking_window_days,
+       p.waitlist_mode,
+       ARRAY(SELECT b.client_id FROM bookings_booking b
+              WHERE b.session_id = s.id AND b.status IN {HOLDING_SQL} ORDER BY b.client_id),
+       ARRAY(SELECT w.client_id FROM bookings_waitlistentry w
+              WHERE w.session_id = s.id AND w.status = 'waiting'
+              ORDER BY {waitlist_order_sql("w")})
+  FROM scheduling_classsession s
+  JOIN scheduling_classtype ct ON ct.id = s.class_type_id
+  JOIN studios_studio st ON st.id = s.studio_id
+  JOIN studios_room r ON r.id = s.room_id
+  JOIN studios_organization o ON o.id = s.organization_id
+  LEFT JOIN accounts_membership m ON m.id = s.instructor_id
+  LEFT JOIN accounts_user u ON u.id = m.user_id
+  LEFT JOIN studios_studiopolicy p ON p.studio_id = s.studio_id
+ WHERE s.id = ANY(%s)
+ ORDER BY s.id
+"""
+
+_KEYS = (
+    "id",
+    "organization_id",
+    "studio_id",
+    "version",
+    "booked_count",
+    "waiting_count",
+    "held_count",
+    "capacity",
+    "status",
+    "starts_at",
+    "ends_at",
+    "class_type_name",
+    "class_type_colour",
+    "instructor_id",
+    "instructor_name",
+    "studio_name",
+    "studio_time_zone",
+    "room_name",
+    "organization_time_zone",
+    "organization_locale",
+    "booking_window_days",
+    "waitlist_mode",
+    "holders",
+    "waiting",
+)
+
+
+def class_states(session_ids: Iterable[int]) -> list[dict[str, Any]]:
+    """The public state of each existing class of `session_ids` (at most MAX_STATES), one
+    query. Deleted classes are simply absent."""
+    ids = list(dict.fromkeys(int(pk) for pk in session_ids))[:MAX_STATES]
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(_STATE_SQL, [ids])
+        rows = cursor.fetchall()
+    states = []
+    for row in rows:
+        state = dict(zip(_KEYS, row, strict=True))
+        state["starts_at"] = state["starts_at"].isoformat()
+        state["ends_at"] = state["ends_at"].isoformat()
+        state["holders"] = list(state["holders"])
+        state["waiting"] = list(state["waiting"])
+        states.append(state)
+    return states
