@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -57,6 +58,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port to listen on")
     serve.add_argument(
         "--no-worker", action="store_true", help="run no job worker (run `reformer worker`)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WEB_WORKERS", "1")),
+        metavar="N",
+        help="web processes (HTTP and websockets); with more than one, the job worker runs "
+        "in a process of its own and live updates travel through Redis (REDIS_URL)",
     )
     command("worker", _worker, "run a job worker alone")
     command("demo", _demo, "load the demo data")
@@ -151,7 +160,11 @@ def _collect_static() -> None:
 
 
 def _serve(args: argparse.Namespace) -> None:
-    os.environ.setdefault("DATABASE_POOL_SIZE", "8")
+    if args.workers < 1:
+        sys.exit("reformer serve: --workers must be 1 or more")
+    if args.workers > 1:
+        _require_redis(args.workers)
+    os.environ.setdefault("DATABASE_POOL_SIZE", str(pool_per_process(args.workers)))
     os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", "30000")
     os.environ.setdefault("REFORMER_STATIC_MANIFEST", "1")
     _setup()
@@ -194,12 +207,116 @@ def _serve(args: argparse.Namespace) -> None:
     if ":" in shown_host:
         shown_host = f"[{shown_host}]"
     print(f"\nReformer is running at http://{shown_host}:{args.port}/")
+    if args.workers > 1:
+        print(
+            f"{args.workers} web processes (database pool of "
+            f"{settings.DATABASE_POOL_SIZE} each), "
+            + ("no job worker" if args.no_worker else "the job worker in its own process")
+        )
     if args.demo:
         _print_demo_logins()
     print(flush=True)
-    # uvicorn handles SIGINT/SIGTERM: it stops taking requests, closes connections, runs the
-    # lifespan shutdown (which stops the job worker) and returns.
-    uvicorn.run(application, host=args.host, port=args.port, ws="auto", lifespan="on")
+    if args.workers == 1:
+        # uvicorn handles SIGINT/SIGTERM: it stops taking requests, closes connections, runs
+        # the lifespan shutdown (which stops the job worker) and returns.
+        uvicorn.run(application, host=args.host, port=args.port, ws="auto", lifespan="on")
+        return
+    # Several processes: each imports the app itself (uvicorn spawns them on one listening
+    # socket); none runs the job worker in-process, a `reformer worker` child does.
+    os.environ[IN_PROCESS_WORKER_ENV] = "0"
+    job_worker = None if args.no_worker else JobWorkerProcess().start()
+    try:
+        uvicorn.run(
+            "reformer.asgi:application",
+            host=args.host,
+            port=args.port,
+            ws="auto",
+            lifespan="on",
+            workers=args.workers,
+        )
+    finally:
+        if job_worker is not None:
+            job_worker.stop()
+
+
+# PostgreSQL on this kind of machine (2 cores) does best with about this many busy
+# connections in all; `serve --workers N` gives each web process an equal share.
+CONNECTION_BUDGET = 16
+
+
+def pool_per_process(workers: int) -> int:
+    """Each web process's pool, so that all of them together stay within the budget."""
+    budget = int(os.environ.get("DATABASE_CONNECTION_BUDGET", CONNECTION_BUDGET))
+    if workers == 1:
+        return min(8, budget)
+    return max(2, budget // workers)
+
+
+def _require_redis(workers: int) -> None:
+    """Several processes share live updates only through Redis: refuse to start without it,
+    saying what to set, rather than serve pages that silently stop updating."""
+    url = os.environ.get("REDIS_URL", "")
+    intro = f"reformer serve --workers {workers}: live updates must reach every process"
+    if not url:
+        sys.exit(
+            f"{intro}, which needs Redis. Set REDIS_URL (for example "
+            "REDIS_URL=redis://127.0.0.1:6379/0) or run with --workers 1."
+        )
+    import importlib.util
+
+    if importlib.util.find_spec("channels_redis") is None:
+        sys.exit(f"{intro}, which needs the channels-redis package (uv sync installs it).")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3).ping()
+    except Exception as error:
+        sys.exit(f"{intro}, but Redis at REDIS_URL={url} does not answer: {error}")
+
+
+class JobWorkerProcess:
+    """`reformer worker` as a child of a multi-process `serve`, restarted if it dies (with
+    backoff: 1 s doubling to 30 s) until `stop()`."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.process: subprocess.Popen | None = None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._supervise, name="job-worker", daemon=True)
+
+    def start(self) -> JobWorkerProcess:
+        self._spawn()
+        self._thread.start()
+        return self
+
+    def _spawn(self) -> None:
+        command = [sys.executable, "-c", "from reformer.cli import main; main()", "worker"]
+        self.process = subprocess.Popen(command)
+
+    def _supervise(self) -> None:
+        logger = logging.getLogger("reformer.worker")
+        delay = 1.0
+        while not self._stopping.is_set():
+            assert self.process is not None  # spawned before the thread starts
+            code = self.process.wait()
+            if self._stopping.is_set():
+                return
+            logger.error("the job worker exited with %s; restarting in %.0f s", code, delay)
+            if self._stopping.wait(delay):
+                return
+            delay = min(delay * 2, 30.0)
+            self._spawn()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # the worker finishes or aborts its jobs, then exits
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
 
 
 # The embedded server is looked at this often; after this many failed restarts in a row

@@ -167,6 +167,7 @@ if STATEMENT_TIMEOUT_MS := int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "
 # with Retry-After (web/unavailable.py) rather than waiting on. Connections are checked
 # before use, so a restarted database is picked up at once, not by failing requests. Live
 # rendering may hold at most LIVE_RENDER_CONNECTIONS of them (web/live_share.py).
+# `serve --workers N` gives each of its N web processes 16 // N (cli.pool_per_process).
 DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", "3"))
 if DATABASE_POOL_SIZE := int(os.environ.get("DATABASE_POOL_SIZE", "0")):
     DATABASES["default"]["OPTIONS"]["pool"] = {
