@@ -68,6 +68,15 @@ def _parser() -> argparse.ArgumentParser:
         "in a process of its own and live updates travel through Redis (REDIS_URL)",
     )
     command("worker", _worker, "run a job worker alone")
+    backup = command("backup", _backup, "write the database and uploaded files to one file")
+    backup.add_argument(
+        "file", nargs="?", help="where to write it (default: reformer-<date>.tar in the cwd)"
+    )
+    restore = command("restore", _restore, "load a backup into an empty database")
+    restore.add_argument("file", help="a file written by `reformer backup`")
+    restore.add_argument(
+        "--replace", action="store_true", help="delete the data already in the database first"
+    )
     command("demo", _demo, "load the demo data")
     # Listed for --help only: main() hands `manage ...` to Django before parsing.
     commands.add_parser("manage", help="run a Django management command (`reformer manage help`)")
@@ -362,6 +371,34 @@ def _worker(args: argparse.Namespace) -> None:
     from reformer.worker import run_worker_supervised
 
     asyncio.run(run_worker_supervised(install_signal_handlers=True))
+
+
+def _backup(args: argparse.Namespace) -> None:
+    _setup()
+    _print_where()
+    from reformer.backup import BackupError, backup
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = Path(args.file or f"reformer-{stamp}.tar").resolve()
+    try:
+        manifest = backup(target)
+    except BackupError as error:
+        sys.exit(f"reformer backup: {error}")
+    rows = sum(manifest["row_counts"].values())
+    print(f"Backup written to {target} ({len(manifest['row_counts'])} tables, {rows} rows)")
+
+
+def _restore(args: argparse.Namespace) -> None:
+    _setup()
+    _print_where()
+    from reformer.backup import BackupError, restore
+
+    try:
+        manifest = restore(Path(args.file), replace=args.replace)
+    except BackupError as error:
+        sys.exit(f"reformer restore: {error}")
+    _migrate()  # a backup from an older version gets this version's migrations
+    print(f"Restored the backup of {manifest['created_at']} from {args.file}")
 
 
 def _demo(args: argparse.Namespace) -> None:
