@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -31,8 +32,10 @@ SHUTDOWN_GRACEFUL_TIMEOUT = 20.0
 RESTART_DELAY_MIN = 0.5
 RESTART_DELAY_MAX = 30.0
 STABLE_RUN = 60.0
-# Jobs left "doing" by a worker that stopped sending heartbeats this long ago are retried.
-STALLED_AFTER_SECONDS = 30
+# Jobs left "doing" by a worker that stopped sending heartbeats this long ago are retried
+# (a worker killed with SIGKILL, a machine gone). Workers beat several times within it.
+STALLED_AFTER_SECONDS = float(os.environ.get("WORKER_STALLED_AFTER_SECONDS", "30"))
+HEARTBEAT_INTERVAL = min(10.0, STALLED_AFTER_SECONDS / 3)
 # Telling staff that the worker is back is tried this often (a second apart).
 RECOVERY_ALERT_ATTEMPTS = 3
 
@@ -58,6 +61,8 @@ async def run_worker(
                 fetch_job_polling_interval=FETCH_JOB_POLLING_INTERVAL,
                 abort_job_polling_interval=ABORT_JOB_POLLING_INTERVAL,
                 shutdown_graceful_timeout=SHUTDOWN_GRACEFUL_TIMEOUT,
+                update_heartbeat_interval=HEARTBEAT_INTERVAL,
+                stalled_worker_timeout=STALLED_AFTER_SECONDS,
                 install_signal_handlers=install_signal_handlers,
             )
         finally:
