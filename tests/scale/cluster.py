@@ -162,9 +162,9 @@ def start_cluster(data_dir: Path) -> Cluster:
     }
     cluster = Cluster(data_dir, env)
     try:
-        first = cluster.start_node("--workers", "2")
-        second = cluster.start_node()  # starting together: one migrates, the other waits
+        first = cluster.start_node("--workers", "2")  # migrates the fresh database
         wait_until(lambda: _up(first), timeout=180, what=f"node A up\n{cluster.logs()}")
+        second = cluster.start_node()
         with cluster.connect() as conn:
             conn.execute(TABLES)
         cluster.start_worker()
