@@ -228,7 +228,14 @@ def _serve(args: argparse.Namespace) -> None:
     if args.workers == 1:
         # uvicorn handles SIGINT/SIGTERM: it stops taking requests, closes connections, runs
         # the lifespan shutdown (which stops the job worker) and returns.
-        uvicorn.run(application, host=args.host, port=args.port, ws="auto", lifespan="on")
+        uvicorn.run(
+            application,
+            host=args.host,
+            port=args.port,
+            ws="auto",
+            lifespan="on",
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
         return
     # Several processes: each imports the app itself (uvicorn spawns them on one listening
     # socket); none runs the job worker in-process, a `reformer worker` child does.
@@ -242,11 +249,17 @@ def _serve(args: argparse.Namespace) -> None:
             ws="auto",
             lifespan="on",
             workers=args.workers,
+            # Websockets left open by browsers must not hold a stop up for ever.
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
     finally:
         if job_worker is not None:
             job_worker.stop()
 
+
+# After a stop is asked for, requests in flight get this long to finish (open websockets are
+# then closed: their pages reconnect elsewhere and resync).
+GRACEFUL_SHUTDOWN_SECONDS = 20
 
 # PostgreSQL on this kind of machine (2 cores) does best with about this many busy
 # connections in all; `serve --workers N` gives each web process an equal share.
