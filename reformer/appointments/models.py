@@ -241,6 +241,8 @@ class Attendee(models.Model):
     checked_in_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     credit_returned = models.BooleanField(default=False)
+    # Set on a no-show once it has counted towards a suspension (as Booking.strike_used_at).
+    strike_used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
