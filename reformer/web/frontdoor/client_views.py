@@ -265,6 +265,10 @@ def cancel_private(request: MemberRequest, reference: str) -> HttpResponse:
 @client_required
 def private_ics(request: MemberRequest, reference: str) -> HttpResponse:
     place = queries.client_place(request.membership, reference)
-    response = HttpResponse(appointment_calendar(place), content_type="text/calendar")
+    base_url = f"{request.scheme}://{request.get_host()}"
+    response = HttpResponse(
+        appointment_calendar(place, base_url=base_url),
+        content_type="text/calendar; charset=utf-8",
+    )
     response["Content-Disposition"] = f'attachment; filename="{reference}.ics"'
     return response
