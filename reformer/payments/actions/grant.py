@@ -77,6 +77,8 @@ def mark_paid(
             Payment.Status.FAILED,
         ):
             return False
+        if payment.kind == Payment.Kind.APPOINTMENT:
+            return _confirm_appointment(payment, now, payment_intent_id, receipt_url)
         product = payment.product
         if payment.client_package_id is not None or product is None:
             return False  # granted already, or a fee (nothing to grant)
@@ -118,7 +120,8 @@ def mark_paid(
 
 
 def mark_unpaid(payment_id: int, *, status: str, reason: str) -> bool:
-    """A pending payment failed or was abandoned: nothing is granted; say why."""
+    """A pending payment failed or was abandoned: nothing is granted; say why. A place
+    held for it in an appointment is freed."""
     with transaction.atomic():
         updated = Payment.objects.filter(pk=payment_id, status=Payment.Status.PENDING).update(
             status=status, failure_reason=reason[:300]
@@ -126,5 +129,37 @@ def mark_unpaid(payment_id: int, *, status: str, reason: str) -> bool:
         if updated:
             payment = Payment.objects.select_related("client").get(pk=payment_id)
             audit.record(None, f"payments.payment.{status}", payment, reason=reason)
+            if payment.kind == Payment.Kind.APPOINTMENT:
+                from reformer.appointments.actions import paid
+
+                paid.release_held_place(payment_id, reason)
             publish_payment(payment, status)
     return bool(updated)
+
+
+def _confirm_appointment(
+    payment: Payment, now: dt.datetime, payment_intent_id: str, receipt_url: str
+) -> bool:
+    """The money for a held appointment place arrived (payment row locked): the place is
+    confirmed once. If it was released meanwhile (the checkout had expired), the money is
+    kept as paid and refunded automatically."""
+    from reformer.appointments.actions import paid
+
+    payment.status = Payment.Status.SUCCEEDED
+    payment.paid_at = now
+    payment.failure_reason = ""
+    payment.payment_intent_id = payment_intent_id or payment.payment_intent_id
+    payment.receipt_url = receipt_url or payment.receipt_url
+    payment.save()
+    audit.record(
+        None,
+        audit_codes.PAYMENTS_PAYMENT_SUCCEEDED,
+        payment,
+        amount=payment.amount,
+        currency=payment.currency,
+    )
+    notices.queue_receipt(payment)
+    if not paid.confirm_paid_place(payment):
+        paid.refund_after_commit(payment.pk, "The time was no longer held when the payment arrived")
+    publish_payment(payment, "succeeded")
+    return True
