@@ -37,7 +37,6 @@ from reformer.billing.models import Payment
 from reformer.bookings.actions._db import busy_as_domain_error
 from reformer.core import audit
 from reformer.core.errors import VALIDATION, DomainError
-from reformer.core.jobs import defer_in_transaction
 from reformer.core.permissions import (
     BUY_ONLINE,
     SELL_AT_DESK,
@@ -206,13 +205,6 @@ def release_held_place(payment_id: int, reason: str) -> bool:
 
 
 def refund_after_commit(payment_id: int, reason: str) -> None:
-    """Refund the whole payment once this transaction commits (Stripe is not called with
-    a transaction open); the job is safe to run twice."""
-    from reformer.payments import jobs
+    from reformer.payments.actions.auto_refunds import refund_after_commit as refund
 
-    defer_in_transaction(
-        jobs.refund_automatically,
-        queueing_lock=f"refund-automatically-{payment_id}",
-        payment_id=payment_id,
-        reason=reason,
-    )
+    refund(payment_id, reason)

@@ -89,3 +89,17 @@ def refund_automatically(payment_id: int, reason: str) -> Refund | None:
         )
         publish_payment(locked, "refunded")
     return refund
+
+
+def refund_after_commit(payment_id: int, reason: str) -> None:
+    """Refund the whole payment once this transaction commits (Stripe is not called with
+    a transaction open); the job is safe to run twice."""
+    from reformer.core.jobs import defer_in_transaction
+    from reformer.payments import jobs
+
+    defer_in_transaction(
+        jobs.refund_automatically,
+        queueing_lock=f"refund-automatically-{payment_id}",
+        payment_id=payment_id,
+        reason=reason,
+    )
