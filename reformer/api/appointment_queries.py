@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from reformer.accounts.models import Membership, Role
+from reformer.accounts.models import Membership
 from reformer.appointments.models import Appointment, AppointmentType, Attendee
 from reformer.core.errors import NotFound, PermissionDenied
 from reformer.core.permissions import (
@@ -23,6 +23,7 @@ from reformer.core.permissions import (
     VIEW_SCHEDULE,
     has_capability,
     is_staff,
+    reaches_every_studio,
     require,
     studio_ids_in_scope,
 )
@@ -31,7 +32,7 @@ from reformer.core.permissions import (
 def _scope(actor: Membership) -> tuple[Q, Q]:
     """(which appointments, which places of them) the actor may read."""
     if has_capability(actor, VIEW_CLIENTS):
-        if actor.role == Role.OWNER:
+        if reaches_every_studio(actor):
             return Q(), Q()
         return Q(studio_id__in=studio_ids_in_scope(actor)), Q()
     if has_capability(actor, VIEW_ROSTER):

@@ -10,10 +10,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from reformer.accounts.models import Membership, Role
+from reformer.accounts.models import Membership
 from reformer.core.errors import AccessError, DomainError
 from reformer.core.parsing import to_id
-from reformer.core.permissions import VIEW_REPORTS
+from reformer.core.permissions import STAFF_ROLES, VIEW_REPORTS
 from reformer.reports import actions, queries, scheduled
 from reformer.reports.models import Report, ReportSchedule
 from reformer.studios.models import Studio
@@ -61,8 +61,9 @@ def _schedule_context(request: MemberRequest, error, values) -> dict:
         "schedules": list(scheduled.schedules_for(member)),
         "schedule_sections": list(ReportSchedule.SECTIONS.items()),
         "schedule_staff": list(
-            Membership.objects.filter(organization_id=member.organization_id, active=True)
-            .exclude(role=Role.CLIENT)
+            Membership.objects.filter(
+                organization_id=member.organization_id, active=True, role__in=STAFF_ROLES
+            )
             .select_related("user")
             .order_by("user__name", "pk")
         ),
