@@ -202,3 +202,31 @@ def test_the_booking_page_shows_the_price_and_sends_the_client_to_pay(client, sh
     assert "The time you picked was released." in back.content.decode()
     place.refresh_from_db()
     assert place.status == "cancelled"
+
+
+def test_the_desk_books_a_priced_session_through_the_form(client, shop, priced):
+    from django.urls import reverse
+
+    tenant = shop.tenant
+    client.force_login(tenant.front_desk.user)
+    form = {
+        "studio": tenant.studio.pk,
+        "type": priced.pk,
+        "client": tenant.client.pk,
+        "slot": f"{ah.at(tenant, hour=10).isoformat()}|{tenant.instructor.pk}",
+    }
+    url = reverse("frontdoor:staff_appointment_book")
+    page = client.get(
+        reverse("frontdoor:staff_appointments"),
+        {"studio": tenant.studio.pk, "type": priced.pk, "date": ah.local_day(tenant).isoformat()},
+    )
+    assert "Paid at the desk ($85.00" in page.content.decode() or "Paid at the desk (85.00" in (
+        page.content.decode()
+    )
+    refused = client.post(url, form, follow=True)
+    assert "Choose how the client pays" in refused.content.decode()
+    assert not Appointment.objects.exists()
+    booked = client.post(url, form | {"payment_method": "terminal"})
+    assert booked.status_code == 302
+    place = Attendee.objects.get(client=tenant.client)
+    assert place.status == "confirmed" and place.payment.method == "terminal"
