@@ -26,8 +26,8 @@ from reformer.core.permissions import MANAGE_INTEGRATIONS, require, require_same
 SCOPES: dict[str, str] = {
     "schedule:read": "Read studios, class types and classes",
     "clients:read": "Read clients and their packages",
-    "bookings:read": "Read bookings, waitlists and attendance",
-    "bookings:write": "Book and cancel classes, join and leave waitlists",
+    "bookings:read": "Read bookings, appointments, waitlists and attendance",
+    "bookings:write": "Book and cancel classes and appointments, join and leave waitlists",
     "attendance:write": "Mark attendance and no-shows",
     "payments:read": "Read payments",
 }

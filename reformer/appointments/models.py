@@ -10,6 +10,7 @@ and appointments alike.
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import (
@@ -23,7 +24,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from reformer.accounts.models import Membership
-from reformer.billing.models import ClientPackage
+from reformer.billing.models import ClientPackage, Payment
 from reformer.studios.models import Organization, Room, Spot, Studio, hex_colour
 
 MAX_CLIENTS = 3  # private 1, duet 2, trio 3
@@ -58,6 +59,16 @@ class AppointmentType(models.Model):
     credit_kind = models.CharField(
         max_length=20, choices=CreditKind.choices, default=CreditKind.ANY, blank=True
     )
+    # A price in money instead: paid online through Stripe Checkout (the place is held
+    # while paying) or at the desk. Empty: the type costs `credits`.
+    price = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.50")), MaxValueValidator(Decimal("10000"))],
+    )
+    currency = models.CharField(max_length=3, default="USD")
     # The equipment it needs: a spot of this equipment type (reformer, tower, chair...).
     equipment = models.CharField(max_length=40, default="reformer")
     cancellation_window_hours = models.PositiveIntegerField(
@@ -85,10 +96,18 @@ class AppointmentType(models.Model):
                 name="appointment_type_duration_valid",
             ),
             models.CheckConstraint(condition=Q(credits__gte=1), name="appointment_type_costs"),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True) | Q(price__gt=0),
+                name="appointment_type_price_positive",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def priced_in_money(self) -> bool:
+        return self.price is not None
 
     @property
     def size_label(self) -> str:
@@ -212,6 +231,8 @@ class Attendee(models.Model):
 
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", "Confirmed"
+        # Paying online: the place (and the slot) is held until Stripe says paid or not.
+        HELD = "held", "Awaiting payment"
         CANCELLED = "cancelled", "Cancelled"
         LATE_CANCELLED = "late_cancelled", "Late cancelled"
         ATTENDED = "attended", "Attended"
@@ -222,17 +243,29 @@ class Attendee(models.Model):
         STAFF = "staff", "Booked by staff"
         INVITED = "invited", "Invited"
 
-    HOLDING = (Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW)
+    HOLDING = (Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW, Status.HELD)
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="attendees")
     client = models.ForeignKey(
         Membership, on_delete=models.CASCADE, related_name="appointment_places"
     )
+    # What paid for the place: credits from a package, or a payment in money.
     client_package = models.ForeignKey(
-        ClientPackage, on_delete=models.PROTECT, related_name="appointment_places"
+        ClientPackage,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointment_places",
     )
     credits_spent = models.PositiveSmallIntegerField()
+    payment = models.OneToOneField(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointment_place",
+    )
     # Copies of the appointment's times: the client's occupancy row is made from them.
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
@@ -241,6 +274,8 @@ class Attendee(models.Model):
     checked_in_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     credit_returned = models.BooleanField(default=False)
+    # Set on a no-show once it has counted towards a suspension (as Booking.strike_used_at).
+    strike_used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -248,11 +283,15 @@ class Attendee(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["appointment", "client"],
-                condition=Q(status__in=["confirmed", "attended", "no_show"]),
+                condition=Q(status__in=["confirmed", "attended", "no_show", "held"]),
                 name="attendee_once_per_appointment",
             ),
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="attendee_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(client_package__isnull=False) | Q(payment__isnull=False),
+                name="attendee_paid_by_package_or_payment",
             ),
         ]
         indexes = [models.Index(fields=["client", "status", "starts_at"])]

@@ -162,6 +162,7 @@ class Payment(models.Model):
         PACKAGE = "package", "Package"
         MEMBERSHIP = "membership", "Membership"
         FEE = "fee", "Fee"
+        APPOINTMENT = "appointment", "Appointment"
 
     class Method(models.TextChoices):
         CARD_ONLINE = "card_online", "Card (online)"

@@ -166,3 +166,20 @@ def single_booking(
         time_zone=session.studio.time_zone,
         now=now,
     ).body
+
+
+def single_appointment_place(
+    place, *, base_url: str, reminders: str, now: dt.datetime | None = None
+) -> bytes:
+    """A client's appointment as a calendar file, with the feed's UID, revision and alarms."""
+    window = sources.Window(now or timezone.now(), base_url)
+    event = sources.appointment_place_event(place, window)
+    appointment = place.appointment
+    return _build(
+        [event],
+        place.organization_id,
+        name=event.summary,
+        reminders=reminders,
+        time_zone=appointment.studio.time_zone,
+        now=now,
+    ).body

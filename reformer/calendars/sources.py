@@ -1,8 +1,8 @@
 """What goes into a calendar feed: one function per kind of event (a "source").
 
-A person's feed is the union of `PERSON_SOURCES`: their bookings, their waitlist places and
-the classes they teach. A new kind of event (appointments, say) becomes part of every
-person's feed by adding its source function to that list; nothing else changes.
+A person's feed is the union of `PERSON_SOURCES`: their bookings, their waitlist places, the
+classes they teach, their places in appointments and the appointments they teach. A new kind
+of event becomes part of every person's feed by adding its source function to that list.
 
 Every source reads a bounded window (from `PAST` ago to `AHEAD` from now) in a fixed number
 of queries, whatever the number of events. Cancelled bookings and waitlist places stay in the
@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 
 from reformer.accounts.models import Membership
@@ -227,11 +227,145 @@ def teaching_events(member: Membership, window: Window) -> list[FeedEvent]:
     return events
 
 
-# Every source of a person's feed. Appointments (and any later kind of event) join here.
+def _appointment_location(appointment) -> str:
+    studio = appointment.studio
+    return ", ".join(part for part in (studio.name, studio.address) if part)
+
+
+def appointment_place_event(place, window: Window) -> FeedEvent:
+    """A client's place in a private, duet or trio (also the one-off download). The UID
+    names the appointment and the client, so it is stable whatever happens to the place."""
+    from reformer.appointments.models import Attendee
+
+    appointment = place.appointment
+    studio = appointment.studio
+    name = appointment.appointment_type.name
+    active = place.status in Attendee.HOLDING
+    lines = [
+        f"{name} with {appointment.instructor.user.display_name}",
+        _local_time(appointment.starts_at, studio.time_zone),
+        f"Room: {appointment.room.name}, {appointment.spot.label}",
+    ]
+    if studio.address:
+        lines.append(f"Address: {studio.address}")
+    lines.append(f"Reference: {appointment.reference}")
+    if not active:
+        reason = appointment.cancelled_reason
+        lines.insert(0, f"This appointment was cancelled{f': {reason}' if reason else ''}.")
+    title = f"{name} at {studio.name}"
+    return FeedEvent(
+        uid=uid("appointment", f"{appointment.reference}-{place.client_id}"),
+        summary=title if active else f"Cancelled: {title}",
+        starts_at=appointment.starts_at,
+        ends_at=appointment.ends_at,
+        time_zone=studio.time_zone,
+        location=_appointment_location(appointment),
+        description="\n".join(lines),
+        status="CONFIRMED" if active else "CANCELLED",
+        url=window.link("client:dashboard"),
+    )
+
+
+_APPOINTMENT_RELATED = (
+    "appointment__appointment_type",
+    "appointment__studio",
+    "appointment__room",
+    "appointment__spot",
+    "appointment__instructor__user",
+)
+
+
+def appointment_events(member: Membership, window: Window) -> list[FeedEvent]:
+    """The person's places in appointments; a cancelled one stays as CANCELLED a while."""
+    from reformer.appointments.models import Attendee
+
+    cancelled = (Attendee.Status.CANCELLED, Attendee.Status.LATE_CANCELLED)
+    places = list(
+        Attendee.objects.filter(
+            organization_id=member.organization_id,
+            client=member,
+            starts_at__gte=window.now - PAST,
+            starts_at__lt=window.now + AHEAD,
+        )
+        .filter(
+            Q(status__in=Attendee.HOLDING)
+            | Q(status__in=cancelled, cancelled_at__gte=window.now - CANCELLED_KEPT)
+        )
+        .select_related(*_APPOINTMENT_RELATED)
+        .order_by("starts_at", "pk")
+    )
+    held = {p.appointment_id for p in places if p.status in Attendee.HOLDING}
+    return [
+        appointment_place_event(place, window)
+        for place in places
+        # Invited again after cancelling: the live place speaks for the appointment.
+        if place.status in Attendee.HOLDING or place.appointment_id not in held
+    ]
+
+
+def teaching_appointment_events(member: Membership, window: Window) -> list[FeedEvent]:
+    """Appointments the person teaches, with who is coming; a cancelled one stays (as a
+    cancelled class does) while it is in the window."""
+    from reformer.appointments.models import Appointment, Attendee
+
+    appointments = (
+        Appointment.objects.filter(
+            organization_id=member.organization_id,
+            instructor=member,
+            starts_at__gte=window.now - PAST,
+            starts_at__lt=window.now + AHEAD,
+        )
+        .select_related("appointment_type", "studio", "room", "spot")
+        .prefetch_related(
+            Prefetch(
+                "attendees",
+                queryset=Attendee.objects.filter(status__in=Attendee.HOLDING)
+                .select_related("client__user")
+                .order_by("created_at", "pk"),
+                to_attr="holding",
+            )
+        )
+        .order_by("starts_at", "pk")
+    )
+    events = []
+    for appointment in appointments:
+        studio = appointment.studio
+        name = appointment.appointment_type.name
+        active = appointment.status == Appointment.Status.SCHEDULED
+        clients = ", ".join(place.client.user.display_name for place in appointment.holding)
+        lines = [
+            f"You teach {name}" + (f" with {clients}" if clients else ""),
+            _local_time(appointment.starts_at, studio.time_zone),
+            f"Room: {appointment.room.name}, {appointment.spot.label}",
+            f"Reference: {appointment.reference}",
+        ]
+        if not active:
+            reason = appointment.cancelled_reason
+            lines.insert(0, f"This appointment was cancelled{f': {reason}' if reason else ''}.")
+        title = f"Teach {name} at {studio.name}"
+        events.append(
+            FeedEvent(
+                uid=uid("teach-appointment", appointment.reference),
+                summary=title if active else f"Cancelled: {title}",
+                starts_at=appointment.starts_at,
+                ends_at=appointment.ends_at,
+                time_zone=studio.time_zone,
+                location=_appointment_location(appointment),
+                description="\n".join(lines),
+                status="CONFIRMED" if active else "CANCELLED",
+                url=window.link("frontdoor:staff_appointment", appointment.pk),
+            )
+        )
+    return events
+
+
+# Every source of a person's feed. Any later kind of event joins here.
 PERSON_SOURCES: list[Callable[[Membership, Window], list[FeedEvent]]] = [
     booking_events,
     waitlist_events,
     teaching_events,
+    appointment_events,
+    teaching_appointment_events,
 ]
 
 

@@ -38,6 +38,7 @@ PAYMENT_FEE_NOT_CHARGED = "payments.fee_not_charged"  # data: payment
 EMAIL_SUPPRESSED = "notifications.email_suppressed"
 SMS_UNDELIVERED = "notifications.sms_undelivered"
 PROVIDER_DOWN = "notifications.provider_down"
+REFUND_NEEDED = "payments.refund_needed"  # data: payment
 
 
 def raise_alert(

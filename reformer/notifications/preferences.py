@@ -28,6 +28,7 @@ CATEGORY_OF_KIND = {
     "waitlist_joined": BOOKING_CONFIRMATIONS,
     "waitlist_left": BOOKING_CONFIRMATIONS,
     "class_reminder": REMINDERS,
+    "appointment_reminder": REMINDERS,
     "waitlist_promoted": WAITLIST_AND_SCHEDULE,
     "waitlist_skipped": WAITLIST_AND_SCHEDULE,
     "waitlist_expired": WAITLIST_AND_SCHEDULE,

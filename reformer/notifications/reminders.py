@@ -72,7 +72,7 @@ def plan_for(studio) -> list[dict]:
 def queue_due_reminders(now: dt.datetime | None = None) -> int:
     """Queue every reminder due now and not queued yet. Returns how many were new."""
     now = now or timezone.now()
-    horizon = max(_longest_offset(), 1) + 2  # +2 h: wall-clock offsets across a DST change
+    horizon = max(longest_offset(), 1) + 2  # +2 h: wall-clock offsets across a DST change
     with connection.cursor() as cursor:
         cursor.execute(_CANDIDATES_SQL, {"now": now, "horizon": horizon})
         booking_ids = [row[0] for row in cursor.fetchall()]
@@ -84,7 +84,7 @@ def queue_due_reminders(now: dt.datetime | None = None) -> int:
     return queued
 
 
-def _longest_offset() -> int:
+def longest_offset() -> int:
     longest = max(step["hours"] for step in default_reminder_plan())
     for plan in StudioMessaging.objects.values_list("reminder_plan", flat=True):
         for step in plan or []:
@@ -127,18 +127,30 @@ def _queue_chunk(booking_ids: list[int], now: dt.datetime) -> int:
 
 
 def _due_steps(booking: Booking, now: dt.datetime) -> list[tuple[dict, str]]:
-    """(step, channel) pairs due now for this booking: the latest due step per channel."""
     session = booking.session
-    tz = session.studio.time_zone
+    return due_steps(
+        studio=session.studio,
+        starts_at=session.starts_at,
+        booked_at=booking.created_at,
+        user=booking.client.user,
+        now=now,
+    )
+
+
+def due_steps(
+    *, studio, starts_at: dt.datetime, booked_at: dt.datetime, user, now: dt.datetime
+) -> list[tuple[dict, str]]:
+    """(step, channel) pairs due now for a place in a class or an appointment at `studio`
+    starting at `starts_at`, held since `booked_at`: the latest due step per channel."""
+    tz = studio.time_zone
     applicable = []
-    for step in plan_for(session.studio):
+    for step in plan_for(studio):
         hours = int(step.get("hours", 0))
         if hours <= 0:
             continue
-        point = due_at(session.starts_at, hours, tz)
-        if booking.created_at <= point:  # booked before this step's moment
+        point = due_at(starts_at, hours, tz)
+        if booked_at <= point:  # booked before this step's moment
             applicable.append((step, point))
-    user = booking.client.user
     chosen = preferences.preloaded_settings_for(user)
     can = {
         Message.Channel.EMAIL: bool((user.email or "").strip()),
@@ -175,7 +187,7 @@ def cancel_token(booking: Booking) -> str:
     )
 
 
-def _lead_time(starts_local: dt.datetime, now_local: dt.datetime) -> str:
+def lead_time(starts_local: dt.datetime, now_local: dt.datetime) -> str:
     days = (starts_local.date() - now_local.date()).days
     at = timeformat.when(starts_local, "time")
     if days == 0:
@@ -193,7 +205,7 @@ def _link_pattern(name: str, site_url: str) -> str:
     return f"{site_url}{reverse(name, args=[_PLACEHOLDER])}"
 
 
-def _link(name: str, argument: str) -> str:
+def link(name: str, argument: str) -> str:
     """reverse() once per URL name, not once per reminder (10,000 at once add up)."""
     pattern = _link_pattern(name, settings.SITE_URL)
     return pattern.replace(_PLACEHOLDER, quote(argument, safe="-_.~:"))
@@ -210,16 +222,16 @@ def reminder_context(booking: Booking, now: dt.datetime) -> dict:
         session, booking=booking, spot_label=booking.spot.label if booking.spot else None
     )
     context.update(
-        lead_time=_lead_time(starts_local, to_local(now, tz)),
+        lead_time=lead_time(starts_local, to_local(now, tz)),
         when_short=f"{starts_local:%a} {timeformat.when(starts_local, 'time')}",
         map_url=(
             f"https://www.google.com/maps/search/?api=1&query={quote_plus(studio.address)}"
             if studio.address
             else ""
         ),
-        booking_url=_link("client:booking_detail", booking.reference),
-        calendar_url=_link("client:booking_ics", booking.reference),
-        cancel_url=_link("messaging:reminder_cancel", cancel_token(booking))
+        booking_url=link("client:booking_detail", booking.reference),
+        calendar_url=link("client:booking_ics", booking.reference),
+        cancel_url=link("messaging:reminder_cancel", cancel_token(booking))
         if terms.can_cancel
         else "",
         cancellation_text=terms.message,

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from reformer.bookings.integrity import IntegrityReport
 
 _PAYMENTS_SQL = """
-SELECT pay.id, pay.status, pay.kind, pay.amount, pay.amount_refunded,
+SELECT pay.id, pay.status, pay.kind, pay.amount, pay.amount_refunded, pay.failure_reason,
        pay.client_package_id, pkg.product_id = pay.product_id AND pkg.client_id = pay.client_id,
        COALESCE((SELECT SUM(r.amount) FROM payments_refund r WHERE r.payment_id = pay.id), 0)
   FROM billing_payment pay
@@ -61,10 +61,13 @@ def check_payments(report: IntegrityReport, *, organization_id: int | None = Non
     problems = report.problems
     with connection.cursor() as cursor:
         cursor.execute(_PAYMENTS_SQL, params)
-        for pid, status, kind, amount, refunded, package_id, matches, refund_sum in cursor:
+        for pid, status, kind, amount, refunded, refused, package, matches, refund_sum in cursor:
+            package_id = package
             report.payments_checked += 1
             grants = kind in ("package", "membership")
-            if grants and status in PAID and package_id is None:
+            # A paid purchase whose grant was refused (a second intro offer) says why and is
+            # refunded: it holds no package.
+            if grants and status in PAID and package_id is None and not refused:
                 problems.append(f"payment {pid}: paid ({status}) but no package was granted")
             if status not in PAID and package_id is not None:
                 problems.append(f"payment {pid}: {status} but holds package {package_id}")

@@ -8,7 +8,7 @@ from procrastinate.contrib.django import app
 
 from reformer.core.errors import Busy
 from reformer.integrations.stripe.client import ProviderError
-from reformer.payments.actions import events, fees, subscriptions
+from reformer.payments.actions import auto_refunds, events, fees, subscriptions
 
 RETRY = RetryStrategy(
     max_attempts=8, exponential_wait=2, retry_exceptions=[DatabaseError, Busy, ProviderError]
@@ -29,3 +29,8 @@ def charge_booking_fee(booking_id: int, kind: str) -> None:
 @app.task(name="payments.end_overdue_grace", queueing_lock="payments.end_overdue_grace")
 def end_overdue_grace(timestamp: int) -> None:
     subscriptions.end_overdue_grace()
+
+
+@app.task(name="payments.refund_automatically", retry=RETRY)
+def refund_automatically(payment_id: int, reason: str) -> None:
+    auto_refunds.refund_automatically(payment_id, reason)

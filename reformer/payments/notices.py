@@ -39,7 +39,9 @@ def queue_receipt(payment: Payment) -> None:
     )
 
 
-def queue_refund_notice(payment: Payment, *, amount, credits_removed: int, refund_id: int) -> None:
+def queue_refund_notice(
+    payment: Payment, *, amount, credits_removed: int, refund_id: int, why: str = ""
+) -> None:
     organization = payment.client.organization
     queue_templated_email(
         payment.client.user,
@@ -51,6 +53,7 @@ def queue_refund_notice(payment: Payment, *, amount, credits_removed: int, refun
             "credits_removed": credits_removed,
             "receipt_number": receipt_number(payment),
             "studio_name": organization.name,
+            "why": why,
         },
         idempotency_key=f"payment-refunded:{refund_id}",
         organization=payment.organization_id,

@@ -15,6 +15,13 @@ from django.db import models
 from django.db.models import QuerySet
 
 from reformer.accounts.models import ClientProfile, Membership, Role
+from reformer.appointments.models import (
+    Appointment,
+    AppointmentType,
+    Attendee,
+    HoursException,
+    WeeklyHours,
+)
 from reformer.billing.models import (
     ClientPackage,
     CreditLedger,
@@ -195,6 +202,68 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "waitlist", "Waitlist entries", WaitlistEntry, by_org(WaitlistEntry), extra=(CLIENT_EMAIL,)
+    ),
+    Table(
+        "appointment_types",
+        "Privates, duets and trios offered (price in credits of a package kind, equipment, "
+        "cancellation window)",
+        AppointmentType,
+        by_org(AppointmentType),
+    ),
+    Table(
+        "appointment_instructors",
+        "Which instructor teaches which appointment type",
+        AppointmentType.instructors.through,
+        lambda org: AppointmentType.instructors.through.objects.filter(
+            appointmenttype__organization_id=org
+        ),
+        extra=(
+            C("appointment_type", "appointmenttype__name", "Appointment type name"),
+            C("instructor_email", "membership__user__email", "Instructor's email"),
+        ),
+    ),
+    Table(
+        "instructor_hours",
+        "Instructors' weekly hours for appointments (studio local time; weekday 0 = Monday)",
+        WeeklyHours,
+        by_org(WeeklyHours),
+        extra=(C("instructor_email", "instructor__user__email", "Instructor's email"),),
+    ),
+    Table(
+        "instructor_hours_exceptions",
+        "Dated changes to instructors' hours: extra hours or hours blocked",
+        HoursException,
+        by_org(HoursException),
+        extra=(C("instructor_email", "instructor__user__email", "Instructor's email"),),
+    ),
+    Table(
+        "appointments",
+        "Appointments (privates, duets, trios): who teaches, where, when, on which equipment",
+        Appointment,
+        by_org(Appointment),
+        extra=(
+            C("studio", "studio__name", "Studio name"),
+            C("appointment_type_name", "appointment_type__name", "Appointment type name"),
+            C("instructor_email", "instructor__user__email", "Instructor's email"),
+            C("spot_label", "spot__label", "Equipment (spot label)"),
+        ),
+    ),
+    Table(
+        "appointment_places",
+        "Clients' places in appointments, with their attendance (attended, no-show) and the "
+        "credits spent; the credit_ledger rows of a place name the appointment reference",
+        Attendee,
+        by_org(Attendee),
+        extra=(
+            CLIENT_EMAIL,
+            C("appointment_reference", "appointment__reference", "Appointment reference"),
+            C(
+                "appointment_type_name",
+                "appointment__appointment_type__name",
+                "Appointment type name",
+            ),
+            C("studio", "appointment__studio__name", "Studio name"),
+        ),
     ),
     Table("payments", "Payments", Payment, by_org(Payment), extra=(CLIENT_EMAIL,)),
     Table(

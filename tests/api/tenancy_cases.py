@@ -52,3 +52,35 @@ def api_payments_for(actor, ctx):
 @register(allowed=ALL_ROLES, kind=QUERY, other_tenant="own")
 def api_waitlist_for(actor, ctx):
     return queries.waitlist_for(actor)
+
+
+@register(allowed=ALL_ROLES, kind=QUERY, other_tenant="own")
+def api_appointments_for(actor, ctx):
+    from reformer.api import appointment_queries
+
+    return appointment_queries.appointments_for(actor)
+
+
+@register(allowed=ALL_ROLES, kind=QUERY, other_tenant="own")
+def api_appointment_types_for(actor, ctx):
+    from reformer.api import appointment_queries
+
+    return appointment_queries.appointment_types_for(actor)
+
+
+def _an_appointment(world) -> dict:
+    from tests.appointments.tenancy_cases import a_place
+
+    return a_place(world)
+
+
+@register(
+    # staff of the studio and the client whose place it is; the instructor teaches it
+    allowed={"owner", "manager", "front_desk", "instructor", "client"},
+    kind=QUERY,
+    setup=_an_appointment,
+)
+def api_get_appointment(actor, ctx):
+    from reformer.api import appointment_queries
+
+    return appointment_queries.get_appointment(actor, ctx.place.appointment_id)

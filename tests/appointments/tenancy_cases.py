@@ -224,3 +224,39 @@ def add_requirement(actor, ctx):
 )
 def grant_tag(actor, ctx):
     return onboarding.grant_tag(actor, ctx.a.client, ctx.tag)
+
+
+def _priced(world) -> dict:
+    from decimal import Decimal
+
+    made = privates(world)
+    made["kind"].price = Decimal("85.00")
+    made["kind"].save()
+    made["guest"] = make_client(world.a, "Paying guest")
+    return made
+
+
+@register(allowed={"client"}, setup=_priced)
+def hold_appointment_for_payment(actor, ctx):
+    from reformer.appointments.actions import paid
+
+    return paid.hold_for_payment(
+        actor,
+        ctx.kind,
+        studio=ctx.a.studio,
+        instructor=ctx.a.instructor,
+        starts_at=ah.at(ctx.a, hour=10),
+    )
+
+
+@register(allowed=DESK, setup=_priced)
+def book_priced_appointment_at_the_desk(actor, ctx):
+    return actions.book_appointment(
+        actor,
+        ctx.kind,
+        studio=ctx.a.studio,
+        instructor=ctx.a.instructor,
+        starts_at=ah.at(ctx.a, hour=10),
+        client=ctx.guest,
+        payment_method="cash",
+    )

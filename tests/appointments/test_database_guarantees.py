@@ -95,6 +95,9 @@ def test_occupancy_refuses_double_booking_across_classes_and_appointments(world)
     Attendee.objects.filter(appointment=first).update(status="cancelled")
     assert not Occupancy.objects.filter(attendee_id__isnull=False).exists()
     with connection.cursor() as cursor:
+        # The cascade reaches payments and the places they paid for (attendee.payment):
+        # their deferred foreign-key checks run first, as a commit would.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("TRUNCATE bookings_booking CASCADE")
     assert not Occupancy.objects.filter(booking_id__isnull=False).exists()
 
@@ -150,6 +153,19 @@ def test_appointment_and_type_checks(world):
             starts_at=appt.starts_at,
             ends_at=appt.starts_at,
         )
+    with refused("attendee_paid_by_package_or_payment"):
+        Attendee.objects.create(
+            organization=tenant.organization,
+            appointment=appt,
+            client=helpers.make_client(tenant, "Dee"),
+            client_package=None,
+            payment=None,
+            credits_spent=0,
+            starts_at=appt.starts_at,
+            ends_at=appt.ends_at,
+        )
+    with refused("appointment_type_price_positive"):
+        AppointmentType.objects.create(organization=tenant.organization, name="Gift", price=0)
     from reformer.appointments.models import HoursException, WeeklyHours
 
     with refused("weekly_hours_ordered"):

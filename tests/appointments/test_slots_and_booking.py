@@ -267,11 +267,12 @@ def test_attendance_and_no_show_sweep(tenant, private, alice, bob, time_machine)
     with pytest.raises(DomainError) as error:
         actions.mark_attendee(tenant.front_desk, first, "attended")
     assert error.value.code == "attendance.too_early"
-    time_machine.move_to(ah.at(tenant, hour=9, minute=50))
+    ten_to_ten, one_pm = ah.at(tenant, hour=9, minute=50), ah.at(tenant, hour=13)
+    time_machine.move_to(ten_to_ten)
     actions.mark_attendee(tenant.instructor, first, "attended")
     first.refresh_from_db()
     assert first.status == "attended" and first.checked_in_at is not None
-    time_machine.move_to(ah.at(tenant, hour=13))
+    time_machine.move_to(one_pm)
     assert actions.mark_overdue_no_shows() == 1
     second.refresh_from_db()
     assert second.status == "no_show"

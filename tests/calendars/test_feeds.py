@@ -251,4 +251,4 @@ def test_building_a_feed_runs_a_fixed_number_of_queries(world, frozen):
 
     few = queries_for(2, 6)
     many = queries_for(12, 9)
-    assert few == many == 4
+    assert few == many == 6  # a query per source, then the revisions

@@ -105,3 +105,47 @@ def test_one_export_at_a_time(world, data):
         actions.request_export(world.a.owner)
     assert busy.value.code == "export.in_progress"
     actions.request_export(world.b.owner)  # another organization is not held up
+
+
+def test_appointments_are_exported_with_their_places_and_readme_columns(world, data):
+    from reformer.appointments import actions as appointments
+    from tests.appointments import helpers as ah
+
+    tenant = world.a
+    kind, _room, _spots = ah.setup_privates(tenant)
+    place = appointments.book_appointment(
+        tenant.client,
+        kind,
+        studio=tenant.studio,
+        instructor=tenant.instructor,
+        starts_at=ah.at(tenant, hour=10),
+    )
+    other_kind, _, _ = ah.setup_privates(world.b)  # another organization's: never exported
+    appointments.book_appointment(
+        world.b.client,
+        other_kind,
+        studio=world.b.studio,
+        instructor=world.b.instructor,
+        starts_at=ah.at(world.b, hour=10),
+    )
+    archive = open_zip(build_one(tenant.owner))
+    readme = archive.read("README.md").decode()
+    assert "## appointments.csv" in readme and "## appointment_places.csv" in readme
+    assert "`instructor_email`: Instructor's email" in readme
+    assert "`status`: " in readme and "no_show" in readme  # attendance values documented
+
+    def rows(name):
+        return list(csv.DictReader(io.StringIO(archive.read(f"{name}.csv").decode())))
+
+    (appointment,) = rows("appointments")
+    assert appointment["reference"] == place.appointment.reference
+    assert appointment["instructor_email"] == tenant.instructor.user.email
+    assert appointment["appointment_type_name"] == "Private 55"
+    (exported,) = rows("appointment_places")
+    assert exported["client_email"] == tenant.client.user.email
+    assert (exported["status"], exported["credits_spent"]) == ("confirmed", "1")
+    assert exported["appointment_reference"] == place.appointment.reference
+    assert [r["name"] for r in rows("appointment_types")] == ["Private 55"]
+    (teaches,) = rows("appointment_instructors")
+    assert teaches["instructor_email"] == tenant.instructor.user.email
+    assert len(rows("instructor_hours")) == 7

@@ -47,3 +47,54 @@ def list_reports(actor, ctx):
 @tenancy.register(allowed=OWNERS, other_tenant=tenancy.OWN)
 def set_report_preferences(actor, ctx):
     return actions.set_preferences(actor, monthly_email=False, studio_reports=True)
+
+
+def _schedule(world):
+    from reformer.reports.models import ReportSchedule
+
+    schedule = ReportSchedule.objects.create(
+        organization=world.a.organization, name="Daily", frequency="daily", sections=["summary"]
+    )
+    schedule.recipients.set([world.a.owner])
+    return {"schedule": schedule}
+
+
+@tenancy.register(allowed=OWNERS, other_tenant=tenancy.OWN)
+def save_report_schedule(actor, ctx):
+    from reformer.reports import scheduled
+
+    return scheduled.save_schedule(
+        actor,
+        name="Weekly",
+        frequency="weekly",
+        sections=["summary"],
+        recipient_ids=[actor.pk],
+    )
+
+
+@tenancy.register(allowed=OWNERS, setup=_schedule)
+def change_report_schedule(actor, ctx):
+    from reformer.reports import scheduled
+
+    return scheduled.save_schedule(
+        actor,
+        name="Daily",
+        frequency="daily",
+        sections=["clients"],
+        recipient_ids=[ctx.a.owner.pk],
+        schedule=ctx.schedule,
+    )
+
+
+@tenancy.register(allowed=OWNERS, setup=_schedule)
+def remove_report_schedule(actor, ctx):
+    from reformer.reports import scheduled
+
+    return scheduled.remove_schedule(actor, ctx.schedule)
+
+
+@tenancy.register(allowed=OWNERS, kind=tenancy.QUERY, other_tenant=tenancy.OWN)
+def report_schedules_for(actor, ctx):
+    from reformer.reports import scheduled
+
+    return scheduled.schedules_for(actor)

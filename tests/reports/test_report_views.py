@@ -70,3 +70,59 @@ def test_opting_out_from_the_settings(client, world):
     client.post(reverse("reports:settings"), {"studio_reports": "on"})
     pref = ReportPreference.objects.get(membership=world.a.owner)
     assert (pref.monthly_email, pref.studio_reports) == (False, True)
+
+
+def test_owners_schedule_daily_and_weekly_reports_from_the_page(client, world):
+    from reformer.reports.models import ReportSchedule
+
+    tenant = world.a
+    client.force_login(tenant.owner.user)
+    page = client.get("/reports/")
+    assert "Daily and weekly reports" in page.content.decode()
+    assert tenant.client.user.display_name not in page.content.decode().split("Send to")[1]
+    bad = client.post(
+        "/reports/schedules/",
+        {"name": "Daily", "frequency": "daily", "sections": ["summary"], "recipients": []},
+    )
+    assert bad.status_code == 422 and "staff of the organization" in bad.content.decode()
+    assert "Daily" in bad.content.decode()  # what was typed stays
+    for studio in ("abc", "0"):
+        bad = client.post(
+            "/reports/schedules/",
+            {
+                "name": "Daily",
+                "frequency": "daily",
+                "sections": ["summary"],
+                "recipients": [tenant.owner.pk],
+                "studio": studio,
+            },
+        )
+        assert bad.status_code == 422
+    assert not ReportSchedule.objects.exists()
+    made = client.post(
+        "/reports/schedules/",
+        {
+            "name": "Monday numbers",
+            "frequency": "weekly",
+            "weekday": "0",
+            "hour": "8",
+            "sections": ["summary", "clients"],
+            "recipients": [tenant.owner.pk, tenant.manager.pk],
+            "studio": tenant.studio.pk,
+        },
+    )
+    assert made.status_code == 302
+    schedule = ReportSchedule.objects.get()
+    assert (schedule.frequency, schedule.weekday, schedule.hour) == ("weekly", 0, 8)
+    assert schedule.sections == ["summary", "clients"] and schedule.studio == tenant.studio
+    listed = client.get("/reports/").content.decode()
+    assert "Monday numbers" in listed and "every Monday at 08:00" in listed
+    # Another organization's owner cannot stop it; a manager has no reports page.
+    other = client.__class__()
+    other.force_login(world.b.owner.user)
+    assert other.post(f"/reports/schedules/{schedule.pk}/remove/").status_code == 404
+    manager = client.__class__()
+    manager.force_login(tenant.manager.user)
+    assert manager.post("/reports/schedules/", {"name": "x"}).status_code == 403
+    assert client.post(f"/reports/schedules/{schedule.pk}/remove/").status_code == 302
+    assert not ReportSchedule.objects.get().active

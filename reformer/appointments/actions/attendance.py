@@ -1,7 +1,8 @@
 """Attendance at appointments: check-in at the desk or by the instructor, no-shows.
 
 The rules match classes: attended or no-show keep the credits; a confirmed place nobody
-checked in is marked a no-show by the sweep once the appointment is over (grace included).
+checked in is marked a no-show by the sweep once the start and the studio's grace have
+passed, and every no-show is a strike towards the same suspension as class no-shows.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.db.models import DurationField, ExpressionWrapper, F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reformer.accounts.models import Membership
@@ -22,24 +25,22 @@ from reformer.appointments.errors import (
     ATTENDANCE_NOT_BOOKED,
 )
 from reformer.appointments.models import Appointment, Attendee
-from reformer.bookings.errors import (
-    ATTENDANCE_TOO_EARLY,
-)
+from reformer.bookings.actions import strikes
+from reformer.bookings.actions._db import busy_as_domain_error
+from reformer.bookings.errors import ATTENDANCE_TOO_EARLY
 from reformer.core import audit
 from reformer.core.errors import VALIDATION, DomainError
 from reformer.core.permissions import MARK_ATTENDANCE, require, require_same_organization
+from reformer.studios.models import StudioPolicy
 
 CHECK_IN_OPENS = dt.timedelta(hours=1)  # the desk may check a client in this early
-NO_SHOW_AFTER_END = dt.timedelta(minutes=30)
 
 
 def mark_attendee(actor: Membership, attendee: Attendee, status: str) -> Attendee:
     """Staff at the studio, or the appointment's instructor, record attended or no-show
     (and may correct it either way until the day after)."""
     require_same_organization(actor, attendee, "appointment")
-    appointment = Appointment.objects.select_related("studio", "instructor").get(
-        pk=attendee.appointment_id
-    )
+    appointment = _appointment_of(attendee)
     require(actor, MARK_ATTENDANCE, session=appointment)
     if status not in (Attendee.Status.ATTENDED, Attendee.Status.NO_SHOW):
         raise DomainError(VALIDATION, "Mark the client attended or a no-show.", field="status")
@@ -51,8 +52,37 @@ def mark_attendee(actor: Membership, attendee: Attendee, status: str) -> Attende
         )
     if appointment.status != Appointment.Status.SCHEDULED:
         raise DomainError(APPOINTMENT_CANCELLED, "This appointment was cancelled.")
-    with transaction.atomic(durable=True):
-        attendee = Attendee.objects.select_for_update().get(pk=attendee.pk)
+    return _record(actor, attendee, appointment, status, now)
+
+
+def _appointment_of(attendee: Attendee) -> Appointment:
+    return Appointment.objects.select_related(
+        "studio__policy", "instructor__user", "appointment_type", "room", "spot"
+    ).get(pk=attendee.appointment_id)
+
+
+def policy_of(appointment: Appointment) -> StudioPolicy:
+    """The studio's policy (strikes, grace); the spec's defaults if none was set up."""
+    studio = appointment.studio
+    try:
+        return studio.policy
+    except StudioPolicy.DoesNotExist:
+        return StudioPolicy(studio=studio, organization_id=studio.organization_id)
+
+
+def _record(
+    actor: Membership | None,
+    attendee: Attendee,
+    appointment: Appointment,
+    status: str,
+    now: dt.datetime,
+) -> Attendee:
+    """Write attended / no-show; a no-show given or taken back recounts the client's
+    strikes exactly as a class no-show does (one count across classes and appointments)."""
+    with busy_as_domain_error(), transaction.atomic(durable=True):
+        attendee = (
+            Attendee.objects.select_for_update().select_related("client__user").get(pk=attendee.pk)
+        )
         if attendee.status not in Attendee.HOLDING:
             raise DomainError(
                 ATTENDANCE_NOT_BOOKED, "This client cancelled their place; nothing to mark."
@@ -61,6 +91,9 @@ def mark_attendee(actor: Membership, attendee: Attendee, status: str) -> Attende
             raise DomainError(
                 ATTENDANCE_TOO_EARLY, "A no-show can only be marked once it has started."
             )
+        previous = attendee.status
+        if previous == status:
+            return attendee
         attendee.status = status
         attendee.checked_in_at = now if status == Attendee.Status.ATTENDED else None
         attendee.save(update_fields=["status", "checked_in_at"])
@@ -69,33 +102,56 @@ def mark_attendee(actor: Membership, attendee: Attendee, status: str) -> Attende
             if status == Attendee.Status.ATTENDED
             else APPOINTMENTS_PLACE_NO_SHOW
         )
-        audit.record(actor, code, attendee)
-        notify.publish(appointment, "attendance", [])
+        audit.record(actor, code, attendee, previous=previous)
+        if Attendee.Status.NO_SHOW in (status, previous):
+            attendee.appointment = appointment
+            strikes.count_strikes(
+                strikes.MissedVisit(
+                    client=attendee.client,
+                    organization_id=attendee.organization_id,
+                    studio_id=appointment.studio_id,
+                    time_zone=appointment.studio.time_zone,
+                    context=notify.appointment_context(attendee),
+                    no_show_key=f"no-show:appointment-place:{attendee.pk}",
+                    subject_data={"appointment_place": attendee.pk},
+                ),
+                policy_of(appointment),
+                now,
+                new_no_show=status == Attendee.Status.NO_SHOW,
+            )
+        notify.publish(appointment, "attendance", [attendee.client.user_id])
     return attendee
 
 
 def mark_overdue_no_shows(now: dt.datetime | None = None) -> int:
-    """Confirmed places nobody checked in, of appointments over for a while: no-shows."""
+    """Confirmed places nobody checked in, once the start and the studio's no-show grace
+    have passed (appointments of the last 24 hours, as for classes): no-shows, each in its
+    own transaction with its strike, so one failure keeps the others."""
     now = now or timezone.now()
-    with transaction.atomic(durable=True):
-        overdue = list(
-            Attendee.objects.select_for_update(skip_locked=True)
-            .filter(
-                status=Attendee.Status.CONFIRMED,
-                ends_at__lt=now - NO_SHOW_AFTER_END,
-                appointment__status=Appointment.Status.SCHEDULED,
-            )
-            .values_list("pk", flat=True)
+    grace = ExpressionWrapper(
+        Coalesce(F("appointment__studio__policy__no_show_grace_minutes"), Value(10))
+        * dt.timedelta(minutes=1),
+        output_field=DurationField(),
+    )
+    overdue = list(
+        Attendee.objects.filter(
+            status=Attendee.Status.CONFIRMED,
+            checked_in_at__isnull=True,
+            appointment__status=Appointment.Status.SCHEDULED,
+            starts_at__gte=now - dt.timedelta(hours=24),
+            starts_at__lt=now,
         )
-        Attendee.objects.filter(pk__in=overdue).update(status=Attendee.Status.NO_SHOW)
-        for pk in overdue:
-            audit.record(
-                None,
-                APPOINTMENTS_PLACE_NO_SHOW,
-                Attendee(pk=pk, organization_id=_org_of(pk)),
-            )
-    return len(overdue)
-
-
-def _org_of(attendee_id: int) -> int:
-    return Attendee.objects.values_list("organization_id", flat=True).get(pk=attendee_id)
+        .alias(deadline=F("starts_at") + grace)
+        .filter(deadline__lt=now)
+        .order_by("starts_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    marked = 0
+    for pk in overdue:
+        attendee = Attendee.objects.get(pk=pk)
+        try:
+            _record(None, attendee, _appointment_of(attendee), Attendee.Status.NO_SHOW, now)
+        except DomainError:
+            continue  # changed meanwhile (checked in, cancelled)
+        marked += 1
+    return marked

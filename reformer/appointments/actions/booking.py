@@ -261,8 +261,11 @@ def book_appointment(
     instructor: Membership,
     starts_at: dt.datetime,
     client: Membership | None = None,
+    payment_method: str | None = None,
 ) -> Attendee:
-    """Book an open slot: creates the appointment and the client's place, pays credits."""
+    """Book an open slot: creates the appointment and the client's place, pays credits.
+    A type priced in money is paid online by the client (`payments.actions.appointments`
+    holds the place while paying) or at the desk: staff give `payment_method`."""
     for obj, what in (
         (appointment_type, "appointment type"),
         (studio, "studio"),
@@ -278,11 +281,20 @@ def book_appointment(
 
         check_ready_to_book(client)
     _check_not_suspended(client, studio, now)
+    if appointment_type.priced_in_money:
+        from reformer.appointments.actions import paid
+
+        method = paid.check_desk_method(actor, client, payment_method)
     slot = _check_slot(appointment_type, studio, instructor, starts_at, now)
+    source = Attendee.Source.WEB if client.pk == actor.pk else Attendee.Source.STAFF
+    if appointment_type.priced_in_money:
+        with busy_as_domain_error(), transaction.atomic(durable=True):
+            appointment = _create_appointment(actor, appointment_type, studio, instructor, slot)
+            payment = paid.desk_payment(actor, appointment_type, studio, client, method, now)
+            return _add_place(actor, appointment, client, [], source, now, payment=payment)
     packages = paying_packages(client, appointment_type, starts_at, now)
     if not packages:
         raise _no_package(appointment_type)
-    source = Attendee.Source.WEB if client.pk == actor.pk else Attendee.Source.STAFF
     with busy_as_domain_error(), transaction.atomic(durable=True):
         appointment = _create_appointment(actor, appointment_type, studio, instructor, slot)
         attendee = _add_place(actor, appointment, client, packages, source, now)
@@ -323,8 +335,19 @@ def _create_appointment(actor, appointment_type, studio, instructor, slot) -> Ap
     )
 
 
-def _add_place(actor, appointment, client, packages, source, now) -> Attendee:
-    """The client's place: guarded count, insert (client occupancy), credits, notices."""
+def _add_place(
+    actor,
+    appointment,
+    client,
+    packages,
+    source,
+    now,
+    *,
+    payment=None,
+    status: str = Attendee.Status.CONFIRMED,
+) -> Attendee:
+    """The client's place: guarded count, insert (client occupancy), credits or the
+    payment, notices. A place `held` while its payment is under way is told nothing yet."""
     appointment_type = appointment.appointment_type
     with connection.cursor() as cursor:
         cursor.execute(_TAKE_PLACE_SQL, [appointment.pk, now])
@@ -340,11 +363,13 @@ def _add_place(actor, appointment, client, packages, source, now) -> Attendee:
                 organization_id=appointment.organization_id,
                 appointment=appointment,
                 client=client,
-                client_package=packages[0],
-                credits_spent=appointment_type.credits,
+                client_package=None if payment is not None else packages[0],
+                payment=payment,
+                credits_spent=0 if payment is not None else appointment_type.credits,
                 starts_at=appointment.starts_at,
                 ends_at=appointment.ends_at,
                 source=source,
+                status=status,
             )
     except IntegrityError as exc:
         name = constraint_name(exc)
@@ -357,12 +382,13 @@ def _add_place(actor, appointment, client, packages, source, now) -> Attendee:
         raise
     attendee.appointment = appointment
     attendee.client = client
-    package = _spend(attendee, packages, actor, now, appointment_type.credits)
-    if package is None:
-        raise _no_package(appointment_type)
-    if package.pk != packages[0].pk:
-        Attendee.objects.filter(pk=attendee.pk).update(client_package=package)
-        attendee.client_package = package
+    if payment is None:
+        package = _spend(attendee, packages, actor, now, appointment_type.credits)
+        if package is None:
+            raise _no_package(appointment_type)
+        if package.pk != packages[0].pk:
+            Attendee.objects.filter(pk=attendee.pk).update(client_package=package)
+            attendee.client_package = package
     audit.record(
         actor,
         APPOINTMENTS_PLACE_BOOKED,
@@ -370,24 +396,39 @@ def _add_place(actor, appointment, client, packages, source, now) -> Attendee:
         appointment=appointment.pk,
         client=client.pk,
         source=source,
+        status=status,
     )
-    hours = appointment_type.cancellation_window_hours
-    deadline = appointment.starts_at - dt.timedelta(hours=hours)
-    notify.queue_email(
-        "appointment_confirmed",
-        attendee,
-        cancellation_text=(
-            f"Cancel before {format_local(deadline, appointment.studio.time_zone)} to get "
-            f"your {appointment_type.credits} credit{'s' if appointment_type.credits != 1 else ''}"
-            " back; later, the credit is kept."
-        ),
-    )
+    if status == Attendee.Status.CONFIRMED:
+        tell_confirmed(attendee)
     notify.publish(appointment, "booked", [client.user_id])
     return attendee
 
 
+def tell_confirmed(attendee: Attendee) -> None:
+    """The confirmation email, with what cancelling in time gives back."""
+    appointment = attendee.appointment
+    appointment_type = appointment.appointment_type
+    hours = appointment_type.cancellation_window_hours
+    deadline = format_local(
+        appointment.starts_at - dt.timedelta(hours=hours), appointment.studio.time_zone
+    )
+    if attendee.payment_id is not None:
+        text = f"Cancel before {deadline} for a full refund; later, the payment is kept."
+    else:
+        credits = appointment_type.credits
+        text = (
+            f"Cancel before {deadline} to get your {credits} credit{'s' if credits != 1 else ''}"
+            " back; later, the credit is kept."
+        )
+    notify.queue_email("appointment_confirmed", attendee, cancellation_text=text)
+
+
 def invite_to_appointment(
-    actor: Membership, appointment: Appointment, client: Membership
+    actor: Membership,
+    appointment: Appointment,
+    client: Membership,
+    *,
+    payment_method: str | None = None,
 ) -> Attendee:
     """Staff add a second (or third) client to a duet or trio; the guest pays from their
     own package of the right kind."""
@@ -411,9 +452,19 @@ def invite_to_appointment(
             f"{appointment.capacity} clients.",
         )
     _check_not_suspended(client, appointment.studio, now)
-    packages = paying_packages(client, appointment.appointment_type, appointment.starts_at, now)
+    kind = appointment.appointment_type
+    if kind.priced_in_money:
+        from reformer.appointments.actions import paid
+
+        method = paid.check_desk_method(actor, client, payment_method)
+        with busy_as_domain_error(), transaction.atomic(durable=True):
+            payment = paid.desk_payment(actor, kind, appointment.studio, client, method, now)
+            return _add_place(
+                actor, appointment, client, [], Attendee.Source.INVITED, now, payment=payment
+            )
+    packages = paying_packages(client, kind, appointment.starts_at, now)
     if not packages:
-        raise _no_package(appointment.appointment_type)
+        raise _no_package(kind)
     with busy_as_domain_error(), transaction.atomic(durable=True):
         return _add_place(actor, appointment, client, packages, Attendee.Source.INVITED, now)
 
@@ -455,6 +506,13 @@ def _release(actor, appointment, attendee, now, *, refund: bool, late: bool) -> 
     attendee.credit_returned = refund
     attendee.save(update_fields=["status", "cancelled_at", "credit_returned"])
     Appointment.objects.filter(pk=appointment.pk).update(booked_count=F("booked_count") - 1)
+    if attendee.payment_id is not None:
+        if refund:
+            from reformer.appointments.actions import paid
+
+            paid.refund_after_commit(attendee.payment_id, "Cancelled in time")
+        _tell_cancelled_paid(attendee, refund)
+        return
     if refund:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -503,3 +561,15 @@ def cancel_appointment(actor: Membership, appointment: Appointment, *, reason: s
         locked.save(update_fields=["status", "cancelled_reason"])
         audit.record(actor, APPOINTMENTS_APPOINTMENT_CANCELLED, locked, reason=reason[:200])
         notify.publish(locked, "cancelled", users)
+
+
+def _tell_cancelled_paid(attendee: Attendee, refund: bool) -> None:
+    notify.queue_email(
+        "appointment_cancelled",
+        attendee,
+        credit_text=(
+            "Your payment is being refunded to your card (or at the desk, if you paid there)."
+            if refund
+            else "It was cancelled inside the cancellation window, so the payment is kept."
+        ),
+    )

@@ -5,6 +5,7 @@ days away) is scheduling.InstructorUnavailability, which slots already respect."
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
@@ -57,7 +58,9 @@ def _type_fields(actor: Membership, data: dict, exclude_pk: int | None = None) -
     credit_kind = str(data.get("credit_kind") or "")
     if credit_kind not in AppointmentType.CreditKind.values:
         raise invalid("Choose which packages pay for it.", "credit_kind")
+    price = _clean_price(data.get("price"))
     return {
+        "price": price,
         "name": name,
         "duration_minutes": clean_int(
             data.get("duration_minutes", 55),
@@ -87,6 +90,22 @@ def _type_fields(actor: Membership, data: dict, exclude_pk: int | None = None) -
             required=False,
         ),
     }
+
+
+def _clean_price(value) -> Decimal | None:
+    """Empty: paid with credits. Otherwise a money price, paid online or at the desk."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        price = Decimal(text).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise invalid(
+            "Enter a price like 85.00, or leave it empty to charge credits.", "price"
+        ) from None
+    if not price.is_finite() or not Decimal("0.50") <= price <= Decimal("10000"):
+        raise invalid("A price is between 0.50 and 10,000.", "price")
+    return price
 
 
 def _teachers(actor: Membership, ids) -> list[Membership]:

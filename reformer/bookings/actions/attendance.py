@@ -12,12 +12,10 @@ from django.db.models import DurationField, ExpressionWrapper, F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from reformer.accounts.audit_codes import (
-    ACCOUNTS_CLIENT_SUSPENDED,
-    ACCOUNTS_CLIENT_SUSPENSION_LIFTED,
-)
+from reformer.accounts.audit_codes import ACCOUNTS_CLIENT_SUSPENSION_LIFTED
 from reformer.accounts.models import ClientProfile, Membership
 from reformer.bookings import notify
+from reformer.bookings.actions import strikes
 from reformer.bookings.actions._db import busy_as_domain_error
 from reformer.bookings.audit_codes import BOOKING_STATUS_CODES
 from reformer.bookings.context import format_local, load_session, policy_of
@@ -207,86 +205,19 @@ def _count_strikes(
     *,
     new_no_show: bool,
 ) -> None:
-    """Recount the client's strikes (no-shows in the policy period not yet used for a
-    suspension); reaching the policy's count suspends booking."""
-    profile, _ = ClientProfile.objects.select_for_update().get_or_create(
-        membership_id=booking.client_id, defaults={"organization_id": booking.organization_id}
-    )
-    strikes = Booking.objects.filter(
-        client_id=booking.client_id,
-        status=NO_SHOW,
-        strike_used_at__isnull=True,
-        starts_at__gte=now - dt.timedelta(days=policy.strike_period_days),
-    )
-    count = strikes.count()
-    suspended = profile.suspended_until is not None and profile.suspended_until > now
-    if new_no_show and count >= policy.strike_count and not suspended:
-        strikes.update(strike_used_at=now)
-        profile.suspended_until = now + dt.timedelta(days=policy.suspension_days)
-        profile.no_show_strikes = 0
-        profile.save(update_fields=["suspended_until", "no_show_strikes"])
-        _announce_suspension(booking, session, policy, profile, count)
-        return
-    profile.no_show_strikes = count
-    profile.save(update_fields=["no_show_strikes"])
-    if new_no_show:
-        notify.queue_class_email(
-            "no_show",
-            session=session,
+    strikes.count_strikes(
+        strikes.MissedVisit(
             client=booking.client,
-            key=f"no-show:{booking.pk}",
-            booking=booking,
-            strikes=count,
-            strike_count=policy.strike_count,
-            period_days=policy.strike_period_days,
-            suspension_days=policy.suspension_days,
-        )
-
-
-def _announce_suspension(
-    booking: Booking,
-    session: ClassSession,
-    policy: StudioPolicy,
-    profile: ClientProfile,
-    strikes: int,
-) -> None:
-    client = booking.client
-    assert profile.suspended_until is not None  # the caller has just set it
-    until = format_local(profile.suspended_until, session.studio.time_zone, with_zone=True)
-    audit.record(
-        None,
-        ACCOUNTS_CLIENT_SUSPENDED,
-        profile,
-        until=profile.suspended_until,
-        strikes=strikes,
-        booking=booking.pk,
-    )
-    alerts.raise_alert(
-        alerts.CLIENT_SUSPENDED,
-        f"{client.name} missed {strikes} classes in {policy.strike_period_days} days "
-        f"and cannot book until {until}. Lift the suspension at check-in if the studio "
-        "agrees.",
-        organization_id=booking.organization_id,
-        studio_id=session.studio_id,
-        data={
-            "client": client.pk,
-            "booking": booking.pk,
-            "until": profile.suspended_until.isoformat(),
-        },
-    )
-    notify.queue_class_email(
-        "suspension",
-        session=session,
-        client=client,
-        key=f"suspension:{profile.pk}:{profile.suspended_until:%Y%m%d%H%M%S}",
-        booking=booking,
-        until=until,
-        strike_count=strikes,
-        period_days=policy.strike_period_days,
-        suspension_days=policy.suspension_days,
-    )
-    live.publish_after_commit(
-        [live.user_channel(client.user_id)], "profile", "updated", [client.pk]
+            organization_id=booking.organization_id,
+            studio_id=session.studio_id,
+            time_zone=session.studio.time_zone,
+            context=notify.class_context(session, booking=booking),
+            no_show_key=f"no-show:{booking.pk}",
+            subject_data={"booking": booking.pk},
+        ),
+        policy,
+        now,
+        new_no_show=new_no_show,
     )
 
 
@@ -302,9 +233,7 @@ def lift_suspension(actor: Membership, client: Membership) -> ClientProfile:
         raise DomainError(SUSPENSION_NOT_SUSPENDED, "This client is not suspended.")
     with busy_as_domain_error(), transaction.atomic(durable=True):
         # Lock order as in attendance: the client's bookings, then the profile.
-        Booking.objects.filter(
-            client_id=client.pk, status=NO_SHOW, strike_used_at__isnull=True
-        ).update(strike_used_at=now)
+        strikes.use_all_strikes(client.pk, now)
         profile = ClientProfile.objects.select_for_update().get(pk=profile.pk)
         lifted = profile.suspended_until
         if lifted is None or lifted <= now:

@@ -344,7 +344,7 @@ class FakeStripe:
             "payment_intent": None,
             "subscription": None,
             "invoice": None,
-            "expires_at": int(time.time()) + 24 * 3600,
+            "expires_at": int(params.get("expires_at") or time.time() + 24 * 3600),
         }
         session["url"] = f"{self.base_url}/checkout/{session['id']}"
         account.objects[session["id"]] = session

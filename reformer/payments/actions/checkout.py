@@ -213,7 +213,7 @@ def confirm_return(actor: Membership, payment: Payment) -> Payment:
     account = stripe_account_of(actor.organization_id)
     if payment.status != Payment.Status.PENDING or account is None or not payment.provider_id:
         return payment
-    if payment.kind == Payment.Kind.PACKAGE:
+    if payment.kind in (Payment.Kind.PACKAGE, Payment.Kind.APPOINTMENT):
         session = retrieve_session(account, payment.provider_id)
         if session.get("payment_status") == "paid":
             apply_completed_session(payment, session)

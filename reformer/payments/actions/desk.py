@@ -14,7 +14,7 @@ from reformer.core import audit
 from reformer.core.errors import DomainError
 from reformer.core.money import quantize
 from reformer.core.permissions import SELL_AT_DESK, is_client, require, require_same_organization
-from reformer.onboarding.intro import enforce_intro_offer_rule
+from reformer.onboarding.intro import intro_offer_refusal
 from reformer.payments import audit_codes
 from reformer.payments.actions import grant
 from reformer.studios.models import Studio
@@ -62,6 +62,8 @@ def sell_at_desk(
                 "The amount must be between 0 and the product's price.",
                 field="amount",
             )
+    if (refusal := intro_offer_refusal(client, product)) is not None:
+        raise refusal  # said before any money changes hands
     now = timezone.now()
     with transaction.atomic():
         payment = Payment.objects.create(
@@ -87,9 +89,7 @@ def sell_at_desk(
             method=method,
             amount=price,
         )
+        # First-timer offers are enforced by mark_paid under the client's lock.
         grant.mark_paid(payment.pk)
         payment.refresh_from_db()
-        if payment.client_package is not None:
-            # First-timer offers: once per client, enforced under the client's lock.
-            enforce_intro_offer_rule(client, product, payment.client_package)
     return payment

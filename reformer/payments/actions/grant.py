@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from reformer.billing.models import ClientPackage, PackageProduct, Payment
 from reformer.core import audit, live
+from reformer.core.errors import DomainError
+from reformer.onboarding.intro import enforce_intro_offer_rule
 from reformer.payments import audit_codes, notices
 
 
@@ -77,6 +79,8 @@ def mark_paid(
             Payment.Status.FAILED,
         ):
             return False
+        if payment.kind == Payment.Kind.APPOINTMENT:
+            return _confirm_appointment(payment, now, payment_intent_id, receipt_url)
         product = payment.product
         if payment.client_package_id is not None or product is None:
             return False  # granted already, or a fee (nothing to grant)
@@ -89,7 +93,15 @@ def mark_paid(
                 source=ClientPackage.Source.SUBSCRIPTION,
             )
         else:
-            package = new_package(payment, product, starts_at=now)
+            try:
+                with transaction.atomic():
+                    package = new_package(payment, product, starts_at=now)
+                    # First-timer offers: once per client, under the client's lock, also
+                    # when two tabs paid for one at once.
+                    enforce_intro_offer_rule(payment.client, product, package)
+            except DomainError as refusal:
+                _refuse_grant(payment, refusal, now, payment_intent_id, receipt_url)
+                return False
         payment.client_package = package
         payment.status = Payment.Status.SUCCEEDED
         payment.paid_at = now
@@ -118,7 +130,8 @@ def mark_paid(
 
 
 def mark_unpaid(payment_id: int, *, status: str, reason: str) -> bool:
-    """A pending payment failed or was abandoned: nothing is granted; say why."""
+    """A pending payment failed or was abandoned: nothing is granted; say why. A place
+    held for it in an appointment is freed."""
     with transaction.atomic():
         updated = Payment.objects.filter(pk=payment_id, status=Payment.Status.PENDING).update(
             status=status, failure_reason=reason[:300]
@@ -126,5 +139,69 @@ def mark_unpaid(payment_id: int, *, status: str, reason: str) -> bool:
         if updated:
             payment = Payment.objects.select_related("client").get(pk=payment_id)
             audit.record(None, f"payments.payment.{status}", payment, reason=reason)
+            if payment.kind == Payment.Kind.APPOINTMENT:
+                from reformer.appointments.actions import paid
+
+                paid.release_held_place(payment_id, reason)
             publish_payment(payment, status)
     return bool(updated)
+
+
+def _refuse_grant(
+    payment: Payment,
+    refusal: DomainError,
+    now: dt.datetime,
+    payment_intent_id: str,
+    receipt_url: str,
+) -> None:
+    """The money was taken but the package may not be granted (the client already had the
+    intro offer, bought in another tab): the payment is recorded as paid with the reason,
+    nothing is granted, and the whole amount is refunded automatically."""
+    from reformer.payments.actions.auto_refunds import refund_after_commit
+
+    reason = f"{refusal.message} This payment is refunded in full."
+    payment.status = Payment.Status.SUCCEEDED
+    payment.paid_at = now
+    payment.failure_reason = reason[:300]
+    payment.payment_intent_id = payment_intent_id or payment.payment_intent_id
+    payment.receipt_url = receipt_url or payment.receipt_url
+    payment.save()
+    audit.record(
+        None,
+        audit_codes.PAYMENTS_GRANT_REFUSED,
+        payment,
+        refusal=refusal.code,
+        amount=payment.amount,
+        currency=payment.currency,
+    )
+    refund_after_commit(payment.pk, reason)
+    publish_payment(payment, "succeeded")
+
+
+def _confirm_appointment(
+    payment: Payment, now: dt.datetime, payment_intent_id: str, receipt_url: str
+) -> bool:
+    """The money for a held appointment place arrived (payment row locked): the place is
+    confirmed once. If it was released meanwhile (the checkout had expired), the money is
+    kept as paid and refunded automatically."""
+    from reformer.appointments.actions import paid
+    from reformer.payments.actions.auto_refunds import refund_after_commit
+
+    payment.status = Payment.Status.SUCCEEDED
+    payment.paid_at = now
+    payment.failure_reason = ""
+    payment.payment_intent_id = payment_intent_id or payment.payment_intent_id
+    payment.receipt_url = receipt_url or payment.receipt_url
+    payment.save()
+    audit.record(
+        None,
+        audit_codes.PAYMENTS_PAYMENT_SUCCEEDED,
+        payment,
+        amount=payment.amount,
+        currency=payment.currency,
+    )
+    notices.queue_receipt(payment)
+    if not paid.confirm_paid_place(payment):
+        refund_after_commit(payment.pk, "The time was no longer held when the payment arrived")
+    publish_payment(payment, "succeeded")
+    return True

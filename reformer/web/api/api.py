@@ -15,14 +15,15 @@ from ninja.openapi.schema import OpenAPISchema
 
 from reformer.api.keys import SCOPES
 from reformer.core.errors import DomainError
-from reformer.web.api import bookings, people, schedule
+from reformer.web.api import appointments, bookings, people, schedule
 from reformer.web.api.problems import PROBLEM_CONTENT_TYPE, domain_problem, problem_response
 from reformer.web.api.security import ApiKeyAuth, RateLimited
 
 DESCRIPTION = (
     """
 The Reformer API gives a studio's own software what its staff see in Reformer: studios,
-class types, classes, clients, packages, bookings, waitlists, attendance and payments.
+class types, classes, appointments, clients, packages, bookings, waitlists, attendance and
+payments.
 
 **Keys.** The owner creates keys under *Integrations → API keys*. A key acts as one member
 of the organization, with that member's permissions, narrowed by its scopes:
@@ -78,6 +79,7 @@ api.add_router("", schedule.router)
 api.add_router("", schedule.public)
 api.add_router("", people.router)
 api.add_router("", bookings.router)
+api.add_router("", appointments.router)
 
 
 @api.exception_handler(DomainError)

@@ -52,7 +52,8 @@ def aware(value: dt.datetime | dt.date | None, field: str) -> dt.datetime | None
         <= dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
     ):
         raise DomainError("validation", f"{field} is out of range.", field=field)
-    return value
+    # As UTC: PostgreSQL refuses offsets past 15:59 that Python accepts (-23:10).
+    return value.astimezone(dt.UTC)
 
 
 def page(

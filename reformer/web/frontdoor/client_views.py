@@ -17,6 +17,7 @@ from reformer.appointments import actions as appointment_actions
 from reformer.appointments import slots
 from reformer.core import timeformat
 from reformer.core.errors import DomainError, NotFound, PermissionDenied
+from reformer.core.money import format_money
 from reformer.core.parsing import to_id
 from reformer.core.timezones import local_today, to_local
 from reformer.onboarding import actions as onboarding
@@ -182,6 +183,8 @@ def private_slots(request: MemberRequest, type_id: int) -> HttpResponse:
             status = 422
         else:
             try:
+                if kind.priced_in_money:
+                    return _pay_for_slot(request, kind, studio, instructor, starts_at)
                 place = appointment_actions.book_appointment(
                     actor, kind, studio=studio, instructor=instructor, starts_at=starts_at
                 )
@@ -221,7 +224,12 @@ def private_slots(request: MemberRequest, type_id: int) -> HttpResponse:
         "kind": kind,
         "subtitle": (
             f"{kind.size_label} · {kind.duration_minutes} min on the {kind.equipment} · "
-            f"{kind.credits} credit{'s' if kind.credits != 1 else ''} · {studio.name}"
+            + (
+                f"{format_money(kind.price, kind.currency)}, paid by card when you book"
+                if kind.price is not None
+                else f"{kind.credits} credit{'s' if kind.credits != 1 else ''}"
+            )
+            + f" · {studio.name}"
         ),
         "studio": studio,
         "studios": queries.studios(actor),
@@ -236,6 +244,25 @@ def private_slots(request: MemberRequest, type_id: int) -> HttpResponse:
         "now": timezone.now(),
     }
     return render(request, "frontdoor/slots.html", context, status=status)
+
+
+def _pay_for_slot(request, kind, studio, instructor, starts_at) -> HttpResponse:
+    """A session priced in money: the slot is held and the client goes to Stripe to pay;
+    the payment's return page says when it is confirmed."""
+    from reformer.payments.actions.appointments import start_appointment_checkout
+
+    return_url = request.build_absolute_uri(reverse("payments:checkout_return", args=[0]))
+    cancel_url = request.build_absolute_uri(reverse("payments:checkout_cancelled", args=[0]))
+    _place, url = start_appointment_checkout(
+        request.membership,
+        kind,
+        studio=studio,
+        instructor=instructor,
+        starts_at=starts_at,
+        return_url=return_url.replace("/0/", "/{payment}/"),
+        cancel_url=cancel_url.replace("/0/", "/{payment}/"),
+    )
+    return redirect(url)
 
 
 @require_POST
@@ -265,6 +292,10 @@ def cancel_private(request: MemberRequest, reference: str) -> HttpResponse:
 @client_required
 def private_ics(request: MemberRequest, reference: str) -> HttpResponse:
     place = queries.client_place(request.membership, reference)
-    response = HttpResponse(appointment_calendar(place), content_type="text/calendar")
+    base_url = f"{request.scheme}://{request.get_host()}"
+    response = HttpResponse(
+        appointment_calendar(place, base_url=base_url),
+        content_type="text/calendar; charset=utf-8",
+    )
     response["Content-Disposition"] = f'attachment; filename="{reference}.ics"'
     return response

@@ -92,7 +92,13 @@ def client_place(actor: Membership, reference: str) -> Attendee:
         Attendee.objects.filter(
             organization_id=actor.organization_id, client=actor, appointment__reference=reference
         )
-        .select_related("appointment__appointment_type", "appointment__studio")
+        .select_related(
+            "appointment__appointment_type",
+            "appointment__studio",
+            "appointment__room",
+            "appointment__spot",
+            "appointment__instructor__user",
+        )
         .order_by("-created_at")
         .first()
     )

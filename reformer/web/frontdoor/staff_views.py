@@ -112,7 +112,13 @@ def appointment_book(request: MemberRequest) -> HttpResponse:
         client = queries.member(actor, request.POST.get("client"), role="client")
         starts_at, instructor = _slot(actor, request.POST.get("slot", ""))
         place = appointment_actions.book_appointment(
-            actor, kind, studio=studio, instructor=instructor, starts_at=starts_at, client=client
+            actor,
+            kind,
+            studio=studio,
+            instructor=instructor,
+            starts_at=starts_at,
+            client=client,
+            payment_method=request.POST.get("payment_method") or None,
         )
     except ValueError:
         messages.error(request, "Pick a time from the open slots.")
@@ -155,7 +161,12 @@ def appointment_invite(request: MemberRequest, pk: int) -> HttpResponse:
     appointment = queries.staff_appointment(actor, pk)
     try:
         client = queries.member(actor, request.POST.get("client"), role="client")
-        appointment_actions.invite_to_appointment(actor, appointment, client)
+        appointment_actions.invite_to_appointment(
+            actor,
+            appointment,
+            client,
+            payment_method=request.POST.get("payment_method") or None,
+        )
     except NotFound:
         messages.error(request, "Choose a client from the list.")
     except PermissionDenied:

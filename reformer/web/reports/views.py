@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import calendar
+from typing import Any
+
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from reformer.core.permissions import VIEW_REPORTS
-from reformer.reports import actions, queries
-from reformer.reports.models import Report
+from reformer.accounts.models import Membership
+from reformer.core.errors import AccessError, DomainError
+from reformer.core.parsing import to_id
+from reformer.core.permissions import STAFF_ROLES, VIEW_REPORTS
+from reformer.reports import actions, queries, scheduled
+from reformer.reports.models import Report, ReportSchedule
 from reformer.studios.models import Studio
 from reformer.web.auth import capability_required
 from reformer.web.http import MemberRequest
@@ -24,7 +30,16 @@ def _studios(request: MemberRequest):
     )
 
 
-def _page(request: MemberRequest, *, form=None, settings_form=None, status=200, notice=""):
+def _page(
+    request: MemberRequest,
+    *,
+    form=None,
+    settings_form=None,
+    status=200,
+    notice="",
+    schedule_error=None,
+    schedule_values=None,
+):
     member = request.membership
     pref = actions.preference(member)
     context = {
@@ -35,8 +50,29 @@ def _page(request: MemberRequest, *, form=None, settings_form=None, status=200, 
             initial={"monthly_email": pref.monthly_email, "studio_reports": pref.studio_reports}
         ),
         "notice": notice or request.GET.get("done", ""),
+        **_schedule_context(request, schedule_error, schedule_values),
     }
     return render(request, "reports/list.html", context, status=status)
+
+
+def _schedule_context(request: MemberRequest, error, values) -> dict:
+    member = request.membership
+    return {
+        "schedules": list(scheduled.schedules_for(member)),
+        "schedule_sections": list(ReportSchedule.SECTIONS.items()),
+        "schedule_staff": list(
+            Membership.objects.filter(
+                organization_id=member.organization_id, active=True, role__in=STAFF_ROLES
+            )
+            .select_related("user")
+            .order_by("user__name", "pk")
+        ),
+        "schedule_studios": _studios(request),
+        "weekdays": list(enumerate(calendar.day_name)),
+        "hours": range(24),
+        "schedule_error": error,
+        "schedule_values": values or {"frequency": "daily", "hour": "7", "weekday": "0"},
+    }
 
 
 @require_GET
@@ -114,3 +150,51 @@ def signed_download(request: MemberRequest, token: str) -> HttpResponse:
     report, member = actions.report_from_token(token)
     actions.record_download(member, report, how="link")
     return _file(report, "pdf" if report.pdf is not None else "csv")
+
+
+@require_POST
+@capability_required(VIEW_REPORTS)
+def schedule_save(request: MemberRequest) -> HttpResponse:
+    """Add a daily or weekly report: its sections, recipients (staff only), time."""
+    post = request.POST
+    values: dict[str, Any] = {
+        "name": post.get("name", ""),
+        "frequency": post.get("frequency", ""),
+        "weekday": post.get("weekday", "0"),
+        "hour": post.get("hour", "7"),
+        "studio": post.get("studio", ""),
+        "sections": post.getlist("sections"),
+        "recipients": post.getlist("recipients"),
+    }
+    studio = post.get("studio") or ""
+    if studio and to_id(studio) is None:
+        error = DomainError("validation", "Choose a studio from the list.", field="studio")
+        return _page(request, status=422, schedule_error=error, schedule_values=values)
+    try:
+        scheduled.save_schedule(
+            request.membership,
+            name=str(values["name"]),
+            frequency=str(values["frequency"]),
+            sections=values["sections"],
+            recipient_ids=values["recipients"],
+            weekday=values["weekday"],
+            hour=values["hour"],
+            studio_id=to_id(studio) if studio else None,
+        )
+    except AccessError:
+        raise
+    except DomainError as error:
+        return _page(request, status=422, schedule_error=error, schedule_values=values)
+    return redirect(f"{reverse('reports:list')}?done=scheduled#schedules-title")
+
+
+@require_POST
+@capability_required(VIEW_REPORTS)
+def schedule_remove(request: MemberRequest, schedule_id: int) -> HttpResponse:
+    schedule = ReportSchedule.objects.filter(
+        pk=schedule_id, organization_id=request.membership.organization_id, active=True
+    ).first()
+    if schedule is None:
+        raise Http404
+    scheduled.remove_schedule(request.membership, schedule)
+    return redirect(f"{reverse('reports:list')}?done=unscheduled#schedules-title")

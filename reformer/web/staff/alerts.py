@@ -78,6 +78,7 @@ _KINDS: dict[str, tuple[str, str, Callable[[AdminAlert], str]]] = {
         _client_payments,
     ),
     alerts.PAYMENT_FEE_NOT_CHARGED: ("Fee not charged", "Open the payment", _payment_page),
+    alerts.REFUND_NEEDED: ("Refund needed", "Open the payment", _payment_page),
     alerts.DELIVERY_FAILED: ("Message not delivered", "Open the message", _message_page),
     alerts.EMAIL_SUPPRESSED: ("Email address bouncing", "Open the message", _message_page),
     alerts.SMS_UNDELIVERED: ("Text not delivered", "Open the message", _message_page),

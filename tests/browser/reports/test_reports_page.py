@@ -27,7 +27,7 @@ def test_request_a_report_and_open_it(page, world, login, assert_accessible):
     login(page, world.a.owner.user)
     page.goto("/reports/")
     page.get_by_label("From").fill("2026-03-01")
-    page.get_by_label("To").fill("2026-03-31")
+    page.get_by_role("textbox", name="To").fill("2026-03-31")
     page.get_by_role("button", name="Make report").click()
     expect(page.get_by_role("status").first).to_contain_text("Your report is being prepared")
     row = page.locator("tbody tr").first
