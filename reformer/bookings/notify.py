@@ -79,6 +79,11 @@ def queue_class_email(
     )
 
 
+def shop_url() -> str:
+    """Where a client buys a package (linked from "we couldn't book you" emails)."""
+    return settings.SITE_URL + reverse("payments:shop")
+
+
 def queue_promotion_text(
     session: ClassSession,
     client: Membership,

@@ -229,6 +229,7 @@ def _pass_over(
                 session=session,
                 client=entry.client,
                 key=f"waitlist-expired:{entry.pk}",
+                shop_url=notify.shop_url(),
             )
         notify.publish_waitlist(entry, "removed", session=session, user_id=entry.client.user_id)
         return
@@ -241,6 +242,7 @@ def _pass_over(
         client=entry.client,
         key=key,
         reason_text=refusal.message,
+        shop_url=notify.shop_url() if refusal.data.get("purchase_available") else "",
     )
     WaitlistEntry.objects.filter(pk=entry.pk).update(
         skip_reason=refusal.message[:200], skip_notified_at=now
