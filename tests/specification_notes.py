@@ -6,6 +6,13 @@ note names a scenario.
 """
 
 NOTES: dict[tuple[str, str], str] = {
+    ("PHX-14", "Update notification preferences"): (
+        '"SMS Notifications" is not a checkbox saved with the others: ticking a box cannot '
+        "prove the number is the client's, and PHX-23 asks for an opt-in confirmed by a code "
+        'sent by SMS. The Notifications tab has one "SMS notifications" control, off by '
+        "default; the client enters a mobile number, types the texted code, and texts are "
+        "enabled for their account (the old checkbox and unconfirmed ticks are gone)."
+    ),
     ("PHX-16", "Handle failed credit deduction"): (
         'Taken literally, "the job is retried" would retry forever when the credit can never '
         "be taken, and the freed place would stay empty until class. The promotion job retries "
