@@ -25,6 +25,7 @@ from psycopg import errors as pg_errors
 
 from reformer.analytics import actions as analytics_actions
 from reformer.analytics import exports, queries
+from reformer.bookings.queries import promotion_metrics
 from reformer.core.money import format_money
 from reformer.core.parsing import MAX_ID, to_int
 from reformer.core.permissions import MANAGE_STAFF, VIEW_METRICS, has_capability
@@ -166,6 +167,21 @@ def _intro_card(filters: Filters) -> dict[str, str]:
     }
 
 
+def _promotion_card(filters: Filters) -> dict[str, str]:
+    """Waitlist promotion in the period (PHX-16): filled places, pass-overs, failed runs."""
+    since, until = filters.period.utc_bounds(filters.scope.time_zone)
+    counts = promotion_metrics(
+        filters.scope.actor.organization_id, filters.scope.studio_ids, since, until
+    )
+    return {
+        "key": "waitlist_promotions",
+        "label": "Waitlist promotions",
+        "value": f"{counts.promoted:,}",
+        "hint": f"{counts.passed_over:,} passed over, {counts.failed:,} failed and retried "
+        "(see alerts)",
+    }
+
+
 def _setup_links(request: MemberRequest) -> list[dict[str, str]]:
     membership = request.membership
     candidates = [
@@ -238,7 +254,11 @@ def metrics(request: MemberRequest) -> HttpResponse:
             {
                 "filters": filters,
                 "summary": summary,
-                "cards": [*_cards(summary.total, before, filters, against), _intro_card(filters)],
+                "cards": [
+                    *_cards(summary.total, before, filters, against),
+                    _intro_card(filters),
+                    _promotion_card(filters),
+                ],
                 "unattributed_revenue": unattributed_revenue(summary),
                 "rows": [
                     {
