@@ -273,15 +273,23 @@ def alert_promotion_failed(
     session_id: int, *, attempt: int, error: BaseException, final: bool = False
 ) -> AdminAlert | None:
     """Tell staff a promotion job failed (`attempt` counts from 1)."""
-    where = ClassSession.objects.filter(pk=session_id).values_list("organization_id", "studio_id")
-    organization_id, studio_id = where.first() or (None, None)
+    session = (
+        ClassSession.objects.select_related("class_type", "studio").filter(pk=session_id).first()
+    )
+    organization_id = session.organization_id if session else None
+    studio_id = session.studio_id if session else None
+    which = (
+        f"{session.class_type.name}, {notify.local_when(session)}"
+        if session
+        else f"class {session_id}"
+    )
     if isinstance(error, CreditDeductionFailed):
         what = (
-            f"Waitlist promotion for class {session_id}: {error}. Nothing was changed: "
+            f"Waitlist promotion for {which}: {error}. Nothing was changed: "
             f"{error.client_name} is still first on the waitlist and was not told."
         )
     else:
-        what = f"Waitlist promotion for class {session_id} failed (attempt {attempt}): {error}."
+        what = f"Waitlist promotion for {which} failed (attempt {attempt}): {error}."
     then = (
         " Retries have run out: check the class's waitlist."
         if final
