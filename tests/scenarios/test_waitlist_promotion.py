@@ -323,7 +323,7 @@ def test_a_failed_credit_deduction_rolls_back_says_nothing_retries_and_alerts_st
 
 @pytest.mark.scenario("PHX-16", "Handle failed credit deduction")
 def test_a_credit_that_can_never_be_taken_is_retried_then_the_next_in_line_gets_the_place(
-    world, jobs, clock, fake_providers
+    world, jobs, clock, fake_providers, client
 ):
     """The intent over the letter (docs/specification.md, PHX-16 notes): retries are
     bounded, then Alice is passed over for this place, silently, and staff are told."""
@@ -353,6 +353,12 @@ def test_a_credit_that_can_never_be_taken_is_retried_then_the_next_in_line_gets_
     assert AuditEvent.objects.filter(
         code=BOOKINGS_WAITLIST_PASSED_OVER, data__reason="credit_not_taken"
     ).exists()
+    # Staff following the alert to the class see why Alice is still waiting.
+    client.force_login(world.a.front_desk.user)
+    roster = client.get(
+        reverse("staff:session_roster", args=[bob.session_id]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "passed over: their credit could not be taken (see alerts)" in roster
     helpers.assert_consistent()
 
 

@@ -256,6 +256,10 @@ def _pass_over_unchargeable(
     """The job's last try: this client's credit still cannot be taken. They keep their place
     in line and hear nothing (nothing they did caused it); staff are told who and why."""
     name = entry.client.user.name or entry.client.user.email
+    # Shown to staff on the class's waitlist; the client is not told (skip_notified_at).
+    WaitlistEntry.objects.filter(pk=entry.pk).update(
+        skip_reason="their credit could not be taken (see alerts)"
+    )
     audit.record(None, BOOKINGS_WAITLIST_PASSED_OVER, entry, reason=CREDIT_NOT_TAKEN)
     alerts.raise_alert(
         alerts.PROMOTION_FAILED,
