@@ -25,7 +25,6 @@ from psycopg import errors as pg_errors
 
 from reformer.analytics import actions as analytics_actions
 from reformer.analytics import exports, queries
-from reformer.bookings.queries import promotion_metrics
 from reformer.core.money import format_money
 from reformer.core.parsing import MAX_ID, to_int
 from reformer.core.permissions import MANAGE_STAFF, VIEW_METRICS, has_capability
@@ -170,9 +169,7 @@ def _intro_card(filters: Filters) -> dict[str, str]:
 def _promotion_card(filters: Filters) -> dict[str, str]:
     """Waitlist promotion in the period (PHX-16): filled places, pass-overs, failed runs."""
     since, until = filters.period.utc_bounds(filters.scope.time_zone)
-    counts = promotion_metrics(
-        filters.scope.actor.organization_id, filters.scope.studio_ids, since, until
-    )
+    counts = queries.promotion_metrics(filters.scope, since, until)
     return {
         "key": "waitlist_promotions",
         "label": "Waitlist promotions",
