@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.specification_notes import NOTES
 from tests.specification_pending import PENDING
 
 REPO = Path(__file__).resolve().parent.parent
@@ -127,7 +128,19 @@ def render(all_scenarios: list[Scenario], all_proofs: list[Proof]) -> str:
         nxt = all_scenarios.index(scenario) + 1
         if nxt == len(all_scenarios) or all_scenarios[nxt].feature != feature:
             lines.append("")
+            lines += _notes(feature, all_scenarios)
     return "\n".join(lines)
+
+
+def _notes(feature: str, all_scenarios: list[Scenario]) -> list[str]:
+    """The feature's notes (tests/specification_notes.py): intent proved over literal words."""
+    noted = [s for s in all_scenarios if s.feature == feature and s.key in NOTES]
+    if not noted:
+        return []
+    lines = ["Notes:", ""]
+    for scenario in noted:
+        lines.append(f"- *{scenario.title}*: {NOTES[scenario.key]}")
+    return [*lines, ""]
 
 
 def main() -> int:

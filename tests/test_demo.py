@@ -119,6 +119,9 @@ def test_it_creates_staff_class_types_and_clients(org):
     clients = User.objects.filter(memberships__organization=org, memberships__role="client")
     assert clients.filter(email__regex=r"^[a-z]+\.[a-z]+\.\d+@demo\.reformer\.test$").count() == 299
     assert clients.filter(phone__regex=r"^\+(1\d{10}|44\d{10})$").count() == 300
+    # Texts on means a confirmed number (PHX-23): some demo clients take them, all confirmed.
+    texters = clients.filter(notify_sms=True)
+    assert 0 < texters.count() == texters.filter(messaging__sms_confirmed_at__isnull=False).count()
     assert len(set(clients.values_list("name", flat=True))) == 311
 
     types = {t.name: t for t in ClassType.objects.filter(organization=org)}

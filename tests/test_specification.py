@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import specification as spec
+from tests.specification_notes import NOTES
 from tests.specification_pending import PENDING
 
 
@@ -62,6 +63,11 @@ def test_every_marker_names_a_scenario_of_the_specification(scenarios, proofs):
 def test_every_pending_entry_names_a_scenario(scenarios):
     known = {s.key for s in scenarios} | {(s.feature, "*") for s in scenarios}
     assert not [key for key in PENDING if key not in known]
+
+
+def test_every_note_names_a_scenario(scenarios):
+    known = {s.key for s in scenarios}
+    assert not [key for key in NOTES if key not in known]
 
 
 def test_the_generated_document_is_current(scenarios, proofs):

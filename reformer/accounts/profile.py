@@ -184,19 +184,17 @@ def update_notification_preferences(
     class_reminders: bool,
     booking_confirmations: bool,
     promotional_email: bool,
-    sms: bool,
 ) -> User:
-    """Store the preferences the notification jobs read before sending anything."""
+    """Store the preferences the notification jobs read before sending anything. Texts are
+    turned on by confirming a number (notifications.sms_consent), not here."""
     with transaction.atomic():
         user.notify_class_reminders = class_reminders
         user.notify_booking_confirmations = booking_confirmations
         user.notify_promotional_email = promotional_email
-        user.notify_sms = sms
         fields = [
             "notify_class_reminders",
             "notify_booking_confirmations",
             "notify_promotional_email",
-            "notify_sms",
         ]
         user.save(update_fields=fields)
         audit.record(

@@ -34,9 +34,11 @@ from django.utils import timezone
 
 from reformer.accounts.models import Membership, Role
 from reformer.billing.models import Payment
-from reformer.bookings.models import Booking
-from reformer.core import permissions
+from reformer.bookings.audit_codes import BOOKINGS_WAITLIST_PASSED_OVER
+from reformer.bookings.models import Booking, WaitlistEntry
+from reformer.core import alerts, permissions
 from reformer.core.errors import NotFound
+from reformer.core.models import AdminAlert, AuditEvent
 from reformer.core.timezones import local_day_bounds, local_today, zone
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Studio
@@ -477,3 +479,45 @@ def instructor_overview(actor: Membership, *, now: dt.datetime | None = None):
         .annotate(upcoming_count=Coalesce(Subquery(upcoming), 0))
         .order_by("user__name", "pk")
     )
+
+
+@dataclass(frozen=True)
+class PromotionMetrics:
+    """Waitlist promotion in a period (PHX-16): places filled from waitlists, clients passed
+    over (they could not book, or their credit could not be taken), and failed promotion
+    runs (each retried, and each raised a staff alert)."""
+
+    promoted: int
+    passed_over: int
+    failed: int
+
+
+def promotion_metrics(scope: Scope, since: dt.datetime, until: dt.datetime) -> PromotionMetrics:
+    """For the classes of the studios in scope (of the actor's organization), three counts."""
+    organization_id, studio_ids = scope.actor.organization_id, scope.studio_ids
+    entries = WaitlistEntry.objects.filter(
+        organization_id=organization_id, session__studio_id__in=studio_ids
+    )
+    promoted = entries.filter(
+        status=WaitlistEntry.Status.PROMOTED, left_at__gte=since, left_at__lt=until
+    ).count()
+    passed_over = AuditEvent.objects.filter(
+        organization_id=organization_id,
+        code=BOOKINGS_WAITLIST_PASSED_OVER,
+        subject_type="bookings.waitlistentry",
+        subject_id__in=entries.values("pk"),
+        at__gte=since,
+        at__lt=until,
+    ).count()
+    failed = (
+        AdminAlert.objects.filter(
+            organization_id=organization_id,
+            code=alerts.PROMOTION_FAILED,
+            studio_id__in=studio_ids,
+            created_at__gte=since,
+            created_at__lt=until,
+        )
+        .exclude(data__contains={"passed_over": True})
+        .count()
+    )
+    return PromotionMetrics(promoted, passed_over, failed)

@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
 
 from reformer.accounts.models import Membership
 from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.core import live, timeformat
 from reformer.core.timezones import to_local
-from reformer.notifications.actions import queue_templated_email
+from reformer.notifications import preferences
+from reformer.notifications.actions import OutgoingMessage, queue_many, queue_templated_email
 from reformer.notifications.models import Message
 from reformer.scheduling.models import ClassSession
 
@@ -72,6 +77,46 @@ def queue_class_email(
         idempotency_key=key,
         organization=session.organization_id,
     )
+
+
+def shop_url() -> str:
+    """Where a client buys a package (linked from "we couldn't book you" emails)."""
+    return settings.SITE_URL + reverse("payments:shop")
+
+
+def queue_promotion_text(
+    session: ClassSession,
+    client: Membership,
+    booking: Booking,
+    context: dict[str, Any],
+    *,
+    now: dt.datetime,
+) -> None:
+    """The promotion by text as well as email (PHX-16), only to a client who confirmed a
+    number for texts (#10): held through the studio's quiet hours, not sent once the class
+    has started, once per promotion (keyed by the booking)."""
+    user = client.user
+    chosen = preferences.settings_for(user)
+    if not preferences.sms_number(user, chosen):
+        return  # not opted in: the email is the message
+    local = to_local(session.starts_at, session.studio.time_zone)
+    booking_url = settings.SITE_URL + reverse("client:booking_detail", args=[booking.reference])
+    outgoing = OutgoingMessage(
+        recipient=user,
+        kind="waitlist_promoted",
+        channel=Message.Channel.SMS,
+        idempotency_key=f"waitlist-promoted-sms:{booking.pk}",
+        organization_id=session.organization_id,
+        context=context | {"when_short": f"{local:%a} {local:%H:%M}", "booking_url": booking_url},
+        expires_at=session.starts_at,
+        recipient_settings=chosen,
+    )
+    quiet = preferences.quiet_hours_of(session.studio)
+    release = quiet.release_at(now) if quiet else None
+    if release is not None and release >= session.starts_at:
+        outgoing.skip_reason = "The studio's quiet hours last until after the class."
+    outgoing.send_after = release
+    queue_many([outgoing], now=now)
 
 
 def publish_booking(

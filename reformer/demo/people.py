@@ -12,6 +12,7 @@ from reformer.accounts.models import ClientProfile, Membership, Role, User
 from reformer.core.timezones import local_to_utc
 from reformer.demo import content
 from reformer.demo.world import ClientPlan, World
+from reformer.notifications.models import RecipientSettings
 
 PERSONAS = {
     "unlimited": 0.18,
@@ -93,6 +94,13 @@ def create_people(world: World) -> list[tuple[Membership, dt.datetime]]:
     )
     EmailAddress.objects.bulk_create(
         EmailAddress(user=user, email=user.email, verified=True, primary=True) for user in users
+    )
+    # Clients who take texts confirmed their number when they joined (texts are on only
+    # with a confirmed number, PHX-23); without a provider, texts go to the console log.
+    RecipientSettings.objects.bulk_create(
+        RecipientSettings(user=user, sms_phone=user.phone, sms_confirmed_at=user.date_joined)
+        for user in users
+        if user.notify_sms
     )
     return joined
 

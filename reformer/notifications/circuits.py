@@ -8,8 +8,10 @@ import datetime as dt
 import time
 
 from django.db import connection
+from django.utils import timezone
 
 from reformer.core import alerts
+from reformer.core.models import AdminAlert
 from reformer.notifications.models import Message, ProviderCircuit
 
 FAILURES_TO_OPEN = 5
@@ -48,16 +50,30 @@ def wait_until(channel: str, now: dt.datetime) -> dt.datetime | None:
 
 
 def record_success(channel: str) -> None:
+    """The provider took a message: close the circuit, and the "provider down" alerts it
+    opened resolve themselves (staff need not mark a recovered outage as dealt with)."""
     if _healthy_recently(channel):
         return
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE notifications_providercircuit SET consecutive_failures = 0, "
             "opened_at = NULL, retry_at = NULL "
-            "WHERE channel = %s AND (consecutive_failures > 0 OR opened_at IS NOT NULL)",
-            [channel],
+            "WHERE channel = %s AND (consecutive_failures > 0 OR opened_at IS NOT NULL) "
+            "RETURNING (SELECT opened_at IS NOT NULL FROM notifications_providercircuit "
+            "WHERE channel = %s)",
+            [channel, channel],
         )
+        row = cursor.fetchone()
+    if row is not None and row[0]:
+        _resolve_outage_alerts(channel)
     _known_healthy[channel] = time.monotonic() + _HEALTHY_FOR_SECONDS
+
+
+def _resolve_outage_alerts(channel: str) -> None:
+    """Every organization's open alert about this channel's outage (one per organization)."""
+    AdminAlert.objects.filter(
+        code=alerts.PROVIDER_DOWN, resolved_at__isnull=True, data__channel=channel
+    ).update(resolved_at=timezone.now())
 
 
 def record_failure(

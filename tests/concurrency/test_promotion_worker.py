@@ -3,6 +3,7 @@ transaction, executed by the worker, retried with backoff after a database error
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
@@ -11,13 +12,13 @@ from django.db import DatabaseError
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from reformer.bookings import actions
+from reformer.bookings import actions, eligibility
 from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.core.models import AdminAlert
 from reformer.notifications.models import Message
 from tests import factories
 from tests.bookings import helpers
-from tests.concurrency.conftest import run_worker_once
+from tests.concurrency.conftest import race, run_worker_once
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 
@@ -98,3 +99,52 @@ def test_a_database_error_mid_promotion_changes_nothing_and_the_job_retries(
     message = Message.objects.get(kind="waitlist_promoted")
     assert (message.status, message.attempts) == ("sent", 1)
     helpers.assert_consistent()
+
+
+def test_a_credit_spent_between_the_check_and_the_spend_rolls_the_promotion_back(
+    tenant, clean_job_tables, monkeypatch
+):
+    """Alice's last credit goes on another class (another connection, committed) after the
+    promotion checked her and before it spends: the promotion rolls back silently and
+    raises for a retry; the retry sees her without credits, tells her, and promotes Bob."""
+    session = factories.make_session(tenant, capacity=1)
+    holder = helpers.make_client(tenant, "Holder")
+    helpers.give_package(holder)
+    booking = actions.book_session(holder, session)
+    alice, bob = helpers.make_client(tenant, "Alice"), helpers.make_client(tenant, "Bob")
+    helpers.give_package(alice, credits=1)
+    helpers.give_package(bob)
+    alice_entry = actions.join_waitlist(alice, session)
+    bob_entry = actions.join_waitlist(bob, session)
+    other_class = factories.make_session(
+        tenant, starts_at=session.starts_at + dt.timedelta(hours=3)
+    )
+    actions.cancel_booking(holder, booking)
+
+    checked = eligibility.check_can_book
+    elsewhere: list = []
+
+    def check_then_spend_elsewhere(*args, **kwargs):
+        choice = checked(*args, **kwargs)
+        if kwargs.get("promotion") and args[2].pk == alice.pk and not elsewhere:
+            elsewhere.extend(race([lambda: actions.book_session(alice, other_class)]))
+        return choice
+
+    monkeypatch.setattr(eligibility, "check_can_book", check_then_spend_elsewhere)
+    with pytest.raises(actions.CreditDeductionFailed, match="Alice"):
+        actions.promote_waitlist(session.pk)
+    monkeypatch.undo()
+
+    assert elsewhere[0].error is None  # her other booking took the credit
+    alice_entry.refresh_from_db()
+    assert alice_entry.status == WaitlistEntry.Status.WAITING
+    assert actions.waitlist_position(alice_entry) == 1
+    assert not Booking.objects.filter(session=session, status="confirmed").exists()
+    assert not Message.objects.filter(kind__in=["waitlist_promoted", "waitlist_skipped"]).exists()
+
+    [promoted] = actions.promote_waitlist(session.pk)  # the retry
+    assert promoted.client_id == bob.pk
+    bob_entry.refresh_from_db()
+    assert bob_entry.status == WaitlistEntry.Status.PROMOTED
+    [told] = Message.objects.filter(recipient=alice.user, kind="waitlist_skipped")
+    assert "Insufficient credits" in told.context["reason_text"]

@@ -230,6 +230,33 @@ def test_the_circuit_opens_after_repeated_failures_and_messages_wait_without_los
     assert ProviderCircuit.objects.get().opened_at is None
     assert Message.objects.filter(status="sent").count() == len(messages)
     assert len(mail.outbox) == len(messages)
+    # The outage is over: its alert resolved itself.
+    assert AdminAlert.objects.get(code="notifications.provider_down").resolved_at is not None
+
+
+def test_an_sms_outage_alert_resolves_itself_in_every_organization_when_texts_go_again(db):
+    orgs = [factories.OrganizationFactory(), factories.OrganizationFactory()]
+    now = timezone.now()
+    for _ in range(circuits.FAILURES_TO_OPEN):
+        circuits.record_failure("sms", "Twilio 503", now, orgs[0].pk)
+    # The second organization had texts waiting when the circuit opened: told too.
+    AdminAlert.objects.create(
+        organization=orgs[1], code="notifications.provider_down", data={"channel": "sms"}
+    )
+    email_down = circuits.record_failure("email", "Resend 503", now, orgs[0].pk)
+    assert email_down is None  # one email failure: its circuit is still closed
+    AdminAlert.objects.create(
+        organization=orgs[0], code="notifications.provider_down", data={"channel": "email"}
+    )
+    assert AdminAlert.objects.filter(resolved_at__isnull=True).count() == 3
+
+    circuits.record_success("sms")
+
+    open_alerts = AdminAlert.objects.filter(resolved_at__isnull=True)
+    assert [a.data for a in open_alerts] == [{"channel": "email"}]  # not the other channel
+    assert ProviderCircuit.objects.get(channel="sms").opened_at is None
+    circuits.record_success("sms")  # healthy already: nothing more to resolve
+    assert AdminAlert.objects.filter(resolved_at__isnull=True).count() == 1
 
 
 @pytest.mark.scenario("PHX-22", "Use branded email templates")

@@ -11,6 +11,7 @@ from django.db import connection
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from tests.concurrency.conftest import run_worker_once
+from tests.notifications.conftest import fake_providers  # noqa: F401 (Resend and Twilio faked)
 
 
 @pytest.fixture

@@ -84,10 +84,10 @@ def test_it_persists_notification_preferences(world):
     assert (user.notify_class_reminders, user.notify_booking_confirmations) == (True, True)
     assert (user.notify_promotional_email, user.notify_sms) == (False, False)
     profile.update_notification_preferences(
-        user, class_reminders=False, booking_confirmations=True, promotional_email=False, sms=True
+        user, class_reminders=False, booking_confirmations=True, promotional_email=True
     )
     user.refresh_from_db()
-    assert (user.notify_class_reminders, user.notify_sms) == (False, True)
+    assert (user.notify_class_reminders, user.notify_promotional_email) == (False, True)
 
 
 def test_it_changes_the_password_only_with_the_current_one(world):
@@ -263,3 +263,27 @@ def test_it_keeps_the_old_photo_when_storage_fails(
     user.refresh_from_db()
     assert user.photo.name == old
     assert default_storage.exists(old)
+
+
+def test_the_migration_clears_sms_ticks_without_a_confirmed_number(world):
+    import importlib
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    from reformer.notifications.models import RecipientSettings
+
+    migration = importlib.import_module(
+        "reformer.notifications.migrations.0004_sms_on_means_confirmed"
+    )
+    ticked, confirmed = world.a.client.user, world.a.owner.user
+    for user in (ticked, confirmed):
+        user.notify_sms = True
+        user.save(update_fields=["notify_sms"])
+    RecipientSettings.objects.create(
+        user=confirmed, sms_phone="+14155550111", sms_confirmed_at=timezone.now()
+    )
+    migration.clear_unconfirmed(apps, None)
+    ticked.refresh_from_db()
+    confirmed.refresh_from_db()
+    assert (ticked.notify_sms, confirmed.notify_sms) == (False, True)

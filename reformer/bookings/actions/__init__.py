@@ -19,19 +19,21 @@ from reformer.bookings.actions.cancel import (
     request_promotion,
 )
 from reformer.bookings.actions.desk import CheckInAll, check_in_all
-from reformer.bookings.actions.terms import CancellationTerms, cancellation_terms
-from reformer.bookings.actions.waitlist import (
+from reformer.bookings.actions.promotion import (
+    CreditDeductionFailed,
     alert_promotion_failed,
-    join_waitlist,
-    leave_waitlist,
     promote_waitlist,
+    resolve_promotion_alerts,
 )
+from reformer.bookings.actions.terms import CancellationTerms, cancellation_terms
+from reformer.bookings.actions.waitlist import join_waitlist, leave_waitlist
 from reformer.bookings.queries import waitlist_position, waitlist_positions
 
 __all__ = [
     "BookingQuote",
     "CancellationTerms",
     "CheckInAll",
+    "CreditDeductionFailed",
     "alert_promotion_failed",
     "book_session",
     "booking_quote",
@@ -49,6 +51,7 @@ __all__ = [
     "mark_overdue_no_shows",
     "promote_waitlist",
     "request_promotion",
+    "resolve_promotion_alerts",
     "undo_attendance",
     "waitlist_position",
     "waitlist_positions",

@@ -204,6 +204,8 @@ def reserve(
                 idempotency_key=f"booking-confirmed:{booking.pk}",
                 organization=session.organization_id,
             )
+            if promotion:
+                notify.queue_promotion_text(session, client, booking, context, now=now)
             predicted_spot_id = booking.spot_id
             # The class lock from here to the commit.
             spot_label = take_place(booking, chosen_spot=spot is not None, now=now)

@@ -166,6 +166,19 @@ def _intro_card(filters: Filters) -> dict[str, str]:
     }
 
 
+def _promotion_card(filters: Filters) -> dict[str, str]:
+    """Waitlist promotion in the period (PHX-16): filled places, pass-overs, failed runs."""
+    since, until = filters.period.utc_bounds(filters.scope.time_zone)
+    counts = queries.promotion_metrics(filters.scope, since, until)
+    return {
+        "key": "waitlist_promotions",
+        "label": "Waitlist promotions",
+        "value": f"{counts.promoted:,}",
+        "hint": f"{counts.passed_over:,} passed over, {counts.failed:,} failed and retried "
+        "(see alerts)",
+    }
+
+
 def _setup_links(request: MemberRequest) -> list[dict[str, str]]:
     membership = request.membership
     candidates = [
@@ -238,7 +251,11 @@ def metrics(request: MemberRequest) -> HttpResponse:
             {
                 "filters": filters,
                 "summary": summary,
-                "cards": [*_cards(summary.total, before, filters, against), _intro_card(filters)],
+                "cards": [
+                    *_cards(summary.total, before, filters, against),
+                    _intro_card(filters),
+                    _promotion_card(filters),
+                ],
                 "unattributed_revenue": unattributed_revenue(summary),
                 "rows": [
                     {

@@ -49,11 +49,6 @@ class NotificationForm(forms.Form):
     promotional_email = forms.BooleanField(
         label="Promotional emails", required=False, help_text="News and offers from studios."
     )
-    sms = forms.BooleanField(
-        label="SMS notifications",
-        required=False,
-        help_text="Text messages to your mobile phone (reminders and changes).",
-    )
 
 
 class PasswordForm(forms.Form):

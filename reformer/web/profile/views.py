@@ -60,7 +60,6 @@ def _notification_form(request: SignedInRequest, data=None) -> NotificationForm:
             "class_reminders": user.notify_class_reminders,
             "booking_confirmations": user.notify_booking_confirmations,
             "promotional_email": user.notify_promotional_email,
-            "sms": user.notify_sms,
         },
     )
 
@@ -207,7 +206,6 @@ def notifications(request: SignedInRequest) -> HttpResponse:
         class_reminders=data["class_reminders"],
         booking_confirmations=data["booking_confirmations"],
         promotional_email=data["promotional_email"],
-        sms=data["sms"],
     )
     notice = "Notification preferences saved"
     if not is_htmx(request):

@@ -14,6 +14,10 @@ from django.core.files.storage import default_storage
 from PIL import Image
 from playwright.sync_api import expect
 
+from reformer.notifications import preferences
+from reformer.notifications.models import Message
+from tests.browser.messaging.test_messaging_pages import capture
+
 pytestmark = pytest.mark.browser
 
 
@@ -199,15 +203,31 @@ def test_it_saves_notification_preferences(page, login, world, assert_accessible
     expect(page.get_by_label("Class reminders")).to_be_checked()
     expect(page.get_by_label("Booking confirmations")).to_be_checked()
     expect(page.get_by_label("Promotional emails")).not_to_be_checked()
-    expect(page.get_by_label("SMS notifications")).not_to_be_checked()
+    # SMS notifications: one control, off by default, turned on by confirming the number
+    # with a texted code (PHX-23; docs/specification.md, PHX-14 notes).
+    texts = page.get_by_role("region", name="SMS notifications")
+    expect(texts.get_by_text("Off", exact=True)).to_be_visible()
     assert_accessible(page)
-    page.get_by_label("SMS notifications").check()
+    capture(page, "profile-sms-off")
+    page.get_by_label("Promotional emails").check()
     page.get_by_role("button", name="Save preferences").click()
     expect(page.get_by_text("Notification preferences saved")).to_be_visible()
+    texts.get_by_label("Mobile number").fill("+1 415 555 0111")
+    texts.get_by_role("button", name="Enable SMS notifications").click()
+    code_field = texts.get_by_label("Code sent to +14155550111")
+    expect(code_field).to_be_visible()
+    code = Message.objects.get(recipient=user, kind="sms_opt_in_code").context["code"]
+    code_field.fill(code)
+    texts.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("Text messages are on.")).to_be_visible()
     page.reload()
-    expect(page.get_by_label("SMS notifications")).to_be_checked()
+    texts = page.get_by_role("region", name="SMS notifications")
+    expect(texts.get_by_text("On", exact=True)).to_be_visible()
+    expect(texts.get_by_text("+14155550111")).to_be_visible()
+    expect(page.get_by_label("Promotional emails")).to_be_checked()
+    capture(page, "profile-sms-on")
     user.refresh_from_db()
-    assert user.notify_sms
+    assert user.notify_sms and preferences.sms_number(user) == "+14155550111"
 
 
 def test_it_changes_the_password_with_the_current_one(page, login, world, assert_accessible):
