@@ -224,6 +224,10 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Reformer] "
 CSRF_FAILURE_VIEW = "reformer.web.errors.csrf_failure"
 # Absolute links in emails sent outside a request (staff invitations, jobs).
 SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+# The installed app's version (PHX-26) is a digest of the static files plus this: set it
+# per deploy to make installed apps offer "New version available" even when no static
+# file changed (web/pwa/version.py).
+PWA_VERSION = os.environ.get("REFORMER_VERSION", "")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

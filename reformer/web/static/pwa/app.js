@@ -36,15 +36,17 @@
     };
   }
 
+  function follow(incoming) {
+    if (!incoming) return;
+    incoming.addEventListener("statechange", function () {
+      if (incoming.state === "installed" && navigator.serviceWorker.controller) offerUpdate(incoming);
+    });
+  }
+
   function watch(reg) {
     if (reg.waiting && navigator.serviceWorker.controller) offerUpdate(reg.waiting);
-    reg.addEventListener("updatefound", function () {
-      var incoming = reg.installing;
-      if (!incoming) return;
-      incoming.addEventListener("statechange", function () {
-        if (incoming.state === "installed" && navigator.serviceWorker.controller) offerUpdate(incoming);
-      });
-    });
+    follow(reg.installing);
+    reg.addEventListener("updatefound", function () { follow(reg.installing); });
   }
 
   function register() {
