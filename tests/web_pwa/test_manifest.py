@@ -110,7 +110,7 @@ def test_the_shell_lists_static_files_and_a_members_offline_pages(client, world)
     assert anonymous["pages"] == [] and anonymous["user"] is None
     client.force_login(world.a.client.user)
     data = client.get("/pwa/shell.json").json()
-    assert data["pages"][:2] == ["/dashboard/", "/classes/"]
+    assert data["pages"][:3] == ["/dashboard/", "/classes/", "/classes/?when=week"]
     assert data["user"] == world.a.client.user.pk
 
 

@@ -22,7 +22,8 @@ def offline_pages(actor: Membership | None) -> list[str]:
         return []
     pages: list[str] = []
     if is_client(actor):
-        pages += [reverse("client:dashboard"), reverse("client:browse")]
+        browse = reverse("client:browse")
+        pages += [reverse("client:dashboard"), browse, f"{browse}?when=week"]
         for booking in upcoming_bookings(actor)[:MOST_PAGES]:
             pages.append(reverse("client:booking_detail", args=[booking.reference]))
     if has_capability(actor, VIEW_ROSTER) and has_capability(actor, BOOK_FOR_CLIENT):

@@ -144,10 +144,17 @@
     return (form.method || "get").toLowerCase() === "post" || form.hasAttribute("data-needs-network");
   }
 
-  function markControls(offline) {
+  function controlsNeedingNetwork() {
+    var found = Array.prototype.slice.call(document.querySelectorAll("a[data-needs-network], button[data-needs-network]"));
     document.querySelectorAll("form").forEach(function (form) {
       if (!needsNetwork(form) || form.hasAttribute("data-offline-mark")) return;
-      form.querySelectorAll("button, [type=submit]").forEach(function (button) {
+      form.querySelectorAll("button, [type=submit]").forEach(function (button) { found.push(button); });
+    });
+    return found;
+  }
+
+  function markControls(offline) {
+    controlsNeedingNetwork().forEach(function (button) {
         if (offline) {
           button.setAttribute("aria-disabled", "true");
           button.setAttribute("data-offline-disabled", "");
@@ -157,7 +164,6 @@
           button.removeAttribute("data-offline-disabled");
           button.removeAttribute("title");
         }
-      });
     });
   }
 
@@ -173,15 +179,15 @@
     markControls(offline);
   }
 
-  function actionName(form, submitter) {
-    var label = form.getAttribute("data-needs-network") ||
+  function actionName(element, submitter) {
+    var label = element.getAttribute("data-needs-network") ||
       (submitter && submitter.textContent.trim()) || "This";
     return label.replace(/\s+/g, " ");
   }
 
-  function rememberRetry(form, submitter) {
+  function rememberRetry(element, submitter) {
     var retry = {
-      action: actionName(form, submitter),
+      action: actionName(element, submitter),
       page: window.location.pathname + window.location.search,
       title: document.title.split(" · ")[0]
     };
@@ -218,9 +224,24 @@
     if (!needsNetwork(form)) return;
     evt.preventDefault();
     evt.stopPropagation();
-    rememberRetry(form, evt.submitter);
-    toast("You're offline: \u201c" + actionName(form, evt.submitter) +
-      "\u201d needs a connection and was not sent. We'll offer to retry when you're back online.", "error");
+    refuseOffline(form, evt.submitter);
+  }, true);
+
+  function refuseOffline(element, submitter) {
+    rememberRetry(element, submitter);
+    toast("Offline: \u201c" + actionName(element, submitter) + "\u201d needs a connection and " +
+      "was not sent. We'll offer to retry when you're back online.", "error");
+  }
+
+  // Links and buttons that start something only the server can do (booking, cancelling,
+  // joining a waitlist) say so offline instead of failing.
+  document.addEventListener("click", function (evt) {
+    if (navigator.onLine) return;
+    var trigger = evt.target.closest("a[data-needs-network], button[data-needs-network]");
+    if (!trigger || trigger.form) return;
+    evt.preventDefault();
+    evt.stopPropagation();
+    refuseOffline(trigger, trigger);
   }, true);
 
   // Other htmx requests that change something (buttons with hx-post) are refused offline too.
@@ -229,16 +250,24 @@
     var verb = (evt.detail.requestConfig && evt.detail.requestConfig.verb) || "get";
     if (verb === "get") return;
     evt.preventDefault();
-    toast("You're offline: this needs a connection and was not sent.", "error");
+    refuseOffline(evt.detail.elt, null);
   });
 
   window.addEventListener("offline", renderNetwork);
   window.addEventListener("online", function () {
     renderNetwork();
-    if (registration) { syncNow(registration); warmIfDue(registration); }
     offerRetry();
-    // What is on screen is a saved copy: fetch the current one (a retry offer survives).
-    if (loadedOffline) window.location.reload();
+    var queued = window.ReformerQueue ? window.ReformerQueue.count() : Promise.resolve(0);
+    queued.then(function (count) {
+      if (count && registration) {
+        syncNow(registration);  // its results reload the page
+      } else if (loadedOffline) {
+        // What is on screen is a saved copy: fetch the current one (a retry offer survives).
+        window.location.reload();
+      } else if (registration) {
+        warmIfDue(registration);
+      }
+    });
   });
 
   /* --- Attendance marks queued offline ---------------------------------------------------- */
