@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reformer.web.pwa import views
+from reformer.web.pwa import push_views, views
 
 app_name = "pwa"
 
@@ -17,4 +17,7 @@ urlpatterns = [
     path("o/<slug:slug>/launch/", views.launch, name="launch"),
     path("pwa/shell.json", views.shell, name="shell"),
     path("offline/", views.offline, name="offline"),
+    path("me/devices/", push_views.devices, name="devices"),
+    path("me/devices/subscribe/", push_views.subscribe, name="push_subscribe"),
+    path("me/devices/<int:pk>/remove/", push_views.remove, name="push_remove"),
 ]

@@ -31,6 +31,7 @@ SHELL_STATIC = [
     "pwa/app.js",
     "pwa/queue.js",
     "pwa/offline.js",
+    "pwa/push.js",
 ]
 DEFAULT_APP = {"name": "Reformer", "colour": "#3b6e8f"}
 
