@@ -8,5 +8,4 @@ test fails while an entry here has a proving test too.
 PENDING: dict[tuple[str, str], str] = {
     ("PHX-16", "*"): "issue 19 (end-to-end proofs through cancellation and the job runner; "
     "failed deduction rolls back and alerts) and issue 10 (SMS on promotion)",
-    ("PHX-26", "*"): "issue 15 (PWA)",
 }
