@@ -97,7 +97,7 @@
 
   function offerInstall() {
     var bar = $("app-install");
-    if (!bar || standalone() || localStorage.getItem(INSTALL_DISMISSED)) return;
+    if (!bar || !navigator.onLine || standalone() || localStorage.getItem(INSTALL_DISMISSED)) return;
     var button = bar.querySelector("[data-app-install]");
     var steps = bar.querySelector("[data-ios-install]");
     if (deferredPrompt) {
@@ -169,6 +169,7 @@
 
   function renderNetwork() {
     var offline = !navigator.onLine;
+    if (offline) show($("app-install"), false);
     var bar = $("app-offline");
     if (bar) {
       var when = bar.querySelector("[data-offline-saved]");
@@ -362,9 +363,20 @@
     try { showResults(JSON.parse(raw)); } catch (error) { /* nothing to show */ }
   }
 
+  // The banners float over the bottom of the page: keep room for them below the content,
+  // so they never cover a button.
+  function keepRoomForBanners() {
+    var holder = document.querySelector(".app-banners");
+    if (!holder || !window.ResizeObserver) return;
+    new ResizeObserver(function () {
+      document.body.style.paddingBottom = holder.offsetHeight ? holder.offsetHeight + 16 + "px" : "";
+    }).observe(holder);
+  }
+
   window.reformerApp = { ready: null };
 
   function start() {
+    keepRoomForBanners();
     renderNetwork();
     showStoredResults();
     offerRetry();
