@@ -22,8 +22,10 @@ from reformer.core.errors import DomainError, NotFound
 from reformer.notifications.errors import PUSH_INVALID_SUBSCRIPTION
 from reformer.notifications.models import PushSubscription
 
-# Reminders, a waitlist place that came through, a class cancelled.
-PUSH_KINDS = frozenset({"class_reminder", "waitlist_promoted", "session_cancelled"})
+# Reminders, a waitlist place that came through, a class cancelled or changed.
+PUSH_KINDS = frozenset(
+    {"class_reminder", "waitlist_promoted", "session_cancelled", "session_changed"}
+)
 # A person's devices; the oldest goes when a new one would pass this.
 MOST_DEVICES = 10
 

@@ -189,3 +189,25 @@ def test_subscriptions_are_validated_and_each_persons_own(world, fake_push, sett
     assert moved.pk == subscription.pk and push.devices_of(user) == []
     push.remove_subscription(other, moved.pk)
     assert not PushSubscription.objects.exists()
+
+
+def test_a_new_instructor_for_a_booked_class_is_emailed_and_pushed(world, fake_push):
+    from reformer.scheduling.actions import update_session
+    from tests import factories
+
+    booking = booked(world.a, timezone.now() + dt.timedelta(days=2), name="Alice")
+    subscribe(fake_push, booking.client.user)
+    teacher = factories.MembershipFactory(
+        organization=world.a.organization, role="instructor", studios=[world.a.studio]
+    )
+    update_session(world.a.owner, booking.session, instructor=teacher)
+    email = Message.objects.get(kind="session_changed", channel="email")
+    assert teacher.user.name in email.subject
+    pushed = Message.objects.get(kind="session_changed", channel="push")
+    assert deliver_message(pushed.pk).status == "sent"
+    shown = json.loads(fake_push.decrypt(fake_push.deliveries[-1]))
+    assert f"now taught by {teacher.user.name}" in shown["body"]
+    assert shown["url"].endswith(f"/bookings/{booking.reference}/")
+    # Changing nothing about who teaches tells nobody.
+    update_session(world.a.owner, booking.session, capacity=9)
+    assert Message.objects.filter(kind="session_changed").count() == 2
