@@ -75,6 +75,7 @@ def test_another_organizations_booking_is_refused_and_unchanged(client, world):
     client.force_login(world.a.front_desk.user)
     result = _post(client, [{"key": "k1", "booking": theirs.pk, "status": "attended"}]).json()
     assert result["results"][0]["outcome"] == "refused"
+    assert result["results"][0]["message"] == "This booking is not yours to mark."
     theirs.refresh_from_db()
     assert theirs.status == "confirmed"
     assert not OfflineMark.objects.exists()

@@ -46,6 +46,8 @@ class MarkResult:
     outcome: str  # applied | conflict | refused | pending
     message: str
     repeated: bool = False
+    # A refusal's DomainError code (NOT_FOUND for another organization's booking).
+    code: str = ""
 
 
 def apply_offline_marks(actor: Membership, marks: list[MarkRequest]) -> list[MarkResult]:
@@ -97,9 +99,12 @@ def _claim(actor: Membership, mark: MarkRequest, booking: Booking) -> OfflineMar
 def _apply_one(actor: Membership, mark: MarkRequest) -> MarkResult:
     try:
         booking = _booking(actor, mark.booking_id)
-    except AccessError:
+    except AccessError as error:
         return MarkResult(
-            mark.key, OfflineMark.Outcome.REFUSED, "This booking is not yours to mark."
+            mark.key,
+            OfflineMark.Outcome.REFUSED,
+            "This booking is not yours to mark.",
+            code=error.code,
         )
     claim = _claim(actor, mark, booking)
     if claim is None:
@@ -112,6 +117,7 @@ def _apply_one(actor: Membership, mark: MarkRequest) -> MarkResult:
         else:
             mark_attendance(actor, booking, "attended", late=mark.status == "late")
     except AccessError:
+        # _booking checked the capability for this class: only a change of role since.
         outcome, message = OfflineMark.Outcome.REFUSED, "You may not mark this class."
     except DomainError as error:
         conflict = error.code in CONFLICT_CODES
