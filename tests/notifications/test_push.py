@@ -211,3 +211,31 @@ def test_a_new_instructor_for_a_booked_class_is_emailed_and_pushed(world, fake_p
     # Changing nothing about who teaches tells nobody.
     update_session(world.a.owner, booking.session, capacity=9)
     assert Message.objects.filter(kind="session_changed").count() == 2
+
+
+def test_pushes_for_many_people_are_queued_in_a_fixed_number_of_queries(
+    world, fake_push, django_assert_max_num_queries
+):
+    from reformer.notifications.actions import OutgoingMessage, queue_many
+    from tests import factories
+
+    people = [factories.UserFactory() for _ in range(30)]
+    for person in people:
+        for _ in range(2):
+            subscribe(fake_push, person)
+    outgoing = [
+        OutgoingMessage(
+            recipient=person,
+            kind="session_cancelled",
+            idempotency_key=f"session-cancelled:9:{person.pk}",
+            organization_id=world.a.organization.pk,
+            subject="Class cancelled",
+            context={"class_name": "Reformer Flow", "when": "Mon"},
+        )
+        for person in people
+    ]
+    # The devices (one query), the outbox INSERT, the send jobs (batched).
+    with django_assert_max_num_queries(6):
+        queue_many(outgoing)
+    assert Message.objects.filter(channel="push").count() == 60
+    assert Message.objects.filter(channel="email").count() == 30

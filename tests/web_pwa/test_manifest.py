@@ -119,3 +119,24 @@ def test_every_page_links_the_current_organizations_manifest(client, world):
     html = client.get("/dashboard/").content.decode()
     assert f'href="/o/{world.a.organization.slug}/manifest.webmanifest"' in html
     assert 'name="reformer-app"' in html
+
+
+def test_the_desk_and_the_instructor_keep_todays_rosters(client, world):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.factories import make_session
+
+    session = make_session(world.a, starts_at=timezone.now() + dt.timedelta(minutes=30))
+    page = f"/staff/classes/{session.pk}/"
+    client.force_login(world.a.front_desk.user)
+    desk = client.get("/pwa/shell.json").json()
+    assert desk["pages"][0] == "/staff/checkin/" and page in desk["pages"]
+    assert desk["partials"] == [f"{page}roster/"]
+    client.force_login(world.a.instructor.user)
+    teacher = client.get("/pwa/shell.json").json()
+    assert teacher["pages"] == ["/staff/classes/", page]
+    assert teacher["partials"] == [f"{page}roster/"]
+    client.force_login(world.b.front_desk.user)
+    assert page not in client.get("/pwa/shell.json").json()["pages"]
