@@ -45,6 +45,12 @@ def test_the_clients_bookings_and_schedule_work_offline(world, app_page, login, 
     expect(page.locator(f'a[href="{detail}"]').first).to_be_visible()
     assert_accessible(page)
 
+    page.goto("/me/")  # never saved: the offline page lists what was
+    expect(page.get_by_role("heading", level=1)).to_have_text("You're offline")
+    saved = page.locator("[data-saved-pages] a[href='/dashboard/']")
+    expect(saved).to_be_visible()
+    expect(saved).not_to_have_text("/dashboard/")
+
     page.goto(detail)  # the class details, from the device
     expect(page.get_by_role("heading", level=1)).to_contain_text(booked.class_type.name)
     page.get_by_role("link", name="Cancel booking").click(force=True)  # aria-disabled
