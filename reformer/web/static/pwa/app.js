@@ -259,17 +259,27 @@
     renderNetwork();
     offerRetry();
     var queued = window.ReformerQueue ? window.ReformerQueue.count() : Promise.resolve(0);
-    queued.then(function (count) {
+    queued.catch(function () { return 0; }).then(function (count) {
       if (count && registration) {
         syncNow(registration);  // its results reload the page
       } else if (loadedOffline) {
-        // What is on screen is a saved copy: fetch the current one (a retry offer survives).
-        window.location.reload();
+        // What is on screen is a saved copy: fetch the current one (a retry offer survives)
+        // once the server answers, so the reload is not served the saved copy again.
+        reloadWhenReachable(10);
       } else if (registration) {
         warmIfDue(registration);
       }
     });
   });
+
+  function reloadWhenReachable(tries) {
+    fetch(meta.getAttribute("data-health") || "/healthz", { cache: "no-store" }).then(function (response) {
+      if (response.ok) window.location.reload();
+      else throw new Error("not yet");
+    }).catch(function () {
+      if (tries > 1) setTimeout(function () { reloadWhenReachable(tries - 1); }, 1000);
+    });
+  }
 
   /* --- Attendance marks queued offline ---------------------------------------------------- */
 
@@ -381,7 +391,10 @@
     showStoredResults();
     offerRetry();
     offerInstall();
-    window.reformerApp.ready = register();
+    // After the page's own loading, so installing the worker (it fetches the app shell)
+    // never competes with what the person opened the page for.
+    if (document.readyState === "complete") window.reformerApp.ready = register();
+    else window.addEventListener("load", function () { window.reformerApp.ready = register(); });
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
