@@ -224,6 +224,10 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Reformer] "
 CSRF_FAILURE_VIEW = "reformer.web.errors.csrf_failure"
 # Absolute links in emails sent outside a request (staff invitations, jobs).
 SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+# The installed app's version (PHX-26) is a digest of the static files plus this: set it
+# per deploy to make installed apps offer "New version available" even when no static
+# file changed (web/pwa/version.py).
+PWA_VERSION = os.environ.get("REFORMER_VERSION", "")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -365,6 +369,44 @@ TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "")
 # What one SMS segment costs, for the spend shown to owners when Twilio gives no price yet.
 SMS_PRICE_PER_SEGMENT = Decimal(os.environ.get("SMS_PRICE_PER_SEGMENT", "0.0083"))
 SMS_LOG_PATH = DATA_DIR / "sms.log"
+
+
+# Web Push (PHX-26): the VAPID key pair that signs our push requests, generated once into
+# the data folder like the secret key (the public half is what browsers subscribe with, so
+# it must survive restarts), unless VAPID_PRIVATE_KEY_FILE names another PEM file.
+def _vapid_key_file() -> Path:
+    if path := os.environ.get("VAPID_PRIVATE_KEY_FILE"):
+        return Path(path)
+    key_file = DATA_DIR / "vapid_private.pem"
+    if not key_file.exists():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        # Written whole under another name, then linked: two processes starting at once
+        # end up with the same key.
+        partial = key_file.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(pem)
+        partial.chmod(0o600)
+        try:
+            os.link(partial, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            partial.unlink()
+    return key_file
+
+
+VAPID_PRIVATE_KEY_FILE = _vapid_key_file()
+# Push services contact this address about our traffic (a mailto: or https: URL).
+VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:no-reply@localhost")
+# Subscriptions must name an https push service; tests run a fake one on 127.0.0.1.
+PUSH_ALLOW_HTTP_ENDPOINTS = env_bool("PUSH_ALLOW_HTTP_ENDPOINTS")
 # A message "sending" for longer than this was left by a dead worker (notifications.recovery).
 OUTBOX_STALE_SECONDS = int(os.environ.get("OUTBOX_STALE_SECONDS", "120"))
 

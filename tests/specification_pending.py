@@ -5,6 +5,4 @@ issue lands, its entries go and its tests carry `scenario` markers instead; the 
 test fails while an entry here has a proving test too.
 """
 
-PENDING: dict[tuple[str, str], str] = {
-    ("PHX-26", "*"): "issue 15 (PWA)",
-}
+PENDING: dict[tuple[str, str], str] = {}

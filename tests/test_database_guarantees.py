@@ -23,7 +23,7 @@ from reformer.accounts.models import Membership, User
 from reformer.billing.models import (
     ClientPackage,
 )
-from reformer.bookings.models import Booking, WaitlistEntry
+from reformer.bookings.models import Booking, OfflineMark, WaitlistEntry
 from reformer.scheduling.models import (
     ClassSession,
     ClassType,
@@ -403,6 +403,25 @@ def test_it_refuses_unavailability_that_ends_before_it_starts(world):
             starts_on=dt.date(2026, 3, 3),
             ends_on=dt.date(2026, 3, 2),
         )
+
+
+# ------------------------------------------------------------------------ offline marks (PHX-26)
+
+
+def test_it_applies_an_offline_mark_key_once_per_organization(world):
+    session = make_session(world.a, starts_at=start())
+    held = booking(session, world.a.client)
+    mark = {
+        "organization": world.a.organization,
+        "key": "device-key-1",
+        "booking": held,
+        "marked_by": world.a.front_desk,
+        "status": "attended",
+        "received_at": timezone.now(),
+    }
+    OfflineMark.objects.create(**mark)
+    with refused("offline_mark_once"):
+        OfflineMark.objects.create(**mark)
 
 
 # ------------------------------------------------------------------------------ unique names

@@ -145,3 +145,34 @@ class WaitlistEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client.user} waiting for {self.session}"
+
+
+class OfflineMark(models.Model):
+    """An attendance mark made on a device while offline and sent when it reconnected
+    (PHX-26). The device's key (one per mark) is claimed before the mark is applied, so a
+    mark sent twice (a retry, a second tab, background sync and reconnect both firing) is
+    applied once; the outcome is kept to answer the repeats."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Being applied"
+        APPLIED = "applied", "Applied"
+        CONFLICT = "conflict", "Not applied: the booking changed meanwhile"
+        REFUSED = "refused", "Not applied"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    key = models.CharField(max_length=64)
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="offline_marks")
+    marked_by = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+    message = models.CharField(max_length=300, blank=True)
+    marked_offline_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="offline_mark_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"offline mark {self.key} ({self.outcome})"

@@ -23,6 +23,7 @@ SUBJECTS = {
     "waitlist_promoted": "You're in! A place opened up in {class_name}, {when}",
     "booking_cancelled": "Cancelled: {class_name}, {when}",
     "session_cancelled": "Class cancelled: {class_name}, {when}",
+    "session_changed": "Class changed: {class_name}, {when}, now with {instructor_name}",
     "waitlist_joined": "You're on the waitlist for {class_name}, {when}",
     "waitlist_left": "You left the waitlist for {class_name}, {when}",
     "waitlist_skipped": "A place opened up in {class_name}, but we couldn't book you",
@@ -117,6 +118,24 @@ def queue_promotion_text(
         outgoing.skip_reason = "The studio's quiet hours last until after the class."
     outgoing.send_after = release
     queue_many([outgoing], now=now)
+
+
+def queue_session_changed(session: ClassSession, *, now: dt.datetime) -> int:
+    """Tell everyone booked that their class changed (its instructor: a class with people
+    booked is never moved, see scheduling.update_session). Returns how many were told."""
+    bookings = Booking.objects.filter(session=session, status=Booking.Status.CONFIRMED)
+    told = 0
+    for booking in bookings.select_related("client__user", "spot"):
+        queue_class_email(
+            "session_changed",
+            session=session,
+            client=booking.client,
+            key=f"session-changed:{session.pk}:booking:{booking.pk}:{int(now.timestamp())}",
+            booking=booking,
+            spot_label=booking.spot.label if booking.spot else None,
+        )
+        told += 1
+    return told
 
 
 def publish_booking(

@@ -25,7 +25,8 @@ from procrastinate.types import JSONValue
 from reformer.accounts.models import User
 from reformer.notifications import preferences
 from reformer.notifications.errors import PermanentDeliveryError, TransientDeliveryError
-from reformer.notifications.models import Message, RecipientSettings
+from reformer.notifications.models import Message, PushSubscription, RecipientSettings
+from reformer.notifications.push import PUSH_KINDS
 from reformer.studios.models import Organization
 
 __all__ = [
@@ -226,6 +227,7 @@ def _insert(messages: list[OutgoingMessage], *, now: dt.datetime | None = None) 
         return []
     now = now or timezone.now()
     rows = []
+    messages = _with_push(messages)
     for outgoing in messages:
         if not outgoing.skip_reason:
             _decide(outgoing)
@@ -273,6 +275,45 @@ def _insert(messages: list[OutgoingMessage], *, now: dt.datetime | None = None) 
     return inserted
 
 
+def _with_push(messages: list[OutgoingMessage]) -> list[OutgoingMessage]:
+    """Beside each email or text of a push kind, one push message per device of its
+    recipient (one query for all), deciding like the message it accompanies (the same
+    preferences, the same hold for quiet hours and expiry). A fallback (an email for a
+    text that failed) brings no second push."""
+    wanted = [
+        m
+        for m in messages
+        if m.kind in PUSH_KINDS and m.channel != Message.Channel.PUSH and m.fallback_for_id is None
+    ]
+    if not wanted:
+        return messages
+    devices: dict[int, list[tuple[int, str]]] = {}
+    for pk, user_id, device in PushSubscription.objects.filter(
+        user_id__in={m.recipient.pk for m in wanted}
+    ).values_list("pk", "user_id", "device"):
+        devices.setdefault(user_id, []).append((pk, device))
+    if not devices:
+        return messages
+    companions = [
+        OutgoingMessage(
+            recipient=m.recipient,
+            kind=m.kind,
+            idempotency_key=f"{m.idempotency_key}:push:{pk}",
+            organization_id=m.organization_id,
+            channel=Message.Channel.PUSH,
+            subject=m.subject,
+            context={**m.context, "push_subscription": pk},
+            to_address=(device or "A device")[:254],
+            send_after=m.send_after,
+            expires_at=m.expires_at,
+            recipient_settings=m.recipient_settings,
+        )
+        for m in wanted
+        for pk, device in devices.get(m.recipient.pk, [])
+    ]
+    return messages + companions
+
+
 def _defer_sending(queued: list[tuple[int, dt.datetime | None]]) -> None:
     from reformer.notifications.jobs import send_message
 
@@ -306,9 +347,11 @@ def _organization_id(organization: Organization | int | None) -> int | None:
 def _queue_one(outgoing: OutgoingMessage) -> Message:
     now = timezone.now()
     inserted = _insert([outgoing], now=now)
-    if not inserted:  # the key was queued before: that message
+    # The message itself (push messages for the person's devices may come with it).
+    mine = next((row for row in inserted if row[1] == outgoing.idempotency_key), None)
+    if mine is None:  # the key was queued before: that message
         return Message.objects.get(idempotency_key=outgoing.idempotency_key)
-    pk, key, status, send_after, error = inserted[0]
+    pk, key, status, send_after, error = mine
     message = Message(
         pk=pk,
         organization_id=outgoing.organization_id,

@@ -25,3 +25,7 @@ class PermanentDeliveryError(Exception):
         super().__init__(message)
         self.invalid_address = invalid_address
         self.opted_out = opted_out
+
+
+# Refusals of the push subscription actions (DomainError codes; 422).
+PUSH_INVALID_SUBSCRIPTION = "push.invalid_subscription"

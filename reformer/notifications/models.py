@@ -177,6 +177,26 @@ class StudioMessaging(models.Model):
         return f"Reminders of {self.studio}"
 
 
+class PushSubscription(models.Model):
+    """One browser on one device that agreed to receive our push notifications (PHX-26):
+    where its push service accepts messages for it, and the keys that encrypt them. An
+    endpoint belongs to whoever subscribed on that browser last."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=120)
+    auth = models.CharField(max_length=40)
+    device = models.CharField(max_length=120, blank=True, help_text='e.g. "Chrome on Android"')
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.device or 'A device'} of {self.user}"
+
+
 class ProviderCircuit(models.Model):
     """Consecutive transient failures per channel; past a threshold the circuit opens and
     messages wait (queued) until `retry_at`, when one is let through to probe."""

@@ -33,6 +33,7 @@ CATEGORY_OF_KIND = {
     "waitlist_skipped": WAITLIST_AND_SCHEDULE,
     "waitlist_expired": WAITLIST_AND_SCHEDULE,
     "session_cancelled": WAITLIST_AND_SCHEDULE,
+    "session_changed": WAITLIST_AND_SCHEDULE,
     "package_expiring": PACKAGE_WARNINGS,
     "marketing": MARKETING,
 }

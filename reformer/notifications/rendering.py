@@ -3,6 +3,7 @@ and the text of an SMS, from the template of the message's kind and its stored c
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -92,9 +93,34 @@ def render(message: Message, brand: dict[str, Any]) -> tuple[str, str]:
     if message.body or (not message.context and message.channel != Message.Channel.SMS):
         return message.body, message.html_body
     context = template_context(message, brand)
+    if message.channel == Message.Channel.PUSH:
+        return push_payload(message, context), ""
     if message.channel == Message.Channel.SMS:
         return render_to_string(f"notifications/sms/{message.kind}.txt", context).strip(), ""
     return (
         render_to_string(f"notifications/{message.kind}.txt", context),
         render_to_string(f"notifications/{message.kind}.html", context),
+    )
+
+
+def push_url(message: Message) -> str:
+    """Where tapping the notification goes: the booking, or the dashboard for a class
+    that no longer happens."""
+    context = message.context
+    if message.kind != "session_cancelled":
+        if context.get("booking_url"):
+            return str(context["booking_url"])
+        if context.get("reference"):
+            return absolute(reverse("client:booking_detail", args=[context["reference"]]))
+    return absolute(reverse("client:dashboard"))
+
+
+def push_payload(message: Message, context: dict[str, Any]) -> str:
+    """What the service worker shows (JSON, encrypted for the device when sent): title,
+    text, the page a tap opens, and a tag so a repeat replaces rather than stacks."""
+    title = message.subject or str(context.get("subject", "")) or context["brand"]["name"]
+    text = render_to_string(f"notifications/push/{message.kind}.txt", context).strip()
+    tag = f"{message.kind}:{context.get('reference') or message.idempotency_key}"
+    return json.dumps(
+        {"title": title[:120], "body": text[:300], "url": push_url(message), "tag": tag[:100]}
     )

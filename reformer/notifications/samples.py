@@ -17,6 +17,7 @@ PREVIEWABLE = {
     "booking_confirmed": "Booking confirmation",
     "waitlist_promoted": "Waitlist promotion",
     "session_cancelled": "Class cancelled",
+    "session_changed": "Class changed",
     "package_expiring": "Package expiry warning",
     "test_message": "Test email",
 }
@@ -63,6 +64,8 @@ def sample(kind: str, organization) -> tuple[str, dict[str, Any]]:
         return f"Class cancelled: Reformer Flow, {when}", base | {
             "reason": "The instructor is unwell. Your credit has been returned."
         }
+    if kind == "session_changed":
+        return f"Class changed: Reformer Flow, {when}, now with Maya", base
     if kind == "package_expiring":
         return "Package expiring soon! 4 credits left", {
             "product_name": "10-class pack",

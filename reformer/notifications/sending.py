@@ -27,10 +27,11 @@ from django.utils import timezone
 from reformer.core import alerts
 from reformer.notifications import circuits, preferences, tracking
 from reformer.notifications.errors import PermanentDeliveryError, TransientDeliveryError
-from reformer.notifications.models import Message, MessageEvent
+from reformer.notifications.models import Message, MessageEvent, PushSubscription
 from reformer.notifications.rendering import cached_branding, render
 from reformer.notifications.transports import SendResult
 from reformer.notifications.transports.email import send_email
+from reformer.notifications.transports.push import DEFAULT_TTL, send_push
 from reformer.notifications.transports.sms import send_sms
 
 logger = logging.getLogger(__name__)
@@ -145,7 +146,27 @@ def _call_provider(message: Message, brand: dict) -> SendResult:
             idempotency_key=message.idempotency_key,
             message_id=message.pk,
         )
+    if message.channel == Message.Channel.PUSH:
+        return _send_push(message)
     raise PermanentDeliveryError(f"There is no sender for the {message.channel} channel.")
+
+
+def _send_push(message: Message) -> SendResult:
+    device = PushSubscription.objects.filter(
+        pk=message.context.get("push_subscription"), user_id=message.recipient_id
+    ).first()
+    if device is None:
+        raise PermanentDeliveryError("The device was removed before the notification went.")
+    ttl = DEFAULT_TTL
+    if message.expires_at is not None:
+        ttl = min(ttl, max(int((message.expires_at - timezone.now()).total_seconds()), 0))
+    return send_push(
+        endpoint=device.endpoint,
+        p256dh=device.p256dh,
+        auth=device.auth,
+        payload=message.body,
+        ttl=ttl,
+    )
 
 
 def _locked_in_flight(message: Message) -> Message | None:
@@ -262,6 +283,10 @@ def _give_up(message: Message, reason: str) -> None:
     message.error = reason[:1000]
     message.sending_started_at = None
     set_status(message, Message.Status.FAILED, reason)
+    if message.channel == Message.Channel.PUSH:
+        # Devices come and go (an expired subscription is routine, and pruned): the
+        # email or text sent beside it still reaches the person, so no alert.
+        return
     channel = "text" if message.channel == Message.Channel.SMS else "email"
     alerts.raise_alert(
         alerts.DELIVERY_FAILED,
@@ -276,6 +301,10 @@ def _give_up(message: Message, reason: str) -> None:
 
 def mark_address_invalid(message: Message, reason: str) -> None:
     """Remember a bad address so nothing more is tried on it (staff see why)."""
+    if message.channel == Message.Channel.PUSH:
+        # An expired subscription (404/410): forget the device.
+        PushSubscription.objects.filter(pk=message.context.get("push_subscription")).delete()
+        return
     chosen = preferences.settings_for_update(message.recipient)
     if message.channel == Message.Channel.SMS:
         chosen.phone_invalid_number = message.to_address

@@ -32,5 +32,7 @@ urlpatterns = [
     # Email tracking webhooks of every anymail provider (verified by anymail).
     path("webhooks/anymail/", include("anymail.urls")),
     path("integrations/", include("reformer.web.integrations.urls")),
+    # The installable app: /sw.js, manifests and icons, /offline/ (namespace "pwa").
+    path("", include(("reformer.web.pwa.urls", "pwa"))),
     path("", include(("reformer.web.client.urls", "client"))),
 ]

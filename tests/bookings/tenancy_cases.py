@@ -9,6 +9,8 @@ from django.utils import timezone
 from reformer.accounts.models import ClientProfile
 from reformer.bookings import actions
 from reformer.bookings.models import Booking
+from reformer.core.errors import NOT_FOUND, NotFound, PermissionDenied
+from reformer.core.permissions import MARK_ATTENDANCE
 from reformer.scheduling.models import ClassSession
 from tests.bookings.helpers import give_package, make_client
 from tests.factories import make_session
@@ -108,6 +110,19 @@ def check_in(actor, ctx):
 @register(allowed=ATTENDANCE, setup=lambda world: _booking_in_class_starting(world, -5))
 def mark_attendance(actor, ctx):
     return actions.mark_attendance(actor, ctx.booking, "attended")
+
+
+@register(allowed=ATTENDANCE, setup=lambda world: _booking_in_class_starting(world, -5))
+def apply_offline_marks(actor, ctx):
+    mark = actions.MarkRequest(key="tenancy", booking_id=ctx.booking.pk, status="attended")
+    (result,) = actions.apply_offline_marks(actor, [mark])
+    # A refused mark is reported in the results (the device shows it), not raised.
+    if result.code == NOT_FOUND:
+        raise NotFound("booking")
+    if result.outcome == "refused":
+        raise PermissionDenied(MARK_ATTENDANCE)
+    assert result.outcome == "applied", result
+    return result
 
 
 @register(allowed=ATTENDANCE, setup=lambda world: _booking_in_class_starting(world, -30))

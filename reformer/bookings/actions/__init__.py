@@ -19,6 +19,7 @@ from reformer.bookings.actions.cancel import (
     request_promotion,
 )
 from reformer.bookings.actions.desk import CheckInAll, check_in_all
+from reformer.bookings.actions.offline import MarkRequest, MarkResult, apply_offline_marks
 from reformer.bookings.actions.promotion import (
     CreditDeductionFailed,
     alert_promotion_failed,
@@ -34,7 +35,10 @@ __all__ = [
     "CancellationTerms",
     "CheckInAll",
     "CreditDeductionFailed",
+    "MarkRequest",
+    "MarkResult",
     "alert_promotion_failed",
+    "apply_offline_marks",
     "book_session",
     "booking_quote",
     "cancel_booking",

@@ -224,6 +224,11 @@ def update_session(
                     organization_id=session.organization_id,
                     session=session.pk,
                 )
+            if "instructor" in changes and session.booked_count and session.instructor_id:
+                # Imported here: the booking engine builds on scheduling, not the reverse.
+                from reformer.bookings.notify import queue_session_changed
+
+                queue_session_changed(session, now=now)
             if places_added and session.waiting_count:
                 # Imported here: the booking engine builds on scheduling, not the reverse.
                 from reformer.bookings.actions import hold_places_for_waitlist

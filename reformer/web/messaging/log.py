@@ -30,6 +30,7 @@ KIND_LABELS = {
     "waitlist_skipped": "Waitlist place skipped",
     "waitlist_expired": "Waitlist place released",
     "session_cancelled": "Class cancelled",
+    "session_changed": "Class changed",
     "package_expiring": "Package expiry warning",
     "package_granted": "Package granted",
     "no_show": "No-show",

@@ -16,6 +16,7 @@ from reformer.web.staff import (
     checkin,
     home,
     instructor,
+    offline_sync,
     setup_products,
     setup_rooms,
     setup_schedule,
@@ -101,6 +102,7 @@ urlpatterns = [
         instructor.session_checkin_all,
         name="session_checkin_all",
     ),
+    path("attendance/sync/", offline_sync.attendance_sync, name="attendance_sync"),
     # Alerts
     path("alerts/", alerts.alert_list, name="alerts"),
     path("alerts/<int:pk>/resolve/", alerts.alert_resolve, name="alert_resolve"),

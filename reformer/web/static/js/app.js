@@ -137,6 +137,8 @@
     if (el) window.print();
   });
   document.addEventListener("htmx:sendError", function () {
+    // Offline, the app's banner says so once (pwa/app.js); no toast per failed request.
+    if (!navigator.onLine) return;
     showToast("Could not reach the server. Check your connection and try again.", "error");
   });
 })();
