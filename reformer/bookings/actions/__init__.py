@@ -25,6 +25,7 @@ from reformer.bookings.actions.promotion import (
     promote_waitlist,
     resolve_promotion_alerts,
 )
+from reformer.bookings.actions.switch import SwitchOffer, switch_booking, switch_offer
 from reformer.bookings.actions.terms import CancellationTerms, cancellation_terms
 from reformer.bookings.actions.waitlist import join_waitlist, leave_waitlist
 from reformer.bookings.queries import waitlist_position, waitlist_positions
@@ -34,6 +35,7 @@ __all__ = [
     "CancellationTerms",
     "CheckInAll",
     "CreditDeductionFailed",
+    "SwitchOffer",
     "alert_promotion_failed",
     "book_session",
     "booking_quote",
@@ -52,6 +54,8 @@ __all__ = [
     "promote_waitlist",
     "request_promotion",
     "resolve_promotion_alerts",
+    "switch_booking",
+    "switch_offer",
     "undo_attendance",
     "waitlist_position",
     "waitlist_positions",

@@ -143,10 +143,10 @@ def test_it_marks_full_classes_and_still_shows_their_details(as_client, world, s
     page.goto("/classes/")
     card = page.locator(f"#session-{schedule['morning'].pk}")
     expect(card).to_have_class(re.compile("class-card--full"))
-    expect(card.get_by_role("button")).to_have_text("Full - Join Waitlist")
+    expect(card.get_by_role("button")).to_have_text("Full \u2013 join waitlist")
     card.get_by_role("link", name="Reformer Flow").click()
     expect(page.get_by_role("heading", name="About this class")).to_be_visible()
-    expect(page.get_by_role("button", name="Full - Join Waitlist")).to_be_visible()
+    expect(page.get_by_role("button", name="Full \u2013 join waitlist")).to_be_visible()
 
 
 @pytest.mark.scenario("PHX-9", "Search with no results")
@@ -210,7 +210,7 @@ def test_it_updates_availability_in_every_open_browser(as_client, second_client,
     booker.get_by_role("button", name="Confirm booking").click()
     expect(booker.get_by_text("You're booked!")).to_be_visible()
 
-    expect(card.get_by_role("button")).to_have_text("Full - Join Waitlist", timeout=1500)
+    expect(card.get_by_role("button")).to_have_text("Full \u2013 join waitlist", timeout=1500)
     expect(card).to_contain_text("Full")
     # And a cancellation elsewhere frees the spot again, live.
     booking = session.bookings.get(client=booker.member)
