@@ -31,7 +31,7 @@ from reformer.bookings.errors import BOOKING_NOT_SWITCHABLE
 from reformer.bookings.models import Booking
 from reformer.core import audit
 from reformer.core.errors import DomainError, NotFound
-from reformer.core.permissions import require_same_organization
+from reformer.core.permissions import BOOK_SELF, require, require_same_organization
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Spot
 
@@ -99,6 +99,7 @@ def switch_booking(
     longer be cancelled for free; any booking refusal of the new class (full, credits,
     spot taken, busy), in which case nothing changed."""
     require_same_organization(actor, session, "class")
+    require(actor, BOOK_SELF)  # a client's own change: staff cancel and book separately
     now = timezone.now()
     offer = _offer(_own_booking(actor, booking.pk), now=now)
     old = offer.booking
