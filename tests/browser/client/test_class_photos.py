@@ -48,7 +48,7 @@ def test_the_owner_uploads_a_photo_clients_see_it(
     expect(page.get_by_text("Photo saved.")).to_be_visible()
     photo = page.locator("img.type-photo")
     expect(photo).to_have_attribute("src", re.compile(r"/photos/class-types/\d+\.jpg\?v="))
-    assert photo.evaluate("img => img.complete && img.naturalWidth") == 300
+    assert photo.evaluate("img => img.decode().then(() => img.naturalWidth)") == 300
     page.screenshot(path=f"/tmp/issue13-class-type-photo-{width}.png", full_page=True)
     assert_accessible(page)
     owner.close()
@@ -59,7 +59,7 @@ def test_the_owner_uploads_a_photo_clients_see_it(
     page.goto("/classes/?when=tomorrow")
     card_photo = page.locator(f"#session-{session.pk} img.type-photo")
     expect(card_photo).to_be_visible()
-    assert card_photo.evaluate("img => img.complete && img.naturalWidth") == 300
+    assert card_photo.evaluate("img => img.decode().then(() => img.naturalWidth)") == 300
     page.locator(f"#session-{session.pk}").get_by_role(
         "link", name="Reformer Flow", exact=True
     ).click()
