@@ -167,6 +167,10 @@ class DayChip:
     querystring: str  # these filters on that day
     current: bool
 
+    @property
+    def month(self) -> str:
+        return f"{self.day:%b}"
+
 
 def date_strip(filters: BrowseFilters, today: dt.date) -> list[DayChip]:
     """The next STRIP_DAYS days as links keeping the other filters (the URL is the state)."""

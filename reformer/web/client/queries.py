@@ -92,7 +92,8 @@ class Overlap:
 
     @property
     def text(self) -> str:
-        return f"Overlaps your {to_local(self.starts_at, self.time_zone):%H:%M} {self.class_name}"
+        start = timeformat.when(to_local(self.starts_at, self.time_zone), "time")
+        return f"Overlaps your {start} {self.class_name}"
 
     @property
     def booking_url(self) -> str:
