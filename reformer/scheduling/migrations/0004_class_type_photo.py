@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0002_waitlist_held_places'),
+        ('scheduling', '0003_session_live_version'),
     ]
 
     operations = [
