@@ -419,13 +419,19 @@ def make_thumbnail(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def read_photo(upload: IO[bytes]) -> bytes:
+    """An uploaded photo (at most 5 MB, a real JPEG or PNG) as a 300x300 JPEG thumbnail:
+    the rule for every photo people upload (profiles, class types)."""
+    return make_thumbnail(_read_limited(upload))
+
+
 def set_photo(user: User, *, upload: IO[bytes]) -> User:
     """Store a new profile photo as a 300x300 thumbnail, then delete the old one.
 
     A storage failure leaves the old photo in place and says "Upload failed. Please try
     again". The file is written before the database row so no row points to a missing file.
     """
-    thumbnail = make_thumbnail(_read_limited(upload))
+    thumbnail = read_photo(upload)
     name = f"photos/{user.pk}/{uuid.uuid4().hex}.jpg"
     try:
         saved_name = default_storage.save(name, ContentFile(thumbnail))
@@ -476,6 +482,7 @@ __all__ = [
     "default_region",
     "make_thumbnail",
     "normalize_phone",
+    "read_photo",
     "remove_photo",
     "request_email_change",
     "set_photo",

@@ -169,6 +169,13 @@ def _instance(model, fields: list[str], values: list, **known):
     return model.from_db(connection.alias, names, [given[name] for name in names])
 
 
+def _without(state: ClientState, booking: Booking) -> None:
+    state.holding = [b for b in state.holding if b.pk != booking.pk]
+    for package in state.packages:
+        if package.pk == booking.client_package_id and package.credits_remaining is not None:
+            package.credits_remaining += 1
+
+
 def check_not_suspended(
     session: ClassSession, suspended_until: dt.datetime | None, *, now: dt.datetime
 ) -> None:
@@ -299,15 +306,20 @@ def check_can_book(
     spot: Spot | None = None,
     promotion: bool = False,
     waive_requirements: bool = False,
+    ignoring: Booking | None = None,
 ) -> PackageChoice:
     """Every booking rule, in order. A waitlist promotion skips the booking window (the
     client already queued for this class) and the free-place check (the promoter found one).
     The class type's prerequisites (onboarding.requirements) hold on every path unless staff
-    waive them with a recorded reason (`waive_requirements`)."""
+    waive them with a recorded reason (`waive_requirements`).
+    `ignoring`: a booking the client would cancel first (a switch, quoted before it is
+    made): its place is not counted and its credit is counted as back."""
     check_session_open(session, now=now)
     if not promotion:
         check_booking_window(session, policy, now=now)
     state = load_client_state(client, session, now=now)
+    if ignoring is not None:
+        _without(state, ignoring)
     check_not_suspended(session, state.suspended_until, now=now)
     check_already_booked(session, state.holding)
     check_no_overlap(session, state.holding)

@@ -22,6 +22,7 @@ BOOKING_INSUFFICIENT_CREDITS = "booking.insufficient_credits"
 BOOKING_MAX_UPCOMING = "booking.max_upcoming"
 BOOKING_NOT_CANCELLABLE = "booking.not_cancellable"
 BOOKING_NOT_OPEN = "booking.not_open"
+BOOKING_NOT_SWITCHABLE = "booking.not_switchable"
 BOOKING_OVERLAP = "booking.overlap"
 BOOKING_SESSION_CANCELLED = "booking.session_cancelled"
 BOOKING_SESSION_STARTED = "booking.session_started"
@@ -41,6 +42,7 @@ HTTP_STATUS: dict[str, int] = {
     BOOKING_ALREADY_BOOKED: 409,
     BOOKING_SPOT_TAKEN: 409,
     BOOKING_OVERLAP: 409,
+    BOOKING_NOT_SWITCHABLE: 409,
     BOOKING_SESSION_STARTED: 409,
     BOOKING_SESSION_CANCELLED: 409,
     BOOKING_ALREADY_CANCELLED: 409,

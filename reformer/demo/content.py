@@ -90,6 +90,7 @@ class ClassTypeSpec:
     colour: str
     popularity: float
     description: str
+    what_to_bring: str = "Grip socks (sold at the desk) and a water bottle; towels are here."
 
 
 CLASS_TYPES = (

@@ -62,6 +62,7 @@ def create_catalogue(world: World) -> None:
             default_capacity=spec.capacity,
             colour=spec.colour,
             description=spec.description,
+            what_to_bring=spec.what_to_bring,
         )
         world.popularity[spec.code] = spec.popularity
     ClassType.objects.bulk_create(world.class_types.values())

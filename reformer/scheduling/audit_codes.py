@@ -5,6 +5,8 @@ from __future__ import annotations
 
 SCHEDULING_CLASS_TYPE_CREATED = "scheduling.class_type.created"
 SCHEDULING_CLASS_TYPE_UPDATED = "scheduling.class_type.updated"
+SCHEDULING_CLASS_TYPE_PHOTO_CHANGED = "scheduling.class_type.photo_changed"
+SCHEDULING_CLASS_TYPE_PHOTO_REMOVED = "scheduling.class_type.photo_removed"
 SCHEDULING_SESSION_CREATED = "scheduling.session.created"
 SCHEDULING_SESSION_NOTES_SET = "scheduling.session.notes_set"
 SCHEDULING_SESSION_UPDATED = "scheduling.session.updated"

@@ -29,6 +29,10 @@ class ClassType(models.Model):
     default_capacity = models.PositiveIntegerField(default=10, validators=[MinValueValidator(1)])
     colour = models.CharField(max_length=7, default="#3b6e8f", validators=[hex_colour])
     description = models.TextField(blank=True)
+    # Shown to clients on the class page and their booking confirmation.
+    what_to_bring = models.CharField(max_length=300, blank=True)
+    # A 300x300 JPEG checked by content (accounts.profile.make_thumbnail), shown on cards.
+    photo = models.ImageField(upload_to="class-types/", blank=True)
     active = models.BooleanField(default=True)
 
     class Meta:

@@ -92,6 +92,21 @@ def cancel_booking_overriding_policy(actor, ctx):
     return actions.cancel_booking(actor, ctx.booking, return_credit=False, reason="Goodwill")
 
 
+def an_overlapping_class(world) -> dict:
+    made = a_booking(world)
+    starts_at = made["session"].starts_at + dt.timedelta(minutes=20)
+    other_room = world.a.room.__class__.objects.create(
+        organization=world.a.organization, studio=world.a.studio, name="Tower Room", capacity=4
+    )
+    made["other"] = make_session(world.a, starts_at=starts_at, room=other_room, instructor=None)
+    return made
+
+
+@register(allowed={"client"}, setup=an_overlapping_class)
+def switch_booking(actor, ctx):
+    return actions.switch_booking(actor, ctx.booking, ctx.other)
+
+
 @register(allowed=BOOKERS, setup=a_full_class)
 def join_waitlist(actor, ctx):
     return actions.join_waitlist(actor, ctx.session, **for_client(actor, ctx))

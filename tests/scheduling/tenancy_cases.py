@@ -68,6 +68,19 @@ def update_class_type(actor, ctx):
     return actions.update_class_type(actor, ctx.a.class_type, default_capacity=6)
 
 
+def a_class_type_photo(world) -> dict:
+    # The row only: removing it deletes the file after commit, quietly when it is missing.
+    type(world.a.class_type).objects.filter(pk=world.a.class_type.pk).update(
+        photo="class-types/missing.jpg"
+    )
+    return {}
+
+
+@register(allowed=MANAGERS, setup=a_class_type_photo)
+def remove_class_type_photo(actor, ctx):
+    return actions.remove_class_type_photo(actor, ctx.a.class_type)
+
+
 @register(allowed=MANAGERS)
 def create_session(actor, ctx):
     return actions.create_session(

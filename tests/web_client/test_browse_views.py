@@ -54,7 +54,7 @@ def test_it_shows_each_state_of_a_class_for_this_client(as_client, world):
     wait_for(world.a.client, waiting)
     html = as_client.get(BROWSE).content.decode()
     assert 'data-state="booked"' in html and "You're booked" in html
-    assert "Full - Join Waitlist" in html and f'id="waitlist-{full.pk}"' in html
+    assert "Full \u2013 join waitlist" in html and f'id="waitlist-{full.pk}"' in html
     assert "On waitlist · #1" in html and f'id="leave-{waiting.pk}"' in html
 
 

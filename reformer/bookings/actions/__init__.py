@@ -26,6 +26,7 @@ from reformer.bookings.actions.promotion import (
     promote_waitlist,
     resolve_promotion_alerts,
 )
+from reformer.bookings.actions.switch import SwitchOffer, switch_booking, switch_offer
 from reformer.bookings.actions.terms import CancellationTerms, cancellation_terms
 from reformer.bookings.actions.waitlist import join_waitlist, leave_waitlist
 from reformer.bookings.queries import waitlist_position, waitlist_positions
@@ -37,6 +38,7 @@ __all__ = [
     "CreditDeductionFailed",
     "MarkRequest",
     "MarkResult",
+    "SwitchOffer",
     "alert_promotion_failed",
     "apply_offline_marks",
     "book_session",
@@ -56,6 +58,8 @@ __all__ = [
     "promote_waitlist",
     "request_promotion",
     "resolve_promotion_alerts",
+    "switch_booking",
+    "switch_offer",
     "undo_attendance",
     "waitlist_position",
     "waitlist_positions",

@@ -65,9 +65,14 @@ class BookingQuote:
 
 
 def booking_quote(
-    actor: Membership, session: ClassSession, *, client: Membership | None = None
+    actor: Membership,
+    session: ClassSession,
+    *,
+    client: Membership | None = None,
+    switching_from: Booking | None = None,
 ) -> BookingQuote:
-    """Pure read, no locks: the package that would pay, its cost, and the policy."""
+    """Pure read, no locks: the package that would pay, its cost, and the policy.
+    `switching_from`: quote it as if that booking were cancelled first (a switch)."""
     require_same_organization(actor, session, "class")
     session = load_session(session.pk)
     client = resolve_client(actor, session, client)
@@ -78,7 +83,9 @@ def booking_quote(
     try:
         if client.pk == actor.pk:
             check_ready_to_book(client)  # waiver and health form first (asked before a Book)
-        package = eligibility.check_can_book(session, policy, client, now=now).package
+        package = eligibility.check_can_book(
+            session, policy, client, now=now, ignoring=switching_from
+        ).package
     except DomainError as exc:
         reason = exc
         if exc.code != BOOKING_INSUFFICIENT_CREDITS:
@@ -107,6 +114,7 @@ def book_session(
     client: Membership | None = None,
     spot: Spot | None = None,
     override_reason: str = "",
+    outermost: bool = True,
 ) -> Booking:
     """Book a place: the client for themself, or front desk and above for a client.
 
@@ -117,6 +125,7 @@ def book_session(
     Reads and checks first without locks, then takes the class lock late with a guarded
     counter update and spends a credit from the package that expires soonest, all in one
     transaction. Full class: DomainError BOOKING_CLASS_FULL, nothing charged.
+    Durable unless `outermost` is False (a switch cancels and books in one transaction).
     """
     require_same_organization(actor, session, "class")
     if spot is not None:
@@ -142,6 +151,7 @@ def book_session(
         source=source,
         now=now,
         on_booked=override,
+        outermost=outermost,
     )
 
 

@@ -67,10 +67,12 @@ def cancel_booking(
     *,
     reason: str = "",
     return_credit: bool | None = None,
+    outermost: bool = True,
 ) -> Booking:
     """Cancel before the class starts. Before the studio's cancellation window the credit
     comes back; inside it the booking is a late cancel and the policy decides. Staff with
-    OVERRIDE_POLICY may decide instead (`return_credit`), giving a reason."""
+    OVERRIDE_POLICY may decide instead (`return_credit`), giving a reason.
+    Durable unless `outermost` is False (a switch cancels and books in one transaction)."""
     require_same_organization(actor, booking, "booking")
     booking = Booking.objects.select_related("client__user", "client_package").get(pk=booking.pk)
     session = load_session(booking.session_id)
@@ -106,7 +108,7 @@ def cancel_booking(
     status = Booking.Status.LATE_CANCELLED if terms.is_late else Booking.Status.CANCELLED
 
     auto_promote = policy.waitlist_mode == StudioPolicy.WaitlistMode.AUTO_PROMOTE
-    with busy_as_domain_error(), transaction.atomic(durable=True):
+    with busy_as_domain_error(), transaction.atomic(durable=outermost):
         released = release_place(session.pk, hold_for_waitlist=auto_promote)
         changed = Booking.objects.filter(pk=booking.pk, status=Booking.Status.CONFIRMED).update(
             status=status, cancelled_at=now, cancel_reason=reason[:200], credit_returned=credit_back

@@ -8,7 +8,12 @@ Session cancellation belongs to the booking engine (`cancel_session` refunds cli
 """
 
 from reformer.scheduling.actions.availability import add_unavailability, remove_unavailability
-from reformer.scheduling.actions.class_types import create_class_type, update_class_type
+from reformer.scheduling.actions.class_types import (
+    create_class_type,
+    remove_class_type_photo,
+    set_class_type_photo,
+    update_class_type,
+)
 from reformer.scheduling.actions.generation import GENERATION_HORIZON, generate_sessions
 from reformer.scheduling.actions.rules import UNCHANGED, Unchanged
 from reformer.scheduling.actions.sessions import (
@@ -38,7 +43,9 @@ __all__ = [
     "deactivate_template",
     "generate_sessions",
     "generate_template_sessions",
+    "remove_class_type_photo",
     "remove_unavailability",
+    "set_class_type_photo",
     "set_session_notes",
     "update_class_type",
     "update_session",

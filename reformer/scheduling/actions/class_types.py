@@ -1,16 +1,24 @@
-"""Class types: what is taught (name, length, default size, colour)."""
+"""Class types: what is taught (name, length, default size, colour, what to bring, photo)."""
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import uuid
+from typing import IO, Any
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
 from reformer.accounts.models import Membership
+from reformer.accounts.profile import UPLOAD_FAILED, read_photo
 from reformer.core import audit
+from reformer.core.errors import DomainError
 from reformer.core.permissions import MANAGE_CLASS_TYPES, require, require_same_organization
 from reformer.scheduling.audit_codes import (
     SCHEDULING_CLASS_TYPE_CREATED,
+    SCHEDULING_CLASS_TYPE_PHOTO_CHANGED,
+    SCHEDULING_CLASS_TYPE_PHOTO_REMOVED,
     SCHEDULING_CLASS_TYPE_UPDATED,
 )
 from reformer.scheduling.models import ClassType
@@ -23,6 +31,8 @@ from reformer.studios.validation import (
     violated_constraint,
 )
 
+logger = logging.getLogger(__name__)
+
 MAX_CLASS_CAPACITY = 500
 
 
@@ -33,6 +43,7 @@ def _values(
     default_capacity: int | None,
     colour: str | None,
     description: str | None,
+    what_to_bring: str | None = None,
 ) -> dict[str, Any]:
     values: dict[str, object] = {}
     if name is not None:
@@ -63,6 +74,14 @@ def _values(
             max_length=5000,
             required=False,
         )
+    if what_to_bring is not None:
+        values["what_to_bring"] = clean_text(
+            what_to_bring,
+            field="what_to_bring",
+            label="What to bring",
+            max_length=300,
+            required=False,
+        )
     return values
 
 
@@ -86,6 +105,7 @@ def create_class_type(
     default_capacity: int = 10,
     colour: str = "#3b6e8f",
     description: str = "",
+    what_to_bring: str = "",
 ) -> ClassType:
     require(actor, MANAGE_CLASS_TYPES)
     values = _values(
@@ -94,6 +114,7 @@ def create_class_type(
         default_capacity=default_capacity,
         colour=colour,
         description=description,
+        what_to_bring=what_to_bring,
     )
     with transaction.atomic(durable=True):
         class_type = ClassType(organization_id=actor.organization_id, **values)
@@ -111,6 +132,7 @@ def update_class_type(
     default_capacity: int | None = None,
     colour: str | None = None,
     description: str | None = None,
+    what_to_bring: str | None = None,
     active: bool | None = None,
 ) -> ClassType:
     """Change the given fields (None = unchanged). Classes already scheduled keep their own
@@ -123,6 +145,7 @@ def update_class_type(
         default_capacity=default_capacity,
         colour=colour,
         description=description,
+        what_to_bring=what_to_bring,
     )
     if active is not None:
         values["active"] = bool(active)
@@ -133,3 +156,54 @@ def update_class_type(
             _save(class_type, create=False)
             audit.record(actor, SCHEDULING_CLASS_TYPE_UPDATED, class_type, changes=changes)
     return class_type
+
+
+def set_class_type_photo(
+    actor: Membership, class_type: ClassType, *, upload: IO[bytes]
+) -> ClassType:
+    """Store a photo for the class type as a 300x300 JPEG checked by its content (the
+    profile photo's rules), then delete the old one. The file is written before the row, so
+    no row points to a missing file; a storage failure leaves the old photo in place."""
+    require_same_organization(actor, class_type, "class type")
+    require(actor, MANAGE_CLASS_TYPES)
+    thumbnail = read_photo(upload)
+    name = f"class-types/{class_type.organization_id}/{uuid.uuid4().hex}.jpg"
+    try:
+        saved = default_storage.save(name, ContentFile(thumbnail))
+    except Exception:
+        logger.exception("class type photo upload of %s failed", class_type.pk)
+        raise DomainError(UPLOAD_FAILED, UPLOAD_FAILED, field="photo") from None
+    try:
+        with transaction.atomic(durable=True):
+            class_type = ClassType.objects.select_for_update().get(pk=class_type.pk)
+            old = class_type.photo.name if class_type.photo else ""
+            class_type.photo = saved
+            class_type.save(update_fields=["photo"])
+            audit.record(actor, SCHEDULING_CLASS_TYPE_PHOTO_CHANGED, class_type)
+            if old:
+                transaction.on_commit(lambda: _delete_quietly(old))
+    except Exception:
+        _delete_quietly(saved)
+        raise
+    return class_type
+
+
+def remove_class_type_photo(actor: Membership, class_type: ClassType) -> ClassType:
+    require_same_organization(actor, class_type, "class type")
+    require(actor, MANAGE_CLASS_TYPES)
+    with transaction.atomic(durable=True):
+        class_type = ClassType.objects.select_for_update().get(pk=class_type.pk)
+        old = class_type.photo.name if class_type.photo else ""
+        if old:
+            class_type.photo = ""
+            class_type.save(update_fields=["photo"])
+            audit.record(actor, SCHEDULING_CLASS_TYPE_PHOTO_REMOVED, class_type)
+            transaction.on_commit(lambda: _delete_quietly(old))
+    return class_type
+
+
+def _delete_quietly(name: str) -> None:
+    try:
+        default_storage.delete(name)
+    except Exception:  # an orphaned file must not fail the change; it is only logged
+        logger.exception("could not delete the old class type photo %s", name)

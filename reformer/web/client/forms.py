@@ -49,6 +49,20 @@ class BrowseFilters:
         return self.last_day > self.first_day
 
     @property
+    def active_count(self) -> int:
+        """Filters set in the Filters sheet (the day itself is picked on the date strip)."""
+        return sum(
+            bool(value)
+            for value in (
+                self.when in ("week", "month"),
+                self.time_of_day,
+                self.instructor_id,
+                self.class_type_id,
+                self.studio_id,
+            )
+        )
+
+    @property
     def is_filtered(self) -> bool:
         """True when anything narrows the default view (today, everything)."""
         return bool(
@@ -140,3 +154,34 @@ class BrowseFilterForm(forms.Form):
             offset=clean.get("offset") or 0,
             query=query,
         )
+
+
+# Days the date strip offers, today first (the sheet's date picker reaches the horizon).
+STRIP_DAYS = 14
+
+
+@dataclass(frozen=True)
+class DayChip:
+    day: dt.date
+    label: str  # "Today", "Tomorrow", "Thu"
+    querystring: str  # these filters on that day
+    current: bool
+
+    @property
+    def month(self) -> str:
+        return f"{self.day:%b}"
+
+
+def date_strip(filters: BrowseFilters, today: dt.date) -> list[DayChip]:
+    """The next STRIP_DAYS days as links keeping the other filters (the URL is the state)."""
+    chips = []
+    for offset in range(STRIP_DAYS):
+        day = today + dt.timedelta(days=offset)
+        if offset == 0:
+            label, query = "Today", filters.querystring(when="today", date=None, offset=None)
+        else:
+            label = "Tomorrow" if offset == 1 else f"{day:%a}"
+            query = filters.querystring(when="date", date=day.isoformat(), offset=None)
+        current = not filters.spans_several_days and filters.first_day == day
+        chips.append(DayChip(day=day, label=label, querystring=query, current=current))
+    return chips

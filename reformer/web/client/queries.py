@@ -7,6 +7,7 @@ not found (ARCHITECTURE §4).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -18,10 +19,12 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    JSONField,
     OuterRef,
     Subquery,
     Value,
 )
+from django.db.models.functions import Coalesce, JSONObject
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,7 +35,7 @@ from reformer.core import timeformat
 from reformer.core.errors import NotFound
 from reformer.core.timezones import local_day_bounds, local_today, to_local
 from reformer.scheduling.models import ClassSession, ClassType
-from reformer.studios.models import Spot, Studio
+from reformer.studios.models import Spot, Studio, StudioPolicy
 from reformer.web.client.forms import HORIZON_DAYS, TIME_OF_DAY_HOURS, BrowseFilters
 
 # Most classes one page shows; "Show more" fetches the next window.
@@ -77,6 +80,74 @@ def _url_format(name: str) -> str:
     return reverse(name, args=[_PK]).replace(str(_PK), "{}")
 
 
+@dataclass(frozen=True)
+class Overlap:
+    """The viewer's own booking that overlaps a class (they can't hold both)."""
+
+    reference: str
+    starts_at: dt.datetime
+    class_name: str
+    time_zone: str
+    switchable: bool  # cancelling it now is free: the card offers to switch
+
+    @property
+    def text(self) -> str:
+        start = timeformat.when(to_local(self.starts_at, self.time_zone), "time")
+        return f"Overlaps your {start} {self.class_name}"
+
+    @property
+    def booking_url(self) -> str:
+        return reverse("client:booking_detail", args=[self.reference])
+
+    @classmethod
+    def from_row(cls, row: dict | None) -> Overlap | None:
+        """From the `my_overlap` annotation (JSON: the booking and its free-cancel deadline)."""
+        if not row:
+            return None
+        starts_at = dt.datetime.fromisoformat(row["starts_at"])
+        deadline = starts_at - dt.timedelta(hours=row["window"])
+        return cls(
+            reference=row["reference"],
+            starts_at=starts_at,
+            class_name=row["name"],
+            time_zone=row["tz"],
+            switchable=row["status"] == Booking.Status.CONFIRMED and timezone.now() < deadline,
+        )
+
+
+# A studio without a saved policy follows the defaults (bookings.context.policy_of).
+_DEFAULT_CANCELLATION_HOURS = StudioPolicy._meta.get_field("cancellation_window_hours").default
+
+
+def _overlap(actor: Membership) -> Subquery:
+    """The viewer's first held place in another class at the same time, as JSON."""
+    mine = (
+        Booking.objects.filter(
+            client_id=actor.pk,
+            status__in=Booking.HOLDING,
+            starts_at__lt=OuterRef("ends_at"),
+            ends_at__gt=OuterRef("starts_at"),
+        )
+        .exclude(session_id=OuterRef("pk"))
+        .order_by("starts_at")
+        .values(
+            json=JSONObject(
+                reference="reference",
+                starts_at="starts_at",
+                status="status",
+                name="session__class_type__name",
+                tz="session__studio__time_zone",
+                window=Coalesce(
+                    "session__studio__policy__cancellation_window_hours",
+                    Value(_DEFAULT_CANCELLATION_HOURS),
+                    output_field=IntegerField(),
+                ),
+            )
+        )[:1]
+    )
+    return Subquery(mine, output_field=JSONField())
+
+
 @dataclass
 class SessionCard:
     """A session as one client sees it: availability plus their own booking or waitlist place.
@@ -87,6 +158,10 @@ class SessionCard:
     session: ClassSession
     booking_reference: str = ""
     waitlist_position: int | None = None
+
+    @cached_property
+    def overlap(self) -> Overlap | None:
+        return Overlap.from_row(getattr(self.session, "my_overlap", None))
 
     @cached_property
     def local_start(self) -> dt.datetime:
@@ -134,7 +209,7 @@ class SessionCard:
 
     @cached_property
     def state(self) -> str:
-        """booked, waiting, cancelled, started, not_open, full, or open."""
+        """booked, waiting, cancelled, started, not_open, overlap, full, or open."""
         session = self.session
         if self.booking_reference:
             return "booked"
@@ -146,6 +221,8 @@ class SessionCard:
             return "started"
         if self.opens_at is not None:
             return "not_open"
+        if self.overlap is not None:
+            return "overlap"
         return "full" if session.is_full else "open"
 
     @property
@@ -210,8 +287,10 @@ def client_today(actor: Membership) -> dt.date:
 
 
 def _sessions(actor: Membership):
-    return ClassSession.objects.filter(organization_id=actor.organization_id).select_related(
-        "class_type", "instructor__user", "studio__policy", "room", "organization"
+    return (
+        ClassSession.objects.filter(organization_id=actor.organization_id)
+        .select_related("class_type", "instructor__user", "studio__policy", "room", "organization")
+        .annotate(my_overlap=_overlap(actor))
     )
 
 
@@ -344,10 +423,20 @@ def session_cards(actor: Membership, session_ids: Iterable[int]) -> list[Session
     return [SessionCard(s, s.my_reference or "", s.my_position) for s in sessions]
 
 
+_TRAILING_NUMBER = re.compile(r"(\d+)\s*$")
+
+
 @dataclass
 class SpotCell:
     spot: Spot
     taken: bool
+    row: int = 0  # 1-based, counted from the front of the room (the instructor)
+
+    @property
+    def short_label(self) -> str:
+        """What fits on the drawn reformer: its number ("Reformer 3" -> "3"), else the label."""
+        match = _TRAILING_NUMBER.search(self.spot.label)
+        return match.group(1) if match else self.spot.label
 
 
 @dataclass
@@ -357,6 +446,7 @@ class SpotMap:
     session_id: int
     rows: list[list[SpotCell | None]]
     free: int
+    total: int = 0
 
     @property
     def columns(self) -> int:
@@ -381,7 +471,16 @@ def spot_map(actor: Membership, session: ClassSession) -> SpotMap | None:
     for spot in spots:
         grid[spot.row][spot.column] = SpotCell(spot, spot.pk in taken)
     rows = [row for row in grid if any(cell is not None for cell in row)]
-    return SpotMap(session_id=session.pk, rows=rows, free=sum(s.pk not in taken for s in spots))
+    for number, row in enumerate(rows, start=1):
+        for cell in row:
+            if cell is not None:
+                cell.row = number
+    return SpotMap(
+        session_id=session.pk,
+        rows=rows,
+        free=sum(s.pk not in taken for s in spots),
+        total=len(spots),
+    )
 
 
 def spot_of(actor: Membership, spot_id: int | None) -> Spot | None:

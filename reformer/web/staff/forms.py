@@ -235,6 +235,11 @@ class ClassTypeForm(forms.Form):
     default_capacity = forms.IntegerField(min_value=1)
     colour = forms.CharField(widget=ColourInput, initial="#3b6e8f")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    what_to_bring = forms.CharField(
+        required=False,
+        max_length=300,
+        help_text="Shown on the class page and the booking confirmation, e.g. grip socks.",
+    )
 
 
 # -------------------------------------------------------------------------- products

@@ -7,8 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from reformer.accounts.profile import MAX_PHOTO_BYTES, PHOTO_TOO_LARGE
 from reformer.billing import products as product_actions
-from reformer.core.errors import DomainError
+from reformer.core.errors import VALIDATION, DomainError
 from reformer.core.permissions import MANAGE_BILLING, MANAGE_CLASS_TYPES
 from reformer.scheduling import actions as scheduling
 from reformer.web.auth import capability_required
@@ -46,14 +47,7 @@ def class_types(request: HttpRequest) -> HttpResponse:
 def class_type(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
     class_type = class_type_for(actor, pk)
-    initial = {
-        "name": class_type.name,
-        "duration_minutes": class_type.duration_minutes,
-        "default_capacity": class_type.default_capacity,
-        "colour": class_type.colour,
-        "description": class_type.description,
-    }
-    form = ClassTypeForm(request.POST or None, initial=initial)
+    form = _class_type_form(class_type, request.POST or None)
     context = {"class_type": class_type, "form": form}
     if request.method == "POST":
         if not form.is_valid():
@@ -67,6 +61,38 @@ def class_type(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, CLASS_TYPE_TEMPLATE, context)
 
 
+# Requests this much over the photo limit are refused before their body is read.
+_UPLOAD_SLACK_BYTES = 256 * 1024
+
+
+@require_POST
+@capability_required(MANAGE_CLASS_TYPES)
+def class_type_photo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload (or with remove=1, remove) the class type's photo, shown on clients' cards."""
+    actor = actor_of(request)
+    class_type = class_type_for(actor, pk)
+    if request.POST.get("remove") == "1":
+        scheduling.remove_class_type_photo(actor, class_type)
+        messages.success(request, "Photo removed.")
+        return redirect("staff:class_type", pk=class_type.pk)
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:  # a malformed header: Django reads no body either
+        length = 0
+    upload = None if length > MAX_PHOTO_BYTES + _UPLOAD_SLACK_BYTES else request.FILES.get("photo")
+    try:
+        if length > MAX_PHOTO_BYTES + _UPLOAD_SLACK_BYTES:
+            raise DomainError(VALIDATION, PHOTO_TOO_LARGE, field="photo")
+        if upload is None:
+            raise DomainError(VALIDATION, "Choose a JPEG or PNG image.", field="photo")
+        scheduling.set_class_type_photo(actor, class_type, upload=upload)
+    except DomainError as error:
+        context = {"class_type": class_type, "form": _class_type_form(class_type)}
+        return refused(request, error, CLASS_TYPE_TEMPLATE, context | {"photo_error": error})
+    messages.success(request, "Photo saved.")
+    return redirect("staff:class_type", pk=class_type.pk)
+
+
 @require_POST
 @capability_required(MANAGE_CLASS_TYPES)
 def class_type_active(request: HttpRequest, pk: int) -> HttpResponse:
@@ -76,6 +102,18 @@ def class_type_active(request: HttpRequest, pk: int) -> HttpResponse:
     scheduling.update_class_type(actor, class_type, active=active)
     messages.success(request, f"{class_type.name} {'restored' if active else 'archived'}.")
     return redirect("staff:class_types")
+
+
+def _class_type_form(class_type, data=None) -> ClassTypeForm:
+    initial = {
+        "name": class_type.name,
+        "duration_minutes": class_type.duration_minutes,
+        "default_capacity": class_type.default_capacity,
+        "colour": class_type.colour,
+        "description": class_type.description,
+        "what_to_bring": class_type.what_to_bring,
+    }
+    return ClassTypeForm(data, initial=initial)
 
 
 # ------------------------------------------------------------------------------ products

@@ -57,6 +57,11 @@ urlpatterns = [
     path("setup/class-types/", setup_products.class_types, name="class_types"),
     path("setup/class-types/<int:pk>/", setup_products.class_type, name="class_type"),
     path(
+        "setup/class-types/<int:pk>/photo/",
+        setup_products.class_type_photo,
+        name="class_type_photo",
+    ),
+    path(
         "setup/class-types/<int:pk>/active/",
         setup_products.class_type_active,
         name="class_type_active",

@@ -61,7 +61,7 @@ def test_it_books_a_picked_spot_and_confirms(as_client, world, session, assert_a
         "alpha instructor",
     ):
         expect(page.locator("main")).to_contain_text(text)
-    expect(page.get_by_role("link", name="Cancel booking")).to_be_visible()
+    expect(page.get_by_role("link", name="Cancel this booking")).to_be_visible()
     assert Message.objects.filter(kind="booking_confirmed", recipient=world.a.client.user).exists()
     package.refresh_from_db()
     assert package.credits_remaining == 6
@@ -120,8 +120,10 @@ def test_it_updates_taken_spots_in_an_open_dialog(as_client, world, session):
     neighbour = factories.MembershipFactory(organization=world.a.organization, role="client")
     package_for(neighbour)
     book(neighbour, session, spot=world.a.spots[2])
-    expect(dialog.get_by_role("radio", name="Reformer 3 (taken)")).to_be_disabled(timeout=1500)
-    expect(dialog).to_contain_text("9 free")
+    expect(
+        dialog.get_by_role("radio", name=re.compile(r"^Reformer 3, row \d+, taken$"))
+    ).to_be_disabled(timeout=1500)
+    expect(dialog).to_contain_text("9 of 10 free")
 
 
 @pytest.mark.scenario("PHX-10", "Attempt to book when class becomes full")

@@ -26,6 +26,21 @@ def expect_cards(page, count: int) -> None:
     expect(page.locator(".htmx-settling")).to_have_count(0)
 
 
+def open_filters(page):
+    page.get_by_role("button", name=re.compile("^Filters")).click()
+    sheet = page.get_by_role("dialog", name="Filters")
+    expect(sheet).to_be_visible()
+    return sheet
+
+
+def choose(page, field: str, **option) -> None:
+    """Pick one option in the Filters sheet and show the classes."""
+    sheet = open_filters(page)
+    sheet.get_by_label(field).select_option(**option)
+    sheet.get_by_role("button", name="Show classes").click()
+    expect(sheet).to_have_count(0)
+
+
 @pytest.fixture
 def schedule(world):
     """Today: a morning class with Sarah, an evening class with Tom; more in the week."""
@@ -65,17 +80,20 @@ def test_it_browses_today_and_filters_without_reloading(as_client, schedule, ass
     assert_accessible(page)
 
     page.evaluate("window.__sameDocument = true")
-    page.get_by_label("Instructor").select_option(label="Sarah Johnson")
+    choose(page, "Instructor", label="Sarah Johnson")
     expect_cards(page, 1)
     expect(page).to_have_url(re.compile(rf"\?when=today&instructor={schedule['sarah'].pk}$"))
     assert page.evaluate("window.__sameDocument") is True  # no page reload
+    expect(page.get_by_role("button", name=re.compile("^Filters"))).to_have_text(
+        re.compile(r"Filters\s+1 active")
+    )
 
-    page.get_by_label("Instructor").select_option(label="Any instructor")
+    choose(page, "Instructor", label="Any instructor")
     expect_cards(page, 2)
-    page.get_by_label("Time of day").select_option("evening")
+    choose(page, "Time of day", value="evening")
     expect(page).to_have_url(re.compile(r"\?when=today&time=evening$"))
     expect_cards(page, 1)
-    page.get_by_label("Class type").select_option(label="Tower")
+    choose(page, "Class type", label="Tower")
     expect(page).to_have_url(re.compile(rf"\?when=today&time=evening&type={schedule['tower'].pk}$"))
     expect_cards(page, 1)
     expect(page.locator(f"#session-{schedule['evening'].pk}")).to_be_visible()
@@ -88,9 +106,9 @@ def test_it_browses_today_and_filters_without_reloading(as_client, schedule, ass
 def test_it_restores_filters_on_back_forward_reload_and_shared_links(as_client, schedule):
     page = as_client
     page.goto("/classes/")
-    page.get_by_label("Dates").select_option("week")
+    choose(page, "Dates", value="week")
     expect_cards(page, 4)
-    page.get_by_label("Instructor").select_option(label="Tom Baker")
+    choose(page, "Instructor", label="Tom Baker")
     expect_cards(page, 2)
     tom_url = page.url
 
@@ -123,13 +141,15 @@ def test_it_restores_filters_on_back_forward_reload_and_shared_links(as_client, 
 def test_it_shows_a_week_with_date_headers_and_a_date_picker(as_client, schedule):
     page = as_client
     page.goto("/classes/")
-    page.get_by_label("Dates").select_option("week")
+    choose(page, "Dates", value="week")
     headings = page.locator(".browse-day__title")
     expect(headings).to_have_text(
         [re.compile("^Today, Tuesday 4 March"), "Thursday 6 March", "Saturday 8 March"]
     )
     expect_cards(page, 4)
-    page.get_by_label("Pick a date").fill("2031-03-08")
+    sheet = open_filters(page)
+    sheet.get_by_label("Pick a date").fill("2031-03-08")
+    sheet.get_by_role("button", name="Show classes").click()
     expect_cards(page, 1)
     expect(page.get_by_label("Dates")).to_have_value("date")
     expect(page).to_have_url(re.compile(r"\?when=date&date=2031-03-08$"))
@@ -143,10 +163,10 @@ def test_it_marks_full_classes_and_still_shows_their_details(as_client, world, s
     page.goto("/classes/")
     card = page.locator(f"#session-{schedule['morning'].pk}")
     expect(card).to_have_class(re.compile("class-card--full"))
-    expect(card.get_by_role("button")).to_have_text("Full - Join Waitlist")
+    expect(card.get_by_role("button")).to_have_text("Full \u2013 join waitlist")
     card.get_by_role("link", name="Reformer Flow").click()
     expect(page.get_by_role("heading", name="About this class")).to_be_visible()
-    expect(page.get_by_role("button", name="Full - Join Waitlist")).to_be_visible()
+    expect(page.get_by_role("button", name="Full \u2013 join waitlist")).to_be_visible()
 
 
 @pytest.mark.scenario("PHX-9", "Search with no results")
@@ -171,7 +191,7 @@ def test_it_shows_a_skeleton_while_results_load(as_client, schedule):
     expect_cards(page, 2)
     held = []  # the results request, held back until the loading state has been seen
     page.route(re.compile(r".*/classes/\?.*"), lambda route: held.append(route))
-    page.get_by_label("Dates").select_option("week")
+    choose(page, "Dates", value="week")
     expect(page.locator("#browse")).to_have_class(re.compile("htmx-request"))
     expect(page.locator(".browse__skeleton")).to_be_visible()
     expect(page.locator("#browse-status")).to_have_text("Loading classes…")
@@ -210,7 +230,7 @@ def test_it_updates_availability_in_every_open_browser(as_client, second_client,
     booker.get_by_role("button", name="Confirm booking").click()
     expect(booker.get_by_text("You're booked!")).to_be_visible()
 
-    expect(card.get_by_role("button")).to_have_text("Full - Join Waitlist", timeout=1500)
+    expect(card.get_by_role("button")).to_have_text("Full \u2013 join waitlist", timeout=1500)
     expect(card).to_contain_text("Full")
     # And a cancellation elsewhere frees the spot again, live.
     booking = session.bookings.get(client=booker.member)
@@ -240,16 +260,47 @@ def test_it_shows_reconnecting_and_catches_up_after_a_drop(as_client, world):
     expect(page.locator("#live-status")).to_have_text("Live updates are back.")
 
 
-def test_it_works_on_a_phone_and_with_the_keyboard(as_client, schedule):
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_date_strip_and_the_filters_sheet(as_client, schedule, width, assert_accessible):
     page = as_client
-    page.set_viewport_size({"width": 390, "height": 844})
+    page.set_viewport_size({"width": width, "height": 844 if width < 500 else 900})
     page.goto("/classes/")
     expect_cards(page, 2)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.get_by_label("Time of day").focus()
-    page.keyboard.press("ArrowDown")  # "Morning" on a closed select, as keyboard users do
-    expect(page.get_by_label("Time of day")).to_have_value("morning")
+    # Classes first: the first class is on screen without scrolling.
+    first = _cards(page).first.bounding_box()
+    assert first is not None and first["y"] + 40 < page.viewport_size["height"]
+    strip = page.get_by_role("navigation", name="Choose a day")
+    expect(strip.get_by_role("link")).to_have_count(14)
+    expect(strip.locator("[aria-current='date']")).to_contain_text("Today")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=f"/tmp/issue13-browse-{width}.png")
+    assert_accessible(page)
+
+    # A day on the strip, by keyboard: the URL says which, focus stays on the chosen day.
+    thursday = strip.get_by_role("link", name=re.compile("Thursday 6 March"))
+    thursday.focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"\?when=date&date=2031-03-06$"))
     expect_cards(page, 1)
-    expect(page.get_by_label("Time of day")).to_be_focused()  # focus survives the swap
-    page.set_viewport_size({"width": 820, "height": 1000})  # tablet
-    assert page.evaluate("document.documentElement.scrollWidth") <= 820
+    chosen = page.get_by_role("navigation", name="Choose a day").locator("[aria-current='date']")
+    expect(chosen).to_contain_text("6")
+    expect(chosen).to_be_focused()
+
+    # The Filters sheet, by keyboard; its count shows once applied; focus comes back.
+    filters = page.get_by_role("button", name=re.compile("^Filters"))
+    filters.focus()
+    page.keyboard.press("Enter")
+    sheet = page.get_by_role("dialog", name="Filters")
+    expect(sheet).to_be_visible()
+    page.screenshot(path=f"/tmp/issue13-filters-{width}.png")
+    assert_accessible(page)
+    sheet.get_by_label("Instructor").focus()
+    page.keyboard.press("ArrowDown")  # the first instructor, as keyboard users do
+    sheet.get_by_label("Class type").select_option(label="Reformer Flow")
+    sheet.get_by_role("button", name="Show classes").focus()
+    page.keyboard.press("Enter")
+    expect(sheet).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"\?when=date&date=2031-03-06&instructor=\d+&type=\d+$"))
+    expect(page.get_by_role("button", name=re.compile("^Filters"))).to_contain_text("2")
+    expect(page.get_by_role("button", name=re.compile("^Filters"))).to_be_focused()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

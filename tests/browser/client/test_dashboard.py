@@ -106,11 +106,11 @@ def test_it_joins_the_waitlist_and_follows_the_position_live(as_client, world):
     page = as_client
     page.goto("/classes/")
     card = page.locator(f"#session-{session.pk}")
-    card.get_by_role("button", name="Full - Join Waitlist").click()
+    card.get_by_role("button", name="Full \u2013 join waitlist").click()
     expect(card).to_contain_text("On waitlist · #2")
     expect(page.locator("#toasts")).to_contain_text("You're on the waitlist: number 2 in line.")
 
-    page.get_by_role("link", name="My dashboard").click()
+    page.get_by_role("link", name="My bookings").first.click()
     position = page.locator(f"#wait-pos-{session.pk}")
     expect(position).to_have_text("#2 on the waitlist")
     wait_live(page)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
+from urllib.parse import quote_plus
 
 from django import template
 from django.templatetags.tz import do_timezone
+from django.urls import reverse
 from django.utils import timezone
 
 from reformer.core import timeformat
@@ -47,6 +50,45 @@ def starts_in(moment: dt.datetime) -> str:
         return f"Starting in {minutes} minute{'s' if minutes != 1 else ''}"
     hours = round(seconds / 3600)
     return f"Starting in {hours} hour{'s' if hours != 1 else ''}"
+
+
+@lru_cache(maxsize=4)
+def _photo_url_format(name: str) -> str:
+    return reverse(name, args=[987654321]).replace("987654321", "{}")
+
+
+def _photo_url(url_name: str, pk: int, photo) -> str:
+    if not photo:
+        return ""
+    version = photo.name.rsplit("/", 1)[-1].removesuffix(".jpg")
+    return f"{_photo_url_format(url_name).format(pk)}?v={version}"
+
+
+@register.filter
+def class_type_photo_url(class_type) -> str:
+    """The class type's photo URL, or "" (the template draws the placeholder)."""
+    return _photo_url("client:class_type_photo", class_type.pk, class_type.photo)
+
+
+@register.filter
+def instructor_photo_url(member) -> str:
+    """An instructor's (a staff member's) profile photo URL, or ""."""
+    if member is None:
+        return ""
+    return _photo_url("client:instructor_photo", member.pk, member.user.photo)
+
+
+@register.filter
+def initials(name: str) -> str:
+    """'Reformer Foundations' -> 'RF', 'sarah' -> 'S': the placeholder when there's no photo."""
+    words = [w for w in str(name).replace("-", " ").split() if w[:1].isalnum()]
+    return "".join(w[0] for w in words[:2]).upper()
+
+
+@register.filter
+def directions_url(studio) -> str:
+    """A map search for the studio's address (the reminder emails link the same)."""
+    return f"https://www.google.com/maps/search/?api=1&query={quote_plus(studio.address)}"
 
 
 @register.filter

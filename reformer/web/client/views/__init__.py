@@ -1,6 +1,12 @@
 """The client's pages. Thin views: parse input, call one action or query, render."""
 
-from reformer.web.client.views.booking import book, booking_detail, booking_ics, cancel
+from reformer.web.client.views.booking import (
+    book,
+    booking_detail,
+    booking_ics,
+    cancel,
+    switch,
+)
 from reformer.web.client.views.browse import (
     browse,
     join_waitlist_view,
@@ -9,6 +15,7 @@ from reformer.web.client.views.browse import (
     spot_map,
 )
 from reformer.web.client.views.dashboard import dashboard
+from reformer.web.client.views.photos import class_type_photo, instructor_photo
 
 __all__ = [
     "book",
@@ -16,9 +23,12 @@ __all__ = [
     "booking_ics",
     "browse",
     "cancel",
+    "class_type_photo",
     "dashboard",
+    "instructor_photo",
     "join_waitlist_view",
     "leave_waitlist_view",
     "session_detail",
     "spot_map",
+    "switch",
 ]

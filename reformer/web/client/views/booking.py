@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 
 from reformer.bookings.actions import (
@@ -19,8 +19,15 @@ from reformer.bookings.actions import (
     booking_quote,
     cancel_booking,
     cancellation_terms,
+    switch_booking,
+    switch_offer,
 )
-from reformer.bookings.errors import BOOKING_ALREADY_BOOKED, BOOKING_INSUFFICIENT_CREDITS
+from reformer.bookings.context import policy_of
+from reformer.bookings.errors import (
+    BOOKING_ALREADY_BOOKED,
+    BOOKING_INSUFFICIENT_CREDITS,
+    BOOKING_OVERLAP,
+)
 from reformer.core.errors import VALIDATION, AccessError, DomainError, NotFound
 from reformer.core.parsing import to_id
 from reformer.web.client import dashboard_queries, queries
@@ -57,17 +64,56 @@ def book(request: MemberRequest, session_id: int) -> HttpResponse:
         except DomainError as exc:
             error = exc
         else:
-            url = reverse("client:booking_detail", args=[booking.reference]) + "?new=1"
-            if is_partial(request):
-                return HttpResponseClientRedirect(url)
-            return redirect(url)
+            return _booked(request, booking)
         # Show the class as it is now (it may have just filled up).
         card = queries.session_card(actor, session_id)
+    return _dialog(request, card, error)
+
+
+@require_POST
+@client_required
+def switch(request: MemberRequest, session_id: int) -> HttpResponse:
+    """Give up the overlapping booking (free, within policy) and book this class instead."""
+    actor = request.membership
+    card = queries.session_card(actor, session_id)
+    old = dashboard_queries.own_booking(actor, request.POST.get("booking", "").strip())
+    try:
+        booking = switch_booking(
+            actor, old, card.session, spot=queries.spot_of(actor, _spot_id(request))
+        )
+    except AccessError:
+        raise
+    except DomainError as exc:
+        return _dialog(request, queries.session_card(actor, session_id), exc)
+    return _booked(request, booking, switched_from=old.reference)
+
+
+def _booked(request: MemberRequest, booking, *, switched_from: str = "") -> HttpResponse:
+    url = reverse("client:booking_detail", args=[booking.reference]) + "?new=1"
+    if switched_from:
+        url += f"&switched={switched_from}"
+    if is_partial(request):
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def _dialog(request: MemberRequest, card, error: DomainError | None) -> HttpResponse:
+    """The booking dialog (or page): what it costs, the policy, the room; or why not, and
+    for a class overlapping one of the client's own, the offer to switch."""
+    actor = request.membership
     quote = booking_quote(actor, card.session)
+    switch = None
+    if quote.reason is not None and quote.reason.code == BOOKING_OVERLAP:
+        overlapping = quote.reason.data.get("booking")
+        if overlapping is not None and overlapping.client_id == actor.pk:
+            switch = switch_offer(actor, overlapping)
+            if switch.allowed:  # quote the class as if that booking were given up
+                quote = booking_quote(actor, card.session, switching_from=switch.booking)
     context = {
         "card": card,
         "session": card.session,
         "quote": quote,
+        "switch": switch,
         "spots": queries.spot_map(actor, card.session),
         "error": error,
         "live_query": subscription_query(studios=[card.session.studio_id]),
@@ -110,9 +156,22 @@ def booking_detail(request: MemberRequest, reference: str) -> HttpResponse:
             "booking": booking,
             "session": booking.session,
             "terms": cancellation_terms(booking),
+            "policy": policy_of(booking.session),
             "just_booked": request.GET.get("new") == "1" and booking.is_active,
+            "switched_from": _switched_from(actor, request.GET.get("switched", "")),
         },
     )
+
+
+def _switched_from(actor, reference: str):
+    """The booking a switch gave up, to say so on the new booking's page."""
+    if not reference.strip():
+        return None
+    try:
+        booking = dashboard_queries.own_booking(actor, reference.strip())
+    except NotFound:
+        return None
+    return None if booking.is_active else booking
 
 
 @require_GET

@@ -23,7 +23,7 @@ from reformer.core.errors import AccessError, DomainError, NotFound
 from reformer.core.parsing import to_id
 from reformer.web.client import queries
 from reformer.web.client.dashboard_queries import waitlist_entries
-from reformer.web.client.forms import BrowseFilterForm
+from reformer.web.client.forms import BrowseFilterForm, date_strip
 from reformer.web.client.views._common import client_required, is_partial, target_of
 from reformer.web.errors import status_for
 from reformer.web.http import MemberRequest
@@ -36,12 +36,14 @@ from reformer.web.toasts import add_toast
 def browse(request: MemberRequest) -> HttpResponse:
     actor = request.membership
     options = queries.filter_options(actor)
-    form = BrowseFilterForm(request.GET, options=options, today=queries.client_today(actor))
+    today = queries.client_today(actor)
+    form = BrowseFilterForm(request.GET, options=options, today=today)
     page = queries.browse_sessions(actor, form.filters())
     context = {
         "form": form,
         "page": page,
         "filters": page.filters,
+        "strip": date_strip(page.filters, today),
         "options": options,
         "browse_url": reverse("client:browse"),
         "tz": actor.organization.time_zone,

@@ -6,7 +6,9 @@
      the server closes them with the "reformer:close-dialog" event
    - refusals the booking and cancel dialogs show in place (402/409/503, [data-swap-errors])
    - a booking that takes longer than its timeout says so and can be tried again
-   - when a class card is updated live, an open room map of that class refreshes itself */
+   - when a class card is updated live, an open room map of that class refreshes itself
+   - the date strip keeps its chosen day in view; after a day or the Filters sheet changes
+     the results, focus goes back to the chosen day or the Filters button */
 (function () {
   "use strict";
 
@@ -36,12 +38,50 @@
     if (evt.detail.target && evt.detail.target.id === "browse") announce("Loading classes…");
   });
 
+  // --- Date strip and Filters sheet ---------------------------------------------------------
+  var browseSource = null; // what asked for the new results: "chip" or "filters"
+
+  function showChosenDay() {
+    var strip = document.querySelector(".date-strip");
+    var chosen = strip && strip.querySelector("[aria-current='date']");
+    if (!chosen) return null;
+    // Scroll the strip only (scrollIntoView would move the page as well).
+    var left = chosen.offsetLeft - (strip.clientWidth - chosen.offsetWidth) / 2;
+    strip.scrollLeft = Math.max(0, left);
+    return chosen;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var elt = evt.detail.elt;
+    if (!elt || !elt.closest) return;
+    if (elt.closest(".date-strip")) browseSource = "chip";
+    else if (elt.closest("#filters-sheet")) {
+      browseSource = "filters";
+      // Close the sheet at once: the client watches the results load behind it.
+      var sheet = document.getElementById("filters-sheet");
+      if (sheet && sheet.open) sheet.close();
+    }
+  });
+
   document.addEventListener("htmx:afterSettle", function (evt) {
     if (evt.detail.target && evt.detail.target.id === "browse") {
       var summary = document.getElementById("browse-summary");
       announce(summary ? summary.textContent.replace(/\s+/g, " ").trim() : "No classes found.");
+      var chosen = showChosenDay();
+      if (browseSource === "chip" && chosen) chosen.focus();
+      if (browseSource === "filters") {
+        var button = document.getElementById("open-filters");
+        if (button) button.focus();
+      }
+      browseSource = null;
     }
   });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", showChosenDay);
+  } else {
+    showChosenDay();
+  }
 
   // --- Dialogs -----------------------------------------------------------------------------
   var opener = null;
