@@ -98,3 +98,25 @@ def clean_job_tables(transactional_db):
             "TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers "
             "RESTART IDENTITY CASCADE"
         )
+
+
+# One Playwright per test session: its sync API runs an event loop in this thread, so a
+# second sync_playwright() in the same run would refuse to start. Browser tests and the
+# multi-process tests (tests/scale) share this browser.
+@pytest.fixture(scope="session")
+def _playwright():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright):
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    browser = _playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()

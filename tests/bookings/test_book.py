@@ -398,9 +398,12 @@ def test_it_publishes_live_events_after_commit(
     for callback in callbacks:
         callback()
     package = alice.packages.get()
-    assert live_events.to(live.studio_schedule(tenant.studio.pk)) == [
-        {"type": "session", "op": "availability", "ids": [session.pk]}
-    ]
+    [schedule_event] = live_events.to(live.studio_schedule(tenant.studio.pk))
+    # The class's public state rides along (read once after commit, bookings/class_state.py):
+    # every open page renders from it without a query of its own.
+    [state] = schedule_event.pop("states")
+    assert (state["id"], state["booked_count"], state["capacity"]) == (session.pk, 1, 3)
+    assert schedule_event == {"type": "session", "op": "availability", "ids": [session.pk]}
     assert live_events.to(live.session_roster(session.pk)) == [
         {"type": "booking", "op": "created", "ids": [booking.pk]}
     ]

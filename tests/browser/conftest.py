@@ -14,6 +14,7 @@ import functools
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from importlib import import_module
 from pathlib import Path
 
@@ -82,25 +83,19 @@ def _server(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def live_url(_server, transactional_db) -> str:
-    return f"http://127.0.0.1:{_server.port}"
+def live_url(_server, transactional_db) -> Iterator[str]:
+    yield f"http://127.0.0.1:{_server.port}"
+    # Next comes the flush (TRUNCATE of every table), possibly while the server still
+    # answers a last request or renders a live update for a closed page. Should the two
+    # deadlock, PostgreSQL aborts the session whose deadlock_timeout runs out first: make
+    # that the server's (its request fails, unseen), never the flush (a teardown error).
+    from django.db import DatabaseError, connection
 
-
-@pytest.fixture(scope="session")
-def _playwright():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="session")
-def browser(_playwright):
-    browser = _playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-    )
-    yield browser
-    browser.close()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET deadlock_timeout = '20s'")
+    except DatabaseError:
+        pass  # not a superuser (an external DATABASE_URL): the default then
 
 
 @pytest.fixture

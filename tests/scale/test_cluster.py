@@ -16,8 +16,6 @@ from tests.robustness.serve_process import wait_until
 from tests.scale.cluster import REDIS_URL, start_cluster
 from tests.scale.ticking import TICK_SECONDS
 
-CHROMIUM = "/usr/bin/chromium"
-
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
@@ -58,34 +56,30 @@ def _book_over_http(base: str, session_key: str, session_id: int) -> None:
         assert answer.headers.get("HX-Redirect"), "the booking was refused"
 
 
-def test_a_booking_on_node_a_reaches_a_browser_on_node_b(cluster):
-    from playwright.sync_api import expect, sync_playwright
+def test_a_booking_on_node_a_reaches_a_browser_on_node_b(cluster, browser):
+    from playwright.sync_api import expect
 
     node_a, node_b = cluster.nodes
     session_id = cluster.seed["session"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+    context = browser.new_context(base_url=node_b.url)
+    try:
+        context.add_init_script(LIVE_PROBE)
+        context.add_cookies(
+            [{"name": "sessionid", "value": cluster.seed["watcher"], "url": node_b.url}]
         )
-        try:
-            context = browser.new_context(base_url=node_b.url)
-            context.add_init_script(LIVE_PROBE)
-            context.add_cookies(
-                [{"name": "sessionid", "value": cluster.seed["watcher"], "url": node_b.url}]
-            )
-            page = context.new_page()
-            page.goto("/classes/?when=week")
-            card = page.locator(f"#session-{session_id}")
-            expect(card).to_contain_text("5 spots left")
-            page.wait_for_function("() => window.__live && window.__live.opens >= 1")
+        page = context.new_page()
+        page.goto("/classes/?when=week")
+        card = page.locator(f"#session-{session_id}")
+        expect(card).to_contain_text("5 spots left")
+        page.wait_for_function("() => window.__live && window.__live.opens >= 1")
 
-            booked_at = time.monotonic()
-            _book_over_http(node_a.url, cluster.seed["booker"], session_id)
-            # The goal is within 1 s; a loaded CI machine gets a generous wait.
-            expect(card).to_contain_text("4 spots left", timeout=10_000)
-            print(f"node A booking -> node B browser: {time.monotonic() - booked_at:.2f} s")
-        finally:
-            browser.close()
+        booked_at = time.monotonic()
+        _book_over_http(node_a.url, cluster.seed["booker"], session_id)
+        # The goal is within 1 s; a loaded CI machine gets a generous wait.
+        expect(card).to_contain_text("4 spots left", timeout=10_000)
+        print(f"node A booking -> node B browser: {time.monotonic() - booked_at:.2f} s")
+    finally:
+        context.close()
 
 
 def test_a_periodic_job_runs_once_per_tick_with_two_workers(cluster):
