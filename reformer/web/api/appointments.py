@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest, JsonResponse
-from ninja import Header, Path, Query, Router
+from ninja import Query, Router
 
 from reformer.accounts.models import Membership
 from reformer.api import appointment_queries as queries
@@ -23,19 +23,23 @@ from reformer.core.errors import VALIDATION, DomainError, NotFound
 from reformer.core.timezones import local_today
 from reformer.studios import queries as studios
 from reformer.studios.models import Studio
-from reformer.web.api.common import FROM_QUERY, TO_QUERY, Moment, aware, json, one, page
+from reformer.web.api.common import (
+    FROM_QUERY,
+    ID,
+    IDEMPOTENCY,
+    TO_QUERY,
+    Moment,
+    aware,
+    json,
+    one,
+    page,
+)
 from reformer.web.api.idempotency import respond
 from reformer.web.api.problems import KEYED_ERRORS, WRITE_ERRORS
 from reformer.web.api.security import actor_with_scope
 from reformer.web.api.strict import strict
 
 router = Router(tags=["Appointments"])
-ID = Path(ge=1, le=2**62)
-IDEMPOTENCY = Header(
-    None,
-    alias="Idempotency-Key",
-    description="Any unique string (e.g. a UUID): a repeat gets the first answer, unchanged.",
-)
 APPOINTMENT_STATUS = "^(scheduled|cancelled)$"
 MAX_SLOT_DAYS = 14
 DAY_QUERY = Query(None, description="First day (studio local). Default: today.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Header, Path, Query, Router
+from ninja import Query, Router
 
 from reformer.accounts.models import Membership
 from reformer.api import queries
@@ -24,6 +24,8 @@ from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Spot
 from reformer.web.api.common import (
     FROM_QUERY,
+    ID,
+    IDEMPOTENCY,
     TO_QUERY,
     Moment,
     aware,
@@ -37,12 +39,6 @@ from reformer.web.api.security import actor_with_scope
 from reformer.web.api.strict import strict
 
 router = Router(tags=["Bookings"])
-ID = Path(ge=1, le=2**62)
-IDEMPOTENCY = Header(
-    None,
-    alias="Idempotency-Key",
-    description="Any unique string (e.g. a UUID): a repeat gets the first answer, unchanged.",
-)
 BOOKING_STATUS = "^(confirmed|cancelled|late_cancelled|attended|no_show)$"
 WAITLIST_STATUS = "^(waiting|promoted|skipped|removed|expired)$"
 

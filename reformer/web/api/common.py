@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from django.http import JsonResponse
 from django.utils import timezone
-from ninja import Query, Schema
+from ninja import Header, Path, Query, Schema
 from pydantic import BeforeValidator
 
 from reformer.core.errors import DomainError
@@ -34,6 +34,13 @@ TO_QUERY = Query(None, alias="to", description=TO_DESCRIPTION)
 SCHEDULE_FROM_QUERY = Query(None, alias="from", description=FROM_DESCRIPTION + " Default: now.")
 SCHEDULE_TO_QUERY = Query(
     None, alias="to", description=TO_DESCRIPTION + " Default: 14 days after `from`."
+)
+# A row id in a path (positive, within bigint) and the header that makes a write repeatable.
+ID = Path(ge=1, le=2**62)
+IDEMPOTENCY = Header(
+    None,
+    alias="Idempotency-Key",
+    description="Any unique string (e.g. a UUID): a repeat gets the first answer, unchanged.",
 )
 EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Path, Query, Router
+from ninja import Query, Router
 
 from reformer.api import queries
 from reformer.api.schemas import ClientOut, PackageOut, PaymentOut, page_of
 from reformer.web.api.common import (
     FROM_QUERY,
+    ID,
     TO_QUERY,
     Moment,
     aware,
@@ -21,7 +22,6 @@ from reformer.web.api.security import actor_with_scope
 from reformer.web.api.strict import strict
 
 router = Router(tags=["Clients and payments"])
-ID = Path(ge=1, le=2**62)
 
 
 @router.get("/clients", response={200: page_of(ClientOut), **KEYED_ERRORS})
