@@ -20,6 +20,7 @@ from reformer.accounts.models import Membership
 from reformer.calendars import ical, sources
 from reformer.calendars.ical import FeedEvent, Revision
 from reformer.calendars.models import CalendarEventState, CalendarFeed
+from reformer.core import timeformat
 from reformer.studios.models import Studio
 
 BODY_CACHE_SECONDS = 3600
@@ -129,8 +130,10 @@ def person_feed(feed: CalendarFeed, *, base_url: str, now: dt.datetime | None = 
     member: Membership = feed.membership
     window = sources.Window(now or timezone.now(), base_url)
     organization = member.organization
+    with timeformat.activate(organization):
+        events = sources.person_events(member, window)
     return _build(
-        sources.person_events(member, window),
+        events,
         member.organization_id,
         name=f"{organization.name} (Reformer)",
         reminders=feed.reminders,
@@ -141,8 +144,10 @@ def person_feed(feed: CalendarFeed, *, base_url: str, now: dt.datetime | None = 
 
 def studio_feed(studio: Studio, *, base_url: str, now: dt.datetime | None = None) -> BuiltFeed:
     window = sources.Window(now or timezone.now(), base_url)
+    with timeformat.activate(studio.organization):
+        events = sources.studio_events(studio, window)
     return _build(
-        sources.studio_events(studio, window),
+        events,
         studio.organization_id,
         name=f"{studio.name} class schedule",
         reminders="none",
@@ -156,7 +161,8 @@ def single_booking(
 ) -> bytes:
     """One booking as a calendar file ("Add to calendar"): the feed's UID, revision and
     alarms, so importing it and subscribing later give one event, not two."""
-    event = sources.booking_event(booking, sources.Window(now or timezone.now(), base_url))
+    with timeformat.activate(booking.organization):
+        event = sources.booking_event(booking, sources.Window(now or timezone.now(), base_url))
     session = booking.session
     return _build(
         [event],
@@ -173,7 +179,8 @@ def single_appointment_place(
 ) -> bytes:
     """A client's appointment as a calendar file, with the feed's UID, revision and alarms."""
     window = sources.Window(now or timezone.now(), base_url)
-    event = sources.appointment_place_event(place, window)
+    with timeformat.activate(place.organization):
+        event = sources.appointment_place_event(place, window)
     appointment = place.appointment
     return _build(
         [event],

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
@@ -23,7 +24,7 @@ from django.urls import reverse
 from reformer.accounts.models import Membership
 from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.calendars.ical import FeedEvent, uid
-from reformer.core.timezones import to_local
+from reformer.core.timeformat import when
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Studio
 
@@ -58,8 +59,35 @@ def _instructor(session: ClassSession) -> str:
 
 
 def _local_time(moment: dt.datetime, tz_name: str) -> str:
-    local = to_local(moment, tz_name)
-    return f"{local:%a %d %b %Y, %H:%M} ({tz_name})"
+    """In the studio's zone, named (a calendar may show it anywhere), in the organization's
+    format: the feed builders activate it (core/timeformat.py)."""
+    return when(moment, "day_year_time", zone=tz_name, name_zone=True)
+
+
+def _session_event(
+    session: ClassSession,
+    *,
+    uid: str,
+    title: str,
+    lines: list[str],
+    url: str,
+    active: bool,
+    status: str | None = None,
+    **extra: Any,
+) -> FeedEvent:
+    """An event at a class's time and place; an inactive one is titled and marked cancelled."""
+    return FeedEvent(
+        uid=uid,
+        summary=title if active else f"Cancelled: {title}",
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        time_zone=session.studio.time_zone,
+        location=_location(session),
+        description="\n".join(lines),
+        status=status or ("CONFIRMED" if active else "CANCELLED"),
+        url=url,
+        **extra,
+    )
 
 
 def _class_lines(session: ClassSession) -> list[str]:
@@ -116,17 +144,13 @@ def booking_event(booking: Booking, window: Window) -> FeedEvent:
     lines.append(f"Booking reference: {booking.reference}")
     if not active:
         lines.insert(0, "This booking was cancelled.")
-    title = f"{session.class_type.name} at {session.studio.name}"
-    return FeedEvent(
+    return _session_event(
+        session,
         uid=uid("booking", booking.reference),
-        summary=title if active else f"Cancelled: {title}",
-        starts_at=session.starts_at,
-        ends_at=session.ends_at,
-        time_zone=session.studio.time_zone,
-        location=_location(session),
-        description="\n".join(lines),
-        status="CONFIRMED" if active else "CANCELLED",
+        title=f"{session.class_type.name} at {session.studio.name}",
+        lines=lines,
         url=window.link("client:booking_detail", booking.reference),
+        active=active,
     )
 
 
@@ -166,21 +190,19 @@ def waitlist_events(member: Membership, window: Window) -> list[FeedEvent]:
         lines = _class_lines(session)
         if waiting:
             lines.insert(0, f"You are number {entry.position} on the waitlist.")
-            summary = f"Waitlist #{entry.position}: {title}"
+            title = f"Waitlist #{entry.position}: {title}"
         else:
             lines.insert(0, "You are no longer on the waitlist for this class.")
-            summary = f"Left waitlist: {title}"
+            title = f"Left waitlist: {title}"
         events.append(
-            FeedEvent(
+            _session_event(
+                session,
                 uid=uid("waitlist", entry.pk),
-                summary=summary,
-                starts_at=session.starts_at,
-                ends_at=session.ends_at,
-                time_zone=session.studio.time_zone,
-                location=_location(session),
-                description="\n".join(lines),
-                status="TENTATIVE" if waiting else "CANCELLED",
+                title=title,
+                lines=lines,
                 url=window.link("client:session_detail", session.pk),
+                active=True,  # the title says which; no "Cancelled:" prefix
+                status="TENTATIVE" if waiting else "CANCELLED",
                 transparent=True,
             )
         )
@@ -212,16 +234,13 @@ def teaching_events(member: Membership, window: Window) -> list[FeedEvent]:
             reason = f": {session.cancelled_reason}" if session.cancelled_reason else ""
             lines.insert(0, f"This class was cancelled{reason}.")
         events.append(
-            FeedEvent(
+            _session_event(
+                session,
                 uid=uid("teach", session.pk),
-                summary=title if active else f"Cancelled: {title}",
-                starts_at=session.starts_at,
-                ends_at=session.ends_at,
-                time_zone=session.studio.time_zone,
-                location=_location(session),
-                description="\n".join(lines),
-                status="CONFIRMED" if active else "CANCELLED",
+                title=title,
+                lines=lines,
                 url=window.link("staff:session_detail", session.pk),
+                active=active,
             )
         )
     return events
@@ -398,16 +417,13 @@ def studio_events(studio: Studio, window: Window) -> list[FeedEvent]:
         if not active:
             lines.insert(0, "This class was cancelled.")
         events.append(
-            FeedEvent(
+            _session_event(
+                session,
                 uid=uid("class", session.pk),
-                summary=title if active else f"Cancelled: {title}",
-                starts_at=session.starts_at,
-                ends_at=session.ends_at,
-                time_zone=studio.time_zone,
-                location=_location(session),
-                description="\n".join(lines),
-                status="CONFIRMED" if active else "CANCELLED",
+                title=title,
+                lines=lines,
                 url=window.link("client:session_detail", session.pk),
+                active=active,
                 categories=(session.class_type.name,),
             )
         )

@@ -252,3 +252,21 @@ def test_building_a_feed_runs_a_fixed_number_of_queries(world, frozen):
     few = queries_for(2, 6)
     many = queries_for(12, 9)
     assert few == many == 6  # a query per source, then the revisions
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("en-US", "Tue, Mar 3, 2026, 7:00\N{NO-BREAK SPACE}AM EST"),
+        ("en-GB", "Tue 3 Mar 2026, 07:00 EST"),
+    ],
+)
+def test_event_descriptions_write_times_as_the_organization_does(world, frozen, locale, expected):
+    """The one time-format helper (core/timeformat.py) writes feed descriptions too, with
+    the zone named: a calendar may show the event anywhere."""
+    tenant = world.a
+    tenant.organization.locale = locale
+    tenant.organization.save(update_fields=["locale"])
+    booking = _book(tenant, _session(tenant, dt.date(2026, 3, 3)))
+    event = _events(_feed(tenant.client).body)[f"booking-{booking.reference}@reformer.calendar"]
+    assert expected in str(event["DESCRIPTION"])

@@ -44,7 +44,7 @@ def test_it_writes_one_studio_time_event_named_by_the_reference(world):
     assert str(event["SUMMARY"]) == "Reformer Flow at alpha Main"
     assert "1 Main Street" in str(event["LOCATION"])
     description = str(event["DESCRIPTION"])
-    assert "Mon 10 Mar 2031, 07:00 (America/New_York)" in description
+    assert "Mon 10 Mar 2031, 07:00 EDT" in description
     assert "Spot: Reformer 3" in description
     assert "alpha instructor" in description
     assert str(event["STATUS"]) == "CONFIRMED"
