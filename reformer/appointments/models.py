@@ -271,6 +271,9 @@ class Attendee(models.Model):
     ends_at = models.DateTimeField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
+    # A held place is freed at this moment if still unpaid (the Checkout Session's expiry):
+    # by Stripe's checkout.session.expired webhook or the sweep, whichever comes first.
+    held_until = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     credit_returned = models.BooleanField(default=False)
@@ -294,7 +297,13 @@ class Attendee(models.Model):
                 name="attendee_paid_by_package_or_payment",
             ),
         ]
-        indexes = [models.Index(fields=["client", "status", "starts_at"])]
+        indexes = [
+            models.Index(fields=["client", "status", "starts_at"]),
+            # The hold sweep's read (every minute): only held places are in it.
+            models.Index(
+                fields=["held_until"], condition=Q(status="held"), name="attendee_hold_expiry"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.client} in {self.appointment}"
