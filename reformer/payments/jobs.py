@@ -25,6 +25,11 @@ def charge_booking_fee(booking_id: int, kind: str) -> None:
     fees.charge_fee(booking_id, kind)
 
 
+@app.task(name="payments.charge_appointment_fee", retry=RETRY)
+def charge_appointment_fee(place_id: int, kind: str) -> None:
+    fees.charge_appointment_fee(place_id, kind)
+
+
 @app.periodic(cron="*/15 * * * *")
 @app.task(name="payments.end_overdue_grace", queueing_lock="payments.end_overdue_grace")
 def end_overdue_grace(timestamp: int) -> None:
