@@ -61,7 +61,7 @@ def cancel_text(place: Attendee, *, now: dt.datetime | None = None) -> str:
         return f"Cancelling before {when} is free: {back}."
     are = "is" if kind.credits == 1 else "are"
     kept = "the payment is kept" if paid else f"the {_credits(kind)} {are} used"
-    text = f"The free cancellation window closed at {when}: if you cancel now {kept}."
+    text = f"The free cancellation window closed at {when}: if you cancel now, {kept}."
     if paid and kind.price is not None and kind.late_cancel_fee > 0:
         from reformer.core.money import format_money
 
