@@ -51,7 +51,7 @@ def cancel_text(place: Attendee, *, now: dt.datetime | None = None) -> str:
     deadline = appointment.starts_at - dt.timedelta(hours=kind.cancellation_window_hours)
     when = format_local(deadline, appointment.studio.time_zone)
     paid = place.payment_id is not None
-    if (now or timezone.now()) < deadline:
+    if (now or timezone.now()) <= deadline:  # as cancel_appointment_place decides
         one = kind.credits == 1
         back = (
             "your payment is refunded"
