@@ -74,6 +74,21 @@ class AppointmentType(models.Model):
     cancellation_window_hours = models.PositiveIntegerField(
         default=24, validators=[MaxValueValidator(24 * 14)]
     )
+    # For a type priced in money: charged to the client's saved card (off-session, as the
+    # studio's class fees are) for a late cancellation or a no-show, on top of the session's
+    # price, which is kept. 0 = no fee. A type paid in credits keeps the credits instead.
+    late_cancel_fee = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("10000"))],
+    )
+    no_show_fee = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("10000"))],
+    )
     colour = models.CharField(max_length=7, default="#7a5c8f", validators=[hex_colour])
     description = models.TextField(blank=True)
     active = models.BooleanField(default=True)
@@ -100,6 +115,12 @@ class AppointmentType(models.Model):
                 condition=Q(price__isnull=True) | Q(price__gt=0),
                 name="appointment_type_price_positive",
             ),
+            # Fees only on a type priced in money, never negative.
+            models.CheckConstraint(
+                condition=Q(late_cancel_fee__gte=0, no_show_fee__gte=0)
+                & (Q(price__isnull=False) | Q(late_cancel_fee=0, no_show_fee=0)),
+                name="appointment_type_fees_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -108,6 +129,10 @@ class AppointmentType(models.Model):
     @property
     def priced_in_money(self) -> bool:
         return self.price is not None
+
+    def fee_for(self, kind: str) -> Decimal:
+        """The fee for a "late_cancel" or a "no_show" (0: none)."""
+        return self.late_cancel_fee if kind == "late_cancel" else self.no_show_fee
 
     @property
     def size_label(self) -> str:
@@ -245,6 +270,9 @@ class Attendee(models.Model):
 
     HOLDING = (Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW, Status.HELD)
 
+    # Not stored: the staff client history sets the fees charged for the place.
+    fee_payments: list[Payment]
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="attendees")
     client = models.ForeignKey(
@@ -271,6 +299,9 @@ class Attendee(models.Model):
     ends_at = models.DateTimeField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
+    # A held place is freed at this moment if still unpaid (the Checkout Session's expiry):
+    # by Stripe's checkout.session.expired webhook or the sweep, whichever comes first.
+    held_until = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     credit_returned = models.BooleanField(default=False)
@@ -294,7 +325,13 @@ class Attendee(models.Model):
                 name="attendee_paid_by_package_or_payment",
             ),
         ]
-        indexes = [models.Index(fields=["client", "status", "starts_at"])]
+        indexes = [
+            models.Index(fields=["client", "status", "starts_at"]),
+            # The hold sweep's read (every minute): only held places are in it.
+            models.Index(
+                fields=["held_until"], condition=Q(status="held"), name="attendee_hold_expiry"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.client} in {self.appointment}"

@@ -94,16 +94,10 @@ def _queue_chunk(place_ids: list[int], now: dt.datetime) -> int:
 
 
 def cancellation_text(place: Attendee, now: dt.datetime) -> str:
-    appointment = place.appointment
-    kind = appointment.appointment_type
-    deadline = appointment.starts_at - dt.timedelta(hours=kind.cancellation_window_hours)
-    if now <= deadline:
-        local = to_local(deadline, appointment.studio.time_zone)
-        return (
-            f"Cancel before {local:%a %d %b, %H:%M} to get your "
-            f"{kind.credits} credit{'s' if kind.credits != 1 else ''} back."
-        )
-    return "It is inside the cancellation window now: cancelling keeps the credit."
+    """The same words as the cancel dialog (credits or payment, and the type's fee)."""
+    from reformer.appointments.terms import cancel_text
+
+    return cancel_text(place, now=now)
 
 
 def reminder_context(place: Attendee, now: dt.datetime) -> dict:

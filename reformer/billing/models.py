@@ -188,9 +188,16 @@ class Payment(models.Model):
         blank=True,
         related_name="payments",
     )
-    # The booking a late-cancel or no-show fee was charged for.
+    # The booking (or appointment place) a late-cancel or no-show fee was charged for.
     booking = models.ForeignKey(
         "bookings.Booking", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    fee_for_place = models.ForeignKey(
+        "appointments.Attendee",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="fees",
     )
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.PACKAGE)
     method = models.CharField(max_length=16, choices=Method.choices, default=Method.CARD_ONLINE)

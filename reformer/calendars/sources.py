@@ -260,6 +260,7 @@ def appointment_place_event(place, window: Window) -> FeedEvent:
     studio = appointment.studio
     name = appointment.appointment_type.name
     active = place.status in Attendee.HOLDING
+    held = place.status == Attendee.Status.HELD
     lines = [
         f"{name} with {appointment.instructor.user.display_name}",
         _local_time(appointment.starts_at, studio.time_zone),
@@ -271,18 +272,37 @@ def appointment_place_event(place, window: Window) -> FeedEvent:
     if not active:
         reason = appointment.cancelled_reason
         lines.insert(0, f"This appointment was cancelled{f': {reason}' if reason else ''}.")
+    elif held:
+        lines.insert(0, HELD_NOTE)
     title = f"{name} at {studio.name}"
     return FeedEvent(
         uid=uid("appointment", f"{appointment.reference}-{place.client_id}"),
-        summary=title if active else f"Cancelled: {title}",
+        summary=(f"Awaiting payment: {title}" if held else title)
+        if active
+        else f"Cancelled: {title}",
         starts_at=appointment.starts_at,
         ends_at=appointment.ends_at,
         time_zone=studio.time_zone,
         location=_appointment_location(appointment),
         description="\n".join(lines),
-        status="CONFIRMED" if active else "CANCELLED",
+        status=_place_status(place.status),
         url=window.link("client:dashboard"),
     )
+
+
+# A place held while its payment is under way is not confirmed yet: RFC 5545's TENTATIVE,
+# not absent, because the time really is taken (nobody else can book it) and a calendar
+# that shows it can warn of a clash; paid, it becomes CONFIRMED, and released it becomes
+# CANCELLED, each with a new SEQUENCE, so subscribed calendars follow.
+HELD_NOTE = "Held while the payment is completed: not confirmed yet."
+
+
+def _place_status(status: str) -> str:
+    from reformer.appointments.models import Attendee
+
+    if status == Attendee.Status.HELD:
+        return "TENTATIVE"
+    return "CONFIRMED" if status in Attendee.HOLDING else "CANCELLED"
 
 
 _APPOINTMENT_RELATED = (
@@ -351,7 +371,15 @@ def teaching_appointment_events(member: Membership, window: Window) -> list[Feed
         studio = appointment.studio
         name = appointment.appointment_type.name
         active = appointment.status == Appointment.Status.SCHEDULED
-        clients = ", ".join(place.client.user.display_name for place in appointment.holding)
+        # Only held places (everyone still paying): the appointment is not confirmed yet.
+        tentative = active and all(
+            place.status == Attendee.Status.HELD for place in appointment.holding
+        )
+        clients = ", ".join(
+            place.client.user.display_name
+            + (" (awaiting payment)" if place.status == Attendee.Status.HELD else "")
+            for place in appointment.holding
+        )
         lines = [
             f"You teach {name}" + (f" with {clients}" if clients else ""),
             _local_time(appointment.starts_at, studio.time_zone),
@@ -361,7 +389,11 @@ def teaching_appointment_events(member: Membership, window: Window) -> list[Feed
         if not active:
             reason = appointment.cancelled_reason
             lines.insert(0, f"This appointment was cancelled{f': {reason}' if reason else ''}.")
+        elif tentative:
+            lines.insert(0, HELD_NOTE)
         title = f"Teach {name} at {studio.name}"
+        if tentative:
+            title = f"Awaiting payment: {title}"
         events.append(
             FeedEvent(
                 uid=uid("teach-appointment", appointment.reference),
@@ -371,7 +403,7 @@ def teaching_appointment_events(member: Membership, window: Window) -> list[Feed
                 time_zone=studio.time_zone,
                 location=_appointment_location(appointment),
                 description="\n".join(lines),
-                status="CONFIRMED" if active else "CANCELLED",
+                status=("TENTATIVE" if tentative else "CONFIRMED") if active else "CANCELLED",
                 url=window.link("frontdoor:staff_appointment", appointment.pk),
             )
         )

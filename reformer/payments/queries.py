@@ -68,6 +68,21 @@ def client_payments(actor: Membership, client: Membership) -> QuerySet[Payment]:
     return _payments(actor).filter(_staff_scope(actor), client=client)[:HISTORY_LIMIT]
 
 
+def appointment_fees(actor: Membership, client: Membership) -> dict[int, list[Payment]]:
+    """The late-cancel and no-show fees of a client's appointment places, by place id, for
+    the client's history (staff who see payments, at their studios)."""
+    if client.organization_id != actor.organization_id:
+        raise NotFound("client")
+    require(actor, VIEW_PAYMENTS)
+    fees: dict[int, list[Payment]] = {}
+    for payment in _payments(actor).filter(
+        _staff_scope(actor), client=client, kind=Payment.Kind.FEE, fee_for_place__isnull=False
+    )[:HISTORY_LIMIT]:
+        assert payment.fee_for_place_id is not None  # filtered above
+        fees.setdefault(payment.fee_for_place_id, []).append(payment)
+    return fees
+
+
 def studio_payments(
     actor: Membership, *, studio: Studio | None = None, status: str = ""
 ) -> QuerySet[Payment]:

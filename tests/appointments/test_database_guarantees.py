@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -166,6 +167,18 @@ def test_appointment_and_type_checks(world):
         )
     with refused("appointment_type_price_positive"):
         AppointmentType.objects.create(organization=tenant.organization, name="Gift", price=0)
+    # Fees only on a type with a price, and never negative.
+    with refused("appointment_type_fees_valid"):
+        AppointmentType.objects.create(
+            organization=tenant.organization, name="Credit fee", late_cancel_fee=Decimal("5")
+        )
+    with refused("appointment_type_fees_valid"):
+        AppointmentType.objects.create(
+            organization=tenant.organization,
+            name="Negative fee",
+            price=Decimal("80"),
+            no_show_fee=Decimal("-1"),
+        )
     from reformer.appointments.models import HoursException, WeeklyHours
 
     with refused("weekly_hours_ordered"):

@@ -79,7 +79,7 @@ def test_the_reminder_names_the_session_and_how_to_cancel(tenant, private, setti
     assert "Thu 14 May 2026, 10:00 EDT" in sent.body
     assert tenant.instructor.name in sent.body and "12 Quay Street, Boston" in sent.body
     assert f"/privates/booked/{place.appointment.reference}/calendar.ics" in sent.body
-    assert "to get your 1 credit back" in sent.body
+    assert "is free: your 1 credit comes back" in " ".join(sent.body.split()), sent.body
 
 
 def test_each_studio_plan_and_cancelled_places(tenant, private):

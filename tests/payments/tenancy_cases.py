@@ -62,6 +62,11 @@ def client_payments(actor, ctx):
     return list(queries.client_payments(actor, ctx.a.client))
 
 
+@register(allowed=DESK, setup=a_desk_sale, kind=QUERY)
+def appointment_fees(actor, ctx):
+    return queries.appointment_fees(actor, ctx.a.client)
+
+
 @register(allowed=DESK | {"client"}, setup=a_desk_sale, kind=QUERY)
 def payment_for(actor, ctx):
     # The client it belongs to may see it; so may the desk: everyone else is refused.

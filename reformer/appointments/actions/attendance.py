@@ -119,6 +119,11 @@ def _record(
                 now,
                 new_no_show=status == Attendee.Status.NO_SHOW,
             )
+        if status == Attendee.Status.NO_SHOW:
+            # The type's no-show fee (money-priced types), charged by a job after commit.
+            from reformer.payments.actions.fees import NO_SHOW, queue_appointment_fee
+
+            queue_appointment_fee(attendee, appointment.appointment_type, NO_SHOW)
         notify.publish(appointment, "attendance", [attendee.client.user_id])
     return attendee
 

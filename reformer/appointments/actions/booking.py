@@ -414,6 +414,9 @@ def tell_confirmed(attendee: Attendee) -> None:
     )
     if attendee.payment_id is not None:
         text = f"Cancel before {deadline} for a full refund; later, the payment is kept."
+        from reformer.appointments.terms import fee_text
+
+        text += fee_text(appointment_type)
     else:
         credits = appointment_type.credits
         text = (
@@ -511,7 +514,8 @@ def _release(actor, appointment, attendee, now, *, refund: bool, late: bool) -> 
             from reformer.appointments.actions import paid
 
             paid.refund_after_commit(attendee.payment_id, "Cancelled in time")
-        _tell_cancelled_paid(attendee, refund)
+        fee = late and _queue_fee(attendee, appointment.appointment_type, "late_cancel")
+        _tell_cancelled_paid(attendee, refund, fee=appointment.appointment_type if fee else None)
         return
     if refund:
         with connection.cursor() as cursor:
@@ -563,13 +567,26 @@ def cancel_appointment(actor: Membership, appointment: Appointment, *, reason: s
         notify.publish(locked, "cancelled", users)
 
 
-def _tell_cancelled_paid(attendee: Attendee, refund: bool) -> None:
-    notify.queue_email(
-        "appointment_cancelled",
-        attendee,
-        credit_text=(
-            "Your payment is being refunded to your card (or at the desk, if you paid there)."
-            if refund
-            else "It was cancelled inside the cancellation window, so the payment is kept."
-        ),
+def _queue_fee(attendee: Attendee, appointment_type: AppointmentType, kind: str) -> bool:
+    """The type's late-cancel or no-show fee, charged by a job after this commits."""
+    from reformer.payments.actions.fees import queue_appointment_fee
+
+    return queue_appointment_fee(attendee, appointment_type, kind)
+
+
+def _tell_cancelled_paid(
+    attendee: Attendee, refund: bool, *, fee: AppointmentType | None = None
+) -> None:
+    text = (
+        "Your payment is being refunded to your card (or at the desk, if you paid there)."
+        if refund
+        else "It was cancelled inside the cancellation window, so the payment is kept."
     )
+    if fee is not None:
+        from reformer.core.money import format_money
+
+        text += (
+            f" The late cancellation fee of {format_money(fee.late_cancel_fee, fee.currency)} "
+            "is charged to the card you paid with."
+        )
+    notify.queue_email("appointment_cancelled", attendee, credit_text=text)

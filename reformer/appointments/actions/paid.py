@@ -47,6 +47,11 @@ from reformer.studios.models import Studio
 
 DESK_METHODS = (Payment.Method.CASH, Payment.Method.TERMINAL, Payment.Method.COMPLIMENTARY)
 RELEASED_REASON = "Payment not completed"
+# Stripe's shortest Checkout expiry: the slot is not held for longer. Until the session's
+# own expiry is stored (right after Stripe answers), the hold ends a little later, so a
+# hold whose checkout never opened (a crash in between) is still freed by the sweep.
+HOLD_FOR = dt.timedelta(minutes=30)
+HOLD_MARGIN = dt.timedelta(minutes=2)
 
 
 def check_desk_method(actor: Membership, client: Membership, method: str | None) -> str:
@@ -141,7 +146,7 @@ def hold_for_payment(
             note=kind.name,
             created_at=now,
         )
-        return _add_place(
+        place = _add_place(
             actor,
             appointment,
             actor,
@@ -151,6 +156,9 @@ def hold_for_payment(
             payment=payment,
             status=Attendee.Status.HELD,
         )
+        place.held_until = now + HOLD_FOR + HOLD_MARGIN
+        Attendee.objects.filter(pk=place.pk).update(held_until=place.held_until)
+        return place
 
 
 def confirm_paid_place(payment: Payment) -> bool:

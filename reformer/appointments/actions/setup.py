@@ -59,8 +59,13 @@ def _type_fields(actor: Membership, data: dict, exclude_pk: int | None = None) -
     if credit_kind not in AppointmentType.CreditKind.values:
         raise invalid("Choose which packages pay for it.", "credit_kind")
     price = _clean_price(data.get("price"))
+    fees = {
+        name: _clean_fee(data.get(name), name, label, priced=price is not None)
+        for name, label in (("late_cancel_fee", "late cancellation"), ("no_show_fee", "no-show"))
+    }
     return {
         "price": price,
+        **fees,
         "name": name,
         "duration_minutes": clean_int(
             data.get("duration_minutes", 55),
@@ -106,6 +111,27 @@ def _clean_price(value) -> Decimal | None:
     if not price.is_finite() or not Decimal("0.50") <= price <= Decimal("10000"):
         raise invalid("A price is between 0.50 and 10,000.", "price")
     return price
+
+
+def _clean_fee(value, field: str, label: str, *, priced: bool) -> Decimal:
+    """Empty or 0: no fee. Only a type priced in money charges fees (a type paid in
+    credits keeps the credits instead)."""
+    text = str(value or "").strip()
+    if not text:
+        return Decimal("0")
+    try:
+        fee = Decimal(text).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise invalid(f"Enter the {label} fee like 20.00, or 0 for none.", field) from None
+    if not fee.is_finite() or not Decimal("0") <= fee <= Decimal("10000"):
+        raise invalid(f"The {label} fee is between 0 and 10,000.", field)
+    if fee and not priced:
+        raise invalid(
+            f"A {label} fee needs a price: a session paid in credits keeps the credits "
+            "instead. Set a price, or leave the fee at 0.",
+            field,
+        )
+    return fee
 
 
 def _teachers(actor: Membership, ids) -> list[Membership]:

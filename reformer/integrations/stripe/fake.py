@@ -14,10 +14,19 @@ webhooks signed with Stripe's scheme to the endpoint registered for each account
 
 Webhooks are posted from a background thread as they happen, unless `hold_webhooks` is
 set: then they queue in `held` until `release()` (the "webhook delay" scenario).
+
+`Idempotency-Key` is honoured as Stripe does (POST only, per account): a key seen before
+with the same request answers the stored response again (status and body, with the
+`Idempotent-Replayed: true` header) without doing anything; the same key with another
+endpoint or other parameters is refused with an `idempotency_error` (400). Requests Stripe
+refuses before executing (a bad key, an unknown URL, missing parameters) are not stored.
+Every API request is logged in `requests` (method, path, key) so tests can check which
+calls carry a key of ours.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import re
@@ -82,6 +91,21 @@ class Account:
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ApiRequest:
+    method: str
+    path: str
+    idempotency_key: str | None
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    fingerprint: str
+    status: int
+    body: Any
+
+
 class StripeApiError(Exception):
     def __init__(self, status: int, type: str, message: str, **extra: Any) -> None:
         super().__init__(message)
@@ -99,6 +123,8 @@ class FakeStripe:
         self.fail_off_session = False
         # Pay like an asynchronous method (bank debit): "processing" until settle().
         self.settle_later = False
+        self.requests: list[ApiRequest] = []
+        self._idempotent: dict[tuple[str, str], StoredResponse] = {}
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self._delivery_threads: list[threading.Thread] = []
@@ -217,6 +243,53 @@ class FakeStripe:
         parts = path.strip("/").split("/")[1:]  # drop "v1"
         with self._lock:
             return self._route(account, method, parts, params)
+
+    def respond(
+        self,
+        method: str,
+        path: str,
+        key: str,
+        params: dict[str, Any],
+        idempotency_key: str | None = None,
+    ) -> tuple[int, Any, bool]:
+        """One API request as the HTTP side sees it: (status, body, replayed)."""
+        with self._lock:
+            self.requests.append(ApiRequest(method, path, idempotency_key, params))
+            stored_as = (key, idempotency_key) if method == "POST" and idempotency_key else None
+            fingerprint = hashlib.sha256(
+                json.dumps([method, path, params], sort_keys=True).encode()
+            ).hexdigest()
+            if stored_as is not None and (stored := self._idempotent.get(stored_as)):
+                if stored.fingerprint != fingerprint:
+                    return (
+                        400,
+                        StripeApiError(
+                            400,
+                            "idempotency_error",
+                            "Keys for idempotent requests can only be used with the same "
+                            "parameters they were first used with. Try using a key other than "
+                            f"'{idempotency_key}' if you meant to execute a different request.",
+                        ).body,
+                        False,
+                    )
+                return stored.status, json.loads(json.dumps(stored.body)), True
+            try:
+                status, body = 200, self.handle_api(method, path, key, params)
+            except StripeApiError as exc:
+                status, body = exc.status, exc.body
+                if status in (400, 401, 404):
+                    return status, body, False  # refused before executing: not stored
+            if stored_as is not None:
+                self._idempotent[stored_as] = StoredResponse(
+                    fingerprint, status, json.loads(json.dumps(body))
+                )
+            return status, body, False
+
+    def requests_to(self, method: str, path_prefix: str) -> list[ApiRequest]:
+        with self._lock:
+            return [
+                r for r in self.requests if r.method == method and r.path.startswith(path_prefix)
+            ]
 
     def _route(self, account: Account, method: str, parts: list[str], params: dict) -> Any:
         objects = account.objects

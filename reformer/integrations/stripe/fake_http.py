@@ -11,11 +11,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from reformer.integrations.stripe.fake import (
-    FakeStripe,
-    StripeApiError,
-    unflatten,
-)
+from reformer.integrations.stripe.fake import FakeStripe, unflatten
 
 
 class FakeStripeHandler(BaseHTTPRequestHandler):
@@ -42,17 +38,13 @@ class FakeStripeHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         pairs = parse_qsl(url.query) + parse_qsl(self._body().decode())
         key = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
-        try:
-            result = self.fake.handle_api(method, url.path, key, unflatten(pairs))
-            status, body = 200, result
-        except StripeApiError as exc:
-            status, body = exc.status, exc.body
-        self._send(
-            status,
-            json.dumps(body).encode(),
-            "application/json",
-            **{"Request-Id": f"req_{secrets.token_hex(6)}"},
+        status, body, replayed = self.fake.respond(
+            method, url.path, key, unflatten(pairs), self.headers.get("Idempotency-Key")
         )
+        headers = {"Request-Id": f"req_{secrets.token_hex(6)}"}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        self._send(status, json.dumps(body).encode(), "application/json", **headers)
 
     def do_GET(self) -> None:
         path = urlsplit(self.path).path

@@ -6,4 +6,5 @@
 - `events`: storing webhook events once and applying them
 - `subscriptions`: memberships billed by Stripe (renewals, grace, cancel, pause, portal)
 - `refunds`, `desk` (point of sale), `fees` (late-cancel and no-show)
+- `holds`: freeing appointment places held past their checkout's expiry (the sweep)
 """

@@ -30,8 +30,7 @@ from reformer.payments.actions.accounts import client_for, stripe_account_of
 from reformer.payments.actions.checkout import ensure_customer
 from reformer.studios.models import Studio
 
-# Stripe's shortest Checkout expiry: the slot is not held for longer.
-HOLD_FOR = dt.timedelta(minutes=30)
+HOLD_FOR = paid.HOLD_FOR
 
 
 def start_appointment_checkout(
@@ -93,9 +92,15 @@ def start_appointment_checkout(
         raise DomainError(
             payment_errors.PROVIDER, "Stripe did not return a checkout page. Try again."
         )
+    held_until = dt.datetime.fromtimestamp(session.expires_at, tz=dt.UTC)
     with transaction.atomic():
         type(payment).objects.filter(pk=payment.pk).update(provider_id=session.id)
         payment.provider_id = session.id
+        # The hold ends when the Checkout Session does (the sweep's deadline).
+        Attendee.objects.filter(pk=place.pk, status=Attendee.Status.HELD).update(
+            held_until=held_until
+        )
+        place.held_until = held_until
         audit.record(
             actor,
             audit_codes.PAYMENTS_CHECKOUT_STARTED,

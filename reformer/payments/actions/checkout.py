@@ -247,12 +247,22 @@ def abandon_checkout(actor: Membership, payment: Payment) -> Payment:
             )
         if session.get("status") == "open":
             try:
-                client_for(account).v1.checkout.sessions.expire(payment.provider_id)
+                expire_session(account, payment)
             except stripe.StripeError as exc:
                 raise provider_error(exc) from None
         grant.mark_unpaid(payment.pk, status=status, reason=reason)
     payment.refresh_from_db()
     return payment
+
+
+def expire_session(account: StripeAccount, payment: Payment) -> None:
+    """Close an open Checkout Session so it can no longer be paid. Keyed per payment:
+    expiring is one-way, so a retry after a lost answer gets Stripe's first answer
+    instead of "only open sessions can be expired"."""
+    assert payment.provider_id  # only sessions we opened
+    client_for(account).v1.checkout.sessions.expire(
+        payment.provider_id, options={"idempotency_key": f"expire-{payment.pk}"}
+    )
 
 
 def apply_completed_session(payment: Payment, session) -> bool:

@@ -278,15 +278,28 @@ def cancel_private(request: MemberRequest, reference: str) -> HttpResponse:
         messages.error(request, error.message)
     else:
         place.refresh_from_db()
-        note = (
-            "Your credits are back."
-            if place.credit_returned
-            else "It was inside the cancellation window, so the credit is kept."
-        )
+        note = _cancelled_note(place)
         messages.success(request, f"{place.appointment.appointment_type.name} cancelled. {note}")
     if request.headers.get("HX-Request"):
         return HttpResponseClientRedirect(reverse("client:dashboard"))
     return redirect("client:dashboard")
+
+
+def _cancelled_note(place) -> str:
+    kind = place.appointment.appointment_type
+    if place.payment_id is None:
+        if place.credit_returned:
+            return "Your credits are back."
+        return "It was inside the cancellation window, so the credit is kept."
+    if place.credit_returned:
+        return "Your payment is being refunded."
+    note = "It was inside the cancellation window, so the payment is kept."
+    if kind.price is not None and kind.late_cancel_fee > 0:
+        note += (
+            f" A late cancellation fee of {format_money(kind.late_cancel_fee, kind.currency)}"
+            " is charged to the card you paid with."
+        )
+    return note
 
 
 @client_required

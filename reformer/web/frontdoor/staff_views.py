@@ -25,6 +25,7 @@ from reformer.core.permissions import (
     GRANT_PACKAGE,
     MANAGE_AVAILABILITY,
     VIEW_CLIENTS,
+    VIEW_PAYMENTS,
     has_capability,
     may_manage_hours_of,
     teaches_only,
@@ -364,10 +365,23 @@ def _client_context(actor, client) -> dict:
         "products": products,
         "intro_rule": RULE_TEXT,
         "places": queries.client_places(client),
+        "past_places": _past_places(actor, client),
         "desk_view": has_capability(actor, VIEW_CLIENTS),
         "can_sell": has_capability(actor, GRANT_PACKAGE),
         "can_tag": has_capability(actor, GRANT_CLIENT_TAG),
     }
+
+
+def _past_places(actor, client) -> list:
+    """The client's past and cancelled private sessions, each with the fees charged for it
+    (late cancel, no-show) when the actor may see payments."""
+    from reformer.payments.queries import appointment_fees
+
+    places = queries.client_places(client, upcoming=False)
+    fees = appointment_fees(actor, client) if has_capability(actor, VIEW_PAYMENTS) else {}
+    for place in places:
+        place.fee_payments = fees.get(place.pk, [])
+    return places
 
 
 @require_POST

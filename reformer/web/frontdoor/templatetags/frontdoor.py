@@ -71,3 +71,19 @@ def week_appointments(context, studio, monday: dt.date) -> dict:
         "appointments": queries.studio_appointments(actor, studio, start, end),
         "studio": studio,
     }
+
+
+@register.filter
+def cancellation_policy(kind) -> str:
+    """An appointment type's cancellation rule, with its fees, before booking."""
+    from reformer.appointments.terms import policy_text
+
+    return policy_text(kind)
+
+
+@register.filter
+def cancel_terms(place) -> str:
+    """What cancelling this place now would mean (the cancel dialog)."""
+    from reformer.appointments.terms import cancel_text
+
+    return cancel_text(place)
