@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from reformer.appointments.models import Appointment, Attendee
-from reformer.core import live
+from reformer.core import live, timeformat
 from reformer.core.timezones import to_local
 from reformer.notifications.actions import queue_templated_email
 
@@ -23,7 +23,7 @@ SUBJECTS = {
 
 def local_when(appointment: Appointment) -> str:
     local = to_local(appointment.starts_at, appointment.studio.time_zone)
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M %Z}"
+    return timeformat.when(local, "day_year_time", name_zone=True)
 
 
 def appointment_context(attendee: Attendee) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from reformer.appointments.models import Appointment, Attendee
 from reformer.appointments.notify import appointment_context
+from reformer.core import timeformat
 from reformer.core.timezones import to_local
 from reformer.notifications import preferences, reminders
 from reformer.notifications.actions import OutgoingMessage, queue_many
@@ -61,6 +62,7 @@ def _queue_chunk(place_ids: list[int], now: dt.datetime) -> int:
             "appointment__appointment_type",
             "appointment__studio__messaging",
             "appointment__studio__policy",
+            "appointment__studio__organization",
             "appointment__room",
             "appointment__spot",
             "appointment__instructor__user",
@@ -107,7 +109,7 @@ def reminder_context(place: Attendee, now: dt.datetime) -> dict:
     dashboard = f"{settings.SITE_URL}{reverse('client:dashboard')}"
     return appointment_context(place) | {
         "lead_time": reminders.lead_time(starts_local, to_local(now, studio.time_zone)),
-        "when_short": f"{starts_local:%a} {starts_local:%H:%M}",
+        "when_short": f"{starts_local:%a} {timeformat.when(starts_local, 'time')}",
         "map_url": (
             f"https://www.google.com/maps/search/?api=1&query={quote_plus(studio.address)}"
             if studio.address
@@ -126,7 +128,8 @@ def _reminder(
 ) -> OutgoingMessage:
     appointment = place.appointment
     hours = int(step["hours"])
-    context = reminder_context(place, now)
+    with timeformat.activate(appointment.studio.organization):
+        context = reminder_context(place, now)
     subject = f"Reminder: {context['class_name']} {context['lead_time']}"
     user = place.client.user
     outgoing = OutgoingMessage(

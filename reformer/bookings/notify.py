@@ -108,7 +108,11 @@ def queue_promotion_text(
         channel=Message.Channel.SMS,
         idempotency_key=f"waitlist-promoted-sms:{booking.pk}",
         organization_id=session.organization_id,
-        context=context | {"when_short": f"{local:%a} {local:%H:%M}", "booking_url": booking_url},
+        context=context
+        | {
+            "when_short": f"{local:%a} {timeformat.when(local, 'time')}",
+            "booking_url": booking_url,
+        },
         expires_at=session.starts_at,
         recipient_settings=chosen,
     )
