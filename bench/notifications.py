@@ -260,13 +260,15 @@ def ceiling(fake, requests_count: int, threads: int = 8) -> float:
 
 def _profile(pid: int, name: str) -> subprocess.Popen | None:
     """`py-spy record` on a process when BENCH_PROFILE_DIR is set (a developer's tool:
-    `uv tool install py-spy`; not a dependency). Raw collapsed stacks, one file each."""
+    `uv tool install py-spy`; not a dependency). Samples only the thread holding the GIL,
+    so each stack's share is its share of the process's Python CPU. Raw collapsed stacks."""
     folder = os.environ.get("BENCH_PROFILE_DIR")
     if not folder:
         return None
     output = f"{folder}/{name}.txt"
+    command = ["py-spy", "record", "--pid", str(pid), "--gil", "--nonblocking", "-f", "raw"]
     return subprocess.Popen(
-        ["py-spy", "record", "--pid", str(pid), "-f", "raw", "-o", output, "--nonblocking"],
+        [*command, "-o", output],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

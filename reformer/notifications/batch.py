@@ -27,7 +27,7 @@ from django.utils import timezone
 from reformer.notifications import circuits, sending, tracking
 from reformer.notifications.errors import PermanentDeliveryError, TransientDeliveryError
 from reformer.notifications.models import Message
-from reformer.notifications.rendering import cached_branding, render
+from reformer.notifications.rendering import cached_branding, render_many
 from reformer.notifications.transports import SendResult
 
 logger = logging.getLogger(__name__)
@@ -95,11 +95,12 @@ def deliver_batch(message_ids: list[int]) -> dict[int, sending.Outcome]:
     if not claimed:
         return outcomes
     messages = Message.objects.select_related("recipient").in_bulk(list(claimed))
-    brands = {}
+    by_organization: dict[int | None, list[Message]] = {}
     for message in messages.values():
-        if message.organization_id not in brands:
-            brands[message.organization_id] = cached_branding(message.organization_id)
-        message.body, message.html_body = render(message, brands[message.organization_id])
+        by_organization.setdefault(message.organization_id, []).append(message)
+    brands = {org: cached_branding(org) for org in by_organization}
+    for org, members in by_organization.items():
+        render_many(members, brands[org])
     texts = [m for m in messages.values() if m.channel == Message.Channel.SMS]
     if texts:
         with connection.cursor() as cursor:
