@@ -2,16 +2,20 @@
 
     uv run python bench/notifications.py [--reminders 10000] [--workers 1,2] [--concurrency 8]
 
-Path measured: the periodic job's query finds the due bookings, builds each reminder,
-writes the outbox rows and their jobs (`reminders.queue_due_reminders`); worker processes
-(`tests/fakes/run_worker.py`, the real procrastinate worker) claim, render and send each one
+Path measured: when the workers are up and polling, the periodic job is deferred as the
+minute would (`notifications.queue_due_reminders`); a worker runs it: it finds the due
+bookings, builds each reminder, writes the outbox rows and their batch jobs; worker processes
+(`tests/fakes/run_worker.py`, the real procrastinate worker) claim, render and send each batch
 through the real anymail Resend backend to a local fake of Resend's API, which answers like
 Resend and then posts a Svix-signed `email.delivered` webhook to the app (uvicorn serving
 reformer.asgi), whose anymail view verifies it and marks the message delivered.
 
 Printed per worker count: messages per second end to end (due -> accepted by the provider),
-p50/p99 from due time to provider accept, and when the last delivery webhook was applied.
-The same-run ceiling: how fast the fake provider alone takes 10,000 requests (8 threads).
+p50/p99 from due time to provider accept, when the last delivery webhook was applied, and
+the CPU seconds each part used (workers, app, fake provider, PostgreSQL): on a shared machine
+the wall-clock figures follow the load, the CPU figures much less. The same-run ceiling: how
+fast the fake provider alone takes requests (8 threads). BENCH_PROFILE_DIR=/some/dir records
+the workers and the app with py-spy (`uv tool install py-spy`).
 
 It creates (or reuses) a database `reformer_bench_notify` on DATABASE_URL's server (or the
 embedded one) and seeds its own data (bookings written in bulk, not through book_session).
