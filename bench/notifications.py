@@ -2,16 +2,20 @@
 
     uv run python bench/notifications.py [--reminders 10000] [--workers 1,2] [--concurrency 8]
 
-Path measured: the periodic job's query finds the due bookings, builds each reminder,
-writes the outbox rows and their jobs (`reminders.queue_due_reminders`); worker processes
-(`tests/fakes/run_worker.py`, the real procrastinate worker) claim, render and send each one
+Path measured: when the workers are up and polling, the periodic job is deferred as the
+minute would (`notifications.queue_due_reminders`); a worker runs it: it finds the due
+bookings, builds each reminder, writes the outbox rows and their batch jobs; worker processes
+(`tests/fakes/run_worker.py`, the real procrastinate worker) claim, render and send each batch
 through the real anymail Resend backend to a local fake of Resend's API, which answers like
 Resend and then posts a Svix-signed `email.delivered` webhook to the app (uvicorn serving
 reformer.asgi), whose anymail view verifies it and marks the message delivered.
 
 Printed per worker count: messages per second end to end (due -> accepted by the provider),
-p50/p99 from due time to provider accept, and when the last delivery webhook was applied.
-The same-run ceiling: how fast the fake provider alone takes 10,000 requests (8 threads).
+p50/p99 from due time to provider accept, when the last delivery webhook was applied, and
+the CPU seconds each part used (workers, app, fake provider, PostgreSQL): on a shared machine
+the wall-clock figures follow the load, the CPU figures much less. The same-run ceiling: how
+fast the fake provider alone takes requests (8 threads). BENCH_PROFILE_DIR=/some/dir records
+the workers and the app with py-spy (`uv tool install py-spy`).
 
 It creates (or reuses) a database `reformer_bench_notify` on DATABASE_URL's server (or the
 embedded one) and seeds its own data (bookings written in bulk, not through book_session).
@@ -23,6 +27,7 @@ import argparse
 import contextlib
 import datetime as dt
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -257,13 +262,34 @@ def ceiling(fake, requests_count: int, threads: int = 8) -> float:
     return requests_count / elapsed
 
 
-def run(workers: int, concurrency: int, reminders: int, env: dict, fake, log: Path) -> dict:
+def _profile(pid: int, name: str) -> subprocess.Popen | None:
+    """`py-spy record` on a process when BENCH_PROFILE_DIR is set (a developer's tool:
+    `uv tool install py-spy`; not a dependency). Samples only the thread holding the GIL,
+    so each stack's share is its share of the process's Python CPU. Raw collapsed stacks."""
+    folder = os.environ.get("BENCH_PROFILE_DIR")
+    if not folder:
+        return None
+    output = f"{folder}/{name}.txt"
+    command = ["py-spy", "record", "--pid", str(pid), "--gil", "--nonblocking", "-f", "raw"]
+    return subprocess.Popen(
+        [*command, "-o", output],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def run(workers: int, concurrency: int, reminders: int, env: dict, fake, app, log: Path) -> dict:
+    from django.db import connection
+
+    from reformer.notifications.jobs import queue_due_reminders
     from reformer.notifications.models import Message
-    from reformer.notifications.reminders import queue_due_reminders
 
     reset_outbox()
     fake.accepted.clear()
     fake.webhooks_sent = 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM procrastinate_workers")
+        last_worker = cursor.fetchone()[0]
     processes = [
         subprocess.Popen(
             [sys.executable, str(ROOT / "tests/fakes/run_worker.py"), str(concurrency)],
@@ -273,38 +299,120 @@ def run(workers: int, concurrency: int, reminders: int, env: dict, fake, log: Pa
         )
         for _ in range(workers)
     ]
+    profilers = [_profile(p.pid, f"worker{i + 1}-of-{workers}") for i, p in enumerate(processes)]
     try:
-        time.sleep(3)  # let the workers connect and start polling
+        # Started, connected and polling (a busy machine takes a while to import Django).
+        wait_for(lambda: _registered_workers(last_worker) >= workers, 300, "the workers")
+        cpu = CpuMeter(processes, app)
         due = time.time()
-        # As the periodic job runs it: each chunk of 500 commits (and can be sent) at once.
-        queued = queue_due_reminders()
-        queued_at = time.time()
-        wait_for(lambda: len(fake.accepted) >= queued, 900, "every reminder accepted")
+        # What the periodic job does when the minute comes: one job, run by a worker, finds
+        # the due bookings and queues their reminders (each chunk of 500 commits, and can be
+        # sent, at once).
+        queue_due_reminders.defer(timestamp=int(due))
+        wait_for(lambda: len(fake.accepted) >= reminders, 900, "every reminder accepted")
         accepted_at = time.time()
+        used_out = cpu.used()
         wait_for(
-            lambda: Message.objects.filter(status="delivered").count() >= queued,
+            lambda: Message.objects.filter(status="delivered").count() >= reminders,
             900,
             "every delivery webhook applied",
         )
         delivered_at = time.time()
+        used = cpu.used()
     finally:
+        for profiler in profilers:
+            if profiler is not None:
+                profiler.send_signal(signal.SIGINT)
+                profiler.wait(60)
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(30)
+    queued = Message.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT max(e.at) FROM procrastinate_events e "
+            "JOIN procrastinate_jobs j ON j.id = e.job_id "
+            "WHERE j.task_name = 'notifications.queue_due_reminders' AND e.type = 'succeeded'"
+        )
+        last_queued = cursor.fetchone()[0]
     latencies = sorted(a.at - due for a in fake.accepted)
     last = latencies[-1]
     return {
         "workers": workers,
         "queued": queued,
-        "queue_seconds": queued_at - due,
+        "queue_seconds": last_queued.timestamp() - due,
         "per_second": queued / last,
         "p50": statistics.median(latencies),
         "p99": latencies[int(len(latencies) * 0.99) - 1],
         "all_accepted": accepted_at - due,
         "all_delivered": delivered_at - due,
         "duplicates": len(fake.accepted) - len({a.key for a in fake.accepted}),
+        "cpu_out": used_out,
+        "cpu": used,
     }
+
+
+def _registered_workers(after_id: int) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM procrastinate_workers WHERE id > %s", [after_id])
+        return cursor.fetchone()[0]
+
+
+class CpuMeter:
+    """CPU seconds each part used from now on: the workers, the app (webhooks), this process
+    (the fake provider and its webhook senders) and the embedded PostgreSQL server."""
+
+    def __init__(self, workers: list[subprocess.Popen], app: subprocess.Popen) -> None:
+        import psutil
+
+        self.workers = [psutil.Process(p.pid) for p in workers]
+        self.app = psutil.Process(app.pid)
+        self.me = psutil.Process()
+        self.postgres = _postmaster()
+        self.start = self._now()
+
+    @staticmethod
+    def _own(process) -> float:
+        times = process.cpu_times()
+        return times.user + times.system
+
+    def _server(self) -> float:
+        if self.postgres is None:
+            return float("nan")
+        times = self.postgres.cpu_times()
+        total = times.user + times.system + times.children_user + times.children_system
+        for child in self.postgres.children():
+            with contextlib.suppress(Exception):
+                total += self._own(child)
+        return total
+
+    def _now(self) -> dict:
+        return {
+            "workers": sum(self._own(w) for w in self.workers),
+            "app": self._own(self.app),
+            "fake": self._own(self.me),
+            "postgres": self._server(),
+        }
+
+    def used(self) -> dict:
+        end = self._now()
+        return {part: end[part] - self.start[part] for part in end}
+
+
+def _postmaster():
+    """The embedded PostgreSQL server's main process, or None (a server elsewhere)."""
+    import psutil
+    from django.conf import settings
+
+    if not getattr(settings, "EMBEDDED_DATABASE", False):
+        return None
+    pid_file = settings.DATA_DIR / "postgres" / "postmaster.pid"
+    with contextlib.suppress(Exception):
+        return psutil.Process(int(pid_file.read_text().splitlines()[0]))
+    return None
 
 
 def main() -> None:
@@ -323,19 +431,28 @@ def main() -> None:
         f"{'workers':>7} {'queue':>8} {'msgs/s':>8} {'p50 s':>7} {'p99 s':>7} "
         f"{'accepted':>9} {'delivered':>10} {'dupes':>6} {'webhook errors':>15}"
     )
+    cpu_lines = []
     for index, workers in enumerate(int(w) for w in args.workers.split(",")):
         # A fresh fake provider and app server for each run.
-        with provider_and_app(database_url, log) as (fake, env):
+        with provider_and_app(database_url, log) as (fake, env, app):
             if index == 0:
                 raw = ceiling(fake, min(args.reminders, 5000))
                 print(f"Ceiling: the fake provider alone takes {raw:,.0f} requests/s (8 threads)\n")
                 print(header, flush=True)
-            r = run(workers, args.concurrency, args.reminders, env, fake, log)
+            r = run(workers, args.concurrency, args.reminders, env, fake, app, log)
             print(
                 f"{r['workers']:>7} {r['queue_seconds']:>7.1f}s {r['per_second']:>8.0f} "
                 f"{r['p50']:>7.1f} {r['p99']:>7.1f} {r['all_accepted']:>8.1f}s "
                 f"{r['all_delivered']:>9.1f}s {r['duplicates']:>6} {fake.webhook_failures:>15}",
                 flush=True,
+            )
+            cpu_lines.append(
+                f"{r['workers']:>7}   "
+                + "   ".join(
+                    f"{part} {r['cpu_out'][part]:.1f}/{r['cpu'][part]:.1f}"
+                    for part in ("workers", "app", "fake", "postgres")
+                )
+                + f"   (load {os.getloadavg()[0]:.1f})"
             )
     print(
         f"\n{args.concurrency} jobs at once per worker process; times from the moment the "
@@ -343,6 +460,11 @@ def main() -> None:
         "'delivered' = the provider's signed delivery webhooks all applied by the app "
         "(one uvicorn process)."
     )
+    print(
+        "\nCPU seconds used until every reminder was accepted / until every webhook was "
+        "applied (fake = the fake provider and its webhook senders, in this process):"
+    )
+    print("\n".join(cpu_lines))
     print(f"Machine load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.")
 
 
@@ -355,9 +477,13 @@ def provider_and_app(database_url: str, log: Path):
     fake = FakeProviders(webhook_base_url=site_url, send_webhooks=True).start(webhook_senders=8)
     env = provider_env(database_url, fake, site_url)
     app = start_app(env, port, log)
+    profiler = _profile(app.pid, f"app-{port}")
     try:
-        yield fake, env
+        yield fake, env, app
     finally:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(60)
         app.terminate()
         app.wait(30)
         fake.stop()

@@ -409,6 +409,8 @@ VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:no-reply@localhost")
 PUSH_ALLOW_HTTP_ENDPOINTS = env_bool("PUSH_ALLOW_HTTP_ENDPOINTS")
 # A message "sending" for longer than this was left by a dead worker (notifications.recovery).
 OUTBOX_STALE_SECONDS = int(os.environ.get("OUTBOX_STALE_SECONDS", "120"))
+# Provider calls in flight at once while a batch of messages goes out (notifications.batch).
+NOTIFICATIONS_SEND_CONCURRENCY = int(os.environ.get("NOTIFICATIONS_SEND_CONCURRENCY", "8"))
 
 # --- Live updates (Channels) --------------------------------------------------------------------
 

@@ -40,6 +40,15 @@ HEARTBEAT_INTERVAL = min(10.0, STALLED_AFTER_SECONDS / 3)
 RECOVERY_ALERT_ATTEMPTS = 3
 
 
+def load_before_jobs() -> None:
+    """Import what jobs need before the first one runs: messages carry links, and the first
+    reverse() imports every view module (seconds on a busy machine), which would otherwise
+    hold up the first batch of reminders."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - imported for its side effect
+
+
 async def run_worker(
     *, install_signal_handlers: bool, on_connected: Callable[[], Awaitable[None]] | None = None
 ) -> None:
@@ -51,6 +60,7 @@ async def run_worker(
     # place so that web code keeps deferring inside its own transaction (ARCHITECTURE §7).
     connector = cast(DjangoConnector, app.connector)  # the app that contrib.django configures
     worker_app = app.with_connector(connector.get_worker_connector())
+    await sync_to_async(load_before_jobs)()
     async with worker_app.open_async():
         await retry_stalled_jobs(worker_app)
         if on_connected is not None:

@@ -1,15 +1,25 @@
 """Sending many messages at once (reminders falling due together): the same three steps as
 `sending.deliver_message`, with the database work done once per batch instead of once per
-message. One statement claims the batch, one reads it, the provider calls go one by one,
-one statement records every success with its history. Failures, and messages that could
-not be claimed, go through the single-message path (rare, and it decides retries).
+message. One statement claims the batch, one reads it, the provider calls go out several
+at a time (`NOTIFICATIONS_SEND_CONCURRENCY` threads, each with its own kept-alive
+connection: a provider answering in 100 ms still takes tens of messages a second), one
+statement records every success with its history. Failures, and messages that could not
+be claimed, go through the single-message path (rare, and it decides retries).
+
+A provider that says "slow down" (a Retry-After, e.g. 429) gets nothing more from this
+batch: the messages not yet sent are given back, queued, no attempt spent, until then.
+The sending threads never touch the database; push messages (which read the device row)
+are sent by the job's own thread.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -17,7 +27,7 @@ from django.utils import timezone
 from reformer.notifications import circuits, sending, tracking
 from reformer.notifications.errors import PermanentDeliveryError, TransientDeliveryError
 from reformer.notifications.models import Message
-from reformer.notifications.rendering import cached_branding, render
+from reformer.notifications.rendering import cached_branding, render_many
 from reformer.notifications.transports import SendResult
 
 logger = logging.getLogger(__name__)
@@ -85,11 +95,12 @@ def deliver_batch(message_ids: list[int]) -> dict[int, sending.Outcome]:
     if not claimed:
         return outcomes
     messages = Message.objects.select_related("recipient").in_bulk(list(claimed))
-    brands = {}
+    by_organization: dict[int | None, list[Message]] = {}
     for message in messages.values():
-        if message.organization_id not in brands:
-            brands[message.organization_id] = cached_branding(message.organization_id)
-        message.body, message.html_body = render(message, brands[message.organization_id])
+        by_organization.setdefault(message.organization_id, []).append(message)
+    brands = {org: cached_branding(org) for org in by_organization}
+    for org, members in by_organization.items():
+        render_many(members, brands[org])
     texts = [m for m in messages.values() if m.channel == Message.Channel.SMS]
     if texts:
         with connection.cursor() as cursor:
@@ -98,22 +109,86 @@ def deliver_batch(message_ids: list[int]) -> dict[int, sending.Outcome]:
                 {"ids": [m.pk for m in texts], "bodies": [m.body for m in texts]},
             )
     sent: list[tuple[Message, SendResult]] = []
-    for message in messages.values():
-        brand = brands[message.organization_id]
-        try:
-            sent.append((message, sending._call_provider(message, brand)))
-        except PermanentDeliveryError as exc:
-            outcomes[message.pk] = sending.record_permanent_failure(message, exc)
-        except TransientDeliveryError as exc:
-            outcomes[message.pk] = sending.record_transient_failure(message, exc)
-        except Exception as exc:  # an unexpected error is retried like a transient one
-            logger.exception("sending message %s failed unexpectedly", message.pk)
-            outcomes[message.pk] = sending.record_transient_failure(
-                message, TransientDeliveryError(repr(exc))
-            )
+    held: list[Message] = []
+    resume_at: dt.datetime | None = None
+    for message, result in _send_all(list(messages.values()), brands):
+        if isinstance(result, SendResult):
+            sent.append((message, result))
+        elif isinstance(result, _Held):
+            held.append(message)
+            resume_at = max(resume_at or result.until, result.until)
+        elif isinstance(result, PermanentDeliveryError):
+            outcomes[message.pk] = sending.record_permanent_failure(message, result)
+        elif isinstance(result, TransientDeliveryError):
+            outcomes[message.pk] = sending.record_transient_failure(message, result)
     if sent:
         record_sent_many(sent)
+    if held and resume_at is not None:
+        outcomes.update(_give_back(held, resume_at))
     return outcomes
+
+
+class _Held:
+    """Not sent: the provider asked us to wait until `until` while this batch was going."""
+
+    def __init__(self, until: dt.datetime) -> None:
+        self.until = until
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _sending_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(
+                max_workers=settings.NOTIFICATIONS_SEND_CONCURRENCY,
+                thread_name_prefix="notifications-send",
+            )
+        return _pool
+
+
+def _send_all(
+    messages: list[Message], brands: dict
+) -> list[tuple[Message, SendResult | _Held | Exception]]:
+    """Each message's provider result, or the error it raised, or `_Held`."""
+    slow_down: dict[str, dt.datetime] = {}  # channel -> its provider's first Retry-After
+
+    def send(message: Message) -> SendResult | _Held | Exception:
+        if until := slow_down.get(message.channel):
+            return _Held(until)
+        try:
+            return sending._call_provider(message, brands[message.organization_id])
+        except (PermanentDeliveryError, TransientDeliveryError) as exc:
+            if isinstance(exc, TransientDeliveryError) and exc.retry_after is not None:
+                until = timezone.now() + dt.timedelta(seconds=exc.retry_after)
+                slow_down.setdefault(message.channel, until)
+            return exc
+        except Exception as exc:  # an unexpected error is retried like a transient one
+            logger.exception("sending message %s failed unexpectedly", message.pk)
+            return TransientDeliveryError(repr(exc))
+
+    pushes = [m for m in messages if m.channel == Message.Channel.PUSH]
+    others = [m for m in messages if m.channel != Message.Channel.PUSH]
+    if len(others) > 1 and settings.NOTIFICATIONS_SEND_CONCURRENCY > 1:
+        results = list(zip(others, _sending_pool().map(send, others), strict=True))
+    else:
+        results = [(m, send(m)) for m in others]
+    return results + [(m, send(m)) for m in pushes]
+
+
+def _give_back(held: list[Message], until: dt.datetime) -> dict[int, sending.Outcome]:
+    """Queue these claimed messages again, no attempt spent, not before `until`."""
+    Message.objects.filter(pk__in=[m.pk for m in held], status=Message.Status.SENDING).update(
+        status=Message.Status.QUEUED,
+        attempts=F("attempts") - 1,
+        sending_started_at=None,
+        send_after=until,
+    )
+    # Spread over a few seconds, so the provider is not met by all of them at once.
+    return {m.pk: sending.Outcome("waiting", until + dt.timedelta(seconds=m.pk % 7)) for m in held}
 
 
 def record_sent_many(sent: list[tuple[Message, SendResult]]) -> None:

@@ -24,6 +24,10 @@ def main() -> None:
     from procrastinate.contrib.django import app
     from procrastinate.periodic import PeriodicRegistry
 
+    from reformer.worker import load_before_jobs
+
+    load_before_jobs()
+
     concurrency = int(sys.argv[1]) if len(sys.argv) > 1 else 1
     worker_app = app.with_connector(app.connector.get_worker_connector())
     if os.environ.get("PERIODIC") != "1":

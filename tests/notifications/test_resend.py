@@ -279,6 +279,53 @@ def test_many_messages_at_once_go_in_batches_with_failures_handled_one_by_one(fa
     assert {m.provider_id for m in sent} == {a.id for a in fake_providers.emails()}
 
 
+@pytest.mark.scenario("PHX-22", "Handle rate limiting")
+def test_a_rate_limit_in_a_batch_holds_the_rest_of_it_until_retry_after(
+    fake_providers, org, settings
+):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from reformer.notifications import jobs
+    from reformer.notifications.actions import OutgoingMessage, queue_many
+
+    settings.NOTIFICATIONS_SEND_CONCURRENCY = 1  # one call at a time: which one is refused is known
+    people = [factories.UserFactory(email=f"r{i}@example.com") for i in range(20)]
+    fake_providers.faults["resend"].fail_next = 1
+    fake_providers.faults["resend"].fail_status = 429
+    fake_providers.faults["resend"].retry_after = "30"
+    with time_machine.travel(NOW, tick=False) as clock:
+        queue_many(
+            [
+                OutgoingMessage(
+                    recipient=p,
+                    kind="booking_confirmed",
+                    idempotency_key=f"limited-{i}",
+                    organization_id=org.pk,
+                    subject="Booked",
+                    body=f"Body {i}",
+                )
+                for i, p in enumerate(people)
+            ]
+        )
+        (batch,) = ProcrastinateJob.objects.filter(task_name="notifications.send_batch")
+        jobs.send_batch(message_ids=batch.args["message_ids"])
+        assert fake_providers.requests == 1  # nothing more once the provider said "slow down"
+        assert not fake_providers.emails()
+        messages = list(Message.objects.order_by("pk"))
+        assert {m.status for m in messages} == {"queued"}
+        assert {m.send_after for m in messages} == {NOW + dt.timedelta(seconds=30)}
+        # The refused one spent its attempt; the held ones spent none.
+        assert sorted(m.attempts for m in messages) == [0] * 19 + [1]
+        retries = ProcrastinateJob.objects.filter(task_name="notifications.send_message")
+        assert retries.count() == 20
+        assert min(job.scheduled_at for job in retries) >= NOW + dt.timedelta(seconds=30)
+        clock.move_to(NOW + dt.timedelta(seconds=40))
+        for job in retries:
+            jobs.send_message(message_id=job.args["message_id"])
+    assert Message.objects.filter(status="sent").count() == 20
+    assert len(fake_providers.emails()) == 20
+
+
 @pytest.mark.scenario("PHX-22", "Send booking confirmation email")
 def test_a_booking_confirmation_goes_through_resend_with_details_and_policy(
     fake_providers, world, client

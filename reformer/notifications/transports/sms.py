@@ -14,7 +14,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from reformer.notifications.errors import PermanentDeliveryError, TransientDeliveryError
-from reformer.notifications.transports import SendResult
+from reformer.notifications.transports import SendResult, read_environment_once
 from reformer.notifications.transports.email import parse_retry_after
 
 # Twilio error codes that mean the number itself is wrong (not a mobile, not a number).
@@ -30,6 +30,7 @@ _GSM_BASIC = set(
 _GSM_EXTENDED = set("^{}\\[~]|€\f")
 
 _local = threading.local()
+TWILIO_API = "https://api.twilio.com"
 
 
 def configured() -> bool:
@@ -75,6 +76,7 @@ def client() -> Client:
     cached = getattr(_local, "client", None)
     if cached is None or cached[0] != key:
         http = _HeaderKeepingHttpClient(timeout=15)
+        read_environment_once(http.session, settings.TWILIO_API_BASE_URL or TWILIO_API)
         twilio = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http)
         if settings.TWILIO_API_BASE_URL:
             twilio.api.base_url = settings.TWILIO_API_BASE_URL
