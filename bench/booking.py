@@ -181,6 +181,7 @@ def run_raw(threads: int, requests: list[tuple], pool_size: int) -> dict:
 PHASES = (
     ("connection from the pool", "django.db.backends.postgresql.base", "DatabaseWrapper.connect"),
     ("load the class", "reformer.bookings.actions.booking", "load_session"),
+    ("reads before the lock", "reformer.bookings.actions.booking", "read_before_lock"),
     ("readiness (waivers, intake)", "reformer.bookings.actions.booking", "check_ready_to_book"),
     ("staff override", "reformer.bookings.actions.booking", "requirement_override"),
     ("eligibility (client, rules)", "reformer.bookings.eligibility", "check_can_book"),
@@ -247,9 +248,10 @@ class PhaseClock:
             *path, leaf = attribute.split(".")
             for part in path:
                 owner = getattr(owner, part)
-            original = owner.__dict__[leaf]
+            own = leaf in owner.__dict__  # else inherited: the wrapper shadows it
+            original = getattr(owner, leaf)
             setattr(owner, leaf, self.wrap(name, original))
-            undo.append((owner, leaf, original))
+            undo.append((owner, leaf, original if own else None))
         return undo
 
 
@@ -262,7 +264,10 @@ def phase_breakdown(requests: list[tuple]) -> tuple[dict, PhaseClock, float]:
         figures = run(1, requests)
     finally:
         for owner, leaf, original in undo:
-            setattr(owner, leaf, original)
+            if original is None:
+                delattr(owner, leaf)
+            else:
+                setattr(owner, leaf, original)
     return figures, clock, time.process_time() - cpu
 
 
@@ -527,6 +532,9 @@ def main() -> None:
         "--raw", action="store_true", help="also time the bare-SQL booking transaction"
     )
     parser.add_argument(
+        "--phases-only", action="store_true", help="only the phase breakdown (and its raw line)"
+    )
+    parser.add_argument(
         "--prepared",
         action="store_true",
         help="server-side binding with prepared statements (not the project's default)",
@@ -550,10 +558,13 @@ def main() -> None:
     print(f"{'case':<40}{'threads':>8}{'bookings/s':>12}{'p50 ms':>9}{'p99 ms':>9}  outcomes")
     rng = random.Random(7)
     raw_single: dict | None = None
-    for label, pick in (
+    cases = (
         ("spread over 2,000 classes", lambda i: spread[rng.randrange(len(spread))]),
         ("one hot class", lambda i: hot),
-    ):
+    )
+    if args.phases_only:
+        thread_counts, cases = [1], cases[:1]
+    for label, pick in cases:
         for threads in thread_counts:
             chosen = list(itertools.islice(clients, args.bookings))
             requests = [(client, pick(i)) for i, client in enumerate(chosen)]
@@ -578,6 +589,8 @@ def main() -> None:
         [(client, spread[rng.randrange(len(spread))]) for client in chosen]
     )
     print_phases(figures, clock, cpu, raw_single)
+    if args.phases_only:
+        return
     reset()
     result = rush(clients[:500], rush_session)
     report = check_integrity()
