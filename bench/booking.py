@@ -186,8 +186,8 @@ PHASES = (
     ("staff override", "reformer.bookings.actions.booking", "requirement_override"),
     ("eligibility (client, rules)", "reformer.bookings.eligibility", "check_can_book"),
     ("draw id, predict spot", "reformer.bookings.actions.booking", "new_booking"),
-    ("BEGIN", "django.db.backends.base.base", "BaseDatabaseWrapper._set_autocommit"),
-    ("audit row (+webhook check)", "reformer.core.audit", "record"),
+    # psycopg sends BEGIN with the transaction's first statement: the audit row's.
+    ("BEGIN, audit row, webhook check", "reformer.core.audit", "record"),
     ("confirmation: message", "reformer.bookings.actions.booking", "queue_templated_email"),
     ("confirmation: context", "reformer.bookings.notify", "class_context"),
     ("guarded update + insert", "reformer.bookings.actions.booking", "take_place"),
