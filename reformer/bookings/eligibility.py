@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
 
@@ -31,7 +32,7 @@ from reformer.bookings.models import Booking
 from reformer.bookings.rules import HOLDING_SQL, booking_opens_at, counts_against_week_sql
 from reformer.core.errors import VALIDATION, DomainError
 from reformer.core.timezones import local_week_bounds
-from reformer.onboarding.requirements import check_requirements
+from reformer.onboarding.requirements import Unmet, check_requirements
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Spot, StudioPolicy
 
@@ -123,6 +124,14 @@ _DATETIMES = {"starts_at", "ends_at", "expires_at"}
 
 
 @dataclass
+class Prechecked:
+    """What check_can_book reads, read beforehand with the rest (actions._prechecks)."""
+
+    state: ClientState
+    unmet: list[Unmet]
+
+
+@dataclass
 class ClientState:
     """What the rules need to know about the client, read in one query (model instances,
     other fields load on access)."""
@@ -132,16 +141,29 @@ class ClientState:
     packages: list[ClientPackage]  # active, soonest expiry first, with `week_used`
 
 
+# The query as a part of a larger one (bookings.actions._prechecks): its three columns.
+CLIENT_STATE_SQL = _CLIENT_STATE_SQL
+
+
+def client_state_params(
+    client: Membership, session: ClassSession, *, now: dt.datetime
+) -> dict[str, Any]:
+    week_start, week_end = local_week_bounds(session.starts_at, session.studio.time_zone)
+    return {"client": client.pk, "now": now, "week_start": week_start, "week_end": week_end}
+
+
 def load_client_state(
     client: Membership, session: ClassSession, *, now: dt.datetime
 ) -> ClientState:
-    week_start, week_end = local_week_bounds(session.starts_at, session.studio.time_zone)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _CLIENT_STATE_SQL,
-            {"client": client.pk, "now": now, "week_start": week_start, "week_end": week_end},
-        )
-        suspended_until, bookings, packages = cursor.fetchone()
+        cursor.execute(_CLIENT_STATE_SQL, client_state_params(client, session, now=now))
+        return client_state_from(client, *cursor.fetchone())
+
+
+def client_state_from(
+    client: Membership, suspended_until: dt.datetime | None, bookings: list, packages: list
+) -> ClientState:
+    """CLIENT_STATE_SQL's columns as a ClientState."""
     holding = [_instance(Booking, _BOOKING_FIELDS, row, client_id=client.pk) for row in bookings]
     owned = []
     for row in packages:
@@ -307,17 +329,20 @@ def check_can_book(
     promotion: bool = False,
     waive_requirements: bool = False,
     ignoring: Booking | None = None,
+    read: Prechecked | None = None,
 ) -> PackageChoice:
     """Every booking rule, in order. A waitlist promotion skips the booking window (the
     client already queued for this class) and the free-place check (the promoter found one).
     The class type's prerequisites (onboarding.requirements) hold on every path unless staff
     waive them with a recorded reason (`waive_requirements`).
     `ignoring`: a booking the client would cancel first (a switch, quoted before it is
-    made): its place is not counted and its credit is counted as back."""
+    made): its place is not counted and its credit is counted as back.
+    `read`: the client's state and unmet requirements when already read
+    (bookings.actions._prechecks)."""
     check_session_open(session, now=now)
     if not promotion:
         check_booking_window(session, policy, now=now)
-    state = load_client_state(client, session, now=now)
+    state = read.state if read else load_client_state(client, session, now=now)
     if ignoring is not None:
         _without(state, ignoring)
     check_not_suspended(session, state.suspended_until, now=now)
@@ -325,7 +350,7 @@ def check_can_book(
     check_no_overlap(session, state.holding)
     check_upcoming_limit(policy, state.holding, now=now)
     if not waive_requirements:
-        check_requirements(client, session.class_type_id)
+        check_requirements(client, session.class_type_id, read.unmet if read else None)
     choice = choose_package(session, state.packages, now=now)
     if not promotion:
         check_spot(session, spot)

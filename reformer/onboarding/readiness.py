@@ -50,16 +50,29 @@ class Readiness:
         return not self.documents and not self.intake_missing
 
 
-def readiness(client: Membership) -> Readiness:
-    with connection.cursor() as cursor:
-        cursor.execute(_READINESS_SQL, {"org": client.organization_id, "client": client.pk})
-        documents, intake_missing = cursor.fetchone()
+# The query as a part of a larger one (bookings.actions._prechecks: everything a booking reads
+# before the class lock, in one round trip): its two columns and their parameters.
+READINESS_SQL = _READINESS_SQL
+
+
+def readiness_params(client: Membership) -> dict[str, int]:
+    return {"org": client.organization_id, "client": client.pk}
+
+
+def readiness_from(documents: list | None, intake_missing: bool | None) -> Readiness:
     pending = [PendingDocument(*row) for row in documents or []]
     return Readiness(pending, bool(intake_missing))
 
 
-def check_ready_to_book(client: Membership) -> None:
-    state = readiness(client)
+def readiness(client: Membership) -> Readiness:
+    with connection.cursor() as cursor:
+        cursor.execute(_READINESS_SQL, readiness_params(client))
+        return readiness_from(*cursor.fetchone())
+
+
+def check_ready_to_book(client: Membership, state: Readiness | None = None) -> None:
+    """`state`: the client's readiness when already read (bookings.actions._prechecks)."""
+    state = state if state is not None else readiness(client)
     if state.documents:
         first = state.documents[0]
         again = " (it has been updated)" if first.number > 1 else ""

@@ -16,8 +16,9 @@ from reformer.onboarding.errors import (
 from reformer.onboarding.models import ClassRequirement
 
 # Every requirement of the class type with whether the client meets it, in one query.
-_UNMET_SQL = """
-SELECT r.id, r.kind, r.min_count, r.required_class_type_id, ct.name, r.tag_id, t.name,
+UNMET_SQL = """
+SELECT r.id, r.kind, r.min_count, r.required_class_type_id, ct.name AS required_name,
+  r.tag_id, t.name AS tag_name,
   CASE r.kind
     WHEN 'attended' THEN (SELECT count(*) FROM bookings_booking b
                             JOIN scheduling_classsession s ON s.id = b.session_id
@@ -27,7 +28,7 @@ SELECT r.id, r.kind, r.min_count, r.required_class_type_id, ct.name, r.tag_id, t
                           WHERE a.client_id = %(client)s AND a.status = 'attended')
     ELSE (SELECT count(*) FROM onboarding_clienttaggrant g
            WHERE g.client_id = %(client)s AND g.tag_id = r.tag_id)
-  END
+  END AS done
   FROM onboarding_classrequirement r
   LEFT JOIN scheduling_classtype ct ON ct.id = r.required_class_type_id
   LEFT JOIN onboarding_clienttag t ON t.id = r.tag_id
@@ -45,10 +46,27 @@ class Unmet:
     progress: tuple[int, int] = (0, 1)  # done, needed
 
 
+# UNMET_SQL's rows as one JSON array, for a larger query (bookings.actions._prechecks).
+UNMET_JSON_SQL = f"""
+SELECT COALESCE(json_agg(json_build_array(u.id, u.kind, u.min_count, u.required_class_type_id,
+                                          u.required_name, u.tag_id, u.tag_name, u.done)
+                         ORDER BY u.id), '[]'::json)
+  FROM ({UNMET_SQL}) u
+"""
+
+
+def unmet_params(client: Membership, class_type_id: int) -> dict[str, int]:
+    return {"client": client.pk, "class_type": class_type_id}
+
+
 def unmet_requirements(client: Membership, class_type_id: int) -> list[Unmet]:
     with connection.cursor() as cursor:
-        cursor.execute(_UNMET_SQL, {"client": client.pk, "class_type": class_type_id})
-        rows = cursor.fetchall()
+        cursor.execute(UNMET_SQL, unmet_params(client, class_type_id))
+        return unmet_from(cursor.fetchall())
+
+
+def unmet_from(rows) -> list[Unmet]:
+    """The requirements not met, from UNMET_SQL's rows."""
     unmet = []
     for _id, kind, needed, required_type_id, required_name, _tag_id, tag_name, done in rows:
         needed = needed if kind != ClassRequirement.Kind.TAG else 1
@@ -104,7 +122,10 @@ def requirement_refusal(unmet: list[Unmet]) -> DomainError:
     )
 
 
-def check_requirements(client: Membership, class_type_id: int) -> None:
-    unmet = unmet_requirements(client, class_type_id)
+def check_requirements(
+    client: Membership, class_type_id: int, unmet: list[Unmet] | None = None
+) -> None:
+    """`unmet`: the requirements not met when already read (bookings.actions._prechecks)."""
+    unmet = unmet if unmet is not None else unmet_requirements(client, class_type_id)
     if unmet:
         raise requirement_refusal(unmet)

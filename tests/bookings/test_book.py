@@ -54,6 +54,17 @@ def test_it_books_and_spends_one_credit_with_a_ledger_row(
     helpers.assert_consistent()
 
 
+def test_a_booking_takes_one_round_trip_for_everything_before_the_lock(
+    tenant, session, alice, bob, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """The class, then ONE query for readiness, client state, requirements and the draw
+    (bookings/actions/_prechecks.py); in the transaction: audit row, webhook check, message,
+    its job, the guarded update, the insert, the spend (+ the savepoint tests run it in)."""
+    actions.book_session(bob, session)
+    with django_capture_on_commit_callbacks(execute=False), django_assert_num_queries(11):
+        actions.book_session(alice, session)
+
+
 def test_it_assigns_the_first_free_spot_and_keeps_a_chosen_one(tenant, session, alice, bob, carol):
     spots = tenant.spots
     chosen = actions.book_session(bob, session, spot=spots[2])

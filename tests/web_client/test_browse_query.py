@@ -30,4 +30,4 @@ def test_it_filters_by_local_time_of_day(world):
     assert [c.local_start.hour for c in page.cards] == [19]
     page = browse_sessions(a.client, _filters(a.client, when="tomorrow"))
     assert [c.local_start.hour for c in page.cards] == [7, 13, 19]
-    assert timezone.now() < page.cards[0].session.starts_at
+    assert timezone.now() < page.cards[0].row.starts_at

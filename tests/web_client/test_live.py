@@ -106,20 +106,6 @@ def test_it_renders_nothing_for_staff(world):
     assert client_live.booking_sections(world.a.owner, {**event, "type": "booking"}, studios) == ""
 
 
-def test_it_renders_a_card_with_one_query(world, django_assert_num_queries):
-    from reformer.web.client.queries import session_cards
-
-    package_for(world.a.client)
-    booked = session_at(world.a, day=1)
-    book(world.a.client, booked)
-    full = fill(session_at(world.a, day=2, capacity=1), world.a)
-    wait_for(world.a.client, full)
-    with django_assert_num_queries(1):
-        cards = session_cards(world.a.client, [booked.pk, full.pk])
-        assert [(c.state, c.waitlist_position) for c in cards] == [("booked", None), ("waiting", 1)]
-        assert cards[0].booking_reference
-
-
 def test_it_renders_a_card_once_for_viewers_in_the_same_situation(
     world, django_assert_num_queries, monkeypatch
 ):
@@ -153,7 +139,7 @@ def test_it_renders_a_card_once_for_viewers_in_the_same_situation(
 def test_a_card_from_the_state_is_the_card_the_page_renders(world):
     """The live card (built from the event's state, no query) and the page's card (read
     through the ORM) are the same HTML, for a booked, a waiting and an uninvolved viewer."""
-    from reformer.web.client.queries import session_cards
+    from reformer.web.client.queries import session_card
 
     package_for(world.a.client)
     open_class = session_at(world.a, day=1, instructor=world.a.instructor)
@@ -167,7 +153,7 @@ def test_a_card_from_the_state_is_the_card_the_page_renders(world):
             live_html = _render(viewer, "session", "availability", [session.pk], **vars(subs))
             page_html = live_render.fragment(
                 "client/browse/_card.html",
-                {"card": session_cards(viewer, [session.pk])[0], "oob": True},
+                {"card": session_card(viewer, session.pk), "oob": True},
             )
             assert live_html == page_html
 

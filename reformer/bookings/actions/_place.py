@@ -94,6 +94,14 @@ SELECT nextval(pg_get_serial_sequence('bookings_booking', 'id')), free.id, free.
 """
 
 
+# The draw as a part of a larger query (bookings.actions._prechecks): its three columns.
+DRAW_SQL = _DRAW_SQL
+
+
+def draw_params(session: ClassSession, spot: Spot | None) -> dict[str, int | None]:
+    return {"room_id": None if spot else session.room_id, "session_id": session.pk}
+
+
 @dataclass
 class Released:
     booked_count: int
@@ -111,15 +119,16 @@ def new_booking(
     source: str,
     reference: str,
     now: dt.datetime,
+    drawn: tuple[int, int | None, str | None] | None = None,
 ) -> tuple[Booking, str]:
     """The booking about to be inserted, its id drawn already, with the chosen spot or the
-    predicted free one (and that spot's label)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _DRAW_SQL,
-            {"room_id": None if spot else session.room_id, "session_id": session.pk},
-        )
-        booking_id, spot_id, label = cursor.fetchone()
+    predicted free one (and that spot's label). `drawn`: DRAW_SQL's row when already read
+    (bookings.actions._prechecks)."""
+    if drawn is None:
+        with connection.cursor() as cursor:
+            cursor.execute(_DRAW_SQL, draw_params(session, spot))
+            drawn = cursor.fetchone()
+    booking_id, spot_id, label = drawn
     if spot is not None:
         spot_id, label = spot.pk, spot.label
     booking = Booking(

@@ -20,6 +20,7 @@ from reformer.bookings.actions._place import (
     take_place,
     why_no_place,
 )
+from reformer.bookings.actions._prechecks import read_before_lock
 from reformer.bookings.actions.terms import cancellation_policy_text, terms_for
 from reformer.bookings.audit_codes import BOOKINGS_BOOKING_CREATED
 from reformer.bookings.context import load_session, policy_of
@@ -134,11 +135,18 @@ def book_session(
     client = resolve_client(actor, session, client)
     policy = policy_of(session)
     now = timezone.now()
+    read = read_before_lock(client, session, spot, now=now)  # one round trip for the rest
     if client.pk == actor.pk:
-        check_ready_to_book(client)
+        check_ready_to_book(client, read.readiness)
     override = requirement_override(actor, session, client, override_reason)
     choice = eligibility.check_can_book(
-        session, policy, client, now=now, spot=spot, waive_requirements=override is not None
+        session,
+        policy,
+        client,
+        now=now,
+        spot=spot,
+        waive_requirements=override is not None,
+        read=read.checked,
     )
     source = Booking.Source.WEB if client.pk == actor.pk else Booking.Source.STAFF
     return reserve(
@@ -152,6 +160,7 @@ def book_session(
         now=now,
         on_booked=override,
         outermost=outermost,
+        drawn=read.drawn,
     )
 
 
@@ -167,8 +176,10 @@ def reserve(
     now: dt.datetime,
     on_booked: Callable[[Booking], None] | None = None,
     outermost: bool = True,
+    drawn: tuple[int, int | None, str | None] | None = None,
 ) -> Booking:
     """The write half of a booking (also used by waitlist promotion), in one transaction.
+    `drawn`: the booking's id and predicted spot when already read (_prechecks.py).
 
     Everything that does not need the class lock is written first (audit row, confirmation,
     its job); then the lock is taken late and held for three statements and the commit:
@@ -187,6 +198,7 @@ def reserve(
         source=source,
         reference=new_reference(),
         now=now,
+        drawn=drawn,
     )
     booking.client = client
     try:

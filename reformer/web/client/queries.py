@@ -1,5 +1,8 @@
 """Reads behind the client's browse page: a fixed number of queries whatever the row count.
 
+The cards themselves are `cards.SessionCard` (a class as one viewer sees it) and, on the
+browse page, `browse_cards.BrowseCard` (a card from a plain row, its HTML shared).
+
 Everything is scoped to `actor.organization_id`; a session of another organization is simply
 not found (ARCHITECTURE §4).
 """
@@ -10,32 +13,24 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
 
 from django.db.models import (
-    CharField,
-    DateField,
-    DateTimeField,
-    F,
-    Func,
     IntegerField,
-    JSONField,
     OuterRef,
     Subquery,
-    Value,
 )
-from django.db.models.functions import Coalesce, JSONObject
-from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from reformer.accounts.models import Membership
 from reformer.bookings.models import Booking, WaitlistEntry
-from reformer.bookings.rules import WaitlistPosition, booking_opens_at
-from reformer.core import timeformat
+from reformer.bookings.rules import WaitlistPosition
 from reformer.core.errors import NotFound
-from reformer.core.timezones import local_day_bounds, local_today, to_local
+from reformer.core.timezones import local_day_bounds, local_today
 from reformer.scheduling.models import ClassSession, ClassType
-from reformer.studios.models import Spot, Studio, StudioPolicy
+from reformer.studios.models import Spot, Studio
+from reformer.web.client.browse_cards import BrowseCard, Window, window_rows
+from reformer.web.client.cards import Overlap, SessionCard, first_overlap, held_places
 from reformer.web.client.forms import HORIZON_DAYS, TIME_OF_DAY_HOURS, BrowseFilters
 
 # Most classes one page shows; "Show more" fetches the next window.
@@ -45,25 +40,6 @@ PAGE_SIZE = 200
 _ZONE_SLACK = dt.timedelta(hours=15)
 
 
-class LocalDate(Func):
-    """The session's calendar date in its studio's time zone."""
-
-    template = "(timezone(%(expressions)s))::date"
-    output_field = DateField()
-
-
-class LocalTimestamp(Func):
-    """The session's wall-clock start in its studio's zone (sorts 07:00 London with 07:00 NY)."""
-
-    template = "timezone(%(expressions)s)"
-    output_field = DateTimeField()
-
-
-class LocalHour(Func):
-    template = "EXTRACT(HOUR FROM timezone(%(expressions)s))::int"
-    output_field = IntegerField()
-
-
 @dataclass
 class FilterOptions:
     studios: list[Studio]
@@ -71,185 +47,10 @@ class FilterOptions:
     class_types: list[ClassType]
 
 
-_PK = 987654321
-
-
-@lru_cache(maxsize=16)
-def _url_format(name: str) -> str:
-    """A URL pattern with "{}" for the id: one reverse() per process, not one per card."""
-    return reverse(name, args=[_PK]).replace(str(_PK), "{}")
-
-
-@dataclass(frozen=True)
-class Overlap:
-    """The viewer's own booking that overlaps a class (they can't hold both)."""
-
-    reference: str
-    starts_at: dt.datetime
-    class_name: str
-    time_zone: str
-    switchable: bool  # cancelling it now is free: the card offers to switch
-
-    @property
-    def text(self) -> str:
-        start = timeformat.when(to_local(self.starts_at, self.time_zone), "time")
-        return f"Overlaps your {start} {self.class_name}"
-
-    @property
-    def booking_url(self) -> str:
-        return reverse("client:booking_detail", args=[self.reference])
-
-    @classmethod
-    def from_row(cls, row: dict | None) -> Overlap | None:
-        """From the `my_overlap` annotation (JSON: the booking and its free-cancel deadline)."""
-        if not row:
-            return None
-        starts_at = dt.datetime.fromisoformat(row["starts_at"])
-        deadline = starts_at - dt.timedelta(hours=row["window"])
-        return cls(
-            reference=row["reference"],
-            starts_at=starts_at,
-            class_name=row["name"],
-            time_zone=row["tz"],
-            switchable=row["status"] == Booking.Status.CONFIRMED and timezone.now() < deadline,
-        )
-
-
-# A studio without a saved policy follows the defaults (bookings.context.policy_of).
-_DEFAULT_CANCELLATION_HOURS = StudioPolicy._meta.get_field("cancellation_window_hours").default
-
-
-def _overlap(actor: Membership) -> Subquery:
-    """The viewer's first held place in another class at the same time, as JSON."""
-    mine = (
-        Booking.objects.filter(
-            client_id=actor.pk,
-            status__in=Booking.HOLDING,
-            starts_at__lt=OuterRef("ends_at"),
-            ends_at__gt=OuterRef("starts_at"),
-        )
-        .exclude(session_id=OuterRef("pk"))
-        .order_by("starts_at")
-        .values(
-            json=JSONObject(
-                reference="reference",
-                starts_at="starts_at",
-                status="status",
-                name="session__class_type__name",
-                tz="session__studio__time_zone",
-                window=Coalesce(
-                    "session__studio__policy__cancellation_window_hours",
-                    Value(_DEFAULT_CANCELLATION_HOURS),
-                    output_field=IntegerField(),
-                ),
-            )
-        )[:1]
-    )
-    return Subquery(mine, output_field=JSONField())
-
-
-@dataclass
-class SessionCard:
-    """A session as one client sees it: availability plus their own booking or waitlist place.
-
-    Texts and URLs are ready-made here: a page shows 200 cards and every live update renders
-    a card once per connected browser, so the template does as little as possible."""
-
-    session: ClassSession
-    booking_reference: str = ""
-    waitlist_position: int | None = None
-
-    @cached_property
-    def overlap(self) -> Overlap | None:
-        return Overlap.from_row(getattr(self.session, "my_overlap", None))
-
-    @cached_property
-    def local_start(self) -> dt.datetime:
-        return to_local(self.session.starts_at, self.session.studio.time_zone)
-
-    @property
-    def start_text(self) -> str:
-        return timeformat.when(self.local_start, "time")
-
-    @property
-    def when_text(self) -> str:
-        start = self.local_start
-        return f"{timeformat.when(start, 'time')}, {timeformat.when(start, 'day_long')}"
-
-    @property
-    def zone_text(self) -> str:
-        """The zone's abbreviation when the studio keeps another time than the organization."""
-        session = self.session
-        if session.studio.time_zone == session.organization.time_zone:
-            return ""
-        return f"{self.local_start:%Z}"
-
-    @property
-    def minutes(self) -> int:
-        return int((self.session.ends_at - self.session.starts_at).total_seconds() // 60)
-
-    @cached_property
-    def opens_at(self) -> dt.datetime | None:
-        """When booking opens, if the studio's booking window has not reached the class yet."""
-        policy = getattr(self.session.studio, "policy", None)
-        if policy is None:
-            return None
-        opens = booking_opens_at(self.session.starts_at, policy.booking_window_days)
-        return opens if opens > timezone.now() else None
-
-    @property
-    def opens_text(self) -> str:
-        opens = to_local(self.opens_at, self.session.studio.time_zone) if self.opens_at else None
-        return timeformat.when(opens, "day_time") if opens else ""
-
-    @property
-    def waitlist_open(self) -> bool:
-        policy = getattr(self.session.studio, "policy", None)
-        return policy is None or policy.waitlist_mode != "off"
-
-    @cached_property
-    def state(self) -> str:
-        """booked, waiting, cancelled, started, not_open, overlap, full, or open."""
-        session = self.session
-        if self.booking_reference:
-            return "booked"
-        if self.waitlist_position is not None:
-            return "waiting"
-        if session.status == ClassSession.Status.CANCELLED:
-            return "cancelled"
-        if session.starts_at <= timezone.now():
-            return "started"
-        if self.opens_at is not None:
-            return "not_open"
-        if self.overlap is not None:
-            return "overlap"
-        return "full" if session.is_full else "open"
-
-    @property
-    def detail_url(self) -> str:
-        return _url_format("client:session_detail").format(self.session.pk)
-
-    @property
-    def book_url(self) -> str:
-        return _url_format("client:book").format(self.session.pk)
-
-    @property
-    def join_url(self) -> str:
-        return _url_format("client:join_waitlist").format(self.session.pk)
-
-    @property
-    def leave_url(self) -> str:
-        return _url_format("client:leave_waitlist").format(self.session.pk)
-
-    @property
-    def booking_url(self) -> str:
-        return reverse("client:booking_detail", args=[self.booking_reference])
-
-
 @dataclass
 class BrowsePage:
     filters: BrowseFilters
-    cards: list[SessionCard]
+    cards: list[BrowseCard]
     has_more: bool
     next_offset: int
     days: list[DayGroup] = field(default_factory=list)
@@ -258,8 +59,14 @@ class BrowsePage:
 @dataclass
 class SlotGroup:
     time: dt.datetime
-    cards: list[SessionCard]
+    cards: list[BrowseCard]
     continued: bool = False  # carries on a slot the previous window ("Show more") began
+
+    @property
+    def cards_html(self) -> SafeString:
+        """The slot's cards, one after the other (one template variable per slot, not per
+        card: browse_cards.py)."""
+        return mark_safe("".join(card.html for card in self.cards))
 
 
 @dataclass
@@ -286,16 +93,29 @@ def client_today(actor: Membership) -> dt.date:
     return local_today(actor.organization.time_zone)
 
 
+def _my_position(actor: Membership) -> Subquery:
+    """The actor's place on the class's waitlist (1 = next), NULL when not waiting: one
+    probe of the (client, session) index per row."""
+    return Subquery(
+        WaitlistEntry.objects.filter(
+            session_id=OuterRef("pk"), client_id=actor.pk, status="waiting"
+        )
+        .annotate(position=WaitlistPosition())
+        .values("position")[:1],
+        output_field=IntegerField(),
+    )
+
+
 def _sessions(actor: Membership):
-    return (
-        ClassSession.objects.filter(organization_id=actor.organization_id)
-        .select_related("class_type", "instructor__user", "studio__policy", "room", "organization")
-        .annotate(my_overlap=_overlap(actor))
+    """The organization's classes with the actor's waitlist place (`my_position`)."""
+    return ClassSession.objects.filter(organization_id=actor.organization_id).annotate(
+        my_position=_my_position(actor)
     )
 
 
 def browse_sessions(actor: Membership, filters: BrowseFilters) -> BrowsePage:
-    """Upcoming scheduled classes matching the filters, one window of PAGE_SIZE at a time."""
+    """Upcoming scheduled classes matching the filters, one window of PAGE_SIZE at a time:
+    two queries, the window's rows and the viewer's held places (browse_cards.py)."""
     now = timezone.now()
     tz_name = actor.organization.time_zone
     start = max(now, local_day_bounds(filters.first_day, tz_name)[0] - _ZONE_SLACK)
@@ -303,49 +123,48 @@ def browse_sessions(actor: Membership, filters: BrowseFilters) -> BrowsePage:
         now + dt.timedelta(days=HORIZON_DAYS),
         local_day_bounds(filters.last_day, tz_name)[1] + _ZONE_SLACK,
     )
-    qs = (
-        _sessions(actor)
-        .filter(
-            status=ClassSession.Status.SCHEDULED,
-            studio__active=True,
-            starts_at__gte=start,
-            starts_at__lt=end,
-        )
-        .annotate(local_date=LocalDate(F("studio__time_zone"), F("starts_at")))
-        .filter(local_date__range=(filters.first_day, filters.last_day))
-    )
-    if filters.time_of_day:
-        low, high = TIME_OF_DAY_HOURS[filters.time_of_day]
-        qs = qs.annotate(local_hour=LocalHour(F("studio__time_zone"), F("starts_at"))).filter(
-            local_hour__gte=low, local_hour__lt=high
-        )
-    if filters.instructor_id:
-        qs = qs.filter(instructor_id=filters.instructor_id)
-    if filters.class_type_id:
-        qs = qs.filter(class_type_id=filters.class_type_id)
-    if filters.studio_id:
-        qs = qs.filter(studio_id=filters.studio_id)
     # A later window also reads the class before it, to know whether it continues a group.
     first = max(filters.offset - 1, 0)
-    window = list(
-        qs.alias(local_start=LocalTimestamp(F("studio__time_zone"), F("starts_at"))).order_by(
-            "local_start", "studio__name", "class_type__name", "id"
-        )[first : filters.offset + PAGE_SIZE + 1]
+    window = window_rows(
+        Window(
+            organization_id=actor.organization_id,
+            starts_from=start,
+            starts_before=end,
+            first_day=filters.first_day,
+            last_day=filters.last_day,
+            offset=first,
+            limit=filters.offset + PAGE_SIZE + 1 - first,
+            hours=TIME_OF_DAY_HOURS[filters.time_of_day] if filters.time_of_day else None,
+            instructor_id=filters.instructor_id,
+            class_type_id=filters.class_type_id,
+            studio_id=filters.studio_id,
+        ),
+        viewer_id=actor.pk,
     )
     previous = window.pop(0) if filters.offset > 0 and window else None
     has_more = len(window) > PAGE_SIZE
-    cards = cards_for(actor, window[:PAGE_SIZE])
+    rows = window[:PAGE_SIZE]
+    held = held_places(actor.pk, ((row.starts_at, row.ends_at) for row in rows))
+    cards = [
+        BrowseCard(
+            row,
+            tz_name,
+            held.references.get(row.id, ""),
+            Overlap.of(first_overlap(held.places, row.id, row.starts_at, row.ends_at), now),
+        )
+        for row in rows
+    ]
     return BrowsePage(
         filters=filters,
         cards=cards,
         has_more=has_more,
         next_offset=filters.offset + PAGE_SIZE,
-        days=group_cards(cards, previous=SessionCard(previous) if previous else None),
+        days=group_cards(cards, previous=BrowseCard(previous, tz_name) if previous else None),
     )
 
 
 def group_cards(
-    cards: Iterable[SessionCard], *, previous: SessionCard | None = None
+    cards: Iterable[BrowseCard], *, previous: BrowseCard | None = None
 ) -> list[DayGroup]:
     """Consecutive cards grouped by local date, then by local start time (the time slot).
     With `previous` (the card shown just before), groups it began are marked continued."""
@@ -369,58 +188,24 @@ def group_cards(
     return days
 
 
-def cards_for(actor: Membership, sessions: list[ClassSession]) -> list[SessionCard]:
-    """Attach the actor's own bookings and waitlist places, in one query for all sessions."""
-    ids = [session.pk for session in sessions]
-    mine: dict[int, tuple[str, int | None]] = {}
-    if ids:
-        for session_id, reference, position in _my_places(actor, ids):
-            mine[session_id] = (reference, position)
-    return [SessionCard(session, *(mine.get(session.pk) or ("", None))) for session in sessions]
-
-
-def _my_places(actor: Membership, session_ids: list[int]):
-    """(session id, booking reference, waitlist position) rows: bookings UNION waitlist."""
-    booked = Booking.objects.filter(
-        client=actor, session_id__in=session_ids, status__in=Booking.HOLDING
-    ).values_list("session_id", "reference", Value(None, output_field=IntegerField()))
-    waiting = (
-        WaitlistEntry.objects.filter(client=actor, session_id__in=session_ids, status="waiting")
-        .annotate(ref=Value("", output_field=CharField()), position=WaitlistPosition())
-        .values_list("session_id", "ref", "position")
-    )
-    return booked.union(waiting, all=True)
-
-
 def session_card(actor: Membership, session_id: int) -> SessionCard:
     """One session of the actor's organization, as they see it; NotFound otherwise."""
-    session = _sessions(actor).filter(pk=session_id).first()
+    session = (
+        _sessions(actor)
+        .select_related("class_type", "instructor__user", "studio__policy", "room", "organization")
+        .filter(pk=session_id)
+        .first()
+    )
     if session is None:
         raise NotFound("class")
-    return cards_for(actor, [session])[0]
-
-
-def session_cards(actor: Membership, session_ids: Iterable[int]) -> list[SessionCard]:
-    """Cards of a few sessions in ONE query, the actor's places included (live updates
-    render this once per connected browser); ids outside the organization are skipped."""
-    booked = Booking.objects.filter(
-        session_id=OuterRef("pk"), client=actor, status__in=Booking.HOLDING
-    ).values("reference")[:1]
-    waiting = (
-        WaitlistEntry.objects.filter(session_id=OuterRef("pk"), client=actor, status="waiting")
-        .annotate(position=WaitlistPosition())
-        .values("position")[:1]
+    held = held_places(actor.pk, [(session.starts_at, session.ends_at)])
+    overlap = first_overlap(held.places, session.pk, session.starts_at, session.ends_at)
+    return SessionCard(
+        session,
+        held.references.get(session.pk, ""),
+        session.my_position,
+        Overlap.of(overlap, timezone.now()),
     )
-    sessions = (
-        _sessions(actor)
-        .filter(pk__in=list(session_ids))
-        .annotate(
-            my_reference=Subquery(booked, output_field=CharField()),
-            my_position=Subquery(waiting, output_field=IntegerField()),
-        )
-        .order_by("starts_at")
-    )
-    return [SessionCard(s, s.my_reference or "", s.my_position) for s in sessions]
 
 
 _TRAILING_NUMBER = re.compile(r"(\d+)\s*$")
