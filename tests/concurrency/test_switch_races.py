@@ -35,7 +35,9 @@ def _client(tenant, name: str):
 
 
 def test_opposite_switches_at_once_both_go_through(tenant, clean_job_tables):
-    first, second = _pair(tenant, capacity=5)
+    # Three booked in each class and three arriving: 6 places hold every ordering (with 5,
+    # the three of one direction finishing first would rightly find the class full).
+    first, second = _pair(tenant, capacity=6)
     pairs = []
     for i in range(6):  # three clients each way, all released together
         client = _client(tenant, f"Switcher{i}")
