@@ -25,6 +25,7 @@ from reformer.accounts.models import Membership
 from reformer.analytics.insight_filters import AnalyticsQuery
 from reformer.analytics.rollups import activity_sql, firsts_sql
 from reformer.analytics.tables import Table, percent, ratio
+from reformer.analytics.visits import visits_sql
 from reformer.core.timezones import local_day_bounds, local_today, zone
 
 OFFSETS = (1, 2, 3, 6)
@@ -84,7 +85,8 @@ def retention(q: AnalyticsQuery, *, now: dt.datetime | None = None) -> Retention
     last = q.period.end.replace(day=1)
     first = _add_months(last, -(COHORT_MONTHS - 1))
     tz = q.scope.time_zone
-    firsts, params = firsts_sql(q.organization_id, q.scope.studio_ids)
+    cohorts_end = local_day_bounds(_add_months(last, 1), tz)[0]
+    firsts, params = firsts_sql(q.organization_id, q.scope.studio_ids, cohorts_end)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -96,7 +98,7 @@ def retention(q: AnalyticsQuery, *, now: dt.datetime | None = None) -> Retention
                 tz,
                 *params,
                 local_day_bounds(first, tz)[0],
-                local_day_bounds(_add_months(last, 1), tz)[0],
+                cohorts_end,
             ],
         )
         cohort_of = dict(cursor.fetchall())
@@ -158,50 +160,33 @@ _HOLDING = "('confirmed', 'attended', 'no_show')"
 
 
 def segments(q: AnalyticsQuery) -> Segments:
-    """One query: the period's bookings, and "since when" from the first-visit rollup."""
+    """One query over the visits rollup (`visits.visits_sql`): the period's bookings (active,
+    returning), the 90 days before its end (churned) and each client's first booking and
+    first visit (new: first visit ever within the period; such a client booked in it)."""
     start, end = q.bounds()
     churn_from = end - CHURN_AFTER
-    firsts, firsts_params = firsts_sql(q.organization_id, q.scope.studio_ids)
-    scope_sql = "b.organization_id = %s AND s.studio_id = ANY(%s)"
-    scope_params: list[Any] = [q.organization_id, q.scope.studio_ids]
-    sql = f"""
-        WITH firsts AS ({firsts}),
-        period AS (
-            SELECT b.client_id, COUNT(*) AS n, bool_or(b.status = 'attended') AS attended
-              FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
-             WHERE {scope_sql} AND b.status IN {_HOLDING}
-               AND b.starts_at >= %s AND b.starts_at < %s
-             GROUP BY b.client_id
-        ),
-        recent AS (
-            SELECT DISTINCT b.client_id
-              FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
-             WHERE {scope_sql} AND b.status IN {_HOLDING}
-               AND b.starts_at >= %s AND b.starts_at < %s
-        )
-        SELECT (SELECT COUNT(*) FROM period),
-               (SELECT COUNT(*) FROM period p JOIN firsts f ON f.client_id = p.client_id
-                 WHERE p.attended AND f.first_attended >= %s),
-               (SELECT COUNT(*) FROM period WHERE n >= 2),
-               (SELECT COUNT(*) FROM firsts f WHERE f.first_booked < %s
-                   AND f.client_id NOT IN (SELECT client_id FROM recent))
-    """
-    sql = sql.replace(
-        "WITH firsts AS (", "WITH firsts(client_id, first_booked, first_attended) AS (", 1
+    visits, params = visits_sql(
+        q.organization_id,
+        q.scope.studio_ids,
+        [(start, end), (churn_from, end)],
+        ("booked",),
+        until=end,
     )
-    params: list[Any] = [
-        *firsts_params,
-        *scope_params,
-        start,
-        end,
-        *scope_params,
-        churn_from,
-        end,
-        start,
-        churn_from,
-    ]
+    sql = f"""
+        SELECT COUNT(*) FILTER (WHERE n > 0),
+               COUNT(*) FILTER (WHERE first_attended >= %s AND first_attended < %s),
+               COUNT(*) FILTER (WHERE n >= 2),
+               COUNT(*) FILTER (WHERE first_booked < %s AND recent = 0)
+          FROM (
+            SELECT client_id, MIN(first_booked) AS first_booked,
+                   MIN(first_attended) AS first_attended, SUM(b0) AS n, SUM(b1) AS recent
+              FROM ({visits}) AS v(studio_id, class_type_id, instructor_id, client_id,
+                                   first_booked, first_attended, b0, b1)
+             GROUP BY client_id
+          ) AS per_client
+    """
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [start, end, churn_from, *params])
         active, new, returning, churned = cursor.fetchone()
     return Segments(active, new, returning, churned)
 
