@@ -156,9 +156,6 @@ class Segments:
         )
 
 
-_HOLDING = "('confirmed', 'attended', 'no_show')"
-
-
 def segments(q: AnalyticsQuery) -> Segments:
     """One query over the visits rollup (`visits.visits_sql`): the period's bookings (active,
     returning), the 90 days before its end (churned) and each client's first booking and
@@ -200,32 +197,53 @@ class AtRiskClient:
 
 
 def at_risk(q: AnalyticsQuery, *, now: dt.datetime | None = None, limit: int = 100):
-    """Regulars who stopped coming, most loyal first: two queries."""
+    """Regulars who stopped coming, most loyal first: two queries. The visits rollup finds
+    the clients with enough visits and none lately; only for them are the bookings read
+    (their last visit, anything booked ahead)."""
     now = now or timezone.now()
+    window_start, quiet_from = now - REGULAR_WINDOW, now - QUIET_FOR
+    # A visit can be checked in a little before its class starts: up to a day ahead here,
+    # and the last visit is checked exactly below.
+    soon = now + dt.timedelta(days=1)
+    visits, visits_params = visits_sql(
+        q.organization_id,
+        q.scope.studio_ids,
+        [(window_start, now), (quiet_from, soon)],
+        ("attended",),
+        until=soon,
+        firsts=False,
+    )
+    scope = "b.client_id = r.client_id AND s.studio_id = ANY(%s) AND b.organization_id = %s"
     sql = f"""
-        SELECT b.client_id,
-               COUNT(*) FILTER (WHERE b.status = 'attended' AND b.starts_at < %s) AS visits,
-               MAX(b.starts_at) FILTER (WHERE b.status = 'attended') AS last_visit,
-               COUNT(*) FILTER (WHERE b.status = 'confirmed' AND b.starts_at >= %s) AS ahead
-          FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
-         WHERE b.organization_id = %s AND s.studio_id = ANY(%s) AND b.status IN {_HOLDING}
-           AND b.starts_at >= %s
-         GROUP BY b.client_id
-        HAVING COUNT(*) FILTER (WHERE b.status = 'attended' AND b.starts_at < %s) >= %s
-           AND MAX(b.starts_at) FILTER (WHERE b.status = 'attended') < %s
-           AND COUNT(*) FILTER (WHERE b.status = 'confirmed' AND b.starts_at >= %s) = 0
-         ORDER BY visits DESC, last_visit DESC, b.client_id
+        WITH regulars AS (
+            SELECT client_id, SUM(a0) AS visits
+              FROM ({visits}) AS v(studio_id, class_type_id, instructor_id, client_id,
+                                   first_booked, first_attended, a0, a1)
+             GROUP BY client_id HAVING SUM(a0) >= %s AND SUM(a1) = 0
+        )
+        SELECT r.client_id, r.visits, last.visit
+          FROM regulars r
+          CROSS JOIN LATERAL (
+            SELECT MAX(b.starts_at) AS visit
+              FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
+             WHERE {scope} AND b.status = 'attended' AND b.starts_at >= %s
+          ) AS last
+         WHERE last.visit < %s AND NOT EXISTS (
+            SELECT 1 FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
+             WHERE {scope} AND b.status = 'confirmed' AND b.starts_at >= %s
+         )
+         ORDER BY r.visits DESC, last.visit DESC, r.client_id
          LIMIT %s
     """
     params: list[Any] = [
-        now,
-        now,
-        q.organization_id,
-        q.scope.studio_ids,
-        now - REGULAR_WINDOW,
-        now,
+        *visits_params,
         REGULAR_VISITS,
-        now - QUIET_FOR,
+        q.scope.studio_ids,
+        q.organization_id,
+        window_start,
+        quiet_from,
+        q.scope.studio_ids,
+        q.organization_id,
         now,
         limit,
     ]
@@ -235,7 +253,7 @@ def at_risk(q: AnalyticsQuery, *, now: dt.datetime | None = None, limit: int = 1
     members = Membership.objects.select_related("user").in_bulk([row[0] for row in rows])
     return [
         AtRiskClient(members[cid], visits, last, (now - last).days)
-        for cid, visits, last, _ in rows
+        for cid, visits, last in rows
         if cid in members
     ]
 
