@@ -86,7 +86,10 @@ def retention(q: AnalyticsQuery, *, now: dt.datetime | None = None) -> Retention
     first = _add_months(last, -(COHORT_MONTHS - 1))
     tz = q.scope.time_zone
     cohorts_end = local_day_bounds(_add_months(last, 1), tz)[0]
-    firsts, params = firsts_sql(q.organization_id, q.scope.studio_ids, cohorts_end)
+    # Attendance is recorded from shortly before a class on: the weeks booked ahead hold
+    # no first visit, so the live bookings are read up to a day ahead at most.
+    firsts_until = min(cohorts_end, (now or timezone.now()) + dt.timedelta(days=1))
+    firsts, params = firsts_sql(q.organization_id, q.scope.studio_ids, firsts_until)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""

@@ -14,6 +14,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from django.db import connection
+
 HOLDING = "('confirmed', 'attended', 'no_show')"
 ONE_TICK = dt.timedelta(microseconds=1)
 
@@ -175,3 +177,32 @@ def visits_sql(
         since,
     ]
     return sql, params
+
+
+def counts_by_studio(
+    organization_id: int,
+    studio_ids: list[int],
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+) -> dict[int, tuple[int, int, int]]:
+    """Per studio: bookings holding a place in [start, end), and attended and no-shows of
+    the classes among them that started before `now` (the dashboard's definitions)."""
+    past_end = max(start, min(end, now))
+    visits, params = visits_sql(
+        organization_id,
+        studio_ids,
+        [(start, end), (start, past_end)],
+        ("booked", "attended", "no_show"),
+        until=end,
+        firsts=False,
+    )
+    sql = f"""
+        SELECT studio_id, SUM(b0), SUM(a1), SUM(n1)
+          FROM ({visits}) AS v(studio_id, class_type_id, instructor_id, client_id,
+                               first_booked, first_attended, b0, a0, n0, b1, a1, n1)
+         GROUP BY studio_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in cursor.fetchall()}

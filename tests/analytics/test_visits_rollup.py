@@ -10,10 +10,11 @@ import pytest
 import time_machine
 from django.db import connection, transaction
 
-from reformer.analytics import clients, instructors, rollups
+from reformer.analytics import clients, instructors, queries, rollups
 from reformer.analytics.insight_filters import analytics_query
 from reformer.analytics.models import ClientVisits, RollupState, VisitsChanged
 from reformer.analytics.periods import Period
+from reformer.analytics.queries import metrics_scope
 from reformer.bookings.actions.attendance import mark_attendance, undo_attendance
 from reformer.bookings.models import Booking
 from tests import factories
@@ -84,6 +85,9 @@ def _figures(world):
         )
     one_studio = analytics_query(world.a.owner, PERIODS[2], studio_id=world.a.studio.pk)
     out.append((clients.segments(one_studio), instructors.performance(one_studio, now=NOW)))
+    # Studios side by side over a long period counts bookings from the rollup too.
+    long = queries.summary(metrics_scope(world.a.owner), PERIODS[2], now=NOW)
+    out.append((long.total, long.by_studio))
     return out
 
 
