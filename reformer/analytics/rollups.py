@@ -84,6 +84,8 @@ def refresh(organization_id: int, *, now: dt.datetime | None = None, full: bool 
         )
         _refresh_firsts(cursor, organization_id, since)
         visits_before = None if full or state is None else state.visits_before
+        if visits_before is not None and now < visits_before:
+            visits_before = None  # asked about an earlier "now": rebuilt up to it
         refresh_visits(cursor, organization_id, visits_before, now)
         RollupState.objects.update_or_create(
             organization=organization,
