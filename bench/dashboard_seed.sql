@@ -1,6 +1,6 @@
 -- Seed for bench/dashboard.py (parameters: back, ahead, clients).
-INSERT INTO studios_organization (name, slug, time_zone, brand_colour, public_description, logo, created_at)
-VALUES ('Bench Pilates', 'bench', 'America/New_York', '#3b6e8f', '', '', now());
+INSERT INTO studios_organization (name, slug, time_zone, brand_colour, public_description, logo, locale, created_at)
+VALUES ('Bench Pilates', 'bench', 'America/New_York', '#3b6e8f', '', '', '', now());
 
 INSERT INTO studios_studio (organization_id, name, address, time_zone, opening_hours, special_hours, active, created_at)
 SELECT o.id, s.name, '', s.tz, '{}'::jsonb, '{}'::jsonb, true, now()
@@ -13,8 +13,8 @@ SELECT s.organization_id, s.id, 'Room ' || r, 15, 5, 3
 FROM studios_studio s, generate_series(1, 3) r;
 
 INSERT INTO scheduling_classtype (organization_id, name, duration_minutes, default_capacity,
-    colour, description, active)
-SELECT id, 'Class ' || g, 50, 15, '#3b6e8f', '', true
+    colour, description, what_to_bring, photo, active)
+SELECT id, 'Class ' || g, 50, 15, '#3b6e8f', '', '', '', true
 FROM studios_organization, generate_series(1, 3) g;
 
 -- Users: an owner, a manager (first studio) and the clients.
@@ -40,12 +40,12 @@ FROM accounts_membership m WHERE m.role = 'manager';
 
 -- Ten classes a day per room, on the hour from 07:00 local.
 INSERT INTO scheduling_classsession (organization_id, studio_id, room_id, class_type_id,
-    starts_at, ends_at, capacity, booked_count, waiting_count, status, private_notes,
+    starts_at, ends_at, capacity, booked_count, held_count, waiting_count, status, private_notes,
     cancelled_reason, created_at)
 SELECT r.organization_id, r.studio_id, r.id, ct.id,
     ((d + make_interval(hours => 7 + h))::timestamp AT TIME ZONE s.time_zone),
     ((d + make_interval(hours => 7 + h, mins => 50))::timestamp AT TIME ZONE s.time_zone),
-    15, 0, 0, CASE WHEN (extract(doy FROM d)::int + h + r.id) %% 97 = 0 THEN 'cancelled'
+    15, 0, 0, 0, CASE WHEN (extract(doy FROM d)::int + h + r.id) %% 97 = 0 THEN 'cancelled'
     ELSE 'scheduled' END, '', '', now()
 FROM studios_room r
 JOIN studios_studio s ON s.id = r.studio_id
@@ -85,8 +85,10 @@ FROM (SELECT session_id, count(*) AS held FROM bookings_booking
       WHERE status IN ('confirmed', 'attended', 'no_show') GROUP BY session_id) b
 WHERE b.session_id = cs.id;
 
-INSERT INTO billing_payment (organization_id, client_id, amount, currency, provider, status, created_at)
-SELECT m.organization_id, m.id, (ARRAY[25, 120, 220, 400])[1 + g %% 4], 'USD', 'stripe',
+INSERT INTO billing_payment (organization_id, client_id, amount, amount_refunded, currency, provider,
+    kind, method, note, payment_intent_id, receipt_url, failure_reason, status, created_at)
+SELECT m.organization_id, m.id, (ARRAY[25, 120, 220, 400])[1 + g %% 4], 0, 'USD', 'stripe',
+    'package', 'card_online', '', '', '', '',
     CASE WHEN g %% 20 = 0 THEN 'failed' ELSE 'succeeded' END,
     now() - make_interval(mins => (g * 37) %% (%(back)s * 1440))
 FROM generate_series(1, 60000) g

@@ -25,6 +25,7 @@ from reformer.accounts.models import Membership
 from reformer.analytics.insight_filters import AnalyticsQuery
 from reformer.analytics.rollups import activity_sql, firsts_sql
 from reformer.analytics.tables import Table, percent, ratio
+from reformer.analytics.visits import visits_sql
 from reformer.core.timezones import local_day_bounds, local_today, zone
 
 OFFSETS = (1, 2, 3, 6)
@@ -84,7 +85,11 @@ def retention(q: AnalyticsQuery, *, now: dt.datetime | None = None) -> Retention
     last = q.period.end.replace(day=1)
     first = _add_months(last, -(COHORT_MONTHS - 1))
     tz = q.scope.time_zone
-    firsts, params = firsts_sql(q.organization_id, q.scope.studio_ids)
+    cohorts_end = local_day_bounds(_add_months(last, 1), tz)[0]
+    # Attendance is recorded from shortly before a class on: the weeks booked ahead hold
+    # no first visit, so the live bookings are read up to a day ahead at most.
+    firsts_until = min(cohorts_end, (now or timezone.now()) + dt.timedelta(days=1))
+    firsts, params = firsts_sql(q.organization_id, q.scope.studio_ids, firsts_until)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -96,7 +101,7 @@ def retention(q: AnalyticsQuery, *, now: dt.datetime | None = None) -> Retention
                 tz,
                 *params,
                 local_day_bounds(first, tz)[0],
-                local_day_bounds(_add_months(last, 1), tz)[0],
+                cohorts_end,
             ],
         )
         cohort_of = dict(cursor.fetchall())
@@ -154,54 +159,34 @@ class Segments:
         )
 
 
-_HOLDING = "('confirmed', 'attended', 'no_show')"
-
-
 def segments(q: AnalyticsQuery) -> Segments:
-    """One query: the period's bookings, and "since when" from the first-visit rollup."""
+    """One query over the visits rollup (`visits.visits_sql`): the period's bookings (active,
+    returning), the 90 days before its end (churned) and each client's first booking and
+    first visit (new: first visit ever within the period; such a client booked in it)."""
     start, end = q.bounds()
     churn_from = end - CHURN_AFTER
-    firsts, firsts_params = firsts_sql(q.organization_id, q.scope.studio_ids)
-    scope_sql = "b.organization_id = %s AND s.studio_id = ANY(%s)"
-    scope_params: list[Any] = [q.organization_id, q.scope.studio_ids]
-    sql = f"""
-        WITH firsts AS ({firsts}),
-        period AS (
-            SELECT b.client_id, COUNT(*) AS n, bool_or(b.status = 'attended') AS attended
-              FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
-             WHERE {scope_sql} AND b.status IN {_HOLDING}
-               AND b.starts_at >= %s AND b.starts_at < %s
-             GROUP BY b.client_id
-        ),
-        recent AS (
-            SELECT DISTINCT b.client_id
-              FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
-             WHERE {scope_sql} AND b.status IN {_HOLDING}
-               AND b.starts_at >= %s AND b.starts_at < %s
-        )
-        SELECT (SELECT COUNT(*) FROM period),
-               (SELECT COUNT(*) FROM period p JOIN firsts f ON f.client_id = p.client_id
-                 WHERE p.attended AND f.first_attended >= %s),
-               (SELECT COUNT(*) FROM period WHERE n >= 2),
-               (SELECT COUNT(*) FROM firsts f WHERE f.first_booked < %s
-                   AND f.client_id NOT IN (SELECT client_id FROM recent))
-    """
-    sql = sql.replace(
-        "WITH firsts AS (", "WITH firsts(client_id, first_booked, first_attended) AS (", 1
+    visits, params = visits_sql(
+        q.organization_id,
+        q.scope.studio_ids,
+        [(start, end), (churn_from, end)],
+        ("booked",),
+        until=end,
     )
-    params: list[Any] = [
-        *firsts_params,
-        *scope_params,
-        start,
-        end,
-        *scope_params,
-        churn_from,
-        end,
-        start,
-        churn_from,
-    ]
+    sql = f"""
+        SELECT COUNT(*) FILTER (WHERE n > 0),
+               COUNT(*) FILTER (WHERE first_attended >= %s AND first_attended < %s),
+               COUNT(*) FILTER (WHERE n >= 2),
+               COUNT(*) FILTER (WHERE first_booked < %s AND recent = 0)
+          FROM (
+            SELECT client_id, MIN(first_booked) AS first_booked,
+                   MIN(first_attended) AS first_attended, SUM(b0) AS n, SUM(b1) AS recent
+              FROM ({visits}) AS v(studio_id, class_type_id, instructor_id, client_id,
+                                   first_booked, first_attended, b0, b1)
+             GROUP BY client_id
+          ) AS per_client
+    """
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [start, end, churn_from, *params])
         active, new, returning, churned = cursor.fetchone()
     return Segments(active, new, returning, churned)
 
@@ -215,32 +200,53 @@ class AtRiskClient:
 
 
 def at_risk(q: AnalyticsQuery, *, now: dt.datetime | None = None, limit: int = 100):
-    """Regulars who stopped coming, most loyal first: two queries."""
+    """Regulars who stopped coming, most loyal first: two queries. The visits rollup finds
+    the clients with enough visits and none lately; only for them are the bookings read
+    (their last visit, anything booked ahead)."""
     now = now or timezone.now()
+    window_start, quiet_from = now - REGULAR_WINDOW, now - QUIET_FOR
+    # A visit can be checked in a little before its class starts: up to a day ahead here,
+    # and the last visit is checked exactly below.
+    soon = now + dt.timedelta(days=1)
+    visits, visits_params = visits_sql(
+        q.organization_id,
+        q.scope.studio_ids,
+        [(window_start, now), (quiet_from, soon)],
+        ("attended",),
+        until=soon,
+        firsts=False,
+    )
+    scope = "b.client_id = r.client_id AND s.studio_id = ANY(%s) AND b.organization_id = %s"
     sql = f"""
-        SELECT b.client_id,
-               COUNT(*) FILTER (WHERE b.status = 'attended' AND b.starts_at < %s) AS visits,
-               MAX(b.starts_at) FILTER (WHERE b.status = 'attended') AS last_visit,
-               COUNT(*) FILTER (WHERE b.status = 'confirmed' AND b.starts_at >= %s) AS ahead
-          FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
-         WHERE b.organization_id = %s AND s.studio_id = ANY(%s) AND b.status IN {_HOLDING}
-           AND b.starts_at >= %s
-         GROUP BY b.client_id
-        HAVING COUNT(*) FILTER (WHERE b.status = 'attended' AND b.starts_at < %s) >= %s
-           AND MAX(b.starts_at) FILTER (WHERE b.status = 'attended') < %s
-           AND COUNT(*) FILTER (WHERE b.status = 'confirmed' AND b.starts_at >= %s) = 0
-         ORDER BY visits DESC, last_visit DESC, b.client_id
+        WITH regulars AS (
+            SELECT client_id, SUM(a0) AS visits
+              FROM ({visits}) AS v(studio_id, class_type_id, instructor_id, client_id,
+                                   first_booked, first_attended, a0, a1)
+             GROUP BY client_id HAVING SUM(a0) >= %s AND SUM(a1) = 0
+        )
+        SELECT r.client_id, r.visits, last.visit
+          FROM regulars r
+          CROSS JOIN LATERAL (
+            SELECT MAX(b.starts_at) AS visit
+              FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
+             WHERE {scope} AND b.status = 'attended' AND b.starts_at >= %s
+          ) AS last
+         WHERE last.visit < %s AND NOT EXISTS (
+            SELECT 1 FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
+             WHERE {scope} AND b.status = 'confirmed' AND b.starts_at >= %s
+         )
+         ORDER BY r.visits DESC, last.visit DESC, r.client_id
          LIMIT %s
     """
     params: list[Any] = [
-        now,
-        now,
-        q.organization_id,
-        q.scope.studio_ids,
-        now - REGULAR_WINDOW,
-        now,
+        *visits_params,
         REGULAR_VISITS,
-        now - QUIET_FOR,
+        q.scope.studio_ids,
+        q.organization_id,
+        window_start,
+        quiet_from,
+        q.scope.studio_ids,
+        q.organization_id,
         now,
         limit,
     ]
@@ -250,7 +256,7 @@ def at_risk(q: AnalyticsQuery, *, now: dt.datetime | None = None, limit: int = 1
     members = Membership.objects.select_related("user").in_bulk([row[0] for row in rows])
     return [
         AtRiskClient(members[cid], visits, last, (now - last).days)
-        for cid, visits, last, _ in rows
+        for cid, visits, last in rows
         if cid in members
     ]
 

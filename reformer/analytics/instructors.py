@@ -18,6 +18,7 @@ from django.utils import timezone
 from reformer.accounts.models import Membership
 from reformer.analytics.insight_filters import AnalyticsQuery
 from reformer.analytics.tables import Table, percent, ratio
+from reformer.analytics.visits import visits_sql
 
 
 @dataclass
@@ -56,7 +57,8 @@ def _filters(q: AnalyticsQuery) -> tuple[str, list[Any]]:
 
 
 def performance(q: AnalyticsQuery, *, now: dt.datetime | None = None) -> list[InstructorRow]:
-    """Three queries: classes per instructor, bookings per instructor, the instructors."""
+    """Three queries: classes per instructor, visits per instructor (the visits rollup,
+    `visits.visits_sql`), the instructors."""
     now = now or timezone.now()
     start, end = q.bounds()
     end = min(end, now)
@@ -75,24 +77,30 @@ def performance(q: AnalyticsQuery, *, now: dt.datetime | None = None) -> list[In
             base + extra_params,
         )
         classes = {row[0]: row[1:] for row in cursor.fetchall()}
+        visits, visits_params = visits_sql(
+            q.organization_id,
+            q.scope.studio_ids,
+            [(start, end)],
+            ("attended", "no_show"),
+            until=end,
+            firsts=False,
+            class_type_id=q.class_type.pk if q.class_type else None,
+            instructor_id=q.instructor.pk if q.instructor else None,
+        )
         cursor.execute(
             f"""
             SELECT instructor_id, SUM(attended), SUM(no_shows),
                    COUNT(*) FILTER (WHERE attended > 0), COUNT(*) FILTER (WHERE attended >= 2)
               FROM (
-                SELECT s.instructor_id, b.client_id,
-                       COUNT(*) FILTER (WHERE b.status = 'attended') AS attended,
-                       COUNT(*) FILTER (WHERE b.status = 'no_show') AS no_shows
-                  FROM bookings_booking b JOIN scheduling_classsession s ON s.id = b.session_id
-                 WHERE b.organization_id = %s AND s.studio_id = ANY(%s)
-                   AND b.starts_at >= %s AND b.starts_at < %s
-                   AND b.status IN ('attended', 'no_show') AND s.instructor_id IS NOT NULL
-                   {extra}
+                SELECT instructor_id, client_id, SUM(a0) AS attended, SUM(n0) AS no_shows
+                  FROM ({visits}) AS v(studio_id, class_type_id, instructor_id, client_id,
+                                       first_booked, first_attended, a0, n0)
+                 WHERE instructor_id IS NOT NULL AND (a0 > 0 OR n0 > 0)
                  GROUP BY 1, 2
               ) per_client
              GROUP BY 1
             """,
-            base + extra_params,
+            visits_params,
         )
         bookings = {row[0]: row[1:] for row in cursor.fetchall()}
     members = Membership.objects.select_related("user").in_bulk(set(classes) | set(bookings))

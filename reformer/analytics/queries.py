@@ -33,6 +33,7 @@ from django.db.models.functions import Coalesce, TruncDate, TruncDay, TruncMonth
 from django.utils import timezone
 
 from reformer.accounts.models import Membership, Role
+from reformer.analytics.visits import counts_by_studio
 from reformer.billing.models import Payment
 from reformer.bookings.audit_codes import BOOKINGS_WAITLIST_PASSED_OVER
 from reformer.bookings.models import Booking, WaitlistEntry
@@ -166,6 +167,10 @@ def revenue(scope: Scope, start: dt.datetime, end: dt.datetime) -> dict[str, Dec
     return {row["currency"]: row["total"] for row in rows}
 
 
+# Past this, summary() counts bookings from the visits rollup rather than the bookings.
+LONG_PERIOD = dt.timedelta(days=45)
+
+
 def summary(scope: Scope, period: Period, *, now: dt.datetime | None = None) -> Summary:
     """The four metrics per studio and in total: three grouped queries whatever the data size."""
     now = now or timezone.now()
@@ -212,11 +217,17 @@ def summary(scope: Scope, period: Period, *, now: dt.datetime | None = None) -> 
         taken = per_studio[row["studio_id"]].revenue
         if taken is not None:
             taken[row["currency"]] = row["total"]
-    for row in booking_rows:
-        metrics = per_studio[row["session__studio_id"]]
-        metrics.bookings = row["bookings"]
-        metrics.attended = row["attended"]
-        metrics.no_shows = row["no_shows"]
+    if end - start > LONG_PERIOD:
+        # Months of bookings: counted from the visits rollup instead (same figures).
+        counts = counts_by_studio(scope.actor.organization_id, scope.studio_ids, start, end, now)
+    else:
+        counts = {
+            row["session__studio_id"]: (row["bookings"], row["attended"], row["no_shows"])
+            for row in booking_rows
+        }
+    for studio_id, (bookings, attended, no_shows) in counts.items():
+        metrics = per_studio[studio_id]
+        metrics.bookings, metrics.attended, metrics.no_shows = bookings, attended, no_shows
     for row in session_rows:
         metrics = per_studio[row["studio_id"]]
         metrics.booked_places = row["booked"] or 0

@@ -1,7 +1,8 @@
 """Keeping the ClientMonth rollup current.
 
 `refresh(organization_id)` rebuilds the months from two months before "now" onwards and
-every month not yet rolled up, then moves `complete_before` to the current month. Late
+every month not yet rolled up, then moves `complete_before` to the current month; it also
+brings ClientVisits up to "now" (`visits.refresh_visits`). Late
 changes to older months (attendance marked weeks later) are caught by `rebuild`, which the
 nightly job runs. Readers use `activity_sql`, which unions the rollup (months before
 `complete_before`) with the live bookings (from it on): the answer is the same as a
@@ -17,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from reformer.analytics.models import RollupState
+from reformer.analytics.visits import refresh_visits
 from reformer.studios.models import Organization
 
 # Months local to each class's studio.
@@ -81,9 +83,13 @@ def refresh(organization_id: int, *, now: dt.datetime | None = None, full: bool 
             [organization_id, *live_params],
         )
         _refresh_firsts(cursor, organization_id, since)
+        visits_before = None if full or state is None else state.visits_before
+        if visits_before is not None and now < visits_before:
+            visits_before = None  # asked about an earlier "now": rebuilt up to it
+        refresh_visits(cursor, organization_id, visits_before, now)
         RollupState.objects.update_or_create(
             organization=organization,
-            defaults={"complete_before": current, "refreshed_at": now},
+            defaults={"complete_before": current, "refreshed_at": now, "visits_before": now},
         )
 
 
@@ -125,24 +131,33 @@ def _refresh_firsts(cursor, organization_id: int, since: dt.date | None) -> None
     )
 
 
-def firsts_sql(organization_id: int, studio_ids: list[int]) -> tuple[str, list[Any]]:
+def firsts_sql(
+    organization_id: int, studio_ids: list[int], before: dt.datetime
+) -> tuple[str, list[Any]]:
     """SQL of (client_id, first_booked_at, first_attended_at) over the given studios: the
-    ClientFirsts rollup combined with live bookings from where the rollup stops."""
+    ClientFirsts rollup combined with live bookings from where the rollup stops.
+
+    Only firsts earlier than `before` are exact (a caller asks "before the period's end"):
+    live bookings from then on cannot move a first that matters, so they are not read, and
+    the live part is a few days of bookings, not the weeks booked ahead."""
     state = RollupState.objects.filter(organization_id=organization_id).first()
     if state is None:
         sql = (
             "SELECT client_id, MIN(first_booked_at), MIN(first_attended_at) FROM ("
             + _FIRSTS
-            + " AND s.studio_id = ANY(%s) GROUP BY 1, 2) AS f GROUP BY client_id"
+            + " AND s.studio_id = ANY(%s) AND b.starts_at < %s AND s.starts_at < %s"
+            " GROUP BY 1, 2) AS f GROUP BY client_id"
         )
-        return sql, [organization_id, studio_ids]
+        return sql, [organization_id, studio_ids, before, before]
+    since = _slack_instant(state.complete_before)
     sql = f"""
         SELECT client_id, MIN(first_booked_at), MIN(first_attended_at) FROM (
             SELECT client_id, first_booked_at, first_attended_at FROM analytics_clientfirsts
              WHERE organization_id = %s AND studio_id = ANY(%s)
             UNION ALL
             SELECT client_id, first_booked_at, first_attended_at FROM (
-                {_FIRSTS} AND s.studio_id = ANY(%s) AND b.starts_at >= %s GROUP BY 1, 2
+                {_FIRSTS} AND s.studio_id = ANY(%s) AND b.starts_at >= %s AND b.starts_at < %s
+                AND s.starts_at >= %s AND s.starts_at < %s GROUP BY 1, 2
             ) AS live
         ) AS f GROUP BY client_id
     """
@@ -151,7 +166,10 @@ def firsts_sql(organization_id: int, studio_ids: list[int]) -> tuple[str, list[A
         studio_ids,
         organization_id,
         studio_ids,
-        _slack_instant(state.complete_before),
+        since,
+        before,
+        since,
+        before,
     ]
 
 
