@@ -3,7 +3,8 @@
 `crawl(role)` signs in as the demo login of a role (or nobody, for "anonymous"), opens "/"
 and follows the links of each page breadth first, one page per URL shape
 (/staff/classes/12/ and /staff/classes/13/ are the same template), and also fetches the
-htmx fragments the pages load (`data-hx-get`), as htmx would, with `HX-Request`. Links that
+htmx fragments of the pages (`data-hx-get`: panels loaded with the page, dialogs and sheets
+opened by a click), as htmx would, with `HX-Request`. Links that
 download, sign out or leave the site are skipped.
 """
 
@@ -44,18 +45,17 @@ class _Links(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        if tag == "a" and values.get("href") and "download" not in values:
-            if values.get("target") is None:
-                self.links.append(values["href"] or "")
-        # Only fragments a page loads by itself (on load, on reveal): those are its content.
-        trigger = values.get("data-hx-trigger") or values.get("hx-trigger") or ""
+        if tag == "a" and values.get("href") and not {"download", "target"} & set(values):
+            self.links.append(values["href"] or "")
+        # What htmx would fetch into the page: panels on load, dialogs and sheets on click.
         get = values.get("data-hx-get") or values.get("hx-get")
-        if get and ("load" in trigger or "revealed" in trigger or "intersect" in trigger):
+        if get:
             self.fragments.append(get)
 
 
 def shape(path: str) -> str:
-    return re.sub(r"\d+", "N", urlsplit(path).path)
+    """The URL's template: ids and booking references (8 capitals and digits) become N."""
+    return re.sub(r"(?<=/)[A-Z0-9]{8}(?=/)|\d+", "N", urlsplit(path).path)
 
 
 def login_email(role: str) -> str | None:
@@ -109,4 +109,10 @@ def crawl(role: str, *, limit: int = PAGES_PER_ROLE, seen_shapes: set[str] | Non
             answer = client.get(local, HTTP_HX_REQUEST="true")
             if answer.status_code == 200 and "text/html" in answer.get("Content-Type", ""):
                 pages.append(Page(role, local, answer.content.decode(), fragment=True))
+                inner = _Links()
+                inner.feed(answer.content.decode())
+                for href in inner.links:  # the roster's rows link to the client record
+                    linked = _local(href, final)
+                    if linked and shape(linked) not in seen and linked not in queue:
+                        queue.append(linked)
     return pages

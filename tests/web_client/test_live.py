@@ -19,7 +19,11 @@ def test_it_renders_changed_cards_for_each_viewer(world):
     studios = frozenset({world.a.studio.pk})
     mine = _render(world.a.client, "session", "availability", [session.pk], studio_ids=studios)
     assert f'<article id="session-{session.pk}"' in mine
-    assert 'data-hx-swap-oob="outerHTML"' in mine and "You're booked" in mine and "9 spots left" in mine
+    assert (
+        'data-hx-swap-oob="outerHTML"' in mine
+        and "You're booked" in mine
+        and "9 spots left" in mine
+    )
     other = factories.MembershipFactory(organization=world.a.organization, role="client")
     theirs = _render(other, "session", "availability", [session.pk], studio_ids=studios)
     assert "You're booked" not in theirs and ">Book<" in theirs

@@ -47,6 +47,7 @@ def _profile_form(request: SignedInRequest, data=None) -> ProfileForm:
     if contact is not None:
         initial["emergency_contact_name"] = contact.emergency_contact_name
         initial["emergency_contact_phone"] = contact.emergency_contact_phone
+        initial["birth_date"] = contact.birth_date
     return ProfileForm(
         data, initial=initial, with_emergency_contact=_client_membership(request) is not None
     )
@@ -116,6 +117,7 @@ def edit(request: SignedInRequest) -> HttpResponse:
                 membership=_client_membership(request) or request.membership,
                 emergency_contact_name=data["emergency_contact_name"] if has_contact else None,
                 emergency_contact_phone=data["emergency_contact_phone"] if has_contact else None,
+                birth_date=data["birth_date"] if has_contact else profile.KEEP,
             )
             if data["email"].strip().lower() != user.email.lower():
                 profile.request_email_change(
