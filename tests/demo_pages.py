@@ -11,6 +11,7 @@ download, sign out or leave the site are skipped.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -25,8 +26,15 @@ SKIP = re.compile(
     r"(logout|/api/|/webhooks/|/calendar/feed/|/media/|/static/|/admin/|/ws/|download"
     r"|/photos/|export/|/report\.|\.(csv|pdf|ics|xlsx|zip|json|jpg|png|webmanifest)(\?|$))"
 )
-ANONYMOUS_START = ("/accounts/login/", "/accounts/signup/", "/accounts/password/reset/")
+# Where a walk starts besides "/": a client's browser opens on today's classes, empty late
+# in the day, so the week's (with Book buttons and their dialog) is walked first.
+START = {
+    "anonymous": ("/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"),
+    "client": ("/classes/?when=week",),
+    "newcomer": ("/classes/?when=week",),
+}
 PAGES_PER_ROLE = 90
+TRIES = 3  # URLs of one shape tried before giving the shape up (see crawl)
 
 
 @dataclass
@@ -75,44 +83,53 @@ def _local(href: str, base: str) -> str | None:
 
 
 def crawl(role: str, *, limit: int = PAGES_PER_ROLE, seen_shapes: set[str] | None = None):
-    """The pages (and their loaded fragments) a role reaches from "/", one per URL shape."""
+    """The pages (and their fragments) a role reaches from "/", one per URL shape.
+
+    A URL that does not answer 200 (a class already booked, a past one) does not count for
+    its shape: up to `TRIES` URLs of a shape are tried before giving it up."""
     client = Client()
     email = login_email(role)
     if email:
         client.force_login(User.objects.get(email=email))
-    seen = seen_shapes if seen_shapes is not None else set()
-    queue = ["/", *ANONYMOUS_START] if email is None else ["/"]
+    done = seen_shapes if seen_shapes is not None else set()
+    tries: Counter[str] = Counter()
+    queue = [*START.get(role, ()), "/"]
     pages: list[Page] = []
-    fragments_seen: set[str] = set()
-    while queue and len(pages) < limit:
-        path = queue.pop(0)
-        if shape(path) in seen:
-            continue
-        seen.add(shape(path))
-        response = client.get(path, follow=True)
-        final = response.request["PATH_INFO"]
-        if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
-            continue
-        html = response.content.decode()
-        pages.append(Page(role, final, html))
+
+    def key(local: str, fragment: bool = False) -> str:
+        # A dialog fetched by htmx is another template than the page at the same URL.
+        return ("hx " if fragment else "") + shape(local)
+
+    def wanted(local: str | None, fragment: bool = False) -> bool:
+        return bool(local) and (k := key(local or "", fragment)) not in done and tries[k] < TRIES
+
+    def follow(html: str, base: str) -> list[str]:
         parser = _Links()
         parser.feed(html)
         for href in parser.links:
-            local = _local(href, final)
-            if local and shape(local) not in seen and local not in queue:
+            local = _local(href, base)
+            if local and wanted(local) and local not in queue:
                 queue.append(local)
-        for href in parser.fragments:
-            local = _local(href, final)
-            if not local or shape(local) in fragments_seen:
+        return [local for href in parser.fragments if (local := _local(href, base))]
+
+    while queue and len(pages) < limit:
+        path = queue.pop(0)
+        if not wanted(path):
+            continue
+        tries[key(path)] += 1
+        response = client.get(path, follow=True)
+        if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
+            continue
+        done.add(key(path))
+        final = response.request["PATH_INFO"]
+        pages.append(Page(role, path, response.content.decode()))
+        for fragment in follow(response.content.decode(), final):
+            if not wanted(fragment, fragment=True):
                 continue
-            fragments_seen.add(shape(local))
-            answer = client.get(local, HTTP_HX_REQUEST="true")
+            tries[key(fragment, True)] += 1
+            answer = client.get(fragment, HTTP_HX_REQUEST="true")
             if answer.status_code == 200 and "text/html" in answer.get("Content-Type", ""):
-                pages.append(Page(role, local, answer.content.decode(), fragment=True))
-                inner = _Links()
-                inner.feed(answer.content.decode())
-                for href in inner.links:  # the roster's rows link to the client record
-                    linked = _local(href, final)
-                    if linked and shape(linked) not in seen and linked not in queue:
-                        queue.append(linked)
+                done.add(key(fragment, True))
+                pages.append(Page(role, fragment, answer.content.decode(), fragment=True))
+                follow(answer.content.decode(), final)  # the roster links to client records
     return pages
