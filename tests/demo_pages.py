@@ -112,17 +112,19 @@ def crawl(role: str, *, limit: int = PAGES_PER_ROLE, seen_shapes: set[str] | Non
                 queue.append(local)
         return [local for href in parser.fragments if (local := _local(href, base))]
 
+    starts = set(queue)  # walked from even when another role's walk had their shapes
     while queue and len(pages) < limit:
         path = queue.pop(0)
-        if not wanted(path):
+        if path not in starts and not wanted(path):
             continue
         tries[key(path)] += 1
         response = client.get(path, follow=True)
         if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
             continue
+        if key(path) not in done:
+            pages.append(Page(role, path, response.content.decode()))
         done.add(key(path))
         final = response.request["PATH_INFO"]
-        pages.append(Page(role, path, response.content.decode()))
         for fragment in follow(response.content.decode(), final):
             if not wanted(fragment, fragment=True):
                 continue
