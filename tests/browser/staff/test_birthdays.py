@@ -47,7 +47,7 @@ def test_a_birthday_given_on_the_profile_is_flagged_on_the_roster(
     birthday = page.get_by_label("Birthday")
     expect(birthday).to_be_visible()
     birthday.fill(class_day.replace(year=1990).isoformat())
-    page.get_by_role("button", name="Save").first.click()
+    page.locator("#profile-details").get_by_role("button", name="Save").click()
     expect(page.get_by_role("status").filter(has_text="updated")).to_be_visible()
     profile = ClientProfile.objects.get(membership=ada)
     assert profile.birth_date == class_day.replace(year=1990)

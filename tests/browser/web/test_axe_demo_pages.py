@@ -76,5 +76,5 @@ def test_no_page_of_the_demo_has_a_serious_accessibility_violation(
             checked += 1
         context.close()
     print(f"{checked} pages checked by axe at 1280 and 390 px")
-    assert checked > 60
+    assert checked > 50
     assert not violations, "\n".join(violations)
