@@ -81,6 +81,13 @@ def test_every_page_of_the_demo_validates_in_the_nu_html_checker(demo_pages, tmp
             f"{page.role} {page.path} line {message.get('lastLine')}: {message['message']}"
             f"\n    {message.get('extract', '').strip()}"
         )
+    undescribed = [
+        f"{page.role} {page.path}"
+        for page in demo_pages
+        if page.html.lstrip()[:9].lower() == "<!doctype"
+        and not re.search(r'<meta name="description" content="[^"]{20,}">', page.html)
+    ]
+    assert not undescribed, "pages without a meta description:\n" + "\n".join(undescribed)
     roles = {page.role for page in demo_pages}
     shapes = sorted({f"{page.role} {page.path}" for page in demo_pages})
     print(f"{len(demo_pages)} pages and fragments checked:\n" + "\n".join(shapes))
