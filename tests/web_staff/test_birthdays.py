@@ -106,6 +106,8 @@ def test_a_client_gives_and_removes_their_birthday_on_the_profile(world, login_a
     response = client.post(reverse("profile:edit"), form | {"birth_date": "1990-03-14"})
     assert response.status_code in (200, 302)
     assert ClientProfile.objects.get(membership=member).birth_date == dt.date(1990, 3, 14)
+    shown = client.post(reverse("profile:edit"), form | {"birth_date": "1990-03-15"}, **HTMX)
+    assert 'value="1990-03-15"' in shown.content.decode()  # the panel shows what was saved
     client.post(reverse("profile:edit"), form | {"birth_date": ""})
     assert ClientProfile.objects.get(membership=member).birth_date is None
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from reformer.accounts import profile
+from reformer.accounts.models import ClientProfile
 from reformer.core.errors import DomainError
 from reformer.core.permissions import BOOK_SELF, has_capability
 from reformer.web.errors import is_htmx
@@ -36,8 +37,10 @@ def _client_membership(request: SignedInRequest):
 
 
 def _client_profile(request: SignedInRequest):
+    # Read afresh: the form shown after a save must show what was saved, and the
+    # membership's cached relation predates it (or was missing until the first save).
     membership = _client_membership(request)
-    return getattr(membership, "client_profile", None) if membership else None
+    return ClientProfile.objects.filter(membership=membership).first() if membership else None
 
 
 def _profile_form(request: SignedInRequest, data=None) -> ProfileForm:

@@ -49,6 +49,8 @@ def test_a_birthday_given_on_the_profile_is_flagged_on_the_roster(
     birthday.fill(class_day.replace(year=1990).isoformat())
     page.locator("#profile-details").get_by_role("button", name="Save").click()
     expect(page.get_by_role("status").filter(has_text="updated")).to_be_visible()
+    page.screenshot(path=str(tmp_path / f"profile-{width}.png"), full_page=True)
+    expect(page.get_by_label("Birthday")).to_have_value(class_day.replace(year=1990).isoformat())
     profile = ClientProfile.objects.get(membership=ada)
     assert profile.birth_date == class_day.replace(year=1990)
     no_sideways_scroll(page)
@@ -66,7 +68,9 @@ def test_a_birthday_given_on_the_profile_is_flagged_on_the_roster(
     print(tmp_path)
 
 
-def test_the_desk_sets_a_birthday_on_the_client_record(world, sized, login, assert_accessible):
+def test_the_desk_sets_a_birthday_on_the_client_record(
+    world, sized, login, assert_accessible, tmp_path
+):
     page, _width = sized
     login(page, world.a.front_desk.user)
     page.goto(f"/staff/clients/{world.a.client.pk}/")
@@ -78,3 +82,5 @@ def test_the_desk_sets_a_birthday_on_the_client_record(world, sized, login, asse
     assert ClientProfile.objects.get(membership=world.a.client).birth_date == dt.date(1988, 7, 1)
     no_sideways_scroll(page)
     assert_accessible(page)
+    page.screenshot(path=str(tmp_path / f"client-record-{_width}.png"), full_page=True)
+    print(tmp_path)
