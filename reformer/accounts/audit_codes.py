@@ -3,6 +3,7 @@ written by accounts: one constant per code, so a grep for the name finds every w
 
 from __future__ import annotations
 
+ACCOUNTS_CLIENT_DETAILS_UPDATED = "accounts.client.details_updated"
 ACCOUNTS_CLIENT_SUSPENDED = "accounts.client.suspended"
 ACCOUNTS_CLIENT_SUSPENSION_LIFTED = "accounts.client.suspension_lifted"
 ACCOUNTS_INVITATION_ACCEPTED = "accounts.invitation.accepted"

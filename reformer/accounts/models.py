@@ -111,6 +111,8 @@ class ClientProfile(models.Model):
     emergency_contact_name = models.CharField(max_length=150, blank=True)
     emergency_contact_phone = models.CharField(max_length=20, blank=True)
     health_notes = models.TextField(blank=True)
+    # Optional, given by the client or the desk: the roster flags the class's week of it.
+    birth_date = models.DateField(null=True, blank=True)
     no_show_strikes = models.PositiveIntegerField(default=0)
     suspended_until = models.DateTimeField(null=True, blank=True)
 

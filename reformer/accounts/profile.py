@@ -10,6 +10,7 @@ and the new address.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 import uuid
@@ -31,6 +32,7 @@ from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from reformer.accounts.audit_codes import (
+    ACCOUNTS_CLIENT_DETAILS_UPDATED,
     ACCOUNTS_MEMBERSHIP_DETAILS_UPDATED,
     ACCOUNTS_USER_EMAIL_CHANGE_REQUESTED,
     ACCOUNTS_USER_EMAIL_CHANGED,
@@ -40,10 +42,12 @@ from reformer.accounts.audit_codes import (
     ACCOUNTS_USER_PREFERENCES_UPDATED,
     ACCOUNTS_USER_PROFILE_UPDATED,
 )
+from reformer.accounts.birthdays import clean_birth_date
 from reformer.accounts.errors import EMAIL_CHANGE_EXPIRED, EMAIL_CHANGE_INVALID
 from reformer.accounts.models import ClientProfile, Membership, User
 from reformer.core import audit, live, permissions
 from reformer.core.errors import VALIDATION, DomainError, NotFound, PermissionDenied
+from reformer.core.timezones import local_today
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +58,7 @@ EMAIL_CHANGE_SALT = "reformer.accounts.email-change"
 EMAIL_CHANGE_MAX_AGE = 60 * 60 * 24  # a day
 PHOTO_TOO_LARGE = "Image must be smaller than 5MB"
 UPLOAD_FAILED = "Upload failed. Please try again"
+KEEP = object()  # update_profile: leave the birth date as it is
 
 
 # --- Phone numbers ------------------------------------------------------------------------------
@@ -119,10 +124,13 @@ def update_profile(
     membership: Membership | None = None,
     emergency_contact_name: str | None = None,
     emergency_contact_phone: str | None = None,
+    birth_date: dt.date | object | None = KEEP,
 ) -> User:
-    """Save name and phone; with a client membership also its emergency contact.
+    """Save name and phone; with a client membership also its emergency contact and birth
+    date.
 
-    `None` for the emergency contact leaves it as it is (staff have none).
+    `None` for the emergency contact, and `KEEP` for the birth date, leave them as they are
+    (staff have neither); a birth date of `None` removes it.
     """
     name = (name or "").strip()
     if not name:
@@ -133,7 +141,7 @@ def update_profile(
         raise NotFound(message="That membership was not found.")
     region = default_region(membership)
     phone = normalize_phone(phone, region)
-    contact_changes = {}
+    contact_changes: dict[str, str | dt.date | None] = {}
     if emergency_contact_name is not None or emergency_contact_phone is not None:
         contact_name = (emergency_contact_name or "").strip()[:150]
         contact_phone = normalize_phone(
@@ -149,13 +157,18 @@ def update_profile(
             "emergency_contact_name": contact_name,
             "emergency_contact_phone": contact_phone,
         }
+    if birth_date is not KEEP:
+        assert birth_date is None or isinstance(birth_date, dt.date)  # KEEP handled above
+        contact_changes["birth_date"] = clean_birth_date(
+            birth_date, local_today(membership.organization.time_zone if membership else "UTC")
+        )
     with transaction.atomic():
         user.name, user.phone = name, phone
         user.save(update_fields=["name", "phone"])
         if contact_changes:
             profile = _client_profile(membership)
             if profile is None:
-                raise DomainError(VALIDATION, "Only clients have an emergency contact.")
+                raise DomainError(VALIDATION, "Only clients have these details.")
             for key, value in contact_changes.items():
                 setattr(profile, key, value)
             profile.save(update_fields=list(contact_changes))
@@ -167,6 +180,23 @@ def update_profile(
             fields=["name", "phone", *contact_changes],
         )
     return user
+
+
+def set_client_birth_date(
+    actor: Membership, client: Membership, birth_date: dt.date | None
+) -> ClientProfile:
+    """The desk gives or corrects a client's birth date (None removes it)."""
+    if client.organization_id != actor.organization_id or not permissions.is_client(client):
+        raise NotFound(message="That client was not found.")
+    permissions.require(actor, permissions.EDIT_CLIENT_DETAILS)
+    birth_date = clean_birth_date(birth_date, local_today(actor.organization.time_zone))
+    with transaction.atomic(durable=True):
+        profile = _client_profile(client)
+        assert profile is not None  # a client membership, checked above
+        profile.birth_date = birth_date
+        profile.save(update_fields=["birth_date"])
+        audit.record(actor, ACCOUNTS_CLIENT_DETAILS_UPDATED, client, fields=["birth_date"])
+    return profile
 
 
 def _client_profile(membership: Membership | None) -> ClientProfile | None:

@@ -28,6 +28,7 @@ MANAGE_SCHEDULE = "schedule.manage"  # sessions and recurring templates
 INVITE_STAFF = "staff.invite"
 MANAGE_STAFF = "staff.manage"  # roles, studio scope, deactivation
 VIEW_CLIENTS = "clients.view"
+EDIT_CLIENT_DETAILS = "clients.edit_details"  # the desk corrects a client's birth date
 GRANT_PACKAGE = "packages.grant"
 BOOK_FOR_CLIENT = "bookings.book_for_client"  # book and cancel on a client's behalf
 OVERRIDE_POLICY = "bookings.override_policy"  # e.g. return a late-cancel credit
@@ -60,6 +61,7 @@ MANAGE_INTEGRATIONS = "integrations.manage"
 
 _STAFF_DESK = {
     BOOK_FOR_CLIENT,
+    EDIT_CLIENT_DETAILS,
     OVERRIDE_POLICY,
     VIEW_CLIENTS,
     VIEW_ROSTER,

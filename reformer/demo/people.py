@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 import unicodedata
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
 
+from reformer.accounts.birthdays import birthday_in
 from reformer.accounts.models import ClientProfile, Membership, Role, User
 from reformer.core.timezones import local_to_utc
 from reformer.demo import content
@@ -173,6 +175,21 @@ def create_profiles(world: World) -> None:
     ClientProfile.objects.bulk_create(_profile(world, plan) for plan in world.clients)
 
 
+def _birth_date(world: World, plan: ClientPlan) -> dt.date | None:
+    """Most clients gave a birth date; one in twelve has a birthday within three days of
+    the demo's day, so the roster shows birthday flags. Drawn from a generator of its own
+    so the rest of the demo stays the same draw for draw."""
+    rng = random.Random(f"birthday-{plan.index}")
+    if rng.random() < 0.25:
+        return None
+    today = world.now.date()
+    if plan.index % 12 == 5:
+        day = today + dt.timedelta(days=rng.randint(-3, 3))
+    else:
+        day = today + dt.timedelta(days=rng.randint(0, 364))
+    return birthday_in(day, day.year - rng.randint(22, 65))
+
+
 def _profile(world: World, plan: ClientPlan) -> ClientProfile:
     rng = world.rng
     profile = ClientProfile(
@@ -180,6 +197,7 @@ def _profile(world: World, plan: ClientPlan) -> ClientProfile:
         membership=plan.membership,
         no_show_strikes=plan.strikes,
     )
+    profile.birth_date = _birth_date(world, plan)
     if plan.index == 0:
         profile.emergency_contact_name = "James Bennett"
         profile.emergency_contact_phone = "+12125550199"

@@ -120,7 +120,7 @@ def delete_client(actor: Membership, client: Membership | None = None) -> Member
 
 def _anonymise(client: Membership, now: dt.datetime) -> None:
     ClientProfile.objects.filter(membership=client).update(
-        emergency_contact_name="", emergency_contact_phone="", health_notes=""
+        emergency_contact_name="", emergency_contact_phone="", health_notes="", birth_date=None
     )
     Membership.objects.filter(pk=client.pk).update(active=False, bio="")
     ApiKey.objects.filter(acts_as=client, revoked_at__isnull=True).update(revoked_at=now)

@@ -130,6 +130,7 @@ TABLES: tuple[Table, ...] = (
                 "client_profile__emergency_contact_phone",
                 "Emergency contact phone",
             ),
+            C("birth_date", "client_profile__birth_date", "Birthday (YYYY-MM-DD)"),
             C("health_notes", "client_profile__health_notes", "Health notes for instructors"),
             C("no_show_strikes", "client_profile__no_show_strikes", "No-shows counted"),
             C("suspended_until", "client_profile__suspended_until", "Booking suspended until"),

@@ -11,7 +11,7 @@ How it fits together (ARCHITECTURE §5.5)
    membership and joins only the allowed groups.
 3. For each event the consumer calls the renderers registered for the event's `type`
    (and those registered for "*") and sends the concatenated HTML as one frame. The htmx ws
-   extension swaps each top-level element into the element with the same id (`hx-swap-oob`,
+   extension swaps each top-level element into the element with the same id (`data-hx-swap-oob`,
    default outerHTML).
 
 Two kinds of renderer
@@ -46,15 +46,15 @@ package under reformer/web/ is imported the first time an event is rendered)::
 
 Rules for renderers: return "" when the page does not show the object; read through the
 actor-scoped queries (the membership is the viewer's); render elements with an `id` and
-`hx-swap-oob` (e.g. `hx-swap-oob="true"` to replace, `"beforeend:#list"` to append);
+`data-hx-swap-oob` (e.g. `data-hx-swap-oob="true"` to replace, `"beforeend:#list"` to append);
 never write to the database; a renderer that raises is logged and skipped (but when the
 database is out of reach the socket is closed with 1013: the page reconnects and resyncs).
 Fragments are rendered without a request: no `{% csrf_token %}` (htmx sends the token from
-`hx-headers` on <body>) and no request context processors.
+`data-hx-headers` on <body>) and no request context processors.
 
 Re-sync: after a dropped connection, static/js/live.js fires `live:resync` on <body>;
 lists that matter should also refetch themselves with
-`hx-get="..." hx-trigger="live:resync from:body"`.
+`data-hx-get="..." data-hx-trigger="live:resync from:body"`.
 
 Toasts: `register_toast("booking", "promoted", "You got a place in class!")` shows a toast
 for that event on pages subscribed with `toasts=True` (the base layout subscribes every

@@ -269,7 +269,7 @@ def test_the_live_renderer_swaps_in_the_outcome_for_its_owner_only(shop, world):
     checkout.confirm_return(world.a.client, payment)
     event = {"type": "payment", "op": "succeeded", "ids": [payment.pk]}
     html = checkout_outcome(world.a.client, event, Subscriptions(page="payments.return"))
-    assert f'id="payment-{payment.pk}-status"' in html and 'hx-swap-oob="true"' in html
+    assert f'id="payment-{payment.pk}-status"' in html and 'data-hx-swap-oob="true"' in html
     assert "Package purchased successfully" in html
     assert checkout_outcome(world.a.client, event, Subscriptions(page="client.dashboard")) == ""
     other = factories.MembershipFactory(organization=world.a.organization, role="client")

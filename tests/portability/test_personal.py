@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from reformer.accounts.models import ClientProfile
 from reformer.billing.models import ClientPackage, Payment
 from reformer.bookings import actions as bookings
 from reformer.bookings.integrity import check_integrity
@@ -42,7 +43,12 @@ def history(world):
 
 
 def test_a_client_downloads_everything_held_about_them(world, history):
+    ClientProfile.objects.update_or_create(
+        membership=world.a.client,
+        defaults={"organization": world.a.organization, "birth_date": dt.date(1990, 3, 14)},
+    )
     data = personal.personal_data(world.a.client)
+    assert data["profile"]["birth_date"] == "1990-03-14"
     assert data["person"]["email"] == world.a.client.user.email
     assert [b["id"] for b in data["bookings"]] == [history["booking"].pk]
     assert [p["id"] for p in data["packages"]] == [history["package"].pk]
@@ -54,8 +60,13 @@ def test_a_client_downloads_everything_held_about_them(world, history):
 def test_deletion_anonymises_and_keeps_ledgers_and_counts_consistent(world, history):
     client = world.a.client
     booking_count = Booking.objects.filter(organization=world.a.organization).count()
+    ClientProfile.objects.update_or_create(
+        membership=client,
+        defaults={"organization": world.a.organization, "birth_date": dt.date(1990, 3, 14)},
+    )
 
     personal.delete_client(client)
+    assert ClientProfile.objects.get(membership=client).birth_date is None
 
     client.refresh_from_db()
     user = client.user

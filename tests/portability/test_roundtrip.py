@@ -10,7 +10,7 @@ import zipfile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from reformer.accounts.models import Membership
+from reformer.accounts.models import ClientProfile, Membership
 from reformer.billing.models import ClientPackage
 from reformer.bookings import actions as bookings
 from reformer.bookings.integrity import check_integrity
@@ -30,6 +30,10 @@ def test_export_then_import_into_an_empty_organization_reproduces_the_data(world
     people = [make_client(a, name) for name in ("Ana", "Ben", "Cy")]
     for person, credits in zip(people, (10, 5, 1), strict=True):
         give_package(person, credits=credits)
+    ClientProfile.objects.update_or_create(
+        membership=people[0],
+        defaults={"organization": a.organization, "birth_date": dt.date(1990, 3, 14)},
+    )
     bookings.book_session(people[0], sessions[0])
     bookings.book_session(people[0], sessions[1])
     bookings.book_session(people[1], sessions[1])
@@ -57,7 +61,11 @@ def test_export_then_import_into_an_empty_organization_reproduces_the_data(world
 
     def clients(org):
         return sorted(
-            (m.user.email, m.user.name)
+            (
+                m.user.email,
+                m.user.name,
+                getattr(m, "client_profile", None) and m.client_profile.birth_date,
+            )
             for m in Membership.objects.filter(organization=org, role="client")
         )
 
@@ -80,6 +88,7 @@ def test_export_then_import_into_an_empty_organization_reproduces_the_data(world
         )
 
     assert clients(target.organization) == clients(a.organization)
+    assert dt.date(1990, 3, 14) in [birthday for _, _, birthday in clients(target.organization)]
     assert packages(target.organization) == packages(a.organization)
     assert booked(target.organization) == booked(a.organization)
     report = check_integrity()

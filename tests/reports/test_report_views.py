@@ -53,7 +53,7 @@ def test_requesting_a_report_from_the_page(client, world):
     report = Report.objects.get()
     assert report.status == Report.Status.PENDING and report.requested_by == world.a.owner
     row = client.get(reverse("reports:status", args=[report.pk]))
-    assert b"Being prepared" in row.content and b'hx-trigger="every 2s"' in row.content
+    assert b"Being prepared" in row.content and b'data-hx-trigger="every 2s"' in row.content
     bad = client.post(reverse("reports:request"), {"start": "2026-03-31", "end": "2026-03-01"})
     assert bad.status_code == 422
     assert b"The end date must be on or after the start date." in bad.content

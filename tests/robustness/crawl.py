@@ -44,14 +44,14 @@ class _PageParser(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attr = {name: value or "" for name, value in attrs}
-        for name in ("href", "hx-get"):
-            if attr.get(name) and (tag == "a" or name == "hx-get"):
+        for name in ("href", "data-hx-get"):
+            if attr.get(name) and (tag == "a" or name == "data-hx-get"):
                 self.links.append(urljoin(self.base, attr[name]))
-        if attr.get("hx-post") and tag != "form":
-            self.forms.append(_Form("POST", urljoin(self.base, attr["hx-post"])))
+        if attr.get("data-hx-post") and tag != "form":
+            self.forms.append(_Form("POST", urljoin(self.base, attr["data-hx-post"])))
         if tag == "form":
-            action = attr.get("hx-post") or attr.get("action") or self.base
-            method = "POST" if attr.get("hx-post") else (attr.get("method") or "GET").upper()
+            action = attr.get("data-hx-post") or attr.get("action") or self.base
+            method = "POST" if attr.get("data-hx-post") else (attr.get("method") or "GET").upper()
             self._form = _Form(method, urljoin(self.base, action))
             self.forms.append(self._form)
         if tag == "option" and self._form is not None and self._form.select:

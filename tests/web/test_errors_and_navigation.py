@@ -77,7 +77,7 @@ def test_it_answers_htmx_requests_with_a_toast_only(db, exception, status):
     assert response["HX-Reswap"] == "none"
     assert response["X-Reformer-Toast"] == "1"
     html = response.content.decode()
-    assert 'id="toasts" hx-swap-oob="beforeend"' in html
+    assert 'id="toasts" data-hx-swap-oob="beforeend"' in html
     assert 'role="alert"' in html
 
 
@@ -125,7 +125,7 @@ def test_it_adds_a_toast_for_htmx_when_no_form_shows_the_message(db):
     )
     assert response.status_code == 422
     assert response.content.decode().count("Not now.") == 1  # the toast
-    assert 'hx-swap-oob="beforeend"' in response.content.decode()
+    assert 'data-hx-swap-oob="beforeend"' in response.content.decode()
 
 
 def test_it_renders_not_found_and_permission_errors_as_their_pages(db):

@@ -90,7 +90,7 @@ def echo():
 
     def render(membership, event, subscriptions):
         ids = ",".join(str(pk) for pk in event["ids"])
-        return f'<div id="echo" hx-swap-oob="true">{membership.role}:{event["op"]}:{ids}</div>'
+        return f'<div id="echo" data-hx-swap-oob="true">{membership.role}:{event["op"]}:{ids}</div>'
 
     live_render.register("test.echo")(render)
     yield render
@@ -162,7 +162,7 @@ def test_it_joins_schedules_of_the_members_organization_only(world, client, echo
         return own, foreign
 
     own, foreign = run(scenario)
-    assert own == '<div id="echo" hx-swap-oob="true">client:updated:1</div>'
+    assert own == '<div id="echo" data-hx-swap-oob="true">client:updated:1</div>'
     assert foreign is None
 
 
@@ -300,7 +300,7 @@ def test_it_shows_toasts_only_to_pages_that_asked(world, client):
         return toast, none, other_op
 
     toast, none, other_op = run(scenario)
-    assert 'id="toasts" hx-swap-oob="beforeend"' in toast
+    assert 'id="toasts" data-hx-swap-oob="beforeend"' in toast
     assert "You got a place in class!" in toast and "toast--success" in toast
     assert none is True
     assert other_op is None
@@ -320,14 +320,14 @@ def test_it_skips_a_failing_renderer_and_sends_the_others(world, client, echo):
             await communicator.disconnect()
             return frame
 
-        assert run(scenario) == '<div id="echo" hx-swap-oob="true">client:updated:1</div>'
+        assert run(scenario) == '<div id="echo" data-hx-swap-oob="true">client:updated:1</div>'
     finally:
         live_render.unregister("test.echo", broken)
 
 
 def test_it_concatenates_fragments_from_all_renderers_into_one_frame(world, client, echo):
     def second(membership, event, subscriptions):
-        return '<span id="second" hx-swap-oob="true">2</span>'
+        return '<span id="second" data-hx-swap-oob="true">2</span>'
 
     live_render.register("test.echo")(second)
     headers = headers_for(client, world.a.client.user)

@@ -26,7 +26,7 @@ def test_it_opens_a_dialog_with_cost_policy_and_room_map(as_client, world):
     assert "(7 of 10 left" in html
     assert "Free cancellation until" in html
     assert html.count('name="spot"') == 11  # "any free spot" and the ten reformers
-    assert "hx-disabled-elt=\"find button[type='submit']\"" in html
+    assert "data-hx-disabled-elt=\"find button[type='submit']\"" in html
     assert '"timeout": 30000' in html
 
 
@@ -79,7 +79,7 @@ def test_it_offers_the_waitlist_when_the_class_just_filled_up(as_client, world):
     html = response.content.decode()
     assert response.status_code == 409
     assert "This class just filled up." in html and "Nothing was charged." in html
-    assert f'hx-post="/classes/{session.pk}/waitlist/"' in html
+    assert f'data-hx-post="/classes/{session.pk}/waitlist/"' in html
     package.refresh_from_db()
     assert package.credits_remaining == 10
     joined = as_client.post(f"/classes/{session.pk}/waitlist/", **htmx("book-dialog-body"))
@@ -185,7 +185,7 @@ def test_it_states_the_credit_comes_back_when_cancelling_in_time(as_client, worl
         f"/bookings/{booking.reference}/cancel/?from=dashboard", **htmx("dialog-slot")
     ).content.decode()
     assert "Your credit will come back to your package." in dialog
-    assert 'hx-target="#dashboard-main"' in dialog
+    assert 'data-hx-target="#dashboard-main"' in dialog
     response = as_client.post(
         f"/bookings/{booking.reference}/cancel/", {"from": "dashboard"}, **htmx("dashboard-main")
     )

@@ -47,7 +47,7 @@ def test_it_lists_upcoming_classes_in_order_with_a_countdown(as_client, world):
     assert positions == sorted(positions)
     assert "Starting in 3 hours" in html
     assert html.count("data-countdown") == 1
-    assert f'hx-get="/bookings/{first.reference}/cancel/?from=dashboard"' in html
+    assert f'data-hx-get="/bookings/{first.reference}/cancel/?from=dashboard"' in html
 
 
 def test_it_shows_the_credit_balance_expiry_progress_and_history(as_client, world):

@@ -19,7 +19,11 @@ def test_it_renders_changed_cards_for_each_viewer(world):
     studios = frozenset({world.a.studio.pk})
     mine = _render(world.a.client, "session", "availability", [session.pk], studio_ids=studios)
     assert f'<article id="session-{session.pk}"' in mine
-    assert 'hx-swap-oob="outerHTML"' in mine and "You're booked" in mine and "9 spots left" in mine
+    assert (
+        'data-hx-swap-oob="outerHTML"' in mine
+        and "You're booked" in mine
+        and "9 spots left" in mine
+    )
     other = factories.MembershipFactory(organization=world.a.organization, role="client")
     theirs = _render(other, "session", "availability", [session.pk], studio_ids=studios)
     assert "You're booked" not in theirs and ">Book<" in theirs
@@ -55,7 +59,7 @@ def test_it_sends_the_waitlist_position_with_the_card(world):
         page="client.dashboard",
     )
     assert (
-        f'<span id="wait-pos-{session.pk}" class="badge badge--info" hx-swap-oob="true">#1 on'
+        f'<span id="wait-pos-{session.pk}" class="badge badge--info" data-hx-swap-oob="true">#1 on'
         in html
     )
 
@@ -73,7 +77,7 @@ def test_it_rerenders_the_dashboard_sections_an_event_touches(world):
     assert '<section id="dash-packages"' in credits and '<div id="dash-alerts"' in credits
     assert "9 of 10 credits remaining" in credits
     waiting = _render(world.a.client, "waitlist", "left", [1], **dashboard)
-    assert '<section id="dash-waitlist"' in waiting and 'hx-swap-oob="true"' in waiting
+    assert '<section id="dash-waitlist"' in waiting and 'data-hx-swap-oob="true"' in waiting
 
 
 def test_it_sends_each_page_only_the_fragments_it_has_a_place_for(world):

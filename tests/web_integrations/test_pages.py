@@ -131,10 +131,10 @@ def test_export_progress_and_download(client, world):
     client.post(reverse("integrations:export"))
     export = Export.objects.get()
     row = client.get(reverse("integrations:export_status", args=[export.pk]))
-    assert b'hx-trigger="every 1s"' in row.content
+    assert b'data-hx-trigger="every 1s"' in row.content
     run_queued_jobs("portability.build_export")
     row = client.get(reverse("integrations:export_status", args=[export.pk]))
-    assert b"Download zip" in row.content and b"hx-trigger" not in row.content
+    assert b"Download zip" in row.content and b"data-hx-trigger" not in row.content
     export.refresh_from_db()
     download = client.get(reverse("integrations:export_download", args=[export.token]))
     assert download.status_code == 200

@@ -76,7 +76,7 @@ def test_it_refuses_a_studio_outside_a_managers_scope(client, world, name):
 def test_it_renders_the_shell_at_once_with_loading_panels(client, world, frozen):
     response = _get(client, world.a.owner, "owner:dashboard")
     html = response.content.decode()
-    assert 'hx-trigger="load"' in html and "Loading data..." in html
+    assert 'data-hx-trigger="load"' in html and "Loading data..." in html
     assert reverse("owner:metrics") in html and reverse("owner:chart") in html
     assert "metrics=1" in html  # the live websocket subscription
     assert "echarts.min.js" in html
@@ -234,7 +234,7 @@ def test_it_runs_the_metric_queries_under_a_statement_timeout(world):
 def test_it_signals_metric_changes_only_to_metric_subscribers(world):
     event = {"type": "booking", "op": "created", "ids": [1]}
     html = live.metrics_signal(Viewer(world.a.owner, Subscriptions(metrics=True)), event)
-    assert 'id="owner-live-signal"' in html and 'hx-swap-oob="true"' in html
+    assert 'id="owner-live-signal"' in html and 'data-hx-swap-oob="true"' in html
     assert live.metrics_signal(Viewer(world.a.owner, Subscriptions(user=True)), event) == ""
 
 

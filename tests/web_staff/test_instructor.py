@@ -137,7 +137,7 @@ def test_it_loads_the_roster_by_htmx_and_redirects_plain_requests(world, login_a
     client = login_as(world.a.instructor)
     detail = client.get(reverse("staff:session_detail", args=[session_a.pk])).content.decode()
     roster_url = reverse("staff:session_roster", args=[session_a.pk])
-    assert f'hx-get="{roster_url}" hx-trigger="load"' in detail
+    assert f'data-hx-get="{roster_url}" data-hx-trigger="load"' in detail
     assert "Unable to load roster" in detail and "data-roster-retry" in detail
     assert f"session={session_a.pk}" in detail  # live updates for this roster
     response = client.get(roster_url)

@@ -22,7 +22,7 @@ def test_it_rerenders_the_roster_and_announces_a_new_booking(world, session_a):
         {"type": "booking", "op": "created", "ids": [booking.pk]},
         session_ids=frozenset({session_a.pk}),
     )
-    assert '<div id="roster"' in html and 'hx-swap-oob="true"' in html
+    assert '<div id="roster"' in html and 'data-hx-swap-oob="true"' in html
     assert f'id="booking-{booking.pk}"' in html
     assert "New booking: Ada Lovelace" in html
 
@@ -35,7 +35,7 @@ def test_it_replaces_only_the_row_on_attendance(world, session_a):
         session_ids=frozenset({session_a.pk}),
     )
     assert html.lstrip().startswith(f'<li id="booking-{booking.pk}"')
-    assert 'hx-swap-oob="true"' in html
+    assert 'data-hx-swap-oob="true"' in html
     assert "New booking" not in html
 
 

@@ -81,6 +81,7 @@ def _client(actor: Membership, row: RowResult) -> None:
         organization_id=actor.organization_id,
         emergency_contact_name=data["emergency_contact_name"],
         emergency_contact_phone=data["emergency_contact_phone"],
+        birth_date=dt.date.fromisoformat(data["birth_date"]) if data.get("birth_date") else None,
     )
     audit.record(actor, "accounts.client.imported", membership)
 

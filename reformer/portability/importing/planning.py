@@ -8,6 +8,7 @@ nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,9 +17,11 @@ from typing import Any
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from reformer.accounts.birthdays import clean_birth_date
 from reformer.accounts.models import Membership, Role
 from reformer.billing.models import PackageProduct
 from reformer.bookings.models import Booking
+from reformer.core.errors import DomainError
 from reformer.core.permissions import is_client
 from reformer.portability.importing import values
 from reformer.portability.importing.reading import FIELDS, Table
@@ -113,6 +116,14 @@ def _clients(organization: Organization, table: Table) -> list[RowResult]:
                 )
             )
             continue
+        try:
+            birth_date = _birth_date(row.get("birth_date", ""))
+        except values.BadValue as exc:
+            results.append(RowResult(line, "error", f"Birthday: {exc}."))
+            continue
+        except DomainError as exc:
+            results.append(RowResult(line, "error", f"Birthday: {exc.message}"))
+            continue
         name = row.get("name") or " ".join(
             part for part in (row.get("first_name", ""), row.get("last_name", "")) if part
         )
@@ -122,6 +133,7 @@ def _clients(organization: Organization, table: Table) -> list[RowResult]:
             "phone": row.get("phone", "")[:20],
             "emergency_contact_name": row.get("emergency_contact_name", "")[:150],
             "emergency_contact_phone": row.get("emergency_contact_phone", "")[:20],
+            "birth_date": birth_date.isoformat() if birth_date else "",
         }
         member = members.get(address)
         if member is not None and not is_client(member):
@@ -131,6 +143,12 @@ def _clients(organization: Organization, table: Table) -> list[RowResult]:
         else:
             results.append(RowResult(line, "create", "New client.", data))
     return results
+
+
+def _birth_date(text: str) -> dt.date | None:
+    if not text.strip():
+        return None
+    return clean_birth_date(values.date(text), timezone.now().date())
 
 
 def _clients_by_email(organization: Organization, table: Table) -> dict[str, Membership]:

@@ -40,6 +40,11 @@ FIELDS: dict[str, dict[str, tuple[str, bool, tuple[str, ...]]]] = {
             False,
             ("emergencycontactphone", "emergencycontactinfophone"),
         ),
+        "birth_date": (
+            "Birthday (YYYY-MM-DD)",
+            False,
+            ("birthdate", "birthday", "dateofbirth", "dob"),
+        ),
     },
     "packages": {
         "client_email": (

@@ -12,7 +12,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from reformer.accounts.models import Membership
+from reformer.accounts.birthdays import birthday_flag
+from reformer.accounts.models import ClientProfile, Membership
+from reformer.accounts.profile import set_client_birth_date
 from reformer.appointments import actions as appointment_actions
 from reformer.appointments import slots
 from reformer.appointments.models import HoursException, WeeklyHours
@@ -21,6 +23,7 @@ from reformer.core.errors import DomainError, NotFound, PermissionDenied
 from reformer.core.parsing import to_id
 from reformer.core.permissions import (
     BOOK_FOR_CLIENT,
+    EDIT_CLIENT_DETAILS,
     GRANT_CLIENT_TAG,
     GRANT_PACKAGE,
     MANAGE_AVAILABILITY,
@@ -39,6 +42,7 @@ from reformer.studios.validation import WEEKDAYS
 from reformer.web.auth import capability_required, staff_required
 from reformer.web.frontdoor import queries
 from reformer.web.http import MemberRequest
+from reformer.web.profile.forms import BirthDateForm
 
 
 def _back(request: HttpRequest, default: str) -> str:
@@ -341,7 +345,8 @@ def client_card(request: MemberRequest, pk: int) -> HttpResponse:
     return render(request, "frontdoor/staff/client.html", context)
 
 
-def _client_context(actor, client) -> dict:
+def _client_context(actor, client, birthday_data=None) -> dict:
+    profile = ClientProfile.objects.filter(membership=client).first()
     try:
         intake = onboarding.intake_for(actor, client)
         intake_visible = True
@@ -367,6 +372,14 @@ def _client_context(actor, client) -> dict:
         "places": queries.client_places(client),
         "past_places": _past_places(actor, client),
         "desk_view": has_capability(actor, VIEW_CLIENTS),
+        "client_profile": profile,
+        "birthday_this_week": birthday_flag(
+            profile.birth_date if profile else None, local_today(actor.organization.time_zone)
+        ),
+        "birthday_form": BirthDateForm(
+            birthday_data, initial={"birth_date": profile.birth_date if profile else None}
+        ),
+        "can_edit_details": has_capability(actor, EDIT_CLIENT_DETAILS),
         "can_sell": has_capability(actor, GRANT_PACKAGE),
         "can_tag": has_capability(actor, GRANT_CLIENT_TAG),
     }
@@ -424,4 +437,23 @@ def client_tag(request: MemberRequest, pk: int) -> HttpResponse:
         context = _client_context(actor, client) | {"tag_error": error}
         return render(request, "frontdoor/staff/client.html", context, status=422)
     messages.success(request, f"{client.name} cleared: {tag.name}.")
+    return redirect("frontdoor:staff_client", client.pk)
+
+
+@require_POST
+@capability_required(EDIT_CLIENT_DETAILS)
+def client_birthday(request: MemberRequest, pk: int) -> HttpResponse:
+    actor = request.membership
+    client = queries.member(actor, pk, role="client")
+    form = BirthDateForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError("validation", "Enter the date as year, month and day.")
+        set_client_birth_date(actor, client, form.cleaned_data["birth_date"])
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as error:
+        context = _client_context(actor, client, request.POST) | {"birthday_error": error}
+        return render(request, "frontdoor/staff/client.html", context, status=422)
+    messages.success(request, f"{client.name}'s birthday saved.")
     return redirect("frontdoor:staff_client", client.pk)

@@ -50,6 +50,11 @@ urlpatterns = [
     path("staff/clients/<int:pk>/", staff_views.client_card, name="staff_client"),
     path("staff/clients/<int:pk>/sell/", staff_views.client_sell, name="staff_client_sell"),
     path("staff/clients/<int:pk>/tag/", staff_views.client_tag, name="staff_client_tag"),
+    path(
+        "staff/clients/<int:pk>/birthday/",
+        staff_views.client_birthday,
+        name="staff_client_birthday",
+    ),
     path("staff/setup/newcomers/", setup_views.newcomers, name="setup_newcomers"),
 ]
 

@@ -165,5 +165,5 @@ def instructor_deactivate(request: MemberRequest, pk: int) -> HttpResponse:
     if not is_htmx(request):
         messages.success(request, message)
         return redirect("owner:instructors")
-    # The row is replaced by nothing (hx-swap="outerHTML" on the row).
+    # The row is replaced by nothing (data-hx-swap="outerHTML" on the row).
     return add_toast(HttpResponse(""), message)

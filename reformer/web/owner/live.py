@@ -27,7 +27,7 @@ def metrics_signal(viewer: Viewer, event: dict[str, Any]) -> str:
     if not viewer.subscriptions.metrics:
         return ""
     return format_html(
-        '<div id="{}" hx-swap-oob="true" hidden data-type="{}" data-op="{}"></div>',
+        '<div id="{}" data-hx-swap-oob="true" hidden data-type="{}" data-op="{}"></div>',
         SIGNAL_ID,
         str(event.get("type", "")),
         str(event.get("op", "")),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
+from reformer.web.staff.forms import DateField, DateInput
+
 
 class ProfileForm(forms.Form):
     name = forms.CharField(label="Full name", max_length=150)
@@ -30,13 +32,27 @@ class ProfileForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "tel"}),
     )
 
+    birth_date = DateField(
+        label="Birthday",
+        required=False,
+        widget=DateInput(attrs={"autocomplete": "bday"}),
+        help_text="Optional. Your instructor sees a birthday note on the class list that week.",
+    )
+
     def __init__(self, *args, with_emergency_contact: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["name"].widget.attrs["autocomplete"] = "name"
         self.fields["email"].widget.attrs["autocomplete"] = "email"
-        if not with_emergency_contact:
+        if not with_emergency_contact:  # staff: no emergency contact, no birthday
             del self.fields["emergency_contact_name"]
             del self.fields["emergency_contact_phone"]
+            del self.fields["birth_date"]
+
+
+class BirthDateForm(forms.Form):
+    """The desk gives or corrects a client's birth date on the client record."""
+
+    birth_date = DateField(label="Birthday", required=False, widget=DateInput)
 
 
 class NotificationForm(forms.Form):

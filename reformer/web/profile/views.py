@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from reformer.accounts import profile
+from reformer.accounts.models import ClientProfile
 from reformer.core.errors import DomainError
 from reformer.core.permissions import BOOK_SELF, has_capability
 from reformer.web.errors import is_htmx
@@ -36,8 +37,10 @@ def _client_membership(request: SignedInRequest):
 
 
 def _client_profile(request: SignedInRequest):
+    # Read afresh: the form shown after a save must show what was saved, and the
+    # membership's cached relation predates it (or was missing until the first save).
     membership = _client_membership(request)
-    return getattr(membership, "client_profile", None) if membership else None
+    return ClientProfile.objects.filter(membership=membership).first() if membership else None
 
 
 def _profile_form(request: SignedInRequest, data=None) -> ProfileForm:
@@ -47,6 +50,7 @@ def _profile_form(request: SignedInRequest, data=None) -> ProfileForm:
     if contact is not None:
         initial["emergency_contact_name"] = contact.emergency_contact_name
         initial["emergency_contact_phone"] = contact.emergency_contact_phone
+        initial["birth_date"] = contact.birth_date
     return ProfileForm(
         data, initial=initial, with_emergency_contact=_client_membership(request) is not None
     )
@@ -116,6 +120,7 @@ def edit(request: SignedInRequest) -> HttpResponse:
                 membership=_client_membership(request) or request.membership,
                 emergency_contact_name=data["emergency_contact_name"] if has_contact else None,
                 emergency_contact_phone=data["emergency_contact_phone"] if has_contact else None,
+                birth_date=data["birth_date"] if has_contact else profile.KEEP,
             )
             if data["email"].strip().lower() != user.email.lower():
                 profile.request_email_change(

@@ -222,6 +222,8 @@ def roster_for(actor: Membership, session: ClassSession, order: str = "spot") ->
     bookings = sorted(
         bookings_with_history(actor).filter(session=session), key=roster_sort_key(order)
     )
+    for booking in bookings:
+        booking.session = session  # the rows' flags read the class's day: no query per row
     waitlist: list[Any] = list(  # WaitlistEntry rows, each given .position below
         WaitlistEntry.objects.filter(session=session, status=WaitlistEntry.Status.WAITING)
         .select_related("client__user")

@@ -21,7 +21,7 @@ def _cards(page):
 
 def expect_cards(page, count: int) -> None:
     """The results show `count` classes and htmx has finished settling them: new content is
-    wired up (hx-trigger) only when it settles, 20 ms after the swap."""
+    wired up (data-hx-trigger) only when it settles, 20 ms after the swap."""
     expect(_cards(page)).to_have_count(count)
     expect(page.locator(".htmx-settling")).to_have_count(0)
 

@@ -14,6 +14,7 @@ from django import template
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from reformer.accounts.birthdays import birthday_flag as _birthday_flag
 from reformer.core import timeformat
 from reformer.core.money import format_money
 from reformer.core.permissions import has_capability
@@ -75,6 +76,18 @@ def low_on_credits(package) -> bool:
         and package.credits_remaining is not None
         and package.credits_remaining <= LOW_CREDITS
     )
+
+
+@register.filter
+def birthday_flag(booking) -> str | None:
+    """ "Birthday today" / "Birthday on Thursday" when the client's birthday falls in the
+    week of the booking's class (the studio's local date), else None."""
+    profile = getattr(booking.client, "client_profile", None)
+    if profile is None or profile.birth_date is None:
+        return None
+    session = booking.session
+    class_day = to_local(session.starts_at, session.studio.time_zone).date()
+    return _birthday_flag(profile.birth_date, class_day)
 
 
 @register.filter

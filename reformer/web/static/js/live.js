@@ -5,7 +5,7 @@
    - also reconnects after other closes (e.g. 1001 when a server restarts), with backoff,
      but never after a refusal by the server (codes 4000+: signed out, no membership),
    - after a drop, fires `live:resync` on <body> once the socket is back: lists refetch
-     themselves with  hx-trigger="live:resync from:body". */
+     themselves with  data-hx-trigger="live:resync from:body". */
 (function () {
   "use strict";
 

@@ -245,7 +245,7 @@
     refuseOffline(trigger, trigger);
   }, true);
 
-  // Other htmx requests that change something (buttons with hx-post) are refused offline too.
+  // Other htmx requests that change something (buttons with data-hx-post) are refused offline too.
   document.addEventListener("htmx:beforeRequest", function (evt) {
     if (navigator.onLine) return;
     var verb = (evt.detail.requestConfig && evt.detail.requestConfig.verb) || "get";
@@ -284,7 +284,7 @@
   /* --- Attendance marks queued offline ---------------------------------------------------- */
 
   function csrfToken() {
-    var holder = document.body.getAttribute("hx-headers");
+    var holder = document.body.getAttribute("data-hx-headers");
     try { return JSON.parse(holder)["X-CSRFToken"]; } catch (error) { return ""; }
   }
 

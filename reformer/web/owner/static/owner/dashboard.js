@@ -1,10 +1,10 @@
 /* Owner dashboard: draws the "Bookings over time" chart with ECharts and refreshes the
    metric panels when a live booking event arrives.
 
-   - The chart panel (#chart-panel) is swapped by htmx; #owner-chart is hx-preserve'd so the
+   - The chart panel (#chart-panel) is swapped by htmx; #owner-chart is data-hx-preserve'd so the
      ECharts instance survives and new data animates the line instead of redrawing it.
    - The server's live renderer sends an out-of-band #owner-live-signal element; when one
-     arrives we fire `owner:refresh` on <body>, which the panels listen for (hx-trigger). */
+     arrives we fire `owner:refresh` on <body>, which the panels listen for (data-hx-trigger). */
 (function () {
   "use strict";
 
@@ -97,7 +97,7 @@
   } else {
     onReady();
   }
-  // The chart panel arrives after load (hx-trigger="load"): draw once it is in.
+  // The chart panel arrives after load (data-hx-trigger="load"): draw once it is in.
   document.addEventListener("htmx:load", function (event) {
     if (event.target && event.target.id === "chart-panel") draw();
   });

@@ -1,4 +1,4 @@
-// Class page: the roster arrives by htmx (hx-trigger="load"). When that request fails
+// Class page: the roster arrives by htmx (data-hx-trigger="load"). When that request fails
 // (server error or network), show "Unable to load roster" with a Retry button in place of
 // the roster; the rest of the page (notes, booking a client) keeps working.
 (function () {
