@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -203,6 +204,17 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
         self.live_groups = []
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """As Channels' dispatch, without its hop to the shared thread-sensitive thread before
+        every message (`aclose_old_connections`): for one event to a thousand sockets that was
+        a thousand hops in a row, queued with the page requests that use the thread. This
+        consumer reaches the database only through database_sync_to_async, which closes
+        stale connections itself, in the thread it runs in."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Browsers only listen on this socket; anything they send is ignored."""
 
@@ -285,7 +297,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         assert self.viewer is not None  # only called for connected sockets
         # Dates and times as the viewer's organization writes them (its organization was
         # loaded with the membership: no query here).
-        with timeformat.activate(self.viewer.membership.organization):
+        with timeformat.activate(self.viewer.locale or self.viewer.membership.organization):
             return live_render.render_local(self.viewer, event)
 
     # --- sync helpers (run in threads) -------------------------------------------------------

@@ -190,3 +190,26 @@ def test_a_booking_reaches_the_page_with_the_state_of_its_commit(world, client):
     frames = run(scenario)
     cards = [f for f in frames if f'id="session-{session.pk}"' in f]
     assert cards and "You're booked" in cards[-1] and "9 spots left" in cards[-1]
+
+
+def test_live_sockets_do_not_queue_for_the_shared_database_thread(world, monkeypatch):
+    """Channels closes stale connections in the one thread-sensitive thread before every
+    message it dispatches: a thousand sockets meant a thousand hops of that thread per
+    event, which page requests also wait for. The live consumer skips it (it reaches the
+    database only through database_sync_to_async, which cleans up in its own thread)."""
+    import channels.consumer
+
+    hops = []
+    original = channels.consumer.aclose_old_connections
+
+    async def counting():
+        hops.append(1)
+        await original()
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counting)
+    session = session_at(world.a, day=1)
+    counter = QueryCounter(monkeypatch)
+    headers = _viewers(world, 20)
+    _, frames = _fan_out(world, session, headers, counter)
+    assert len(frames) == 1
+    assert hops == []  # not for the event, nor for connecting and disconnecting
