@@ -1,6 +1,7 @@
 """Benchmark the client's browse page and its live availability (prints figures; not a test).
 
     uv run python bench/browse.py [--sessions 5000] [--clients 1000] [--requests 100]
+                                  [--rounds 5] [--parts browse,live]
 
 1. Server time of the browse page (p50, p99) for a studio with --sessions upcoming classes in
    the next 30 days; "Next 7 days" matches about 1,200 of them and the page shows its first
@@ -8,10 +9,17 @@
    queries, templates) on a connection pool as `reformer serve` has, for the full page and
    for the htmx partial of a filter change; cards come from the per-process card cache
    (web/client/browse_cards.py) except in the "no card cached" case.
-2. Live availability: uvicorn serves the app on 127.0.0.1 in a subprocess; --clients
-   websocket clients, each a signed-in client with the browse page's subscriptions, connect;
-   one more client books a class over HTTP; the delay is measured until every socket has
-   received the re-rendered card of that class.
+2. Live availability: uvicorn serves the app on 127.0.0.1 in a subprocess (with its lifespan,
+   as `reformer serve`: the warm-up); --clients websocket clients, each a signed-in client
+   with the browse page's subscriptions, connect; then, --rounds times, one more client books
+   the same class over HTTP (each booking is a new state, so a new card for every socket)
+   and every socket is waited for. Printed per round, in ms after the POST was sent: the
+   booking's answer, when its event was handed to the channel layer (after its commit), when
+   the server handed the first and the last socket its frame (the server records it;
+   one machine, one monotonic clock), when the clients saw it (first, p50, p100), the
+   fan-out (publish to last frame handed over) and the event loop's own CPU time over it,
+   which the machine's load does not inflate. The clients are bare sans-I/O protocols
+   (live_clients.py), cheap enough that what they see is what the server sent.
 
 Seeds its own data in a database `reformer_bench_browse` (re-created on every run) on
 DATABASE_URL's server (default: this checkout's embedded server in ./var).

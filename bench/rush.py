@@ -4,17 +4,18 @@
                                 [--processes 1,2]
 
 `--viewers` signed-in clients keep the schedule open (a websocket each, subscribed like the
-browse page); then `--bookers` clients each book one of `--classes` classes of `--places`
+browse page; bare sans-I/O clients, live_clients.py, so the benchmark's own process is not
+what delays them); then `--bookers` clients each book one of `--classes` classes of `--places`
 places that all open at the same moment, concurrently over HTTP (the booking dialog, then the
 POST, as the browser sends them). Runs once per value of `--processes`: `reformer serve
 --workers N --no-worker` against Redis (REDIS_URL, default redis://127.0.0.1:6379/0).
 The issue's full rush is `--viewers 1000 --bookers 500 --classes 25`; the default is kept
 short for a shared machine.
 
-Prints, per run: the booking answers (p50, p99), how long after a class's last booking was
-answered every viewer showed it full (p50, p99 over viewers x classes), database
-transactions per booking (everything the server did, fan-out included: pg_stat_database),
-and oversold places (must be 0). Seeds its own database `reformer_bench_rush` on
+Prints, per run: the booking answers (p50, p99, and what they were: booked, 409 full, 503
+busy), how long after a class's last booking was answered every viewer showed it full (p50,
+p99 over viewers x classes), database transactions per booking (everything the server did,
+fan-out included: pg_stat_database), and oversold places (must be 0). Seeds its own database `reformer_bench_rush` on
 DATABASE_URL's server (default: this checkout's embedded server).
 """
 
