@@ -213,3 +213,27 @@ def test_live_sockets_do_not_queue_for_the_shared_database_thread(world, monkeyp
     _, frames = _fan_out(world, session, headers, counter)
     assert len(frames) == 1
     assert hops == []  # not for the event, nor for connecting and disconnecting
+
+
+def test_changes_to_several_classes_within_the_window_go_out_as_one_frame(world, client):
+    """A rush books many classes at once: each page gets one frame per window carrying every
+    changed card, not a frame per class."""
+    first, second, third = (session_at(world.a, day=1, hour=hour) for hour in (7, 9, 11))
+    headers = headers_for(client, world.a.client.user)
+    group = live.studio_schedule(world.a.studio.pk)
+
+    async def scenario():
+        socket = await connect(f"studio={world.a.studio.pk}", headers)
+        layer = get_channel_layer()
+        for session in (first, second, third):
+            await layer.group_send(group, _state_event(session, booked=2, version=50))
+        frames = [await socket.receive_from(timeout=2)]
+        while not await socket.receive_nothing(timeout=consumers.COALESCE_SECONDS * 2):
+            frames.append(await socket.receive_from(timeout=2))
+        await socket.disconnect()
+        return frames
+
+    frames = run(scenario)
+    assert len(frames) == 2
+    assert f'id="session-{first.pk}"' in frames[0]  # the first change goes out at once
+    assert f'id="session-{second.pk}"' in frames[1] and f'id="session-{third.pk}"' in frames[1]
