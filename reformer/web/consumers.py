@@ -199,8 +199,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         return self.viewer.subscriptions if self.viewer else Subscriptions()
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "_timer", None) is not None:
-            self._timer.cancel()
+        timer = getattr(self, "_timer", None)
+        if timer is not None:
+            timer.cancel()
             self._timer = None
         for group in self.live_groups:
             await self.channel_layer.group_discard(group, self.channel_name)
