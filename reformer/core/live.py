@@ -10,8 +10,6 @@ rendered HTML fragments for each browser. Group names (ARCHITECTURE §5.5):
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -102,18 +100,9 @@ def send_now(groups: list[str], message: dict) -> None:
         try:
             if use_server_loop:
                 assert loop is not None  # use_server_loop says so
-                # Handed over, not waited for: the loop runs the sends in this order, and a
-                # request thread (with its database connection) must not wait while the loop
-                # hands the previous event to a thousand sockets (in a rush, seconds, and the
-                # pool ran dry: 503s).
                 future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
-                future.add_done_callback(functools.partial(_log_failure, group))
+                future.result(timeout=5)
             else:
                 async_to_sync(layer.group_send)(group, message)
         except Exception:  # A lost live event must never fail the change that caused it.
             logger.exception("live event to %s failed", group)
-
-
-def _log_failure(group: str, future: concurrent.futures.Future) -> None:
-    if not future.cancelled() and (error := future.exception()) is not None:
-        logger.error("live event to %s failed", group, exc_info=error)
