@@ -1,6 +1,7 @@
 """Benchmark the client's browse page and its live availability (prints figures; not a test).
 
     uv run python bench/browse.py [--sessions 5000] [--clients 1000] [--requests 100]
+                                  [--rounds 5] [--parts browse,live]
 
 1. Server time of the browse page (p50, p99) for a studio with --sessions upcoming classes in
    the next 30 days; "Next 7 days" matches about 1,200 of them and the page shows its first
@@ -8,10 +9,17 @@
    queries, templates) on a connection pool as `reformer serve` has, for the full page and
    for the htmx partial of a filter change; cards come from the per-process card cache
    (web/client/browse_cards.py) except in the "no card cached" case.
-2. Live availability: uvicorn serves the app on 127.0.0.1 in a subprocess; --clients
-   websocket clients, each a signed-in client with the browse page's subscriptions, connect;
-   one more client books a class over HTTP; the delay is measured until every socket has
-   received the re-rendered card of that class.
+2. Live availability: uvicorn serves the app on 127.0.0.1 in a subprocess (with its lifespan,
+   as `reformer serve`: the warm-up); --clients websocket clients, each a signed-in client
+   with the browse page's subscriptions, connect; then, --rounds times, one more client books
+   the same class over HTTP (each booking is a new state, so a new card for every socket)
+   and every socket is waited for. Printed per round, in ms after the POST was sent: the
+   booking's answer, when its event was handed to the channel layer (after its commit), when
+   the server handed the first and the last socket its frame (the server records it;
+   one machine, one monotonic clock), when the clients saw it (first, p50, p100), the
+   fan-out (publish to last frame handed over) and the event loop's own CPU time over it,
+   which the machine's load does not inflate. The clients are bare sans-I/O protocols
+   (live_clients.py), cheap enough that what they see is what the server sent.
 
 Seeds its own data in a database `reformer_bench_browse` (re-created on every run) on
 DATABASE_URL's server (default: this checkout's embedded server in ./var).
@@ -25,12 +33,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import json
 import os
 import random
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.request
 from decimal import Decimal
@@ -39,12 +50,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reformer.settings")
 
 BENCH_DB = "reformer_bench_browse"
 TZ = "America/New_York"
 ROOMS = 12
 SPOTS_PER_ROOM = 12
+# Clients with credits who book the target class in turn (one booking per round of part 2).
+BOOKERS = 8
 
 
 def _embedded_server() -> str:
@@ -78,7 +92,7 @@ def configure() -> str:
 def seed(sessions: int, clients: int) -> dict:
     """One organization, one studio with 12 rooms of 12 reformers, `sessions` upcoming
     classes (hourly 06:00-21:00 local in every room, partly booked), a browsing client with
-    20 bookings, `clients` clients for the websockets and one client who books."""
+    20 bookings, `clients` clients for the websockets and BOOKERS clients who book."""
     from django.contrib.auth.hashers import make_password
     from django.utils import timezone
 
@@ -147,7 +161,7 @@ def seed(sessions: int, clients: int) -> dict:
 
     people = User.objects.bulk_create(
         User(email=f"client{i}@bench.test", name=f"Client {i}", password=password)
-        for i in range(clients + 2)
+        for i in range(clients + 1 + BOOKERS)
     )
     members = Membership.objects.bulk_create(
         Membership(user=user, organization=org, role="client") for user in people
@@ -155,7 +169,7 @@ def seed(sessions: int, clients: int) -> dict:
     product = PackageProduct.objects.create(
         organization=org, name="Ten", kind="class_pack", credits=10, price=Decimal("200")
     )
-    for member in (members[0], members[1]):
+    for member in members[: 1 + BOOKERS]:
         ClientPackage.objects.create(
             organization=org,
             client=member,
@@ -185,19 +199,20 @@ def seed(sessions: int, clients: int) -> dict:
         )
         for s in mine
     )
+    taken = {s.pk for s in mine}
     for s in mine:
         ClassSession.objects.filter(pk=s.pk).update(booked_count=s.booked_count + 1)
     target = next(
         s
         for s in created
-        if s.booked_count < s.capacity - 1 and s.starts_at > now + dt.timedelta(hours=2)
+        if s.booked_count == 0 and s.pk not in taken and s.starts_at > now + dt.timedelta(hours=2)
     )
     return {
         "studio": studio,
         "sessions": len(created),
         "browser": browser_member,
-        "booker": members[1],
-        "watchers": members[2:],
+        "bookers": members[1 : 1 + BOOKERS],
+        "watchers": members[1 + BOOKERS :],
         "target": target,
     }
 
@@ -323,78 +338,149 @@ def _book_over_http(base: str, session_key: str, session_id: int) -> tuple[float
     return sent, time.perf_counter()
 
 
-async def measure_live(world: dict, url: str, pool: int) -> dict:
+async def measure_live(world: dict, url: str, pool: int, rounds: int) -> dict:
+    """Serve the app, open a websocket per watcher, then `rounds` times: one booker books the
+    target class over HTTP and every socket is waited for (each booking is a new state of the
+    class, so a new card). Returns the figures of each round."""
     from asgiref.sync import sync_to_async
-    from websockets.asyncio.client import connect
+    from live_clients import LeanClients
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+    trace_path = Path(tempfile.mkstemp(prefix="bench-live-", suffix=".json")[1])
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", TRACE_ENV: str(trace_path)}
     command = [sys.executable, str(Path(__file__).resolve()), "--serve", str(port)]
     server = subprocess.Popen([*command, "--pool", str(pool)], cwd=ROOT, env=env)
+    booked = []
     try:
-        for _ in range(200):
+        for _ in range(600):
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                     break
             except OSError:
                 await asyncio.sleep(0.1)
         keys = await sync_to_async(lambda: [_session_key(m.user) for m in world["watchers"]])()
-        booker_key = await sync_to_async(_session_key)(world["booker"].user)
+        booker_keys = await sync_to_async(
+            lambda: [_session_key(m.user) for m in world["bookers"]]
+        )()
         target = world["target"]
         marker = f'id="session-{target.pk}"'
         ws_url = f"ws://127.0.0.1:{port}/ws/live/?user=me&toasts=1&studio={world['studio'].pk}"
-        sockets = []
+        received: dict[int, float] = {}
+        # The card says how many places are left: a round waits for its own booking's card.
+        wanted = ""
+
+        def on_text(index: int, text: str) -> None:
+            if index not in received and marker in text and wanted in text:
+                received[index] = time.perf_counter()
+
+        clients = LeanClients(on_text)
         started = time.perf_counter()
-        for batch in range(0, len(keys), 50):
-            sockets += await asyncio.gather(
-                *(
-                    connect(ws_url, origin=base, additional_headers={"Cookie": f"sessionid={k}"})
-                    for k in keys[batch : batch + 50]
-                )
-            )
+        await clients.connect(ws_url, base, [f"sessionid={key}" for key in keys])
         connect_seconds = time.perf_counter() - started
         await asyncio.sleep(1)  # every consumer has joined its groups
 
-        received: list[float] = []
-
-        async def listen(ws) -> None:
-            while True:
-                frame = await ws.recv()
-                if marker in frame:
-                    received.append(time.perf_counter())
-                    return
-
-        listeners = [asyncio.create_task(listen(ws)) for ws in sockets]
-        sent, answered = await asyncio.to_thread(_book_over_http, base, booker_key, target.pk)
-        _, pending = await asyncio.wait(listeners, timeout=60)
-        for task in pending:
-            task.cancel()
-        delays = sorted((moment - sent) * 1000 for moment in received)
-        for ws in sockets:
-            await ws.close()
-        return {
-            "clients": len(sockets),
-            "connect_s": connect_seconds,
-            "received": len(delays),
-            "first": delays[0] if delays else None,
-            "p50": statistics.median(delays) if delays else None,
-            "last": delays[-1] if delays else None,
-            "answer": (answered - sent) * 1000,
-        }
+        results = []
+        for round_ in range(rounds):
+            received.clear()
+            wanted = f"{target.capacity - round_ - 1} spots left"
+            sent, answered = await asyncio.to_thread(
+                _book_over_http, base, booker_keys[round_], target.pk
+            )
+            booked.append(world["bookers"][round_])
+            deadline = time.perf_counter() + 60
+            while len(received) < len(clients.sockets) and time.perf_counter() < deadline:
+                await asyncio.sleep(0.01)
+            delays = sorted((moment - sent) * 1000 for moment in received.values())
+            results.append({"sent": sent, "delays": delays, "answer": (answered - sent) * 1000})
+            await asyncio.sleep(1)  # past the coalescing window: the next booking goes at once
+        clients.close()
+        await asyncio.sleep(0.5)  # the server has written its record
     finally:
         server.terminate()
         server.wait(timeout=20)
+        await sync_to_async(cancel_bookings)(world, booked)
+    trace = json.loads(trace_path.read_text() or "{}")
+    trace_path.unlink()
+    moments = [result.pop("sent") for result in results] + [float("inf")]
+    for result, sent, next_sent in zip(results, moments, moments[1:], strict=False):
+        # The server's clock is this machine's monotonic clock, as perf_counter is on Linux.
+        def during(rows, sent=sent, next_sent=next_sent):
+            return [row for row in rows if sent < row[0] < next_sent]
+
+        sends = during(trace.get("sends", []))
+        groups = during(trace.get("group_sends", []))
+        published = [m for m in trace.get("published", []) if sent < m < next_sent]
+        result["server_sends"] = sorted((m - sent) * 1000 for m, _ in sends)
+        # The booking's thread handed its first event over (ms after the POST was sent).
+        result["published"] = (published[0] - sent) * 1000 if published else None
+        # CPU time of the loop thread from its first group send to its last frame.
+        result["loop_cpu"] = (sends[-1][1] - groups[0][1]) * 1000 if sends and groups else None
+    return {"clients": len(clients.sockets), "connect_s": connect_seconds, "rounds": results}
 
 
-def cancel_last_booking(world: dict) -> None:
+def cancel_bookings(world: dict, bookers: list) -> None:
+    """Give the target class's places back (the next run books them again)."""
     from reformer.bookings.actions import cancel_booking
     from reformer.bookings.models import Booking
 
-    booking = Booking.objects.get(
-        session=world["target"], client=world["booker"], status=Booking.Status.CONFIRMED
-    )
-    cancel_booking(world["booker"], booking)
+    for booker in bookers:
+        for booking in Booking.objects.filter(
+            session=world["target"], client=booker, status=Booking.Status.CONFIRMED
+        ):
+            cancel_booking(booker, booking)
+
+
+# The server subprocess writes what it did and when to this file (JSON, at its exit).
+TRACE_ENV = "BENCH_LIVE_TRACE"
+
+
+def trace_live_sends(path: str) -> None:
+    """Record, in this (server) process, when each live event was published (the booking's
+    thread: when it handed the event over), when the event loop began handing it to the
+    group and when each websocket frame was handed to its socket, with the loop thread's CPU
+    time at both (a figure the machine's load does not inflate). A thread writes the record
+    to `path` (uvicorn ends the process by re-raising the SIGTERM it caught)."""
+    from channels.layers import get_channel_layer
+
+    from reformer.core import live
+    from reformer.web.consumers import LiveConsumer
+
+    published: list[float] = []
+    group_sends: list[tuple[float, float]] = []
+    sends: list[tuple[float, float]] = []
+    send_now, consumer_send = live.send_now, LiveConsumer.send
+    layer_class = type(get_channel_layer())
+    group_send = layer_class.group_send
+
+    def traced_send_now(groups, message):
+        published.append(time.monotonic())
+        send_now(groups, message)
+
+    async def traced_group_send(self, group, message):
+        group_sends.append((time.monotonic(), time.thread_time()))
+        await group_send(self, group, message)
+
+    async def traced_send(self, text_data=None, bytes_data=None, close=False):
+        await consumer_send(self, text_data=text_data, bytes_data=bytes_data, close=close)
+        if text_data:
+            sends.append((time.monotonic(), time.thread_time()))
+
+    live.send_now = traced_send_now
+    layer_class.group_send = traced_group_send
+    LiveConsumer.send = traced_send  # type: ignore[method-assign]
+
+    def write() -> None:
+        written = -1
+        while True:
+            time.sleep(0.2)
+            if len(sends) + len(published) != written:
+                written = len(sends) + len(published)
+                record = {"published": published, "group_sends": group_sends, "sends": sends}
+                Path(f"{path}.new").write_text(json.dumps(record))
+                Path(f"{path}.new").replace(path)
+
+    threading.Thread(target=write, daemon=True).start()
 
 
 def serve(port: int, pool: int) -> None:
@@ -405,6 +491,8 @@ def serve(port: int, pool: int) -> None:
     from django.conf import settings
 
     django.setup()
+    if os.environ.get(TRACE_ENV):
+        trace_live_sends(os.environ[TRACE_ENV])
     if pool:
         settings.DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": 2,
@@ -418,9 +506,13 @@ def serve(port: int, pool: int) -> None:
         host="127.0.0.1",
         port=port,
         log_level="warning",
-        lifespan="off",
+        lifespan="on",  # the warm-up, as `reformer serve` (no job worker: not asked for)
         ws="websockets-sansio",
     )
+
+
+def _ms(value: float | None, unit: str = " ms") -> str:
+    return "-" if value is None else f"{value:.0f}{unit}"
 
 
 def main() -> None:
@@ -436,6 +528,9 @@ def main() -> None:
     parser.add_argument(
         "--parts", default="browse,live", help="what to measure: browse, live or both"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=5, help=f"bookings measured in part 2 (at most {BOOKERS})"
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--pool", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -447,7 +542,7 @@ def main() -> None:
     url = configure()
     world = seed(args.sessions, args.clients)
     print(
-        f"Seeded {world['sessions']} upcoming classes and {args.clients + 2} clients "
+        f"Seeded {world['sessions']} upcoming classes and {args.clients + 1 + BOOKERS} clients "
         f"in {time.perf_counter() - started:.1f} s ({BENCH_DB}).\n"
     )
 
@@ -462,20 +557,44 @@ def main() -> None:
             )
 
     for pool in (int(value) for value in args.pools.split(",")) if "live" in parts else ():
-        live = asyncio.run(measure_live(world, url, pool))
+        live = asyncio.run(measure_live(world, url, pool, args.rounds))
         setup = f"connection pool of {pool}" if pool else "a connection per request (no pool)"
         print(
             f"\nLive availability, server with {setup}: {live['clients']} websocket clients "
-            f"connected in {live['connect_s']:.1f} s; one booking over HTTP ->"
+            f"connected in {live['connect_s']:.1f} s; then {args.rounds} bookings over HTTP, "
+            "one at a time, each a new card for every socket. Milliseconds after the POST "
+            "was sent:"
         )
         print(
-            f"  {live['received']}/{live['clients']} received the updated card; delay after "
-            f"the POST was sent: first {live['first']:.0f} ms, median {live['p50']:.0f} ms, "
-            f"all (p100) {live['last']:.0f} ms; the booking's own answer took "
-            f"{live['answer']:.0f} ms"
+            f"  {'round':>5} {'answer':>7} {'publish':>8} {'server sent: first':>19} "
+            f"{'last':>6} {'clients saw: first':>19} {'p50':>6} {'p100':>6} {'seen':>6} "
+            f"{'fan-out':>8} {'loop CPU':>9}"
         )
-        # The next round books the same class again with a fresh booker: cancel this one.
-        cancel_last_booking(world)
+        fan_outs, cpus = [], []
+        for number, row in enumerate(live["rounds"], start=1):
+            delays, sends = row["delays"], row["server_sends"]
+            fan_out = sends[-1] - row["published"] if sends and row["published"] else None
+            if fan_out is not None and number > 1:
+                fan_outs.append(fan_out)
+                cpus.append(row["loop_cpu"])
+            first_sent, last_sent = (sends[0], sends[-1]) if sends else (None, None)
+            first_seen, last_seen = (delays[0], delays[-1]) if delays else (None, None)
+            median_seen = statistics.median(delays) if delays else None
+            print(
+                f"  {number:>5} {row['answer']:>7.0f} {_ms(row['published'], ''):>8} "
+                f"{_ms(first_sent, ''):>19} {_ms(last_sent, ''):>6} {_ms(first_seen, ''):>19} "
+                f"{_ms(median_seen, ''):>6} {_ms(last_seen, ''):>6} {len(delays):>6} "
+                f"{_ms(fan_out, ''):>8} {_ms(row['loop_cpu'], ''):>9}"
+            )
+        if fan_outs:
+            print(
+                f"  fan-out = from the booking's event handed to the channel layer (after its "
+                f"commit) until the server handed the last socket its frame; rounds 2-"
+                f"{args.rounds} (a warm process): median {statistics.median(fan_outs):.0f} ms, "
+                f"worst {max(fan_outs):.0f} ms; loop CPU = the event loop thread's own CPU time "
+                f"over that span (what the fan-out costs, whatever the machine's load): median "
+                f"{statistics.median(cpus):.0f} ms"
+            )
 
 
 if __name__ == "__main__":

@@ -4,18 +4,19 @@
                                 [--processes 1,2]
 
 `--viewers` signed-in clients keep the schedule open (a websocket each, subscribed like the
-browse page); then `--bookers` clients each book one of `--classes` classes of `--places`
+browse page; bare sans-I/O clients, live_clients.py, so the benchmark's own process is not
+what delays them); then `--bookers` clients each book one of `--classes` classes of `--places`
 places that all open at the same moment, concurrently over HTTP (the booking dialog, then the
 POST, as the browser sends them). Runs once per value of `--processes`: `reformer serve
 --workers N --no-worker` against Redis (REDIS_URL, default redis://127.0.0.1:6379/0).
 The issue's full rush is `--viewers 1000 --bookers 500 --classes 25`; the default is kept
 short for a shared machine.
 
-Prints, per run: the booking answers (p50, p99), how long after a class's last booking was
-answered every viewer showed it full (p50, p99 over viewers x classes), database
-transactions per booking (everything the server did, fan-out included: pg_stat_database),
-and oversold places (must be 0). Seeds its own database `reformer_bench_rush` on
-DATABASE_URL's server (default: this checkout's embedded server).
+Prints, per run: the booking answers (p50, p99, and what they were: booked, 409 full, 503
+busy), how long after a class's last booking was answered every viewer showed it full (p50,
+p99 over viewers x classes), database transactions per booking (everything the server did,
+fan-out included: pg_stat_database), and oversold places (must be 0). Seeds its own database
+`reformer_bench_rush` on DATABASE_URL's server (default: this checkout's embedded server).
 """
 
 from __future__ import annotations
@@ -29,12 +30,15 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import browse
+from live_clients import LeanClients
 
 ROOT = browse.ROOT
 TZ = browse.TZ
@@ -118,15 +122,17 @@ def _transactions(url: str) -> int:
         return int(row[0])
 
 
-def _book(base: str, key: str, session_id: int) -> tuple[float, bool]:
-    """(seconds until the answer, whether it was a booking). A refusal (full: 409, busy:
-    503) is an answer too."""
+def _book(base: str, key: str, session_id: int) -> tuple[float, str]:
+    """(seconds from the POST until its answer, what the answer was: "booked", or the HTTP
+    status of a refusal: 409 full, 503 busy...). A refusal is an answer too."""
     started = time.perf_counter()
     try:
         sent, answered = browse._book_over_http(base, key, session_id)
-        return answered - sent, True
-    except (AssertionError, OSError):
-        return time.perf_counter() - started, False
+        return answered - sent, "booked"
+    except urllib.error.HTTPError as error:
+        return time.perf_counter() - started, str(error.code)
+    except (AssertionError, OSError) as error:
+        return time.perf_counter() - started, type(error).__name__
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -135,8 +141,6 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 async def rush(world: dict, url: str, processes: int) -> dict:
-    from websockets.asyncio.client import connect
-
     port = browse._free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "LOG_LEVEL": "WARNING"}
@@ -155,38 +159,29 @@ async def rush(world: dict, url: str, processes: int) -> dict:
                     raise RuntimeError("reformer serve exited") from None
                 await asyncio.sleep(0.2)
         ws_url = f"ws://127.0.0.1:{port}/ws/live/?user=me&studio={world['studio']}"
-        sockets = []
-        for batch in range(0, len(world["viewers"]), 50):
-            sockets += await asyncio.gather(
-                *(
-                    connect(ws_url, origin=base, additional_headers={"Cookie": f"sessionid={k}"})
-                    for k in world["viewers"][batch : batch + 50]
-                )
-            )
-        await asyncio.sleep(1)  # every consumer has joined its groups
         full_at: dict[tuple[int, int], float] = {}
 
-        async def listen(index: int, ws) -> None:
-            async for frame in ws:
-                for session_id, state in CARD.findall(str(frame)):
-                    if state == "full":
-                        full_at.setdefault((index, int(session_id)), time.perf_counter())
+        def on_text(index: int, text: str) -> None:
+            for session_id, state in CARD.findall(text):
+                if state == "full":
+                    full_at.setdefault((index, int(session_id)), time.perf_counter())
 
-        listeners = [asyncio.create_task(listen(i, ws)) for i, ws in enumerate(sockets)]
+        clients = LeanClients(on_text)
+        await clients.connect(ws_url, base, [f"sessionid={key}" for key in world["viewers"]])
+        await asyncio.sleep(1)  # every consumer has joined its groups
         before = _transactions(url)
         sessions = world["sessions"]
         last_answer: dict[int, float] = {}
         answers: list[float] = []
 
-        booked_count = 0
+        outcomes: Counter[str] = Counter()
 
         def one(n: int) -> None:
-            nonlocal booked_count
             session_id = sessions[n % len(sessions)]
-            took, booked = _book(base, world["bookers"][n], session_id)
+            took, outcome = _book(base, world["bookers"][n], session_id)
+            outcomes[outcome] += 1
             answers.append(took)
-            if booked:
-                booked_count += 1
+            if outcome == "booked":
                 last_answer[session_id] = max(last_answer.get(session_id, 0), time.perf_counter())
 
         with ThreadPoolExecutor(max_workers=16) as pool:
@@ -198,25 +193,23 @@ async def rush(world: dict, url: str, processes: int) -> dict:
             )
         spent = _transactions(url) - before
         deadline = time.perf_counter() + 10
-        wanted = len(sockets) * len(last_answer)
+        wanted = len(clients.sockets) * len(last_answer)
         while len(full_at) < wanted and time.perf_counter() < deadline:
             await asyncio.sleep(0.05)
-        for task in listeners:
-            task.cancel()
-        for ws in sockets:
-            await ws.close()
+        clients.close()
         delays = [
             max(0.0, moment - last_answer[session_id])
             for (_, session_id), moment in full_at.items()
             if session_id in last_answer
         ]
         return {
-            "booked": booked_count,
+            "booked": outcomes["booked"],
+            "outcomes": outcomes,
             "answers": answers,
             "delays": delays,
             "shown": len(full_at),
             "wanted": wanted,
-            "transactions_per_booking": spent / max(1, booked_count),
+            "transactions_per_booking": spent / max(1, outcomes["booked"]),
         }
     finally:
         server.terminate()
@@ -271,7 +264,9 @@ def main() -> None:
         print(
             f"  bookings: {result['booked']} of {len(world['bookers'])} got a place; every answer "
             f"p50 {statistics.median(answers) * 1000:.0f} ms, "
-            f"p99 {_percentile(answers, 0.99) * 1000:.0f} ms"
+            f"p99 {_percentile(answers, 0.99) * 1000:.0f} ms (answers: "
+            + ", ".join(f"{name} {count}" for name, count in result["outcomes"].most_common())
+            + ")"
         )
         if delays:
             print(

@@ -7,6 +7,7 @@ worker on the server's event loop, so one process is a whole deployment.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -21,6 +22,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from reformer.web.routing import websocket_urlpatterns  # noqa: E402
+from reformer.web.warmup import warm_up  # noqa: E402
 from reformer.worker import InProcessWorker  # noqa: E402
 
 IN_PROCESS_WORKER_ENV = "REFORMER_IN_PROCESS_WORKER"
@@ -44,6 +46,8 @@ class LifespanWorker:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                # Before the first connection is taken (uvicorn waits for this answer).
+                await asyncio.to_thread(warm_up)
                 if os.environ.get(IN_PROCESS_WORKER_ENV) == "1":
                     worker = InProcessWorker()
                     await worker.start()

@@ -417,9 +417,12 @@ NOTIFICATIONS_SEND_CONCURRENCY = int(os.environ.get("NOTIFICATIONS_SEND_CONCURRE
 if os.environ.get("REDIS_URL"):
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # A read timeout above channels-redis's 5 s blocking receive: redis-py 8's
-            # default would cut every idle socket's wait short (TimeoutError, socket lost).
+            # Pub/sub: a group event crosses Redis once per process, which hands it to its
+            # own sockets. (The list-based RedisChannelLayer queued one copy per socket and
+            # each process popped them one round trip at a time: a thousand per booking.)
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # A read timeout well above the layer's 0.1 s polls: redis-py 8's default would
+            # cut an idle connection's wait short (TimeoutError, socket lost).
             "CONFIG": {"hosts": [{"address": os.environ["REDIS_URL"], "socket_timeout": 30}]},
         }
     }
@@ -433,7 +436,8 @@ if os.environ.get("REDIS_URL"):
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # One process: Channels' in-memory layer, without its per-receive sweep (web/channel_layers.py).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "reformer.web.channel_layers.LocalChannelLayer"}}
 
 # --- Jobs (Procrastinate) -----------------------------------------------------------------------
 

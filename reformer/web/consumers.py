@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -145,8 +146,9 @@ def authorize(
     return subscriptions, groups
 
 
-# At most one frame per class and socket in this many seconds; the last one always carries
-# the newest state (a burst of bookings on one class becomes a few frames, not one per booking).
+# At most one frame of class states per socket in this many seconds, carrying every class
+# that changed, each with its newest state (a burst of bookings becomes a few frames, not one
+# per booking, nor one per class).
 COALESCE_SECONDS = 0.25
 
 # What _render_database found on a re-check: None (no re-check), False (membership gone),
@@ -158,8 +160,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
     """One page's socket. Per event: a worker thread only when the event needs the database
     for this viewer (a re-check is due, the viewer's memory is stale, or a database renderer
     applies); then the local renderers in the loop. Events that carry states are coalesced
-    per object (`_coalesce`): the first change of a class goes out at once, later ones within
-    COALESCE_SECONDS wait and go out as one frame with the newest state."""
+    per socket (`_coalesce`): a change goes out at once when no frame of states went out in
+    the last COALESCE_SECONDS; otherwise it waits, and everything waiting goes out as one
+    frame, each class with its newest state."""
 
     viewer: live_render.Viewer | None = None
     live_groups: list[str]
@@ -170,9 +173,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         live.bind_event_loop(asyncio.get_running_loop())
         self.live_groups = []
         self._versions: dict[tuple[str, int], int] = {}
-        self._sent_at: dict[tuple[str, int], float] = {}
+        self._last_frame: float | None = None
         self._pending: dict[tuple[str, int], dict[str, Any]] = {}
-        self._timers: dict[tuple[str, int], asyncio.TimerHandle] = {}
+        self._timer: asyncio.TimerHandle | None = None
         self._flushing: set[asyncio.Future] = set()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -196,12 +199,24 @@ class LiveConsumer(AsyncWebsocketConsumer):
         return self.viewer.subscriptions if self.viewer else Subscriptions()
 
     async def disconnect(self, code: int) -> None:
-        for timer in getattr(self, "_timers", {}).values():
+        timer = getattr(self, "_timer", None)
+        if timer is not None:
             timer.cancel()
-        self._timers = {}
+            self._timer = None
         for group in self.live_groups:
             await self.channel_layer.group_discard(group, self.channel_name)
         self.live_groups = []
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """As Channels' dispatch, without its hop to the shared thread-sensitive thread before
+        every message (`aclose_old_connections`): for one event to a thousand sockets that was
+        a thousand hops in a row, queued with the page requests that use the thread. This
+        consumer reaches the database only through database_sync_to_async, which closes
+        stale connections itself, in the thread it runs in."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Browsers only listen on this socket; anything they send is ignored."""
@@ -244,9 +259,15 @@ class LiveConsumer(AsyncWebsocketConsumer):
     # --- coalescing (events that carry states, per object) ----------------------------------
 
     def _coalesce(self, event: dict[str, Any]) -> list[dict[str, Any]]:
-        """The one-object parts of `event` to render now; the others wait for `_flush`."""
+        """The one-object parts of `event` to render now; the others wait for `_flush`.
+
+        One window per socket, not per class: in a rush on 25 classes, a window per class
+        meant up to 25 frames per socket every COALESCE_SECONDS (a hundred thousand frames a
+        second for a thousand pages); here every change waiting on a socket goes out in one
+        frame, each class with its newest state."""
         loop = asyncio.get_running_loop()
         now = loop.time()
+        last = self._last_frame
         ready = []
         for state in event["states"]:
             key = (event.get("type", ""), state["id"])
@@ -255,29 +276,30 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 continue  # an older state overtaken in transit by a newer one
             self._versions[key] = version
             part = {**event, "ids": [state["id"]], "states": [state]}
-            last = self._sent_at.get(key)
-            if key in self._timers:
+            if self._timer is not None:
                 self._pending[key] = part  # the scheduled frame will carry this newest state
             elif last is None or now - last >= COALESCE_SECONDS:
-                self._sent_at[key] = now
                 ready.append(part)
             else:
                 self._pending[key] = part
-                self._timers[key] = loop.call_at(last + COALESCE_SECONDS, self._schedule_flush, key)
+                self._timer = loop.call_at(last + COALESCE_SECONDS, self._schedule_flush)
+        if ready:
+            self._last_frame = now
         return ready
 
-    def _schedule_flush(self, key: tuple[str, int]) -> None:
-        task = asyncio.ensure_future(self._flush(key))
+    def _schedule_flush(self) -> None:
+        task = asyncio.ensure_future(self._flush())
         self._flushing.add(task)  # a reference, so the task is not collected mid-way
         task.add_done_callback(self._flushing.discard)
 
-    async def _flush(self, key: tuple[str, int]) -> None:
-        self._timers.pop(key, None)
-        part = self._pending.pop(key, None)
-        if part is None or self.viewer is None:
+    async def _flush(self) -> None:
+        self._timer = None
+        parts = list(self._pending.values())
+        self._pending.clear()
+        if not parts or self.viewer is None:
             return
-        self._sent_at[key] = asyncio.get_running_loop().time()
-        html = self._render_local(part)
+        self._last_frame = asyncio.get_running_loop().time()
+        html = "".join(self._render_local(part) for part in parts)
         if html:
             await self.send(text_data=html)
 
@@ -285,7 +307,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         assert self.viewer is not None  # only called for connected sockets
         # Dates and times as the viewer's organization writes them (its organization was
         # loaded with the membership: no query here).
-        with timeformat.activate(self.viewer.membership.organization):
+        with timeformat.activate(self.viewer.locale or self.viewer.membership.organization):
             return live_render.render_local(self.viewer, event)
 
     # --- sync helpers (run in threads) -------------------------------------------------------

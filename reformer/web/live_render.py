@@ -75,6 +75,8 @@ from urllib.parse import urlencode
 
 from django.template.loader import render_to_string
 
+from reformer.core import timeformat
+from reformer.core.timeformat import TimeLocale
 from reformer.web.toasts import toast_oob
 from reformer.web.unavailable import is_database_unavailable
 
@@ -107,6 +109,8 @@ class Viewer:
     membership: Membership
     subscriptions: Subscriptions
     memory: dict[str, Any] = field(default_factory=dict)
+    # How their organization writes dates and times (worked out once, not per event).
+    locale: TimeLocale | None = None
 
 
 Renderer = Callable[["Membership", dict[str, Any], Subscriptions], str]
@@ -218,7 +222,7 @@ def load_viewer(membership: Membership, subscriptions: Subscriptions) -> Viewer:
     autodiscover()
     membership.organization  # noqa: B018  (loaded here: local renderers read it in the loop)
     memory = {name: m.load(membership, subscriptions) for name, m in _memories.items()}
-    return Viewer(membership, subscriptions, memory)
+    return Viewer(membership, subscriptions, memory, timeformat.locale_of(membership.organization))
 
 
 def needs_database(viewer: Viewer, event: dict[str, Any]) -> bool:

@@ -190,3 +190,50 @@ def test_a_booking_reaches_the_page_with_the_state_of_its_commit(world, client):
     frames = run(scenario)
     cards = [f for f in frames if f'id="session-{session.pk}"' in f]
     assert cards and "You're booked" in cards[-1] and "9 spots left" in cards[-1]
+
+
+def test_live_sockets_do_not_queue_for_the_shared_database_thread(world, monkeypatch):
+    """Channels closes stale connections in the one thread-sensitive thread before every
+    message it dispatches: a thousand sockets meant a thousand hops of that thread per
+    event, which page requests also wait for. The live consumer skips it (it reaches the
+    database only through database_sync_to_async, which cleans up in its own thread)."""
+    import channels.consumer
+
+    hops = []
+    original = channels.consumer.aclose_old_connections
+
+    async def counting():
+        hops.append(1)
+        await original()
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counting)
+    session = session_at(world.a, day=1)
+    counter = QueryCounter(monkeypatch)
+    headers = _viewers(world, 20)
+    _, frames = _fan_out(world, session, headers, counter)
+    assert len(frames) == 1
+    assert hops == []  # not for the event, nor for connecting and disconnecting
+
+
+def test_changes_to_several_classes_within_the_window_go_out_as_one_frame(world, client):
+    """A rush books many classes at once: each page gets one frame per window carrying every
+    changed card, not a frame per class."""
+    first, second, third = (session_at(world.a, day=1, hour=hour) for hour in (7, 9, 11))
+    headers = headers_for(client, world.a.client.user)
+    group = live.studio_schedule(world.a.studio.pk)
+
+    async def scenario():
+        socket = await connect(f"studio={world.a.studio.pk}", headers)
+        layer = get_channel_layer()
+        for session in (first, second, third):
+            await layer.group_send(group, _state_event(session, booked=2, version=50))
+        frames = [await socket.receive_from(timeout=2)]
+        while not await socket.receive_nothing(timeout=consumers.COALESCE_SECONDS * 2):
+            frames.append(await socket.receive_from(timeout=2))
+        await socket.disconnect()
+        return frames
+
+    frames = run(scenario)
+    assert len(frames) == 2
+    assert f'id="session-{first.pk}"' in frames[0]  # the first change goes out at once
+    assert f'id="session-{second.pk}"' in frames[1] and f'id="session-{third.pk}"' in frames[1]

@@ -16,10 +16,9 @@ lock only guards the sync path (tests, render_event in a thread).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from typing import Any
-
-from django.utils import timezone
 
 from reformer.accounts.models import Membership, User
 from reformer.bookings.rules import booking_opens_at
@@ -66,16 +65,14 @@ def own_position(state: dict[str, Any], membership_id: int) -> int | None:
 def card_html(state: dict[str, Any], reference: str, position: int | None) -> str:
     """The card (an out-of-band swap) for a viewer holding `reference` ("" for none) or
     waiting at `position`."""
-    now = timezone.now()
-    starts_at = dt.datetime.fromisoformat(state["starts_at"])
-    window = state["booking_window_days"]
-    clock = (
-        starts_at <= now,
-        window is not None and booking_opens_at(starts_at, window) > now,
-    )
+    # Called once per socket for the same state: everything here is a few lookups (the
+    # moments the clock part turns on are worked out once per class and time).
+    starts_at, opens_at = _moments(state["starts_at"], state["booking_window_days"])
+    now = dt.datetime.now(dt.UTC)
+    clock = (starts_at <= now, opens_at is not None and opens_at > now)
     # The locale too: times are written as the viewer's organization writes them.
     key = (
-        tuple(state[name] for name in DISPLAYED),
+        tuple(map(state.__getitem__, DISPLAYED)),
         reference,
         position,
         clock,
@@ -89,6 +86,13 @@ def card_html(state: dict[str, Any], reference: str, position: int | None) -> st
                 _cards.clear()
             _cards[key] = html
     return html
+
+
+@functools.lru_cache(maxsize=MAX_ENTRIES)
+def _moments(starts_at: str, window: int | None) -> tuple[dt.datetime, dt.datetime | None]:
+    """When the class starts, and when it opens for booking (None: no booking window)."""
+    start = dt.datetime.fromisoformat(starts_at)
+    return start, None if window is None else booking_opens_at(start, window)
 
 
 def _render(state: dict[str, Any], reference: str, position: int | None) -> str:
@@ -152,3 +156,4 @@ def session_from_state(state: dict[str, Any]) -> ClassSession:
 def clear() -> None:
     with _lock:
         _cards.clear()
+    _moments.cache_clear()

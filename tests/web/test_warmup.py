@@ -1,0 +1,44 @@
+"""A process compiles its templates and imports its views before it takes connections
+(web/warmup.py): neither happens in the event loop on the first requests and live events."""
+
+from __future__ import annotations
+
+import asyncio
+
+from django.template import engines
+
+from reformer import asgi
+from reformer.web import warmup
+
+
+def _compiled_names() -> set[str]:
+    engine = engines["django"].engine  # type: ignore[attr-defined]
+    cached = engine.template_loaders[0]
+    return {template.origin.template_name for template in cached.get_template_cache.values()}
+
+
+def test_warm_up_compiles_every_template_of_the_project():
+    names = warmup.project_templates()
+    assert "client/browse/_card.html" in names and "base.html" in names
+    warmup.warm_up()
+    assert set(names) <= _compiled_names()
+
+
+def test_the_lifespan_warms_up_before_the_server_takes_connections(monkeypatch):
+    calls = []
+    monkeypatch.setattr(asgi, "warm_up", lambda: calls.append("warm_up"))
+    sent = []
+
+    async def scenario():
+        messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+
+        async def receive():
+            return next(messages)
+
+        async def send(message):
+            sent.append((message["type"], list(calls)))
+
+        await asgi.LifespanWorker(app=None)({"type": "lifespan"}, receive, send)
+
+    asyncio.run(scenario())
+    assert sent[0] == ("lifespan.startup.complete", ["warm_up"])
