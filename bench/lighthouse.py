@@ -128,9 +128,7 @@ def run_lighthouse(url: str, cookie: str | None, out: Path) -> dict:
 
 
 def scores(report: dict) -> dict[str, int]:
-    return {
-        name: round((report["categories"][name]["score"] or 0) * 100) for name in CATEGORIES
-    }
+    return {name: round((report["categories"][name]["score"] or 0) * 100) for name in CATEGORIES}
 
 
 def reasons(report: dict, category: str) -> list[str]:
@@ -140,12 +138,11 @@ def reasons(report: dict, category: str) -> list[str]:
     for ref in report["categories"][category]["auditRefs"]:
         audit = audits[ref["id"]]
         score = audit.get("score")
-        if score is None or score >= 0.9 or (ref["weight"] == 0 and category != "performance"):
-            continue
-        if category == "performance" and ref["weight"] == 0:
-            continue
+        if score is None or score >= 0.9 or ref["weight"] == 0:
+            continue  # passed, informative only, or weighing nothing in the score
         detail = audit.get("displayValue") or ""
-        lost.append((ref["weight"] * (1 - score), f"{audit['title']}{f' ({detail})' if detail else ''}"))
+        title = f"{audit['title']} ({detail})" if detail else audit["title"]
+        lost.append((ref["weight"] * (1 - score), title))
     return [text for _, text in sorted(lost, reverse=True)]
 
 
@@ -189,12 +186,9 @@ def main() -> None:
             for run in range(args.runs):
                 slug = re.sub(r"\W+", "-", name.lower())
                 runs.append(run_lighthouse(base + path, cookie, folder / f"{slug}-{run}.json"))
-            medians = {
-                c: int(statistics.median(scores(r)[c] for r in runs)) for c in CATEGORIES
-            }
+            medians = {c: int(statistics.median(scores(r)[c] for r in runs)) for c in CATEGORIES}
             print(
-                f"{name:<18} {role or '-':<11} "
-                + " ".join(f"{medians[c]:>5}" for c in CATEGORIES),
+                f"{name:<18} {role or '-':<11} " + " ".join(f"{medians[c]:>5}" for c in CATEGORIES),
                 flush=True,
             )
             final = runs[-1]

@@ -82,9 +82,7 @@ def _widen_lone_classes(grid_day: GridDay) -> None:
     name; only classes that run at the same time share the day, side by side by room."""
     for cell in grid_day.classes:
         alone = not any(
-            other is not cell
-            and other.row_start < cell.row_end
-            and other.row_end > cell.row_start
+            other is not cell and other.row_start < cell.row_end and other.row_end > cell.row_start
             for other in grid_day.classes
         )
         if alone:
