@@ -14,6 +14,9 @@ const chrome = await chromeLauncher.launch({
   chromePath: process.env.CHROME_PATH,
   chromeFlags: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
 });
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => chrome.kill().finally(() => process.exit(1))); // no orphan browser
+}
 try {
   if (cookieHeader) {
     const browser = await CDP.connect({ browserURL: `http://127.0.0.1:${chrome.port}` });
