@@ -191,7 +191,8 @@ def main() -> None:
                 f"{name:<18} {role or '-':<11} " + " ".join(f"{medians[c]:>5}" for c in CATEGORIES),
                 flush=True,
             )
-            final = runs[-1]
+            # The reasons of the run whose performance is the median (the scores vary most).
+            final = sorted(runs, key=lambda r: scores(r)["performance"])[len(runs) // 2]
             if final.get("finalDisplayedUrl", "").rstrip("/") != (base + path).rstrip("/"):
                 gaps.append(f"{name}: ended on {final.get('finalDisplayedUrl')}")
             for category in CATEGORIES:
