@@ -202,12 +202,15 @@ def _serve(args: argparse.Namespace) -> None:
         cursor.execute("RESET statement_timeout")  # pooled: the next user gets the cap back
     connections.close_all()  # requests open their own; this one would only sit idle
 
+    # Before the app is imported: WhiteNoise indexes STATIC_ROOT (and decides which files
+    # are hashed, so cached for a year) when the middleware is built. A collect still
+    # running then left files uncompressed and every file cached for 60 s.
+    collecting.join()
     import uvicorn
 
     from reformer.asgi import IN_PROCESS_WORKER_ENV, application
 
     os.environ[IN_PROCESS_WORKER_ENV] = "0" if args.no_worker else "1"
-    collecting.join()
     from django.conf import settings
 
     if settings.EMBEDDED_DATABASE:

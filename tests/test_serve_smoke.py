@@ -6,6 +6,7 @@ server starts the embedded PostgreSQL itself. No Django test database is involve
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -89,7 +90,7 @@ class Reformer:
                     return response.status
             except urllib.error.HTTPError as error:
                 return error.code
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):  # busy machine
                 time.sleep(0.25)
         pytest.fail(f"no answer from {url} in {START_TIMEOUT} s:\n{self.output()}")
 
@@ -160,6 +161,10 @@ def assert_static_files_are_hashed_compressed_and_cached(base: str) -> None:
         assert response.headers["Content-Encoding"] == "gzip"
         assert "immutable" in response.headers["Cache-Control"]
         assert "max-age=315360000" in response.headers["Cache-Control"]
+    # The web app manifest names each icon by its hashed name (a pattern was a 500 here).
+    with urllib.request.urlopen(f"{base}/manifest.webmanifest", timeout=10) as response:
+        icons = [icon["src"] for icon in json.loads(response.read())["icons"]]
+    assert all(re.search(r"\.[0-9a-f]{12}\.png$", src) for src in icons), icons
 
 
 def test_it_serves_the_demo_and_stops_postgres_on_sigterm(data_dir: Path) -> None:

@@ -49,7 +49,7 @@ from reformer.accounts.errors import (
     MEMBERSHIP_LAST_OWNER,
 )
 from reformer.accounts.models import ClientProfile, Invitation, Membership, Role, User
-from reformer.core import audit, live
+from reformer.core import audit, live, timeformat
 from reformer.core.errors import VALIDATION, DomainError, NotFound, PermissionDenied
 from reformer.core.permissions import (
     INVITE_STAFF,
@@ -444,8 +444,10 @@ def _email_invitation_on_commit(invitation: Invitation, token: str, *, inviter: 
         "accept_url": site_url(reverse("invitation_accept", args=[token])),
         "expires_at": invitation.expires_at,
     }
-    subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
-    body = render_to_string("accounts/email/invitation_body.txt", context)
+    # Written as the inviting organization writes times, whoever (API key, job) invites.
+    with timeformat.activate(timeformat.locale_of_id(invitation.organization_id)):
+        subject = render_to_string("accounts/email/invitation_subject.txt", context).strip()
+        body = render_to_string("accounts/email/invitation_body.txt", context)
 
     def send() -> None:
         send_mail(subject, body, None, [invitation.email])

@@ -22,8 +22,10 @@ SUBJECTS = {
 
 
 def local_when(appointment: Appointment) -> str:
+    """When the appointment is, as its organization writes times (also in jobs)."""
     local = to_local(appointment.starts_at, appointment.studio.time_zone)
-    return timeformat.when(local, "day_year_time", name_zone=True)
+    locale = timeformat.locale_of_id(appointment.organization_id)
+    return timeformat.when(local, "day_year_time", locale, name_zone=True)
 
 
 def appointment_context(attendee: Attendee) -> dict[str, Any]:

@@ -77,7 +77,16 @@ def policy_of(session: ClassSession) -> StudioPolicy:
         return StudioPolicy(studio=studio, organization_id=studio.organization_id)
 
 
-def format_local(moment: dt.datetime, tz_name: str, *, with_zone: bool = False) -> str:
-    """'Tue 14 Jan, 18:00' / 'Tue, Jan 14, 6:00 PM' in the studio's zone."""
+def format_local(
+    moment: dt.datetime,
+    tz_name: str,
+    *,
+    with_zone: bool = False,
+    organization_id: int | None = None,
+) -> str:
+    """'Tue 14 Jan, 18:00' / 'Tue, Jan 14, 6:00 PM' in the studio's zone, as the active
+    organization writes times, or as `organization_id`'s does (text stored for a message,
+    which a job may build)."""
     local = to_local(moment, tz_name)
-    return timeformat.when(local, "day_time", name_zone=True if with_zone else None)
+    locale = timeformat.locale_of_id(organization_id) if organization_id else None
+    return timeformat.when(local, "day_time", locale, name_zone=True if with_zone else None)

@@ -36,8 +36,18 @@ SUBJECTS = {
 
 
 def local_when(session: ClassSession) -> str:
+    """When the class is, as its organization writes times (also when a job builds the
+    message, where no organization is active)."""
     local = to_local(session.starts_at, session.studio.time_zone)
-    return timeformat.when(local, "day_year_time", name_zone=True)
+    locale = timeformat.locale_of_id(session.organization_id)
+    return timeformat.when(local, "day_year_time", locale, name_zone=True)
+
+
+def short_when(session: ClassSession) -> str:
+    """'Tue 5:30 PM' / 'Tue 17:30' for a text message."""
+    local = to_local(session.starts_at, session.studio.time_zone)
+    locale = timeformat.locale_of_id(session.organization_id)
+    return f"{local:%a} {timeformat.when(local, 'time', locale)}"
 
 
 def class_context(
@@ -100,7 +110,6 @@ def queue_promotion_text(
     chosen = preferences.settings_for(user)
     if not preferences.sms_number(user, chosen):
         return  # not opted in: the email is the message
-    local = to_local(session.starts_at, session.studio.time_zone)
     booking_url = settings.SITE_URL + reverse("client:booking_detail", args=[booking.reference])
     outgoing = OutgoingMessage(
         recipient=user,
@@ -108,11 +117,7 @@ def queue_promotion_text(
         channel=Message.Channel.SMS,
         idempotency_key=f"waitlist-promoted-sms:{booking.pk}",
         organization_id=session.organization_id,
-        context=context
-        | {
-            "when_short": f"{local:%a} {timeformat.when(local, 'time')}",
-            "booking_url": booking_url,
-        },
+        context=context | {"when_short": short_when(session), "booking_url": booking_url},
         expires_at=session.starts_at,
         recipient_settings=chosen,
     )

@@ -10,14 +10,18 @@ A moment in a zone other than the organization's home zone carries the zone's na
 ("5:30 PM GMT"): a client of a London and New York studio is never left to guess.
 
 The current locale is a context variable: the web middleware activates the request's
-organization, jobs and emails wrap their rendering in `activate(organization)`. With none
-active, the default is day-first and 24-hour, which reads unambiguously everywhere.
+organization, jobs and emails wrap their rendering in `activate(organization)` (the send job
+with the message's organization, from its cached branding). Text stored in a message's
+context when it is queued (an email's "when") is written with `locale_of_id(organization_id)`,
+so a promotion or a no-show sweep, which run as jobs, write it as the studio expects. With
+none active, the default is day-first and 24-hour, which reads unambiguously everywhere.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,9 +42,12 @@ class TimeLocale:
     clock24: bool
     month_first: bool
     home_zone: str = ""  # moments in another zone are shown with their zone's name
+    organization_id: int | None = None  # whose locale this is (None: a base locale)
 
-    def for_zone(self, home_zone: str) -> TimeLocale:
-        return TimeLocale(self.code, self.label, self.clock24, self.month_first, home_zone)
+    def for_organization(self, organization: Organization) -> TimeLocale:
+        return dataclasses.replace(
+            self, home_zone=organization.time_zone, organization_id=organization.pk
+        )
 
 
 LOCALES: dict[str, TimeLocale] = {
@@ -105,7 +112,23 @@ def locale_of(organization: Organization | None) -> TimeLocale:
         return DEFAULT
     chosen = LOCALES.get(getattr(organization, "locale", "") or "")
     base = chosen or locale_for_zone(organization.time_zone)
-    return base.for_zone(organization.time_zone)
+    return base.for_organization(organization)
+
+
+def locale_of_id(organization_id: int | None) -> TimeLocale:
+    """The locale of the organization a message is about, known by id. Text stored for
+    later (an email's "when") is written in its organization's locale wherever it is built:
+    in a request that organization is already active (no query); a job has none active, so
+    the organization is read."""
+    if organization_id is None:
+        return DEFAULT
+    active = _current.get()
+    if active.organization_id == organization_id:
+        return active
+    from reformer.studios.models import Organization  # core is imported by the models
+
+    organization = Organization.objects.only("locale", "time_zone").get(pk=organization_id)
+    return locale_of(organization)
 
 
 def current() -> TimeLocale:

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
 
+from reformer.core import timeformat
 from reformer.notifications import preferences
 from reformer.notifications.models import Message, OrganizationMessaging
 from reformer.studios.models import Organization
@@ -59,7 +60,7 @@ def cached_branding(organization_id: int | None) -> dict[str, Any]:
 def branding(organization: Organization | None) -> dict[str, Any]:
     """What the organization's emails look like and who they come from."""
     if organization is None:
-        brand = dict(FALLBACK_BRAND)
+        brand: dict[str, Any] = dict(FALLBACK_BRAND)
     else:
         messaging = OrganizationMessaging.objects.filter(organization=organization).first()
         studio = organization.studios.filter(active=True).exclude(address="").order_by("pk").first()
@@ -71,6 +72,7 @@ def branding(organization: Organization | None) -> dict[str, Any]:
             "reply_to": messaging.reply_to if messaging else "",
             "sender_name": (messaging.sender_name if messaging else "") or organization.name,
             "contact_phone": messaging.contact_phone if messaging else "",
+            "time_locale": timeformat.locale_of(organization),
         }
     brand["preferences_url"] = absolute(reverse("profile:notifications"))
     return brand
@@ -104,9 +106,16 @@ def render(message: Message, brand: dict[str, Any]) -> tuple[str, str]:
     if message.body or (not message.context and message.channel != Message.Channel.SMS):
         return message.body, message.html_body
     context = template_context(message, brand)
-    if message.channel == Message.Channel.PUSH:
-        return push_payload(message, context), ""
-    return _bodies(message, [render_to_string(name, context) for name in _templates(message)])
+    # The send job has no organization active: templates' `|when` writes times as the
+    # message's organization does.
+    with timeformat.activate(_locale(brand)):
+        if message.channel == Message.Channel.PUSH:
+            return push_payload(message, context), ""
+        return _bodies(message, [render_to_string(name, context) for name in _templates(message)])
+
+
+def _locale(brand: dict[str, Any]) -> timeformat.TimeLocale:
+    return brand.get("time_locale") or timeformat.DEFAULT
 
 
 def _templates(message: Message) -> list[str]:
@@ -167,6 +176,11 @@ def _shape(message: Message) -> tuple:
 
 def render_many(messages: list[Message], brand: dict[str, Any]) -> None:
     """Render each message (setting body and html_body), as `render` would, faster."""
+    with timeformat.activate(_locale(brand)):
+        _render_many(messages, brand)
+
+
+def _render_many(messages: list[Message], brand: dict[str, Any]) -> None:
     groups: dict[tuple, list[Message]] = defaultdict(list)
     for message in messages:
         if message.body or message.channel == Message.Channel.PUSH or not message.context:

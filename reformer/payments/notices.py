@@ -9,14 +9,17 @@ from reformer.core import timeformat
 from reformer.core.money import format_money
 from reformer.core.timezones import to_local
 from reformer.notifications.actions import queue_templated_email
+from reformer.studios.models import Organization
 
 # Roles told about a failed renewal (the studio's side of "tell the client and the studio").
 STUDIO_CONTACT_ROLES = ("owner", "manager")
 
 
-def _when(moment, time_zone: str) -> str:
-    local = to_local(moment, time_zone)
-    return timeformat.when(local, "day_year")
+def _when(moment, organization: Organization) -> str:
+    """A date as the organization writes it: receipts are often queued by the Stripe event
+    job, where no organization is active."""
+    local = to_local(moment, organization.time_zone)
+    return timeformat.when(local, "day_year", timeformat.locale_of(organization))
 
 
 def queue_receipt(payment: Payment) -> None:
@@ -30,7 +33,7 @@ def queue_receipt(payment: Payment) -> None:
             "product_name": _item(payment),
             "amount": format_money(payment.amount, payment.currency),
             "method": payment.get_method_display(),
-            "paid_on": _when(payment.paid_at or payment.created_at, organization.time_zone),
+            "paid_on": _when(payment.paid_at or payment.created_at, organization),
             "receipt_number": receipt_number(payment),
             "receipt_url": payment.receipt_url,
         },
@@ -62,7 +65,7 @@ def queue_refund_notice(
 
 def queue_renewal_failed(subscription: Subscription, *, invoice_id: str) -> None:
     organization = subscription.client.organization
-    grace = _when(subscription.grace_until, organization.time_zone)
+    grace = _when(subscription.grace_until, organization)
     context = {
         "client_name": subscription.client.user.name or subscription.client.user.email,
         "product_name": subscription.product.name,

@@ -111,3 +111,48 @@ def test_quiet_hours_hold_the_text_and_drop_it_when_they_outlast_the_class(tenan
     held, dropped = sorted(texts(alice), key=lambda m: m.expires_at, reverse=True)
     assert (held.status, held.send_after) == ("queued", at_local(8, day=DAY + dt.timedelta(days=1)))
     assert dropped.status == "skipped" and "quiet hours" in dropped.error
+
+
+def test_a_promotion_run_as_a_job_writes_times_as_the_studio_does(tenant, alice, afternoon):
+    """The promotion job has no organization active (no request): the email, its subject and
+    the text still say "6:00 PM" for a US studio, not the neutral 24-hour default."""
+    from reformer.core import timeformat
+
+    tenant.organization.locale = "en-US"
+    tenant.organization.save(update_fields=["locale"])
+    opted_in(alice)
+    assert timeformat.current() is timeformat.DEFAULT  # as in the worker
+    booking = promote_alice(tenant, alice, starts_at=at_local(18))
+    sent = Message.objects.filter(recipient=alice.user, kind="waitlist_promoted")
+    email, text = sent.get(channel="email"), sent.get(channel="sms")
+    expected = "Tue, Mar 4, 2031, 6:00\N{NO-BREAK SPACE}PM EST"
+    assert email.context["when"] == expected and expected in email.subject
+    assert expected in helpers.text(email) and "18:00" not in helpers.text(email)
+    assert "Tue 6:00\N{NO-BREAK SPACE}PM" in helpers.text(text)
+    assert booking.session.organization_id == tenant.organization.pk
+
+
+def test_templates_rendered_by_the_send_job_follow_the_messages_organization(tenant, monkeypatch):
+    """`|when` in any message template writes times as the message's organization does:
+    the send job renders with that organization's locale active."""
+    from reformer.core import timeformat
+    from reformer.notifications import rendering
+
+    tenant.organization.locale = "en-US"
+    tenant.organization.save(update_fields=["locale"])
+    monkeypatch.setattr(
+        rendering, "render_to_string", lambda name, context: timeformat.current().code
+    )
+    message = Message(
+        organization=tenant.organization,
+        recipient=tenant.owner.user,
+        kind="waitlist_promoted",
+        channel="email",
+        context={"class_name": "Flow"},
+    )
+    assert timeformat.current() is timeformat.DEFAULT  # as in the worker
+    assert rendering.render(message, rendering.branding(tenant.organization)) == (
+        "en-US",
+        "en-US",
+    )
+    assert rendering.render(message, rendering.branding(None)) == ("en-150", "en-150")

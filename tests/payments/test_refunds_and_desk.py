@@ -174,3 +174,29 @@ def test_the_desk_refuses_bad_sales(world):
             desk.sell_at_desk(actor, **kwargs)
         assert refused.value.code == code, changes
     assert not Payment.objects.exists()
+
+
+def test_a_receipt_queued_outside_a_request_dates_as_the_studio_does(world):
+    """Receipts are often queued by the Stripe event job, where no organization is active:
+    a US studio's receipt still says "Sat, Dec 5, 2026", not the neutral "Sat 5 Dec 2026"."""
+    from reformer.core import timeformat
+    from reformer.core.timezones import to_local
+
+    world.a.organization.locale = "en-US"
+    world.a.organization.save(update_fields=["locale"])
+    product = factories.PackageProductFactory(
+        organization=world.a.organization, credits=10, price=Decimal("150.00")
+    )
+    assert timeformat.current() is timeformat.DEFAULT
+    payment = desk.sell_at_desk(
+        world.a.front_desk,
+        client=world.a.client,
+        product=product,
+        studio=world.a.studio,
+        method="cash",
+    )
+    receipt = Message.objects.get(kind="payment_receipt", recipient=world.a.client.user)
+    us = timeformat.LOCALES["en-US"]
+    paid = to_local(payment.paid_at or payment.created_at, world.a.organization.time_zone)
+    expected = timeformat.when(paid, "day_year", us)
+    assert receipt.context["paid_on"] == expected and ", 20" in expected

@@ -177,3 +177,41 @@ def test_the_booker_gets_their_reference_from_their_own_booking_event(world):
         viewer, live.build_event("session", "availability", [session.pk])
     )
     assert "You're booked" in card and booking.reference in card
+
+
+def test_a_live_card_keeps_the_viewers_overlap_note(world, django_assert_num_queries):
+    """A card refreshed live says "Overlaps your 17:30 ..." as the page did: the socket
+    remembers its viewer's own classes' times (no query per card), and forgets a class they
+    cancel."""
+    from reformer.bookings.actions import cancel_booking
+    from reformer.web.client.queries import session_card
+
+    package_for(world.a.client)
+    mine = session_at(world.a, day=1, hour=17, minute=30)
+    other_room = factories.RoomFactory(studio=world.a.studio)
+    clash = session_at(world.a, day=1, hour=17, minute=45, room=other_room)
+    later = session_at(world.a, day=1, hour=19, room=other_room)
+    booking = book(world.a.client, mine)
+    subs = Subscriptions(studio_ids=frozenset({world.a.studio.pk}), user=True)
+    viewer = live_render.load_viewer(world.a.client, subs)
+
+    someone = factories.MembershipFactory(organization=world.a.organization, role="client")
+    package_for(someone)
+    book(someone, clash)  # the clashing class changes: every open page gets its card
+    event = live.build_event("session", "availability", [clash.pk, later.pk])
+    assert not live_render.needs_database(viewer, event)
+    with django_assert_num_queries(0):
+        cards = live_render.render_local(viewer, event)
+    clash_card, later_card = cards.split(f'<article id="session-{later.pk}"')
+    assert "Overlaps your 17:30 Reformer Flow" in clash_card
+    assert "Overlaps your" not in later_card
+    page_card = live_render.fragment(
+        "client/browse/_card.html",
+        {"card": session_card(world.a.client, clash.pk), "oob": True},
+    )
+    assert clash_card.strip() == page_card.strip()
+
+    cancel_booking(world.a.client, booking)
+    live_render.render_with_database(viewer, live.build_event("booking", "cancelled", [booking.pk]))
+    card = live_render.render_local(viewer, live.build_event("session", "availability", [clash.pk]))
+    assert "Overlaps your" not in card and ">Book<" in card

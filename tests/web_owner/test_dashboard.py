@@ -79,7 +79,7 @@ def test_it_renders_the_shell_at_once_with_loading_panels(client, world, frozen)
     assert 'data-hx-trigger="load"' in html and "Loading data..." in html
     assert reverse("owner:metrics") in html and reverse("owner:chart") in html
     assert "metrics=1" in html  # the live websocket subscription
-    assert "echarts.min.js" in html
+    assert "echarts.custom.min.js" in html
     assert "All studios" in html and "alpha Annex" in html
 
 

@@ -49,6 +49,40 @@ def test_it_shows_the_week_with_classes_needing_an_instructor(world, login_as):
     assert "2 classes need an instructor" in grid
 
 
+def test_a_class_alone_in_its_time_takes_the_days_width_and_clashing_rooms_share_it(
+    world, login_as
+):
+    """Two rooms make fourteen lanes: too narrow for a name. A class no other room's class
+    overlaps spans its day; classes at the same time sit side by side, one lane per room."""
+    tz = "America/New_York"
+    day = local_today(tz) + dt.timedelta(days=8)
+    tower = factories.RoomFactory(studio=world.a.studio, name="Tower Room")
+    alone = make_session(world.a, starts_at=local_to_utc(day, dt.time(7), tz))
+    main = make_session(world.a, starts_at=local_to_utc(day, dt.time(9), tz))
+    beside = make_session(
+        world.a, starts_at=local_to_utc(day, dt.time(9, 30), tz), room=tower, instructor=None
+    )
+    url = reverse("staff:schedule") + f"?studio={world.a.studio.pk}&week={day.isoformat()}"
+    grid = login_as(world.a.manager).get(url).context["grid"]
+    assert [room.name for room in grid.rooms][-1] == "Tower Room" and len(grid.rooms) == 2
+    [grid_day] = [d for d in grid.days if d.day == day]
+    cells = {cell.session.pk: cell for cell in grid_day.classes}
+    assert (cells[alone.pk].column, cells[alone.pk].column_end) == (
+        grid_day.column_start,
+        grid_day.column_end,
+    )
+    assert cells[alone.pk].spans_day
+    assert (cells[main.pk].column, cells[main.pk].column_end) == (
+        grid_day.column_start,
+        grid_day.column_start + 1,
+    )
+    assert cells[beside.pk].column == grid_day.column_start + 1
+    assert not cells[main.pk].spans_day and not cells[beside.pk].spans_day
+    page = login_as(world.a.manager).get(url).content.decode()
+    assert f"grid-column: {grid_day.column_start} / {grid_day.column_end}" in page
+    assert "grid-class--wide" in page  # names the room inline: its lane does not
+
+
 def test_it_serves_the_week_as_an_htmx_fragment(world, login_as):
     response = login_as(world.a.owner).get(
         reverse("staff:schedule") + f"?studio={world.a.studio.pk}", HTTP_HX_REQUEST="true"

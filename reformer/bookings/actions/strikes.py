@@ -113,7 +113,12 @@ def _announce_suspension(
 ) -> None:
     client = missed.client
     assert profile.suspended_until is not None  # the caller has just set it
-    until = format_local(profile.suspended_until, missed.time_zone, with_zone=True)
+    until = format_local(
+        profile.suspended_until,
+        missed.time_zone,
+        with_zone=True,
+        organization_id=missed.organization_id,  # the no-show sweep is a job
+    )
     audit.record(
         None,
         ACCOUNTS_CLIENT_SUSPENDED,

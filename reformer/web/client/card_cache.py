@@ -8,7 +8,8 @@ instances the page's own template and `SessionCard` read, exactly as the page re
 Most viewers hold no place in the class: their cards are one string, rendered once.
 
 The key is everything the card shows: the state's displayed values, the viewer's situation
-(their booking reference, or their waitlist position) and the clock's part (started, booking
+(their booking reference, their waitlist position, or their own class at the same time:
+"Overlaps your 17:30 ...") and the clock's part (started, booking
 not yet open). Rendering happens in the event loop, so there are no concurrent renders; the
 lock only guards the sync path (tests, render_event in a thread).
 """
@@ -25,6 +26,7 @@ from reformer.bookings.rules import booking_opens_at
 from reformer.core import timeformat
 from reformer.scheduling.models import ClassSession, ClassType
 from reformer.studios.models import Organization, Room, Studio, StudioPolicy
+from reformer.web.client.cards import HeldPlace, Overlap, SessionCard
 from reformer.web.live_render import fragment
 
 MAX_ENTRIES = 4000
@@ -62,14 +64,20 @@ def own_position(state: dict[str, Any], membership_id: int) -> int | None:
     return waiting.index(membership_id) + 1 if membership_id in waiting else None
 
 
-def card_html(state: dict[str, Any], reference: str, position: int | None) -> str:
+def card_html(
+    state: dict[str, Any],
+    reference: str,
+    position: int | None,
+    overlap: HeldPlace | None = None,
+) -> str:
     """The card (an out-of-band swap) for a viewer holding `reference` ("" for none) or
-    waiting at `position`."""
+    waiting at `position`, whose own place `overlap` is at the same time, if any."""
     # Called once per socket for the same state: everything here is a few lookups (the
     # moments the clock part turns on are worked out once per class and time).
     starts_at, opens_at = _moments(state["starts_at"], state["booking_window_days"])
     now = dt.datetime.now(dt.UTC)
     clock = (starts_at <= now, opens_at is not None and opens_at > now)
+    note = Overlap.of(overlap, now)
     # The locale too: times are written as the viewer's organization writes them.
     key = (
         tuple(map(state.__getitem__, DISPLAYED)),
@@ -77,10 +85,11 @@ def card_html(state: dict[str, Any], reference: str, position: int | None) -> st
         position,
         clock,
         timeformat.current(),
+        note,  # what the overlap note says, and whether it offers to switch
     )
     html = _cards.get(key)
     if html is None:
-        html = _render(state, reference, position)
+        html = _render(state, reference, position, note)
         with _lock:
             if len(_cards) >= MAX_ENTRIES:
                 _cards.clear()
@@ -95,10 +104,10 @@ def _moments(starts_at: str, window: int | None) -> tuple[dt.datetime, dt.dateti
     return start, None if window is None else booking_opens_at(start, window)
 
 
-def _render(state: dict[str, Any], reference: str, position: int | None) -> str:
-    from reformer.web.client.queries import SessionCard
-
-    card = SessionCard(session_from_state(state), reference, position)
+def _render(
+    state: dict[str, Any], reference: str, position: int | None, overlap: Overlap | None
+) -> str:
+    card = SessionCard(session_from_state(state), reference, position, overlap)
     return fragment("client/browse/_card.html", {"card": card, "oob": True})
 
 

@@ -29,11 +29,15 @@ from reformer.bookings.models import Booking
 from reformer.core.permissions import BOOK_SELF, has_capability
 from reformer.web import live_render
 from reformer.web.client import card_cache, dashboard_queries
+from reformer.web.client.cards import HeldPlace, first_overlap, held_places
 from reformer.web.live_render import Memory, Subscriptions, Viewer, fragment
 
 DASHBOARD_PAGE = "client.dashboard"
 # The viewer's booking references by class id, for the "Booked" link on their cards.
 PLACES = "client.places"
+# The viewer's held places with their times, for the overlap note on other classes' cards.
+OVERLAPS = "client.overlaps"
+_OVERLAP_HORIZON = dt.timedelta(days=400)  # beyond any booking window a browse page shows
 # Bookings of classes that started longer ago than this are not on any browse page.
 _PLACES_SINCE = dt.timedelta(hours=12)
 
@@ -105,6 +109,51 @@ live_render.register_memory(
 )
 
 
+# --- the viewer's own classes' times (socket memory), for "Overlaps your 17:30 ..." --------
+
+
+def _own_places(membership: Membership) -> list[HeldPlace]:
+    """Their held places a browse page may show beside others (one query, start order)."""
+    since = timezone.now() - _PLACES_SINCE
+    return held_places(membership.pk, [(since, since + _OVERLAP_HORIZON)]).places
+
+
+def _load_overlaps(membership: Membership, subs: Subscriptions) -> list[HeldPlace] | None:
+    if not _shows_cards(membership, subs):
+        return None
+    return _own_places(membership)
+
+
+def _overlaps_stale(viewer: Viewer, event: dict[str, Any]) -> bool:
+    mine = viewer.memory.get(OVERLAPS)
+    if mine is None:
+        return False
+    if event.get("type") == "booking":
+        return viewer.subscriptions.user
+    if event.get("type") == "session" and "states" in event:
+        me, known = viewer.membership.pk, {place.session_id for place in mine}
+        # A place of theirs appeared (booked elsewhere) or went (their class was cancelled).
+        return any((me in s["holders"]) != (s["id"] in known) for s in event["states"])
+    return False
+
+
+def _update_overlaps(viewer: Viewer, event: dict[str, Any]) -> None:
+    viewer.memory[OVERLAPS] = _own_places(viewer.membership)
+
+
+live_render.register_memory(
+    Memory(name=OVERLAPS, load=_load_overlaps, stale=_overlaps_stale, update=_update_overlaps)
+)
+
+
+def _overlap_for(state: dict[str, Any], mine: list[HeldPlace]) -> HeldPlace | None:
+    """The viewer's held place in another class at the same time as `state`'s class (what
+    the browse page finds from its own read of their places), from the socket's memory."""
+    starts_at = dt.datetime.fromisoformat(state["starts_at"])
+    ends_at = dt.datetime.fromisoformat(state["ends_at"])
+    return first_overlap(mine, state["id"], starts_at, ends_at)
+
+
 # --- renderers ---------------------------------------------------------------------------------
 
 
@@ -115,6 +164,7 @@ def session_cards(viewer: Viewer, event: dict[str, Any]) -> str:
         return ""
     on_dashboard = subs.page == DASHBOARD_PAGE
     places = viewer.memory.get(PLACES) or {}
+    mine = viewer.memory.get(OVERLAPS) or []
     parts = []
     for state in event.get("states") or []:
         if (
@@ -126,7 +176,8 @@ def session_cards(viewer: Viewer, event: dict[str, Any]) -> str:
         if not on_dashboard:
             holds = membership.pk in state["holders"]
             reference = places.get(state["id"], "") if holds else ""
-            parts.append(card_cache.card_html(state, reference, position))
+            overlap = _overlap_for(state, mine) if mine and not holds else None
+            parts.append(card_cache.card_html(state, reference, position, overlap))
         elif position is not None:
             parts.append(
                 fragment(

@@ -51,14 +51,15 @@ def manifest(request: HttpRequest, slug: str | None = None) -> JsonResponse:
     if slug is None:
         name, colour = DEFAULT_APP["name"], DEFAULT_APP["colour"]
         start, app_id = reverse("home") + "?source=pwa", "/"
-        icon = static("pwa/icon-{size}.png")
+        # One static() per file: under `reformer serve` each is a content-hashed name.
+        sources = {size: static(f"pwa/icon-{size}.png") for size in icons.SIZES}
         maskable = static("pwa/icon-maskable-512.png")
     else:
         organization = _organization(slug)
         name, colour = organization.name, brand_for(organization).colour
         start = reverse("pwa:launch", args=[slug])
         app_id = start
-        icon = reverse("pwa:icon", args=[slug, 192]).replace("/192.png", "/{size}.png")
+        sources = {size: reverse("pwa:icon", args=[slug, size]) for size in icons.SIZES}
         maskable = reverse("pwa:maskable_icon", args=[slug])
     data = {
         "id": app_id,
@@ -73,7 +74,7 @@ def manifest(request: HttpRequest, slug: str | None = None) -> JsonResponse:
         "theme_color": colour,
         "icons": [
             *(
-                {"src": icon.format(size=size), "sizes": f"{size}x{size}", "type": "image/png"}
+                {"src": sources[size], "sizes": f"{size}x{size}", "type": "image/png"}
                 for size in icons.SIZES
             ),
             {"src": maskable, "sizes": "512x512", "type": "image/png", "purpose": "maskable"},

@@ -1,4 +1,5 @@
-"""The staff schedule as a week grid: days across, time down, one lane per room in each day.
+"""The staff schedule as a week grid: days across, time down, one lane per room in each day;
+a class no other room's class overlaps takes the day's whole width (names stay legible).
 
 Built from the `Week` that `setup_queries.week_schedule` reads (no further query but the
 studio's rooms). Each class gets its grid cell from its local start and end in the studio's
@@ -29,6 +30,11 @@ class GridClass:
     column: int
     row_start: int
     row_end: int
+    column_end: int = 0  # exclusive; the whole day when no other room has a class meanwhile
+
+    @property
+    def spans_day(self) -> bool:
+        return self.column_end - self.column > 1
 
 
 @dataclass
@@ -68,6 +74,19 @@ class WeekGrid:
 
 def _minutes(moment: dt.datetime) -> int:
     return moment.hour * 60 + moment.minute
+
+
+def _widen_lone_classes(grid_day: GridDay) -> None:
+    """A class that no other room's class overlaps (in the grid's rows) takes the whole
+    day's width: with two rooms a lane is a fourteenth of the page, too narrow for a class's
+    name; only classes that run at the same time share the day, side by side by room."""
+    for cell in grid_day.classes:
+        alone = not any(
+            other is not cell and other.row_start < cell.row_end and other.row_end > cell.row_start
+            for other in grid_day.classes
+        )
+        if alone:
+            cell.column, cell.column_end = grid_day.column_start, grid_day.column_end
 
 
 def week_grid(week: Week, rooms: list[Room]) -> WeekGrid:
@@ -111,14 +130,18 @@ def week_grid(week: Week, rooms: list[Room]) -> WeekGrid:
         length = max(int((end - start).total_seconds() // 60), SLOT_MINUTES)
         row_start = HEADER_ROWS + 1 + offset // SLOT_MINUTES
         row_end = row_start + math.ceil(length / SLOT_MINUTES)
+        column = grid_day.column_start + lane_of.get(session.room_id, 0)
         grid_day.classes.append(
             GridClass(
                 session=session,
-                column=grid_day.column_start + lane_of.get(session.room_id, 0),
+                column=column,
                 row_start=row_start,
                 row_end=min(row_end, HEADER_ROWS + 1 + (last - first) * 60 // SLOT_MINUTES),
+                column_end=column + 1,
             )
         )
+    for grid_day in days:
+        _widen_lone_classes(grid_day)
     slots_per_hour = 60 // SLOT_MINUTES
     hours = [
         GridHour(dt.time(hour), HEADER_ROWS + 1 + (hour - first) * slots_per_hour)

@@ -115,10 +115,16 @@
   };
 
   function draw(root) {
+    if (typeof echarts === "undefined") {
+      // ECharts loads async (the panels must not wait for it): draw once it has run.
+      var script = document.querySelector("script[data-echarts]");
+      if (script) script.addEventListener("load", function () { draw(root); }, { once: true });
+      return;
+    }
     (root || document).querySelectorAll("[data-chart]").forEach(function (element) {
       var name = element.dataset.chart;
       var d = data(name);
-      if (!d || typeof echarts === "undefined" || !builders[name]) return;
+      if (!d || !builders[name]) return;
       if (charts[name] && charts[name].getDom() !== element) { charts[name].dispose(); }
       var chart = echarts.getInstanceByDom(element) || echarts.init(element, null, { renderer: "canvas" });
       charts[name] = chart;

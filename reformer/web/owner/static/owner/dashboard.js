@@ -21,10 +21,17 @@
     return value || "#3b6e8f";
   }
 
+  // ECharts loads async (the panels must not wait for it): draw once it has run.
+  function afterCharts(callback) {
+    var script = document.querySelector("script[data-echarts]");
+    if (script) script.addEventListener("load", callback, { once: true });
+  }
+
   function draw() {
     var element = document.getElementById("owner-chart");
     var data = readData();
-    if (!element || !data || typeof echarts === "undefined") return;
+    if (!element || !data) return;
+    if (typeof echarts === "undefined") { afterCharts(draw); return; }
     if (!chart || chart.getDom() !== element) {
       if (chart) chart.dispose();
       chart = echarts.init(element, null, { renderer: "canvas" });
