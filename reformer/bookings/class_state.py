@@ -28,7 +28,7 @@ MAX_STATES = 200
 _STATE_SQL = f"""
 SELECT s.id, s.organization_id, s.studio_id, s.live_version, s.booked_count, s.waiting_count,
        s.held_count, s.capacity, s.status, s.starts_at, s.ends_at,
-       ct.name, ct.colour, s.instructor_id,
+       ct.name, ct.colour, s.class_type_id, ct.photo, s.instructor_id,
        CASE WHEN u.id IS NULL THEN NULL
             ELSE COALESCE(NULLIF(u.name, ''), split_part(u.email, '@', 1)) END,
        st.name, st.time_zone, r.name, o.time_zone, o.locale, p.booking_window_days,
@@ -64,6 +64,8 @@ _KEYS = (
     "ends_at",
     "class_type_name",
     "class_type_colour",
+    "class_type_id",
+    "class_type_photo",
     "instructor_id",
     "instructor_name",
     "studio_name",

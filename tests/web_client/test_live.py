@@ -142,9 +142,12 @@ def test_it_renders_a_card_once_for_viewers_in_the_same_situation(
 
 def test_a_card_from_the_state_is_the_card_the_page_renders(world):
     """The live card (built from the event's state, no query) and the page's card (read
-    through the ORM) are the same HTML, for a booked, a waiting and an uninvolved viewer."""
+    through the ORM) are the same HTML, for a booked, a waiting and an uninvolved viewer,
+    the class type's photo included."""
+    from reformer.scheduling.models import ClassType
     from reformer.web.client.queries import session_card
 
+    ClassType.objects.filter(pk=world.a.class_type.pk).update(photo="class-types/1/abc123.jpg")
     package_for(world.a.client)
     open_class = session_at(world.a, day=1, instructor=world.a.instructor)
     book(world.a.client, open_class)
