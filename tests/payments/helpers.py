@@ -25,3 +25,19 @@ def pay(shop, url: str, card: str = "4242 4242 4242 4242"):
     session_id = urlsplit(url).path.rsplit("/", 1)[1]
     redirect, error = shop.fake.pay(session_id, card)
     return redirect, error
+
+
+def start_private(shop, kind, client, hour=10):
+    """A client starts paying for a private of `kind` at `hour` tomorrow (the slot is held)."""
+    from reformer.payments.actions import appointments as paying
+    from tests.appointments import helpers as appointments
+
+    return paying.start_appointment_checkout(
+        client,
+        kind,
+        studio=shop.tenant.studio,
+        instructor=shop.tenant.instructor,
+        starts_at=appointments.at(shop.tenant, hour=hour),
+        return_url=RETURN,
+        cancel_url=CANCEL,
+    )

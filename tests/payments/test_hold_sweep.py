@@ -16,7 +16,6 @@ from reformer.billing.models import Payment
 from reformer.bookings.integrity import check_integrity
 from reformer.core.models import AuditEvent
 from reformer.payments import jobs
-from reformer.payments.actions import appointments as paying
 from reformer.payments.actions import holds
 from tests.appointments import helpers as ah
 from tests.bookings.helpers import make_client
@@ -34,16 +33,7 @@ def priced(shop):
     return kind
 
 
-def start(shop, kind, client, hour=10):
-    return paying.start_appointment_checkout(
-        client,
-        kind,
-        studio=shop.tenant.studio,
-        instructor=shop.tenant.instructor,
-        starts_at=ah.at(shop.tenant, hour=hour),
-        return_url=helpers.RETURN,
-        cancel_url=helpers.CANCEL,
-    )
+start = helpers.start_private
 
 
 def run_out(place) -> None:

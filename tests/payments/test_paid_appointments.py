@@ -14,7 +14,6 @@ from reformer.billing.models import Payment
 from reformer.bookings.integrity import check_integrity
 from reformer.core.errors import DomainError
 from reformer.notifications.models import Message
-from reformer.payments.actions import appointments as paying
 from reformer.payments.actions import checkout
 from reformer.payments.models import Refund
 from tests.appointments import helpers as ah
@@ -34,16 +33,7 @@ def priced(shop):
     return kind
 
 
-def start(shop, kind, client, hour=10):
-    return paying.start_appointment_checkout(
-        client,
-        kind,
-        studio=shop.tenant.studio,
-        instructor=shop.tenant.instructor,
-        starts_at=ah.at(shop.tenant, hour=hour),
-        return_url=helpers.RETURN,
-        cancel_url=helpers.CANCEL,
-    )
+start = helpers.start_private
 
 
 def test_checkout_holds_the_slot_and_the_webhook_confirms_it_once(shop, priced):
