@@ -184,11 +184,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         self.requested = parse_subscriptions(self.scope.get("query_string", b""))
         state = await database_sync_to_async(self._load)()
-        await self.accept()
         if state is None:
+            await self.accept()
             await self.close(code=CLOSE_NO_MEMBERSHIP)
             return
+        # Joined before the page learns the socket is open: an event published right after
+        # "open" (a page that acts on it, a test) is never missed.
         await self._apply(state)
+        await self.accept()
 
     @property
     def membership(self) -> Membership | None:

@@ -9,6 +9,7 @@ from channels.layers import InMemoryChannelLayer
 
 from reformer.web import channel_layers
 from reformer.web.channel_layers import LocalChannelLayer
+from tests.web.test_live import run  # a fresh loop in its own thread (Playwright's runs here)
 
 
 def _members(layer, count, group="studio.1.schedule"):
@@ -32,7 +33,7 @@ def test_a_group_event_reaches_every_member_once_as_sent():
         nothing_more = [layer.channels.get(name) for name in names]
         return received, nothing_more
 
-    received, nothing_more = asyncio.run(scenario())
+    received, nothing_more = run(scenario)
     assert all(
         r == {"type": "live.event", "event": {"type": "session", "ids": [7]}} for r in received
     )
@@ -48,7 +49,7 @@ def test_a_group_event_goes_only_to_its_group():
         got = await asyncio.wait_for(layer.receive(inside), 5)
         return got, outside in layer.channels
 
-    got, outside_has_mail = asyncio.run(scenario())
+    got, outside_has_mail = run(scenario)
     assert got["type"] == "live.event"
     assert outside_has_mail is False
 
@@ -69,7 +70,7 @@ def test_receiving_does_not_sweep_every_channel_each_time(monkeypatch):
         for name in names:
             await layer.receive(name)
 
-    asyncio.run(scenario())
+    run(scenario)
     assert len(sweeps) == 1
 
 
@@ -83,6 +84,6 @@ def test_expired_messages_are_still_dropped(monkeypatch):
         layer._clean_expired()
         return name in layer.channels, name in layer.groups.get("studio.1.schedule", {})
 
-    has_mail, still_member = asyncio.run(scenario())
+    has_mail, still_member = run(scenario)
     assert has_mail is False
     assert still_member is False  # as Channels does: an expired message drops the channel
