@@ -117,3 +117,14 @@ def deliver_all(shop: Shop, types: tuple[str, ...] | None = None) -> None:
         if k == key and (types is None or event["type"] in types):
             response = shop.post_event(event)
             assert response.status_code == 200, response.content
+
+
+@pytest.fixture
+def priced(shop):
+    """A private (Private 55) priced in money: paying for it holds the slot."""
+    from tests.appointments import helpers as appointments
+
+    kind, _room, _spots = appointments.setup_privates(shop.tenant, name="Private 55")
+    kind.price = Decimal("85.00")
+    kind.save()
+    return kind

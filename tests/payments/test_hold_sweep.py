@@ -5,7 +5,6 @@ webhook never both act: whichever comes first frees the place, the other changes
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -17,20 +16,11 @@ from reformer.bookings.integrity import check_integrity
 from reformer.core.models import AuditEvent
 from reformer.payments import jobs
 from reformer.payments.actions import holds
-from tests.appointments import helpers as ah
 from tests.bookings.helpers import make_client
 from tests.payments import helpers
 from tests.payments.conftest import SECRET_KEYS, deliver_all, process_events
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def priced(shop):
-    kind, _room, _spots = ah.setup_privates(shop.tenant, name="Private 55")
-    kind.price = Decimal("85.00")
-    kind.save()
-    return kind
 
 
 start = helpers.start_private

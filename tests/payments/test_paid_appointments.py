@@ -25,14 +25,6 @@ from tests.webhooks.conftest import run_queued_jobs
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def priced(shop):
-    kind, _room, _spots = ah.setup_privates(shop.tenant, name="Private 55")
-    kind.price = Decimal("85.00")
-    kind.save()
-    return kind
-
-
 start = helpers.start_private
 
 
