@@ -41,7 +41,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from decimal import Decimal
@@ -53,7 +52,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reformer.settings")
 
+from live_trace import TRACE_ENV  # noqa: E402
+
 BENCH_DB = "reformer_bench_browse"
+
 TZ = "America/New_York"
 ROOMS = 12
 SPOTS_PER_ROOM = 12
@@ -431,58 +433,6 @@ def cancel_bookings(world: dict, bookers: list) -> None:
             cancel_booking(booker, booking)
 
 
-# The server subprocess writes what it did and when to this file (JSON, at its exit).
-TRACE_ENV = "BENCH_LIVE_TRACE"
-
-
-def trace_live_sends(path: str) -> None:
-    """Record, in this (server) process, when each live event was published (the booking's
-    thread: when it handed the event over), when the event loop began handing it to the
-    group and when each websocket frame was handed to its socket, with the loop thread's CPU
-    time at both (a figure the machine's load does not inflate). A thread writes the record
-    to `path` (uvicorn ends the process by re-raising the SIGTERM it caught)."""
-    from channels.layers import get_channel_layer
-
-    from reformer.core import live
-    from reformer.web.consumers import LiveConsumer
-
-    published: list[float] = []
-    group_sends: list[tuple[float, float]] = []
-    sends: list[tuple[float, float]] = []
-    send_now, consumer_send = live.send_now, LiveConsumer.send
-    layer_class = type(get_channel_layer())
-    group_send = layer_class.group_send
-
-    def traced_send_now(groups, message):
-        published.append(time.monotonic())
-        send_now(groups, message)
-
-    async def traced_group_send(self, group, message):
-        group_sends.append((time.monotonic(), time.thread_time()))
-        await group_send(self, group, message)
-
-    async def traced_send(self, text_data=None, bytes_data=None, close=False):
-        await consumer_send(self, text_data=text_data, bytes_data=bytes_data, close=close)
-        if text_data:
-            sends.append((time.monotonic(), time.thread_time()))
-
-    live.send_now = traced_send_now
-    layer_class.group_send = traced_group_send
-    LiveConsumer.send = traced_send  # type: ignore[method-assign]
-
-    def write() -> None:
-        written = -1
-        while True:
-            time.sleep(0.2)
-            if len(sends) + len(published) != written:
-                written = len(sends) + len(published)
-                record = {"published": published, "group_sends": group_sends, "sends": sends}
-                Path(f"{path}.new").write_text(json.dumps(record))
-                Path(f"{path}.new").replace(path)
-
-    threading.Thread(target=write, daemon=True).start()
-
-
 def serve(port: int, pool: int) -> None:
     """The app under uvicorn, as `reformer serve` runs it; with `pool`, Django's psycopg
     connection pool (as `reformer serve` sets up) instead of a connection per request."""
@@ -492,6 +442,8 @@ def serve(port: int, pool: int) -> None:
 
     django.setup()
     if os.environ.get(TRACE_ENV):
+        from live_trace import trace_live_sends
+
         trace_live_sends(os.environ[TRACE_ENV])
     if pool:
         settings.DATABASES["default"]["OPTIONS"]["pool"] = {

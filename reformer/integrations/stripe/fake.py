@@ -39,9 +39,9 @@ from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from typing import Any
 
+from reformer.integrations.stripe import fake_subscriptions as subscriptions
 from reformer.integrations.stripe.signing import sign
 
-MONTH_SECONDS = 30 * 24 * 3600
 CARD_OUTCOMES = {
     "4242424242424242": None,
     "4000000000000002": ("card_declined", "generic_decline", "Your card was declined."),
@@ -334,7 +334,7 @@ class FakeStripe:
             case "GET", ["invoices", invoice_id]:
                 return self._expanded(account, self._get(objects, invoice_id), params)
             case "POST", ["subscriptions", sub_id]:
-                return self._update_subscription(account, self._get(objects, sub_id), params)
+                return subscriptions.update(self, account, self._get(objects, sub_id), params)
             case "DELETE", ["subscriptions", sub_id]:
                 subscription = self._get(objects, sub_id)
                 subscription["status"] = "canceled"
@@ -459,7 +459,7 @@ class FakeStripe:
             self._charge(account, intent)
             session["payment_status"] = "paid"
             if session["mode"] == "subscription":
-                self._start_subscription(account, session, intent)
+                subscriptions.start(self, account, session, intent)
             self.emit(account, "checkout.session.completed", session)
             return session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"]), None
 
@@ -515,113 +515,12 @@ class FakeStripe:
         account.objects[intent["id"]] = intent
         return intent
 
-    def _start_subscription(self, account: Account, session: dict, intent: dict) -> None:
-        now = int(time.time())
-        subscription = {
-            "id": self.new_id("sub"),
-            "object": "subscription",
-            "status": "active",
-            "customer": session["customer"],
-            "metadata": session["subscription_metadata"],
-            "cancel_at_period_end": False,
-            "pause_collection": None,
-            "current_period_start": now,
-            "current_period_end": now + MONTH_SECONDS,
-            "items": {
-                "data": [{"current_period_start": now, "current_period_end": now + MONTH_SECONDS}]
-            },
-            "default_payment_method": intent["payment_method"],
-            "plan_amount": session["amount_total"],
-            "currency": session["currency"],
-        }
-        account.objects[subscription["id"]] = subscription
-        session["subscription"] = subscription["id"]
-        self.emit(account, "customer.subscription.created", subscription)
-        self._invoice(account, subscription, intent, paid=True, reason="subscription_create")
-
-    def _invoice(
-        self, account: Account, subscription: dict, intent: dict | None, *, paid: bool, reason: str
-    ) -> dict:
-        invoice = {
-            "id": self.new_id("in"),
-            "object": "invoice",
-            "subscription": subscription["id"],
-            "customer": subscription["customer"],
-            "billing_reason": reason,
-            "status": "paid" if paid else "open",
-            "amount_paid": subscription["plan_amount"] if paid else 0,
-            "amount_due": subscription["plan_amount"],
-            "currency": subscription["currency"],
-            "payment_intent": intent["id"] if intent else None,
-            "hosted_invoice_url": f"{self.base_url}/invoices/x",
-            "period_start": subscription["current_period_start"],
-            "period_end": subscription["current_period_end"],
-            "lines": {
-                "data": [
-                    {
-                        "period": {
-                            "start": subscription["current_period_start"],
-                            "end": subscription["current_period_end"],
-                        }
-                    }
-                ]
-            },
-            "parent": {
-                "subscription_details": {
-                    "subscription": subscription["id"],
-                    "metadata": subscription["metadata"],
-                }
-            },
-        }
-        account.objects[invoice["id"]] = invoice
-        self.emit(account, "invoice.paid" if paid else "invoice.payment_failed", invoice)
-        return invoice
-
     def renew(self, subscription_id: str, *, succeed: bool = True) -> dict:
         """The next period's invoice: paid (a new period) or failed (past due)."""
-        with self._lock:
-            account, subscription = self.find(subscription_id)
-            if succeed:
-                subscription["current_period_start"] = subscription["current_period_end"]
-                subscription["current_period_end"] += MONTH_SECONDS
-                subscription["status"] = "active"
-                item = subscription["items"]["data"][0]
-                item["current_period_start"] = subscription["current_period_start"]
-                item["current_period_end"] = subscription["current_period_end"]
-                intent = self._intent(
-                    account,
-                    subscription["plan_amount"],
-                    subscription["currency"],
-                    subscription["customer"],
-                    {},
-                )
-                self._charge(account, intent)
-            else:
-                subscription["status"] = "past_due"
-                intent = None
-            self.emit(account, "customer.subscription.updated", subscription)
-            return self._invoice(
-                account, subscription, intent, paid=succeed, reason="subscription_cycle"
-            )
+        return subscriptions.renew(self, subscription_id, succeed=succeed)
 
     def portal_cancel(self, portal_id: str) -> str:
-        with self._lock:
-            account, portal = self.find(portal_id)
-            for obj in account.objects.values():
-                if obj.get("object") == "subscription" and obj["customer"] == portal["customer"]:
-                    obj["cancel_at_period_end"] = True
-                    self.emit(account, "customer.subscription.updated", obj)
-            return portal["return_url"] or "/"
-
-    def _update_subscription(self, account: Account, subscription: dict, params: dict) -> dict:
-        if "cancel_at_period_end" in params:
-            subscription["cancel_at_period_end"] = params["cancel_at_period_end"] == "true"
-        if "pause_collection" in params:
-            pause = params["pause_collection"]
-            subscription["pause_collection"] = pause if isinstance(pause, dict) and pause else None
-            subscription["status"] = "paused" if subscription["pause_collection"] else "active"
-        self.emit(account, "customer.subscription.updated", subscription)
-        return subscription
+        return subscriptions.portal_cancel(self, portal_id)
 
     def _off_session_charge(self, account: Account, params: dict) -> dict:
         intent = self._intent(
