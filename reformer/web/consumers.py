@@ -206,6 +206,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if timer is not None:
             timer.cancel()
             self._timer = None
+        for task in list(getattr(self, "_flushing", ())):
+            task.cancel()  # a frame already on its way has no page left to reach
         for group in self.live_groups:
             await self.channel_layer.group_discard(group, self.channel_name)
         self.live_groups = []
@@ -304,7 +306,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self._last_frame = asyncio.get_running_loop().time()
         html = "".join(self._render_local(part) for part in parts)
         if html:
-            await self.send(text_data=html)
+            try:
+                await self.send(text_data=html)
+            except OSError:  # uvicorn's ClientDisconnected: the page left while it waited
+                self.viewer = None
 
     def _render_local(self, event: dict[str, Any]) -> str:
         assert self.viewer is not None  # only called for connected sockets
