@@ -144,6 +144,7 @@ async def rush(world: dict, url: str, processes: int) -> dict:
     port = browse._free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "LOG_LEVEL": "WARNING"}
+    env["REDIS_PREFIX"] = f"reformer-rush-{os.getpid()}"  # never another run's live events
     command = [sys.executable, "-c", "from reformer.cli import main; main()", "serve"]
     command += ["--port", str(port), "--no-worker", "--workers", str(processes)]
     server = subprocess.Popen(

@@ -67,7 +67,14 @@ def _parser() -> argparse.ArgumentParser:
         help="web processes (HTTP and websockets); with more than one, the job worker runs "
         "in a process of its own and live updates travel through Redis (REDIS_URL)",
     )
-    command("worker", _worker, "run a job worker alone")
+    worker = command("worker", _worker, "run a job worker alone")
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="jobs run at once (default: WORKER_CONCURRENCY, else 4)",
+    )
     backup = command("backup", _backup, "write the database and uploaded files to one file")
     backup.add_argument(
         "file", nargs="?", help="where to write it (default: reformer-<date>.tar in the cwd)"
@@ -381,12 +388,18 @@ def _watch_embedded_database(pgdata: Path) -> None:
 
 
 def _worker(args: argparse.Namespace) -> None:
+    from reformer.worker import run_worker_supervised, standalone_concurrency
+
+    try:
+        concurrency = args.concurrency if args.concurrency is not None else standalone_concurrency()
+    except ValueError:
+        sys.exit("reformer worker: WORKER_CONCURRENCY must be a whole number, e.g. 4")
+    if concurrency < 1:
+        sys.exit("reformer worker: --concurrency (WORKER_CONCURRENCY) must be 1 or more")
     _setup()
     _print_where()
     _migrate()
-    from reformer.worker import run_worker_supervised
-
-    asyncio.run(run_worker_supervised(install_signal_handlers=True))
+    asyncio.run(run_worker_supervised(install_signal_handlers=True, concurrency=concurrency))
 
 
 def _backup(args: argparse.Namespace) -> None:

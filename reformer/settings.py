@@ -415,6 +415,10 @@ NOTIFICATIONS_SEND_CONCURRENCY = int(os.environ.get("NOTIFICATIONS_SEND_CONCURRE
 # --- Live updates (Channels) --------------------------------------------------------------------
 
 if os.environ.get("REDIS_URL"):
+    # Every key and pub/sub channel of one installation starts with REDIS_PREFIX, so that two
+    # installations (or a staging copy, or two test clusters) can share one Redis. Pub/sub
+    # channels ignore Redis's database number: only a prefix keeps them apart.
+    REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "reformer")
     CHANNEL_LAYERS = {
         "default": {
             # Pub/sub: a group event crosses Redis once per process, which hands it to its
@@ -423,7 +427,10 @@ if os.environ.get("REDIS_URL"):
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             # A read timeout well above the layer's 0.1 s polls: redis-py 8's default would
             # cut an idle connection's wait short (TimeoutError, socket lost).
-            "CONFIG": {"hosts": [{"address": os.environ["REDIS_URL"], "socket_timeout": 30}]},
+            "CONFIG": {
+                "hosts": [{"address": os.environ["REDIS_URL"], "socket_timeout": 30}],
+                "prefix": f"{REDIS_PREFIX}.live",
+            },
         }
     }
     # Several processes or nodes share one count of sign-in failures, throttles and circuit
@@ -432,7 +439,7 @@ if os.environ.get("REDIS_URL"):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
-            "KEY_PREFIX": "reformer",
+            "KEY_PREFIX": REDIS_PREFIX,
         }
     }
 else:

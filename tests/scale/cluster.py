@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,6 +158,8 @@ def start_cluster(data_dir: Path) -> Cluster:
     env |= {
         "REFORMER_DATA_DIR": str(data_dir),
         "REDIS_URL": REDIS_URL,
+        # Its own keys and live channels: another run on the same Redis must not cross talk.
+        "REDIS_PREFIX": f"reformer-test-{uuid.uuid4().hex[:8]}",
         "WORKER_STALLED_AFTER_SECONDS": STALLED_AFTER_SECONDS,
         "PYTHONUNBUFFERED": "1",
     }

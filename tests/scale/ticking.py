@@ -57,6 +57,9 @@ def main() -> None:
     if sys.argv[1] == "defer":
         slow_effect.defer(key=sys.argv[2])
         return
-    from reformer.worker import run_worker_supervised
+    from reformer.worker import run_worker_supervised, standalone_concurrency
 
-    asyncio.run(run_worker_supervised(install_signal_handlers=True))
+    # As `reformer worker` runs: several jobs at once.
+    asyncio.run(
+        run_worker_supervised(install_signal_handlers=True, concurrency=standalone_concurrency())
+    )
