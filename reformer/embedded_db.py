@@ -25,6 +25,7 @@ import logging
 import os
 import pwd
 import shlex
+import shutil
 import signal
 import stat
 import subprocess
@@ -191,18 +192,37 @@ def _start(pgdata: Path) -> None:
             if not mode & stat.S_IXOTH:
                 folder.chmod(mode | stat.S_IXOTH)
     if not (pgdata / "PG_VERSION").exists():
-        logger.info("Creating a PostgreSQL cluster in %s", pgdata)
-        # The builtin C.UTF-8 locale needs no OS locale and behaves the same on every host.
-        _run(
-            pgdata, run_as, "initdb", "--auth=trust", f"--username={SUPERUSER}",
-            "--encoding=UTF8", "--locale=C", "--locale-provider=builtin",
-            "--builtin-locale=C.UTF-8", "--no-instructions",
-        )  # fmt: skip
+        _create_cluster(pgdata, run_as)
     socket_dir = _socket_dir(pgdata, run_as)
     # pg_ctl hands -o to /bin/sh, hence the quoting. No TCP listener at all.
     options = f"-c listen_addresses='' -k {shlex.quote(str(socket_dir))}"
     log = str(pgdata / "postgresql.log")
     _run(pgdata, run_as, "pg_ctl", "-w", "-t", "60", "-l", log, "-o", options, "start")
+
+
+def _create_cluster(pgdata: Path, run_as: pwd.struct_passwd | None) -> None:
+    """initdb beside `pgdata`, moved in once complete. initdb writes PG_VERSION first and
+    pg_control last: one cut short (killed, or past _run's timeout on a very busy machine)
+    in place would leave a folder that looks like a cluster and that no start can use."""
+    logger.info("Creating a PostgreSQL cluster in %s", pgdata)
+    if any(pgdata.iterdir()):
+        raise RuntimeError(f"{pgdata} holds files but no PostgreSQL cluster: move them away")
+    staging = pgdata.with_name(pgdata.name + ".initdb")
+    shutil.rmtree(staging, ignore_errors=True)  # left by an earlier attempt cut short
+    staging.mkdir()
+    try:
+        if run_as is not None:
+            os.chown(staging, run_as.pw_uid, run_as.pw_gid)
+        # The builtin C.UTF-8 locale needs no OS locale and behaves the same on every host.
+        _run(
+            staging, run_as, "initdb", "--auth=trust", f"--username={SUPERUSER}",
+            "--encoding=UTF8", "--locale=C", "--locale-provider=builtin",
+            "--builtin-locale=C.UTF-8", "--no-instructions",
+        )  # fmt: skip
+        pgdata.rmdir()
+        staging.rename(pgdata)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _stop(pgdata: Path) -> None:
