@@ -1,6 +1,7 @@
 """Lighthouse over the demo's main pages, each signed in as the role that uses it.
 
     uv run python bench/lighthouse.py [--port 8613] [--keep] [--url http://...] [--runs 1]
+                                      [--only owner] [--save folder]
 
 Starts `reformer serve --demo` (hashed, gzipped static files, as in production) on a data
 folder of its own (var/lighthouse, created afresh unless --keep), signs each role in through
@@ -54,6 +55,7 @@ def _demo_logins() -> dict[str, tuple[str, str]]:
 def start_server(port: int, data_dir: Path, keep: bool) -> subprocess.Popen:
     if data_dir.exists() and not keep:
         shutil.rmtree(data_dir)
+    data_dir.parent.mkdir(parents=True, exist_ok=True)  # a fresh worktree has no var/ yet
     env = {**os.environ, "REFORMER_DATA_DIR": str(data_dir)}
     log = open(data_dir.parent / "lighthouse-serve.log", "w")  # noqa: SIM115 (the server's)
     server = subprocess.Popen(
@@ -153,6 +155,9 @@ def main() -> None:
     parser.add_argument("--url", help="an already running demo server instead of starting one")
     parser.add_argument("--runs", type=int, default=1, help="runs per page (median printed)")
     parser.add_argument("--save", type=Path, help="folder to keep the JSON reports in")
+    parser.add_argument(
+        "--only", help="the pages whose name contains this (e.g. 'owner'), not all five"
+    )
     args = parser.parse_args()
     if not LIGHTHOUSE.exists():
         sys.exit(f"Lighthouse is not installed: cd {LIGHTHOUSE_DIR} && npm ci")
@@ -175,6 +180,8 @@ def main() -> None:
             ("Roster", first_roster_path(sessions["instructor"]), "instructor"),
             ("Owner dashboard", "/owner/", "owner"),
         ]
+        if args.only:
+            pages = [page for page in pages if args.only.lower() in page[0].lower()]
         folder = args.save or Path(tempfile.mkdtemp(prefix="lighthouse-"))
         folder.mkdir(parents=True, exist_ok=True)
         print(f"Lighthouse (mobile emulation) against {base}; load: {os.getloadavg()[0]:.1f}")

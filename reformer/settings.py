@@ -100,6 +100,9 @@ MIDDLEWARE = [
     # Content-Security-Policy (settings below): no inline script anywhere.
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages and fragments gzipped (text only; below WhiteNoise: static files are already
+    # compressed): web/compression.py, docs/architecture.md "Compressed pages".
+    "reformer.web.compression.TextGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # NUL in a query string or form: 400 before any view (web/middleware.py).

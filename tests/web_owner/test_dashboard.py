@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 import time_machine
@@ -73,13 +74,21 @@ def test_it_refuses_a_studio_outside_a_managers_scope(client, world, name):
     assert response.status_code == 403
 
 
-def test_it_renders_the_shell_at_once_with_loading_panels(client, world, frozen):
-    response = _get(client, world.a.owner, "owner:dashboard")
-    html = response.content.decode()
-    assert 'data-hx-trigger="load"' in html and "Loading data..." in html
-    assert reverse("owner:metrics") in html and reverse("owner:chart") in html
+def test_it_renders_the_cards_and_the_chart_figures_with_the_page(client, world, data):
+    """The largest content comes in the first response; only the schedule (below the fold)
+    is fetched after load, and the chart library only when the chart nears the screen."""
+    html = _get(client, world.a.owner, "owner:dashboard", MARCH).content.decode()
+    assert '<p class="metric-card__value">11</p>' in html  # March's bookings, as the panel
+    assert 'id="owner-chart-data"' in html and '"interval": "day"' in html
+    assert reverse("owner:metrics") in html and reverse("owner:chart") in html  # refreshes
+    for panel in ("metrics-panel", "chart-panel"):
+        tag = re.search(rf'<div id="{panel}"[^>]*>', html).group(0)
+        assert 'data-hx-trigger="owner:refresh' in tag and "load" not in tag
+    schedule = re.search(r'<div id="schedule-panel"[^>]*>', html).group(0)
+    assert 'data-hx-trigger="load"' in schedule and reverse("owner:schedule") in schedule
     assert "metrics=1" in html  # the live websocket subscription
-    assert "echarts.custom.min.js" in html
+    assert 'data-chart-library="/static/owner/vendor/echarts.custom.min.js"' in html
+    assert '<script src="/static/owner/vendor/echarts' not in html
     assert "All studios" in html and "alpha Annex" in html
 
 
@@ -220,6 +229,18 @@ def test_it_says_loading_data_and_retries_when_a_query_times_out(
     assert "Loading data..." in html and "attempt=1" in html and "delay:2s" in html
     html = _get(client, world.a.owner, "owner:metrics", {"attempt": 2}).content.decode()
     assert "Try again" in html and "attempt=0" in html
+
+
+def test_the_page_still_opens_when_its_cards_time_out_and_fetches_them_later(
+    client, world, frozen, monkeypatch
+):
+    monkeypatch.setattr(queries, "summary", _timeout)
+    response = _get(client, world.a.owner, "owner:dashboard", {"range": "last_30_days"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Loading data..." in html and 'id="owner-chart-data"' in html
+    retry = f"{reverse('owner:metrics')}?range=last_30_days&amp;attempt=1"
+    assert f'data-hx-get="{retry}"' in html  # the panel's own URL, not the page's
 
 
 def test_it_runs_the_metric_queries_under_a_statement_timeout(world):

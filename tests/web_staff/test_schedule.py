@@ -52,8 +52,9 @@ def test_it_shows_the_week_with_classes_needing_an_instructor(world, login_as):
 def test_a_class_alone_in_its_time_takes_the_days_width_and_clashing_rooms_share_it(
     world, login_as
 ):
-    """Two rooms make fourteen lanes: too narrow for a name. A class no other room's class
-    overlaps spans its day; classes at the same time sit side by side, one lane per room."""
+    """Two rooms in lanes every day would make fourteen: too narrow for a name. A day is
+    split into lanes (one per room) only where two rooms' classes run at the same time; a
+    class no other room's class overlaps spans its day."""
     tz = "America/New_York"
     day = local_today(tz) + dt.timedelta(days=8)
     tower = factories.RoomFactory(studio=world.a.studio, name="Tower Room")
@@ -62,25 +63,40 @@ def test_a_class_alone_in_its_time_takes_the_days_width_and_clashing_rooms_share
     beside = make_session(
         world.a, starts_at=local_to_utc(day, dt.time(9, 30), tz), room=tower, instructor=None
     )
+    next_day = make_session(
+        world.a, starts_at=local_to_utc(day + dt.timedelta(days=1), dt.time(9), tz), room=tower
+    )
     url = reverse("staff:schedule") + f"?studio={world.a.studio.pk}&week={day.isoformat()}"
     grid = login_as(world.a.manager).get(url).context["grid"]
     assert [room.name for room in grid.rooms][-1] == "Tower Room" and len(grid.rooms) == 2
-    [grid_day] = [d for d in grid.days if d.day == day]
+    assert len(grid.days) == 7 and grid.lane_count == 8  # one day of two lanes
+    by_day = {d.day: d for d in grid.days}
+    grid_day = by_day[day]
+    assert grid_day.column_end - grid_day.column_start == 2
+    assert [room.name for _, room in grid_day.lane_headers] == [world.a.room.name, "Tower Room"]
     cells = {cell.session.pk: cell for cell in grid_day.classes}
     assert (cells[alone.pk].column, cells[alone.pk].column_end) == (
         grid_day.column_start,
         grid_day.column_end,
     )
-    assert cells[alone.pk].spans_day
     assert (cells[main.pk].column, cells[main.pk].column_end) == (
         grid_day.column_start,
         grid_day.column_start + 1,
     )
-    assert cells[beside.pk].column == grid_day.column_start + 1
-    assert not cells[main.pk].spans_day and not cells[beside.pk].spans_day
+    assert (cells[beside.pk].column, cells[beside.pk].column_end) == (
+        grid_day.column_start + 1,
+        grid_day.column_end,
+    )
+    if day.weekday() < 6:  # the next day is in the same week: one lane, no room headers
+        following = by_day[day + dt.timedelta(days=1)]
+        assert following.column_start == grid_day.column_end
+        assert following.column_end - following.column_start == 1 and not following.lane_rooms
+        [cell] = following.classes
+        assert cell.session.pk == next_day.pk and cell.column == following.column_start
     page = login_as(world.a.manager).get(url).content.decode()
     assert f"grid-column: {grid_day.column_start} / {grid_day.column_end}" in page
-    assert "grid-class--wide" in page  # names the room inline: its lane does not
+    assert page.count('class="week-grid__room"') == 2  # the headers of that day's lanes
+    assert page.count('class="grid-class__room"> · Tower Room<') == 1 + (day.weekday() < 6)
 
 
 def test_it_serves_the_week_as_an_htmx_fragment(world, login_as):

@@ -1,10 +1,13 @@
-"""The owner dashboard: a page shell that renders at once, and the partials it loads.
+"""The owner dashboard: the page with its metric cards and chart data in the first response,
+and the partials it refreshes.
 
-Each panel (metric cards with the studio comparison, the chart, the schedule) is its own
-htmx request triggered on load, so a slow panel never holds up the others, and the two
-metric panels re-fetch themselves when a live booking event arrives (see live.py).
-Queries run under a 10 s statement timeout: a panel that hits it answers "Loading
-data..." and tries again a little later, a few times, then offers a retry button.
+The cards and the chart's figures (the page's largest content) come with the page, each
+under its own 10 s statement timeout; a panel whose queries hit it is sent as "Loading
+data..." instead, which fetches the panel by htmx a little later, a few times, then offers
+a retry button; the rest of the page is not held up. The upcoming schedule (below the
+fold) is fetched after load. The cards and the chart re-fetch themselves when a live
+booking event arrives (see live.py); the chart itself is drawn by dashboard.js when it is
+near the screen and the browser is idle.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from django.http import (
     HttpResponseBadRequest,
 )
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils.safestring import SafeString
 from psycopg import errors as pg_errors
 
 from reformer.analytics import actions as analytics_actions
@@ -58,30 +63,37 @@ def _timed_out(error: OperationalError) -> bool:
     return isinstance(error.__cause__, pg_errors.QueryCanceled)
 
 
-def _with_timeout(
-    request: MemberRequest, panel_id: str, build: Callable[[], HttpResponse]
-) -> HttpResponse:
-    """Run a panel's queries with the timeout; on timeout, the "Loading data..." retry."""
+def _panel_html(
+    request: MemberRequest,
+    panel_id: str,
+    template: str,
+    build: Callable[[], dict],
+    path: str | None = None,
+) -> SafeString:
+    """One panel's HTML, its queries under the timeout; on timeout, the "Loading data..."
+    retry that fetches the panel from `path` (the panel's own URL; this request's by
+    default)."""
     try:
         with statement_timeout():
-            return build()
+            return render_to_string(template, build(), request)
     except OperationalError as error:
         if not _timed_out(error):
             raise
+    path = path or request.path
     attempt = _attempt(request) + 1
     query = request.GET.copy()
     query["attempt"] = str(attempt)
     retry_query = request.GET.copy()
     retry_query["attempt"] = "0"
-    return render(
-        request,
+    return render_to_string(
         "owner/_loading.html",
         {
             "panel_id": panel_id,
-            "retry_url": f"{request.path}?{query.urlencode()}",
-            "manual_retry_url": f"{request.path}?{retry_query.urlencode()}",
+            "retry_url": f"{path}?{query.urlencode()}",
+            "manual_retry_url": f"{path}?{retry_query.urlencode()}",
             "gave_up": attempt >= MAX_ATTEMPTS,
         },
+        request,
     )
 
 
@@ -217,8 +229,8 @@ def dashboard(request: MemberRequest) -> HttpResponse:
         "scope": filters.scope,
         "scope_label": _scope_label(filters.scope),
         "period": filters.period,
-        "metrics_url": filters.url("owner:metrics"),
-        "chart_url": filters.url("owner:chart"),
+        "metrics_panel": _metrics_html(request, filters, reverse("owner:metrics")),
+        "chart_panel": _chart_html(request, filters, reverse("owner:chart")),
         "schedule_url": filters.url(
             "owner:schedule",
             range=None,
@@ -234,59 +246,49 @@ def dashboard(request: MemberRequest) -> HttpResponse:
     return render(request, "owner/dashboard.html", context)
 
 
-@capability_required(VIEW_METRICS)
-def metrics(request: MemberRequest) -> HttpResponse:
-    filters = read_filters(request)
-
-    def build() -> HttpResponse:
+def _metrics_html(request: MemberRequest, filters: Filters, path: str | None = None) -> SafeString:
+    def build() -> dict:
         summary = queries.summary(filters.scope, filters.period)
         previous = queries.previous_period(filters.period)
         before = queries.summary(filters.scope, previous).total
         against = comparison_label(filters.period, previous)
         show_comparison = filters.scope.studio is None and len(filters.scope.studios) > 1
         active = queries.has_any_activity(filters.scope)
-        return render(
-            request,
-            "owner/_metrics.html",
-            {
-                "filters": filters,
-                "summary": summary,
-                "cards": [
-                    *_cards(summary.total, before, filters, against),
-                    _intro_card(filters),
-                    _promotion_card(filters),
-                ],
-                "unattributed_revenue": unattributed_revenue(summary),
-                "rows": [
-                    {
-                        "studio": studio,
-                        "bookings": f"{m.bookings:,}",
-                        "revenue": _revenue_text(m.revenue),
-                        "attendance": _percent(m.attendance_rate),
-                        "utilisation": _percent(m.utilisation),
-                        "url": filters.url("owner:dashboard", studio=studio.pk),
-                    }
-                    for studio, m in summary.by_studio
-                ],
-                "total_bookings": f"{summary.total.bookings:,}",
-                "total_revenue": _revenue_text(summary.total.revenue),
-                "total_attendance": _percent(summary.total.attendance_rate),
-                "total_utilisation": _percent(summary.total.utilisation),
-                "show_comparison": show_comparison,
-                "onboarding": not active,
-                "setup_links": [] if active else _setup_links(request),
-                "metrics_url": filters.url("owner:metrics"),
-            },
-        )
+        return {
+            "filters": filters,
+            "summary": summary,
+            "cards": [
+                *_cards(summary.total, before, filters, against),
+                _intro_card(filters),
+                _promotion_card(filters),
+            ],
+            "unattributed_revenue": unattributed_revenue(summary),
+            "rows": [
+                {
+                    "studio": studio,
+                    "bookings": f"{m.bookings:,}",
+                    "revenue": _revenue_text(m.revenue),
+                    "attendance": _percent(m.attendance_rate),
+                    "utilisation": _percent(m.utilisation),
+                    "url": filters.url("owner:dashboard", studio=studio.pk),
+                }
+                for studio, m in summary.by_studio
+            ],
+            "total_bookings": f"{summary.total.bookings:,}",
+            "total_revenue": _revenue_text(summary.total.revenue),
+            "total_attendance": _percent(summary.total.attendance_rate),
+            "total_utilisation": _percent(summary.total.utilisation),
+            "show_comparison": show_comparison,
+            "onboarding": not active,
+            "setup_links": [] if active else _setup_links(request),
+            "metrics_url": filters.url("owner:metrics"),
+        }
 
-    return _with_timeout(request, "metrics-panel", build)
+    return _panel_html(request, "metrics-panel", "owner/_metrics.html", build, path)
 
 
-@capability_required(VIEW_METRICS)
-def chart(request: MemberRequest) -> HttpResponse:
-    filters = read_filters(request)
-
-    def build() -> HttpResponse:
+def _chart_html(request: MemberRequest, filters: Filters, path: str | None = None) -> SafeString:
+    def build() -> dict:
         series = queries.period_series(filters.scope, filters.period, filters.interval)
         toggles = [
             {
@@ -298,42 +300,44 @@ def chart(request: MemberRequest) -> HttpResponse:
             }
             for key, label in queries.INTERVALS.items()
         ]
-        return render(
-            request,
-            "owner/_chart.html",
-            {
-                "filters": filters,
-                "series": series,
-                "period": filters.period,
-                "toggles": toggles,
-                "chart_data": {
-                    "labels": series.labels,
-                    "counts": series.counts,
-                    "interval": series.interval,
-                    "cap": series.scale_cap,
-                },
-                "rows": list(zip(series.labels, series.counts, strict=True)),
-                "chart_url": filters.url("owner:chart"),
+        return {
+            "filters": filters,
+            "series": series,
+            "period": filters.period,
+            "toggles": toggles,
+            "chart_data": {
+                "labels": series.labels,
+                "counts": series.counts,
+                "interval": series.interval,
+                "cap": series.scale_cap,
             },
-        )
+            "rows": list(zip(series.labels, series.counts, strict=True)),
+            "chart_url": filters.url("owner:chart"),
+        }
 
-    return _with_timeout(request, "chart-panel", build)
+    return _panel_html(request, "chart-panel", "owner/_chart.html", build, path)
+
+
+@capability_required(VIEW_METRICS)
+def metrics(request: MemberRequest) -> HttpResponse:
+    return HttpResponse(_metrics_html(request, read_filters(request)))
+
+
+@capability_required(VIEW_METRICS)
+def chart(request: MemberRequest) -> HttpResponse:
+    return HttpResponse(_chart_html(request, read_filters(request)))
 
 
 @capability_required(VIEW_METRICS)
 def schedule(request: MemberRequest) -> HttpResponse:
     filters = read_filters(request)
 
-    def build() -> HttpResponse:
+    def build() -> dict:
         paginator = Paginator(queries.upcoming_sessions(filters.scope), SCHEDULE_PAGE_SIZE)
         page_obj = paginator.get_page(request.GET.get("page"))
-        return render(
-            request,
-            "owner/_schedule.html",
-            {"page_obj": page_obj, "sessions": page_obj.object_list, "filters": filters},
-        )
+        return {"page_obj": page_obj, "sessions": page_obj.object_list, "filters": filters}
 
-    return _with_timeout(request, "schedule-panel", build)
+    return HttpResponse(_panel_html(request, "schedule-panel", "owner/_schedule.html", build))
 
 
 def _export_allowed(request: MemberRequest) -> bool:

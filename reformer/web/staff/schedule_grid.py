@@ -1,11 +1,14 @@
-"""The staff schedule as a week grid: days across, time down, one lane per room in each day;
-a class no other room's class overlaps takes the day's whole width (names stay legible).
+"""The staff schedule as a week grid: days across, time down. A day is split into lanes, one
+per room, only where classes in two rooms run at the same time, and only that day; any
+other class takes the day's whole width. So a week of two rooms is seven columns, plus one
+for each day on which two rooms overlap, and those lanes are as wide as the others.
 
 Built from the `Week` that `setup_queries.week_schedule` reads (no further query but the
 studio's rooms). Each class gets its grid cell from its local start and end in the studio's
-zone, in 15-minute rows, so a 50-minute class is as tall as it runs. Overlapping classes
-in one room cannot exist (the database refuses them), so lanes never collide. The same
-DOM, in day order, is a plain list on phones (staff.css).
+zone, in 15-minute rows, so a 50-minute class is as tall as it runs (taller when its text
+needs it: the rows grow, the same for every day, see staff.css). Overlapping classes in one
+room cannot exist (the database refuses them), so lanes never collide. The same DOM, in day
+order, is a plain list on phones (staff.css).
 """
 
 from __future__ import annotations
@@ -32,18 +35,19 @@ class GridClass:
     row_end: int
     column_end: int = 0  # exclusive; the whole day when no other room has a class meanwhile
 
-    @property
-    def spans_day(self) -> bool:
-        return self.column_end - self.column > 1
-
 
 @dataclass
 class GridDay:
     day: dt.date
     is_today: bool
-    column_start: int
-    column_end: int
+    column_start: int = 0
+    column_end: int = 0
     classes: list[GridClass] = field(default_factory=list)
+    lane_rooms: list[Room] = field(default_factory=list)  # empty: the day is one lane
+
+    @property
+    def lane_headers(self) -> list[tuple[int, Room]]:
+        return [(self.column_start + index, room) for index, room in enumerate(self.lane_rooms)]
 
 
 @dataclass
@@ -61,32 +65,42 @@ class WeekGrid:
 
     @property
     def lane_count(self) -> int:
-        return len(self.rooms) * len(self.days)
-
-    @property
-    def room_headers(self) -> list[tuple[int, Room]]:
-        return [
-            (day.column_start + index, room)
-            for day in self.days
-            for index, room in enumerate(self.rooms)
-        ]
+        return sum(day.column_end - day.column_start for day in self.days)
 
 
 def _minutes(moment: dt.datetime) -> int:
     return moment.hour * 60 + moment.minute
 
 
-def _widen_lone_classes(grid_day: GridDay) -> None:
-    """A class that no other room's class overlaps (in the grid's rows) takes the whole
-    day's width: with two rooms a lane is a fourteenth of the page, too narrow for a class's
-    name; only classes that run at the same time share the day, side by side by room."""
+def _overlaps(cell: GridClass, other: GridClass) -> bool:
+    return other.row_start < cell.row_end and other.row_end > cell.row_start
+
+
+def _lay_out_day(grid_day: GridDay, rooms: list[Room], column_start: int) -> int:
+    """Give the day its lanes from `column_start`: one per room that has a class running at
+    the same time (in the grid's rows) as another room's class, in room order; a class
+    that overlaps no other room's class spans the whole day. Returns the next free column."""
+    shared = {
+        cell.session.room_id
+        for cell in grid_day.classes
+        for other in grid_day.classes
+        if other.session.room_id != cell.session.room_id and _overlaps(cell, other)
+    }
+    grid_day.lane_rooms = [room for room in rooms if room.pk in shared]
+    lane_of = {room.pk: index for index, room in enumerate(grid_day.lane_rooms)}
+    grid_day.column_start = column_start
+    grid_day.column_end = column_start + max(len(grid_day.lane_rooms), 1)
     for cell in grid_day.classes:
-        alone = not any(
-            other is not cell and other.row_start < cell.row_end and other.row_end > cell.row_start
+        beside = any(
+            other.session.room_id != cell.session.room_id and _overlaps(cell, other)
             for other in grid_day.classes
         )
-        if alone:
+        if beside:
+            cell.column = column_start + lane_of[cell.session.room_id]
+            cell.column_end = cell.column + 1
+        else:
             cell.column, cell.column_end = grid_day.column_start, grid_day.column_end
+    return grid_day.column_end
 
 
 def week_grid(week: Week, rooms: list[Room]) -> WeekGrid:
@@ -112,36 +126,24 @@ def week_grid(week: Week, rooms: list[Room]) -> WeekGrid:
     )
     first, last = min(first, DEFAULT_HOURS[0]), max(last, DEFAULT_HOURS[1])
     last = min(last, 24)
-    lanes = max(len(rooms), 1)
-    lane_of = {room.pk: index for index, room in enumerate(rooms)}
-    days = [
-        GridDay(
-            day=day.day,
-            is_today=day.is_today,
-            column_start=2 + index * lanes,
-            column_end=2 + (index + 1) * lanes,
-        )
-        for index, day in enumerate(week.days)
-    ]
+    days = [GridDay(day=day.day, is_today=day.is_today) for day in week.days]
     by_date = {grid_day.day: grid_day for grid_day in days}
     for session, start, end in spans:
-        grid_day = by_date[start.date()]
         offset = _minutes(start) - first * 60
         length = max(int((end - start).total_seconds() // 60), SLOT_MINUTES)
         row_start = HEADER_ROWS + 1 + offset // SLOT_MINUTES
         row_end = row_start + math.ceil(length / SLOT_MINUTES)
-        column = grid_day.column_start + lane_of.get(session.room_id, 0)
-        grid_day.classes.append(
+        by_date[start.date()].classes.append(
             GridClass(
                 session=session,
-                column=column,
+                column=0,  # set with the day's lanes
                 row_start=row_start,
                 row_end=min(row_end, HEADER_ROWS + 1 + (last - first) * 60 // SLOT_MINUTES),
-                column_end=column + 1,
             )
         )
+    column = 2  # the first column holds the hours
     for grid_day in days:
-        _widen_lone_classes(grid_day)
+        column = _lay_out_day(grid_day, rooms, column)
     slots_per_hour = 60 // SLOT_MINUTES
     hours = [
         GridHour(dt.time(hour), HEADER_ROWS + 1 + (hour - first) * slots_per_hour)
