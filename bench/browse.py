@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reformer.settings")
 
-from live_trace import TRACE_ENV  # noqa: E402
+from live_trace import PROFILE_ENV, TRACE_ENV  # noqa: E402
 
 BENCH_DB = "reformer_bench_browse"
 
@@ -445,6 +445,10 @@ def serve(port: int, pool: int) -> None:
         from live_trace import trace_live_sends
 
         trace_live_sends(os.environ[TRACE_ENV])
+    if os.environ.get(PROFILE_ENV):
+        from live_trace import profile_until_stopped
+
+        profile_until_stopped(os.environ[PROFILE_ENV])
     if pool:
         settings.DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": 2,

@@ -58,3 +58,26 @@ def trace_live_sends(path: str) -> None:
                 Path(f"{path}.new").replace(path)
 
     threading.Thread(target=write, daemon=True).start()
+
+
+# With this set, the server subprocess profiles its event loop thread (cProfile) and writes
+# the statistics to this path when it is stopped (SIGTERM), for `python -m pstats`.
+PROFILE_ENV = "BENCH_PROFILE"
+
+
+def profile_until_stopped(path: str) -> None:
+    """Profile this (main, event loop) thread from now; on SIGTERM write the statistics to
+    `path` and exit. uvicorn restores this handler and re-raises the SIGTERM it caught."""
+    import cProfile
+    import signal
+    import sys
+
+    profiler = cProfile.Profile()
+
+    def stop(signum, frame):
+        profiler.disable()
+        profiler.dump_stats(path)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    profiler.enable()

@@ -10,6 +10,8 @@ rendered HTML fragments for each browser. Group names (ARCHITECTURE §5.5):
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -89,6 +91,11 @@ def bind_event_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def send_now(groups: list[str], message: dict) -> None:
+    """Hand `message` to each group. From a thread other than the server's loop (a request's
+    or a job's), the loop sends it when it next runs and this returns at once: a booking's
+    answer does not wait for a loop busy fanning out the previous bookings (in the rush it
+    waited seconds). Each group's send is scheduled in order, so a group's events keep their
+    order."""
     layer = get_channel_layer()
     if layer is None:
         return
@@ -101,8 +108,13 @@ def send_now(groups: list[str], message: dict) -> None:
             if use_server_loop:
                 assert loop is not None  # use_server_loop says so
                 future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
-                future.result(timeout=5)
+                future.add_done_callback(functools.partial(_log_failure, group))
             else:
                 async_to_sync(layer.group_send)(group, message)
         except Exception:  # A lost live event must never fail the change that caused it.
             logger.exception("live event to %s failed", group)
+
+
+def _log_failure(group: str, future: concurrent.futures.Future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.error("live event to %s failed", group, exc_info=future.exception())

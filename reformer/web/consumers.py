@@ -22,6 +22,7 @@ import asyncio
 import logging
 import re
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 from urllib.parse import parse_qs
@@ -34,7 +35,7 @@ from reformer.accounts.models import Membership, User
 from reformer.core import live, timeformat
 from reformer.core.parsing import to_id
 from reformer.core.permissions import VIEW_METRICS, VIEW_ROSTER, VIEW_SCHEDULE, has_capability
-from reformer.web import live_render
+from reformer.web import live_hub, live_render
 from reformer.web.live_render import Subscriptions
 from reformer.web.live_share import with_live_share
 from reformer.web.middleware import current_membership
@@ -146,37 +147,33 @@ def authorize(
     return subscriptions, groups
 
 
-# At most one frame of class states per socket in this many seconds, carrying every class
-# that changed, each with its newest state (a burst of bookings becomes a few frames, not one
-# per booking, nor one per class).
-COALESCE_SECONDS = 0.25
-
 # What _render_database found on a re-check: None (no re-check), False (membership gone),
 # or the fresh viewer and groups.
 Reloaded = tuple[live_render.Viewer, list[str]] | Literal[False] | None
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
-    """One page's socket. Per event: a worker thread only when the event needs the database
-    for this viewer (a re-check is due, the viewer's memory is stale, or a database renderer
-    applies); then the local renderers in the loop. Events that carry states are coalesced
-    per socket (`_coalesce`): a change goes out at once when no frame of states went out in
-    the last COALESCE_SECONDS; otherwise it waits, and everything waiting goes out as one
-    frame, each class with its newest state."""
+    """One page's socket. Its groups are followed by the process's hub (web/live_hub.py),
+    which hands it events. Events with states (coalesced by the hub) are rendered at once in
+    the loop, sharing frames with viewers in the same situation, unless this socket needs
+    the database for them; every other event, and those, go to the socket's queue, handled
+    in order by its worker task: a worker thread only when the event needs the database for
+    this viewer (a re-check is due, the viewer's memory is stale, or a database renderer
+    applies), then the local renderers in the loop."""
 
     viewer: live_render.Viewer | None = None
     live_groups: list[str]
     checked_at: float = 0.0
 
     async def connect(self) -> None:
+        loop = asyncio.get_running_loop()
         # Events raised outside this loop (job threads) are handed to it (core.live).
-        live.bind_event_loop(asyncio.get_running_loop())
+        live.bind_event_loop(loop)
+        self.hub = live_hub.hub_for(self.channel_layer)
         self.live_groups = []
-        self._versions: dict[tuple[str, int], int] = {}
-        self._last_frame: float | None = None
-        self._pending: dict[tuple[str, int], dict[str, Any]] = {}
-        self._timer: asyncio.TimerHandle | None = None
-        self._flushing: set[asyncio.Future] = set()
+        self._queue: deque[dict[str, Any]] = deque()
+        self._worker: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Future] = set()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.accept()
@@ -202,14 +199,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
         return self.viewer.subscriptions if self.viewer else Subscriptions()
 
     async def disconnect(self, code: int) -> None:
-        timer = getattr(self, "_timer", None)
-        if timer is not None:
-            timer.cancel()
-            self._timer = None
-        for task in list(getattr(self, "_flushing", ())):
+        self.viewer = None
+        worker = getattr(self, "_worker", None)
+        if worker is not None:
+            worker.cancel()
+        for task in list(getattr(self, "_sending", ())):
             task.cancel()  # a frame already on its way has no page left to reach
-        for group in self.live_groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in getattr(self, "live_groups", []):
+            await self.hub.leave(self, group)
         self.live_groups = []
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -226,13 +223,67 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Browsers only listen on this socket; anything they send is ignored."""
 
-    async def live_event(self, message: dict[str, Any]) -> None:
-        event = dict(message.get("event") or {})
+    # --- what the hub hands over (in the loop, never awaiting) ---------------------------------
+
+    def hub_states(self, event: dict[str, Any], frames: dict[Any, str]) -> None:
+        """An event with states, coalesced by the hub: rendered now (from `frames` when a
+        viewer in the same situation got it already), or queued when this socket has events
+        waiting or needs the database for it."""
+        viewer = self.viewer
+        if viewer is None:
+            return
+        if (
+            self._worker is not None
+            or self._recheck_due()
+            or live_render.needs_database(viewer, event)
+        ):
+            self.hub_event(event)
+            return
+        with timeformat.activate(viewer.locale or viewer.membership.organization):
+            html = live_render.render_shared(viewer, event, frames)
+        if html:
+            self._send_soon(html)
+
+    def hub_event(self, event: dict[str, Any]) -> None:
+        """Any other event: handled after the ones before it, by the socket's worker task."""
         if self.viewer is None:
             return
+        self._queue.append(event)
+        if self._worker is None:
+            self._worker = asyncio.ensure_future(self._work())
+
+    def _recheck_due(self) -> bool:
+        return time.monotonic() - self.checked_at > REVALIDATE_SECONDS
+
+    def _send_soon(self, html: str) -> None:
+        task = asyncio.ensure_future(self._send_frame(html))
+        self._sending.add(task)  # a reference, so the task is not collected mid-way
+        task.add_done_callback(self._sending.discard)
+
+    async def _send_frame(self, html: str) -> None:
+        try:
+            await self.send(text_data=html)
+        except OSError:  # uvicorn's ClientDisconnected: the page left while it waited
+            self.viewer = None
+
+    async def _work(self) -> None:
+        try:
+            while self._queue and self.viewer is not None:
+                event = self._queue.popleft()
+                try:
+                    await self._handle(event)
+                except Exception:
+                    logger.exception("live event %s failed", event.get("type"))
+        finally:
+            self._worker = None
+
+    async def _handle(self, event: dict[str, Any]) -> None:
+        viewer = self.viewer
+        if viewer is None:
+            return
         html = ""
-        recheck = time.monotonic() - self.checked_at > REVALIDATE_SECONDS
-        if recheck or live_render.needs_database(self.viewer, event):
+        recheck = self._recheck_due()
+        if recheck or live_render.needs_database(viewer, event):
             try:
                 # A worker thread (not the shared thread-sensitive one, so one slow page does
                 # not hold up every other connection), holding a live-render slot
@@ -245,71 +296,20 @@ class LiveConsumer(AsyncWebsocketConsumer):
                     raise
                 # A missed update would leave the page stale: drop the socket, it resyncs.
                 logger.warning("live render skipped, database busy: closing socket for a resync")
+                self.viewer = None
                 await self.close(code=CLOSE_TRY_AGAIN_LATER)
                 return
             if reloaded is False:
+                self.viewer = None
                 await self.close(code=CLOSE_NO_MEMBERSHIP)
                 return
             if reloaded is not None:
                 await self._apply(reloaded)
-        assert self.viewer is not None  # set at connect, replaced only by a re-check
-        if event.get("states"):
-            ready = self._coalesce(event)
-            html += "".join(self._render_local(part) for part in ready)
-        else:
-            html += self._render_local(event)
+        if self.viewer is None:
+            return  # disconnected meanwhile
+        html += self._render_local(event)
         if html:
-            await self.send(text_data=html)
-
-    # --- coalescing (events that carry states, per object) ----------------------------------
-
-    def _coalesce(self, event: dict[str, Any]) -> list[dict[str, Any]]:
-        """The one-object parts of `event` to render now; the others wait for `_flush`.
-
-        One window per socket, not per class: in a rush on 25 classes, a window per class
-        meant up to 25 frames per socket every COALESCE_SECONDS (a hundred thousand frames a
-        second for a thousand pages); here every change waiting on a socket goes out in one
-        frame, each class with its newest state."""
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        last = self._last_frame
-        ready = []
-        for state in event["states"]:
-            key = (event.get("type", ""), state["id"])
-            version = state.get("version", 0)
-            if version < self._versions.get(key, version):
-                continue  # an older state overtaken in transit by a newer one
-            self._versions[key] = version
-            part = {**event, "ids": [state["id"]], "states": [state]}
-            if self._timer is not None:
-                self._pending[key] = part  # the scheduled frame will carry this newest state
-            elif last is None or now - last >= COALESCE_SECONDS:
-                ready.append(part)
-            else:
-                self._pending[key] = part
-                self._timer = loop.call_at(last + COALESCE_SECONDS, self._schedule_flush)
-        if ready:
-            self._last_frame = now
-        return ready
-
-    def _schedule_flush(self) -> None:
-        task = asyncio.ensure_future(self._flush())
-        self._flushing.add(task)  # a reference, so the task is not collected mid-way
-        task.add_done_callback(self._flushing.discard)
-
-    async def _flush(self) -> None:
-        self._timer = None
-        parts = list(self._pending.values())
-        self._pending.clear()
-        if not parts or self.viewer is None:
-            return
-        self._last_frame = asyncio.get_running_loop().time()
-        html = "".join(self._render_local(part) for part in parts)
-        if html:
-            try:
-                await self.send(text_data=html)
-            except OSError:  # uvicorn's ClientDisconnected: the page left while it waited
-                self.viewer = None
+            await self._send_frame(html)
 
     def _render_local(self, event: dict[str, Any]) -> str:
         assert self.viewer is not None  # only called for connected sockets
@@ -351,8 +351,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def _apply(self, state: tuple[live_render.Viewer, list[str]]) -> None:
         self.viewer, groups = state
         for group in set(self.live_groups) - set(groups):
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await self.hub.leave(self, group)
         for group in groups:
             if group not in self.live_groups:
-                await self.channel_layer.group_add(group, self.channel_name)
+                await self.hub.join(self, group)
         self.live_groups = groups

@@ -26,8 +26,11 @@ Two kinds of renderer
   socket remembers about its viewer (`Viewer.memory`, see `register_memory`). This is how one
   booking reaches a thousand browse pages without a query per page: web/client/live.py.
 
-Events that carry states are coalesced per object on each socket (web/consumers.py): at most
-one frame per class every COALESCE_SECONDS, always ending on the newest state.
+Events that carry states are coalesced per group in each process (web/live_hub.py): at most
+one frame per group every COALESCE_SECONDS, always ending on the newest state. A local
+renderer registered with `shared_by=fn(viewer, event) -> key` lets viewers share a frame:
+viewers whose keys are equal for every renderer of the event get the same string, rendered
+once per event (`render_shared`); a key of None renders for that viewer alone.
 
 Writing a renderer (put them in `reformer/web/<area>/live.py`: every such module of a
 package under reformer/web/ is imported the first time an event is rendered)::
@@ -68,7 +71,7 @@ import importlib.util
 import logging
 import pkgutil
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -111,11 +114,16 @@ class Viewer:
     memory: dict[str, Any] = field(default_factory=dict)
     # How their organization writes dates and times (worked out once, not per event).
     locale: TimeLocale | None = None
+    # Per event type: whether a database renderer applies to this viewer (it depends only
+    # on the membership and subscriptions, both fixed for the viewer's life).
+    database_types: dict[tuple[str, int], bool] = field(default_factory=dict)
 
 
 Renderer = Callable[["Membership", dict[str, Any], Subscriptions], str]
 LocalRenderer = Callable[[Viewer, dict[str, Any]], str]
 Applies = Callable[["Membership", Subscriptions], bool]
+# Which viewers get the same fragment from a local renderer for an event (None: this one alone).
+SharedBy = Callable[[Viewer, dict[str, Any]], Hashable | None]
 
 
 @dataclass(frozen=True)
@@ -134,18 +142,31 @@ class Memory:
 
 _renderers: dict[str, list[tuple[Renderer, Applies | None]]] = defaultdict(list)
 _local_renderers: dict[str, list[LocalRenderer]] = defaultdict(list)
+_shared_by: dict[LocalRenderer, SharedBy] = {}
+_generation = 0  # bumped by every change of the database renderers
 _memories: dict[str, Memory] = {}
 _toasts: dict[tuple[str, str], tuple[str, str]] = {}
 _discovered = False
 
 
-def register(event_type: str, *, local: bool = False, applies: Applies | None = None):
+def register(
+    event_type: str,
+    *,
+    local: bool = False,
+    applies: Applies | None = None,
+    shared_by: SharedBy | None = None,
+):
     """Decorator: a renderer for events of a type. Database renderers are called as
     `fn(membership, event, subscriptions)` in a thread, only where `applies` (if given) is
-    true; local ones (`local=True`) as `fn(viewer, event)` in the event loop."""
+    true; local ones (`local=True`) as `fn(viewer, event)` in the event loop, and with
+    `shared_by` their fragment is shared between viewers with the same key."""
 
     def decorator(fn):
+        global _generation
+        _generation += 1
         if local:
+            if shared_by is not None:
+                _shared_by[fn] = shared_by
             if fn not in _local_renderers[event_type]:
                 _local_renderers[event_type].append(fn)
         elif fn not in [known for known, _ in _renderers[event_type]]:
@@ -156,6 +177,8 @@ def register(event_type: str, *, local: bool = False, applies: Applies | None = 
 
 
 def unregister(event_type: str, fn: Callable[..., str]) -> None:
+    global _generation
+    _generation += 1
     _renderers[event_type] = [pair for pair in _renderers.get(event_type, []) if pair[0] != fn]
     if fn in _local_renderers.get(event_type, []):
         _local_renderers[event_type].remove(fn)
@@ -228,13 +251,19 @@ def load_viewer(membership: Membership, subscriptions: Subscriptions) -> Viewer:
 def needs_database(viewer: Viewer, event: dict[str, Any]) -> bool:
     """Whether this event needs a worker thread for this viewer (no database here)."""
     autodiscover()
-    membership, subs = viewer.membership, viewer.subscriptions
-    if any(m.stale(viewer, event) for m in _memories.values()):
-        return True
-    return any(
-        applies is None or applies(membership, subs)
-        for _, applies in _database_renderers(event.get("type", ""))
-    )
+    for memory in _memories.values():
+        if memory.stale(viewer, event):
+            return True
+    event_type = event.get("type", "")
+    known = (event_type, _generation)  # renderers registered since are taken into account
+    applies = viewer.database_types.get(known)
+    if applies is None:
+        membership, subs = viewer.membership, viewer.subscriptions
+        applies = viewer.database_types[known] = any(
+            applies is None or applies(membership, subs)
+            for _, applies in _database_renderers(event_type)
+        )
+    return applies
 
 
 def _call(fn: Callable[..., str], event: dict[str, Any], *args: Any) -> str:
@@ -270,6 +299,26 @@ def render_local(viewer: Viewer, event: dict[str, Any]) -> str:
     return "".join(_call(fn, event, viewer, event) for fn in renderers)
 
 
+def render_shared(viewer: Viewer, event: dict[str, Any], frames: dict[Any, str]) -> str:
+    """As render_local, taking the fragment from `frames` (what was rendered for this event
+    so far, by kind of viewer) when every renderer says which viewers share it."""
+    autodiscover()
+    event_type = event.get("type", "")
+    renderers = [*_local_renderers.get(event_type, []), *_local_renderers.get(ANY_EVENT, [])]
+    key: list[Hashable] = [viewer.locale]
+    for fn in renderers:
+        shared_by = _shared_by.get(fn)
+        part = shared_by(viewer, event) if shared_by is not None else None
+        if part is None:
+            return render_local(viewer, event)
+        key.append(part)
+    shared = tuple(key)
+    html = frames.get(shared)
+    if html is None:
+        html = frames[shared] = render_local(viewer, event)
+    return html
+
+
 def render_event(
     membership: Membership, event: dict[str, Any], subscriptions: Subscriptions
 ) -> str:
@@ -280,7 +329,7 @@ def render_event(
     return render_with_database(viewer, event) + render_local(viewer, event)
 
 
-@register(ANY_EVENT, local=True)
+@register(ANY_EVENT, local=True, shared_by=lambda viewer, event: viewer.subscriptions.toasts)
 def toast_renderer(viewer: Viewer, event: dict[str, Any]) -> str:
     """The default renderer: a toast, only for pages that asked and events that have one."""
     if not viewer.subscriptions.toasts:

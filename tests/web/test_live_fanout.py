@@ -18,7 +18,7 @@ from django.db.backends import utils as db_utils
 from django.test import Client
 
 from reformer.core import live
-from reformer.web import consumers
+from reformer.web import live_hub
 from reformer.web.client import card_cache
 from tests import factories
 from tests.web.test_live import WebsocketCommunicator, connect, headers_for, run
@@ -137,7 +137,7 @@ def test_a_burst_on_one_class_coalesces_and_ends_on_the_newest_state(world, clie
         for booked in range(1, 8):  # seven bookings in quick succession
             await layer.group_send(group, _state_event(session, booked=booked, version=booked))
         frames = [await socket.receive_from(timeout=2)]
-        while not await socket.receive_nothing(timeout=consumers.COALESCE_SECONDS * 2):
+        while not await socket.receive_nothing(timeout=live_hub.COALESCE_SECONDS * 2):
             frames.append(await socket.receive_from(timeout=2))
         await socket.disconnect()
         return frames
@@ -149,7 +149,7 @@ def test_a_burst_on_one_class_coalesces_and_ends_on_the_newest_state(world, clie
 
 
 def test_a_state_overtaken_in_transit_never_replaces_a_newer_one(world, client, monkeypatch):
-    monkeypatch.setattr(consumers, "COALESCE_SECONDS", 0.0)
+    monkeypatch.setattr(live_hub, "COALESCE_SECONDS", 0.0)
     session = session_at(world.a, day=1)
     headers = headers_for(client, world.a.client.user)
     group = live.studio_schedule(world.a.studio.pk)
@@ -228,7 +228,7 @@ def test_changes_to_several_classes_within_the_window_go_out_as_one_frame(world,
         for session in (first, second, third):
             await layer.group_send(group, _state_event(session, booked=2, version=50))
         frames = [await socket.receive_from(timeout=2)]
-        while not await socket.receive_nothing(timeout=consumers.COALESCE_SECONDS * 2):
+        while not await socket.receive_nothing(timeout=live_hub.COALESCE_SECONDS * 2):
             frames.append(await socket.receive_from(timeout=2))
         await socket.disconnect()
         return frames

@@ -131,7 +131,10 @@ def _overlaps_stale(viewer: Viewer, event: dict[str, Any]) -> bool:
     if event.get("type") == "booking":
         return viewer.subscriptions.user
     if event.get("type") == "session" and "states" in event:
-        me, known = viewer.membership.pk, {place.session_id for place in mine}
+        me = viewer.membership.pk
+        if not mine:  # the common case in a rush: no place of theirs to compare with
+            return any(me in s["holders"] for s in event["states"])
+        known = {place.session_id for place in mine}
         # A place of theirs appeared (booked elsewhere) or went (their class was cancelled).
         return any((me in s["holders"]) != (s["id"] in known) for s in event["states"])
     return False
@@ -157,7 +160,23 @@ def _overlap_for(state: dict[str, Any], mine: list[HeldPlace]) -> HeldPlace | No
 # --- renderers ---------------------------------------------------------------------------------
 
 
-@live_render.register("session", local=True)
+def _cards_shared_by(viewer: Viewer, event: dict[str, Any]) -> Any:
+    """Viewers with no place, waitlist entry or overlap of their own among these classes see
+    the same cards (by page kind, organization and studios); the others are rendered alone
+    (their cards still come from card_cache)."""
+    membership, subs = viewer.membership, viewer.subscriptions
+    if not subs.studio_ids or not _is_client(membership):
+        return ""
+    if viewer.memory.get(PLACES) or viewer.memory.get(OVERLAPS):
+        return None
+    me = membership.pk
+    for state in event.get("states") or []:
+        if me in state["holders"] or me in state["waiting"]:
+            return None
+    return (subs.page == DASHBOARD_PAGE, membership.organization_id, subs.studio_ids)
+
+
+@live_render.register("session", local=True, shared_by=_cards_shared_by)
 def session_cards(viewer: Viewer, event: dict[str, Any]) -> str:
     membership, subs = viewer.membership, viewer.subscriptions
     if not subs.studio_ids or not _is_client(membership):

@@ -35,4 +35,8 @@ def metrics_signal(viewer: Viewer, event: dict[str, Any]) -> str:
 
 
 for _event_type in METRIC_EVENT_TYPES:
-    live_render.register(_event_type, local=True)(metrics_signal)
+    live_render.register(
+        _event_type,
+        local=True,
+        shared_by=lambda viewer, event: viewer.subscriptions.metrics,
+    )(metrics_signal)
