@@ -29,6 +29,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 from collections import Counter
@@ -39,6 +40,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import browse
 from live_clients import LeanClients
+from rush_probe import CpuMeter, loop_lag, postmaster_of, server_log
+
+from reformer.web.loop_lag import LOOP_LAG_ENV
 
 ROOT = browse.ROOT
 TZ = browse.TZ
@@ -140,16 +144,19 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(len(ordered) * share) - 1))]
 
 
-async def rush(world: dict, url: str, processes: int) -> dict:
+async def rush(world: dict, url: str, processes: int, probe: dict) -> dict:
     port = browse._free_port()
     base = f"http://127.0.0.1:{port}"
+    lag_prefix = f"{tempfile.gettempdir()}/rush-loop-lag-{port}"
+    log = Path(tempfile.gettempdir()) / f"rush-server-{port}.log"
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "LOG_LEVEL": "WARNING"}
     env["REDIS_PREFIX"] = f"reformer-rush-{os.getpid()}"  # never another run's live events
+    env[LOOP_LAG_ENV] = lag_prefix
     command = [sys.executable, "-c", "from reformer.cli import main; main()", "serve"]
     command += ["--port", str(port), "--no-worker", "--workers", str(processes)]
-    server = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    with log.open("w") as output:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
+    meter = CpuMeter(server.pid, postmaster_of(url))
     try:
         while True:
             try:
@@ -171,6 +178,8 @@ async def rush(world: dict, url: str, processes: int) -> dict:
         await clients.connect(ws_url, base, [f"sessionid={key}" for key in world["viewers"]])
         await asyncio.sleep(1)  # every consumer has joined its groups
         before = _transactions(url)
+        meter.start()
+        rush_started = time.monotonic()
         sessions = world["sessions"]
         last_answer: dict[int, float] = {}
         answers: list[float] = []
@@ -197,6 +206,8 @@ async def rush(world: dict, url: str, processes: int) -> dict:
         wanted = len(clients.sockets) * len(last_answer)
         while len(full_at) < wanted and time.perf_counter() < deadline:
             await asyncio.sleep(0.05)
+        cpu = meter.stop()
+        rush_ended = time.monotonic()
         clients.close()
         delays = [
             max(0.0, moment - last_answer[session_id])
@@ -211,6 +222,9 @@ async def rush(world: dict, url: str, processes: int) -> dict:
             "shown": len(full_at),
             "wanted": wanted,
             "transactions_per_booking": spent / max(1, outcomes["booked"]),
+            "cpu": cpu,
+            "span": rush_ended - rush_started,
+            "window": (rush_started, rush_ended),
         }
     finally:
         server.terminate()
@@ -219,6 +233,9 @@ async def rush(world: dict, url: str, processes: int) -> dict:
         except subprocess.TimeoutExpired:  # still draining connections: enough for a bench
             server.kill()
             server.wait(timeout=10)
+        probe["log"] = server_log(log)
+        log.unlink(missing_ok=True)
+        probe["lag_prefix"] = lag_prefix
 
 
 def oversold(session_ids: list[int]) -> int:
@@ -242,6 +259,29 @@ def reset(session_ids: list[int]) -> None:
         cancel_booking(booking.client, booking)
 
 
+def _print_probe(result: dict, probe: dict) -> None:
+    cpu, span, booked = result["cpu"], result["span"], max(1, result["booked"])
+    ours = cpu["web"] + cpu["clients"] + cpu["bookers"] + cpu["postgres"]
+    print(
+        f"  CPU seconds over the {span:.1f} s from the first booking to the last viewer "
+        f"current (2 cores = {2 * span:.1f} s): "
+        + ", ".join(f"{name} {seconds:.1f}" for name, seconds in cpu.items())
+        + f"; web per booking {cpu['web'] / booked * 1000:.0f} ms, PostgreSQL per booking "
+        f"{cpu['postgres'] / booked * 1000:.0f} ms; others on the machine "
+        f"{max(0.0, cpu['machine'] - ours):.1f}"
+    )
+    lags = loop_lag(probe["lag_prefix"], *result["window"])
+    if lags:
+        print(
+            "  event loop lag per web process (p99 / max): "
+            + ", ".join(f"{p99 * 1000:.0f} / {worst * 1000:.0f} ms" for p99, worst in lags.values())
+        )
+    if probe["log"]:
+        print("  server log (WARNING and up), most frequent lines:")
+        for line, count in probe["log"].most_common(6):
+            print(f"    {count:>5} x {line}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--viewers", type=int, default=300)
@@ -259,7 +299,8 @@ def main() -> None:
         f"{args.bookers} bookers in {time.perf_counter() - started:.1f} s.\n"
     )
     for processes in (int(value) for value in args.processes.split(",")):
-        result = asyncio.run(rush(world, url, processes))
+        probe: dict = {}
+        result = asyncio.run(rush(world, url, processes, probe))
         answers, delays = result["answers"], result["delays"]
         print(f"{processes} web process{'es' if processes > 1 else ''}:")
         print(
@@ -279,7 +320,9 @@ def main() -> None:
             f"  database transactions per booking (all server work, fan-out included): "
             f"{result['transactions_per_booking']:.1f}"
         )
-        print(f"  oversold places: {oversold(world['sessions'])}\n")
+        print(f"  oversold places: {oversold(world['sessions'])}")
+        _print_probe(result, probe)
+        print()
         reset(world["sessions"])
 
 

@@ -21,6 +21,8 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from reformer.web import loop_lag  # noqa: E402
+from reformer.web.loop_lag import LoopLag  # noqa: E402
 from reformer.web.routing import websocket_urlpatterns  # noqa: E402
 from reformer.web.warmup import warm_up  # noqa: E402
 from reformer.worker import InProcessWorker  # noqa: E402
@@ -43,11 +45,13 @@ class LifespanWorker:
             await self.app(scope, receive, send)
             return
         worker: InProcessWorker | None = None
+        lag: LoopLag | None = None
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 # Before the first connection is taken (uvicorn waits for this answer).
                 await asyncio.to_thread(warm_up)
+                lag = loop_lag.from_environment()
                 if os.environ.get(IN_PROCESS_WORKER_ENV) == "1":
                     worker = InProcessWorker()
                     await worker.start()
@@ -56,6 +60,8 @@ class LifespanWorker:
                 # The server has stopped taking requests: finish or abort jobs, then exit.
                 if worker is not None:
                     await worker.stop()
+                if lag is not None:
+                    lag.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

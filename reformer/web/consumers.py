@@ -12,14 +12,19 @@ current membership (the one chosen in their session, as for pages):
 Subscriptions that are not allowed are dropped (never joined); the rest are joined.
 Anonymous users are closed with 4401, users without a membership with 4403 (codes of
 4000 and up tell static/js/live.js not to reconnect). The membership and subscriptions
-are re-checked at most every REVALIDATE_SECONDS, when events arrive, so a deactivated
-member or a changed role stops receiving what it no longer may see.
+are re-checked about every REVALIDATE_SECONDS (each socket between half of it and all of it,
+so that sockets opened together are not all re-checked together), when events arrive, so a
+deactivated member or a changed role stops receiving what it no longer may see. For the
+shared class updates the re-check runs beside them (the frame goes out with what the socket
+knew): in a rush, a thousand sockets re-checked before their next frame held every frame up
+for seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
 import time
 from collections import deque
@@ -164,6 +169,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
     viewer: live_render.Viewer | None = None
     live_groups: list[str]
     checked_at: float = 0.0
+    # This socket's share of REVALIDATE_SECONDS (spreads the re-checks of sockets opened together).
+    recheck_share: float = 1.0
 
     async def connect(self) -> None:
         loop = asyncio.get_running_loop()
@@ -174,6 +181,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self._queue: deque[dict[str, Any]] = deque()
         self._worker: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Future] = set()
+        self._rechecking: asyncio.Task[None] | None = None
+        self.recheck_share = random.uniform(0.5, 1.0)
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.accept()
@@ -200,9 +209,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.viewer = None
-        worker = getattr(self, "_worker", None)
-        if worker is not None:
-            worker.cancel()
+        for task in (getattr(self, "_worker", None), getattr(self, "_rechecking", None)):
+            if task is not None:
+                task.cancel()
         for task in list(getattr(self, "_sending", ())):
             task.cancel()  # a frame already on its way has no page left to reach
         for group in getattr(self, "live_groups", []):
@@ -232,13 +241,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
         viewer = self.viewer
         if viewer is None:
             return
-        if (
-            self._worker is not None
-            or self._recheck_due()
-            or live_render.needs_database(viewer, event)
-        ):
+        if self._worker is not None or live_render.needs_database(viewer, event):
             self.hub_event(event)
             return
+        if self._rechecking is None and self._recheck_due():
+            self._rechecking = asyncio.ensure_future(self._recheck())
         with timeformat.activate(viewer.locale or viewer.membership.organization):
             html = live_render.render_shared(viewer, event, frames)
         if html:
@@ -253,7 +260,28 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self._worker = asyncio.ensure_future(self._work())
 
     def _recheck_due(self) -> bool:
-        return time.monotonic() - self.checked_at > REVALIDATE_SECONDS
+        return time.monotonic() - self.checked_at > REVALIDATE_SECONDS * self.recheck_share
+
+    async def _recheck(self) -> None:
+        """The membership and subscriptions again, beside the live updates (see above)."""
+        try:
+            reloaded = await database_sync_to_async(
+                lambda: with_live_share(self._load), thread_sensitive=False
+            )()
+        except Exception as error:
+            if not is_database_unavailable(error):
+                logger.exception("live re-check failed")
+            self.checked_at = time.monotonic()  # not again at once: at the next due time
+            return
+        finally:
+            self._rechecking = None
+        if self.viewer is None:
+            return  # disconnected meanwhile
+        if reloaded is None:
+            self.viewer = None
+            await self.close(code=CLOSE_NO_MEMBERSHIP)
+            return
+        await self._apply(reloaded)
 
     def _send_soon(self, html: str) -> None:
         task = asyncio.ensure_future(self._send_frame(html))
@@ -282,7 +310,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if viewer is None:
             return
         html = ""
-        recheck = self._recheck_due()
+        recheck = self._rechecking is None and self._recheck_due()
         if recheck or live_render.needs_database(viewer, event):
             try:
                 # A worker thread (not the shared thread-sensitive one, so one slow page does

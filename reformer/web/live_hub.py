@@ -167,9 +167,7 @@ def merge(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
-_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LiveHub] = (
-    weakref.WeakKeyDictionary()
-)
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LiveHub] = weakref.WeakKeyDictionary()
 
 
 def hub_for(layer: Any) -> LiveHub:

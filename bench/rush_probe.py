@@ -1,0 +1,101 @@
+"""Where the rush's time goes (bench/rush.py): CPU seconds by who spent them, the web
+processes' event-loop lag, and what the server logged (why an answer was 503)."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import Counter
+from pathlib import Path
+
+import psutil
+
+
+def _cpu(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
+        return times.user + times.system
+    except psutil.Error:
+        return 0.0
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def postmaster_of(url: str) -> int | None:
+    """The PostgreSQL server's main process (the parent of a backend), when on this machine."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+    try:
+        return psutil.Process(int(row[0])).ppid() if row else None
+    except psutil.Error:
+        return None
+
+
+class CpuMeter:
+    """CPU seconds between `start()` and `stop()`: the web processes (and their children),
+    this benchmark's websocket clients (its main thread) and its booking threads, this
+    checkout's PostgreSQL, and the whole machine (other users of the 2 cores included)."""
+
+    def __init__(self, server_pid: int, postmaster: int | None) -> None:
+        self.server_pid = server_pid
+        self.postmaster = postmaster
+        self.seen: dict[int, psutil.Process] = {}
+
+    def _sample(self) -> dict[str, float]:
+        # Processes are remembered: one that ended since the start still counts what it had.
+        for process in _tree(self.server_pid):
+            self.seen.setdefault(process.pid, process)
+        server = sum(_cpu(p) for pid, p in self.seen.items())
+        database = sum(_cpu(p) for p in _tree(self.postmaster)) if self.postmaster else 0.0
+        me = psutil.Process()
+        main = threading.main_thread().native_id
+        clients = sum(t.user_time + t.system_time for t in me.threads() if t.id == main)
+        bookers = _cpu(me) - clients  # every other thread, ended ones included
+        machine = psutil.cpu_times()
+        busy = machine.user + machine.system + machine.nice + getattr(machine, "softirq", 0)
+        return {
+            "web": server,
+            "clients": clients,
+            "bookers": bookers,
+            "postgres": database,
+            "machine": busy,
+        }
+
+    def start(self) -> None:
+        self.before = self._sample()
+
+    def stop(self) -> dict[str, float]:
+        after = self._sample()
+        return {name: after[name] - self.before[name] for name in after}
+
+
+def loop_lag(prefix: str, since: float, until: float) -> dict[int, tuple[float, float]]:
+    """Per web process (pid): (p99, max) of its event loop's lag in seconds over [since,
+    until] (reformer/web/loop_lag.py wrote the samples at its stop)."""
+    found = {}
+    for path in Path(prefix).parent.glob(f"{Path(prefix).name}.*"):
+        samples = sorted(lag for at, lag in json.loads(path.read_text()) if since <= at <= until)
+        path.unlink()
+        if samples:
+            p99 = samples[min(len(samples) - 1, round(len(samples) * 0.99))]
+            found[int(path.suffix[1:])] = (p99, samples[-1])
+    return found
+
+
+def server_log(log: Path) -> Counter[str]:
+    """What the server logged (LOG_LEVEL=WARNING), lines counted with numbers as N."""
+    counts: Counter[str] = Counter()
+    if not log.exists():
+        return counts
+    for line in log.read_text(errors="replace").splitlines():
+        counts[re.sub(r"\d+", "N", line.strip())[:160]] += 1
+    return counts
