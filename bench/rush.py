@@ -234,7 +234,7 @@ async def rush(world: dict, url: str, processes: int, probe: dict) -> dict:
             server.kill()
             server.wait(timeout=10)
         probe["log"] = server_log(log)
-        log.unlink(missing_ok=True)
+        probe["log_path"] = log
         probe["lag_prefix"] = lag_prefix
 
 
@@ -277,7 +277,7 @@ def _print_probe(result: dict, probe: dict) -> None:
             + ", ".join(f"{p99 * 1000:.0f} / {worst * 1000:.0f} ms" for p99, worst in lags.values())
         )
     if probe["log"]:
-        print("  server log (WARNING and up), most frequent lines:")
+        print(f"  server log ({probe['log_path']}), most frequent lines:")
         for line, count in probe["log"].most_common(6):
             print(f"    {count:>5} x {line}")
 

@@ -97,5 +97,7 @@ def server_log(log: Path) -> Counter[str]:
     if not log.exists():
         return counts
     for line in log.read_text(errors="replace").splitlines():
+        if line.startswith("INFO:"):
+            continue  # uvicorn's access log
         counts[re.sub(r"\d+", "N", line.strip())[:160]] += 1
     return counts

@@ -105,6 +105,8 @@ def send_now(groups: list[str], message: dict) -> None:
     )
     for group in groups:
         try:
+            if publish_from_thread(layer, group, message):
+                continue  # Redis: straight from this thread, whatever the loop is doing
             if use_server_loop:
                 assert loop is not None  # use_server_loop says so
                 future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
@@ -118,3 +120,36 @@ def send_now(groups: list[str], message: dict) -> None:
 def _log_failure(group: str, future: concurrent.futures.Future) -> None:
     if not future.cancelled() and future.exception() is not None:
         logger.error("live event to %s failed", group, exc_info=future.exception())
+
+
+# --- publishing to the Redis pub/sub layer from a thread ------------------------------------
+
+_clients = threading.local()
+
+
+def publish_from_thread(layer: Any, group: str, message: dict[str, Any]) -> bool:
+    """PUBLISH `message` to `group` on channels-redis's pub/sub layer straight from this
+    (request or job) thread, with a synchronous Redis client of the thread's own; False when
+    `layer` is not that layer with one Redis host (the caller then hands the send to the
+    server's loop). The message is serialized and named exactly as the layer's own
+    group_send does. Handing it to the loop instead queued every booking's publishes behind
+    the loop's fan-out, one Redis round trip at a time under the layer's lock: in the rush
+    the events left seconds after their bookings were answered."""
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    kwargs = getattr(layer, "_kwargs", None)
+    if not isinstance(layer, RedisPubSubChannelLayer) or kwargs is None:
+        return False
+    hosts = kwargs.get("hosts") or []
+    if len(hosts) != 1 or not isinstance(hosts[0], dict) or "address" not in hosts[0]:
+        return False
+    address = hosts[0]["address"]
+    client = getattr(_clients, "client", None)
+    if client is None or getattr(_clients, "address", None) != address:
+        import redis
+
+        client = _clients.client = redis.Redis.from_url(address, socket_timeout=5)
+        _clients.address = address
+    channel = f"{kwargs.get('prefix', 'asgi')}__group__{group}"
+    client.publish(channel, layer.serialize(message))
+    return True

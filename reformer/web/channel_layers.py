@@ -11,7 +11,9 @@ two costs that made one live event to a thousand sockets take seconds.
   changes).
 
 Several processes use channels-redis's pub/sub layer instead (settings.CHANNEL_LAYERS): a
-group event crosses Redis once per process, and each process hands it to its own sockets.
+group event crosses Redis once per process, and each process hands it to its own sockets
+(web/live_hub.py); requests and jobs publish to it from their own thread
+(core/live.py `publish_from_thread`).
 """
 
 from __future__ import annotations
