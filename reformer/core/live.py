@@ -135,7 +135,7 @@ def publish_from_thread(layer: Any, group: str, message: dict[str, Any]) -> bool
     group_send does. Handing it to the loop instead queued every booking's publishes behind
     the loop's fan-out, one Redis round trip at a time under the layer's lock: in the rush
     the events left seconds after their bookings were answered."""
-    from channels_redis.pubsub import RedisPubSubChannelLayer
+    from channels_redis.pubsub import RedisPubSubChannelLayer  # type: ignore[import-untyped]
 
     kwargs = getattr(layer, "_kwargs", None)
     if not isinstance(layer, RedisPubSubChannelLayer) or kwargs is None:

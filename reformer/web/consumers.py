@@ -284,9 +284,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self._apply(reloaded)
 
     def _send_soon(self, html: str) -> None:
-        task = asyncio.ensure_future(self._send_frame(html))
-        self._sending.add(task)  # a reference, so the task is not collected mid-way
-        task.add_done_callback(self._sending.discard)
+        """Send now when the socket takes it (almost always: no task, no loop turn), else
+        in a task that waits for the client to read."""
+        task = live_hub.start_eagerly(self._send_frame(html))
+        if task is not None:
+            self._sending.add(task)  # a reference, so the task is not collected mid-way
+            task.add_done_callback(self._sending.discard)
 
     async def _send_frame(self, html: str) -> None:
         try:

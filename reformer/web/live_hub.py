@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Coroutine
 from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
@@ -178,3 +179,33 @@ def hub_for(layer: Any) -> LiveHub:
     if hub is None or hub.layer is not layer:
         hub = _hubs[loop] = LiveHub(layer)
     return hub
+
+
+def start_eagerly(coro: Coroutine[Any, Any, None]) -> asyncio.Future[None] | None:
+    """Run `coro` now, up to its first real wait; None when it finished there, else a task
+    that finishes it (Python 3.12's eager tasks, by hand). A socket's send only waits when
+    the client reads slower than it is written to (uvicorn's flow control), so a thousand
+    sends cost no thousand tasks and loop turns. Errors raised before any wait propagate."""
+    try:
+        waited = coro.send(None)
+    except StopIteration:
+        return None
+    return asyncio.ensure_future(_finish(coro, waited))
+
+
+async def _finish(coro: Coroutine[Any, Any, None], waited: Any) -> None:
+    """Drive `coro` from a wait it started outside a task: each time it yields a future (or
+    None, to let the loop run), wait for that, then resume it, as a Task's step does."""
+    try:
+        while True:
+            if waited is None:
+                await asyncio.sleep(0)
+            else:
+                await asyncio.wait([waited])  # done or failed: the coroutine reads which
+            try:
+                waited = coro.send(None)
+            except StopIteration:
+                return
+    except asyncio.CancelledError:
+        coro.close()
+        raise

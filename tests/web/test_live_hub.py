@@ -1,0 +1,94 @@
+"""The process's live hub (web/live_hub.py): one channel-layer membership per group however
+many sockets of the process are in it, and events published from a request's thread straight
+to Redis (core/live.py) reach a process subscribed through channels-redis's pub/sub layer."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+import redis
+from channels.layers import channel_layers, get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+
+from reformer.core import live
+from reformer.web import live_hub
+from tests.scale.cluster import REDIS_URL
+from tests.web.test_live import connect, headers_for, run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+def test_sockets_of_one_process_share_one_membership_of_their_group(world, client):
+    headers = headers_for(client, world.a.client.user)
+    group = live.studio_schedule(world.a.studio.pk)
+
+    async def scenario():
+        sockets = [await connect(f"studio={world.a.studio.pk}", headers) for _ in range(3)]
+        members_while_open = len(get_channel_layer().groups.get(group, {}))
+        for socket in sockets:
+            await socket.disconnect()
+        members_after = len(get_channel_layer().groups.get(group, {}))
+        return members_while_open, members_after
+
+    assert run(scenario) == (1, 0)
+
+
+def test_a_send_that_must_wait_finishes_in_a_task_and_one_that_need_not_does_not():
+    async def scenario():
+        done = []
+
+        async def immediate():
+            done.append("immediate")
+
+        gate = asyncio.Event()
+
+        async def waiting():
+            await gate.wait()
+            done.append("waited")
+
+        assert live_hub.start_eagerly(immediate()) is None
+        assert done == ["immediate"]  # ran to its end before start_eagerly returned
+        task = live_hub.start_eagerly(waiting())
+        assert task is not None and done == ["immediate"]
+        gate.set()
+        await task
+        return done
+
+    assert run(scenario) == ["immediate", "waited"]
+
+
+def test_a_thread_publishes_to_the_redis_pubsub_layer_as_its_group_send_would():
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"this test needs Redis at REDIS_URL={REDIS_URL}: {error}")
+    layer = RedisPubSubChannelLayer(hosts=[{"address": REDIS_URL}], prefix=f"t{uuid.uuid4().hex}")
+    message = {"type": "live.event", "event": {"type": "session", "ids": [7], "states": []}}
+
+    async def scenario():
+        channel = await layer.new_channel()
+        await layer.group_add("studio.1.schedule", channel)
+        # From another thread, as a request's on_commit does.
+        sent = await asyncio.to_thread(
+            live.publish_from_thread, layer, "studio.1.schedule", message
+        )
+        received = await asyncio.wait_for(layer.receive(channel), timeout=5)
+        await layer.flush()
+        return sent, received
+
+    assert run(scenario) == (True, message)
+
+
+def test_other_layers_are_not_published_from_the_thread():
+    from reformer.web.channel_layers import LocalChannelLayer
+
+    assert live.publish_from_thread(LocalChannelLayer(), "studio.1.schedule", {}) is False
