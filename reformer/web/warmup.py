@@ -3,9 +3,10 @@
 Django imports the URLconf (every view, and what they import: seconds on a busy machine) on
 the first request, and compiles each template the first time it is rendered. Both happened
 in the event loop: the URLconf is resolved there by the async handler, and a live card is
-rendered there (web/client/card_cache.py). While they ran, no websocket of the process was
-served: the first booking after a start reached open pages seconds late. The ASGI lifespan
-(reformer/asgi.py) calls `warm_up` before the server accepts connections.
+rendered there (web/client/card_cache.py: one card is rendered here too). While they ran,
+no websocket of the process was served: the first booking after a start reached open pages
+seconds late. The ASGI lifespan (reformer/asgi.py) calls `warm_up` before the server accepts
+connections.
 """
 
 from __future__ import annotations
@@ -39,4 +40,13 @@ def warm_up() -> None:
             get_template(name)  # compiled once and kept by the cached loader
         except TemplateSyntaxError:
             logger.exception("template %s does not compile", name)
+    # The live renderers' modules, and one class card rendered as a live event renders it.
+    from reformer.web import live_render
+    from reformer.web.client import card_cache
+
+    live_render.autodiscover()
+    try:
+        card_cache.warm_up()
+    except Exception:  # a warm-up that fails only leaves the first event slower
+        logger.exception("live card warm-up failed")
     logger.info("warmed up in %.1f s", time.monotonic() - started)

@@ -46,3 +46,19 @@ def test_the_lifespan_warms_up_before_the_server_takes_connections(monkeypatch):
 
     run(scenario)
     assert sent[0] == ("lifespan.startup.complete", ["warm_up"])
+
+
+def test_warm_up_renders_a_live_card_without_the_database_and_keeps_none(monkeypatch):
+    """The first live event's card render (its URLs, tags, formats) happens at the warm-up,
+    not in the event loop; the made-up class leaves nothing in the card cache."""
+    from reformer.web.client import card_cache
+
+    rendered = []
+    original = card_cache._render
+    monkeypatch.setattr(
+        card_cache, "_render", lambda *args: rendered.append(original(*args)) or rendered[-1]
+    )
+    card_cache.clear()
+    warmup.warm_up()  # not a django_db test: a query would fail it
+    assert len(rendered) == 3 and all('id="session-0"' in html for html in rendered)
+    assert card_cache._cards == {}

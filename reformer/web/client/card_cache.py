@@ -166,6 +166,39 @@ def session_from_state(state: dict[str, Any]) -> ClassSession:
     )
 
 
+def warm_up() -> None:
+    """Render a card for a made-up class, as the first live event would (its URLs, template
+    tags, time formats): in a fresh process that first render, in the event loop, held up
+    the first booking's fan-out. Nothing is kept in the cache."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    state: dict[str, Any] = {key: None for key in DISPLAYED}
+    state.update(
+        id=0,
+        organization_id=0,
+        studio_id=0,
+        booked_count=1,
+        waiting_count=0,
+        held_count=0,
+        capacity=10,
+        status=ClassSession.Status.SCHEDULED,
+        starts_at=(now + dt.timedelta(days=1)).isoformat(),
+        ends_at=(now + dt.timedelta(days=1, hours=1)).isoformat(),
+        class_type_name="Warm-up",
+        class_type_colour="",
+        class_type_id=0,
+        class_type_photo="",
+        studio_name="Warm-up",
+        studio_time_zone="UTC",
+        room_name="Warm-up",
+        organization_time_zone="UTC",
+        organization_locale="",
+        booking_window_days=None,
+        waitlist_mode="auto",
+    )
+    for reference, position in (("", None), ("WARMUP", None), ("", 1)):
+        _render(state, reference, position, None)
+
+
 def clear() -> None:
     with _lock:
         _cards.clear()
