@@ -27,12 +27,22 @@ from typing import Any
 from channels.layers import InMemoryChannelLayer
 
 CLEAN_EVERY_SECONDS = 1.0
+# The process's live hub (web/live_hub.py) receives every event of a group on one channel:
+# room for a burst while the loop is busy (Channels' default of 100 would drop the rest).
+HUB_CHANNEL_CAPACITY = 10_000
 
 
 class LocalChannelLayer(InMemoryChannelLayer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._cleaned_at = 0.0
+
+    def get_capacity(self, channel: str) -> int:
+        from reformer.web.live_hub import CHANNEL_PREFIX
+
+        if channel.startswith(CHANNEL_PREFIX):
+            return HUB_CHANNEL_CAPACITY
+        return super().get_capacity(channel)
 
     def _clean_expired(self) -> None:
         now = time.monotonic()

@@ -35,6 +35,13 @@ logger = logging.getLogger(__name__)
 
 # At most one frame of states per group (so per socket and group) in this many seconds.
 COALESCE_SECONDS = 0.25
+# The hub's channels are named with this prefix (web/channel_layers.py gives them room for
+# a long burst: one such channel carries every event of its group to the process).
+CHANNEL_PREFIX = "live-hub."
+# Channels' in-memory layer ends a membership a day after it was added (its group_expiry):
+# a group that always has a socket of this process would go silent. The hub joins again
+# this often (an idempotent group_add; channels-redis has no such expiry).
+REJOIN_SECONDS = 3600.0
 
 
 class HubSocket(Protocol):
@@ -65,6 +72,7 @@ class LiveHub:
     def __init__(self, layer: Any) -> None:
         self.layer = layer
         self.groups: dict[str, _Group] = {}
+        self._rejoining: asyncio.Task[None] | None = None
 
     async def join(self, socket: HubSocket, name: str) -> None:
         """`socket` receives the group's events once this returns."""
@@ -73,6 +81,8 @@ class LiveHub:
             group = self.groups[name] = _Group(name)
             group.opened = asyncio.ensure_future(self._open(group))
         group.sockets[socket] = None
+        if self._rejoining is None:
+            self._rejoining = asyncio.ensure_future(self._rejoin())
         assert group.opened is not None
         await asyncio.shield(group.opened)
 
@@ -96,8 +106,18 @@ class LiveHub:
             group.receiver.cancel()
         await self.layer.group_discard(name, group.channel)
 
+    async def _rejoin(self) -> None:
+        while True:
+            await asyncio.sleep(REJOIN_SECONDS)
+            for group in list(self.groups.values()):
+                if group.receiver is not None:  # opened
+                    try:
+                        await self.layer.group_add(group.name, group.channel)
+                    except Exception:
+                        logger.exception("live group %s could not be joined again", group.name)
+
     async def _open(self, group: _Group) -> None:
-        group.channel = await self.layer.new_channel()
+        group.channel = await self.layer.new_channel(prefix=CHANNEL_PREFIX)
         await self.layer.group_add(group.name, group.channel)
         group.receiver = asyncio.ensure_future(self._receive(group))
 

@@ -92,3 +92,36 @@ def test_other_layers_are_not_published_from_the_thread():
     from reformer.web.channel_layers import LocalChannelLayer
 
     assert live.publish_from_thread(LocalChannelLayer(), "studio.1.schedule", {}) is False
+
+
+def test_the_hub_joins_its_groups_again_before_the_in_memory_layer_expires_them(
+    world, client, monkeypatch
+):
+    """Channels' in-memory layer ends a membership a day after it was added; a group that
+    always has a socket in the process would go silent."""
+    monkeypatch.setattr(live_hub, "REJOIN_SECONDS", 0.05)
+    headers = headers_for(client, world.a.client.user)
+    group = live.studio_schedule(world.a.studio.pk)
+
+    async def scenario():
+        socket = await connect(f"studio={world.a.studio.pk}", headers)
+        members = get_channel_layer().groups[group]
+        (channel,) = members
+        members[channel] = 0  # joined long ago, as far as the layer can tell
+        for _ in range(100):
+            if members.get(channel):
+                break
+            await asyncio.sleep(0.05)
+        joined_at = members.get(channel)
+        await socket.disconnect()
+        return joined_at
+
+    assert run(scenario)  # joined again: a fresh join time
+
+
+def test_the_hubs_channel_has_room_for_a_burst():
+    from reformer.web.channel_layers import HUB_CHANNEL_CAPACITY, LocalChannelLayer
+
+    layer = LocalChannelLayer()
+    assert layer.get_capacity(f"{live_hub.CHANNEL_PREFIX}.inmemory!abc") == HUB_CHANNEL_CAPACITY
+    assert layer.get_capacity("specific..inmemory!abc") == 100  # Channels' default
