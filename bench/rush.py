@@ -15,7 +15,10 @@ short for a shared machine.
 Prints, per run: the booking answers (p50, p99, and what they were: booked, 409 full, 503
 busy), how long after a class's last booking was answered every viewer showed it full (p50,
 p99 over viewers x classes), database transactions per booking (everything the server did,
-fan-out included: pg_stat_database), and oversold places (must be 0). Seeds its own database
+fan-out included: pg_stat_database), and oversold places (must be 0); then where the time
+went (rush_probe.py): CPU seconds of the web processes, this benchmark's clients and bookers,
+PostgreSQL and everyone else on the machine, each web process's event loop lag, and the
+server's log (a 503's cause: its traceback). Seeds its own database
 `reformer_bench_rush` on DATABASE_URL's server (default: this checkout's embedded server).
 """
 

@@ -3,7 +3,8 @@
 A "session" event carries its class's public state (read once, after commit, by the
 publisher); every socket renders from that state and its own memory of its viewer, in the
 event loop, sharing one rendered card between viewers in the same situation. Bursts on one
-class are coalesced per socket, and a state overtaken in transit never replaces a newer one.
+class are coalesced per group by the process's hub (web/live_hub.py), and a state overtaken
+in transit never replaces a newer one.
 """
 
 from __future__ import annotations
