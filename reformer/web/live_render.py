@@ -248,6 +248,13 @@ def load_viewer(membership: Membership, subscriptions: Subscriptions) -> Viewer:
     return Viewer(membership, subscriptions, memory, timeformat.locale_of(membership.organization))
 
 
+def renew_viewer(known: Viewer, membership: Membership) -> Viewer:
+    """`known` after a re-check that found the same membership, role and subscriptions: the
+    fresh membership (and its organization's locale), the memory kept (a worker thread)."""
+    organization = membership.organization  # loaded here: local renderers read it in the loop
+    return Viewer(membership, known.subscriptions, known.memory, timeformat.locale_of(organization))
+
+
 def needs_database(viewer: Viewer, event: dict[str, Any]) -> bool:
     """Whether this event needs a worker thread for this viewer (no database here)."""
     autodiscover()

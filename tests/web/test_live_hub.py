@@ -125,3 +125,35 @@ def test_the_hubs_channel_has_room_for_a_burst():
     layer = LocalChannelLayer()
     assert layer.get_capacity(f"{live_hub.CHANNEL_PREFIX}.inmemory!abc") == HUB_CHANNEL_CAPACITY
     assert layer.get_capacity("specific..inmemory!abc") == 100  # Channels' default
+
+
+def test_a_recheck_that_changes_nothing_keeps_the_viewers_memory(world, client, monkeypatch):
+    """The periodic re-check reads the membership and subscriptions again, beside the shared
+    updates; when nothing the page sees changed, the memory is not read again."""
+    from reformer.web import consumers, live_render
+    from tests.web.test_live_fanout import _state_event
+    from tests.web_client.helpers import session_at
+
+    monkeypatch.setattr(consumers, "REVALIDATE_SECONDS", -1.0)  # re-check at every event
+    session = session_at(world.a, day=1)
+    headers = headers_for(client, world.a.client.user)
+    group = live.studio_schedule(world.a.studio.pk)
+    calls = []
+    load, renew = live_render.load_viewer, live_render.renew_viewer
+    monkeypatch.setattr(live_render, "load_viewer", lambda *a: calls.append("load") or load(*a))
+    monkeypatch.setattr(live_render, "renew_viewer", lambda *a: calls.append("renew") or renew(*a))
+
+    async def scenario():
+        socket = await connect(f"studio={world.a.studio.pk}&user=me", headers)
+        await get_channel_layer().group_send(group, _state_event(session, booked=1, version=9))
+        frame = await socket.receive_from(timeout=5)
+        for _ in range(100):
+            if "renew" in calls:
+                break
+            await asyncio.sleep(0.05)
+        await socket.disconnect()
+        return frame
+
+    frame = run(scenario)
+    assert "9 spots left" in frame  # sent with what the socket knew, beside the re-check
+    assert calls == ["load", "renew"]  # read at connect; the re-check kept it
