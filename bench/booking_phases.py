@@ -13,8 +13,7 @@ from collections.abc import Callable
 # inside another pauses it), by wrapping the functions book_session and reserve call.
 PHASES = (
     ("connection from the pool", "django.db.backends.postgresql.base", "DatabaseWrapper.connect"),
-    ("load the class", "reformer.bookings.actions.booking", "load_session"),
-    ("reads before the lock", "reformer.bookings.actions.booking", "read_before_lock"),
+    ("class + reads before the lock", "reformer.bookings.actions.booking", "load_before_lock"),
     ("readiness (waivers, intake)", "reformer.bookings.actions.booking", "check_ready_to_book"),
     ("staff override", "reformer.bookings.actions.booking", "requirement_override"),
     ("eligibility (client, rules)", "reformer.bookings.eligibility", "check_can_book"),

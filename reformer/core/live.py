@@ -50,13 +50,19 @@ def attach_states(event_type: str, reader: StateReader) -> None:
     _state_readers[event_type] = reader
 
 
-def build_event(type: str, op: str, ids: Iterable[int]) -> dict[str, Any]:
+def build_event(
+    type: str, op: str, ids: Iterable[int], *, states: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """The event as consumers receive it. With a state reader for `type`, it carries the
-    objects' public state, read now (after commit: what every viewer should see). A failed
-    read sends the event without states; consumers then read the state themselves."""
+    objects' public state: `states` when the publisher read them already (in the
+    transaction, as its commit leaves them), else read now (after commit: what every viewer
+    should see). A failed read sends the event without states; consumers then read the
+    state themselves."""
     event: dict[str, Any] = {"type": type, "op": op, "ids": list(ids)}
     reader = _state_readers.get(type)
-    if reader is not None:
+    if states is not None:
+        event["states"] = states
+    elif reader is not None:
         try:
             event["states"] = reader(event["ids"])
         except Exception:
@@ -64,13 +70,23 @@ def build_event(type: str, op: str, ids: Iterable[int]) -> dict[str, Any]:
     return event
 
 
-def publish_after_commit(groups: Iterable[str], type: str, op: str, ids: Iterable[int]) -> None:
-    """Queue a live event; it is sent when (and only if) the current transaction commits."""
+def publish_after_commit(
+    groups: Iterable[str],
+    type: str,
+    op: str,
+    ids: Iterable[int],
+    *,
+    states: list[dict[str, Any]] | None = None,
+) -> None:
+    """Queue a live event; it is sent when (and only if) the current transaction commits.
+    `states`: the objects' public state as the commit leaves them, when the caller read it
+    in the transaction (saves the read after commit; see build_event)."""
     id_list = list(ids)
     group_list = list(dict.fromkeys(groups))
 
     def send() -> None:
-        send_now(group_list, {"type": "live.event", "event": build_event(type, op, id_list)})
+        event = build_event(type, op, id_list, states=states)
+        send_now(group_list, {"type": "live.event", "event": event})
 
     transaction.on_commit(send)
 
@@ -92,17 +108,21 @@ def send_now(groups: list[str], message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+
+    async def send_to_each() -> None:
+        # Every group in one coroutine: one hand-over to the server loop per event, not
+        # one per group (each costs the publishing thread a wait for that loop).
+        for group in groups:
+            try:
+                await layer.group_send(group, message)
+            except Exception:  # A lost live event must never fail the change that caused it.
+                logger.exception("live event to %s failed", group)
+
     loop = _server_loop
-    use_server_loop = (
-        loop is not None and loop.is_running() and threading.get_ident() != _server_loop_thread
-    )
-    for group in groups:
-        try:
-            if use_server_loop:
-                assert loop is not None  # use_server_loop says so
-                future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
-                future.result(timeout=5)
-            else:
-                async_to_sync(layer.group_send)(group, message)
-        except Exception:  # A lost live event must never fail the change that caused it.
-            logger.exception("live event to %s failed", group)
+    try:
+        if loop is not None and loop.is_running() and threading.get_ident() != _server_loop_thread:
+            asyncio.run_coroutine_threadsafe(send_to_each(), loop).result(timeout=5)
+        else:
+            async_to_sync(send_to_each)()
+    except Exception:
+        logger.exception("live event to %s failed", ", ".join(groups))

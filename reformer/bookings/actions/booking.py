@@ -20,7 +20,7 @@ from reformer.bookings.actions._place import (
     take_place,
     why_no_place,
 )
-from reformer.bookings.actions._prechecks import read_before_lock
+from reformer.bookings.actions._prechecks import load_before_lock
 from reformer.bookings.actions.terms import cancellation_policy_text, terms_for
 from reformer.bookings.audit_codes import BOOKINGS_BOOKING_CREATED
 from reformer.bookings.context import load_session, policy_of
@@ -131,11 +131,12 @@ def book_session(
     require_same_organization(actor, session, "class")
     if spot is not None:
         require_same_organization(actor, spot, "spot")
-    session = load_session(session.pk)
+    now = timezone.now()
+    # The class and everything else read before the lock, in one round trip, for the
+    # client resolve_client will return (the actor or the chosen client) or refuse.
+    session, read = load_before_lock(session.pk, client or actor, spot, now=now)
     client = resolve_client(actor, session, client)
     policy = policy_of(session)
-    now = timezone.now()
-    read = read_before_lock(client, session, spot, now=now)  # one round trip for the rest
     if client.pk == actor.pk:
         check_ready_to_book(client, read.readiness)
     override = requirement_override(actor, session, client, override_reason)
@@ -229,13 +230,20 @@ def reserve(
             if promotion:
                 notify.queue_promotion_text(session, client, booking, context, now=now)
             predicted_spot_id = booking.spot_id
-            # The class lock from here to the commit.
-            spot_label = take_place(booking, chosen_spot=spot is not None, now=now)
-            if spot_label is None:
+            # The class lock from here to the commit. The live event's class state is read
+            # with the insert unless something else changes the class before the commit
+            # (a promotion's waitlist entry, the rest of a caller's transaction).
+            placed = take_place(
+                booking,
+                chosen_spot=spot is not None,
+                now=now,
+                with_state=outermost and not promotion,
+            )
+            if placed is None:
                 raise _no_place(session, policy, now)
             package = _spend(booking, choice, promotion, actor, session, now)
             if booking.spot_id != predicted_spot_id:  # someone took the predicted spot
-                update_context(message, {"spot": spot_label})
+                update_context(message, {"spot": placed.spot_label})
             if on_booked is not None:
                 on_booked(booking)
             notify.publish_booking(
@@ -244,6 +252,7 @@ def reserve(
                 session=session,
                 user_id=recipient.pk,
                 package_id=None if package.is_unlimited else package.pk,
+                class_state=placed.state,
             )
     except IntegrityError as exc:
         mapped = _integrity_error(exc, session, client)
