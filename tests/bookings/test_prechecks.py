@@ -80,7 +80,7 @@ def test_a_week_the_statement_reads_otherwise_is_read_again(tenant, session, ali
 
     monkeypatch.setattr(_prechecks, "read_before_lock", spy)
     monkeypatch.setattr(_prechecks, "local_week_bounds", lambda moment, zone: (moment, moment))
-    loaded, read = _prechecks.load_before_lock(session.pk, alice, None, now=timezone.now())
+    _loaded, read = _prechecks.load_before_lock(session.pk, alice, None, now=timezone.now())
     assert len(calls) == 1 and read.checked.state.packages
 
 
