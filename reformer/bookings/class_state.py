@@ -23,6 +23,7 @@ from typing import Any
 from django.db import connection
 
 from reformer.bookings.rules import HOLDING_SQL, waitlist_order_sql
+from reformer.core.rawsql import to_one
 
 # A live event names at most this many classes with their state (a page shows 200 cards;
 # generation may publish more "created" ids, which no open page shows yet).
@@ -42,13 +43,13 @@ SELECT s.id, s.organization_id, s.studio_id, s.live_version, s.booked_count, s.w
               WHERE w.session_id = s.id AND w.status = 'waiting'
               ORDER BY {waitlist_order_sql("w")})
   FROM scheduling_classsession s
-  JOIN scheduling_classtype ct ON ct.id = s.class_type_id
-  JOIN studios_studio st ON st.id = s.studio_id
-  JOIN studios_room r ON r.id = s.room_id
-  JOIN studios_organization o ON o.id = s.organization_id
-  LEFT JOIN accounts_membership m ON m.id = s.instructor_id
-  LEFT JOIN accounts_user u ON u.id = m.user_id
-  LEFT JOIN studios_studiopolicy p ON p.studio_id = s.studio_id
+  {to_one("scheduling_classtype", "ct", "id = s.class_type_id")}
+  {to_one("studios_studio", "st", "id = s.studio_id")}
+  {to_one("studios_room", "r", "id = s.room_id")}
+  {to_one("studios_organization", "o", "id = s.organization_id")}
+  {to_one("accounts_membership", "m", "id = s.instructor_id", optional=True)}
+  {to_one("accounts_user", "u", "id = m.user_id", optional=True)}
+  {to_one("studios_studiopolicy", "p", "studio_id = s.studio_id", optional=True)}
 """
 _STATE_SQL = _STATE_SELECT + " WHERE s.id = ANY(%s) ORDER BY s.id"
 
