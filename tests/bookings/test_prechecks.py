@@ -62,6 +62,7 @@ def test_the_week_of_the_statement_is_the_one_of_local_week_bounds(tenant, sessi
                 "now": timezone.now(),
                 "session_id": session.pk,
                 "spot_chosen": False,
+                "webhook_event": "booking.created",
             },
         )
         row = cursor.fetchone()

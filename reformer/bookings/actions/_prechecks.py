@@ -3,11 +3,12 @@
 Booking a class reads the class itself (context: the class with what hangs off it),
 whether the client is ready to book (onboarding.readiness: waivers, health form), their
 state (eligibility: suspension, held places, packages), the class type's requirements they
-have not met (onboarding.requirements), and the booking's id with its predicted spot
-(_place: the draw). Each module keeps its own SQL and its own reading of the result; this
-module runs the five as one statement, because on a busy machine each round trip costs a
-booking several milliseconds (bench/booking.py prints the phases). The checks then run in
-their usual order on what was read, so the client still hears about the first thing to fix.
+have not met (onboarding.requirements), the booking's id with its predicted spot (_place:
+the draw), and whether a webhook endpoint listens for new bookings (webhooks.events). Each
+module keeps its own SQL and its own reading of the result; this module runs them as one
+statement, because on a busy machine each round trip costs a booking several milliseconds
+(bench/booking.py prints the phases). The checks then run in their usual order on what was
+read, so the client still hears about the first thing to fix.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.db import connection
 
 from reformer.accounts.models import Membership
 from reformer.bookings.actions._place import DRAW_SQL, draw_params
+from reformer.bookings.audit_codes import BOOKINGS_BOOKING_CREATED
 from reformer.bookings.context import session_from_row, session_select
 from reformer.bookings.eligibility import (
     CLIENT_STATE_SQL,
@@ -39,9 +41,10 @@ from reformer.onboarding.readiness import (
 from reformer.onboarding.requirements import UNMET_JSON_SQL, unmet_from, unmet_params
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Spot
+from reformer.webhooks.events import AUDIT_EVENTS, SUBSCRIBED_SQL
 
 _BEFORE_LOCK_SQL = f"""
-SELECT ready.*, client_state.*, ({UNMET_JSON_SQL}) AS unmet, draw.*
+SELECT ready.*, client_state.*, ({UNMET_JSON_SQL}) AS unmet, {SUBSCRIBED_SQL}, draw.*
   FROM ({READINESS_SQL}) AS ready,
        ({CLIENT_STATE_SQL}) AS client_state,
        ({DRAW_SQL}) AS draw
@@ -86,11 +89,15 @@ SELECT {columns}, {_FROM_CLASS["%(week_start)s"]}, {_FROM_CLASS["%(week_end)s"]}
 """
 
 
+BOOKING_CREATED_EVENT = AUDIT_EVENTS[BOOKINGS_BOOKING_CREATED]
+
+
 @dataclass
 class BeforeLock:
     readiness: Readiness
     checked: Prechecked  # the client's state and the requirements they have not met
     drawn: tuple[int, int | None, str | None]  # the booking's id, predicted spot and label
+    webhook_subscribed: bool  # whether anyone listens for "booking.created" (webhooks)
 
 
 def load_before_lock(
@@ -98,12 +105,13 @@ def load_before_lock(
 ) -> tuple[ClassSession, BeforeLock]:
     """The class (as context.load_session reads it) and everything else read before the
     lock, for `client`, in one round trip."""
-    params: dict[str, int | bool | dt.datetime] = {
+    params: dict[str, int | bool | str | dt.datetime] = {
         "org": client.organization_id,
         "client": client.pk,
         "now": now,
         "session_id": session_id,
         "spot_chosen": spot is not None,
+        "webhook_event": BOOKING_CREATED_EVENT,
     }
     with connection.cursor() as cursor:
         cursor.execute(_with_class_sql(), params)
@@ -127,6 +135,7 @@ def read_before_lock(
         | client_state_params(client, session, now=now)
         | unmet_params(client, session.class_type_id)
         | draw_params(session, spot)
+        | {"webhook_event": BOOKING_CREATED_EVENT}
     )
     with connection.cursor() as cursor:
         cursor.execute(_BEFORE_LOCK_SQL, params)
@@ -135,7 +144,7 @@ def read_before_lock(
 
 
 def _before_lock_from(client: Membership, row: Sequence[Any]) -> BeforeLock:
-    documents, intake_missing, suspended_until, holding, packages, unmet, *drawn = row
+    documents, intake_missing, suspended_until, holding, packages, unmet, subscribed, *drawn = row
     return BeforeLock(
         readiness=readiness_from(documents, intake_missing),
         checked=Prechecked(
@@ -143,4 +152,5 @@ def _before_lock_from(client: Membership, row: Sequence[Any]) -> BeforeLock:
             unmet=unmet_from(unmet),
         ),
         drawn=(drawn[0], drawn[1], drawn[2]),
+        webhook_subscribed=subscribed,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from reformer.bookings.actions._place import (
     take_place,
     why_no_place,
 )
-from reformer.bookings.actions._prechecks import load_before_lock
+from reformer.bookings.actions._prechecks import BOOKING_CREATED_EVENT, load_before_lock
 from reformer.bookings.actions.terms import cancellation_policy_text, terms_for
 from reformer.bookings.audit_codes import BOOKINGS_BOOKING_CREATED
 from reformer.bookings.context import load_session, policy_of
@@ -41,6 +42,7 @@ from reformer.onboarding.overrides import requirement_override
 from reformer.onboarding.readiness import check_ready_to_book
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Spot, StudioPolicy
+from reformer.webhooks import events as webhook_events
 
 _WEEK_USED_SQL = f"""
 SELECT count(*) FROM bookings_booking b
@@ -162,6 +164,7 @@ def book_session(
         on_booked=override,
         outermost=outermost,
         drawn=read.drawn,
+        webhook_subscribed=read.webhook_subscribed,
     )
 
 
@@ -178,9 +181,11 @@ def reserve(
     on_booked: Callable[[Booking], None] | None = None,
     outermost: bool = True,
     drawn: tuple[int, int | None, str | None] | None = None,
+    webhook_subscribed: bool | None = None,
 ) -> Booking:
     """The write half of a booking (also used by waitlist promotion), in one transaction.
-    `drawn`: the booking's id and predicted spot when already read (_prechecks.py).
+    `drawn`: the booking's id and predicted spot when already read (_prechecks.py), and
+    `webhook_subscribed` whether a webhook endpoint listens for new bookings.
 
     Everything that does not need the class lock is written first (audit row, confirmation,
     its job); then the lock is taken late and held for three statements and the commit:
@@ -204,14 +209,15 @@ def reserve(
     booking.client = client
     try:
         with busy_as_domain_error(), transaction.atomic(durable=outermost):
-            audit.record(
-                actor,
-                BOOKINGS_BOOKING_CREATED,
-                booking,
-                session=session.pk,
-                client=client.pk,
-                source=source,
-            )
+            with _subscribers_known(session, webhook_subscribed):
+                audit.record(
+                    actor,
+                    BOOKINGS_BOOKING_CREATED,
+                    booking,
+                    session=session.pk,
+                    client=client.pk,
+                    source=source,
+                )
             kind = "waitlist_promoted" if promotion else "booking_confirmed"
             context = notify.class_context(session, booking=booking, spot_label=predicted_label) | {
                 "credit_cost": choice.credit_cost,
@@ -260,6 +266,17 @@ def reserve(
             raise
         raise mapped from exc
     return booking
+
+
+def _subscribers_known(
+    session: ClassSession, subscribed: bool | None
+) -> contextlib.AbstractContextManager[None]:
+    """The audit row's webhook check answered from the read before the lock, if made."""
+    if subscribed is None:
+        return contextlib.nullcontext()
+    return webhook_events.subscribers_known(
+        session.organization_id, BOOKING_CREATED_EVENT, subscribed
+    )
 
 
 def _spend(
