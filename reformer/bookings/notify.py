@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -159,18 +160,18 @@ def publish_booking(
     session: ClassSession,
     user_id: int,
     package_id: int | None,
-    class_state: dict[str, Any] | None = None,
+    class_state: Callable[[], dict[str, Any]] | None = None,
 ) -> None:
     """After commit: the schedule's availability, the roster, the client's dashboard (and
     the credit balance when one moved), and the organization's metrics for new bookings.
-    `class_state`: the class's public state as the commit leaves it, when already read
-    (bookings/class_state.py); otherwise it is read after commit."""
+    `class_state`: gives the class's public state as the commit leaves it, when already
+    read (bookings/class_state.py); otherwise it is read after commit."""
     live.publish_after_commit(
         [live.studio_schedule(session.studio_id)],
         "session",
         "availability",
         [session.pk],
-        states=None if class_state is None else [class_state],
+        states=None if class_state is None else lambda: [class_state()],
     )
     groups = [live.session_roster(session.pk), live.user_channel(user_id)]
     if op == "created":

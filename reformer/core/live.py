@@ -43,6 +43,8 @@ def organization_metrics(organization_id: int) -> str:
 # "session"). Consumers render from the state instead of reading the database per viewer.
 StateReader = Callable[[list[int]], list[dict[str, Any]]]
 _state_readers: dict[str, StateReader] = {}
+# The states a publisher read in its transaction, made into dicts when the event is sent.
+StatesKnown = Callable[[], list[dict[str, Any]]]
 
 
 def attach_states(event_type: str, reader: StateReader) -> None:
@@ -51,17 +53,17 @@ def attach_states(event_type: str, reader: StateReader) -> None:
 
 
 def build_event(
-    type: str, op: str, ids: Iterable[int], *, states: list[dict[str, Any]] | None = None
+    type: str, op: str, ids: Iterable[int], *, states: StatesKnown | None = None
 ) -> dict[str, Any]:
     """The event as consumers receive it. With a state reader for `type`, it carries the
-    objects' public state: `states` when the publisher read them already (in the
+    objects' public state: `states()` when the publisher read them already (in the
     transaction, as its commit leaves them), else read now (after commit: what every viewer
     should see). A failed read sends the event without states; consumers then read the
     state themselves."""
     event: dict[str, Any] = {"type": type, "op": op, "ids": list(ids)}
     reader = _state_readers.get(type)
     if states is not None:
-        event["states"] = states
+        event["states"] = states()
     elif reader is not None:
         try:
             event["states"] = reader(event["ids"])
@@ -76,11 +78,11 @@ def publish_after_commit(
     op: str,
     ids: Iterable[int],
     *,
-    states: list[dict[str, Any]] | None = None,
+    states: StatesKnown | None = None,
 ) -> None:
     """Queue a live event; it is sent when (and only if) the current transaction commits.
-    `states`: the objects' public state as the commit leaves them, when the caller read it
-    in the transaction (saves the read after commit; see build_event)."""
+    `states`: gives the objects' public state as the commit leaves them, when the caller
+    read it in the transaction (saves the read after commit; see build_event)."""
     id_list = list(ids)
     group_list = list(dict.fromkeys(groups))
 

@@ -8,7 +8,9 @@ as few round trips as possible after it, because the lock is held until commit.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import connection
@@ -169,8 +171,9 @@ def new_booking(
 @dataclass
 class Placed:
     spot_label: str  # "" without a spot
-    # The class's public state as this booking's commit leaves it (with_state only).
-    state: dict[str, Any] | None
+    # The class's public state as this booking's commit leaves it (with_state only): a
+    # function, so that turning the row into it happens after commit, not under the lock.
+    state: Callable[[], dict[str, Any]] | None
 
 
 def take_place(
@@ -212,7 +215,7 @@ def take_place(
         booking.spot_id, label, *state = cursor.fetchone()
     return Placed(
         spot_label=label or "",
-        state=state_from_row(state, new_holder=booking.client_id) if with_state else None,
+        state=partial(state_from_row, state, new_holder=booking.client_id) if with_state else None,
     )
 
 
