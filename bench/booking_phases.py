@@ -18,11 +18,16 @@ PHASES = (
     ("staff override", "reformer.bookings.actions.booking", "requirement_override"),
     ("eligibility (client, rules)", "reformer.bookings.eligibility", "check_can_book"),
     ("draw id, predict spot", "reformer.bookings.actions.booking", "new_booking"),
-    # psycopg sends BEGIN with the transaction's first statement: the audit row's.
-    ("BEGIN, audit row, webhook check", "reformer.core.audit", "record"),
-    ("confirmation: message", "reformer.bookings.actions.booking", "queue_templated_email"),
+    # psycopg sends BEGIN before the transaction's first statement: the audit row's (whose
+    # webhook check was answered by the reads before the lock).
+    ("BEGIN, audit row", "reformer.core.audit", "record"),
+    (
+        "confirmation: message + its job",
+        "reformer.bookings.actions.booking",
+        "queue_templated_email",
+    ),
     ("confirmation: context", "reformer.bookings.notify", "class_context"),
-    ("guarded update + insert", "reformer.bookings.actions.booking", "take_place"),
+    ("guarded update, insert + state", "reformer.bookings.actions.booking", "take_place"),
     ("spend the credit", "reformer.bookings.actions.booking", "_spend"),
     ("COMMIT", "django.db.backends.base.base", "BaseDatabaseWrapper._commit"),
     (
