@@ -13,17 +13,21 @@ from collections.abc import Callable
 # inside another pauses it), by wrapping the functions book_session and reserve call.
 PHASES = (
     ("connection from the pool", "django.db.backends.postgresql.base", "DatabaseWrapper.connect"),
-    ("load the class", "reformer.bookings.actions.booking", "load_session"),
-    ("reads before the lock", "reformer.bookings.actions.booking", "read_before_lock"),
+    ("class + reads before the lock", "reformer.bookings.actions.booking", "load_before_lock"),
     ("readiness (waivers, intake)", "reformer.bookings.actions.booking", "check_ready_to_book"),
     ("staff override", "reformer.bookings.actions.booking", "requirement_override"),
     ("eligibility (client, rules)", "reformer.bookings.eligibility", "check_can_book"),
     ("draw id, predict spot", "reformer.bookings.actions.booking", "new_booking"),
-    # psycopg sends BEGIN with the transaction's first statement: the audit row's.
-    ("BEGIN, audit row, webhook check", "reformer.core.audit", "record"),
-    ("confirmation: message", "reformer.bookings.actions.booking", "queue_templated_email"),
+    # psycopg sends BEGIN before the transaction's first statement: the audit row's (whose
+    # webhook check was answered by the reads before the lock).
+    ("BEGIN, audit row", "reformer.core.audit", "record"),
+    (
+        "confirmation: message + its job",
+        "reformer.bookings.actions.booking",
+        "queue_templated_email",
+    ),
     ("confirmation: context", "reformer.bookings.notify", "class_context"),
-    ("guarded update + insert", "reformer.bookings.actions.booking", "take_place"),
+    ("guarded update, insert + state", "reformer.bookings.actions.booking", "take_place"),
     ("spend the credit", "reformer.bookings.actions.booking", "_spend"),
     ("COMMIT", "django.db.backends.base.base", "BaseDatabaseWrapper._commit"),
     (

@@ -5,7 +5,10 @@ cancelled) carries, for each of its classes, everything a class card shows: coun
 times, names, the studio's booking policy, and who holds a place and who waits in which order
 (membership ids: the consumer works out each viewer's own situation from them, so it needs no
 query per viewer). One query per event, in the publishing process, whatever the number of
-viewers (core/live.py attaches it after commit).
+viewers (core/live.py attaches it after commit). A booking reads it inside its own
+transaction instead, in the statement that inserts the booking (STATE_OF_ONE_SQL, see
+bookings/actions/_place.py): then the state is exactly the one its commit makes, and there
+is no query after commit.
 
 `version` is the row's `live_version` (bumped by a trigger on every UPDATE, migration
 scheduling/0003): of two states of one class, the higher version is the newer. Values are
@@ -14,18 +17,19 @@ plain JSON types (the Redis channel layer serializes messages with msgpack).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection
 
 from reformer.bookings.rules import HOLDING_SQL, waitlist_order_sql
+from reformer.core.rawsql import to_one
 
 # A live event names at most this many classes with their state (a page shows 200 cards;
 # generation may publish more "created" ids, which no open page shows yet).
 MAX_STATES = 200
 
-_STATE_SQL = f"""
+_STATE_SELECT = f"""
 SELECT s.id, s.organization_id, s.studio_id, s.live_version, s.booked_count, s.waiting_count,
        s.held_count, s.capacity, s.status, s.starts_at, s.ends_at,
        ct.name, ct.colour, s.class_type_id, ct.photo, s.instructor_id,
@@ -39,16 +43,19 @@ SELECT s.id, s.organization_id, s.studio_id, s.live_version, s.booked_count, s.w
               WHERE w.session_id = s.id AND w.status = 'waiting'
               ORDER BY {waitlist_order_sql("w")})
   FROM scheduling_classsession s
-  JOIN scheduling_classtype ct ON ct.id = s.class_type_id
-  JOIN studios_studio st ON st.id = s.studio_id
-  JOIN studios_room r ON r.id = s.room_id
-  JOIN studios_organization o ON o.id = s.organization_id
-  LEFT JOIN accounts_membership m ON m.id = s.instructor_id
-  LEFT JOIN accounts_user u ON u.id = m.user_id
-  LEFT JOIN studios_studiopolicy p ON p.studio_id = s.studio_id
- WHERE s.id = ANY(%s)
- ORDER BY s.id
+  {to_one("scheduling_classtype", "ct", "id = s.class_type_id")}
+  {to_one("studios_studio", "st", "id = s.studio_id")}
+  {to_one("studios_room", "r", "id = s.room_id")}
+  {to_one("studios_organization", "o", "id = s.organization_id")}
+  {to_one("accounts_membership", "m", "id = s.instructor_id", optional=True)}
+  {to_one("accounts_user", "u", "id = m.user_id", optional=True)}
+  {to_one("studios_studiopolicy", "p", "studio_id = s.studio_id", optional=True)}
 """
+_STATE_SQL = _STATE_SELECT + " WHERE s.id = ANY(%s) ORDER BY s.id"
+
+# One class's state as a part of a larger statement (named parameter `session_id`);
+# state_from_row reads its columns.
+STATE_OF_ONE_SQL = _STATE_SELECT + " WHERE s.id = %(session_id)s"
 
 _KEYS = (
     "id",
@@ -89,12 +96,19 @@ def class_states(session_ids: Iterable[int]) -> list[dict[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(_STATE_SQL, [ids])
         rows = cursor.fetchall()
-    states = []
-    for row in rows:
-        state = dict(zip(_KEYS, row, strict=True))
-        state["starts_at"] = state["starts_at"].isoformat()
-        state["ends_at"] = state["ends_at"].isoformat()
-        state["holders"] = list(state["holders"])
-        state["waiting"] = list(state["waiting"])
-        states.append(state)
-    return states
+    return [state_from_row(row) for row in rows]
+
+
+def state_from_row(row: Sequence[Any], *, new_holder: int | None = None) -> dict[str, Any]:
+    """The state from the columns of a state query. `new_holder`: a client whose booking the same
+    statement inserts (a statement does not see its own writes, so the holders read beside
+    the INSERT lack it)."""
+    state = dict(zip(_KEYS, row, strict=True))
+    state["starts_at"] = state["starts_at"].isoformat()
+    state["ends_at"] = state["ends_at"].isoformat()
+    holders = list(state["holders"])
+    if new_holder is not None and new_holder not in holders:
+        holders = sorted([*holders, new_holder])
+    state["holders"] = holders
+    state["waiting"] = list(state["waiting"])
+    return state

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -35,19 +36,24 @@ SUBJECTS = {
 }
 
 
+def _locale(session: ClassSession) -> timeformat.TimeLocale:
+    """The class's organization's way of writing times: no query when it is active (a
+    request) or was loaded with the class (context.load_session)."""
+    loaded = session.organization if ClassSession.organization.is_cached(session) else None
+    return timeformat.locale_of_id(session.organization_id, loaded=loaded)
+
+
 def local_when(session: ClassSession) -> str:
     """When the class is, as its organization writes times (also when a job builds the
     message, where no organization is active)."""
     local = to_local(session.starts_at, session.studio.time_zone)
-    locale = timeformat.locale_of_id(session.organization_id)
-    return timeformat.when(local, "day_year_time", locale, name_zone=True)
+    return timeformat.when(local, "day_year_time", _locale(session), name_zone=True)
 
 
 def short_when(session: ClassSession) -> str:
     """'Tue 5:30 PM' / 'Tue 17:30' for a text message."""
     local = to_local(session.starts_at, session.studio.time_zone)
-    locale = timeformat.locale_of_id(session.organization_id)
-    return f"{local:%a} {timeformat.when(local, 'time', locale)}"
+    return f"{local:%a} {timeformat.when(local, 'time', _locale(session))}"
 
 
 def class_context(
@@ -148,12 +154,24 @@ def queue_session_changed(session: ClassSession, *, now: dt.datetime) -> int:
 
 
 def publish_booking(
-    booking: Booking, op: str, *, session: ClassSession, user_id: int, package_id: int | None
+    booking: Booking,
+    op: str,
+    *,
+    session: ClassSession,
+    user_id: int,
+    package_id: int | None,
+    class_state: Callable[[], dict[str, Any]] | None = None,
 ) -> None:
     """After commit: the schedule's availability, the roster, the client's dashboard (and
-    the credit balance when one moved), and the organization's metrics for new bookings."""
+    the credit balance when one moved), and the organization's metrics for new bookings.
+    `class_state`: gives the class's public state as the commit leaves it, when already
+    read (bookings/class_state.py); otherwise it is read after commit."""
     live.publish_after_commit(
-        [live.studio_schedule(session.studio_id)], "session", "availability", [session.pk]
+        [live.studio_schedule(session.studio_id)],
+        "session",
+        "availability",
+        [session.pk],
+        states=None if class_state is None else lambda: [class_state()],
     )
     groups = [live.session_roster(session.pk), live.user_channel(user_id)]
     if op == "created":

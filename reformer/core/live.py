@@ -45,6 +45,8 @@ def organization_metrics(organization_id: int) -> str:
 # "session"). Consumers render from the state instead of reading the database per viewer.
 StateReader = Callable[[list[int]], list[dict[str, Any]]]
 _state_readers: dict[str, StateReader] = {}
+# The states a publisher read in its transaction, made into dicts when the event is sent.
+StatesKnown = Callable[[], list[dict[str, Any]]]
 
 
 def attach_states(event_type: str, reader: StateReader) -> None:
@@ -52,13 +54,19 @@ def attach_states(event_type: str, reader: StateReader) -> None:
     _state_readers[event_type] = reader
 
 
-def build_event(type: str, op: str, ids: Iterable[int]) -> dict[str, Any]:
+def build_event(
+    type: str, op: str, ids: Iterable[int], *, states: StatesKnown | None = None
+) -> dict[str, Any]:
     """The event as consumers receive it. With a state reader for `type`, it carries the
-    objects' public state, read now (after commit: what every viewer should see). A failed
-    read sends the event without states; consumers then read the state themselves."""
+    objects' public state: `states()` when the publisher read them already (in the
+    transaction, as its commit leaves them), else read now (after commit: what every viewer
+    should see). A failed read sends the event without states; consumers then read the
+    state themselves."""
     event: dict[str, Any] = {"type": type, "op": op, "ids": list(ids)}
     reader = _state_readers.get(type)
-    if reader is not None:
+    if states is not None:
+        event["states"] = states()
+    elif reader is not None:
         try:
             event["states"] = reader(event["ids"])
         except Exception:
@@ -66,13 +74,23 @@ def build_event(type: str, op: str, ids: Iterable[int]) -> dict[str, Any]:
     return event
 
 
-def publish_after_commit(groups: Iterable[str], type: str, op: str, ids: Iterable[int]) -> None:
-    """Queue a live event; it is sent when (and only if) the current transaction commits."""
+def publish_after_commit(
+    groups: Iterable[str],
+    type: str,
+    op: str,
+    ids: Iterable[int],
+    *,
+    states: StatesKnown | None = None,
+) -> None:
+    """Queue a live event; it is sent when (and only if) the current transaction commits.
+    `states`: gives the objects' public state as the commit leaves them, when the caller
+    read it in the transaction (saves the read after commit; see build_event)."""
     id_list = list(ids)
     group_list = list(dict.fromkeys(groups))
 
     def send() -> None:
-        send_now(group_list, {"type": "live.event", "event": build_event(type, op, id_list)})
+        event = build_event(type, op, id_list, states=states)
+        send_now(group_list, {"type": "live.event", "event": event})
 
     transaction.on_commit(send)
 
@@ -99,22 +117,41 @@ def send_now(groups: list[str], message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+
+    async def send_to_each() -> None:
+        # Every group in one coroutine: one hand-over to the server loop per event, not
+        # one per group (each costs the publishing thread a wait for that loop).
+        for group in groups:
+            try:
+                await layer.group_send(group, message)
+            except Exception:  # A lost live event must never fail the change that caused it.
+                logger.exception("live event to %s failed", group)
+
     loop = _server_loop
     use_server_loop = (
         loop is not None and loop.is_running() and threading.get_ident() != _server_loop_thread
     )
-    for group in groups:
+
+    def published_here(group: str) -> bool:
         try:
-            if publish_from_thread(layer, group, message):
-                continue  # Redis: straight from this thread, whatever the loop is doing
-            if use_server_loop:
-                assert loop is not None  # use_server_loop says so
-                future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
-                future.add_done_callback(functools.partial(_log_failure, group))
-            else:
-                async_to_sync(layer.group_send)(group, message)
+            return publish_from_thread(layer, group, message)
         except Exception:  # A lost live event must never fail the change that caused it.
             logger.exception("live event to %s failed", group)
+            return True  # handled: not handed to the loop as well
+
+    try:
+        # Redis: straight from this thread, whatever the loop is doing (publish_from_thread
+        # answers False for every group or for none: it depends on the layer alone).
+        if all(published_here(group) for group in groups):
+            return
+        if use_server_loop:
+            assert loop is not None  # use_server_loop says so
+            future = asyncio.run_coroutine_threadsafe(send_to_each(), loop)
+            future.add_done_callback(functools.partial(_log_failure, ", ".join(groups)))
+        else:
+            async_to_sync(send_to_each)()
+    except Exception:  # A lost live event must never fail the change that caused it.
+        logger.exception("live event to %s failed", ", ".join(groups))
 
 
 def _log_failure(group: str, future: concurrent.futures.Future) -> None:

@@ -115,16 +115,18 @@ def locale_of(organization: Organization | None) -> TimeLocale:
     return base.for_organization(organization)
 
 
-def locale_of_id(organization_id: int | None) -> TimeLocale:
+def locale_of_id(organization_id: int | None, *, loaded: Organization | None = None) -> TimeLocale:
     """The locale of the organization a message is about, known by id. Text stored for
     later (an email's "when") is written in its organization's locale wherever it is built:
     in a request that organization is already active (no query); a job has none active, so
-    the organization is read."""
+    the organization is read, unless the caller `loaded` it already."""
     if organization_id is None:
         return DEFAULT
     active = _current.get()
     if active.organization_id == organization_id:
         return active
+    if loaded is not None and loaded.pk == organization_id:
+        return locale_of(loaded)
     from reformer.studios.models import Organization  # core is imported by the models
 
     organization = Organization.objects.only("locale", "time_zone").get(pk=organization_id)

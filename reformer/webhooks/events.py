@@ -10,7 +10,10 @@ handler) may call `emit(...)` directly, inside its transaction.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from django.db.models.signals import post_save
@@ -49,9 +52,38 @@ AUDIT_EVENTS: dict[str, str] = {
 }
 
 
+# Whether organization %(org)s has an active endpoint for %(webhook_event)s, as a part of a
+# larger read: the booking asks it with the rest of what it reads before its transaction
+# (bookings.actions._prechecks) and answers emit() through subscribers_known.
+SUBSCRIBED_SQL = """
+EXISTS (SELECT 1 FROM webhooks_webhookendpoint
+         WHERE organization_id = %(org)s AND active
+           AND events @> ARRAY[%(webhook_event)s]::varchar[])
+"""
+
+_known: contextvars.ContextVar[tuple[int, str, bool] | None] = contextvars.ContextVar(
+    "webhook_subscribers_known", default=None
+)
+
+
+@contextlib.contextmanager
+def subscribers_known(organization_id: int, event_type: str, subscribed: bool) -> Iterator[None]:
+    """Inside the block, emit() for this organization and event takes `subscribed` (read
+    moments before with SUBSCRIBED_SQL) instead of asking the database again. An endpoint
+    added in between misses this one event, as it would when added just after the check."""
+    token = _known.set((organization_id, event_type, subscribed))
+    try:
+        yield
+    finally:
+        _known.reset(token)
+
+
 def _has_subscribers(organization_id: int, event_type: str) -> bool:
     from reformer.webhooks.models import WebhookEndpoint
 
+    known = _known.get()
+    if known is not None and known[:2] == (organization_id, event_type):
+        return known[2]
     return WebhookEndpoint.objects.filter(
         organization_id=organization_id, active=True, events__contains=[event_type]
     ).exists()

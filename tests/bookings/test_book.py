@@ -57,18 +57,19 @@ def test_it_books_and_spends_one_credit_with_a_ledger_row(
 def test_a_booking_takes_one_round_trip_for_everything_before_the_lock(
     tenant, session, alice, bob, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
-    """The class, then ONE query for readiness, client state, requirements and the draw
-    (bookings/actions/_prechecks.py); in the transaction: audit row, webhook check, message,
-    its job, the guarded update, the insert, the spend (+ the savepoint tests run it in).
-    The organization is active, as the request middleware makes it (its time format is then
-    known without a query; a job pays one more to read it)."""
+    """ONE query for the class, readiness, client state, requirements, the draw and whether
+    a webhook listens (bookings/actions/_prechecks.py); in the transaction: audit row,
+    message with its job (one statement), the guarded update, the insert with the class's
+    state for the live event, the spend (+ the savepoint tests run it in); none after
+    commit. The organization is active, as the request middleware makes it (its time format
+    is then known without a query; elsewhere the class's load brings it)."""
     from reformer.core import timeformat
 
     actions.book_session(bob, session)
     with (
         timeformat.activate(tenant.organization),
-        django_capture_on_commit_callbacks(execute=False),
-        django_assert_num_queries(11),
+        django_capture_on_commit_callbacks(execute=True),
+        django_assert_num_queries(8),
     ):
         actions.book_session(alice, session)
 

@@ -49,6 +49,19 @@ def test_it_queues_a_message_with_its_job_and_first_history_entry(person):
     assert statuses(message) == ["queued"]
 
 
+def test_the_job_deferred_with_the_insert_is_the_one_the_task_would_defer(
+    person, django_assert_num_queries
+):
+    """The message's INSERT defers its send_message job in the same statement (one round
+    trip): the job row is the one send_message.defer() writes, queue, priority and locks."""
+    with django_assert_num_queries(1):
+        message = queue(person)
+    jobs.send_message.defer(message_id=message.pk)
+    fields = ("task_name", "queue_name", "priority", "lock", "queueing_lock", "args", "status")
+    ours, theirs = ProcrastinateJob.objects.order_by("pk").values_list(*fields)
+    assert ours == theirs
+
+
 def test_it_keeps_one_message_per_idempotency_key(person):
     first = queue(person)
     again = queue(person)

@@ -203,3 +203,16 @@ def test_attendance_and_new_clients_are_events_too(world, receiver, time_machine
     assert [p["type"] for p in payloads] == ["attendance.marked", "client.created"]
     assert payloads[0]["data"]["status"] == "attended"
     assert payloads[1]["data"]["email"] == "new@example.com"
+
+
+def test_a_subscriber_check_answered_earlier_costs_no_query(world, django_assert_num_queries):
+    """The booking reads whether anyone listens with its reads before the lock
+    (bookings.actions._prechecks) and hands the answer to emit()."""
+    from reformer.webhooks import events
+
+    organization_id = world.a.organization.pk
+    with events.subscribers_known(organization_id, "booking.created", False):
+        with django_assert_num_queries(0):
+            assert not events.emit(organization_id, "booking.created", "bookings.booking", 1)
+        with django_assert_num_queries(1):  # another event: asked as usual
+            assert not events.emit(organization_id, "booking.cancelled", "bookings.booking", 1)

@@ -8,10 +8,14 @@ as few round trips as possible after it, because the lock is held until commit.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from django.db import connection
 
+from reformer.bookings.class_state import STATE_OF_ONE_SQL, state_from_row
 from reformer.bookings.errors import BOOKING_COUNT_MISMATCH
 from reformer.bookings.models import Booking
 from reformer.bookings.rules import HOLDING_SQL
@@ -34,7 +38,7 @@ RETURNING booked_count
 # A separate statement from _TAKE_SQL on purpose: under READ COMMITTED a statement sees the
 # data as of its start, so the free-spot search must start after the lock is ours, or it
 # would miss a spot taken by the booking we waited for.
-_INSERT_SQL = f"""
+_INSERT_BODY = f"""
 INSERT INTO bookings_booking
        (id, organization_id, session_id, client_id, client_package_id, spot_id, starts_at, ends_at,
         status, is_late, checked_in_at, cancelled_at, cancel_reason, credit_returned,
@@ -51,7 +55,21 @@ SELECT %(booking_id)s, %(organization_id)s, %(session_id)s, %(client_id)s, %(pac
             LIMIT 1)),
        %(starts_at)s, %(ends_at)s, 'confirmed', false, NULL, NULL, '', false,
        NULL, %(source)s, %(reference)s, %(now)s
-RETURNING spot_id, (SELECT label FROM studios_spot WHERE id = spot_id)
+"""
+_INSERT_SQL = (
+    _INSERT_BODY + "RETURNING spot_id, (SELECT label FROM studios_spot WHERE id = spot_id)"
+)
+
+# The same insert, answering also with the class's public state for its live event (read
+# here, under the lock, rather than by a query after commit: bookings/class_state.py). The
+# guarded update ran before, so the counts and version are this booking's; the holders
+# lack only the row this statement inserts (state_from_row adds it).
+_INSERT_WITH_STATE_SQL = f"""
+WITH placed AS ({_INSERT_BODY} RETURNING spot_id)
+SELECT placed.spot_id, spot.label, state.*
+  FROM placed
+ CROSS JOIN ({STATE_OF_ONE_SQL}) AS state
+  LEFT JOIN studios_spot spot ON spot.id = placed.spot_id
 """
 
 # With `hold`, the freed place is kept for the waitlist while someone waits who has no
@@ -150,10 +168,21 @@ def new_booking(
     return booking, label or ""
 
 
-def take_place(booking: Booking, *, chosen_spot: bool, now: dt.datetime) -> str | None:
+@dataclass
+class Placed:
+    spot_label: str  # "" without a spot
+    # The class's public state as this booking's commit leaves it (with_state only): a
+    # function, so that turning the row into it happens after commit, not under the lock.
+    state: Callable[[], dict[str, Any]] | None
+
+
+def take_place(
+    booking: Booking, *, chosen_spot: bool, now: dt.datetime, with_state: bool = False
+) -> Placed | None:
     """Lock the class and count the place, then insert the booking with the chosen spot or
     the first free one (searched now that the lock is ours; sets booking.spot_id).
-    Returns the spot's label ("" without a spot), None when there is no place."""
+    None when there is no place. `with_state`: also read the class's public state for the
+    live event (only right when nothing else changes the class before the commit)."""
     session = booking.session
     with connection.cursor() as cursor:
         cursor.execute(
@@ -167,7 +196,7 @@ def take_place(booking: Booking, *, chosen_spot: bool, now: dt.datetime) -> str 
         if cursor.fetchone() is None:
             return None
         cursor.execute(
-            _INSERT_SQL,
+            _INSERT_WITH_STATE_SQL if with_state else _INSERT_SQL,
             {
                 "booking_id": booking.pk,
                 "organization_id": booking.organization_id,
@@ -183,8 +212,11 @@ def take_place(booking: Booking, *, chosen_spot: bool, now: dt.datetime) -> str 
                 "now": now,
             },
         )
-        booking.spot_id, label = cursor.fetchone()
-    return label or ""
+        booking.spot_id, label, *state = cursor.fetchone()
+    return Placed(
+        spot_label=label or "",
+        state=partial(state_from_row, state, new_holder=booking.client_id) if with_state else None,
+    )
 
 
 def release_place(session_id: int, *, hold_for_waitlist: bool) -> Released:

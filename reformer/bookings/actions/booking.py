@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from reformer.bookings.actions._place import (
     take_place,
     why_no_place,
 )
-from reformer.bookings.actions._prechecks import read_before_lock
+from reformer.bookings.actions._prechecks import BOOKING_CREATED_EVENT, load_before_lock
 from reformer.bookings.actions.terms import cancellation_policy_text, terms_for
 from reformer.bookings.audit_codes import BOOKINGS_BOOKING_CREATED
 from reformer.bookings.context import load_session, policy_of
@@ -41,6 +42,7 @@ from reformer.onboarding.overrides import requirement_override
 from reformer.onboarding.readiness import check_ready_to_book
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Spot, StudioPolicy
+from reformer.webhooks import events as webhook_events
 
 _WEEK_USED_SQL = f"""
 SELECT count(*) FROM bookings_booking b
@@ -131,11 +133,12 @@ def book_session(
     require_same_organization(actor, session, "class")
     if spot is not None:
         require_same_organization(actor, spot, "spot")
-    session = load_session(session.pk)
+    now = timezone.now()
+    # The class and everything else read before the lock, in one round trip, for the
+    # client resolve_client will return (the actor or the chosen client) or refuse.
+    session, read = load_before_lock(session.pk, client or actor, spot, now=now)
     client = resolve_client(actor, session, client)
     policy = policy_of(session)
-    now = timezone.now()
-    read = read_before_lock(client, session, spot, now=now)  # one round trip for the rest
     if client.pk == actor.pk:
         check_ready_to_book(client, read.readiness)
     override = requirement_override(actor, session, client, override_reason)
@@ -161,6 +164,7 @@ def book_session(
         on_booked=override,
         outermost=outermost,
         drawn=read.drawn,
+        webhook_subscribed=read.webhook_subscribed,
     )
 
 
@@ -177,9 +181,11 @@ def reserve(
     on_booked: Callable[[Booking], None] | None = None,
     outermost: bool = True,
     drawn: tuple[int, int | None, str | None] | None = None,
+    webhook_subscribed: bool | None = None,
 ) -> Booking:
     """The write half of a booking (also used by waitlist promotion), in one transaction.
-    `drawn`: the booking's id and predicted spot when already read (_prechecks.py).
+    `drawn`: the booking's id and predicted spot when already read (_prechecks.py), and
+    `webhook_subscribed` whether a webhook endpoint listens for new bookings.
 
     Everything that does not need the class lock is written first (audit row, confirmation,
     its job); then the lock is taken late and held for three statements and the commit:
@@ -203,14 +209,15 @@ def reserve(
     booking.client = client
     try:
         with busy_as_domain_error(), transaction.atomic(durable=outermost):
-            audit.record(
-                actor,
-                BOOKINGS_BOOKING_CREATED,
-                booking,
-                session=session.pk,
-                client=client.pk,
-                source=source,
-            )
+            with _subscribers_known(session, webhook_subscribed):
+                audit.record(
+                    actor,
+                    BOOKINGS_BOOKING_CREATED,
+                    booking,
+                    session=session.pk,
+                    client=client.pk,
+                    source=source,
+                )
             kind = "waitlist_promoted" if promotion else "booking_confirmed"
             context = notify.class_context(session, booking=booking, spot_label=predicted_label) | {
                 "credit_cost": choice.credit_cost,
@@ -229,13 +236,20 @@ def reserve(
             if promotion:
                 notify.queue_promotion_text(session, client, booking, context, now=now)
             predicted_spot_id = booking.spot_id
-            # The class lock from here to the commit.
-            spot_label = take_place(booking, chosen_spot=spot is not None, now=now)
-            if spot_label is None:
+            # The class lock from here to the commit. The live event's class state is read
+            # with the insert unless something else changes the class before the commit
+            # (a promotion's waitlist entry, the rest of a caller's transaction).
+            placed = take_place(
+                booking,
+                chosen_spot=spot is not None,
+                now=now,
+                with_state=outermost and not promotion,
+            )
+            if placed is None:
                 raise _no_place(session, policy, now)
             package = _spend(booking, choice, promotion, actor, session, now)
             if booking.spot_id != predicted_spot_id:  # someone took the predicted spot
-                update_context(message, {"spot": spot_label})
+                update_context(message, {"spot": placed.spot_label})
             if on_booked is not None:
                 on_booked(booking)
             notify.publish_booking(
@@ -244,6 +258,7 @@ def reserve(
                 session=session,
                 user_id=recipient.pk,
                 package_id=None if package.is_unlimited else package.pk,
+                class_state=placed.state,
             )
     except IntegrityError as exc:
         mapped = _integrity_error(exc, session, client)
@@ -251,6 +266,17 @@ def reserve(
             raise
         raise mapped from exc
     return booking
+
+
+def _subscribers_known(
+    session: ClassSession, subscribed: bool | None
+) -> contextlib.AbstractContextManager[None]:
+    """The audit row's webhook check answered from the read before the lock, if made."""
+    if subscribed is None:
+        return contextlib.nullcontext()
+    return webhook_events.subscribers_known(
+        session.organization_id, BOOKING_CREATED_EVENT, subscribed
+    )
 
 
 def _spend(

@@ -156,8 +156,8 @@ def _booking(actor: Membership, row: RowResult) -> None:
     if data.get("spot_id"):
         booking.spot_id = data["spot_id"]
     with transaction.atomic():
-        label = take_place(booking, chosen_spot=bool(data.get("spot_id")), now=timezone.now())
-    if label is None:
+        placed = take_place(booking, chosen_spot=bool(data.get("spot_id")), now=timezone.now())
+    if placed is None:
         raise DomainError(
             "import.class_full",
             f"Line {row.line}: the class is full, so nothing was imported. Raise its "
