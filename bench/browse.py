@@ -1,7 +1,7 @@
 """Benchmark the client's browse page and its live availability (prints figures; not a test).
 
     uv run python bench/browse.py [--sessions 5000] [--clients 1000] [--requests 100]
-                                  [--rounds 5] [--parts browse,live]
+                                  [--rounds 5] [--parts browse,live] [--profile FILE]
 
 1. Server time of the browse page (p50, p99) for a studio with --sessions upcoming classes in
    the next 30 days; "Next 7 days" matches about 1,200 of them and the page shows its first
@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reformer.settings")
 
+from browse_profile import RAW_PATH, install_raw_view, profile, timed  # noqa: E402
 from live_trace import PROFILE_ENV, TRACE_ENV  # noqa: E402
 
 BENCH_DB = "reformer_bench_browse"
@@ -228,10 +229,12 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
-def measure_browse(world: dict, requests: int) -> dict:
+def measure_browse(world: dict, requests: int, profile_path: Path | None = None) -> dict:
     """The page through the test client, on a connection pool sized as `reformer serve`
     sizes it (a connection per request would add its set-up and a cold catalog cache to
-    every figure, which the server does not pay)."""
+    every figure, which the server does not pay). Beside the cases, the raw ceiling (the
+    7-day page's bytes from a bare view through the same middleware) and, with
+    `profile_path`, the CPU split of the 7-day page (browse_profile.py)."""
     from django.conf import settings
     from django.db import connection
     from django.test import Client
@@ -259,29 +262,38 @@ def measure_browse(world: dict, requests: int) -> dict:
         # Every card rendered afresh: the first viewer after all 200 classes changed.
         "full page, 7 days, no card cached": ({"when": "week"}, {}),
     }
+    page = client.get("/classes/", {"when": "week"}).content
+    install_raw_view(page)
+    cases["raw ceiling: bare view, same size"] = (None, {})
     for name, (params, headers) in cases.items():
         cold = "no card cached" in name
+
+        def get(params=params, headers=headers):
+            if params is None:
+                response = client.get(RAW_PATH)
+            else:
+                response = client.get("/classes/", params, **headers)
+            assert response.status_code == 200
+            return response
+
         for _ in range(5):
-            client.get("/classes/", params, **headers)
+            get()
         queries = QueryCounter()
         with connection.execute_wrapper(queries):
-            response = client.get("/classes/", params, **headers)
+            response = get()
         shown = response.content.decode().count('data-state="')
-        times = []
-        for _ in range(requests):
-            if cold:
-                browse_cards.clear()
-            start = time.perf_counter()
-            response = client.get("/classes/", params, **headers)
-            times.append((time.perf_counter() - start) * 1000)
-            assert response.status_code == 200
-        times.sort()
+        walls, cpus = timed(get, requests, browse_cards.clear if cold else None)
         results[name] = {
             "shown": shown,
+            "bytes": len(response.content),
             "queries": queries.count,
-            "p50": statistics.median(times),
-            "p99": times[min(len(times) - 1, round(len(times) * 0.99) - 1)],
+            "p50": statistics.median(walls),
+            "p99": walls[min(len(walls) - 1, round(len(walls) * 0.99) - 1)],
+            "cpu": statistics.median(cpus),
         }
+    if profile_path is not None:
+        week = {"when": "week"}
+        results["split"] = profile(lambda: client.get("/classes/", week), requests, profile_path)
     connection.close()
     connection.close_pool()
     del settings.DATABASES["default"]["OPTIONS"]["pool"]
@@ -467,6 +479,10 @@ def serve(port: int, pool: int) -> None:
     )
 
 
+def _load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def _ms(value: float | None, unit: str = " ms") -> str:
     return "-" if value is None else f"{value:.0f}{unit}"
 
@@ -487,6 +503,9 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=5, help=f"bookings measured in part 2 (at most {BOOKERS})"
     )
+    parser.add_argument(
+        "--profile", type=Path, help="write a cProfile of the 7-day page here, print its split"
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--pool", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -504,13 +523,27 @@ def main() -> None:
 
     parts = set(args.parts.split(","))
     if "browse" in parts:
-        print(f"Browse page server time ({args.requests} requests each):")
-        print(f"  {'case':28} {'shown':>6} {'queries':>8} {'p50 ms':>8} {'p99 ms':>8}")
-        for name, row in measure_browse(world, args.requests).items():
+        print(f"Browse page server time ({args.requests} requests each; load {_load()}):")
+        print(
+            f"  {'case':36} {'shown':>6} {'kB':>5} {'queries':>8} {'p50 ms':>8} {'p99 ms':>8} "
+            f"{'CPU p50 ms':>11}"
+        )
+        results = measure_browse(world, args.requests, args.profile)
+        split = results.pop("split", None)
+        for name, row in results.items():
             print(
-                f"  {name:28} {row['shown']:>6} {row['queries']:>8} "
-                f"{row['p50']:>8.1f} {row['p99']:>8.1f}"
+                f"  {name:36} {row['shown']:>6} {row['bytes'] / 1000:>5.0f} {row['queries']:>8} "
+                f"{row['p50']:>8.1f} {row['p99']:>8.1f} {row['cpu']:>11.1f}"
             )
+        print(
+            "  CPU = this thread's CPU time per request (the Python work, whatever the load); "
+            "wall minus CPU is the database's time and waiting for a core."
+        )
+        if split:
+            print(f"\n  CPU ms per request of the 7-day page by phase (cProfile: {args.profile}):")
+            for phase, value in split.items():
+                print(f"    {phase:30} {value:>6.1f}")
+        print(f"  load after: {_load()}")
 
     for pool in (int(value) for value in args.pools.split(",")) if "live" in parts else ():
         live = asyncio.run(measure_live(world, url, pool, args.rounds))

@@ -184,10 +184,15 @@ def test_it_reads_the_same_number_of_queries_whatever_the_number_of_classes(
             book(world.a.client, session)
     waiting = fill(session_at(world.a, day=6, hour=22, capacity=1), world.a)
     wait_for(world.a.client, waiting)
-    # Session + user + membership, 3 filter lists, the classes, my bookings/waitlist.
-    with django_assert_num_queries(8):
+    # Session + user + membership, then the filter options, the classes (with my waitlist
+    # places) and my held places: those three in one round trip (queries.browse).
+    with django_assert_num_queries(6):
         response = as_client.get(BROWSE, {"when": "week"})
     assert response.content.decode().count('data-state="') == count + 1
+    # Naming an instructor: the options are read first (they say whether the name is valid).
+    with django_assert_num_queries(6):
+        response = as_client.get(BROWSE, {"when": "week", "instructor": world.a.instructor.pk})
+    assert response.content.decode().count('data-state="') == count
 
 
 def test_it_shows_a_class_page_with_its_availability(as_client, world):

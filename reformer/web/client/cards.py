@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from reformer.bookings.models import Booking
 from reformer.bookings.rules import HOLDING_SQL, booking_opens_at
 from reformer.core import timeformat
+from reformer.core.batched_reads import Statement, read_together
 from reformer.core.timezones import to_local
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import StudioPolicy
@@ -86,16 +86,22 @@ def held_places(client_id: int, spans: Iterable[tuple[dt.datetime, dt.datetime]]
     spans = list(spans)
     if not spans:
         return HeldPlaces({}, [])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _HELD_SQL,
-            {
-                "client": client_id,
-                "first_start": min(start for start, _ in spans),
-                "last_end": max(end for _, end in spans),
-            },
-        )
-        places = [HeldPlace(*row) for row in cursor.fetchall()]
+    first_start = min(start for start, _ in spans)
+    (rows,) = read_together(held_statement(client_id, first_start, max(end for _, end in spans)))
+    return held_places_of(rows)
+
+
+def held_statement(
+    client_id: int, first_start: dt.datetime, last_end: dt.datetime | None = None
+) -> Statement:
+    """The query of the client's held bookings that end after `first_start` and begin before
+    `last_end` (None: however late); `held_places_of` reads its rows."""
+    last_end = last_end or dt.datetime.max.replace(tzinfo=dt.UTC)
+    return _HELD_SQL, {"client": client_id, "first_start": first_start, "last_end": last_end}
+
+
+def held_places_of(rows: Iterable[tuple]) -> HeldPlaces:
+    places = [HeldPlace(*row) for row in rows]
     return HeldPlaces({place.session_id: place.reference for place in places}, places)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.db.models import (
@@ -20,18 +20,32 @@ from django.db.models import (
     Subquery,
 )
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
-from reformer.accounts.models import Membership
+from reformer.accounts.models import Membership, User
 from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.bookings.rules import WaitlistPosition
+from reformer.core.batched_reads import Statement, read_together
 from reformer.core.errors import NotFound
 from reformer.core.timezones import local_day_bounds, local_today
 from reformer.scheduling.models import ClassSession, ClassType
 from reformer.studios.models import Spot, Studio
-from reformer.web.client.browse_cards import BrowseCard, Window, window_rows
-from reformer.web.client.cards import Overlap, SessionCard, first_overlap, held_places
-from reformer.web.client.forms import HORIZON_DAYS, TIME_OF_DAY_HOURS, BrowseFilters
+from reformer.web.client import browse_html
+from reformer.web.client.browse_cards import BrowseCard, CardRow, Window, window_statement
+from reformer.web.client.cards import (
+    Overlap,
+    SessionCard,
+    first_overlap,
+    held_places,
+    held_places_of,
+    held_statement,
+)
+from reformer.web.client.forms import (
+    HORIZON_DAYS,
+    TIME_OF_DAY_HOURS,
+    BrowseFilterForm,
+    BrowseFilters,
+)
 
 # Most classes one page shows; "Show more" fetches the next window.
 PAGE_SIZE = 200
@@ -53,7 +67,12 @@ class BrowsePage:
     cards: list[BrowseCard]
     has_more: bool
     next_offset: int
+    time_zone: str  # the organization's: where "Today" is
     days: list[DayGroup] = field(default_factory=list)
+
+    @property
+    def days_html(self) -> SafeString:
+        return browse_html.days_html(self.days, self.filters.offset, self.time_zone)
 
 
 @dataclass
@@ -61,12 +80,6 @@ class SlotGroup:
     time: dt.datetime
     cards: list[BrowseCard]
     continued: bool = False  # carries on a slot the previous window ("Show more") began
-
-    @property
-    def cards_html(self) -> SafeString:
-        """The slot's cards, one after the other (one template variable per slot, not per
-        card: browse_cards.py)."""
-        return mark_safe("".join(card.html for card in self.cards))
 
 
 @dataclass
@@ -76,17 +89,47 @@ class DayGroup:
     continued: bool = False
 
 
-def filter_options(actor: Membership) -> FilterOptions:
+# Raw, and read beside the classes (`browse`): what the Filters sheet offers, one round trip
+# instead of three ORM queries. Ordered by name (instructors: then email), as before.
+_OPTIONS_SQL = """
+SELECT 'studio', st.id, st.name, '' FROM studios_studio st
+ WHERE st.organization_id = %(organization)s AND st.active
+UNION ALL
+SELECT 'instructor', m.id, u.name, u.email
+  FROM accounts_membership m JOIN accounts_user u ON u.id = m.user_id
+ WHERE m.organization_id = %(organization)s AND m.role = 'instructor' AND m.active
+UNION ALL
+SELECT 'class_type', ct.id, ct.name, '' FROM scheduling_classtype ct
+ WHERE ct.organization_id = %(organization)s AND ct.active
+ ORDER BY 1, 3, 4, 2
+"""
+
+
+def filter_options_statement(actor: Membership) -> Statement:
+    return _OPTIONS_SQL, {"organization": actor.organization_id}
+
+
+def filter_options_of(actor: Membership, rows: Iterable[tuple]) -> FilterOptions:
+    """The options from their query's rows, as unsaved instances holding what the page shows
+    (ids and names)."""
     org = actor.organization_id
-    return FilterOptions(
-        studios=list(Studio.objects.filter(organization_id=org, active=True).order_by("name")),
-        instructors=list(
-            Membership.objects.filter(organization_id=org, role="instructor", active=True)
-            .select_related("user")
-            .order_by("user__name", "user__email")
-        ),
-        class_types=list(ClassType.objects.filter(organization_id=org, active=True)),
-    )
+    options = FilterOptions(studios=[], instructors=[], class_types=[])
+    for kind, pk, name, email in rows:
+        if kind == "studio":
+            options.studios.append(Studio(pk=pk, organization_id=org, name=name))
+        elif kind == "instructor":
+            user = User(name=name, email=email)
+            options.instructors.append(
+                Membership(pk=pk, organization_id=org, role="instructor", user=user)
+            )
+        else:
+            options.class_types.append(ClassType(pk=pk, organization_id=org, name=name))
+    return options
+
+
+def filter_options(actor: Membership) -> FilterOptions:
+    (rows,) = read_together(filter_options_statement(actor))
+    return filter_options_of(actor, rows)
 
 
 def client_today(actor: Membership) -> dt.date:
@@ -113,20 +156,61 @@ def _sessions(actor: Membership):
     )
 
 
+@dataclass
+class Browse:
+    """What the browse page reads: its filters (as a form), the Filters sheet's options and
+    the classes."""
+
+    form: BrowseFilterForm
+    options: FilterOptions
+    page: BrowsePage
+
+
+# Filters naming one of the options: whether the name is valid depends on the options.
+_OPTION_FIELDS = ("instructor", "type", "studio")
+
+
+def browse(actor: Membership, data: Mapping[str, str]) -> Browse:
+    """The browse page's reads for the query string `data`, in one round trip when the
+    filters name no instructor, class type or studio (the options, the window of classes and
+    the viewer's held places are sent together), else two (the options first: they decide
+    whether those names are valid, and so which classes to read)."""
+    today = client_today(actor)
+    if any(data.get(name) for name in _OPTION_FIELDS):
+        options = filter_options(actor)
+        form = BrowseFilterForm(data, options=options, today=today)
+        return Browse(form, options, browse_sessions(actor, form.filters()))
+    form = BrowseFilterForm(data, options=FilterOptions([], [], []), today=today)
+    reads = _PageReads(actor, form.filters())
+    option_rows, window_rows, held_rows = read_together(
+        filter_options_statement(actor), *reads.statements()
+    )
+    return Browse(form, filter_options_of(actor, option_rows), reads.page(window_rows, held_rows))
+
+
 def browse_sessions(actor: Membership, filters: BrowseFilters) -> BrowsePage:
     """Upcoming scheduled classes matching the filters, one window of PAGE_SIZE at a time:
-    two queries, the window's rows and the viewer's held places (browse_cards.py)."""
-    now = timezone.now()
-    tz_name = actor.organization.time_zone
-    start = max(now, local_day_bounds(filters.first_day, tz_name)[0] - _ZONE_SLACK)
-    end = min(
-        now + dt.timedelta(days=HORIZON_DAYS),
-        local_day_bounds(filters.last_day, tz_name)[1] + _ZONE_SLACK,
-    )
-    # A later window also reads the class before it, to know whether it continues a group.
-    first = max(filters.offset - 1, 0)
-    window = window_rows(
-        Window(
+    the window's rows and the viewer's held places, one round trip (browse_cards.py)."""
+    reads = _PageReads(actor, filters)
+    window_rows, held_rows = read_together(*reads.statements())
+    return reads.page(window_rows, held_rows)
+
+
+class _PageReads:
+    """The queries of one window of the browse page, and the page from their rows."""
+
+    def __init__(self, actor: Membership, filters: BrowseFilters) -> None:
+        self.actor, self.filters = actor, filters
+        self.now = now = timezone.now()
+        self.tz_name = tz_name = actor.organization.time_zone
+        start = max(now, local_day_bounds(filters.first_day, tz_name)[0] - _ZONE_SLACK)
+        end = min(
+            now + dt.timedelta(days=HORIZON_DAYS),
+            local_day_bounds(filters.last_day, tz_name)[1] + _ZONE_SLACK,
+        )
+        # A later window also reads the class before it, to know whether it continues a group.
+        first = max(filters.offset - 1, 0)
+        self.window = Window(
             organization_id=actor.organization_id,
             starts_from=start,
             starts_before=end,
@@ -138,29 +222,40 @@ def browse_sessions(actor: Membership, filters: BrowseFilters) -> BrowsePage:
             instructor_id=filters.instructor_id,
             class_type_id=filters.class_type_id,
             studio_id=filters.studio_id,
-        ),
-        viewer_id=actor.pk,
-    )
-    previous = window.pop(0) if filters.offset > 0 and window else None
-    has_more = len(window) > PAGE_SIZE
-    rows = window[:PAGE_SIZE]
-    held = held_places(actor.pk, ((row.starts_at, row.ends_at) for row in rows))
-    cards = [
-        BrowseCard(
-            row,
-            tz_name,
-            held.references.get(row.id, ""),
-            Overlap.of(first_overlap(held.places, row.id, row.starts_at, row.ends_at), now),
         )
-        for row in rows
-    ]
-    return BrowsePage(
-        filters=filters,
-        cards=cards,
-        has_more=has_more,
-        next_offset=filters.offset + PAGE_SIZE,
-        days=group_cards(cards, previous=BrowseCard(previous, tz_name) if previous else None),
-    )
+
+    def statements(self) -> list[Statement]:
+        """The window, and the viewer's held places from its first possible start on (a few
+        more than its classes need: sent together, the window's own span is not known yet)."""
+        return [
+            window_statement(self.window, self.actor.pk),
+            held_statement(self.actor.pk, self.window.starts_from),
+        ]
+
+    def page(self, window_rows: list[tuple], held_rows: list[tuple]) -> BrowsePage:
+        filters, tz_name, now = self.filters, self.tz_name, self.now
+        window = [CardRow(*row) for row in window_rows]
+        previous = window.pop(0) if filters.offset > 0 and window else None
+        has_more = len(window) > PAGE_SIZE
+        rows = window[:PAGE_SIZE]
+        held = held_places_of(held_rows)
+        cards = [
+            BrowseCard(
+                row,
+                tz_name,
+                held.references.get(row.id, ""),
+                Overlap.of(first_overlap(held.places, row.id, row.starts_at, row.ends_at), now),
+            )
+            for row in rows
+        ]
+        return BrowsePage(
+            filters=filters,
+            cards=cards,
+            has_more=has_more,
+            next_offset=filters.offset + PAGE_SIZE,
+            time_zone=tz_name,
+            days=group_cards(cards, previous=BrowseCard(previous, tz_name) if previous else None),
+        )
 
 
 def group_cards(

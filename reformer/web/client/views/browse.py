@@ -23,7 +23,7 @@ from reformer.core.errors import AccessError, DomainError, NotFound
 from reformer.core.parsing import to_id
 from reformer.web.client import queries
 from reformer.web.client.dashboard_queries import waitlist_entries
-from reformer.web.client.forms import BrowseFilterForm, date_strip
+from reformer.web.client.forms import date_strip
 from reformer.web.client.views._common import client_required, is_partial, target_of
 from reformer.web.errors import status_for
 from reformer.web.http import MemberRequest
@@ -35,15 +35,13 @@ from reformer.web.toasts import add_toast
 @client_required
 def browse(request: MemberRequest) -> HttpResponse:
     actor = request.membership
-    options = queries.filter_options(actor)
-    today = queries.client_today(actor)
-    form = BrowseFilterForm(request.GET, options=options, today=today)
-    page = queries.browse_sessions(actor, form.filters())
+    reads = queries.browse(actor, request.GET)
+    page, options = reads.page, reads.options
     context = {
-        "form": form,
+        "form": reads.form,
         "page": page,
         "filters": page.filters,
-        "strip": date_strip(page.filters, today),
+        "strip": date_strip(page.filters, reads.form.today),
         "options": options,
         "browse_url": reverse("client:browse"),
         "tz": actor.organization.time_zone,
