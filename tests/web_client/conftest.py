@@ -33,7 +33,8 @@ def htmx(target: str | None = None, **extra) -> dict:
 @pytest.fixture(autouse=True)
 def _fresh_card_cache():
     """Live cards are cached per process by state; ids of a flushed database come back."""
-    from reformer.web.client import browse_cards, card_cache
+    from reformer.web.client import browse_cards, browse_html, card_cache
 
     card_cache.clear()
     browse_cards.clear()
+    browse_html.clear()

@@ -1,12 +1,15 @@
-"""The browse page's list as HTML: days around time slots around cards, joined as strings.
+"""The browse page's pieces as HTML, rendered once per process and kept, joined as strings.
 
 Rendering the list through a template loop cost ~2.5 ms of CPU a page (17 slots, 3 days:
 the filters that format a slot's time, ~160 variable lookups), more than the 200 cached
 cards it joins. A day's heading and a slot's frame look the same on every page that shows
 that day or time, so each is rendered once per process around a hole (`frame`) and kept,
 keyed by everything it shows; the cards come from the card cache (browse_cards.py); the
-page joins the pieces. The markup stays in its templates (client/browse/_day.html,
-_slot.html, _card.html).
+page joins the pieces. The Filters sheet and the date strip (~1.5 ms more) are kept the
+same way, keyed by the filters, the options read with the page, and the day. The markup
+stays in its templates (client/browse/_day.html, _slot.html, _card.html, _filters.html,
+_strip.html); a kept template sees only the context it is given, so nothing outside its
+key can leak into it.
 """
 
 from __future__ import annotations
@@ -22,35 +25,75 @@ from django.utils.safestring import SafeString, mark_safe
 
 from reformer.core import timeformat
 from reformer.core.timezones import local_today
+from reformer.web.client.forms import (
+    TIME_CHOICES,
+    WHEN_CHOICES,
+    BrowseFilterForm,
+    BrowseFilters,
+    DayChip,
+)
 
 if TYPE_CHECKING:
-    from reformer.web.client.queries import DayGroup
+    from reformer.web.client.queries import DayGroup, FilterOptions
 
-# Frames kept per process: a day or a time slot each (a month of days, a few dozen times).
-MAX_FRAMES = 2_000
+# Pieces kept per process: days and time slots (a month of days, a few dozen times), and a
+# Filters sheet and a date strip per filter state seen today.
+MAX_KEPT = 5_000
 # Where the content goes: a string no rendering produces (NUL is refused in requests).
-_HOLE = "\x00content\x00"
+_HOLE = mark_safe("\x00content\x00")
 
 _lock = threading.Lock()
-_frames: dict[tuple, tuple[str, str]] = {}
+_kept: dict[tuple, str] = {}
+
+
+def kept(template_name: str, context: Mapping[str, Hashable], today: dt.date) -> str:
+    """The template rendered with `context`, from this process's cache when rendered before.
+    The template sees only `context` (its values hashable: they are the key), the formatting
+    locale and the clock's day (`today`, for "Today", ...): all three make the key."""
+    key = (template_name, tuple(context.items()), timeformat.current(), today)
+    html = _kept.get(key)
+    if html is None:
+        html = get_template(template_name).render(dict(context))
+        with _lock:
+            while len(_kept) >= MAX_KEPT:  # the oldest first (dicts keep insertion order)
+                del _kept[next(iter(_kept))]
+            _kept[key] = html
+    return html
 
 
 def frame(template_name: str, context: Mapping[str, Hashable], today: dt.date) -> tuple[str, str]:
-    """The HTML the template renders before and after `{{ content }}`, from this process's
-    cache when rendered before. The template sees only `context` (its values hashable: they
-    are the key), the formatting locale and the clock's day (`today`, for "Today", ...)."""
-    locale = timeformat.current()
-    key = (template_name, tuple(context.items()), locale, today)
-    pieces = _frames.get(key)
-    if pieces is None:
-        html = get_template(template_name).render({**context, "content": mark_safe(_HOLE)})
-        before, after = html.split(_HOLE)
-        pieces = (before, after)
-        with _lock:
-            while len(_frames) >= MAX_FRAMES:  # the oldest first (dicts keep insertion order)
-                del _frames[next(iter(_frames))]
-            _frames[key] = pieces
-    return pieces
+    """The HTML the template renders before and after `{{ content }}` (kept as `kept`)."""
+    before, after = kept(template_name, {**context, "content": _HOLE}, today).split(_HOLE)
+    return before, after
+
+
+def filters_sheet(
+    form: BrowseFilterForm, filters: BrowseFilters, options: FilterOptions, browse_url: str
+) -> SafeString:
+    """The Filters sheet (client/browse/_filters.html): the form's `filters`, the options."""
+    date_errors = form.errors.get("date")
+    context = {
+        "when": filters.when,
+        "day": filters.day,
+        "time_of_day": filters.time_of_day,
+        "instructor_id": filters.instructor_id,
+        "class_type_id": filters.class_type_id,
+        "studio_id": filters.studio_id,
+        "today": form.today,
+        "last_allowed": form.last_allowed,
+        "date_error": date_errors[0] if date_errors else "",
+        "options": options,
+        "browse_url": browse_url,
+        "when_choices": tuple(WHEN_CHOICES),
+        "time_choices": tuple(TIME_CHOICES),
+    }
+    return mark_safe(kept("client/browse/_filters.html", context, form.today))
+
+
+def strip_html(strip: list[DayChip], browse_url: str, today: dt.date) -> SafeString:
+    """The date strip (client/browse/_strip.html)."""
+    context = {"strip": tuple(strip), "browse_url": browse_url}
+    return mark_safe(kept("client/browse/_strip.html", context, today))
 
 
 def days_html(days: list[DayGroup], offset: int, tz_name: str) -> SafeString:
@@ -75,4 +118,4 @@ def days_html(days: list[DayGroup], offset: int, tz_name: str) -> SafeString:
 
 def clear() -> None:
     with _lock:
-        _frames.clear()
+        _kept.clear()

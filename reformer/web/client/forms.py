@@ -97,7 +97,7 @@ class BrowseFilterForm(forms.Form):
         super().__init__(data)
         self.today = today
         cast(forms.ChoiceField, self.fields["instructor"]).choices = [("", "Any instructor")] + [
-            (m.pk, m.user.display_name) for m in options.instructors
+            (m.pk, m.name) for m in options.instructors
         ]
         cast(forms.ChoiceField, self.fields["type"]).choices = [("", "Any class type")] + [
             (t.pk, t.name) for t in options.class_types

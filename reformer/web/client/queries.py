@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import (
     IntegerField,
@@ -28,8 +29,8 @@ from reformer.bookings.rules import WaitlistPosition
 from reformer.core.batched_reads import Statement, read_together
 from reformer.core.errors import NotFound
 from reformer.core.timezones import local_day_bounds, local_today
-from reformer.scheduling.models import ClassSession, ClassType
-from reformer.studios.models import Spot, Studio
+from reformer.scheduling.models import ClassSession
+from reformer.studios.models import Spot
 from reformer.web.client import browse_html
 from reformer.web.client.browse_cards import BrowseCard, CardRow, Window, window_statement
 from reformer.web.client.cards import (
@@ -54,11 +55,20 @@ PAGE_SIZE = 200
 _ZONE_SLACK = dt.timedelta(hours=15)
 
 
-@dataclass
+class Option(NamedTuple):
+    """A choice of the Filters sheet: the id it filters by and the name it shows."""
+
+    pk: int
+    name: str
+
+
+@dataclass(frozen=True)
 class FilterOptions:
-    studios: list[Studio]
-    instructors: list[Membership]
-    class_types: list[ClassType]
+    """What the Filters sheet offers (hashable: the rendered sheet is kept, browse_html.py)."""
+
+    studios: tuple[Option, ...] = ()
+    instructors: tuple[Option, ...] = ()
+    class_types: tuple[Option, ...] = ()
 
 
 @dataclass
@@ -90,7 +100,7 @@ class DayGroup:
 
 
 # Raw, and read beside the classes (`browse`): what the Filters sheet offers, one round trip
-# instead of three ORM queries. Ordered by name (instructors: then email), as before.
+# instead of three ORM queries. Ordered by name (instructors: then email).
 _OPTIONS_SQL = """
 SELECT 'studio', st.id, st.name, '' FROM studios_studio st
  WHERE st.organization_id = %(organization)s AND st.active
@@ -109,27 +119,23 @@ def filter_options_statement(actor: Membership) -> Statement:
     return _OPTIONS_SQL, {"organization": actor.organization_id}
 
 
-def filter_options_of(actor: Membership, rows: Iterable[tuple]) -> FilterOptions:
-    """The options from their query's rows, as unsaved instances holding what the page shows
-    (ids and names)."""
-    org = actor.organization_id
-    options = FilterOptions(studios=[], instructors=[], class_types=[])
+def filter_options_of(rows: Iterable[tuple]) -> FilterOptions:
+    """The options from their query's rows."""
+    found: dict[str, list[Option]] = {"studio": [], "instructor": [], "class_type": []}
     for kind, pk, name, email in rows:
-        if kind == "studio":
-            options.studios.append(Studio(pk=pk, organization_id=org, name=name))
-        elif kind == "instructor":
-            user = User(name=name, email=email)
-            options.instructors.append(
-                Membership(pk=pk, organization_id=org, role="instructor", user=user)
-            )
-        else:
-            options.class_types.append(ClassType(pk=pk, organization_id=org, name=name))
-    return options
+        if kind == "instructor":
+            name = User(name=name, email=email).display_name
+        found[kind].append(Option(pk, name))
+    return FilterOptions(
+        studios=tuple(found["studio"]),
+        instructors=tuple(found["instructor"]),
+        class_types=tuple(found["class_type"]),
+    )
 
 
 def filter_options(actor: Membership) -> FilterOptions:
     (rows,) = read_together(filter_options_statement(actor))
-    return filter_options_of(actor, rows)
+    return filter_options_of(rows)
 
 
 def client_today(actor: Membership) -> dt.date:
@@ -180,12 +186,12 @@ def browse(actor: Membership, data: Mapping[str, str]) -> Browse:
         options = filter_options(actor)
         form = BrowseFilterForm(data, options=options, today=today)
         return Browse(form, options, browse_sessions(actor, form.filters()))
-    form = BrowseFilterForm(data, options=FilterOptions([], [], []), today=today)
+    form = BrowseFilterForm(data, options=FilterOptions(), today=today)
     reads = _PageReads(actor, form.filters())
     option_rows, window_rows, held_rows = read_together(
         filter_options_statement(actor), *reads.statements()
     )
-    return Browse(form, filter_options_of(actor, option_rows), reads.page(window_rows, held_rows))
+    return Browse(form, filter_options_of(option_rows), reads.page(window_rows, held_rows))
 
 
 def browse_sessions(actor: Membership, filters: BrowseFilters) -> BrowsePage:

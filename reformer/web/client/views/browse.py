@@ -21,7 +21,7 @@ from django_htmx.http import push_url
 from reformer.bookings.actions import join_waitlist, leave_waitlist
 from reformer.core.errors import AccessError, DomainError, NotFound
 from reformer.core.parsing import to_id
-from reformer.web.client import queries
+from reformer.web.client import browse_html, queries
 from reformer.web.client.dashboard_queries import waitlist_entries
 from reformer.web.client.forms import date_strip
 from reformer.web.client.views._common import client_required, is_partial, target_of
@@ -36,14 +36,16 @@ from reformer.web.toasts import add_toast
 def browse(request: MemberRequest) -> HttpResponse:
     actor = request.membership
     reads = queries.browse(actor, request.GET)
-    page, options = reads.page, reads.options
+    page, options, today = reads.page, reads.options, reads.form.today
+    browse_url = reverse("client:browse")
     context = {
         "form": reads.form,
         "page": page,
         "filters": page.filters,
-        "strip": date_strip(page.filters, reads.form.today),
+        "strip_html": browse_html.strip_html(date_strip(page.filters, today), browse_url, today),
+        "filters_sheet": browse_html.filters_sheet(reads.form, page.filters, options, browse_url),
         "options": options,
-        "browse_url": reverse("client:browse"),
+        "browse_url": browse_url,
         "tz": actor.organization.time_zone,
         "live_query": subscription_query(studios=[studio.pk for studio in options.studios]),
     }
