@@ -3,10 +3,13 @@ through Django's cursor (counted as queries), errors raised as Django raises the
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import DatabaseError, connection
 
 from reformer.core.batched_reads import read_together
+from reformer.studios.models import Organization
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +26,20 @@ def test_it_answers_each_statement_in_order(django_assert_num_queries):
     assert names == [("Batched Pilates",)]
     assert numbers == [(1,), (2,), (3,)]
     assert nothing == []
+
+
+def test_moments_read_as_the_orm_reads_them():
+    """psycopg's own loader for timestamptz, as fast as it gets: the same values as Django's,
+    in datetime.UTC (what the card cache's keys compare)."""
+    organization = factories.OrganizationFactory()
+    orm = Organization.objects.values_list("created_at", flat=True).get(pk=organization.pk)
+    sql = "SELECT created_at FROM studios_organization WHERE id = %(id)s"
+    for rows in (
+        read_together((sql, {"id": organization.pk}))[0],
+        read_together((sql, {"id": organization.pk}), ("SELECT 1", {}))[0],
+    ):
+        ((moment,),) = rows
+        assert moment == orm and moment.tzinfo is dt.UTC and orm.tzinfo is dt.UTC
 
 
 def test_one_statement_is_an_ordinary_query():
