@@ -8,7 +8,12 @@
    window of 200. Measured in-process through the whole Django stack (middleware, view,
    queries, templates) on a connection pool as `reformer serve` has, for the full page and
    for the htmx partial of a filter change; cards come from the per-process card cache
-   (web/client/browse_cards.py) except in the "no card cached" case.
+   (web/client/browse_cards.py) except in the "no card cached" case. Beside the wall time,
+   the CPU time of the thread that ran each request (the machine's load hardly changes it;
+   wall minus CPU is the database and the wait for a core) and, in the same run, the raw
+   ceiling: a bare view returning the 7-day page's bytes through the same middleware
+   (session, user, membership: 3 queries). --profile FILE writes a cProfile of the 7-day
+   page and prints its CPU split by phase (browse_profile.py).
 2. Live availability: uvicorn serves the app on 127.0.0.1 in a subprocess (with its lifespan,
    as `reformer serve`: the warm-up); --clients websocket clients, each a signed-in client
    with the browse page's subscriptions, connect; then, --rounds times, one more client books

@@ -1,10 +1,11 @@
 """Several independent reads in one round trip to the database (psycopg's pipeline mode).
 
-A read costs its round trip on top of its work: on a loaded machine each one waits for the
-database's process and then for this one to be scheduled again, a few milliseconds that
-no index saves. Reads that do not depend on each other's answers can be sent together and
-answered together. For a page that clients open most (the browse page); most code should
-simply use the ORM.
+Reads that do not depend on each other's answers are sent together and answered together:
+one round trip instead of one each. Measured on this machine's loopback socket the saving
+is within noise (bench: 3 browse reads, 4.9 ms sequential vs 5.0 ms pipelined at load 4);
+it is a round trip per extra statement when the database is across a network (several web
+nodes against one PostgreSQL: docs/deploy.md). Used by the page clients open most (the
+browse page); most code should simply use the ORM.
 """
 
 from __future__ import annotations
