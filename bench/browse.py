@@ -547,7 +547,8 @@ def main() -> None:
         if split:
             print(f"\n  CPU ms per request of the 7-day page by phase (cProfile: {args.profile}):")
             for phase, value in split.items():
-                print(f"    {phase:30} {value:>6.1f}")
+                share = value / split["total"] * 100
+                print(f"    {phase:30} {value:>6.1f}  {share:>3.0f}%")
         print(f"  load after: {_load()}")
 
     for pool in (int(value) for value in args.pools.split(",")) if "live" in parts else ():

@@ -46,7 +46,6 @@ def browse(request: MemberRequest) -> HttpResponse:
         "filters_sheet": browse_html.filters_sheet(reads.form, page.filters, options, browse_url),
         "options": options,
         "browse_url": browse_url,
-        "tz": actor.organization.time_zone,
         "live_query": subscription_query(studios=[studio.pk for studio in options.studios]),
     }
     target = target_of(request) if is_partial(request) else ""
