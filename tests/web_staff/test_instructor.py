@@ -4,14 +4,19 @@ check-in list and booking a client from the roster."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 
 import pytest
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from psycopg import errors as pg_errors
 
 from reformer.bookings.models import Booking
 from reformer.core.models import AuditEvent
+from reformer.web.staff import instructor as instructor_views
 from tests import factories
 from tests.factories import make_session
 from tests.web_staff.conftest import add_booking, add_waiting, in_two_hours, make_client
@@ -133,15 +138,79 @@ def test_it_says_no_bookings_yet_with_the_waitlist_count(world, login_as, sessio
     assert 'name="private_notes"' in detail
 
 
-def test_it_loads_the_roster_by_htmx_and_redirects_plain_requests(world, login_as, session_a):
+def _times_out(*args, **kwargs):
+    error = OperationalError("canceling statement due to statement timeout")
+    error.__cause__ = pg_errors.QueryCanceled()
+    raise error
+
+
+def test_the_class_page_comes_with_its_roster(world, login_as, session_a):
+    """The roster is the page's main content: in the first response, no htmx request after
+    load; its own URL stays for sorting, live resyncs and the Retry."""
+    ada = add_booking(session_a, make_client(world.a, "Ada Lovelace"), spot=world.a.spots[2])
     client = login_as(world.a.instructor)
     detail = client.get(reverse("staff:session_detail", args=[session_a.pk])).content.decode()
     roster_url = reverse("staff:session_roster", args=[session_a.pk])
-    assert f'data-hx-get="{roster_url}" data-hx-trigger="load"' in detail
+    assert f'id="booking-{ada.pk}"' in detail and "Ada Lovelace" in detail
+    tag = re.search(r'<div id="roster"[^>]*>', detail).group(0)
+    assert 'data-hx-trigger="live:resync from:body"' in tag and "aria-busy" not in tag
+    assert f'data-hx-get="{roster_url}" data-hx-trigger="load"' not in detail
+    assert "roster__stats--skeleton" not in detail
+    assert f'data-hx-get="{roster_url}?sort=name"' in detail  # sorting refetches the roster
     assert "Unable to load roster" in detail and "data-roster-retry" in detail
     assert f"session={session_a.pk}" in detail  # live updates for this roster
-    response = client.get(roster_url)
-    assert response.status_code == 302
+
+
+def test_the_class_page_opens_without_its_roster_when_it_times_out(
+    world, login_as, session_a, monkeypatch
+):
+    """The roster's queries hit their timeout: the page still opens, with the roster's
+    skeleton fetching it after load; a fetch that times out too answers 503 (the page then
+    says "Unable to load roster" with a Retry)."""
+    add_booking(session_a, make_client(world.a, "Ada Lovelace"))
+    monkeypatch.setattr(instructor_views, "roster_for", _times_out)
+    client = login_as(world.a.instructor)
+    response = client.get(reverse("staff:session_detail", args=[session_a.pk]))
+    assert response.status_code == 200
+    detail = response.content.decode()
+    roster_url = reverse("staff:session_roster", args=[session_a.pk])
+    tag = re.search(r'<div id="roster"[^>]*>', detail).group(0)
+    assert f'data-hx-get="{roster_url}" data-hx-trigger="load"' in tag and "aria-busy" in tag
+    assert "Loading the roster" in detail and "Ada Lovelace" not in detail
+    assert 'name="private_notes"' in detail  # the rest of the page is there
+    assert _roster(client, session_a).status_code == 503
+
+
+def test_the_roster_runs_under_its_statement_timeout(world, login_as, session_a, monkeypatch):
+    seen = []
+    roster_for = instructor_views.roster_for
+
+    def recording(*args, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            seen.append(cursor.fetchone()[0])
+        return roster_for(*args, **kwargs)
+
+    monkeypatch.setattr(instructor_views, "roster_for", recording)
+    client = login_as(world.a.instructor)
+    client.get(reverse("staff:session_detail", args=[session_a.pk]))
+    _roster(client, session_a)
+    assert seen == [f"{instructor_views.ROSTER_TIMEOUT_MS // 1000}s"] * 2
+
+
+def test_plain_roster_requests_go_to_the_class_page_in_their_order(world, login_as, session_a):
+    add_booking(session_a, make_client(world.a, "Zed Last"), spot=world.a.spots[0])
+    add_booking(session_a, make_client(world.a, "Amy First"), spot=world.a.spots[1])
+    client = login_as(world.a.instructor)
+    roster_url = reverse("staff:session_roster", args=[session_a.pk])
+    detail_url = reverse("staff:session_detail", args=[session_a.pk])
+    assert client.get(roster_url).url == detail_url
+    response = client.get(f"{roster_url}?sort=name")
+    assert response.status_code == 302 and response.url == f"{detail_url}?sort=name"
+    by_name = client.get(response.url).content.decode()
+    assert by_name.index("Amy First") < by_name.index("Zed Last")
+    by_spot = client.get(f"{detail_url}?sort=nonsense").content.decode()
+    assert by_spot.index("Zed Last") < by_spot.index("Amy First")
 
 
 @pytest.mark.parametrize("count", [2, 20])
@@ -157,9 +226,25 @@ def test_it_loads_the_roster_in_a_fixed_number_of_queries(
         )
         add_waiting(session, make_client(world.a, f"Waiter {i}"))
     client = login_as(world.a.instructor)
-    # session, user, memberships, class, bookings, waitlist
-    with django_assert_num_queries(6):
+    # session, user, memberships, class, bookings, waitlist; plus the statement timeout's
+    # SET LOCAL inside a savepoint and its release (a transaction of its own in production)
+    with django_assert_num_queries(9):
         _roster(client, session)
+
+
+def test_the_class_page_with_its_roster_takes_as_many_queries_for_2_or_20(world, login_as):
+    client = login_as(world.a.instructor)
+    counts = []
+    for hours, size in ((0, 2), (1, 20)):
+        starts_at = in_two_hours() + dt.timedelta(hours=hours)
+        session = make_session(world.a, capacity=25, starts_at=starts_at)
+        for i in range(size):
+            add_booking(session, make_client(world.a, f"Client {size}-{i}"))
+        client.get(reverse("staff:session_detail", args=[session.pk]))  # warm caches
+        with CaptureQueriesContext(connection) as queries:
+            client.get(reverse("staff:session_detail", args=[session.pk]))
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
 
 
 # ---------------------------------------------------------------------------- attendance

@@ -12,12 +12,12 @@ near the screen and the browser is idle.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError
 from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
@@ -26,13 +26,13 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString
-from psycopg import errors as pg_errors
 
 from reformer.analytics import actions as analytics_actions
 from reformer.analytics import exports, queries
 from reformer.core.money import format_money
 from reformer.core.parsing import MAX_ID, to_int
 from reformer.core.permissions import MANAGE_STAFF, VIEW_METRICS, has_capability
+from reformer.web import db_timeout
 from reformer.web.auth import capability_required
 from reformer.web.http import MemberRequest
 from reformer.web.live_render import subscription_query
@@ -51,16 +51,11 @@ SCHEDULE_PAGE_SIZE = 10
 EXPORTS_PER_MINUTE = 20
 
 
-@contextmanager
-def statement_timeout(milliseconds: int = METRICS_TIMEOUT_MS) -> Iterator[None]:
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL statement_timeout = %s", [milliseconds])
-        yield
+def statement_timeout(milliseconds: int = METRICS_TIMEOUT_MS) -> AbstractContextManager[None]:
+    return db_timeout.statement_timeout(milliseconds)
 
 
-def _timed_out(error: OperationalError) -> bool:
-    return isinstance(error.__cause__, pg_errors.QueryCanceled)
+_timed_out = db_timeout.timed_out
 
 
 def _panel_html(

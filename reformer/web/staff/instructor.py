@@ -1,12 +1,16 @@
 """The instructor's dashboard (PHX-12) and the class page shared with the front desk: the
-roster (loaded by htmx, updated live), quick attendance buttons, the waitlist, and private
-class notes."""
+roster (in the page's first response, updated live), quick attendance buttons, the
+waitlist, and private class notes."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from reformer.bookings.actions import check_in_all, mark_attendance, undo_attendance
@@ -21,6 +25,7 @@ from reformer.core.permissions import (
 )
 from reformer.scheduling.actions import set_session_notes
 from reformer.web.auth import staff_required
+from reformer.web.db_timeout import statement_timeout, timed_out
 from reformer.web.live_render import subscription_query
 from reformer.web.staff.common import actor_of, is_partial, page, roster_permissions
 from reformer.web.staff.forms import AttendanceForm, NotesForm
@@ -31,6 +36,10 @@ from reformer.web.staff.queries import (
     roster_for,
     roster_session,
 )
+
+# The roster's two queries take milliseconds; past this the page is sent without it (its
+# skeleton fetches it after load) rather than keep the front desk waiting on a blank page.
+ROSTER_TIMEOUT_MS = 5_000
 
 
 @staff_required
@@ -59,14 +68,33 @@ def _permissions(actor, session) -> dict:
     }
 
 
+def _order(value: str | None) -> str:
+    return value if value in ROSTER_ORDERS else "spot"
+
+
+def _roster_html(request: HttpRequest, actor, session, order: str) -> SafeString | None:
+    """The roster fragment, its queries under ROSTER_TIMEOUT_MS; None when they time out."""
+    try:
+        with statement_timeout(ROSTER_TIMEOUT_MS):
+            context = {"roster": roster_for(actor, session, order), **_permissions(actor, session)}
+            return render_to_string("staff/session/_roster.html", context, request)
+    except OperationalError as error:
+        if not timed_out(error):
+            raise
+    return None
+
+
 @staff_required
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The class page. The roster itself arrives by htmx from `session_roster` (so a failure
-    there leaves the rest of the page working, with a Retry)."""
+    """The class page with its roster (the page's main content: no request after load).
+    When the roster's queries time out, the page comes without it and its skeleton fetches
+    `session_roster` after load; a failure there leaves the rest of the page working, with
+    a Retry (roster.js)."""
     actor = actor_of(request)
     session = roster_session(actor, pk)
     context = {
         "session": session,
+        "roster_html": _roster_html(request, actor, session, _order(request.GET.get("sort"))),
         "notes_form": NotesForm(initial={"private_notes": session.private_notes}),
         "live_query": subscription_query(sessions=[session.pk]),
         **_permissions(actor, session),
@@ -76,15 +104,20 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 def session_roster(request: HttpRequest, pk: int) -> HttpResponse:
-    """The roster fragment (bookings, attendance, waitlist); the full page without htmx."""
+    """The roster fragment (bookings, attendance, waitlist) for its refreshes: sorting, live
+    resync, Retry, and the page's fallback; the full page (in that order) without htmx. A
+    timeout answers 503, which the page shows as "Unable to load roster" with a Retry."""
     actor = actor_of(request)
     session = roster_session(actor, pk)
+    order = _order(request.GET.get("sort"))
     if not is_partial(request):
-        return redirect("staff:session_detail", pk=session.pk)
-    order = request.GET.get("sort", "spot")
-    order = order if order in ROSTER_ORDERS else "spot"
-    context = {"roster": roster_for(actor, session, order), **_permissions(actor, session)}
-    return render(request, "staff/session/_roster.html", context)
+        if order == "spot":
+            return redirect("staff:session_detail", pk=session.pk)
+        return redirect(f"{reverse('staff:session_detail', args=[session.pk])}?sort={order}")
+    html = _roster_html(request, actor, session, order)
+    if html is None:
+        return HttpResponse("The roster took too long to load.", status=503)
+    return HttpResponse(html)
 
 
 @require_POST
@@ -93,8 +126,7 @@ def session_checkin_all(request: HttpRequest, pk: int) -> HttpResponse:
     """Check in everyone still unmarked; the roster is re-rendered in its current order."""
     actor = actor_of(request)
     session = roster_session(actor, pk)
-    order = request.POST.get("sort", "spot")
-    order = order if order in ROSTER_ORDERS else "spot"
+    order = _order(request.POST.get("sort"))
     try:
         result = check_in_all(actor, session)
     except AccessError:
@@ -222,6 +254,11 @@ def session_notes(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "staff/session/detail.html",
-        {**context, "live_query": "", **_permissions(actor, session)},
+        {
+            **context,
+            "roster_html": _roster_html(request, actor, session, "spot"),
+            "live_query": "",
+            **_permissions(actor, session),
+        },
         status=status,
     )

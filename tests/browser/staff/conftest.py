@@ -25,3 +25,24 @@ def tablet(browser, live_url):
     context.add_init_script(WS_OPEN_SCRIPT)
     yield context.new_page()
     context.close()
+
+
+def times_out_at_first(monkeypatch, times: int) -> None:
+    """The roster's queries hit their statement timeout the first `times` times."""
+    from django.db import OperationalError
+    from psycopg import errors as pg_errors
+
+    from reformer.web.staff import instructor
+
+    roster_for = instructor.roster_for
+    calls = {"count": 0}
+
+    def slow_then_fine(*args, **kwargs):
+        calls["count"] += 1
+        if calls["count"] <= times:
+            error = OperationalError("canceling statement due to statement timeout")
+            error.__cause__ = pg_errors.QueryCanceled()
+            raise error
+        return roster_for(*args, **kwargs)
+
+    monkeypatch.setattr(instructor, "roster_for", slow_then_fine)

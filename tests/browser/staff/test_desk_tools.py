@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from reformer.bookings.models import Booking
 from reformer.core.timezones import local_to_utc, local_today, to_local
 from tests import factories
+from tests.browser.staff.conftest import times_out_at_first
 from tests.factories import make_session
 from tests.web_staff.conftest import add_booking, make_client
 
@@ -208,8 +209,15 @@ def test_the_roster_sorts_by_spot_or_name_and_keeps_focus_on_the_row(
     expect(names.first).to_contain_text("Amy Carter")  # still in name order
 
 
-def test_the_roster_does_not_shift_the_page_while_it_loads(world, sized, login):
+@pytest.mark.parametrize("roster", ["with the page", "fetched after a timeout"])
+def test_the_roster_does_not_shift_the_page_while_it_loads(
+    world, sized, login, monkeypatch, roster
+):
+    """The roster comes with the page; when its queries time out, its skeleton (one row per
+    booking) holds its place until the fetched roster replaces it."""
     page, width = sized
+    if roster == "fetched after a timeout":
+        times_out_at_first(monkeypatch, 1)
     session = make_session(world.a, starts_at=timezone.now() + dt.timedelta(hours=3))
     for index in range(6):
         add_booking(session, make_client(world.a, f"Client {index}"), spot=world.a.spots[index])

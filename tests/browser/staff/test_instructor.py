@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from reformer.bookings.models import Booking
 from reformer.scheduling.models import ClassSession
 from tests import factories
+from tests.browser.staff.conftest import times_out_at_first
 from tests.factories import make_session
 from tests.web_staff.conftest import add_booking, add_waiting, make_client
 
@@ -143,13 +144,47 @@ def test_it_shows_no_bookings_yet_and_a_late_booking_live(
     expect(page.locator("[data-stat=booked]")).to_have_text("1/10")
 
 
-@pytest.mark.scenario("PHX-12", "Handle roster load failure")
-def test_it_offers_retry_when_the_roster_cannot_load(world, tablet, login):
+def test_the_roster_comes_with_the_page_without_a_request_after_load(world, tablet, login):
     session = make_session(world.a, starts_at=timezone.now() + dt.timedelta(hours=1))
     add_booking(session, make_client(world.a, "Ada Lovelace"))
     page = tablet
     login(page, world.a.instructor.user)
-    page.route(re.compile(r".*/roster/$"), lambda route: route.abort())
+    fetched = []
+    page.on("request", lambda request: "/roster/" in request.url and fetched.append(request))
+    page.goto(f"/staff/classes/{session.pk}/")
+    expect(page.locator(".roster-row")).to_contain_text("Ada Lovelace")
+    page.wait_for_load_state("networkidle")
+    assert fetched == []
+    page.get_by_role("link", name="By name").click()  # a refresh still fetches the fragment
+    expect(page.get_by_role("link", name="By name")).to_have_attribute("aria-current", "true")
+    assert len(fetched) == 1
+
+
+@pytest.mark.scenario("PHX-12", "Handle roster load failure")
+def test_it_fetches_the_roster_after_the_page_when_it_times_out(world, tablet, login, monkeypatch):
+    """The page's roster timed out; its skeleton fetches it once the page is up."""
+    session = make_session(world.a, starts_at=timezone.now() + dt.timedelta(hours=1))
+    add_booking(session, make_client(world.a, "Ada Lovelace"))
+    times_out_at_first(monkeypatch, 1)
+    page = tablet
+    login(page, world.a.instructor.user)
+    page.goto(f"/staff/classes/{session.pk}/")
+    expect(page.locator(".roster-row")).to_contain_text("Ada Lovelace")
+    expect(page.locator("#roster")).not_to_have_attribute("aria-busy", "true")
+    expect(page.get_by_text("Unable to load roster")).to_be_hidden()
+
+
+@pytest.mark.scenario("PHX-12", "Handle roster load failure")
+@pytest.mark.parametrize("failure", ["network", "timeout"])
+def test_it_offers_retry_when_the_roster_cannot_load(world, tablet, login, monkeypatch, failure):
+    """The page's roster timed out, and so did its later fetch (503) or the network failed."""
+    session = make_session(world.a, starts_at=timezone.now() + dt.timedelta(hours=1))
+    add_booking(session, make_client(world.a, "Ada Lovelace"))
+    times_out_at_first(monkeypatch, 1 if failure == "network" else 2)
+    page = tablet
+    login(page, world.a.instructor.user)
+    if failure == "network":
+        page.route(re.compile(r".*/roster/$"), lambda route: route.abort())
     page.goto(f"/staff/classes/{session.pk}/")
     expect(page.get_by_text("Unable to load roster")).to_be_visible()
     retry = page.get_by_role("button", name="Retry")
@@ -161,7 +196,8 @@ def test_it_offers_retry_when_the_roster_cannot_load(world, tablet, login):
     expect(page.locator(".notes-status")).to_contain_text("Saved")
     expect(page.get_by_role("link", name="My classes").first).to_be_visible()
 
-    page.unroute(re.compile(r".*/roster/$"))
+    if failure == "network":
+        page.unroute(re.compile(r".*/roster/$"))
     retry.click()
     expect(page.locator(".roster-row")).to_contain_text("Ada Lovelace")
     expect(page.get_by_text("Unable to load roster")).to_be_hidden()
