@@ -1,6 +1,8 @@
-// Class page: the roster arrives by htmx (data-hx-trigger="load"). When that request fails
-// (server error or network), show "Unable to load roster" with a Retry button in place of
-// the roster; the rest of the page (notes, booking a client) keeps working.
+// Class page: the roster comes with the page; it is fetched by htmx when sorted, resynced,
+// retried, or after load when its queries timed out in the first response. When such a
+// request fails (server error, 503 on timeout, or network), show "Unable to load roster"
+// with a Retry button in place of the roster; the rest of the page (notes, booking a
+// client) keeps working.
 (function () {
   "use strict";
 
