@@ -173,11 +173,15 @@ def test_the_roster_sorts_by_spot_or_name_and_keeps_focus_on_the_row(
         "Zoe Adams",
     ]
 
-    # "By name" loaded a new page: htmx must have processed it before a key press, or the
-    # button posts the plain form (which works, but is not what is tested here). htmx is
-    # defined as soon as its deferred script runs, but it binds the page only at
-    # DOMContentLoaded, after every deferred script: wait for the load to be complete.
-    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    # The roster comes with the page, so "By name" may be clicked before htmx binds it (a
+    # plain link: a new page in name order) or after (an htmx swap, whose new buttons htmx
+    # binds only once the swap settles). Either way htmx must have bound the buttons before
+    # a key press, or the button posts the plain form (which works, but is not what is
+    # tested here): wait for the load to be complete and no swap under way.
+    page.wait_for_function(
+        """() => window.htmx !== undefined && document.readyState === 'complete'
+        && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"""
+    )
     # Keyboard: mark Mia attended; focus stays on her row's button, then on Undo's row.
     attended = page.locator(f"#att-{mia.pk}-attended")
     attended.focus()
