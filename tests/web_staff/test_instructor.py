@@ -179,6 +179,8 @@ def test_the_class_page_opens_without_its_roster_when_it_times_out(
     assert "Loading the roster" in detail and "Ada Lovelace" not in detail
     assert 'name="private_notes"' in detail  # the rest of the page is there
     assert _roster(client, session_a).status_code == 503
+    by_name = client.get(reverse("staff:session_detail", args=[session_a.pk]), {"sort": "name"})
+    assert f'data-hx-get="{roster_url}?sort=name" data-hx-trigger="load"' in by_name.text
 
 
 def test_the_roster_runs_under_its_statement_timeout(world, login_as, session_a, monkeypatch):

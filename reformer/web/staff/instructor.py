@@ -92,9 +92,11 @@ def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
     a Retry (roster.js)."""
     actor = actor_of(request)
     session = roster_session(actor, pk)
+    order = _order(request.GET.get("sort"))
     context = {
         "session": session,
-        "roster_html": _roster_html(request, actor, session, _order(request.GET.get("sort"))),
+        "roster_html": _roster_html(request, actor, session, order),
+        "roster_order": order,
         "notes_form": NotesForm(initial={"private_notes": session.private_notes}),
         "live_query": subscription_query(sessions=[session.pk]),
         **_permissions(actor, session),
