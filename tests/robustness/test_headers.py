@@ -29,7 +29,10 @@ def test_pages_have_no_inline_script(world, client):
     for path in ("/owner/", "/staff/", "/staff/schedule/", "/me/"):
         html = client.get(path).content.decode()
         for chunk in html.split("<script")[1:]:
-            assert chunk.split(">", 1)[0].strip().startswith("src="), (path, chunk[:80])
+            attributes = chunk.split(">", 1)[0]
+            if 'type="application/json"' in attributes:
+                continue  # a data block (the chart's figures): never run, not script under CSP
+            assert attributes.strip().startswith("src="), (path, chunk[:80])
         assert " onclick=" not in html and " onload=" not in html
 
 
