@@ -33,11 +33,13 @@ def change(
         text = "new" if now else "no change"
         return {"change": text, "change_direction": "flat", "change_against": against}
     if points:
-        delta = (now - before) * 100
+        delta = float(f"{(now - before) * 100:.1f}")  # as shown: a -0.04 is no change
         text = f"{delta:+.1f} pts"
     else:
-        delta = (now - before) / before * 100
+        delta = float(f"{(now - before) / before * 100:.0f}")
         text = f"{delta:+.0f}%"
+    if delta == 0:
+        text = "no change"  # never a red "-0.0 pts" or a green "+0%"
     return {"change": text, "change_direction": _direction(delta), "change_against": against}
 
 
