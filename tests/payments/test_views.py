@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from reformer.billing.models import ClientPackage, Payment
+from reformer.core.timezones import zone
 from reformer.payments.actions import desk
 from reformer.payments.models import StripeAccount
 from reformer.web.live_render import Subscriptions
@@ -82,7 +83,9 @@ def test_three_purchases_are_listed_with_receipts(client, shop, world):
     assert page.count('id="payment-row-') == 3
     assert page.count("10-Class Package") == 2 and page.count("5-Class Package") == 1
     assert page.count("$150.00") == 2 and "$80.00" in page
-    today = Payment.objects.first().created_at.strftime("%-d %b %Y")
+    # The history shows dates in the studio's time zone, which near midnight UTC is another day.
+    created_at = Payment.objects.first().created_at
+    today = created_at.astimezone(zone(world.a.organization.time_zone)).strftime("%-d %b %Y")
     assert page.count(today) >= 3
     for payment in Payment.objects.all():
         assert reverse("payments:receipt", args=[payment.pk]) in page

@@ -104,8 +104,10 @@ eva@example.com,Eva Berg
 
 def test_active_packages_keep_remaining_credits_and_expiry_and_the_ledger_balances(world):
     run_import(world.a.owner, "clients", REFORMER_CLIENTS, dry_run=False)
-    expiry = (timezone.now() + dt.timedelta(days=40)).date()
-    past = (timezone.now() - dt.timedelta(days=1)).date()
+    # Dates are the studio's calendar days, which near midnight UTC differ from UTC's.
+    today = timezone.localdate(timezone=zone(world.a.organization.time_zone))
+    expiry = today + dt.timedelta(days=40)
+    past = today - dt.timedelta(days=1)
     content = csv_bytes(f"""
 Client Email,Pricing Option,Remaining Count,Expiration Date,Status
 ana@example.com,10 Class Pack,4,{expiry:%m/%d/%Y},Active
