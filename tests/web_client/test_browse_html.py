@@ -86,3 +86,18 @@ def test_a_frame_is_the_template_around_its_content(world):
     assert before.rstrip().endswith('<div class="slot__cards">')
     assert "slot__time visually-hidden" in before
     assert after.strip().startswith("</div>") and "\x00" not in before + after
+
+
+def test_the_same_moment_in_two_zones_keeps_two_slot_headings(as_client, world):
+    # 09:00 in New York is 14:00 in London: equal datetimes, so equal in a key, but two
+    # different headings (an organization with a studio in each city).
+    from reformer.studios.models import Studio
+
+    a = world.a
+    Organization.objects.filter(pk=a.organization.pk).update(locale="en-GB")
+    Studio.objects.filter(pk=a.other_studio.pk).update(time_zone="Europe/London")
+    session_at(a, day=1, hour=9)
+    session_at(a, day=1, hour=9, studio=a.other_studio)  # the same moment (New York hours)
+    page = as_client.get(BROWSE, {"when": "week"}).content.decode()
+    assert 'aria-label="Classes at 09:00"' in page
+    assert 'aria-label="Classes at 14:00 GMT"' in page  # another zone than home: named

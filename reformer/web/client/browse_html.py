@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from django.template.loader import get_template
@@ -50,7 +50,7 @@ def kept(template_name: str, context: Mapping[str, Hashable], today: dt.date) ->
     """The template rendered with `context`, from this process's cache when rendered before.
     The template sees only `context` (its values hashable: they are the key), the formatting
     locale and the clock's day (`today`, for "Today", ...): all three make the key."""
-    key = (template_name, tuple(context.items()), timeformat.current(), today)
+    key = (template_name, tuple(_key_items(context)), timeformat.current(), today)
     html = _kept.get(key)
     if html is None:
         html = get_template(template_name).render(dict(context))
@@ -59,6 +59,15 @@ def kept(template_name: str, context: Mapping[str, Hashable], today: dt.date) ->
                 del _kept[next(iter(_kept))]
             _kept[key] = html
     return html
+
+
+def _key_items(context: Mapping[str, Hashable]) -> Iterator[tuple[str, Hashable]]:
+    """The context as key parts. Aware datetimes compare equal across zones when they are
+    the same moment (07:00 in New York == 12:00 in London), but render differently, so
+    their zone is part of the key."""
+    for name, value in context.items():
+        zone = getattr(value, "tzinfo", None)
+        yield (name, (value, str(zone)) if zone is not None else value)
 
 
 def frame(template_name: str, context: Mapping[str, Hashable], today: dt.date) -> tuple[str, str]:
