@@ -9,6 +9,10 @@ adds up to 100 random bytes to each gzip header ("Heal the Breach", Django 4.2+)
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import ParamSpec
+
 from django.http import HttpRequest, HttpResponseBase
 from django.middleware.gzip import GZipMiddleware
 
@@ -28,6 +32,23 @@ class TextGZipMiddleware(GZipMiddleware):
         self, request: HttpRequest, response: HttpResponseBase
     ) -> HttpResponseBase:
         kind = response.get("Content-Type", "").split(";")[0].strip().lower()
-        if not kind.startswith(COMPRESSIBLE):
+        if not kind.startswith(COMPRESSIBLE) or getattr(response, "keep_uncompressed", False):
             return response
         return super().process_response(request, response)
+
+
+P = ParamSpec("P")
+
+
+def never_compressed(view: Callable[P, HttpResponseBase]) -> Callable[P, HttpResponseBase]:
+    """For a page that shows a secret (a webhook's signing secret, a new API key): its size
+    once compressed must not tell anything about the secret beside text an attacker may
+    reflect into it (BREACH), whatever the padding."""
+
+    @functools.wraps(view)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+        response = view(*args, **kwargs)
+        response.keep_uncompressed = True  # type: ignore[attr-defined]
+        return response
+
+    return wrapped

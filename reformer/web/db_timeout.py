@@ -13,8 +13,9 @@ from psycopg import errors as pg_errors
 @contextmanager
 def statement_timeout(milliseconds: int) -> Iterator[None]:
     """Every statement inside is cancelled past `milliseconds` (SET LOCAL: the cap ends with
-    the block's transaction, a pooled connection keeps its own)."""
-    with transaction.atomic():
+    the block's transaction, a pooled connection keeps its own). Durable: inside another
+    transaction the block would be a savepoint, and the cap would outlive it."""
+    with transaction.atomic(durable=True):
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL statement_timeout = %s", [milliseconds])
         yield

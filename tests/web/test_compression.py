@@ -33,3 +33,28 @@ def test_an_image_made_by_a_view_is_not_gzipped_again(client, world):
     response = client.get(reverse("pwa:icon", args=[slug, 192]), **GZIP)
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     assert "Content-Encoding" not in response
+
+
+def test_pages_that_show_a_secret_are_never_gzipped(client, world):
+    # BREACH: a compressed page's size can leak a secret beside reflected text.
+    from reformer.webhooks.actions import create_endpoint
+
+    client.force_login(world.a.owner.user)
+    endpoint = create_endpoint(
+        world.a.owner, url="https://hooks.example.com/in", events=["booking.created"]
+    )
+    page = client.get(reverse("integrations:endpoint", args=[endpoint.pk]), **GZIP)
+    assert page.status_code == 200 and "Content-Encoding" not in page
+    assert endpoint.secret in page.content.decode()
+    new_key = client.post(
+        reverse("integrations:api_keys"),
+        {
+            "name": "Website",
+            "scopes": ["schedule:read"],
+            "acts_as": world.a.owner.pk,
+            "rate_limit_per_minute": 120,
+        },
+        **GZIP,
+    )
+    assert new_key.status_code == 200 and "Content-Encoding" not in new_key
+    assert new_key.context["new_secret"] in new_key.content.decode()

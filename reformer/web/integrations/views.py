@@ -12,6 +12,7 @@ from reformer.api import keys
 from reformer.core.errors import DomainError, NotFound
 from reformer.core.permissions import MANAGE_INTEGRATIONS
 from reformer.web.auth import capability_required
+from reformer.web.compression import never_compressed
 from reformer.web.errors import render_domain_error
 from reformer.web.http import MemberRequest
 from reformer.web.integrations.forms import ApiKeyForm, EndpointForm
@@ -38,6 +39,7 @@ def _active_members(actor):
     return [m for m in members_for(actor) if m.active]
 
 
+@never_compressed
 @capability_required(MANAGE_INTEGRATIONS)
 def api_keys(request: MemberRequest) -> HttpResponse:
     actor = request.membership
@@ -92,6 +94,7 @@ def endpoints(request: MemberRequest) -> HttpResponse:
     return render(request, "integrations/endpoints.html", context)
 
 
+@never_compressed
 @capability_required(MANAGE_INTEGRATIONS)
 def endpoint(request: MemberRequest, pk: int) -> HttpResponse:
     actor = request.membership
