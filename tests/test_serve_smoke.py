@@ -1,7 +1,10 @@
 """`reformer serve` end to end: embedded PostgreSQL, demo data, HTTP, and clean shutdown.
 
-Each test runs the real console script in a fresh data folder with no DATABASE_URL, so the
-server starts the embedded PostgreSQL itself. No Django test database is involved.
+Each test runs the real console script with no DATABASE_URL, so the server starts the
+embedded PostgreSQL itself. No Django test database is involved. The first start from an
+empty folder (initdb, migrations, the demo, static files) is made once for the module and
+checked there; each test runs in its own copy of that folder, as a studio restarts its
+server (CI's time: a first start is most of a test's).
 """
 
 from __future__ import annotations
@@ -48,13 +51,41 @@ def wait_until_gone(pgdata: Path, timeout: float = 10) -> list[psutil.Process]:
     return left
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path
-    # Whatever happened, leave no server behind for the rest of the run.
-    for process in postgres_processes(tmp_path / "postgres"):
+def kill_servers_of(data_dir: Path) -> None:
+    """Whatever happened, leave no server behind for the rest of the run."""
+    for process in postgres_processes(data_dir / "postgres"):
         with suppress(psutil.Error):
             process.kill()
+
+
+@pytest.fixture(scope="module")
+def first_start(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A data folder where `reformer serve --demo` started from nothing, served, and
+    stopped cleanly on SIGTERM."""
+    folder = tmp_path_factory.mktemp("first-start")
+    pgdata = folder / "postgres"
+    try:
+        server, base = serve(folder)
+        with server:
+            assert server.get(f"{base}/accounts/login/") == 200
+            assert postgres_processes(pgdata), "the embedded PostgreSQL should be running"
+            assert server.stop(signal.SIGTERM) == 0, server.output()
+        assert wait_until_gone(pgdata) == [], server.output()
+        assert "Demo logins:" in server.output()
+        yield folder
+    finally:
+        kill_servers_of(folder)
+
+
+@pytest.fixture
+def data_dir(first_start: Path, tmp_path: Path) -> Iterator[Path]:
+    """A copy of the first start's folder (cp -a: the server's files keep their owner)."""
+    folder = tmp_path / "data"
+    subprocess.run(["cp", "-a", str(first_start), str(folder)], check=True)
+    for log in folder.glob("reformer-*.log"):
+        log.unlink()
+    yield folder
+    kill_servers_of(folder)
 
 
 def reformer_env(data_dir: Path) -> dict[str, str]:
@@ -180,7 +211,6 @@ def test_it_serves_the_demo_and_stops_postgres_on_sigterm(data_dir: Path) -> Non
         assert server.stop(signal.SIGTERM) == 0, server.output()
 
     assert wait_until_gone(pgdata) == [], server.output()
-    assert "Demo logins:" in server.output()
 
 
 def test_a_start_after_sigkill_adopts_the_orphan_server_and_stops_it(data_dir: Path) -> None:
