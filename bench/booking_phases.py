@@ -18,17 +18,17 @@ PHASES = (
     ("staff override", "reformer.bookings.actions.booking", "requirement_override"),
     ("eligibility (client, rules)", "reformer.bookings.eligibility", "check_can_book"),
     ("draw id, predict spot", "reformer.bookings.actions.booking", "new_booking"),
-    # psycopg sends BEGIN before the transaction's first statement: the audit row's (whose
-    # webhook check was answered by the reads before the lock).
-    ("BEGIN, audit row", "reformer.core.audit", "record"),
-    (
-        "confirmation: message + its job",
-        "reformer.bookings.actions.booking",
-        "queue_templated_email",
-    ),
     ("confirmation: context", "reformer.bookings.notify", "class_context"),
-    ("guarded update, insert + state", "reformer.bookings.actions.booking", "take_place"),
-    ("spend the credit", "reformer.bookings.actions.booking", "_spend"),
+    (
+        "confirmation: its statement",
+        "reformer.bookings.actions.booking",
+        "templated_email_statement",
+    ),
+    # psycopg's BEGIN (one round trip of its own), then in one round trip: the audit row,
+    # the message with its job, the guarded update, the insert + state, the credit spend
+    # (bookings/actions/_pipelined.py).
+    ("BEGIN; audit..spend together", "reformer.bookings.actions.booking", "write_together"),
+    ("credit: the rest (weekly count)", "reformer.bookings.actions.booking", "_spend"),
     ("COMMIT", "django.db.backends.base.base", "BaseDatabaseWrapper._commit"),
     (
         "after commit (live event)",

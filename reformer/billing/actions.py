@@ -80,7 +80,44 @@ def spend_credit(
     }
     with connection.cursor() as cursor:
         cursor.execute(_LOCK_SQL if package.is_unlimited else _SPEND_SQL, params)
-        row = cursor.fetchone()
+        return spent(package, cursor.fetchone())
+
+
+# spend_credit's statements guarded by the booking row existing, for a caller that sends
+# them in one round trip after the booking's insert, which may have inserted nothing (the
+# class was full: bookings.actions._pipelined); then they spend and lock nothing.
+_FOR_BOOKING = "AND EXISTS (SELECT 1 FROM bookings_booking WHERE id = %(booking_id)s)"
+_SPEND_FOR_BOOKING_SQL = _SPEND_SQL.replace(
+    "AND status = 'active' AND expires_at > %(now)s",
+    f"AND status = 'active' AND expires_at > %(now)s {_FOR_BOOKING}",
+)
+_LOCK_FOR_BOOKING_SQL = _LOCK_SQL.replace(
+    "AND expires_at > %(now)s", f"AND expires_at > %(now)s {_FOR_BOOKING}"
+)
+
+
+def spend_statement(
+    package: ClientPackage,
+    *,
+    booking_id: int,
+    reason: str,
+    actor_user_id: int | None,
+    now: dt.datetime,
+) -> tuple[str, dict[str, Any]]:
+    """spend_credit as (sql, params), spending only if booking `booking_id` exists; its
+    answer goes to spent()."""
+    params: dict[str, Any] = {
+        "package_id": package.pk,
+        "booking_id": booking_id,
+        "reason": reason,
+        "actor_id": actor_user_id,
+        "now": now,
+    }
+    return (_LOCK_FOR_BOOKING_SQL if package.is_unlimited else _SPEND_FOR_BOOKING_SQL), params
+
+
+def spent(package: ClientPackage, row: tuple[Any, ...] | None) -> bool:
+    """spend_credit's answer from its statement's row (None: the package could not pay)."""
     if row is None:
         return False
     if not package.is_unlimited:

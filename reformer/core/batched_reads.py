@@ -5,7 +5,8 @@ one round trip instead of one each. Measured on this machine's loopback socket t
 is within noise (bench: 3 browse reads, 4.9 ms sequential vs 5.0 ms pipelined at load 4);
 it is a round trip per extra statement when the database is across a network (several web
 nodes against one PostgreSQL: docs/deploy.md). Used by the page clients open most (the
-browse page); most code should simply use the ORM.
+browse page), and by the booking's transaction, whose writes go together
+(`run_together`: bookings/actions/_pipelined.py); most code should simply use the ORM.
 """
 
 from __future__ import annotations
@@ -49,6 +50,46 @@ def read_together(*statements: Statement) -> list[list[tuple[Any, ...]]]:
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+def run_together(*statements: Statement) -> list[list[tuple[Any, ...]]]:
+    """Statements that may write, sent in one round trip and run one after another (each
+    with its own snapshot, as if sent one by one): each one's rows ([] for a statement that
+    answers nothing). An error in one is raised, as Django raises it, once all are answered;
+    the statements after it did not run (the transaction is then aborted). In a transaction
+    not yet begun, psycopg sends its BEGIN alone first."""
+    connection.ensure_connection()
+    raw = connection.connection
+    cursors = []
+    try:
+        with connection.wrap_database_errors, raw.pipeline():
+            for sql, params in statements:
+                cursor = planned_cursor()
+                cursors.append(cursor)
+                cursor.execute(sql, params)
+        return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def planned_cursor():
+    """A Django cursor whose statements PostgreSQL keeps planned on this connection.
+
+    Django binds parameters on the client, so PostgreSQL parses and plans every statement
+    anew; for the booking's statements (a dozen joined tables before the lock, CTEs after)
+    that was two thirds of the server's CPU a booking costs (bench/booking.py, measured
+    with pg_backend_pid's CPU: 12 ms against 4 ms at load 8). This cursor binds on the
+    server, so psycopg prepares a statement from its fifth run on the connection
+    (prepare_threshold in settings; it keeps the last hundred) and PostgreSQL reuses its
+    plan: for kept connections (the pool), and only for SQL written for it (a parameter's
+    type must be clear from its use)."""
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    cursor: Any = psycopg.Cursor(connection.connection)  # (the stubs want a wrapper)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)
+    return connection.make_cursor(cursor)
 
 
 def _cursor():

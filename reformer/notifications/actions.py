@@ -38,6 +38,7 @@ __all__ = [
     "queue_sms",
     "queue_templated_email",
     "render_message",
+    "templated_email_statement",
     "update_context",
 ]
 
@@ -237,7 +238,35 @@ def _insert(messages: list[OutgoingMessage], *, now: dt.datetime | None = None) 
     """(id, key, status, send_after, error) of each message that was new."""
     if not messages:
         return []
-    now = now or timezone.now()
+    statement = _insert_statement(messages, now=now or timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, statement.params)
+        rows = cursor.fetchall()
+    return statement.inserted(rows)
+
+
+@dataclass
+class _InsertStatement:
+    """The outbox INSERT for some messages, and what follows its answer."""
+
+    sql: str
+    params: dict[str, Any]
+    defer_here: bool
+
+    def inserted(self, rows: list[tuple]) -> list[tuple]:
+        """Defer the jobs the statement did not (many messages, or held ones)."""
+        inserted = [row[:5] for row in rows]
+        _defer_sending(
+            [
+                (pk, send_after)
+                for pk, _key, status, send_after, _error in inserted
+                if status == "queued" and not (self.defer_here and send_after is None)
+            ]
+        )
+        return inserted
+
+
+def _insert_statement(messages: list[OutgoingMessage], *, now: dt.datetime) -> _InsertStatement:
     rows = []
     messages = _with_push(messages)
     for outgoing in messages:
@@ -269,27 +298,18 @@ def _insert(messages: list[OutgoingMessage], *, now: dt.datetime | None = None) 
     # Few messages: their jobs are deferred by the INSERT itself (one job each, as
     # _defer_sending would); many: in batches, after it.
     defer_here = len(messages) <= BATCH_FROM
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_SQL,
-            {
-                "rows": json.dumps(rows, cls=DjangoJSONEncoder),
-                "now": now,
-                "waitlist_off": _switched_off("waitlist_promoted"),
-                "package_off": _switched_off("package_expiring"),
-                "defer_here": defer_here,
-                **_send_job_params(),
-            },
-        )
-        inserted = [row[:5] for row in cursor.fetchall()]
-    _defer_sending(
-        [
-            (pk, send_after)
-            for pk, _key, status, send_after, _error in inserted
-            if status == "queued" and not (defer_here and send_after is None)
-        ]
+    return _InsertStatement(
+        sql=_INSERT_SQL,
+        params={
+            "rows": json.dumps(rows, cls=DjangoJSONEncoder),
+            "now": now,
+            "waitlist_off": _switched_off("waitlist_promoted"),
+            "package_off": _switched_off("package_expiring"),
+            "defer_here": defer_here,
+            **_send_job_params(),
+        },
+        defer_here=defer_here,
     )
-    return inserted
 
 
 def _send_job_params() -> dict[str, Any]:
@@ -377,7 +397,10 @@ def _organization_id(organization: Organization | int | None) -> int | None:
 
 def _queue_one(outgoing: OutgoingMessage) -> Message:
     now = timezone.now()
-    inserted = _insert([outgoing], now=now)
+    return _message_from(outgoing, _insert([outgoing], now=now), now)
+
+
+def _message_from(outgoing: OutgoingMessage, inserted: list[tuple], now: dt.datetime) -> Message:
     # The message itself (push messages for the person's devices may come with it).
     mine = next((row for row in inserted if row[1] == outgoing.idempotency_key), None)
     if mine is None:  # the key was queued before: that message
@@ -405,6 +428,47 @@ def _queue_one(outgoing: OutgoingMessage) -> Message:
     )
     message._state.adding = False
     return message
+
+
+@dataclass
+class PendingEmail:
+    """A templated email as one statement, for a caller that sends it with others in one
+    round trip (bookings.actions._pipelined); `message(rows)` reads its answer."""
+
+    sql: str
+    params: dict[str, Any]
+    _outgoing: OutgoingMessage
+    _statement: _InsertStatement
+    _now: dt.datetime
+
+    def message(self, rows: list[tuple]) -> Message:
+        return _message_from(self._outgoing, self._statement.inserted(rows), self._now)
+
+
+def templated_email_statement(
+    recipient: User,
+    kind: str,
+    *,
+    subject: str,
+    context: dict[str, Any],
+    idempotency_key: str,
+    organization: Organization | int | None,
+    now: dt.datetime,
+) -> PendingEmail | None:
+    """queue_templated_email as a statement to send later, or None when it takes more than
+    one statement (a kind with push messages reads the person's devices first)."""
+    if kind in PUSH_KINDS:
+        return None
+    outgoing = OutgoingMessage(
+        recipient=recipient,
+        kind=kind,
+        idempotency_key=idempotency_key,
+        organization_id=_organization_id(organization),
+        subject=subject,
+        context=context,
+    )
+    statement = _insert_statement([outgoing], now=now)
+    return PendingEmail(statement.sql, statement.params, outgoing, statement, now)
 
 
 def queue_email(

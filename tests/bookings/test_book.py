@@ -55,23 +55,41 @@ def test_it_books_and_spends_one_credit_with_a_ledger_row(
 
 
 def test_a_booking_takes_one_round_trip_for_everything_before_the_lock(
-    tenant, session, alice, bob, django_assert_num_queries, django_capture_on_commit_callbacks
+    tenant,
+    session,
+    alice,
+    bob,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
 ):
     """ONE query for the class, readiness, client state, requirements, the draw and whether
-    a webhook listens (bookings/actions/_prechecks.py); in the transaction: audit row,
-    message with its job (one statement), the guarded update, the insert with the class's
-    state for the live event, the spend (+ the savepoint tests run it in); none after
-    commit. The organization is active, as the request middleware makes it (its time format
-    is then known without a query; elsewhere the class's load brings it)."""
+    a webhook listens (bookings/actions/_prechecks.py); in the transaction, ONE round trip
+    (bookings/actions/_pipelined.py) for five statements: audit row, message with its job
+    (one statement), the guarded update, the insert with the class's state for the live
+    event, the spend (+ the savepoint tests run it in, and its release); none after commit.
+    The organization is active, as the request middleware makes it (its time format is
+    then known without a query; elsewhere the class's load brings it)."""
+    from reformer.bookings.actions import _pipelined
     from reformer.core import timeformat
 
+    sent_together: list[int] = []
+    run_together = _pipelined.run_together
+
+    def counted(*statements):
+        sent_together.append(len(statements))
+        return run_together(*statements)
+
+    monkeypatch.setattr(_pipelined, "run_together", counted)
     actions.book_session(bob, session)
+    sent_together.clear()
     with (
         timeformat.activate(tenant.organization),
         django_capture_on_commit_callbacks(execute=True),
         django_assert_num_queries(8),
     ):
         actions.book_session(alice, session)
+    assert sent_together == [5]
 
 
 def test_it_assigns_the_first_free_spot_and_keeps_a_chosen_one(tenant, session, alice, bob, carol):
@@ -354,10 +372,10 @@ def test_it_refuses_a_full_class_even_when_the_read_was_stale(tenant, alice, bob
 def test_it_writes_nothing_when_a_step_fails_midway(session, alice, monkeypatch):
     package = alice.packages.get()
 
-    def broken_audit(*args, **kwargs):
-        raise RuntimeError("audit log unavailable")
+    def broken_publish(*args, **kwargs):  # after every write, before the commit
+        raise RuntimeError("live events unavailable")
 
-    monkeypatch.setattr("reformer.bookings.actions.booking.audit.record", broken_audit)
+    monkeypatch.setattr("reformer.bookings.actions.booking.notify.publish_booking", broken_publish)
     with pytest.raises(RuntimeError):
         actions.book_session(alice, session)
     assert not Booking.objects.exists()
@@ -470,3 +488,25 @@ def test_it_quotes_the_reason_a_client_cannot_book(tenant, alice):
     full = actions.booking_quote(alice, session)
     assert full.reason.code == "booking.class_full"
     assert full.package == alice.packages.get()
+
+
+def test_it_pays_from_the_next_package_when_the_first_ran_dry_meanwhile(
+    tenant, session, alice, monkeypatch
+):
+    """The first package is chosen before the lock; a concurrent booking spends its last
+    credit before ours does: the spend (sent with the insert) finds nothing, so the next
+    usable package pays and the booking points at it."""
+    first = alice.packages.get()
+    second = helpers.give_package(alice, credits=3, expires_at=first.expires_at + dt.timedelta(1))
+    check_can_book = actions.booking.eligibility.check_can_book
+
+    def then_drained(*args, **kwargs):
+        choice = check_can_book(*args, **kwargs)
+        ClientPackage.objects.filter(pk=first.pk).update(credits_remaining=0)
+        return choice
+
+    monkeypatch.setattr(actions.booking.eligibility, "check_can_book", then_drained)
+    booking = actions.book_session(alice, session)
+    assert refresh(booking).client_package_id == second.pk
+    assert (refresh(first).credits_remaining, refresh(second).credits_remaining) == (0, 2)
+    assert list(CreditLedger.objects.values_list("client_package_id", "delta")) == [(second.pk, -1)]

@@ -37,15 +37,20 @@ CAPACITY_CHECK = next(
 
 
 def meet_before_taking_a_place(monkeypatch, racers: int) -> None:
-    """Every booking waits for the others at the door of the guarded UPDATE."""
+    """Every booking waits for the others at the door of the guarded UPDATE (sent alone,
+    or with the other writes in one round trip: bookings/actions/_pipelined.py)."""
     door = threading.Barrier(racers, timeout=60)
-    take_place = booking_actions.take_place
 
+    for name in ("take_place", "write_together"):
+        monkeypatch.setattr(booking_actions, name, _after(door, getattr(booking_actions, name)))
+
+
+def _after(door: threading.Barrier, step):
     def at_the_door(*args, **kwargs):
         door.wait()
-        return take_place(*args, **kwargs)
+        return step(*args, **kwargs)
 
-    monkeypatch.setattr(booking_actions, "take_place", at_the_door)
+    return at_the_door
 
 
 @contextmanager

@@ -72,6 +72,25 @@ SELECT placed.spot_id, spot.label, state.*
   LEFT JOIN studios_spot spot ON spot.id = placed.spot_id
 """
 
+# The take and the insert sent together, in one round trip, with no answer in between
+# (take_place_statements). They stay two statements, for the reason above: PostgreSQL runs
+# them one after the other, the insert's snapshot taken when it starts, after the take has
+# the lock. The take marks its success in a transaction-local setting holding the booking's
+# id; the insert inserts only when the mark is this booking's, so after a refused take it
+# (and the credit spend guarded by the booking row: billing.spend_statement) does nothing.
+# The mark is local to the transaction (or the savepoint it was set in) and names the
+# booking, so an earlier booking in the same transaction (a switch) cannot pass for this one.
+_MARK = "set_config('reformer.placed', %(booking_id)s::text, true)"
+_IF_MARKED = "WHERE current_setting('reformer.placed', true) = %(booking_id)s::text\n"
+_INSERT_IF_MARKED_SQL = (
+    _INSERT_BODY
+    + _IF_MARKED
+    + "RETURNING spot_id, (SELECT label FROM studios_spot WHERE id = spot_id)"
+)
+_INSERT_WITH_STATE_IF_MARKED_SQL = _INSERT_WITH_STATE_SQL.replace(
+    "RETURNING spot_id)", f"{_IF_MARKED}RETURNING spot_id)"
+)
+
 # With `hold`, the freed place is kept for the waitlist while someone waits who has no
 # place held yet; the promotion job gives it away or releases it.
 _RELEASE_SQL = """
@@ -183,40 +202,71 @@ def take_place(
     the first free one (searched now that the lock is ours; sets booking.spot_id).
     None when there is no place. `with_state`: also read the class's public state for the
     live event (only right when nothing else changes the class before the commit)."""
-    session = booking.session
     with connection.cursor() as cursor:
-        cursor.execute(
-            _TAKE_SQL,
-            {
-                "session_id": session.pk,
-                "now": now,
-                "promotion": booking.source == Booking.Source.WAITLIST,
-            },
-        )
+        cursor.execute(_TAKE_SQL, _take_params(booking, now))
         if cursor.fetchone() is None:
             return None
         cursor.execute(
             _INSERT_WITH_STATE_SQL if with_state else _INSERT_SQL,
-            {
-                "booking_id": booking.pk,
-                "organization_id": booking.organization_id,
-                "session_id": session.pk,
-                "client_id": booking.client_id,
-                "package_id": booking.client_package_id,
-                "spot_id": booking.spot_id if chosen_spot else None,
-                "room_id": session.room_id,
-                "starts_at": booking.starts_at,
-                "ends_at": booking.ends_at,
-                "source": booking.source,
-                "reference": booking.reference,
-                "now": now,
-            },
+            _insert_params(booking, chosen_spot, now),
         )
-        booking.spot_id, label, *state = cursor.fetchone()
+        return placed(booking, cursor.fetchone(), with_state=with_state)
+
+
+def take_place_statements(
+    booking: Booking, *, chosen_spot: bool, now: dt.datetime, with_state: bool = False
+) -> list[tuple[str, dict[str, Any]]]:
+    """take_place's two statements, to be sent in one round trip: the insert does nothing
+    when the take found no place (see _MARK). placed() reads the insert's answer."""
+    return [
+        (
+            _TAKE_SQL.replace("RETURNING booked_count", f"RETURNING booked_count, {_MARK}"),
+            _take_params(booking, now) | {"booking_id": booking.pk},
+        ),
+        (
+            _INSERT_WITH_STATE_IF_MARKED_SQL if with_state else _INSERT_IF_MARKED_SQL,
+            _insert_params(booking, chosen_spot, now),
+        ),
+    ]
+
+
+def placed(
+    booking: Booking, row: tuple[Any, ...] | None, *, with_state: bool = False
+) -> Placed | None:
+    """The insert's answer (None: no row, the take found no place); sets booking.spot_id."""
+    if row is None:
+        return None
+    booking.spot_id, label, *state = row
     return Placed(
         spot_label=label or "",
         state=partial(state_from_row, state, new_holder=booking.client_id) if with_state else None,
     )
+
+
+def _take_params(booking: Booking, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "session_id": booking.session_id,
+        "now": now,
+        "promotion": booking.source == Booking.Source.WAITLIST,
+    }
+
+
+def _insert_params(booking: Booking, chosen_spot: bool, now: dt.datetime) -> dict[str, Any]:
+    session = booking.session
+    return {
+        "booking_id": booking.pk,
+        "organization_id": booking.organization_id,
+        "session_id": session.pk,
+        "client_id": booking.client_id,
+        "package_id": booking.client_package_id,
+        "spot_id": booking.spot_id if chosen_spot else None,
+        "room_id": session.room_id,
+        "starts_at": booking.starts_at,
+        "ends_at": booking.ends_at,
+        "source": booking.source,
+        "reference": booking.reference,
+        "now": now,
+    }
 
 
 def release_place(session_id: int, *, hold_for_waitlist: bool) -> Released:

@@ -31,6 +31,7 @@ from reformer.bookings.eligibility import (
     client_state_from,
     client_state_params,
 )
+from reformer.core.batched_reads import planned_cursor
 from reformer.core.timezones import local_week_bounds
 from reformer.onboarding.readiness import (
     READINESS_SQL,
@@ -113,7 +114,7 @@ def load_before_lock(
         "spot_chosen": spot is not None,
         "webhook_event": BOOKING_CREATED_EVENT,
     }
-    with connection.cursor() as cursor:
+    with planned_cursor() as cursor:  # planned once per connection, not per booking
         cursor.execute(_with_class_sql(), params)
         row = cursor.fetchone()
     if row is None:

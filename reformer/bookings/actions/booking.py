@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -16,6 +17,7 @@ from reformer.billing.models import ClientPackage, CreditLedger
 from reformer.bookings import eligibility, notify
 from reformer.bookings.actions._access import resolve_client
 from reformer.bookings.actions._db import busy_as_domain_error, constraint_name
+from reformer.bookings.actions._pipelined import write_together
 from reformer.bookings.actions._place import (
     new_booking,
     take_place,
@@ -37,7 +39,11 @@ from reformer.core import audit
 from reformer.core.errors import Busy, DomainError
 from reformer.core.permissions import require_same_organization
 from reformer.core.timezones import local_week_bounds
-from reformer.notifications.actions import queue_templated_email, update_context
+from reformer.notifications.actions import (
+    queue_templated_email,
+    templated_email_statement,
+    update_context,
+)
 from reformer.onboarding.overrides import requirement_override
 from reformer.onboarding.readiness import check_ready_to_book
 from reformer.scheduling.models import ClassSession
@@ -207,17 +213,12 @@ def reserve(
         drawn=drawn,
     )
     booking.client = client
+    predicted_spot_id = booking.spot_id
+    # The live event's class state is read with the insert unless something else changes
+    # the class before the commit (a promotion's waitlist entry, a caller's transaction).
+    with_state = outermost and not promotion
     try:
         with busy_as_domain_error(), transaction.atomic(durable=outermost):
-            with _subscribers_known(session, webhook_subscribed):
-                audit.record(
-                    actor,
-                    BOOKINGS_BOOKING_CREATED,
-                    booking,
-                    session=session.pk,
-                    client=client.pk,
-                    source=source,
-                )
             kind = "waitlist_promoted" if promotion else "booking_confirmed"
             context = notify.class_context(session, booking=booking, spot_label=predicted_label) | {
                 "credit_cost": choice.credit_cost,
@@ -225,29 +226,53 @@ def reserve(
                     session, policy, now=now, unlimited=choice.package.is_unlimited
                 ).message,
             }
-            message = queue_templated_email(
-                recipient,
-                kind,
-                subject=notify.SUBJECTS[kind].format(**context),
-                context=context,
-                idempotency_key=f"booking-confirmed:{booking.pk}",
-                organization=session.organization_id,
+            confirmation: dict[str, Any] = {
+                "subject": notify.SUBJECTS[kind].format(**context),
+                "context": context,
+                "idempotency_key": f"booking-confirmed:{booking.pk}",
+                "organization": session.organization_id,
+            }
+            together = (
+                None
+                if promotion or webhook_subscribed is not False
+                else templated_email_statement(recipient, kind, now=now, **confirmation)
             )
-            if promotion:
-                notify.queue_promotion_text(session, client, booking, context, now=now)
-            predicted_spot_id = booking.spot_id
-            # The class lock from here to the commit. The live event's class state is read
-            # with the insert unless something else changes the class before the commit
-            # (a promotion's waitlist entry, the rest of a caller's transaction).
-            placed = take_place(
-                booking,
-                chosen_spot=spot is not None,
-                now=now,
-                with_state=outermost and not promotion,
-            )
-            if placed is None:
-                raise _no_place(session, policy, now)
-            package = _spend(booking, choice, promotion, actor, session, now)
+            if together is not None:  # all the writes in one round trip (_pipelined.py)
+                written = write_together(
+                    actor,
+                    booking,
+                    together,
+                    choice,
+                    chosen_spot=spot is not None,
+                    with_state=with_state,
+                    now=now,
+                )
+                message, placed = written.message, written.placed
+                if placed is None:
+                    raise _no_place(session, policy, now)
+                package = _spend(
+                    booking, choice, promotion, actor, session, now, first=written.first_spent
+                )
+            else:
+                with _subscribers_known(session, webhook_subscribed):
+                    audit.record(
+                        actor,
+                        BOOKINGS_BOOKING_CREATED,
+                        booking,
+                        session=session.pk,
+                        client=client.pk,
+                        source=source,
+                    )
+                message = queue_templated_email(recipient, kind, **confirmation)
+                if promotion:
+                    notify.queue_promotion_text(session, client, booking, context, now=now)
+                # The class lock from here to the commit.
+                placed = take_place(
+                    booking, chosen_spot=spot is not None, now=now, with_state=with_state
+                )
+                if placed is None:
+                    raise _no_place(session, policy, now)
+                package = _spend(booking, choice, promotion, actor, session, now)
             if booking.spot_id != predicted_spot_id:  # someone took the predicted spot
                 update_context(message, {"spot": placed.spot_label})
             if on_booked is not None:
@@ -286,12 +311,18 @@ def _spend(
     actor: Membership | None,
     session: ClassSession,
     now: dt.datetime,
+    *,
+    first: bool | None = None,
 ) -> ClientPackage:
     """Spend from the first candidate that still can pay (a concurrent booking may have
-    taken the last credit of the first); re-count a weekly limit under the package lock."""
+    taken the last credit of the first); re-count a weekly limit under the package lock.
+    `first`: whether the first candidate paid already (tried with the insert), if tried."""
     reason = CreditLedger.Reason.WAITLIST_PROMOTION if promotion else CreditLedger.Reason.BOOKING
-    for package in choice.candidates:
-        if spend_credit(
+    candidates = list(choice.candidates)
+    if first is not None:
+        candidates = candidates[:1] if first else candidates[1:]
+    for package in candidates:
+        if first or spend_credit(
             package,
             booking_id=booking.pk,
             reason=reason,
