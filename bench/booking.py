@@ -116,12 +116,18 @@ RAW_SQL = [
 ]
 
 
-def run_raw(threads: int, requests: list[tuple], pool_size: int) -> dict:
+def run_raw(threads: int, requests: list[tuple], pool_size: int, *, unprepared: bool) -> dict:
     import psycopg_pool
     from django.db import connections
 
     params = connections["default"].get_connection_params()
     params = {k: v for k, v in params.items() if k not in ("cursor_factory", "context", "pool")}
+    # The project's settings let psycopg prepare a statement from its fifth run (as it does
+    # by default), so the raw transaction's three statements are planned once per
+    # connection. `unprepared`: planned every time, as the figures before the booking's
+    # statements were prepared were measured (Django then turned preparing off).
+    if unprepared:
+        params["prepare_threshold"] = None
     pool = psycopg_pool.ConnectionPool(kwargs=params, min_size=pool_size, max_size=pool_size)
     pool.wait()
     packages = {}
@@ -417,6 +423,11 @@ def main() -> None:
         "--raw", action="store_true", help="also time the bare-SQL booking transaction"
     )
     parser.add_argument(
+        "--raw-unprepared",
+        action="store_true",
+        help="the raw SQL without prepared statements (how it was measured before 2026-12-06)",
+    )
+    parser.add_argument(
         "--phases-only", action="store_true", help="only the phase breakdown (and its raw line)"
     )
     parser.add_argument(
@@ -455,7 +466,14 @@ def main() -> None:
             requests = [(client, pick(i)) for i, client in enumerate(chosen)]
             runs = [("book_session", lambda r=requests, t=threads: run(t, r))]
             if args.raw:
-                runs.append(("raw SQL", lambda r=requests, t=threads: run_raw(t, r, args.pool)))
+                runs.append(
+                    (
+                        "raw SQL",
+                        lambda r=requests, t=threads: run_raw(
+                            t, r, args.pool, unprepared=args.raw_unprepared
+                        ),
+                    )
+                )
             for how, measure in runs:
                 reset()
                 figures = measure()

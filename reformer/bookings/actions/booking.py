@@ -196,6 +196,8 @@ def reserve(
     Everything that does not need the class lock is written first (audit row, confirmation,
     its job); then the lock is taken late and held for three statements and the commit:
     the guarded counter update, the booking insert, the credit spend (ARCHITECTURE §5.2).
+    All five go in one round trip (_pipelined.py) unless this is a promotion, a webhook
+    endpoint listens, or the confirmation takes more than one statement.
     `on_booked(booking)` runs under the lock after the spend (promotion marks its entry).
     Durable unless `outermost` is False (promotion runs it inside its own durable block), so
     the class lock is never held inside a caller's longer transaction (ARCHITECTURE §5.1).
