@@ -116,18 +116,18 @@ RAW_SQL = [
 ]
 
 
-def run_raw(threads: int, requests: list[tuple], pool_size: int, *, unprepared: bool) -> dict:
+def run_raw(threads: int, requests: list[tuple], pool_size: int, *, prepared: bool) -> dict:
     import psycopg_pool
     from django.db import connections
 
     params = connections["default"].get_connection_params()
     params = {k: v for k, v in params.items() if k not in ("cursor_factory", "context", "pool")}
-    # The project's settings let psycopg prepare a statement from its fifth run (as it does
-    # by default), so the raw transaction's three statements are planned once per
-    # connection. `unprepared`: planned every time, as the figures before the booking's
-    # statements were prepared were measured (Django then turned preparing off).
-    if unprepared:
-        params["prepare_threshold"] = None
+    # Django's params turn psycopg's preparing off, so the raw transaction's statements are
+    # planned every time, as Django's are; `prepared`: psycopg's default, planned once per
+    # connection from their fifth run (as the booking's own statements are:
+    # core.batched_reads.planned_cursor).
+    if prepared:
+        params["prepare_threshold"] = 5
     pool = psycopg_pool.ConnectionPool(kwargs=params, min_size=pool_size, max_size=pool_size)
     pool.wait()
     packages = {}
@@ -423,9 +423,9 @@ def main() -> None:
         "--raw", action="store_true", help="also time the bare-SQL booking transaction"
     )
     parser.add_argument(
-        "--raw-unprepared",
+        "--raw-prepared",
         action="store_true",
-        help="the raw SQL without prepared statements (how it was measured before 2026-12-06)",
+        help="the raw SQL with prepared statements (psycopg's default; Django turns it off)",
     )
     parser.add_argument(
         "--phases-only", action="store_true", help="only the phase breakdown (and its raw line)"
@@ -470,7 +470,7 @@ def main() -> None:
                     (
                         "raw SQL",
                         lambda r=requests, t=threads: run_raw(
-                            t, r, args.pool, unprepared=args.raw_unprepared
+                            t, r, args.pool, prepared=args.raw_prepared
                         ),
                     )
                 )

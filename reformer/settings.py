@@ -158,10 +158,6 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 DATABASES["default"].setdefault("OPTIONS", {})
 # A short statement-level lock wait: a lock held longer becomes "busy, please try again".
 DATABASES["default"]["OPTIONS"].setdefault("options", "-c lock_timeout=3000")
-# Statements run through core.batched_reads.planned_cursor (server-side binding: the
-# booking's) are prepared on a connection from their fifth run, so a kept connection (the
-# pool) plans them once; Django's own cursors bind on the client and never prepare.
-DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 # A statement cap for the web server (`reformer serve` sets 30 s: a booking that takes longer
 # is rolled back and the client told to retry, PHX-10). Off by default so migrations, the
 # demo loader and benchmarks are not cut short.

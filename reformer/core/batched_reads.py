@@ -73,6 +73,9 @@ def run_together(*statements: Statement) -> list[list[tuple[Any, ...]]]:
             cursor.close()
 
 
+PREPARE_FROM_RUN = 5  # psycopg's own default
+
+
 def planned_cursor():
     """A Django cursor whose statements PostgreSQL keeps planned on this connection.
 
@@ -80,12 +83,15 @@ def planned_cursor():
     anew; for the booking's statements (a dozen joined tables before the lock, CTEs after)
     that was two thirds of the server's CPU a booking costs (bench/booking.py, measured
     with pg_backend_pid's CPU: 12 ms against 4 ms at load 8). This cursor binds on the
-    server, so psycopg prepares a statement from its fifth run on the connection
-    (prepare_threshold in settings; it keeps the last hundred) and PostgreSQL reuses its
-    plan: for kept connections (the pool), and only for SQL written for it (a parameter's
-    type must be clear from its use)."""
+    server, so psycopg prepares a statement from its fifth run on the connection (it keeps
+    the last hundred) and PostgreSQL reuses its plan: for kept connections (the pool), and
+    only for SQL written for it (a parameter's type must be clear from its use)."""
     connection.ensure_connection()
     connection.validate_thread_sharing()
+    if connection.connection.prepare_threshold is None:
+        # Django turns psycopg's preparing off; only server-binding cursors such as this
+        # one prepare at all, so turning it back on leaves Django's own statements alone.
+        connection.connection.prepare_threshold = PREPARE_FROM_RUN
     cursor: Any = psycopg.Cursor(connection.connection)  # (the stubs want a wrapper)
     if connection.queries_logged:
         return connection.make_debug_cursor(cursor)
