@@ -226,6 +226,7 @@ async def rush(world: dict, url: str, processes: int, probe: dict) -> dict:
             "wanted": wanted,
             "transactions_per_booking": spent / max(1, outcomes["booked"]),
             "cpu": cpu,
+            "postgres_found": meter.postmaster is not None,
             "span": rush_ended - rush_started,
             "window": (rush_started, rush_ended),
         }
@@ -270,8 +271,12 @@ def _print_probe(result: dict, probe: dict) -> None:
         f"current (2 cores = {2 * span:.1f} s): "
         + ", ".join(f"{name} {seconds:.1f}" for name, seconds in cpu.items())
         + f"; web per booking {cpu['web'] / booked * 1000:.0f} ms, PostgreSQL per booking "
-        f"{cpu['postgres'] / booked * 1000:.0f} ms; others on the machine "
-        f"{max(0.0, cpu['machine'] - ours):.1f}"
+        + (
+            f"{cpu['postgres'] / booked * 1000:.0f} ms"
+            if result["postgres_found"]
+            else "not measured (its processes are not on this machine)"
+        )
+        + f"; others on the machine {max(0.0, cpu['machine'] - ours):.1f}"
     )
     lags = loop_lag(probe["lag_prefix"], *result["window"])
     if lags:

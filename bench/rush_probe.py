@@ -29,15 +29,29 @@ def _tree(pid: int) -> list[psutil.Process]:
 
 
 def postmaster_of(url: str) -> int | None:
-    """The PostgreSQL server's main process (the parent of a backend), when on this machine."""
+    """The PostgreSQL server's main process (the parent of a backend), when on this machine.
+    The backend is looked up while its connection is open: it exits when the connection
+    closes (looked up after, it was always gone, and PostgreSQL's CPU read as 0)."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute("SELECT pg_backend_pid()").fetchone()
+        try:
+            return psutil.Process(int(row[0])).ppid() if row else None
+        except psutil.Error:
+            return None  # another machine (or another pid namespace)
+
+
+def _server_cpu(postmaster: int) -> float:
+    """CPU seconds of the server: its main process and its processes now running, plus
+    those that ended (the main process waited for them: its children's times)."""
     try:
-        return psutil.Process(int(row[0])).ppid() if row else None
+        root = psutil.Process(postmaster)
+        times = root.cpu_times()
+        ended = times.children_user + times.children_system
+        return ended + _cpu(root) + sum(_cpu(child) for child in root.children(recursive=True))
     except psutil.Error:
-        return None
+        return 0.0
 
 
 class CpuMeter:
@@ -55,7 +69,7 @@ class CpuMeter:
         for process in _tree(self.server_pid):
             self.seen.setdefault(process.pid, process)
         server = sum(_cpu(p) for pid, p in self.seen.items())
-        database = sum(_cpu(p) for p in _tree(self.postmaster)) if self.postmaster else 0.0
+        database = _server_cpu(self.postmaster) if self.postmaster else 0.0
         me = psutil.Process()
         main = threading.main_thread().native_id
         clients = sum(t.user_time + t.system_time for t in me.threads() if t.id == main)

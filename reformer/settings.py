@@ -103,6 +103,9 @@ MIDDLEWARE = [
     # Pages and fragments gzipped (text only; below WhiteNoise: static files are already
     # compressed): web/compression.py, docs/architecture.md "Compressed pages".
     "reformer.web.compression.TextGZipMiddleware",
+    # The database connection back to the pool once the response is built, not after the
+    # event loop has sent it (web/connection_release.py): above every middleware using it.
+    "reformer.web.connection_release.ReleaseConnectionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # NUL in a query string or form: 400 before any view (web/middleware.py).

@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import functools
 import logging
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -172,10 +173,12 @@ def publish_from_thread(layer: Any, group: str, message: dict[str, Any]) -> bool
     group_send does. Handing it to the loop instead queued every booking's publishes behind
     the loop's fan-out, one Redis round trip at a time under the layer's lock: in the rush
     the events left seconds after their bookings were answered."""
-    from channels_redis.pubsub import RedisPubSubChannelLayer  # type: ignore[import-untyped]
-
+    # A pub/sub layer's module is imported with it. Importing it here for any other layer
+    # cost the first event of every process 0.3-0.7 s (redis's client is a large import),
+    # in the booking's thread, ahead of its class's own event (bench/browse.py round 1).
+    pubsub = sys.modules.get("channels_redis.pubsub")
     kwargs = getattr(layer, "_kwargs", None)
-    if not isinstance(layer, RedisPubSubChannelLayer) or kwargs is None:
+    if pubsub is None or not isinstance(layer, pubsub.RedisPubSubChannelLayer) or kwargs is None:
         return False
     hosts = kwargs.get("hosts") or []
     if len(hosts) != 1 or not isinstance(hosts[0], dict) or "address" not in hosts[0]:

@@ -245,14 +245,26 @@ def load_viewer(membership: Membership, subscriptions: Subscriptions) -> Viewer:
     autodiscover()
     membership.organization  # noqa: B018  (loaded here: local renderers read it in the loop)
     memory = {name: m.load(membership, subscriptions) for name, m in _memories.items()}
-    return Viewer(membership, subscriptions, memory, timeformat.locale_of(membership.organization))
+    locale = timeformat.locale_of(membership.organization)
+    return _with_database_types(Viewer(membership, subscriptions, memory, locale))
 
 
 def renew_viewer(known: Viewer, membership: Membership) -> Viewer:
     """`known` after a re-check that found the same membership, role and subscriptions: the
     fresh membership (and its organization's locale), the memory kept (a worker thread)."""
     organization = membership.organization  # loaded here: local renderers read it in the loop
-    return Viewer(membership, known.subscriptions, known.memory, timeformat.locale_of(organization))
+    locale = timeformat.locale_of(organization)
+    return _with_database_types(Viewer(membership, known.subscriptions, known.memory, locale))
+
+
+def _with_database_types(viewer: Viewer) -> Viewer:
+    """`viewer` knowing, for every event type with a renderer, whether a database renderer
+    applies to it: worked out here (a worker thread, at connect) rather than for each socket
+    of the first event of each type, in the loop, on the event's way to every page."""
+    types = {*_renderers, *_local_renderers} - {ANY_EVENT}
+    for event_type in types:
+        _database_applies(viewer, event_type)
+    return viewer
 
 
 def needs_database(viewer: Viewer, event: dict[str, Any]) -> bool:
@@ -261,7 +273,12 @@ def needs_database(viewer: Viewer, event: dict[str, Any]) -> bool:
     for memory in _memories.values():
         if memory.stale(viewer, event):
             return True
-    event_type = event.get("type", "")
+    return _database_applies(viewer, event.get("type", ""))
+
+
+def _database_applies(viewer: Viewer, event_type: str) -> bool:
+    """Whether a database renderer applies to this viewer for events of `event_type`
+    (worked out once per viewer and type)."""
     known = (event_type, _generation)  # renderers registered since are taken into account
     applies = viewer.database_types.get(known)
     if applies is None:

@@ -56,6 +56,41 @@ def test_it_books_and_sends_the_client_to_the_confirmation(as_client, world):
     assert f'href="/bookings/{booking.reference}/calendar.ics" download' in page
 
 
+@pytest.fixture
+def pooled():
+    """The database connection from a pool, as `reformer serve` has it."""
+    from django.db import connection
+
+    connection.close()
+    options = connection.settings_dict["OPTIONS"]
+    options["pool"] = {"min_size": 1, "max_size": 2, "timeout": 5}
+    try:
+        yield connection.pool
+    finally:
+        connection.close()
+        connection.close_pool()
+        del options["pool"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_gives_its_pooled_connection_back_once_its_answer_is_built(
+    as_client, world, pooled
+):
+    """Not after the server has sent it (web/connection_release.py): in the rush the event
+    loop's fan-out kept each booking's connection, and other requests got 503s. The test
+    client gives back no connection itself, as a server does at the request's end."""
+    from django.db import connection
+
+    package_for(world.a.client)
+    session = session_at(world.a, day=1)
+    response = as_client.post(_book_url(session), **htmx("book-dialog-body"))
+    assert "HX-Redirect" in response
+    assert connection.connection is None  # back in the pool
+    assert pooled.get_stats()["pool_available"] == pooled.get_stats()["pool_size"]
+    page = as_client.get(response["HX-Redirect"]).content.decode()  # the session still works
+    assert "You're booked!" in page
+
+
 def test_it_books_once_when_the_button_is_pressed_twice(as_client, world):
     package_for(world.a.client)
     session = session_at(world.a, day=1)

@@ -165,6 +165,17 @@ def test_a_card_from_the_state_is_the_card_the_page_renders(world):
             assert live_html == page_html
 
 
+def test_a_viewer_knows_at_connect_which_events_need_the_database(world, monkeypatch):
+    """Worked out in the connect's worker thread, not for each socket on the first event's
+    way through the loop."""
+    subs = Subscriptions(studio_ids=frozenset({world.a.studio.pk}), user=True)
+    viewer = live_render.load_viewer(world.a.client, subs)
+    monkeypatch.setattr(live_render, "_database_renderers", lambda event_type: 1 / 0)
+    event = live.build_event("session", "availability", [session_at(world.a, day=1).pk])
+    assert not live_render.needs_database(viewer, event)
+    assert not live_render.needs_database(viewer, {"type": "package", "op": "changed"})
+
+
 def test_the_booker_gets_their_reference_from_their_own_booking_event(world):
     """The socket remembers its viewer's bookings (loaded at connect); a booking made while
     it is open arrives as the viewer's own "booking" event and is remembered from then on."""
