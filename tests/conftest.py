@@ -89,15 +89,22 @@ def world(db) -> World:
     )
 
 
-@pytest.fixture
-def clean_job_tables(transactional_db):
-    """Procrastinate's tables are not flushed between transactional tests."""
-    yield
+def _truncate_job_tables() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers "
             "RESTART IDENTITY CASCADE"
         )
+
+
+@pytest.fixture
+def clean_job_tables(transactional_db):
+    """Procrastinate's tables are not flushed between transactional tests: empty before (a
+    test without this fixture may have left jobs, e.g. periodic ones a real worker deferred
+    for a recent tick) and after."""
+    _truncate_job_tables()
+    yield
+    _truncate_job_tables()
 
 
 # One Playwright per test session: its sync API runs an event loop in this thread, so a

@@ -37,7 +37,7 @@ def _states() -> list[str]:
         return sorted(row[0] for row in cursor.fetchall())
 
 
-def test_a_worker_runs_two_jobs_at_once():
+def test_a_worker_runs_two_jobs_at_once(clean_job_tables):
     MEETING.reset()
     meet_another_job.defer()
     meet_another_job.defer()
