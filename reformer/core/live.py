@@ -180,9 +180,7 @@ def publish_from_thread(layer: Any, group: str, message: dict[str, Any]) -> bool
     server's loop). The message is serialized and named exactly as the layer's own
     group_send does. Handing it to the loop instead queued every booking's publishes behind
     the loop's fan-out, one Redis round trip at a time under the layer's lock: in the rush
-    the events left seconds after their bookings were answered. Also False while a failure
-    pauses publishing from threads (PUBLISH_PAUSE_SECONDS) and for the group that failed."""
-    global _paused_until
+    the events left seconds after their bookings were answered."""
     from channels_redis.pubsub import RedisPubSubChannelLayer  # type: ignore[import-untyped]
 
     kwargs = getattr(layer, "_kwargs", None)
@@ -191,6 +189,9 @@ def publish_from_thread(layer: Any, group: str, message: dict[str, Any]) -> bool
     hosts = kwargs.get("hosts") or []
     if len(hosts) != 1 or not isinstance(hosts[0], dict) or "address" not in hosts[0]:
         return False
+    # Also False (the loop's way) while a failure pauses publishing from threads, and for
+    # the group that failed.
+    global _paused_until
     if time.monotonic() < _paused_until:
         return False
     import redis
