@@ -15,6 +15,7 @@ import functools
 import logging
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -119,7 +120,7 @@ def send_now(groups: list[str], message: dict) -> None:
     if layer is None:
         return
 
-    async def send_to_each() -> None:
+    async def send_to_each(groups: list[str]) -> None:
         # Every group in one coroutine: one hand-over to the server loop per event, not
         # one per group (each costs the publishing thread a wait for that loop).
         for group in groups:
@@ -141,16 +142,17 @@ def send_now(groups: list[str], message: dict) -> None:
             return True  # handled: not handed to the loop as well
 
     try:
-        # Redis: straight from this thread, whatever the loop is doing (publish_from_thread
-        # answers False for every group or for none: it depends on the layer alone).
-        if all(published_here(group) for group in groups):
+        # Redis: straight from this thread, whatever the loop is doing; the groups it could
+        # not take (another layer, or Redis not answering) go the layer's own way.
+        remaining = [group for group in groups if not published_here(group)]
+        if not remaining:
             return
         if use_server_loop:
             assert loop is not None  # use_server_loop says so
-            future = asyncio.run_coroutine_threadsafe(send_to_each(), loop)
-            future.add_done_callback(functools.partial(_log_failure, ", ".join(groups)))
+            future = asyncio.run_coroutine_threadsafe(send_to_each(remaining), loop)
+            future.add_done_callback(functools.partial(_log_failure, ", ".join(remaining)))
         else:
-            async_to_sync(send_to_each)()
+            async_to_sync(send_to_each)(remaining)
     except Exception:  # A lost live event must never fail the change that caused it.
         logger.exception("live event to %s failed", ", ".join(groups))
 
@@ -163,6 +165,13 @@ def _log_failure(group: str, future: concurrent.futures.Future) -> None:
 # --- publishing to the Redis pub/sub layer from a thread ------------------------------------
 
 _clients = threading.local()
+# A request's thread waits at most this long for Redis (to connect, then to answer): it
+# holds the booking's answer and its pooled database connection meanwhile.
+PUBLISH_TIMEOUT_SECONDS = 0.5
+# After Redis failed a thread, threads leave publishing to the server's loop (send_now) for
+# this long: a stalled Redis costs one request PUBLISH_TIMEOUT_SECONDS, not every request.
+PUBLISH_PAUSE_SECONDS = 10.0
+_paused_until = 0.0
 
 
 def publish_from_thread(layer: Any, group: str, message: dict[str, Any]) -> bool:
@@ -183,13 +192,33 @@ def publish_from_thread(layer: Any, group: str, message: dict[str, Any]) -> bool
     hosts = kwargs.get("hosts") or []
     if len(hosts) != 1 or not isinstance(hosts[0], dict) or "address" not in hosts[0]:
         return False
+    # Also False (the loop's way) while a failure pauses publishing from threads, and for
+    # the group that failed.
+    global _paused_until
+    if time.monotonic() < _paused_until:
+        return False
+    import redis
+
     address = hosts[0]["address"]
     client = getattr(_clients, "client", None)
     if client is None or getattr(_clients, "address", None) != address:
-        import redis
-
-        client = _clients.client = redis.Redis.from_url(address, socket_timeout=5)
+        client = _clients.client = redis.Redis.from_url(
+            address,
+            socket_connect_timeout=PUBLISH_TIMEOUT_SECONDS,
+            socket_timeout=PUBLISH_TIMEOUT_SECONDS,
+        )
         _clients.address = address
     channel = f"{kwargs.get('prefix', 'asgi')}__group__{group}"
-    client.publish(channel, layer.serialize(message))
+    try:
+        client.publish(channel, layer.serialize(message))
+    except redis.RedisError as error:
+        if time.monotonic() >= _paused_until:  # once per pause, not per thread or group
+            logger.warning(
+                "Redis did not take a live event (%s): events go through the server's loop "
+                "for %.0f s",
+                error,
+                PUBLISH_PAUSE_SECONDS,
+            )
+        _paused_until = time.monotonic() + PUBLISH_PAUSE_SECONDS
+        return False
     return True

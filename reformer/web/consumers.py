@@ -180,7 +180,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.live_groups = []
         self._queue: deque[dict[str, Any]] = deque()
         self._worker: asyncio.Task[None] | None = None
-        self._sending: set[asyncio.Future] = set()
+        # Frames go out in order: while one waits for the client, later ones queue behind it.
+        self._outbox: deque[str] = deque()
+        self._sender: asyncio.Future[None] | None = None  # the task draining the outbox
+        # Until accept(), events wait (a send before it is lost: the server refuses it);
+        # events with states keep each class's newest state.
+        self.accepted = False
+        self._held_states: dict[tuple[str, int], dict[str, Any]] = {}
         self._rechecking: asyncio.Task[None] | None = None
         self.recheck_share = random.uniform(0.5, 1.0)
         user = self.scope.get("user")
@@ -196,8 +202,21 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         # Joined before the page learns the socket is open: an event published right after
         # "open" (a page that acts on it, a test) is never missed.
-        await self._apply(state)
+        try:
+            await self._apply(state)
+        except Exception:  # the channel layer failed (Redis): the page retries later
+            logger.exception("live groups could not be joined")
+            await self.disconnect(CLOSE_TRY_AGAIN_LATER)  # leaves the groups joined so far
+            await self.accept()
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return
         await self.accept()
+        self.accepted = True
+        # What arrived while joining: the newest state of each class, after the other events.
+        held, self._held_states = self._held_states, {}
+        self._queue.extend(live_hub.merge(list(held.values())))
+        if self._queue and self._worker is None:
+            self._worker = asyncio.ensure_future(self._work())
 
     @property
     def membership(self) -> Membership | None:
@@ -212,11 +231,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
         for task in (getattr(self, "_worker", None), getattr(self, "_rechecking", None)):
             if task is not None:
                 task.cancel()
-        for task in list(getattr(self, "_sending", ())):
-            task.cancel()  # a frame already on its way has no page left to reach
-        for group in getattr(self, "live_groups", []):
-            await self.hub.leave(self, group)
+        sender = getattr(self, "_sender", None)
+        if sender is not None:
+            sender.cancel()  # a frame already on its way has no page left to reach
+        # Emptied first: a join under way (a re-check's) sees it and stops.
+        groups = list(getattr(self, "live_groups", []))
         self.live_groups = []
+        for group in groups:
+            await self.hub.leave(self, group)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """As Channels' dispatch, without its hop to the shared thread-sensitive thread before
@@ -241,8 +263,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
         viewer = self.viewer
         if viewer is None:
             return
+        if not self.accepted:
+            self._hold_states(event)
+            return
         if self._worker is not None or live_render.needs_database(viewer, event):
-            self.hub_event(event)
+            self.hub_event(dict(event))  # its own copy, as the hub's other events
             return
         if self._rechecking is None and self._recheck_due():
             self._rechecking = asyncio.ensure_future(self._recheck())
@@ -256,8 +281,18 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if self.viewer is None:
             return
         self._queue.append(event)
-        if self._worker is None:
+        if self._worker is None and self.accepted:
             self._worker = asyncio.ensure_future(self._work())
+
+    def _hold_states(self, event: dict[str, Any]) -> None:
+        """Before accept(): each class's newest state, as the hub coalesces them."""
+        for state in event["states"]:
+            key = (event.get("type", ""), state["id"])
+            held = self._held_states.pop(key, None)
+            if held is not None and state.get("version", 0) < held["states"][0].get("version", 0):
+                self._held_states[key] = held  # newer (it came by another group)
+            else:
+                self._held_states[key] = {**event, "ids": [state["id"]], "states": [state]}
 
     def _recheck_due(self) -> bool:
         return time.monotonic() - self.checked_at > REVALIDATE_SECONDS * self.recheck_share
@@ -285,11 +320,29 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     def _send_soon(self, html: str) -> None:
         """Send now when the socket takes it (almost always: no task, no loop turn), else
-        in a task that waits for the client to read."""
-        task = live_hub.start_eagerly(self._send_frame(html))
-        if task is not None:
-            self._sending.add(task)  # a reference, so the task is not collected mid-way
-            task.add_done_callback(self._sending.discard)
+        in a task that waits for the client to read. Behind frames still waiting, in order:
+        the server may write a send that did not wait before an earlier one that did."""
+        if self._sender is not None:
+            self._outbox.append(html)
+            return
+        # Held (self._sender) so that the task is not collected mid-way.
+        self._sender = live_hub.start_eagerly(self._send_in_order(html))
+
+    async def _send_in_order(self, html: str) -> None:
+        try:
+            await self._send_frame(html)
+            while self._outbox and self.viewer is not None:
+                await self._send_frame(self._outbox.popleft())
+        finally:
+            self._sender = None
+            self._outbox.clear()  # left only by a closed page
+
+    async def _send_after_waiting(self, html: str) -> None:
+        """The worker's frame: after those still waiting, and only once sent (the worker
+        takes its next event when the client has read this one, as before)."""
+        self._send_soon(html)
+        if self._sender is not None:
+            await self._sender
 
     async def _send_frame(self, html: str) -> None:
         try:
@@ -340,7 +393,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return  # disconnected meanwhile
         html += self._render_local(event)
         if html:
-            await self._send_frame(html)
+            await self._send_after_waiting(html)
 
     def _render_local(self, event: dict[str, Any]) -> str:
         assert self.viewer is not None  # only called for connected sockets
@@ -392,9 +445,18 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def _apply(self, state: tuple[live_render.Viewer, list[str]]) -> None:
         self.viewer, groups = state
-        for group in set(self.live_groups) - set(groups):
+        live_groups = self.live_groups
+        for group in set(live_groups) - set(groups):
+            live_groups.remove(group)
             await self.hub.leave(self, group)
         for group in groups:
-            if group not in self.live_groups:
-                await self.hub.join(self, group)
-        self.live_groups = groups
+            if self.live_groups is not live_groups:
+                return  # disconnected meanwhile: it left what was listed
+            if group not in live_groups:
+                # Listed before the join: a disconnect meanwhile leaves it.
+                live_groups.append(group)
+                try:
+                    await self.hub.join(self, group)
+                except Exception:
+                    live_groups.remove(group)  # the hub has let the socket go
+                    raise

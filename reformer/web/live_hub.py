@@ -26,6 +26,7 @@ consumer, web/consumers.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
 from collections.abc import Coroutine
@@ -42,6 +43,11 @@ CHANNEL_PREFIX = "live-hub."
 # a group that always has a socket of this process would go silent. The hub joins again
 # this often (an idempotent group_add; channels-redis has no such expiry).
 REJOIN_SECONDS = 3600.0
+# The newest versions seen per group are kept for this many objects (those changed last):
+# a state overtaken in transit is milliseconds late, not hundreds of changes.
+MAX_VERSIONS = 512
+# After the layer fails to receive a group's events, the hub subscribes again this much later.
+RESUBSCRIBE_SECONDS = 1.0
 
 
 class HubSocket(Protocol):
@@ -84,7 +90,14 @@ class LiveHub:
         if self._rejoining is None:
             self._rejoining = asyncio.ensure_future(self._rejoin())
         assert group.opened is not None
-        await asyncio.shield(group.opened)
+        try:
+            await asyncio.shield(group.opened)
+        except Exception:
+            # It never subscribed (the layer failed): the next join opens it again.
+            group.sockets.pop(socket, None)
+            if self.groups.get(name) is group:
+                del self.groups[name]
+            raise
 
     async def leave(self, socket: HubSocket, name: str) -> None:
         group = self.groups.get(name)
@@ -104,7 +117,10 @@ class LiveHub:
             return  # it never subscribed
         if group.receiver is not None:
             group.receiver.cancel()
-        await self.layer.group_discard(name, group.channel)
+        try:
+            await self.layer.group_discard(name, group.channel)
+        except Exception:  # the socket has left; the caller goes on to its other groups
+            logger.exception("live group %s could not be left", name)
 
     async def _rejoin(self) -> None:
         while True:
@@ -123,11 +139,33 @@ class LiveHub:
 
     async def _receive(self, group: _Group) -> None:
         while True:
-            message = await self.layer.receive(group.channel)
+            try:
+                message = await self.layer.receive(group.channel)
+            except Exception:
+                # The layer failed (Redis): subscribe again rather than go quiet.
+                logger.exception("live group %s stopped receiving: subscribing again", group.name)
+                await self._reopen(group)
+                continue
             try:
                 self._deliver(group, message)
             except Exception:  # one bad event must not stop the group's updates
                 logger.exception("live event to %s failed", group.name)
+
+    async def _reopen(self, group: _Group) -> None:
+        """A new channel in the group, tried every RESUBSCRIBE_SECONDS while the layer fails
+        (leave() cancels this with the receiver)."""
+        while True:
+            await asyncio.sleep(RESUBSCRIBE_SECONDS)
+            try:
+                channel = await self.layer.new_channel(prefix=CHANNEL_PREFIX)
+                await self.layer.group_add(group.name, channel)
+            except Exception:
+                logger.warning("live group %s could not be joined again", group.name)
+                continue
+            old, group.channel = group.channel, channel
+            with contextlib.suppress(Exception):  # gone with the layer's failure, likely
+                await self.layer.group_discard(group.name, old)
+            return
 
     def _deliver(self, group: _Group, message: dict[str, Any]) -> None:
         event = message.get("event") or {}
@@ -146,7 +184,10 @@ class LiveHub:
             version = state.get("version", 0)
             if version < group.versions.get(key, version):
                 continue  # an older state overtaken in transit by a newer one
+            group.versions.pop(key, None)  # re-inserted last: the oldest go first
             group.versions[key] = version
+            if len(group.versions) > MAX_VERSIONS:
+                del group.versions[next(iter(group.versions))]
             group.pending.pop(key, None)  # re-inserted last: frames keep the order of change
             group.pending[key] = {**event, "ids": [state["id"]], "states": [state]}
         if not group.pending or group.timer is not None:

@@ -1,10 +1,10 @@
 """How late the event loop runs what is due (a diagnostic for benchmarks and operators).
 
 With REFORMER_LOOP_LAG_FILE set, each web process samples its loop every SAMPLE_SECONDS (how
-much later than asked a timer fired: everything else the loop did meanwhile) and writes
-`[[monotonic time, lag seconds], ...]` to `<file>.<pid>` when it stops (the ASGI lifespan,
-reformer/asgi.py). bench/rush.py reads them: a loop that is late is a websocket frame and a
-request answer that are late by as much.
+much later than asked a timer fired: everything else the loop did meanwhile) and writes the
+last MAX_SAMPLES as `[[monotonic time, lag seconds], ...]` to `<file>.<pid>` when it stops
+(the ASGI lifespan, reformer/asgi.py). bench/rush.py reads them: a loop that is late is a
+websocket frame and a request answer that are late by as much.
 """
 
 from __future__ import annotations
@@ -13,16 +13,19 @@ import asyncio
 import json
 import os
 import time
+from collections import deque
 from pathlib import Path
 
 LOOP_LAG_ENV = "REFORMER_LOOP_LAG_FILE"
 SAMPLE_SECONDS = 0.05
+# The newest half hour: a process that runs for days keeps no more (a bench needs minutes).
+MAX_SAMPLES = 36_000
 
 
 class LoopLag:
     def __init__(self, path: str) -> None:
         self.path = Path(f"{path}.{os.getpid()}")
-        self.samples: list[tuple[float, float]] = []
+        self.samples: deque[tuple[float, float]] = deque(maxlen=MAX_SAMPLES)
         self.task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -38,7 +41,7 @@ class LoopLag:
     def stop(self) -> None:
         if self.task is not None:
             self.task.cancel()
-        self.path.write_text(json.dumps(self.samples))
+        self.path.write_text(json.dumps(list(self.samples)))
 
 
 def from_environment() -> LoopLag | None:
