@@ -71,13 +71,7 @@ def spend_credit(
     An unlimited package spends nothing: its row is only locked (and re-checked) so a
     weekly limit can be counted safely afterwards.
     """
-    params: dict[str, Any] = {
-        "package_id": package.pk,
-        "booking_id": booking_id,
-        "reason": reason,
-        "actor_id": actor_user_id,
-        "now": now,
-    }
+    params = _spend_params(package, booking_id, reason, actor_user_id, now)
     with connection.cursor() as cursor:
         cursor.execute(_LOCK_SQL if package.is_unlimited else _SPEND_SQL, params)
         return spent(package, cursor.fetchone())
@@ -94,6 +88,24 @@ _SPEND_FOR_BOOKING_SQL = _SPEND_SQL.replace(
 _LOCK_FOR_BOOKING_SQL = _LOCK_SQL.replace(
     "AND expires_at > %(now)s", f"AND expires_at > %(now)s {_FOR_BOOKING}"
 )
+# A replace that found nothing would spend without the guard.
+assert _FOR_BOOKING in _SPEND_FOR_BOOKING_SQL and _FOR_BOOKING in _LOCK_FOR_BOOKING_SQL
+
+
+def _spend_params(
+    package: ClientPackage,
+    booking_id: int,
+    reason: str,
+    actor_user_id: int | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    return {
+        "package_id": package.pk,
+        "booking_id": booking_id,
+        "reason": reason,
+        "actor_id": actor_user_id,
+        "now": now,
+    }
 
 
 def spend_statement(
@@ -106,13 +118,7 @@ def spend_statement(
 ) -> tuple[str, dict[str, Any]]:
     """spend_credit as (sql, params), spending only if booking `booking_id` exists; its
     answer goes to spent()."""
-    params: dict[str, Any] = {
-        "package_id": package.pk,
-        "booking_id": booking_id,
-        "reason": reason,
-        "actor_id": actor_user_id,
-        "now": now,
-    }
+    params = _spend_params(package, booking_id, reason, actor_user_id, now)
     return (_LOCK_FOR_BOOKING_SQL if package.is_unlimited else _SPEND_FOR_BOOKING_SQL), params
 
 

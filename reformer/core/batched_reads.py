@@ -11,7 +11,7 @@ browse page), and by the booking's transaction, whose writes go together
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import psycopg
@@ -35,21 +35,7 @@ def read_together(*statements: Statement) -> list[list[tuple[Any, ...]]]:
         with _cursor() as cursor:
             cursor.execute(*statements[0])
             return [cursor.fetchall()]
-    connection.ensure_connection()
-    raw = connection.connection
-    cursors = []
-    try:
-        # Leaving the block sends the statements and waits for every answer; an error in
-        # one is raised here, as Django raises it from a single query.
-        with connection.wrap_database_errors, raw.pipeline():
-            for sql, params in statements:
-                cursor = _cursor()
-                cursors.append(cursor)
-                cursor.execute(sql, params)
-        return [cursor.fetchall() for cursor in cursors]
-    finally:
-        for cursor in cursors:
-            cursor.close()
+    return _pipelined(statements, _cursor)
 
 
 def run_together(*statements: Statement) -> list[list[tuple[Any, ...]]]:
@@ -58,13 +44,21 @@ def run_together(*statements: Statement) -> list[list[tuple[Any, ...]]]:
     answers nothing). An error in one is raised, as Django raises it, once all are answered;
     the statements after it did not run (the transaction is then aborted). In a transaction
     not yet begun, psycopg sends its BEGIN alone first."""
+    return _pipelined(statements, planned_cursor)
+
+
+def _pipelined(
+    statements: tuple[Statement, ...], new_cursor: Callable[[], Any]
+) -> list[list[tuple[Any, ...]]]:
     connection.ensure_connection()
     raw = connection.connection
     cursors = []
     try:
+        # Leaving the block sends the statements and waits for every answer; an error in
+        # one is raised here, as Django raises it from a single query.
         with connection.wrap_database_errors, raw.pipeline():
             for sql, params in statements:
-                cursor = planned_cursor()
+                cursor = new_cursor()
                 cursors.append(cursor)
                 cursor.execute(sql, params)
         return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
