@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from reformer.bookings.models import Booking
-from reformer.core.timezones import local_today, to_local
+from reformer.core.timezones import local_to_utc, local_today, to_local
 from reformer.scheduling.models import ClassSession, RecurringTemplate
 from tests import factories
 from tests.factories import make_session
@@ -47,7 +47,10 @@ def test_it_lets_the_front_desk_book_and_check_in_a_client(world, tablet, login,
 
 
 def test_it_lets_a_manager_staff_and_cancel_classes(world, page, login, assert_accessible):
-    start = (timezone.now() + dt.timedelta(days=1)).replace(second=0, microsecond=0)
+    # Tomorrow at 10:00 in the studio's zone: both classes on one local day and week (now +
+    # 1 day + 2 hours crossed local midnight, into the next week, late on a Saturday).
+    tomorrow = local_today("America/New_York") + dt.timedelta(days=1)
+    start = local_to_utc(tomorrow, dt.time(10, 0), "America/New_York")
     unstaffed = make_session(world.a, starts_at=start, instructor=None)
     busy = make_session(world.a, starts_at=start + dt.timedelta(hours=2))
     add_booking(busy, make_client(world.a, "Ada Lovelace"))
