@@ -355,6 +355,23 @@ def previous_period(period: Period) -> Period:
     return Period("custom", end - dt.timedelta(days=period.days - 1), end)
 
 
+def compared_periods(period: Period, today: dt.date) -> tuple[Period, Period]:
+    """The part of a period that is compared, and what it is compared with.
+
+    A finished period is compared whole. One still running (this month on the 6th) is
+    compared to date, with as many days from the start of the one before (December 1-6 with
+    November 1-6): its revenue so far against a whole month would read as a fall every
+    month until the last day."""
+    from reformer.analytics.periods import Period
+
+    if not period.start <= today < period.end:
+        return period, previous_period(period)
+    so_far = Period("custom", period.start, today)
+    before = previous_period(period)
+    end = min(before.start + dt.timedelta(days=so_far.days - 1), before.end)
+    return so_far, Period("custom", before.start, end)
+
+
 def booking_series(
     scope: Scope, interval: str = "day", *, now: dt.datetime | None = None
 ) -> Series:

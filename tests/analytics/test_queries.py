@@ -260,6 +260,26 @@ def test_the_comparison_is_the_month_before_or_as_many_days_before():
     assert (before.start, before.end) == (dt.date(2026, 3, 2), dt.date(2026, 3, 8))
 
 
+def test_a_running_period_is_compared_to_date():
+    today = dt.date(2026, 3, 31)
+    this_month = preset_period("this_month", dt.date(2026, 3, 6))
+    so_far, before = queries.compared_periods(this_month, dt.date(2026, 3, 6))
+    assert (so_far.start, so_far.end) == (dt.date(2026, 3, 1), dt.date(2026, 3, 6))
+    assert (before.start, before.end) == (dt.date(2026, 2, 1), dt.date(2026, 2, 6))
+    # Late in a long month, the shorter month before is taken whole, never past its end.
+    so_far, before = queries.compared_periods(this_month, dt.date(2026, 3, 30))
+    assert (before.start, before.end) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    # On its last day, and for a finished or a future period, the whole period is compared.
+    assert queries.compared_periods(this_month, today)[0] == this_month
+    last_week = preset_period("last_7_days", today)
+    assert queries.compared_periods(last_week, today) == (
+        last_week,
+        queries.previous_period(last_week),
+    )
+    later = Period("custom", dt.date(2026, 5, 1), dt.date(2026, 5, 31))
+    assert queries.compared_periods(later, today)[0] == later
+
+
 def test_one_busy_day_does_not_flatten_the_chart():
     days = [dt.date(2026, 3, 1) + dt.timedelta(days=n) for n in range(30)]
     counts = [3, 4, 5, 2, 6] * 6

@@ -80,6 +80,23 @@ def test_the_log_shows_this_organizations_messages_with_figures_and_filters(
         client.get("/messages/")
 
 
+def test_the_delivery_rate_counts_only_emails_the_provider_reported_on(world, login_as):
+    """Sent and still awaiting a report is not undelivered: with no reports at all (SMTP,
+    the demo) the rate is "n/a", not 0%."""
+    from reformer.notifications.queries import month_figures
+
+    mine = messages_for(world.a, 3)
+    figures = month_figures(world.a.owner)
+    assert (figures.emails_sent, figures.emails_awaiting, figures.delivery_rate) == (3, 3, "n/a")
+    page = login_as(world.a.owner).get("/messages/").content.decode()
+    assert "0 of 0 reported emails · 3 sent, awaiting a delivery report" in page
+    set_status(mine[0], "delivered", "")
+    set_status(mine[1], "bounced", "Mailbox does not exist")
+    figures = month_figures(world.a.owner)
+    assert (figures.emails_reported, figures.delivery_rate) == (2, "50.0%")
+    assert figures.bounce_rate == "33.3%"  # bounces against all that reached the provider
+
+
 @pytest.mark.scenario("PHX-22", "Track email delivery status")
 def test_a_clients_messages_and_why_an_address_is_not_used(world, login_as):
     (message,) = messages_for(world.a, 1)

@@ -4,6 +4,7 @@ import csv
 import datetime as dt
 import io
 import re
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -12,6 +13,7 @@ from django.urls import reverse
 from psycopg import errors as pg_errors
 
 from reformer.analytics import queries
+from reformer.billing.models import Payment
 from reformer.core.models import AuditEvent
 from reformer.web.live_render import Subscriptions, Viewer
 from reformer.web.owner import live
@@ -283,9 +285,32 @@ def test_it_refuses_a_custom_range_at_the_ends_of_the_calendar(
 
 
 def test_each_card_shows_its_change_against_the_previous_period(client, world, data):
-    html = _get(client, world.a.owner, "owner:metrics").content.decode()  # this month
-    # February: 1 booking (s5), attended; $70.00 taken.
+    # A month later, "last month" is March, whole, against the whole of February: 1 booking
+    # (s5), attended; $70.00 taken.
+    with time_machine.travel(dt.datetime(2026, 4, 15, 12, tzinfo=dt.UTC), tick=False):
+        html = _get(client, world.a.owner, "owner:metrics", {"range": "last_month"})
+    html = html.content.decode()
     assert "+1000%" in html  # 11 bookings against 1
     assert "vs February" in html
     assert "+79%" in html  # $125.50 against $70.00
     assert "-37.5 pts" in html  # attendance 62.5% against 100%
+
+
+def test_a_running_month_is_compared_to_date_with_the_same_days_before(client, world, data):
+    """On March 15, March so far (1-15) is compared with February 1-15, not with the whole
+    of February: early in a month, revenue so far against a whole month reads as a fall."""
+    Payment.objects.create(
+        organization=world.a.organization,
+        studio=world.a.studio,
+        client=world.a.client,
+        amount=Decimal("50.00"),
+        currency="USD",
+        status="succeeded",
+        created_at=dt.datetime(2026, 2, 10, 17, tzinfo=dt.UTC),
+    )
+    html = _get(client, world.a.owner, "owner:metrics").content.decode()  # this month
+    assert "vs Feb 1\u201315 (to date)" in html
+    assert '<p class="metric-card__value">11</p>' in html  # the card: the whole month
+    # Revenue so far, $125.50 (Mar 3 and 12), against February 1-15's $50.00; against the
+    # whole of February ($120.00) it would be +5%.
+    assert "+151%" in html

@@ -1,5 +1,6 @@
 """How each dashboard card moved against the previous period (same length, or the month
-before a month), and revenue the studio table cannot place (payments without a studio).
+before a month; a period still running is compared to date), and revenue the studio table
+cannot place (payments without a studio).
 
 Counts and money change by a percentage ("+12% vs October"); rates by percentage points
 ("-3.1 pts"), since a percentage of a percentage reads wrong. Nothing before: "new".
@@ -14,10 +15,29 @@ from reformer.analytics.periods import Period
 from reformer.core.money import format_money
 
 
-def comparison_label(period: Period, previous: Period) -> str:
+def comparison_label(period: Period, compared: Period, previous: Period) -> str:
+    """What a card's change is against; `compared` is the part of `period` that was compared
+    (the days so far, while the period runs)."""
+    if compared != period:
+        return f"vs {_days_label(previous)} (to date)"
     if period.preset in ("this_month", "last_month"):
         return f"vs {previous.start:%B}"
     return f"vs previous {period.days} day{'s' if period.days != 1 else ''}"
+
+
+_DASH = "\u2013"  # an en dash between the ends of a range of days
+
+
+def _days_label(period: Period) -> str:
+    """Nov 1-6, Nov 28-Dec 3, Dec 30, 2025-Jan 4, 2026 (with an en dash)."""
+    start, end = period.start, period.end
+    if start == end:
+        return f"{start:%b} {start.day}"
+    if start.year != end.year:
+        return f"{start:%b} {start.day}, {start.year}{_DASH}{end:%b} {end.day}, {end.year}"
+    if start.month != end.month:
+        return f"{start:%b} {start.day}{_DASH}{end:%b} {end.day}"
+    return f"{start:%b} {start.day}{_DASH}{end.day}"
 
 
 def _direction(delta: float) -> str:

@@ -32,6 +32,7 @@ from reformer.analytics import exports, queries
 from reformer.core.money import format_money
 from reformer.core.parsing import MAX_ID, to_int
 from reformer.core.permissions import MANAGE_STAFF, VIEW_METRICS, has_capability
+from reformer.core.timezones import local_today
 from reformer.web import db_timeout
 from reformer.web.auth import capability_required
 from reformer.web.http import MemberRequest
@@ -117,8 +118,14 @@ def _revenue_text(revenue: dict | None) -> str:
 
 
 def _cards(
-    total: queries.Metrics, before: queries.Metrics, filters: Filters, against: str
+    total: queries.Metrics,
+    so_far: queries.Metrics,
+    before: queries.Metrics,
+    filters: Filters,
+    against: str,
 ) -> list[dict[str, str]]:
+    """The four cards: each shows the whole period's figure (`total`), and its change is
+    `so_far` (the compared part of the period) against `before`."""
     revenue_hint = (
         "Taken online and at the desk, less refunds"
         if filters.scope.whole_organization
@@ -130,21 +137,21 @@ def _cards(
             "label": "Total bookings",
             "value": f"{total.bookings:,}",
             "hint": "Places booked in classes of the period, not cancelled",
-            **change(total.bookings, before.bookings, against),
+            **change(so_far.bookings, before.bookings, against),
         },
         {
             "key": "revenue",
             "label": "Revenue",
             "value": _revenue_text(total.revenue),
             "hint": revenue_hint,
-            **revenue_change(total.revenue, before.revenue, against),
+            **revenue_change(so_far.revenue, before.revenue, against),
         },
         {
             "key": "attendance",
             "label": "Attendance rate",
             "value": _percent(total.attendance_rate),
             "hint": f"{total.attended:,} attended, {total.no_shows:,} no-shows",
-            **change(total.attendance_rate, before.attendance_rate, against, points=True),
+            **change(so_far.attendance_rate, before.attendance_rate, against, points=True),
         },
         {
             "key": "utilisation",
@@ -152,7 +159,7 @@ def _cards(
             "value": _percent(total.utilisation),
             "hint": f"Classes held so far: {total.booked_places:,} of {total.capacity:,} "
             "places booked",
-            **change(total.utilisation, before.utilisation, against, points=True),
+            **change(so_far.utilisation, before.utilisation, against, points=True),
         },
     ]
 
@@ -244,16 +251,22 @@ def dashboard(request: MemberRequest) -> HttpResponse:
 def _metrics_html(request: MemberRequest, filters: Filters, path: str | None = None) -> SafeString:
     def build() -> dict:
         summary = queries.summary(filters.scope, filters.period)
-        previous = queries.previous_period(filters.period)
+        today = local_today(filters.scope.time_zone)
+        compared, previous = queries.compared_periods(filters.period, today)
+        so_far = (
+            summary.total
+            if compared == filters.period
+            else queries.summary(filters.scope, compared).total
+        )
         before = queries.summary(filters.scope, previous).total
-        against = comparison_label(filters.period, previous)
+        against = comparison_label(filters.period, compared, previous)
         show_comparison = filters.scope.studio is None and len(filters.scope.studios) > 1
         active = queries.has_any_activity(filters.scope)
         return {
             "filters": filters,
             "summary": summary,
             "cards": [
-                *_cards(summary.total, before, filters, against),
+                *_cards(summary.total, so_far, before, filters, against),
                 _intro_card(filters),
                 _promotion_card(filters),
             ],

@@ -4,7 +4,9 @@
      a dialog swapped in by htmx with [data-open-on-load] opens itself
    - htmx: error responses that carry a toast (X-Reformer-Toast) are shown; other failed
      requests and network errors get a generic toast
-   - [data-history-back] buttons, [data-detect-time-zone] selects */
+   - [data-history-back] buttons, [data-detect-time-zone] selects
+   - the staff menu, one sideways-scrolling row on a phone: the current page scrolled into
+     view, the edge fade dropped once the row is scrolled to its end */
 (function () {
   "use strict";
 
@@ -103,7 +105,22 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { onLoad(document); });
+  function armStaffNav() {
+    var nav = document.querySelector(".site-nav--staff");
+    if (!nav || nav.scrollWidth <= nav.clientWidth) return;
+    var current = nav.querySelector('[aria-current="page"]');
+    if (current) {
+      var offset = current.getBoundingClientRect().left - nav.getBoundingClientRect().left;
+      nav.scrollLeft += offset - nav.clientWidth / 3;
+    }
+    function markEnd() {
+      nav.toggleAttribute("data-scrolled-end", nav.scrollLeft + nav.clientWidth >= nav.scrollWidth - 2);
+    }
+    markEnd();
+    nav.addEventListener("scroll", markEnd, { passive: true });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { onLoad(document); armStaffNav(); });
 
   document.addEventListener("htmx:load", function (evt) { onLoad(evt.detail.elt); });
 
