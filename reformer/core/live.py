@@ -16,7 +16,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -152,9 +152,25 @@ def send_now(groups: list[str], message: dict) -> None:
             future = asyncio.run_coroutine_threadsafe(send_to_each(remaining), loop)
             future.add_done_callback(functools.partial(_log_failure, ", ".join(remaining)))
         else:
-            async_to_sync(send_to_each)(remaining)
+            async_to_sync(_within_bound)(send_to_each(remaining), ", ".join(remaining))
     except Exception:  # A lost live event must never fail the change that caused it.
         logger.exception("live event to %s failed", ", ".join(groups))
+
+
+# With no server loop in the process (`reformer worker`, a management command), the
+# publishing thread sends itself and waits: a stalled Redis must not hold a job forever.
+LOOPLESS_SEND_TIMEOUT_SECONDS = 5.0
+
+
+async def _within_bound(sending: Coroutine[Any, Any, None], groups: str) -> None:
+    try:
+        await asyncio.wait_for(sending, LOOPLESS_SEND_TIMEOUT_SECONDS)
+    except TimeoutError:
+        logger.warning(
+            "live event to %s not sent: the channel layer did not take it within %.0f s",
+            groups,
+            LOOPLESS_SEND_TIMEOUT_SECONDS,
+        )
 
 
 def _log_failure(group: str, future: concurrent.futures.Future) -> None:

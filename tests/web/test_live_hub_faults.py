@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket as sockets
+import threading
 import time
 import uuid
 from urllib.parse import urlparse
@@ -12,7 +13,7 @@ from urllib.parse import urlparse
 import pytest
 import redis
 from asgiref.testing import ApplicationCommunicator
-from channels.layers import channel_layers, get_channel_layer
+from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
 from django.db import connections
 from django.test import Client
 
@@ -397,3 +398,36 @@ def test_a_booking_answers_when_redis_stalls_and_its_event_goes_out_by_the_loop(
     assert status == 200 and Booking.objects.filter(session=session).exists()
     assert received["type"] == "live.event" and received["event"]["type"] == "session"
     assert live._paused_until > time.monotonic()  # later events skip the stalled thread client
+
+
+# --- a channel layer that never answers, in a process with no server loop -------------------
+
+
+class HangingLayer(InMemoryChannelLayer):
+    """A layer whose group_send never returns (a stalled Redis, as channels' client meets
+    it); the rest is the in-memory layer's."""
+
+    async def group_send(self, group: str, message: dict) -> None:
+        await asyncio.Event().wait()
+
+
+def test_a_job_process_does_not_wait_forever_for_a_layer_that_never_answers(
+    settings, monkeypatch, caplog
+):
+    """`reformer worker` has no server loop: the job's own thread sends, and waits at most
+    LOOPLESS_SEND_TIMEOUT_SECONDS, then the job goes on (its event is lost, and said so)."""
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": f"{__name__}.HangingLayer"},
+    }
+    monkeypatch.setattr(live, "_server_loop", None)
+    monkeypatch.setattr(live, "LOOPLESS_SEND_TIMEOUT_SECONDS", 0.2)
+    finished = threading.Event()
+
+    def job() -> None:
+        live.send_now(["studio-1"], {"type": "live.event", "event": {"type": "session"}})
+        finished.set()
+
+    worker = threading.Thread(target=job, daemon=True)
+    worker.start()
+    assert finished.wait(60), "the job's thread is still waiting for the layer"
+    assert "not sent: the channel layer did not take it" in caplog.text
