@@ -101,3 +101,33 @@ def test_the_same_moment_in_two_zones_keeps_two_slot_headings(as_client, world):
     page = as_client.get(BROWSE, {"when": "week"}).content.decode()
     assert 'aria-label="Classes at 09:00"' in page
     assert 'aria-label="Classes at 14:00 GMT"' in page  # another zone than home: named
+
+
+def test_the_same_wall_clock_time_in_two_zones_is_two_slots(as_client, world):
+    """9:00 in London and 9:00 in New York are five hours apart: each class sits under its
+    own zone's heading, never under the other's (the card shows no time of its own)."""
+    from reformer.core.timezones import local_to_utc
+    from reformer.studios.models import Studio
+    from tests import factories
+
+    a = world.a
+    Organization.objects.filter(pk=a.organization.pk).update(locale="en-GB")
+    Studio.objects.filter(pk=a.other_studio.pk).update(time_zone="Europe/London")
+    new_york = session_at(a, day=2, hour=9)
+    london_start = local_to_utc(
+        new_york.starts_at.astimezone(dt.UTC).date(), dt.time(9, 0), "Europe/London"
+    )
+    london = factories.ClassSessionFactory(
+        room=factories.RoomFactory(studio=a.other_studio),
+        class_type=a.class_type,
+        starts_at=london_start,
+        ends_at=london_start + dt.timedelta(minutes=50),
+        capacity=10,
+    )
+    page = as_client.get(BROWSE, {"when": "week"}).content.decode()
+    home = page.split('aria-label="Classes at 09:00"')
+    away = page.split('aria-label="Classes at 09:00 GMT"')
+    assert len(home) == 2 and len(away) == 2
+    assert f"/classes/{new_york.pk}/" in home[1].split("slot__time")[1]
+    assert f"/classes/{london.pk}/" in away[1].split("slot__time")[1]
+    assert f"/classes/{london.pk}/" not in home[1].split("slot__time")[1]

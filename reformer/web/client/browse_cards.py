@@ -110,7 +110,7 @@ WITH win AS MATERIALIZED (
        AND s.starts_at >= %(starts_from)s AND s.starts_at < %(starts_before)s
        AND timezone(st.time_zone, s.starts_at)::date BETWEEN %(first_day)s AND %(last_day)s
        {narrowing}
-     ORDER BY 2, 3, 4, 1
+     ORDER BY 2, st.time_zone, 3, 4, 1
      LIMIT %(limit)s OFFSET %(offset)s
 )
 SELECT win.id, win.organization_id, win.status, win.starts_at, win.ends_at, win.capacity,
@@ -125,7 +125,7 @@ SELECT win.id, win.organization_id, win.status, win.starts_at, win.ends_at, win.
   LEFT JOIN accounts_membership m ON m.id = win.instructor_id
   LEFT JOIN accounts_user u ON u.id = m.user_id
   LEFT JOIN studios_studiopolicy p ON p.studio_id = win.studio_id
- ORDER BY win.local_start, win.studio_name, win.class_type_name, win.id
+ ORDER BY win.local_start, win.time_zone, win.studio_name, win.class_type_name, win.id
 """
 _NARROWING = {
     "hours": (

@@ -268,7 +268,10 @@ def group_cards(
     cards: Iterable[BrowseCard], *, previous: BrowseCard | None = None
 ) -> list[DayGroup]:
     """Consecutive cards grouped by local date, then by local start time (the time slot).
-    With `previous` (the card shown just before), groups it began are marked continued."""
+    With `previous` (the card shown just before), groups it began are marked continued.
+
+    A slot is one wall-clock time at one moment: 9:00 in London and 9:00 in New York are
+    two slots, each headed in its own zone (the cards themselves show no time)."""
     days: list[DayGroup] = []
     before = previous.local_start if previous else None
     for card in cards:
@@ -277,16 +280,21 @@ def group_cards(
             continued = not days and before is not None and before.date() == start.date()
             days.append(DayGroup(day=start.date(), slots=[], continued=continued))
         slots = days[-1].slots
-        if not slots or slots[-1].time.time() != start.time():
+        if not slots or not _same_slot(slots[-1].time, start):
             continued = (
                 days[-1].continued
                 and not slots
                 and before is not None
-                and before.time() == start.time()
+                and _same_slot(before, start)
             )
             slots.append(SlotGroup(time=start, cards=[], continued=continued))
         slots[-1].cards.append(card)
     return days
+
+
+def _same_slot(one: dt.datetime, other: dt.datetime) -> bool:
+    # Aware datetimes compare as instants; the wall-clock times must match as well.
+    return one == other and one.time() == other.time()
 
 
 def session_card(actor: Membership, session_id: int) -> SessionCard:
