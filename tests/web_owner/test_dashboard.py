@@ -143,6 +143,16 @@ def test_it_serves_the_chart_data_per_interval(client, world, data):
     assert len(response.context["chart_data"]["labels"]) == 31
     assert sum(response.context["chart_data"]["counts"]) == 11
     assert 'id="owner-chart-data"' in response.content.decode()
+    # From March 16 on (the clock is on the 15th) the classes are still to come: drawn
+    # apart, their places booked so far.
+    assert response.context["chart_data"]["upcoming_from"] == 15
+    assert "Classes still to come are dashed" in response.content.decode()
+    march = _get(client, world.a.owner, "owner:chart", MARCH)
+    february = {"range": "custom", "from": "2026-02-01", "to": "2026-02-28"}
+    past = _get(client, world.a.owner, "owner:chart", february)
+    assert past.context["chart_data"]["upcoming_from"] == 28  # all held
+    assert "dashed" not in past.content.decode()
+    assert march.context["chart_data"]["upcoming_from"] == 15
     weekly = _get(client, world.a.owner, "owner:chart", {"interval": "week"})
     assert weekly.context["series"].interval == "week"
     assert len(weekly.context["chart_data"]["counts"]) == 6  # the weeks touching March

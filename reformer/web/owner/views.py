@@ -298,6 +298,13 @@ def _metrics_html(request: MemberRequest, filters: Filters, path: str | None = N
 def _chart_html(request: MemberRequest, filters: Filters, path: str | None = None) -> SafeString:
     def build() -> dict:
         series = queries.period_series(filters.scope, filters.period, filters.interval)
+        # Buckets that start after today hold classes still to come: their places are only
+        # booked so far, and the chart draws them apart (dashed) so a month's last weeks do
+        # not read as a collapse.
+        today = local_today(filters.scope.time_zone)
+        upcoming_from = next(
+            (n for n, day in enumerate(series.days) if day > today), len(series.days)
+        )
         toggles = [
             {
                 "interval": key,
@@ -318,7 +325,9 @@ def _chart_html(request: MemberRequest, filters: Filters, path: str | None = Non
                 "counts": series.counts,
                 "interval": series.interval,
                 "cap": series.scale_cap,
+                "upcoming_from": upcoming_from,
             },
+            "has_upcoming": upcoming_from < len(series.days),
             "rows": list(zip(series.labels, series.counts, strict=True)),
             "chart_url": filters.url("owner:chart"),
         }

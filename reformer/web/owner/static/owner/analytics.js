@@ -32,6 +32,12 @@
     });
   }
 
+  // Every name under its bar, broken over lines to fit (ECharts would drop the ones that
+  // overlap: "Harbour Pilates Shoreditch" went missing between its neighbours).
+  function everyName(names, width) {
+    return { interval: 0, overflow: "break", width: Math.max(56, (width - 110) / Math.max(names.length, 1) - 8) };
+  }
+
   var toolbox = { feature: { saveAsImage: { title: "Save as PNG", pixelRatio: 2 } }, right: 8 };
 
   var builders = {
@@ -54,7 +60,12 @@
         }] : [])
       };
     },
-    utilisation: function (d) {
+    utilisation: function (d, width) {
+      // On a narrow chart the weekdays shorten and the cells lose their labels (a cell
+      // under ~34 px cannot hold "100%"); the colours and the tooltip still tell.
+      var narrow = width < 600;
+      var left = narrow ? 44 : 90;
+      var cell = (width - left - 16) / Math.max(d.hours.length, 1);
       return {
         tooltip: {
           formatter: function (p) {
@@ -63,21 +74,24 @@
           }
         },
         toolbox: toolbox,
-        grid: { left: 90, right: 16, top: 30, bottom: 56 },
+        grid: { left: left, right: 16, top: 30, bottom: 56 },
         xAxis: { type: "category", data: d.hours, splitArea: { show: true } },
-        yAxis: { type: "category", data: d.weekdays, inverse: true, splitArea: { show: true } },
+        yAxis: {
+          type: "category", data: d.weekdays, inverse: true, splitArea: { show: true },
+          axisLabel: { formatter: function (v) { return narrow ? v.slice(0, 3) : v; } }
+        },
         visualMap: { type: "piecewise", dimension: 2, pieces: BANDS, orient: "horizontal", left: "center", bottom: 0 },
-        series: [{ type: "heatmap", data: d.cells, label: { show: true, formatter: function (p) { return p.data[2] + "%"; }, fontSize: 10 } }]
+        series: [{ type: "heatmap", data: d.cells, label: { show: cell >= 34, formatter: function (p) { return p.data[2] + "%"; }, fontSize: 10 } }]
       };
     },
-    instructors: function (d) {
+    instructors: function (d, width) {
       return {
         color: [brand(), "#569c60", "#c0392b"],
         tooltip: { trigger: "axis", valueFormatter: function (v) { return v + "%"; } },
         legend: { top: 0 },
         toolbox: toolbox,
         grid: { left: 48, right: 16, top: 36, bottom: 40, containLabel: true },
-        xAxis: { type: "category", data: d.names },
+        xAxis: { type: "category", data: d.names, axisLabel: everyName(d.names, width) },
         yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
         series: [
           { name: "Fill rate", type: "bar", data: d.fill },
@@ -86,14 +100,14 @@
         ]
       };
     },
-    studios: function (d) {
+    studios: function (d, width) {
       return {
         color: [brand(), "#569c60"],
         tooltip: { trigger: "axis" },
         legend: { top: 0 },
         toolbox: toolbox,
         grid: { left: 16, right: 16, top: 36, bottom: 16, containLabel: true },
-        xAxis: { type: "category", data: d.names },
+        xAxis: { type: "category", data: d.names, axisLabel: everyName(d.names, width) },
         yAxis: [{ type: "value", name: "Bookings" }, { type: "value", name: "Utilisation", max: 100, axisLabel: { formatter: "{value}%" } }],
         series: [
           { name: "Bookings", type: "bar", data: d.bookings },
@@ -128,7 +142,7 @@
       if (charts[name] && charts[name].getDom() !== element) { charts[name].dispose(); }
       var chart = echarts.getInstanceByDom(element) || echarts.init(element, null, { renderer: "canvas" });
       charts[name] = chart;
-      chart.setOption(builders[name](d), true);
+      chart.setOption(builders[name](d, element.clientWidth), true);
       chart.off("click");
       chart.on("click", function (p) {
         if (name === "revenue") drill("revenue", { day: d.days[p.dataIndex], name: p.seriesName || "" });
@@ -143,8 +157,12 @@
 
   function onReady() {
     document.body.addEventListener("htmx:afterSettle", function (event) { draw(event.target); });
+    var redraw = null;
     window.addEventListener("resize", function () {
       Object.keys(charts).forEach(function (k) { charts[k].resize(); });
+      // Options that depend on the width (the heatmap's labels) once the resizing settles.
+      clearTimeout(redraw);
+      redraw = setTimeout(function () { draw(document); }, 200);
     });
     document.body.addEventListener("click", function (event) {
       var close = event.target.closest("[data-drill-close]");

@@ -73,6 +73,12 @@
       return { value: cap, actual: count, symbol: "triangle", symbolSize: 10,
                label: { show: true, position: "top", formatter: String(count) } };
     });
+    // Classes still to come (from data.upcoming_from) are a dashed line of their own,
+    // joined to the last held point: their places are only booked so far.
+    var split = Math.min(data.upcoming_from == null ? values.length : data.upcoming_from, values.length);
+    var held = values.map(function (v, n) { return n < split ? v : "-"; });
+    var ahead = values.map(function (v, n) { return n >= split - 1 && split < values.length ? v : "-"; });
+    if (split === 0) ahead = values.slice();
     return {
       animationDurationUpdate: 500,
       grid: { left: 40, right: 16, top: 24, bottom: 32, containLabel: true },
@@ -81,7 +87,8 @@
         formatter: function (items) {
           var item = items[0];
           var raw = data.counts[item.dataIndex];
-          return item.axisValueLabel + "<br>" + raw + " booking" + (raw === 1 ? "" : "s");
+          var soFar = item.dataIndex >= split ? " booked so far" : "";
+          return item.axisValueLabel + "<br>" + raw + " booking" + (raw === 1 ? "" : "s") + soFar;
         }
       },
       xAxis: { type: "category", data: data.labels, boundaryGap: false },
@@ -91,9 +98,18 @@
         type: "line",
         smooth: false,
         symbolSize: 6,
-        data: values,
+        data: held,
         itemStyle: { color: brandColour() },
         areaStyle: { opacity: 0.12 }
+      }, {
+        name: "Booked so far",
+        type: "line",
+        smooth: false,
+        symbolSize: 5,
+        data: ahead,
+        itemStyle: { color: brandColour() },
+        lineStyle: { type: "dashed", width: 2 },
+        areaStyle: { opacity: 0.05 }
       }]
     };
   }
