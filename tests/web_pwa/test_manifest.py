@@ -140,3 +140,19 @@ def test_the_desk_and_the_instructor_keep_todays_rosters(client, world):
     assert teacher["partials"] == [f"{page}roster/"]
     client.force_login(world.b.front_desk.user)
     assert page not in client.get("/pwa/shell.json").json()["pages"]
+
+
+@pytest.mark.parametrize(
+    ("name", "short"),
+    [
+        ("Harbour Pilates", "Harbour"),
+        ("Core Studio", "Core Studio"),
+        ("The Reformer Room London", "The Reformer"),
+        ("Reformerpilatesstudio", "Reformerpila"),
+        ("  Flow   Pilates  ", "Flow Pilates"),
+    ],
+)
+def test_the_home_screen_name_is_whole_words_that_fit(name, short):
+    from reformer.web.pwa.views import home_screen_name
+
+    assert home_screen_name(name) == short

@@ -64,7 +64,7 @@ def manifest(request: HttpRequest, slug: str | None = None) -> JsonResponse:
     data = {
         "id": app_id,
         "name": name,
-        "short_name": name[:12],
+        "short_name": home_screen_name(name),
         "description": f"Book classes and manage your visits at {name}.",
         "start_url": start,
         "scope": "/",
@@ -146,3 +146,22 @@ def shell(request: AppRequest) -> JsonResponse:
 def offline(request: HttpRequest) -> HttpResponse:
     """Shown by the service worker for a page that was never saved while online."""
     return render(request, "pwa/offline.html", {"site_url": settings.SITE_URL})
+
+
+# A home screen shows about 12 characters under an icon.
+HOME_SCREEN_CHARACTERS = 12
+
+
+def home_screen_name(name: str) -> str:
+    """The app's name under its icon: whole words that fit ("Harbour Pilates" gives
+    "Harbour", not "Harbour Pila"); a first word too long for the screen is cut."""
+    name = " ".join(name.split())
+    if len(name) <= HOME_SCREEN_CHARACTERS:
+        return name
+    fitted = ""
+    for word in name.split(" "):
+        candidate = f"{fitted} {word}".strip()
+        if len(candidate) > HOME_SCREEN_CHARACTERS:
+            break
+        fitted = candidate
+    return fitted or name[:HOME_SCREEN_CHARACTERS]
