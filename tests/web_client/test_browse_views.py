@@ -125,7 +125,11 @@ def test_it_explains_an_empty_result(as_client, world):
     assert "No classes found" in html
     assert "Try another instructor, class type, studio or time of day" in html
     assert 'href="/classes/?when=month">View the full schedule' in html
-    assert "Clear filters" in html
+    # Clearing keeps the week and drops the time of day; with only dates chosen, it goes
+    # back to today.
+    assert 'href="/classes/?when=week">Clear filters' in html
+    week_only = as_client.get(BROWSE, {"when": "week"}).content.decode()
+    assert 'id="clear-filters" href="/classes/"' in week_only
 
 
 def test_it_answers_htmx_with_the_results_and_the_canonical_url(as_client, world):

@@ -63,6 +63,18 @@ class BrowseFilters:
         )
 
     @property
+    def cleared_query(self) -> str:
+        """What "Clear filters" leads to: with something narrowed (time, instructor, type,
+        studio) it keeps the dates shown and drops the rest; with only the dates chosen, back
+        to today. (Dropping the week too sent a client who had narrowed a week late in the
+        evening to an empty "today".)"""
+        if self.time_of_day or self.instructor_id or self.class_type_id or self.studio_id:
+            return urlencode(
+                {key: self.query[key] for key in ("when", "date") if key in self.query}
+            )
+        return ""
+
+    @property
     def is_filtered(self) -> bool:
         """True when anything narrows the default view (today, everything)."""
         return bool(
