@@ -5,10 +5,11 @@ classes they teach, their places in appointments and the appointments they teach
 of event becomes part of every person's feed by adding its source function to that list.
 
 Every source reads a bounded window (from `PAST` ago to `AHEAD` from now) in a fixed number
-of queries, whatever the number of events. Cancelled bookings and waitlist places stay in the
-feed as STATUS:CANCELLED for `CANCELLED_KEPT` after they were cancelled, so a calendar that
-imported them (rather than subscribed) learns of the cancellation instead of keeping a
-class that will not happen; a class the studio cancelled stays while it is in the window.
+of queries, whatever the number of events. A person's feed holds what they still hold: a
+booking, waitlist place or appointment place they cancelled or left leaves the feed at once,
+so a subscribed calendar removes it at its next sync (PHX-24: "cancelled bookings are
+removed from feed"; some calendar apps keep a STATUS:CANCELLED event on show). What they
+teach stays while it is in the window, marked cancelled when the studio cancelled it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.urls import reverse
 
 from reformer.accounts.models import Membership
@@ -30,12 +31,8 @@ from reformer.studios.models import Studio
 
 PAST = dt.timedelta(days=30)
 AHEAD = dt.timedelta(days=90)
-CANCELLED_KEPT = dt.timedelta(days=30)
 STUDIO_PAST = dt.timedelta(days=7)
 STUDIO_AHEAD = dt.timedelta(days=60)
-
-_CANCELLED = (Booking.Status.CANCELLED, Booking.Status.LATE_CANCELLED)
-_LEFT = (WaitlistEntry.Status.REMOVED, WaitlistEntry.Status.EXPIRED, WaitlistEntry.Status.SKIPPED)
 
 
 @dataclass(frozen=True)
@@ -117,21 +114,12 @@ def booking_events(member: Membership, window: Window) -> list[FeedEvent]:
             client=member,
             starts_at__gte=window.now - PAST,
             starts_at__lt=window.now + AHEAD,
-        )
-        .filter(
-            Q(status__in=Booking.HOLDING)
-            | Q(status__in=_CANCELLED, cancelled_at__gte=window.now - CANCELLED_KEPT)
+            status__in=Booking.HOLDING,
         )
         .select_related(*_SESSION_RELATED, "spot")
         .order_by("starts_at", "pk")
     )
-    held_sessions = {b.session_id for b in bookings if b.status in Booking.HOLDING}
-    return [
-        booking_event(booking, window)
-        for booking in bookings
-        # Booked again after cancelling: the live booking speaks for the class.
-        if booking.status in Booking.HOLDING or booking.session_id not in held_sessions
-    ]
+    return [booking_event(booking, window) for booking in bookings]
 
 
 def booking_event(booking: Booking, window: Window) -> FeedEvent:
@@ -174,10 +162,7 @@ def waitlist_events(member: Membership, window: Window) -> list[FeedEvent]:
             session__starts_at__gte=window.now - PAST,
             session__starts_at__lt=window.now + AHEAD,
         )
-        .filter(
-            Q(status=WaitlistEntry.Status.WAITING)
-            | Q(status__in=_LEFT, left_at__gte=window.now - CANCELLED_KEPT)
-        )
+        .filter(status=WaitlistEntry.Status.WAITING)
         .annotate(position=Subquery(ahead))
         .select_related(*_SESSION_RELATED)
         .order_by("session__starts_at", "pk")
@@ -185,24 +170,18 @@ def waitlist_events(member: Membership, window: Window) -> list[FeedEvent]:
     events = []
     for entry in entries:
         session = entry.session
-        waiting = entry.status == WaitlistEntry.Status.WAITING
-        title = f"{session.class_type.name} at {session.studio.name}"
         lines = _class_lines(session)
-        if waiting:
-            lines.insert(0, f"You are number {entry.position} on the waitlist.")
-            title = f"Waitlist #{entry.position}: {title}"
-        else:
-            lines.insert(0, "You are no longer on the waitlist for this class.")
-            title = f"Left waitlist: {title}"
+        lines.insert(0, f"You are number {entry.position} on the waitlist.")
         events.append(
             _session_event(
                 session,
                 uid=uid("waitlist", entry.pk),
-                title=title,
+                title=f"Waitlist #{entry.position}: {session.class_type.name} at "
+                f"{session.studio.name}",
                 lines=lines,
                 url=window.link("client:session_detail", session.pk),
-                active=True,  # the title says which; no "Cancelled:" prefix
-                status="TENTATIVE" if waiting else "CANCELLED",
+                active=True,
+                status="TENTATIVE",
                 transparent=True,
             )
         )
@@ -315,31 +294,21 @@ _APPOINTMENT_RELATED = (
 
 
 def appointment_events(member: Membership, window: Window) -> list[FeedEvent]:
-    """The person's places in appointments; a cancelled one stays as CANCELLED a while."""
+    """The person's places in appointments they still hold (see the module's docstring)."""
     from reformer.appointments.models import Attendee
 
-    cancelled = (Attendee.Status.CANCELLED, Attendee.Status.LATE_CANCELLED)
-    places = list(
+    places = (
         Attendee.objects.filter(
             organization_id=member.organization_id,
             client=member,
             starts_at__gte=window.now - PAST,
             starts_at__lt=window.now + AHEAD,
-        )
-        .filter(
-            Q(status__in=Attendee.HOLDING)
-            | Q(status__in=cancelled, cancelled_at__gte=window.now - CANCELLED_KEPT)
+            status__in=Attendee.HOLDING,
         )
         .select_related(*_APPOINTMENT_RELATED)
         .order_by("starts_at", "pk")
     )
-    held = {p.appointment_id for p in places if p.status in Attendee.HOLDING}
-    return [
-        appointment_place_event(place, window)
-        for place in places
-        # Invited again after cancelling: the live place speaks for the appointment.
-        if place.status in Attendee.HOLDING or place.appointment_id not in held
-    ]
+    return [appointment_place_event(place, window) for place in places]
 
 
 def teaching_appointment_events(member: Membership, window: Window) -> list[FeedEvent]:
