@@ -18,7 +18,7 @@ from django.utils.html import escape
 from reformer.core import timeformat
 from reformer.notifications import preferences
 from reformer.notifications.models import Message, OrganizationMessaging
-from reformer.studios.models import Organization
+from reformer.studios.models import Organization, Studio
 
 logger = logging.getLogger(__name__)
 
@@ -57,24 +57,47 @@ def cached_branding(organization_id: int | None) -> dict[str, Any]:
     return brand
 
 
+def organization_address(organization: Organization) -> str:
+    """The street address of a message about the organization as a whole (a HELP reply, an
+    account email): the organization has none of its own, so that of its studio when it has
+    exactly one, else none. Picking one of several studios would give a New York client a
+    London address; a message about one studio carries that studio's address in its
+    context (`studio_context`), which the templates prefer."""
+    addresses = list(organization.studios.filter(active=True).values_list("address", flat=True)[:2])
+    return addresses[0] if len(addresses) == 1 else ""
+
+
+def studio_context(studio: Studio | None) -> dict[str, str]:
+    """The context keys that put a studio's name and address in a message (the footer and
+    signature of every email, `base.html`/`base.txt`); nothing for no studio."""
+    if studio is None:
+        return {}
+    return {"studio_name": studio.name, "studio_address": studio.address}
+
+
+def preferences_url() -> str:
+    """The page where a person chooses which messages they get: the profile's
+    Notifications tab (profile:notifications itself only takes the form's POST)."""
+    return absolute(f"{reverse('profile:edit')}?tab=notifications")
+
+
 def branding(organization: Organization | None) -> dict[str, Any]:
     """What the organization's emails look like and who they come from."""
     if organization is None:
         brand: dict[str, Any] = dict(FALLBACK_BRAND)
     else:
         messaging = OrganizationMessaging.objects.filter(organization=organization).first()
-        studio = organization.studios.filter(active=True).exclude(address="").order_by("pk").first()
         brand = {
             "name": organization.name,
             "colour": organization.brand_colour or FALLBACK_BRAND["colour"],
             "logo_url": absolute(organization.logo.url) if organization.logo else "",
-            "address": studio.address if studio else "",
+            "address": organization_address(organization),
             "reply_to": messaging.reply_to if messaging else "",
             "sender_name": (messaging.sender_name if messaging else "") or organization.name,
             "contact_phone": messaging.contact_phone if messaging else "",
             "time_locale": timeformat.locale_of(organization),
         }
-    brand["preferences_url"] = absolute(reverse("profile:notifications"))
+    brand["preferences_url"] = preferences_url()
     return brand
 
 

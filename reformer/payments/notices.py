@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from reformer.accounts.models import Membership
 from reformer.billing.models import Payment, Subscription
 from reformer.core import timeformat
 from reformer.core.money import format_money
 from reformer.core.timezones import to_local
 from reformer.notifications.actions import queue_templated_email
+from reformer.notifications.rendering import absolute, studio_context
 from reformer.studios.models import Organization
 
 # Roles told about a failed renewal (the studio's side of "tell the client and the studio").
@@ -29,7 +32,8 @@ def queue_receipt(payment: Payment) -> None:
         "payment_receipt",
         subject=f"Receipt from {organization.name}: {_item(payment)}",
         context={
-            "studio_name": payment.studio.name if payment.studio else organization.name,
+            "studio_name": organization.name,
+            **studio_context(payment.studio),
             "product_name": _item(payment),
             "amount": format_money(payment.amount, payment.currency),
             "method": payment.get_method_display(),
@@ -56,6 +60,7 @@ def queue_refund_notice(
             "credits_removed": credits_removed,
             "receipt_number": receipt_number(payment),
             "studio_name": organization.name,
+            **studio_context(payment.studio),
             "why": why,
         },
         idempotency_key=f"payment-refunded:{refund_id}",
@@ -69,9 +74,14 @@ def queue_renewal_failed(subscription: Subscription, *, invoice_id: str) -> None
     context = {
         "client_name": subscription.client.user.name or subscription.client.user.email,
         "product_name": subscription.product.name,
+        "membership_name": membership_name(subscription.product.name),
         "amount": format_money(subscription.amount, subscription.currency),
         "grace_until": grace,
         "studio_name": organization.name,
+        **studio_context(subscription.studio),
+        # The payments page, whose "Update card or cancel" opens Stripe's billing portal
+        # (the portal itself is a POST that makes a one-time session).
+        "update_card_url": absolute(reverse("payments:history")),
     }
     queue_templated_email(
         subscription.client.user,
@@ -105,12 +115,21 @@ def queue_fee_charged(payment: Payment, *, reason: str) -> None:
         context={
             "reason": reason,
             "amount": format_money(payment.amount, payment.currency),
-            "studio_name": payment.studio.name if payment.studio else organization.name,
+            "studio_name": organization.name,
+            **studio_context(payment.studio),
             "receipt_url": payment.receipt_url,
         },
         idempotency_key=f"fee-charged:{payment.pk}",
         organization=payment.organization_id,
     )
+
+
+def membership_name(product_name: str) -> str:
+    """ "your Gold membership", but "your 8 per Month Membership", not "... Membership
+    membership"."""
+    if "membership" in product_name.lower():
+        return product_name
+    return f"{product_name} membership"
 
 
 def _item(payment: Payment) -> str:

@@ -289,7 +289,7 @@ def test_it_renders_a_templated_message_with_the_organizations_branding(person):
     assert "lifted the pause on your booking" in sent.body
     html = sent.alternatives[0][0]
     assert "Harbour Pilates" in html and "#aa3355" in html
-    assert "/me/notifications/" in sent.body  # how to change what they get
+    assert "/me/?tab=notifications" in sent.body  # how to change what they get
     assert sent.from_email.startswith("Harbour Pilates <")
     message.refresh_from_db()
     assert message.body == sent.body  # what was sent is kept
