@@ -19,6 +19,7 @@ from reformer.accounts.models import Membership, Role
 from reformer.billing.models import ClientPackage, Payment
 from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.core.errors import NotFound, PermissionDenied
+from reformer.core.parsing import to_key
 from reformer.core.permissions import (
     BOOK_SELF,
     MANAGE_BILLING,
@@ -248,7 +249,8 @@ def public_sessions(
 ) -> QuerySet[ClassSession]:
     """The public schedule: scheduled classes of the organization's active studios (what
     a visitor of the class browser sees). NotFound for an unknown organization."""
-    organization = Organization.objects.filter(slug=organization_slug).first()
+    slug = to_key(organization_slug, max_length=60)
+    organization = Organization.objects.filter(slug=slug).first() if slug else None
     if organization is None:
         raise NotFound("organization")
     studios = Studio.objects.filter(organization=organization, active=True)

@@ -18,6 +18,7 @@ from reformer.accounts.models import Membership
 from reformer.calendars.models import CalendarFeed
 from reformer.core import audit, permissions
 from reformer.core.errors import DomainError, NotFound
+from reformer.core.parsing import to_key
 
 LIFETIME = dt.timedelta(days=365)
 # A poll renews the feed's year, at most this often (a poll is otherwise read-only).
@@ -143,11 +144,12 @@ def open_feed(token: str, *, now: dt.datetime | None = None) -> CalendarFeed | N
     A poll renews the feed's year and counts itself, written at most once an hour per feed.
     """
     now = now or timezone.now()
-    if not token or len(token) > 64:
+    key = to_key(token, max_length=64)
+    if key is None:
         return None
     feed = (
         CalendarFeed.objects.select_related("membership__organization", "membership__user")
-        .filter(token=token, revoked_at__isnull=True, expires_at__gt=now)
+        .filter(token=key, revoked_at__isnull=True, expires_at__gt=now)
         .first()
     )
     if feed is None or not feed.membership.active or not feed.membership.user.is_active:

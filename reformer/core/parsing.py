@@ -56,3 +56,13 @@ def to_text(value: object, *, max_length: int) -> str:
     """A free-text filter from a query string: NUL removed (PostgreSQL text cannot hold it),
     surrounding space trimmed, cut to `max_length`."""
     return str(value or "").replace("\x00", "").strip()[:max_length]
+
+
+def to_key(value: object, *, max_length: int = 255) -> str | None:
+    """A token, slug or reference from a URL, or None when no row can have it: empty, longer
+    than the column (`max_length`), or holding a NUL. PostgreSQL text cannot hold a NUL,
+    and comparing a column with one is an error (a 500), not "no such row": every lookup
+    by a key from a URL goes through this and answers not found for None."""
+    if not isinstance(value, str) or not value or len(value) > max_length or "\x00" in value:
+        return None
+    return value

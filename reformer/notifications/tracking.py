@@ -60,6 +60,10 @@ TWILIO_STATUS = {
 }
 
 
+# The length of the provider id and event id columns.
+_MAX_ID_LENGTH = 255
+
+
 def lock_provider_id(provider_id: str) -> None:
     """Serialize the recording of a message's provider id with that id's webhooks."""
     with connection.cursor() as cursor:
@@ -84,7 +88,11 @@ def record_provider_event(
     detail: str = "",
     data: dict[str, Any] | None = None,
 ) -> bool:
-    """Record one provider event; False when it was seen before (a replay)."""
+    """Record one provider event; False when it was seen before (a replay) or cannot be
+    ours (ids longer than any provider's: they would not fit the columns, a 500)."""
+    if len(provider_message_id) > _MAX_ID_LENGTH or len(provider_event_id) > _MAX_ID_LENGTH:
+        logger.warning("Provider event with an overlong id ignored")
+        return False
     occurred_at = occurred_at or timezone.now()
     with transaction.atomic():
         lock_provider_id(provider_message_id)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from reformer.accounts.models import Membership
 from reformer.core import audit
 from reformer.core.errors import DomainError, NotFound
+from reformer.core.parsing import to_key
 from reformer.core.permissions import MANAGE_INTEGRATIONS, require
 from reformer.portability.export import temporary_zip_path, write_export
 from reformer.portability.models import Export
@@ -114,7 +115,12 @@ def get_export(actor: Membership, pk: int) -> Export:
 
 def download(actor: Membership, token: str) -> Export:
     """The export behind a download link, if it is this organization's, ready and unexpired."""
-    export = Export.objects.filter(organization_id=actor.organization_id, token=token).first()
+    key = to_key(token, max_length=64)
+    export = (
+        Export.objects.filter(organization_id=actor.organization_id, token=key).first()
+        if key
+        else None
+    )
     if export is None:
         raise NotFound("export")
     require(actor, MANAGE_INTEGRATIONS)

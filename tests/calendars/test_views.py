@@ -71,7 +71,7 @@ def test_the_feed_updates_when_a_booking_is_made_and_answers_304_while_unchanged
 
 @pytest.mark.scenario("PHX-24", "Handle invalid calendar feed URL")
 @pytest.mark.parametrize("how", ["unknown", "revoked", "reset", "expired", "deactivated"])
-def test_a_dead_token_answers_404_with_nothing_else(client, world, how):
+def test_a_dead_token_answers_404_with_how_to_get_a_new_link_and_nothing_else(client, world, how):
     _book(world.a)
     feed = actions.create_feed(world.a.client)
     url = _feed_url(feed)
@@ -91,7 +91,12 @@ def test_a_dead_token_answers_404_with_nothing_else(client, world, how):
         world.a.client.save()
     response = client.get(url)
     assert response.status_code == 404
-    assert response.content == b""
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    # The same words whichever way the link died (nothing tells which), no booking data.
+    assert response.content.decode() == (
+        "This calendar link is no longer valid. Get a new link from your Calendar page at "
+        "http://testserver/calendar/.\n"
+    )
     assert "ETag" not in response and "Set-Cookie" not in response
 
 

@@ -16,7 +16,13 @@ from reformer.core.errors import DomainError
 from reformer.core.models import AdminAlert
 from reformer.notifications import recovery, sending, sms_consent
 from reformer.notifications.actions import queue_sms
-from reformer.notifications.models import InboundSms, Message, MessageEvent, RecipientSettings
+from reformer.notifications.models import (
+    EarlyProviderEvent,
+    InboundSms,
+    Message,
+    MessageEvent,
+    RecipientSettings,
+)
 from reformer.notifications.sending import deliver_message
 from reformer.notifications.transports.sms import segments_of
 from reformer.studios.models import StudioPolicy
@@ -345,3 +351,36 @@ def test_at_most_ten_texts_a_day_per_person(fake_providers, texter, studio):
         sms_consent.start_opt_in(texter, "+14155550177", organization=studio.organization).status
         == "queued"
     )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"MessageStatus": "x" * 500},
+        {"MessageStatus": "exploded"},
+        {"MessageStatus": "delivered", "MessageSid": "SM" + "f" * 500},
+    ],
+    ids=["long-status", "unknown-status", "long-sid"],
+)
+def test_a_signed_callback_with_an_unknown_status_is_refused_cleanly(
+    fake_providers, texter, studio, client, params
+):
+    """A 500-character status made an event id too long for its column (a 500)."""
+    message = _sent(fake_providers, texter, studio)
+    events = MessageEvent.objects.count()
+    response = post_signed(client, STATUS_URL, {"MessageSid": message.provider_id, **params})
+    assert response.status_code == 400
+    message.refresh_from_db()
+    assert message.status == "sent" and MessageEvent.objects.count() == events
+    assert not EarlyProviderEvent.objects.exists()
+
+
+def test_a_signed_inbound_text_with_an_overlong_sid_or_sender_is_refused_cleanly(
+    fake_providers, texter, studio, client
+):
+    for params in (
+        {"MessageSid": "SM" + "a" * 300, "From": NUMBER, "Body": "STOP"},
+        {"MessageSid": "SMin9", "From": "+1" + "5" * 300, "Body": "STOP"},
+    ):
+        assert post_signed(client, INBOUND_URL, params).status_code == 400
+    assert not InboundSms.objects.exists()

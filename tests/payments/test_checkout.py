@@ -185,6 +185,46 @@ def test_garbage_with_a_good_signature_is_refused(shop):
     assert not WebhookEvent.objects.exists()
 
 
+@pytest.mark.parametrize("token", ["alpha", "nope"])
+def test_bytes_that_are_not_utf8_get_400_before_anything_else(shop, token):
+    """stripe's verify_header decodes the payload: other bytes were a UnicodeDecodeError
+    (500). They are refused first, whatever the endpoint or signature."""
+    from django.test import Client
+
+    from reformer.integrations.stripe.signing import sign
+
+    url = shop.webhook_url() if token == "alpha" else "/webhooks/stripe/nope/"
+    response = Client().post(
+        url,
+        data=b"\xff\xfe{\x80}",
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign("{}", "whsec_alphaSecretAAAA"),
+    )
+    assert response.status_code == 400
+    assert "UTF-8" in response.json()["error"]
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "kind", ["invoice.paid", "invoice.payment_failed", "checkout.session.completed"]
+)
+@pytest.mark.parametrize("obj", ["in_123", ["in_123"], {"id": 5}])
+def test_a_signed_event_without_an_object_is_recorded_as_ignored_not_a_crash(shop, kind, obj):
+    assert (
+        shop.post_event({"id": "evt_odd", "type": kind, "data": {"object": obj}}).status_code == 200
+    )
+    assert process_events() == ["malformed"]
+    stored = WebhookEvent.objects.get(event_id="evt_odd")
+    assert stored.processed_at is not None and "not a Stripe object" in stored.error
+
+
+def test_an_invoice_with_odd_nested_fields_is_not_ours_and_does_not_crash(shop):
+    invoice = {"id": "in_odd", "parent": "sub_x", "subscription": ["sub_x"]}
+    shop.post_event({"id": "evt_odd_nested", "type": "invoice.paid", "data": {"object": invoice}})
+    assert process_events() == ["applied"]
+    assert WebhookEvent.objects.get(event_id="evt_odd_nested").error == ""
+
+
 def test_unknown_events_are_stored_and_ignored(shop):
     shop.post_event({"id": "evt_unknown", "type": "balance.available", "data": {"object": {}}})
     assert process_events() == ["ignored"]

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from reformer.billing.models import PackageProduct
 from reformer.core.errors import DomainError
-from reformer.core.parsing import require_int, to_id, to_int
+from reformer.core.parsing import require_int, to_id, to_int, to_key
 from reformer.web.consumers import parse_subscriptions
 from tests.scheduling.helpers import snapshot
 from tests.web_client.helpers import package_for, session_at
@@ -116,3 +116,45 @@ def test_product_action_bounds_hold_without_the_form(world):
             weekly_limit=None,
             description="",
         )
+
+
+# A NUL in a URL's token, slug or reference: no row can hold one (PostgreSQL text refuses
+# it, an error rather than "no such row"), so each lookup answers "not found" first.
+NUL_PATHS = [
+    ("post", "/webhooks/stripe/%00/", "owner"),
+    ("post", "/webhooks/stripe/abc%00def/", "owner"),
+    ("get", "/calendar/feed/%00.ics", "owner"),
+    ("get", "/calendar/feed/abc%00.ics", "owner"),
+    ("get", "/integrations/export/%00/download/", "owner"),
+    ("get", "/api/v1/public/%00/classes", "owner"),
+    ("get", "/bookings/%00/", "client"),
+    ("get", "/bookings/%00/calendar.ics", "client"),
+    ("post", "/bookings/%00/cancel/", "client"),
+    ("get", "/privates/booked/%00/calendar.ics", "client"),
+    ("post", "/privates/booked/%00/cancel/", "client"),
+    ("get", "/invitations/%00/", "client"),
+    ("get", "/reports/link/%00/", "owner"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "role"), NUL_PATHS)
+def test_a_nul_in_a_urls_token_or_reference_is_not_found(world, client, method, path, role):
+    client.raise_request_exception = False
+    client.force_login(getattr(world.a, role).user)
+    response = getattr(client, method)(path)
+    assert response.status_code == 404, (path, response.status_code)
+
+
+@pytest.mark.parametrize("path", ["/reminders/cancel/%00/", "/me/email/confirm/%00/"])
+def test_a_nul_in_a_signed_token_is_refused_like_any_bad_token(world, client, path):
+    client.raise_request_exception = False
+    client.force_login(world.a.client.user)
+    assert client.get(path).status_code in (400, 410)
+
+
+def test_to_key_refuses_what_no_row_can_hold():
+    assert to_key("abc") == "abc"
+    assert to_key("a\x00b") is None
+    assert to_key("") is None
+    assert to_key("x" * 65, max_length=64) is None
+    assert to_key(None) is None

@@ -20,7 +20,7 @@ from django.utils import timezone
 from reformer.billing.models import Payment, WebhookEvent
 from reformer.core.errors import DomainError, NotFound
 from reformer.core.jobs import defer_in_transaction
-from reformer.core.parsing import to_id
+from reformer.core.parsing import to_id, to_key
 from reformer.integrations.stripe.signing import BadSignature, verify
 from reformer.payments import errors as payment_errors
 from reformer.payments import secrets
@@ -49,7 +49,14 @@ class BadWebhook(DomainError):
 
 def receive_webhook(token: str, payload: bytes, signature: str | None) -> bool:
     """Verify and store one delivery. True if it was new (a job will apply it)."""
-    account = StripeAccount.objects.filter(webhook_token=token).first()
+    # Stripe sends UTF-8 JSON; other bytes are refused before anything else (stripe's
+    # verify_header decodes the payload and would raise UnicodeDecodeError, a 500).
+    try:
+        payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadWebhook("The payload is not UTF-8 text.") from None
+    key = to_key(token, max_length=64)
+    account = StripeAccount.objects.filter(webhook_token=key).first() if key else None
     if account is None:
         raise NotFound("webhook endpoint")
     try:
@@ -97,9 +104,18 @@ def process_event(event_pk: int) -> str:
     )
     handler = HANDLERS.get(event.kind)
     outcome = "ignored"
+    obj = _event_object(event.payload)
+    if handler is not None and obj is None:
+        # Signed, but not an event our handlers can read (e.g. data.object a string): kept
+        # with the reason and done with, rather than a job failing on every retry.
+        WebhookEvent.objects.filter(pk=event_pk, processed_at__isnull=True).update(
+            processed_at=timezone.now(), error="Ignored: data.object is not a Stripe object."
+        )
+        return "malformed"
     if handler is not None and account is not None:
+        assert obj is not None  # checked above
         try:
-            handler(account, event.payload["data"]["object"])
+            handler(account, obj)
         except Exception as exc:
             WebhookEvent.objects.filter(pk=event_pk).update(error=repr(exc)[:2000])
             raise
@@ -108,6 +124,16 @@ def process_event(event_pk: int) -> str:
         processed_at=timezone.now(), error=""
     )
     return outcome
+
+
+def _event_object(payload: Any) -> dict[str, Any] | None:
+    """The event's data.object when it is a Stripe object (a JSON object with a string
+    id), else None."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict) or not isinstance(obj.get("id", ""), str):
+        return None
+    return obj
 
 
 def _our_payment(account: StripeAccount, obj: dict[str, Any]) -> Payment | None:

@@ -123,14 +123,21 @@ def _publish(subscription: Subscription) -> None:
     )
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """A nested JSON object of an event, or {} when the event has something else there."""
+    return value if isinstance(value, dict) else {}
+
+
 def _invoice_subscription(account: StripeAccount, invoice: dict[str, Any]):
-    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    # A signed event is still read defensively: a string or list where an object belongs
+    # means "not about our subscription", never a crashed job.
+    details = _mapping(_mapping(invoice.get("parent")).get("subscription_details"))
     subscription_id = details.get("subscription") or invoice.get("subscription")
-    if not subscription_id:
+    if not subscription_id or not isinstance(subscription_id, str):
         return None, None, {}
-    metadata = details.get("metadata")
+    metadata = _mapping(details.get("metadata"))
     if not metadata:
-        metadata = _retrieve(account, subscription_id).get("metadata") or {}
+        metadata = _mapping(_retrieve(account, subscription_id).get("metadata"))
     return _ours(account, metadata, subscription_id), subscription_id, metadata
 
 

@@ -1,8 +1,9 @@
 """Calendar pages: subscribe to your own feed, a studio's public timetable, and the feeds
 themselves (answered without a session: the token in the URL is the key).
 
-A feed answers 404 with an empty body for an unknown, revoked or expired token (nothing
-tells which), 304 to a poller whose ETag still matches, and 429 past the rate limit.
+A feed answers 404 with a short plain-text explanation (get a new link from the Calendar
+page) for an unknown, revoked or expired token (nothing tells which), 304 to a poller whose
+ETag still matches, and 429 past the rate limit.
 """
 
 from __future__ import annotations
@@ -107,8 +108,18 @@ def _over_limit(key: str) -> bool:
         return False
 
 
-def _not_found() -> HttpResponse:
-    return HttpResponse(b"", status=404, content_type="text/plain")
+def _not_found(text: str = "") -> HttpResponse:
+    return HttpResponse(text.encode(), status=404, content_type="text/plain; charset=utf-8")
+
+
+def _feed_gone(request: HttpRequest) -> HttpResponse:
+    """An unknown, revoked or expired link (one answer for all: nothing tells which). A
+    person who opens it, or a calendar app that shows the error, learns what to do."""
+    page = f"{_base_url(request)}{reverse('calendars:mine')}"
+    return _not_found(
+        f"This calendar link is no longer valid. Get a new link from your Calendar page at "
+        f"{page}.\n"
+    )
 
 
 def _calendar_response(
@@ -141,7 +152,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         return response
     subscription = actions.open_feed(token)
     if subscription is None:
-        return _not_found()
+        return _feed_gone(request)
     built = feeds.person_feed(subscription, base_url=_base_url(request))
     return _calendar_response(request, built, filename="reformer.ics", private=True)
 

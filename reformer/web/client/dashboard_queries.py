@@ -17,6 +17,7 @@ from reformer.billing.models import ClientPackage, CreditLedger, PackageProduct
 from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.bookings.rules import WaitlistPosition
 from reformer.core.errors import NotFound
+from reformer.core.parsing import to_key
 
 # PHX-11: upcoming bookings are limited to the next 90 days; history to the latest 20.
 UPCOMING_DAYS = 90
@@ -152,7 +153,8 @@ def waitlist_entries(actor: Membership) -> list[WaitlistEntry]:
 
 def own_booking(actor: Membership, reference: str) -> Booking:
     """The actor's booking with this reference; anyone else's is not found."""
-    booking = _bookings(actor).filter(reference=reference.upper()).first()
+    key = to_key(reference.upper(), max_length=12)
+    booking = _bookings(actor).filter(reference=key).first() if key else None
     if booking is None:
         raise NotFound("booking")
     return booking

@@ -12,7 +12,7 @@ from reformer.accounts.models import Membership
 from reformer.appointments.models import Appointment, AppointmentType, Attendee
 from reformer.billing.models import ClientPackage, PackageProduct
 from reformer.core.errors import DomainError, NotFound
-from reformer.core.parsing import to_id
+from reformer.core.parsing import to_id, to_key
 from reformer.core.permissions import reaches_every_studio, studio_ids_in_scope
 from reformer.core.timezones import local_day_bounds
 from reformer.onboarding.models import IntroOffer
@@ -88,9 +88,12 @@ def client_places(client: Membership, *, upcoming: bool = True, limit: int = 20)
 
 
 def client_place(actor: Membership, reference: str) -> Attendee:
+    key = to_key(reference, max_length=12)
+    if key is None:
+        raise NotFound("appointment")
     place = (
         Attendee.objects.filter(
-            organization_id=actor.organization_id, client=actor, appointment__reference=reference
+            organization_id=actor.organization_id, client=actor, appointment__reference=key
         )
         .select_related(
             "appointment__appointment_type",
