@@ -124,11 +124,22 @@ def test_every_page_links_the_current_organizations_manifest(client, world):
 def test_the_desk_and_the_instructor_keep_todays_rosters(client, world):
     import datetime as dt
 
+    import time_machine
     from django.utils import timezone
 
+    from reformer.core.timezones import local_to_utc, local_today
     from tests.factories import make_session
 
-    session = make_session(world.a, starts_at=timezone.now() + dt.timedelta(minutes=30))
+    # At 10:00 in the studio's zone, so the class half an hour ahead is today's whatever the
+    # hour CI runs at (from 23:30 local it fell on tomorrow).
+    zone_name = world.a.studio.time_zone
+    morning = local_to_utc(local_today(zone_name), dt.time(10, 0), zone_name)
+    with time_machine.travel(morning, tick=False):
+        session = make_session(world.a, starts_at=timezone.now() + dt.timedelta(minutes=30))
+        _check_todays_rosters(client, world, session)
+
+
+def _check_todays_rosters(client, world, session):
     page = f"/staff/classes/{session.pk}/"
     client.force_login(world.a.front_desk.user)
     desk = client.get("/pwa/shell.json").json()
