@@ -39,19 +39,16 @@ from django.db.models import (
     Count,
     DateField,
     DateTimeField,
-    Exists,
     F,
     Func,
-    OuterRef,
     Q,
-    Subquery,
     Sum,
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
-from reformer.accounts.models import Membership, Role
+from reformer.accounts.models import Membership
 from reformer.analytics.visits import counts_by_studio
 from reformer.billing.models import Payment
 from reformer.bookings.audit_codes import BOOKINGS_WAITLIST_PASSED_OVER
@@ -555,38 +552,6 @@ def upcoming_sessions(scope: Scope, *, now: dt.datetime | None = None, days: int
         .filter(starts_at__gte=now, starts_at__lt=now + dt.timedelta(days=days))
         .select_related("studio", "room", "class_type", "instructor__user")
         .order_by("starts_at", "pk")
-    )
-
-
-def instructor_overview(actor: Membership, *, now: dt.datetime | None = None):
-    """Active instructors the actor manages, each with `upcoming_count` of classes to teach."""
-    permissions.require(actor, permissions.MANAGE_STAFF)
-    now = now or timezone.now()
-    upcoming = (
-        ClassSession.objects.filter(
-            instructor=OuterRef("pk"),
-            status=ClassSession.Status.SCHEDULED,
-            starts_at__gte=now,
-        )
-        .order_by()
-        .values("instructor")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    queryset = Membership.objects.filter(
-        organization_id=actor.organization_id, role=Role.INSTRUCTOR, active=True
-    )
-    if not permissions.reaches_every_studio(actor):
-        in_scope = Membership.studios.through.objects.filter(
-            membership_id=OuterRef("pk"),
-            studio_id__in=permissions.studio_ids_in_scope(actor),
-        )
-        queryset = queryset.filter(Exists(in_scope))
-    return (
-        queryset.select_related("user")
-        .prefetch_related("studios")
-        .annotate(upcoming_count=Coalesce(Subquery(upcoming), 0))
-        .order_by("user__name", "pk")
     )
 
 

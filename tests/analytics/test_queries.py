@@ -11,6 +11,7 @@ from reformer.analytics.periods import Period, PeriodError, parse_period, preset
 from reformer.billing.models import Payment
 from reformer.bookings.models import Booking
 from reformer.core.errors import NotFound, PermissionDenied
+from reformer.scheduling import queries as scheduling_queries
 from tests import factories
 from tests.analytics import dataset
 from tests.analytics.dataset import NOW
@@ -193,12 +194,15 @@ def test_it_lists_active_instructors_with_upcoming_class_counts(world, data):
         organization=world.a.organization, role="instructor", studios=[world.a.other_studio]
     )
     factories.MembershipFactory(organization=world.a.organization, role="instructor", active=False)
-    rows = {m.pk: m.upcoming_count for m in queries.instructor_overview(world.a.owner, now=NOW)}
+    rows = {
+        m.pk: m.upcoming_count
+        for m in scheduling_queries.instructor_overview(world.a.owner, now=NOW)
+    }
     assert rows == {world.a.instructor.pk: 2, annex_only.pk: 0}
-    manager_rows = queries.instructor_overview(world.a.manager, now=NOW)
+    manager_rows = scheduling_queries.instructor_overview(world.a.manager, now=NOW)
     assert [m.pk for m in manager_rows] == [world.a.instructor.pk]
     with pytest.raises(PermissionDenied):
-        queries.instructor_overview(world.a.front_desk)
+        scheduling_queries.instructor_overview(world.a.front_desk)
 
 
 @pytest.mark.parametrize(
