@@ -61,6 +61,7 @@ from reformer.core.permissions import (
     reaches_studios,
     require,
     require_same_organization,
+    why_not_manage_member,
 )
 from reformer.studios.models import Organization, Studio
 
@@ -305,7 +306,7 @@ def change_role(
         _lock_organization(actor.organization_id)
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         current_studios = list(membership.studios.all())
-        _check_may_grant(actor, membership.role, current_studios, MANAGE_STAFF)
+        _check_may_manage(actor, membership)
         _check_may_grant(actor, role, studio_list, MANAGE_STAFF)
         if membership.role == Role.OWNER and role != Role.OWNER and membership.active:
             _ensure_another_active_owner(actor.organization_id, excluding=membership.pk)
@@ -346,7 +347,7 @@ def _set_active(actor: Membership, membership: Membership, *, active: bool) -> M
     with transaction.atomic(durable=True):
         _lock_organization(actor.organization_id)
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
-        _check_may_grant(actor, membership.role, list(membership.studios.all()), MANAGE_STAFF)
+        _check_may_manage(actor, membership)
         if membership.active == active:
             return membership
         if not active and membership.role == Role.OWNER:
@@ -397,6 +398,12 @@ def _check_may_grant(actor: Membership, role: str, studios: list[Studio], capabi
         raise _denied(capability, "Only an owner can give or change the owner and manager roles.")
     if not reaches_studios(actor, {studio.pk for studio in studios}):
         raise _denied(capability, "You can only manage staff of your own studios.")
+
+
+def _check_may_manage(actor: Membership, member: Membership) -> None:
+    """The member as they are now: core.permissions decides, and says why not."""
+    if (reason := why_not_manage_member(actor, member)) is not None:
+        raise _denied(MANAGE_STAFF, reason)
 
 
 def _lock_organization(organization_id: int) -> Organization:

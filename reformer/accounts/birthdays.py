@@ -1,9 +1,11 @@
 """Client birthdays: the one rule for "is it their birthday?" (roster, check-in, validation).
 
 The roster and the check-in search flag a client whose birthday falls in the week of the
-class (Monday to Sunday, the studio's local date of the class): "Birthday today" on the
-day itself, "Birthday on Thursday" on another day of that week, so the instructor of a
-Monday class can still wish a happy birthday for Wednesday. Someone born on 29 February
+class (Monday to Sunday, the studio's local date of the class): "Birthday on Thursday" on
+another day of that week, so the instructor of a Monday class can still wish a happy
+birthday for Wednesday. On the class's own day the flag says "Birthday today" only when the
+class is today (the studio's local date); a roster read days ahead says "Birthday on class
+day" -- "today" there would be false on the day it is read. Someone born on 29 February
 celebrates on 28 February in other years.
 """
 
@@ -24,8 +26,9 @@ def birthday_in(birth_date: dt.date, year: int) -> dt.date:
         return dt.date(year, 2, 28)
 
 
-def birthday_flag(birth_date: dt.date | None, class_day: dt.date) -> str | None:
-    """ "Birthday today", "Birthday on <weekday>" within the class's week, else None."""
+def birthday_flag(birth_date: dt.date | None, class_day: dt.date, *, today: dt.date) -> str | None:
+    """ "Birthday today" / "Birthday on class day", "Birthday on <weekday>" within the
+    class's week, else None. `today` is the studio's local date now."""
     if birth_date is None:
         return None
     monday = class_day - dt.timedelta(days=class_day.weekday())
@@ -34,7 +37,7 @@ def birthday_flag(birth_date: dt.date | None, class_day: dt.date) -> str | None:
     for year in {monday.year, sunday.year}:
         day = birthday_in(birth_date, year)
         if day == class_day:
-            return "Birthday today"
+            return "Birthday today" if class_day == today else "Birthday on class day"
         if monday <= day <= sunday:
             return f"Birthday on {day:%A}"
     return None

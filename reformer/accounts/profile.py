@@ -257,8 +257,10 @@ def update_staff_details(
     """
     permissions.require(actor, permissions.MANAGE_STAFF)
     permissions.require_same_organization(actor, membership, "member")
-    if not permissions.may_manage_member(actor, membership):
-        raise PermissionDenied(permissions.MANAGE_STAFF)
+    if (reason := permissions.why_not_manage_member(actor, membership)) is not None:
+        error = PermissionDenied(permissions.MANAGE_STAFF)
+        error.message = reason  # the page says why, not only "ask an owner or manager"
+        raise error
     bio = (bio or "").strip()
     if len(bio) > 2000:
         raise DomainError(VALIDATION, "Keep the bio under 2,000 characters.", field="bio")

@@ -69,17 +69,22 @@ def summary_csv(scope: Scope, period: Period) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(["period_start", "period_end", "time_zone", "studio", *METRIC_COLUMNS])
     summary = queries.summary(scope, period)
-    head = [period.start.isoformat(), period.end.isoformat(), scope.time_zone]
+    dates = [period.start.isoformat(), period.end.isoformat()]
+    # Each studio's row counts its own local days (queries.summary), so it names its zone.
     for studio, metrics in summary.by_studio:
-        yield writer.writerow([*head, _safe(studio.name), *_metric_cells(metrics)])
+        yield writer.writerow(
+            [*dates, studio.time_zone, _safe(studio.name), *_metric_cells(metrics)]
+        )
     if scope.studio is None:
-        yield writer.writerow([*head, "All studios", *_metric_cells(summary.total)])
+        zones = sorted(scope.zones) or [scope.time_zone]
+        total_zone = zones[0] if len(zones) == 1 else "each studio's own"
+        yield writer.writerow([*dates, total_zone, scope.label, *_metric_cells(summary.total)])
 
 
 def daily_csv(scope: Scope, period: Period) -> Iterator[str]:
     """One row per local day of the period."""
     writer = csv.writer(_Echo())
-    studio = _safe(scope.studio.name) if scope.studio else "All studios"
+    studio = _safe(scope.label)
     yield writer.writerow(["date", "studio", *METRIC_COLUMNS])
     for row in queries.daily_rows(scope, period):
         yield writer.writerow([row.day.isoformat(), studio, *_metric_cells(row.metrics)])

@@ -17,8 +17,14 @@ Definitions (docs/architecture.md repeats them):
   moves its class's point. Without a period (`booking_series(scope)`), bookings *made* per
   day of the last 30 days, week or month of the last 12.
 
-Periods are local calendar days of the reporting time zone: the selected studio's, or the
-organization's when all studios are shown.
+Periods are local calendar days, and each studio counts its own: December of a London
+studio is December in London, whether the studio is picked alone or shown among all studios
+(PHX-13: a studio's figures must not depend on the filter). The all-studios total is the sum
+of the studio rows, plus payments recorded without a studio (counted in the organization's
+zone). Each grouped query carries one time range per distinct zone of the scope's studios
+(`_in_period`) and reads local days with the row's studio's zone (`_local_day`), so the
+number of queries does not grow with studios or zones. `Scope.time_zone` (the selected
+studio's, or the organization's) still names "today" and the period presets.
 """
 
 from __future__ import annotations
@@ -28,11 +34,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce, TruncDate, TruncDay, TruncMonth, TruncWeek
+from django.db.models import (
+    CharField,
+    Count,
+    DateField,
+    DateTimeField,
+    F,
+    Func,
+    Q,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
-from reformer.accounts.models import Membership, Role
+from reformer.accounts.models import Membership
 from reformer.analytics.visits import counts_by_studio
 from reformer.billing.models import Payment
 from reformer.bookings.audit_codes import BOOKINGS_WAITLIST_PASSED_OVER
@@ -60,6 +76,7 @@ class Scope:
     studio: Studio | None  # the one selected, or None for all
     time_zone: str
     whole_organization: bool  # covers every studio of the organization
+    reaches_every_studio: bool = True  # the actor may pick every studio of the organization
 
     @property
     def studio_ids(self) -> list[int]:
@@ -68,6 +85,29 @@ class Scope:
     @property
     def shows_revenue(self) -> bool:
         return True
+
+    @property
+    def zones(self) -> dict[str, list[int]]:
+        """The scope's studios grouped by time zone (zone -> studio ids)."""
+        groups: dict[str, list[int]] = {}
+        for studio in self.studios:
+            groups.setdefault(studio.time_zone, []).append(studio.pk)
+        return groups
+
+    @property
+    def label(self) -> str:
+        """What the scope covers, in a heading or an export: a studio's name, "All studios"
+        (every studio of the organization) or "Your studios" (a manager's several)."""
+        if self.studio is not None:
+            return self.studio.name
+        if len(self.studios) == 1:
+            return self.studios[0].name
+        return "All studios" if self.whole_organization else "Your studios"
+
+    @property
+    def all_label(self) -> str:
+        """The studio filter's "every studio" choice."""
+        return "All studios" if self.reaches_every_studio else "All your studios"
 
 
 def metrics_scope(actor: Membership, *, studio_id: int | None = None) -> Scope:
@@ -96,6 +136,7 @@ def metrics_scope(actor: Membership, *, studio_id: int | None = None) -> Scope:
         studio=selected,
         time_zone=selected.time_zone if selected else actor.organization.time_zone,
         whole_organization=selected is None and len(selectable) == len(organization_studios),
+        reaches_every_studio=len(selectable) == len(organization_studios),
     )
 
 
@@ -146,25 +187,36 @@ def _sessions(scope: Scope):
     )
 
 
-def _payments(scope: Scope, start: dt.datetime, end: dt.datetime):
-    """Payments that brought money in during the period, in the scope's studios."""
-    payments = Payment.objects.filter(
-        organization_id=scope.actor.organization_id,
-        status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED],
-        created_at__gte=start,
-        created_at__lt=end,
-    )
-    if not scope.whole_organization:
-        payments = payments.filter(studio_id__in=scope.studio_ids)
-    return payments
-
-
 _NET = Sum(F("amount") - F("amount_refunded"))
 
 
-def revenue(scope: Scope, start: dt.datetime, end: dt.datetime) -> dict[str, Decimal] | None:
-    rows = _payments(scope, start, end).values("currency").annotate(total=_NET).order_by("currency")
-    return {row["currency"]: row["total"] for row in rows}
+def _in_period(scope: Scope, period: Period, moment: str, studio: str) -> Q:
+    """Rows of the scope's studios whose `moment` falls in the period, each studio's period
+    in its own zone: one range per distinct zone, so any number of studios costs one query."""
+    condition = Q(pk__in=[])
+    for tz_name, ids in scope.zones.items():
+        start, end = period.utc_bounds(tz_name)
+        condition |= Q(**{f"{studio}__in": ids, f"{moment}__gte": start, f"{moment}__lt": end})
+    return condition
+
+
+def _local_day(moment: str, studio_zone: str, default_zone: str, interval: str = "day"):
+    """The local day (or first day of the week / month) of `moment` in the zone of the row's
+    studio (`default_zone` where the row has none): PostgreSQL's timezone(zone, instant)."""
+    local = Func(
+        Coalesce(F(studio_zone), Value(default_zone), output_field=CharField()),
+        F(moment),
+        function="timezone",
+        output_field=DateTimeField(),
+    )
+    if interval != "day":
+        assert interval in INTERVALS  # a fixed word, written into the SQL
+        local = Func(
+            local,
+            template=f"date_trunc('{interval}', %(expressions)s)",
+            output_field=DateTimeField(),
+        )
+    return Cast(local, DateField())
 
 
 # Past this, summary() counts bookings from the visits rollup rather than the bookings.
@@ -172,19 +224,16 @@ LONG_PERIOD = dt.timedelta(days=45)
 
 
 def summary(scope: Scope, period: Period, *, now: dt.datetime | None = None) -> Summary:
-    """The four metrics per studio and in total: three grouped queries whatever the data size."""
+    """The four metrics per studio and in total: three grouped queries whatever the data size
+    (each studio's period in its own zone; see the module's docstring)."""
     now = now or timezone.now()
-    start, end = period.utc_bounds(scope.time_zone)
     booking_rows = (
         Booking.objects.filter(
-            organization_id=scope.actor.organization_id,
-            session__studio_id__in=scope.studio_ids,
-            starts_at__gte=start,
-            starts_at__lt=end,
+            _in_period(scope, period, "starts_at", "session__studio_id"),
             # The booking's copy of its class time: the same range on the class lets the
             # join read only the period's classes (studio, starts_at index).
-            session__starts_at__gte=start,
-            session__starts_at__lt=end,
+            _in_period(scope, period, "session__starts_at", "session__studio_id"),
+            organization_id=scope.actor.organization_id,
         )
         .values("session__studio_id")
         .annotate(
@@ -196,7 +245,10 @@ def summary(scope: Scope, period: Period, *, now: dt.datetime | None = None) -> 
     )
     session_rows = (
         _sessions(scope)
-        .filter(status=ClassSession.Status.SCHEDULED, starts_at__gte=start, starts_at__lt=end)
+        .filter(
+            _in_period(scope, period, "starts_at", "studio_id"),
+            status=ClassSession.Status.SCHEDULED,
+        )
         .values("studio_id")
         .annotate(
             booked=Sum("booked_count", filter=Q(starts_at__lt=now)),
@@ -206,20 +258,20 @@ def summary(scope: Scope, period: Period, *, now: dt.datetime | None = None) -> 
         .order_by()
     )
     per_studio = {studio.pk: Metrics(revenue={}) for studio in scope.studios}
-    revenue_rows = (
-        _payments(scope, start, end)
-        .filter(studio_id__in=scope.studio_ids)
-        .values("studio_id", "currency")
-        .annotate(total=_NET)
-        .order_by("currency")
-    )
-    for row in revenue_rows:
-        taken = per_studio[row["studio_id"]].revenue
-        if taken is not None:
-            taken[row["currency"]] = row["total"]
-    if end - start > LONG_PERIOD:
-        # Months of bookings: counted from the visits rollup instead (same figures).
-        counts = counts_by_studio(scope.actor.organization_id, scope.studio_ids, start, end, now)
+    total = Metrics(revenue={})
+    for row in _revenue_rows(scope, period):
+        taken = per_studio[row["studio_id"]].revenue if row["studio_id"] else None
+        for amounts in (taken, total.revenue):
+            if amounts is not None:
+                amounts[row["currency"]] = amounts.get(row["currency"], Decimal(0)) + row["total"]
+    counts: dict[int, tuple[int, int, int]] = {}
+    if dt.timedelta(days=period.days) > LONG_PERIOD:
+        # Months of bookings: counted from the visits rollup instead (same figures), one
+        # query per zone of the scope's studios.
+        for tz_name, ids in scope.zones.items():
+            start, end = period.utc_bounds(tz_name)
+            organization_id = scope.actor.organization_id
+            counts.update(counts_by_studio(organization_id, ids, start, end, now))
     else:
         counts = {
             row["session__studio_id"]: (row["bookings"], row["attended"], row["no_shows"])
@@ -233,10 +285,34 @@ def summary(scope: Scope, period: Period, *, now: dt.datetime | None = None) -> 
         metrics.booked_places = row["booked"] or 0
         metrics.capacity = row["capacity"] or 0
         metrics.sessions = row["sessions"]
-    total = Metrics(revenue=revenue(scope, start, end))
     for metrics in per_studio.values():
         total.add(metrics)
     return Summary(total, [(studio, per_studio[studio.pk]) for studio in scope.studios])
+
+
+def _revenue_payments(scope: Scope, period: Period):
+    """Payments that brought money in during the period: the scope's studios', each in its
+    own zone, and for the whole organization also those recorded without a studio (from
+    before payments carried one), in the organization's zone."""
+    condition = _in_period(scope, period, "created_at", "studio_id")
+    if scope.whole_organization:
+        start, end = period.utc_bounds(scope.actor.organization.time_zone)
+        condition |= Q(studio_id__isnull=True, created_at__gte=start, created_at__lt=end)
+    return Payment.objects.filter(
+        condition,
+        organization_id=scope.actor.organization_id,
+        status__in=[Payment.Status.SUCCEEDED, Payment.Status.REFUNDED],
+    )
+
+
+def _revenue_rows(scope: Scope, period: Period):
+    """Net revenue per studio (None: recorded without one) and currency."""
+    return (
+        _revenue_payments(scope, period)
+        .values("studio_id", "currency")
+        .annotate(total=_NET)
+        .order_by("currency")
+    )
 
 
 @dataclass(frozen=True)
@@ -318,22 +394,21 @@ def period_series(scope: Scope, period: Period, interval: str = "day") -> Series
         interval = "day"
     if interval == "day" and period.days > 92:
         interval = "week"  # a year of days is unreadable; weeks say the same
-    start, end = period.utc_bounds(scope.time_zone)
-    tz = zone(scope.time_zone)
+    local_bucket = _local_day(
+        "starts_at", "session__studio__time_zone", scope.actor.organization.time_zone, interval
+    )
     rows = (
         Booking.objects.filter(
+            _in_period(scope, period, "starts_at", "session__studio_id"),
             organization_id=scope.actor.organization_id,
-            session__studio_id__in=scope.studio_ids,
-            starts_at__gte=start,
-            starts_at__lt=end,
             status__in=Booking.HOLDING,
         )
-        .annotate(bucket=_TRUNC[interval]("starts_at", tzinfo=tz))
+        .annotate(bucket=local_bucket)
         .values("bucket")
         .annotate(n=Count("id"))
         .order_by()
     )
-    counts = {row["bucket"].date(): row["n"] for row in rows}
+    counts = {row["bucket"]: row["n"] for row in rows}
     starts = _period_bucket_starts(interval, period)
     return Series(
         interval=interval,
@@ -406,18 +481,18 @@ class DayRow:
 
 
 def daily_rows(scope: Scope, period: Period, *, now: dt.datetime | None = None) -> list[DayRow]:
-    """The metrics of each local day of the period (for the CSV export)."""
+    """The metrics of each local day of the period (for the CSV export): each studio's rows
+    on its own local day, so the days add up to `summary`'s total."""
     now = now or timezone.now()
-    start, end = period.utc_bounds(scope.time_zone)
-    tz = zone(scope.time_zone)
+    org_zone = scope.actor.organization.time_zone
     days = {
         period.start + dt.timedelta(days=n): Metrics(revenue={} if scope.shows_revenue else None)
         for n in range(period.days)
     }
     booking_rows = (
         _bookings(scope)
-        .filter(starts_at__gte=start, starts_at__lt=end)
-        .annotate(day=TruncDate("starts_at", tzinfo=tz))
+        .filter(_in_period(scope, period, "starts_at", "session__studio_id"))
+        .annotate(day=_local_day("starts_at", "session__studio__time_zone", org_zone))
         .values("day")
         .annotate(
             bookings=Count("id", filter=Q(status__in=Booking.HOLDING)),
@@ -432,8 +507,11 @@ def daily_rows(scope: Scope, period: Period, *, now: dt.datetime | None = None) 
         metrics.no_shows = row["no_shows"]
     session_rows = (
         _sessions(scope)
-        .filter(status=ClassSession.Status.SCHEDULED, starts_at__gte=start, starts_at__lt=end)
-        .annotate(day=TruncDate("starts_at", tzinfo=tz))
+        .filter(
+            _in_period(scope, period, "starts_at", "studio_id"),
+            status=ClassSession.Status.SCHEDULED,
+        )
+        .annotate(day=_local_day("starts_at", "studio__time_zone", org_zone))
         .values("day")
         .annotate(
             booked=Sum("booked_count", filter=Q(starts_at__lt=now)),
@@ -448,8 +526,8 @@ def daily_rows(scope: Scope, period: Period, *, now: dt.datetime | None = None) 
         metrics.sessions = row["sessions"]
     if scope.shows_revenue:
         payment_rows = (
-            _payments(scope, start, end)
-            .annotate(day=TruncDate("created_at", tzinfo=tz))
+            _revenue_payments(scope, period)
+            .annotate(day=_local_day("created_at", "studio__time_zone", org_zone))
             .values("day", "currency")
             .annotate(total=_NET)
             .order_by("currency")
@@ -457,7 +535,7 @@ def daily_rows(scope: Scope, period: Period, *, now: dt.datetime | None = None) 
         for row in payment_rows:
             revenue = days[row["day"]].revenue
             assert revenue is not None  # shows_revenue gave every day a dict
-            revenue[row["currency"]] = row["total"]
+            revenue[row["currency"]] = revenue.get(row["currency"], Decimal(0)) + row["total"]
     return [DayRow(day, metrics) for day, metrics in days.items()]
 
 
@@ -474,38 +552,6 @@ def upcoming_sessions(scope: Scope, *, now: dt.datetime | None = None, days: int
         .filter(starts_at__gte=now, starts_at__lt=now + dt.timedelta(days=days))
         .select_related("studio", "room", "class_type", "instructor__user")
         .order_by("starts_at", "pk")
-    )
-
-
-def instructor_overview(actor: Membership, *, now: dt.datetime | None = None):
-    """Active instructors the actor manages, each with `upcoming_count` of classes to teach."""
-    permissions.require(actor, permissions.MANAGE_STAFF)
-    now = now or timezone.now()
-    upcoming = (
-        ClassSession.objects.filter(
-            instructor=OuterRef("pk"),
-            status=ClassSession.Status.SCHEDULED,
-            starts_at__gte=now,
-        )
-        .order_by()
-        .values("instructor")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    queryset = Membership.objects.filter(
-        organization_id=actor.organization_id, role=Role.INSTRUCTOR, active=True
-    )
-    if not permissions.reaches_every_studio(actor):
-        in_scope = Membership.studios.through.objects.filter(
-            membership_id=OuterRef("pk"),
-            studio_id__in=permissions.studio_ids_in_scope(actor),
-        )
-        queryset = queryset.filter(Exists(in_scope))
-    return (
-        queryset.select_related("user")
-        .prefetch_related("studios")
-        .annotate(upcoming_count=Coalesce(Subquery(upcoming), 0))
-        .order_by("user__name", "pk")
     )
 
 

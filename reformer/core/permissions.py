@@ -216,14 +216,33 @@ def reaches_every_studio(actor: Membership) -> bool:
 
 
 def may_manage_member(actor: Membership, member: Membership) -> bool:
-    """Whether the actor (who holds MANAGE_STAFF) may edit this member's details: owners
-    anyone; managers only roles they may grant, scoped to studios all within their own."""
+    """Whether the actor (who holds MANAGE_STAFF) may edit, deactivate or reactivate this
+    member: see `why_not_manage_member`."""
+    return why_not_manage_member(actor, member) is None
+
+
+def why_not_manage_member(actor: Membership, member: Membership) -> str | None:
+    """None when the actor (who holds MANAGE_STAFF) may manage this staff member, else why
+    not, in words for the actor. Owners manage anyone; managers only roles they may grant,
+    scoped to studios all within their own (a member who also works at another studio, or
+    at none, is an owner's to manage). The one rule for the lists (which hide Edit and
+    Deactivate), the edit page (which refuses) and the actions (which enforce it). Reads
+    `member.studios.all()`, so a list prefetches it."""
     if reaches_every_studio(actor):
-        return True
+        return None
     if member.role not in grantable_roles(actor):
-        return False
-    studio_ids = set(member.studios.values_list("pk", flat=True))
-    return bool(studio_ids) and studio_ids <= studio_ids_in_scope(actor)
+        return "Only an owner can manage owners and managers."
+    if member.role not in STUDIO_SCOPED_ROLES:
+        return None  # a client: no studio scope to be outside of
+    studios = list(member.studios.all())
+    if not studios:
+        return "Not assigned to a studio: an owner manages them."
+    in_scope = studio_ids_in_scope(actor)
+    outside = [studio.name for studio in studios if studio.pk not in in_scope]
+    if outside:
+        works = "teaches" if member.role == "instructor" else "works"
+        return f"Also {works} at {', '.join(outside)}: an owner manages them."
+    return None
 
 
 def may_revoke_feed_of(actor: Membership, target: Membership) -> bool:

@@ -10,16 +10,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from reformer.accounts.models import Membership
+from reformer.accounts.models import Membership, Role
 from reformer.core.errors import NotFound
 from reformer.core.permissions import (
     MANAGE_CLASS_TYPES,
     MANAGE_SCHEDULE,
+    MANAGE_STAFF,
     VIEW_SCHEDULE,
     has_capability,
+    reaches_every_studio,
     require,
+    studio_ids_in_scope,
 )
 from reformer.scheduling.models import (
     ClassSession,
@@ -106,3 +111,37 @@ def get_template(actor: Membership, pk: int) -> RecurringTemplate:
         raise NotFound("weekly class")
     require(actor, MANAGE_SCHEDULE, studio=template.studio)
     return template
+
+
+def instructor_overview(actor: Membership, *, active: bool = True, now: dt.datetime | None = None):
+    """Instructors the actor manages (active ones, or with active=False the deactivated),
+    each with `upcoming_count` of scheduled classes still to teach (a deactivated
+    instructor's classes stay on the schedule until someone reassigns them)."""
+    require(actor, MANAGE_STAFF)
+    now = now or timezone.now()
+    upcoming = (
+        ClassSession.objects.filter(
+            instructor=OuterRef("pk"),
+            status=ClassSession.Status.SCHEDULED,
+            starts_at__gte=now,
+        )
+        .order_by()
+        .values("instructor")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    queryset = Membership.objects.filter(
+        organization_id=actor.organization_id, role=Role.INSTRUCTOR, active=active
+    )
+    if not reaches_every_studio(actor):
+        in_scope = Membership.studios.through.objects.filter(
+            membership_id=OuterRef("pk"),
+            studio_id__in=studio_ids_in_scope(actor),
+        )
+        queryset = queryset.filter(Exists(in_scope))
+    return (
+        queryset.select_related("user")
+        .prefetch_related("studios")
+        .annotate(upcoming_count=Coalesce(Subquery(upcoming), 0))
+        .order_by("user__name", "pk")
+    )

@@ -9,7 +9,9 @@ import time_machine
 from reformer.analytics import queries
 from reformer.analytics.periods import Period, PeriodError, parse_period, preset_period
 from reformer.billing.models import Payment
+from reformer.bookings.models import Booking
 from reformer.core.errors import NotFound, PermissionDenied
+from reformer.scheduling import queries as scheduling_queries
 from tests import factories
 from tests.analytics import dataset
 from tests.analytics.dataset import NOW
@@ -192,12 +194,15 @@ def test_it_lists_active_instructors_with_upcoming_class_counts(world, data):
         organization=world.a.organization, role="instructor", studios=[world.a.other_studio]
     )
     factories.MembershipFactory(organization=world.a.organization, role="instructor", active=False)
-    rows = {m.pk: m.upcoming_count for m in queries.instructor_overview(world.a.owner, now=NOW)}
+    rows = {
+        m.pk: m.upcoming_count
+        for m in scheduling_queries.instructor_overview(world.a.owner, now=NOW)
+    }
     assert rows == {world.a.instructor.pk: 2, annex_only.pk: 0}
-    manager_rows = queries.instructor_overview(world.a.manager, now=NOW)
+    manager_rows = scheduling_queries.instructor_overview(world.a.manager, now=NOW)
     assert [m.pk for m in manager_rows] == [world.a.instructor.pk]
     with pytest.raises(PermissionDenied):
-        queries.instructor_overview(world.a.front_desk)
+        scheduling_queries.instructor_overview(world.a.front_desk)
 
 
 @pytest.mark.parametrize(
@@ -289,3 +294,85 @@ def test_one_busy_day_does_not_flatten_the_chart():
     spiky = queries.Series("day", [str(d) for d in days], days, counts)
     assert spiky.scale_cap == 12  # twice the busiest ordinary day
     assert spiky.outliers == [(str(days[12]), 240)]
+
+
+# ------------------------------------------------ PHX-13: each studio in its own time zone
+
+
+def _studio_in_london(world, data):
+    """Annex moves to London; a payment and a class fall on different months there than in
+    New York (the organization's zone)."""
+    annex = world.a.other_studio
+    annex.time_zone = "Europe/London"
+    annex.save()
+    org = world.a.organization
+
+    def pay(at: dt.datetime, amount: str, studio) -> None:
+        Payment.objects.create(
+            organization=org,
+            studio=studio,
+            client=world.a.client,
+            amount=Decimal(amount),
+            currency="USD",
+            status="succeeded",
+            created_at=at,
+        )
+
+    # Mar 1 02:00 in London (March), Feb 28 21:00 in New York (February).
+    pay(dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC), "40.00", annex)
+    # Recorded without a studio: counted in the organization's zone (Feb 28 22:00: February).
+    pay(dt.datetime(2026, 3, 1, 3, 0, tzinfo=dt.UTC), "7.00", None)
+    pay(dt.datetime(2026, 3, 9, 15, 0, tzinfo=dt.UTC), "3.00", None)
+    # Mar 31 23:30 UTC: Apr 1 00:30 in London (BST), Mar 31 19:30 in New York.
+    late = factories.ClassSessionFactory(
+        room=data.annex_room,
+        class_type=world.a.class_type,
+        starts_at=dt.datetime(2026, 3, 31, 23, 30, tzinfo=dt.UTC),
+        ends_at=dt.datetime(2026, 4, 1, 0, 20, tzinfo=dt.UTC),
+        capacity=5,
+    )
+    Booking.objects.create(
+        organization=org,
+        session=late,
+        client=world.a.client,
+        starts_at=late.starts_at,
+        ends_at=late.ends_at,
+        status="confirmed",
+    )
+    return annex
+
+
+def test_a_studio_counts_the_same_whether_picked_or_among_all(world, data, frozen):
+    # PHX-13: the comparison row of a London studio cut the month in New York's zone and
+    # the studio's own view in London's, so one studio showed two revenues for a month.
+    annex = _studio_in_london(world, data)
+    everything = queries.summary(queries.metrics_scope(world.a.owner), MARCH, now=NOW)
+    alone = queries.summary(
+        queries.metrics_scope(world.a.owner, studio_id=annex.pk), MARCH, now=NOW
+    )
+    among = dict(everything.by_studio)[annex]
+    assert among == alone.total
+    assert among.revenue == {"USD": Decimal("65.50")}  # 25.50 + the 40.00 of Mar 1 (London)
+    assert among.bookings == 4  # the class of Apr 1 (London) is April's
+    # The total is the rows plus what no studio recorded (3.00 on Mar 9; the 7.00 of
+    # Feb 28 in New York is February's).
+    rows = sum((m.revenue["USD"] for _, m in everything.by_studio), Decimal(0))
+    assert everything.total.revenue == {"USD": rows + Decimal("3.00")}
+    assert everything.total.bookings == sum(m.bookings for _, m in everything.by_studio)
+
+
+def test_the_daily_rows_add_up_to_the_summary_with_studios_in_two_zones(world, data, frozen):
+    _studio_in_london(world, data)
+    scope = queries.metrics_scope(world.a.owner)
+    total = queries.summary(scope, MARCH, now=NOW).total
+    days = queries.daily_rows(scope, MARCH, now=NOW)
+    assert sum(d.metrics.bookings for d in days) == total.bookings
+    assert sum(d.metrics.sessions for d in days) == total.sessions
+    assert (
+        sum((d.metrics.revenue or {}).get("USD", Decimal(0)) for d in days)
+        == (total.revenue or {})["USD"]
+    )
+    # The London payment of Mar 1 02:00 is on London's Mar 1.
+    assert days[0].metrics.revenue == {"USD": Decimal("40.00")}
+    series = queries.period_series(scope, MARCH)
+    assert series.total == total.bookings

@@ -103,13 +103,31 @@ def test_it_shows_one_day_picked_on_the_date_picker(as_client, world):
     assert 'value="2031-03-07"' in html and '<option value="date" selected>' in html
 
 
-def test_it_ignores_filters_from_another_organization_or_out_of_range(as_client, world):
+def test_it_refuses_filters_from_another_organization_or_out_of_range(as_client, world):
+    # A name that is not on offer is said, with no classes: not every class quietly.
     later_today(world.a)
     html = as_client.get(
         BROWSE, {"studio": world.b.studio.pk, "instructor": "x", "date": "2040-01-01"}
     ).content.decode()
-    assert html.count('data-state="') == 1
+    assert html.count('data-state="') == 0
+    assert "This filter is not valid" in html
     assert "Pick a date between today and" in html
+
+
+def test_an_inactive_or_unknown_instructor_filter_is_said_not_ignored(as_client, world):
+    # PHX-13: /classes/?instructor=<deactivated>&when=month showed every class.
+    later_today(world.a)
+    gone = factories.MembershipFactory(
+        organization=world.a.organization, role="instructor", active=False
+    )
+    for instructor in (gone.pk, 999_999_999):
+        html = as_client.get(BROWSE, {"instructor": instructor, "when": "month"}).content.decode()
+        assert html.count('data-state="') == 0
+        assert "That instructor is not teaching here any more" in html
+        assert "Clear filters" in html
+    # A date out of range alone still falls back to today, and says so.
+    html = as_client.get(BROWSE, {"date": "2040-01-01"}).content.decode()
+    assert html.count('data-state="') == 1 and "Pick a date between today and" in html
 
 
 def test_it_limits_the_schedule_to_the_next_30_days(as_client, world):

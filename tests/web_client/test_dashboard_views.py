@@ -97,6 +97,48 @@ def test_it_warns_about_an_expired_package_and_lists_packages_to_buy(as_client, 
     assert "3 of 10 credits remaining" in html
 
 
+def test_a_current_used_up_package_is_not_called_expired(as_client, world):
+    # PHX-11: a client with a current package used up and an older one expired was told
+    # "Your package has expired"; the package that matters now is the used-up one.
+    now = timezone.now()
+    older = package_for(
+        world.a.client,
+        remaining=2,
+        starts_at=now - dt.timedelta(days=80),
+        expires_at=now - dt.timedelta(days=40),
+    )
+    oldest = package_for(
+        world.a.client,
+        remaining=1,
+        starts_at=now - dt.timedelta(days=85),
+        expires_at=now - dt.timedelta(days=60),
+    )
+    current = package_for(
+        world.a.client, credits=8, remaining=0, expires_at=now + dt.timedelta(days=4)
+    )
+    html = as_client.get(DASHBOARD).content.decode()
+    assert "used all your credits" in html
+    assert "Your package has expired" not in html
+    # The current package first, then the expired ones, the newest first.
+    order = [html.index(f'id="package-{p.pk}"') for p in (current, older, oldest)]
+    assert order == sorted(order)
+
+
+def test_a_usable_package_silences_the_banner_and_comes_first(as_client, world):
+    now = timezone.now()
+    package_for(world.a.client, remaining=0, expires_at=now + dt.timedelta(days=2))
+    package_for(
+        world.a.client,
+        remaining=3,
+        starts_at=now - dt.timedelta(days=60),
+        expires_at=now - dt.timedelta(days=1),
+    )
+    usable = package_for(world.a.client, remaining=5, expires_at=now + dt.timedelta(days=30))
+    html = as_client.get(DASHBOARD).content.decode()
+    assert "used all your credits" not in html and "has expired" not in html
+    assert html.index('id="package-') == html.index(f'id="package-{usable.pk}"')
+
+
 def test_it_lists_waitlist_places_with_positions(as_client, world):
     package_for(world.a.client)
     sessions = [fill(session_at(world.a, day=d, capacity=1), world.a) for d in (1, 2)]

@@ -114,6 +114,48 @@ def test_it_shows_a_managers_studio_with_its_own_revenue(client, world, data):
     assert "Studio comparison" not in html
 
 
+def test_a_manager_of_several_studios_sees_them_named_not_all_studios(client, world, data):
+    # PHX-13: a manager of 2 of 3 studios saw "All studios" and "Taken at this studio".
+    factories.StudioFactory(organization=world.a.organization, name="alpha Third")
+    world.a.manager.studios.add(world.a.other_studio)
+    page = _get(client, world.a.manager, "owner:dashboard", MARCH).content.decode()
+    assert "Your studios: alpha Annex, alpha Main" in page
+    assert '<option value="">All your studios</option>' in page
+    assert "All studios" not in page
+    html = _get(client, world.a.manager, "owner:metrics", MARCH).content.decode()
+    assert "Taken at your studios" in html and "Taken at this studio" not in html
+    assert '<th scope="row">Your studios</th>' in html
+    rows = _csv(_get(client, world.a.manager, "owner:export_csv", MARCH))
+    assert rows[-1][3] == "Your studios"
+    # The owner, who reaches every studio, still sees "All studios".
+    owner = _get(client, world.a.owner, "owner:metrics", MARCH).content.decode()
+    assert '<th scope="row">All studios</th>' in owner and "Taken online" in owner
+
+
+def test_a_studio_in_another_zone_shows_one_revenue_in_every_view(client, world, data):
+    # PHX-13: the comparison row cut the month in the organization's zone, the studio's own
+    # view and CSV in the studio's: $10,027 against $10,667 for one studio and month.
+    annex = world.a.other_studio
+    annex.time_zone = "Europe/London"
+    annex.save()
+    Payment.objects.create(
+        organization=world.a.organization,
+        studio=annex,
+        client=world.a.client,
+        amount=Decimal("40.00"),
+        currency="USD",
+        status="succeeded",
+        created_at=dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC),  # Feb 28 in New York
+    )
+    rows = {r[3]: r for r in _csv(_get(client, world.a.owner, "owner:export_csv", MARCH))}
+    assert rows["alpha Annex"][-1] == "65.50 USD" and rows["alpha Annex"][2] == "Europe/London"
+    alone = _csv(_get(client, world.a.owner, "owner:export_csv", {**MARCH, "studio": annex.pk}))
+    assert alone[1][-1] == "65.50 USD"
+    html = _get(client, world.a.owner, "owner:metrics", MARCH).content.decode()
+    row = html.split("alpha Annex</a></th>")[1].split("</tr>")[0]
+    assert "$65.50" in row
+
+
 def test_it_filters_by_studio(client, world, data):
     params = {**MARCH, "studio": world.a.other_studio.pk}
     html = _get(client, world.a.owner, "owner:metrics", params).content.decode()

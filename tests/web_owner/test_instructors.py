@@ -169,3 +169,67 @@ def test_it_deactivates_an_instructor(client, world):
     assert not world.a.instructor.active
     listing = client.get(reverse("owner:instructors"))
     assert list(listing.context["instructors"]) == []
+    # Still listed, under "Inactive", with Reactivate (PHX-13: it vanished from this page).
+    assert [row.member.pk for row in listing.context["inactive_rows"]] == [world.a.instructor.pk]
+    html = listing.content.decode()
+    assert "Inactive" in html and "Reactivate" in html
+    reactivate = reverse("owner:instructor_reactivate", args=[world.a.instructor.pk])
+    assert client.post(reactivate).status_code == 302
+    world.a.instructor.refresh_from_db()
+    assert world.a.instructor.active
+
+
+def _shared_instructor(world):
+    """An instructor of the manager's studio who also teaches at the Annex (outside it)."""
+    return factories.MembershipFactory(
+        organization=world.a.organization,
+        role="instructor",
+        studios=[world.a.studio, world.a.other_studio],
+    )
+
+
+def test_a_manager_is_told_why_they_cannot_manage_an_instructor_of_another_studio(client, world):
+    # PHX-13: the manager got an Edit form they could not save (a bare 403 on Save).
+    shared = _shared_instructor(world)
+    _login(client, world.a.manager)
+    listing = client.get(reverse("owner:instructors")).content.decode()
+    row = listing.split(f'id="instructor-{shared.pk}"')[1].split("</tr>")[0]
+    assert "Also teaches at alpha Annex: an owner manages them." in row
+    assert "Edit" not in row and "Deactivate" not in row
+    edit = client.get(reverse("owner:instructor_edit", args=[shared.pk]))
+    assert edit.status_code == 403
+    page = edit.content.decode()
+    assert "Also teaches at alpha Annex" in page and 'name="bio"' not in page
+    saved = client.post(
+        reverse("owner:instructor_edit", args=[shared.pk]),
+        {"name": "X", "bio": "changed", "studios": [world.a.studio.pk]},
+    )
+    assert saved.status_code == 403 and "Also teaches at alpha Annex" in saved.content.decode()
+    gone = client.post(reverse("owner:instructor_deactivate", args=[shared.pk]))
+    assert gone.status_code == 403 and "Also teaches at alpha Annex" in gone.content.decode()
+    shared.refresh_from_db()
+    assert shared.active and shared.bio == ""
+    # The owner manages them.
+    _login(client, world.a.owner)
+    assert client.get(reverse("owner:instructor_edit", args=[shared.pk])).status_code == 200
+
+
+def test_deactivating_says_how_many_classes_they_teach_and_cancels_none(client, world):
+    # PHX-13: the confirmation said only that they could not sign in any more.
+    sessions = [_upcoming_session(world.a, world.a.instructor, h) for h in (5, 30, 60)]
+    _login(client, world.a.manager)
+    listing = client.get(reverse("owner:instructors")).content.decode()
+    url = reverse("owner:instructor_deactivate", args=[world.a.instructor.pk])
+    assert f'href="{url}"' in listing  # a page, not a bare confirm
+    page = client.get(url)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "teaches 3 upcoming classes" in html and "cancels none" in html
+    assert html.count("/staff/schedule/?studio=") == 3  # each links to its week to reassign
+    world.a.instructor.refresh_from_db()
+    assert world.a.instructor.active  # the GET changed nothing
+    done = client.post(url, follow=True)
+    assert "3 upcoming classes still name them" in done.content.decode()
+    for session in sessions:
+        session.refresh_from_db()
+        assert session.status == "scheduled" and session.instructor_id == world.a.instructor.pk

@@ -11,7 +11,7 @@ from django.urls import reverse
 from reformer.accounts.birthdays import birthday_flag, birthday_in
 from reformer.accounts.models import ClientProfile
 from reformer.core.models import AuditEvent
-from reformer.core.timezones import to_local
+from reformer.core.timezones import local_today, to_local
 from reformer.portability.importing import run_import
 from tests.factories import make_session
 from tests.web_staff.conftest import add_booking, in_two_hours, make_client
@@ -46,7 +46,17 @@ def _born(member, day: dt.date | None) -> ClientProfile:
     ],
 )
 def test_the_flag_covers_the_week_of_the_class(born, class_day, flag):
-    assert birthday_flag(born, class_day) == flag
+    assert birthday_flag(born, class_day, today=class_day) == flag
+
+
+def test_a_birthday_on_a_later_class_day_is_not_called_today():
+    # PHX-12: the roster of a class three days ahead said "Birthday today".
+    born = dt.date(1990, 12, 10)
+    monday = THURSDAY - dt.timedelta(days=3)
+    assert birthday_flag(born, THURSDAY, today=monday) == "Birthday on class day"
+    assert birthday_flag(born, THURSDAY, today=THURSDAY) == "Birthday today"
+    # Another day of the class's week is named whenever the roster is read.
+    assert birthday_flag(dt.date(1985, 12, 7), THURSDAY, today=monday) == "Birthday on Monday"
 
 
 def test_a_leap_day_birthday_is_kept_on_leap_years():
@@ -59,6 +69,13 @@ def test_a_leap_day_birthday_is_kept_on_leap_years():
 
 def _class_day(session) -> dt.date:
     return to_local(session.starts_at, session.studio.time_zone).date()
+
+
+def _on_the_day(session) -> str:
+    """The flag of a birthday on the class's day: "today" only if the class is today (a
+    class two hours ahead is tomorrow late in the evening)."""
+    today = local_today(session.studio.time_zone)
+    return "Birthday today" if _class_day(session) == today else "Birthday on class day"
 
 
 def test_the_roster_flags_a_birthday_today_and_this_week_only(world, login_as, session_a):
@@ -79,9 +96,19 @@ def test_the_roster_flags_a_birthday_today_and_this_week_only(world, login_as, s
         b.client.name: html.split(f'id="booking-{b.pk}"')[1].split("</li>\n</ul>")[0]
         for b in page.context["roster"].bookings
     }
-    assert "Birthday today" in rows["Ada Today"]
+    assert _on_the_day(session_a) in rows["Ada Today"]
     assert f"Birthday on {other_day:%A}" in rows["Bea Week"]
     assert "Birthday" not in rows["Cy Later"] and "Birthday" not in rows["Di Unknown"]
+
+
+def test_the_roster_of_a_class_days_ahead_says_birthday_on_class_day(world, login_as):
+    session = make_session(world.a, starts_at=in_two_hours() + dt.timedelta(days=3))
+    ada = add_booking(session, make_client(world.a, "Ada Ahead"))
+    _born(ada.client, _class_day(session).replace(year=1990))
+    client = login_as(world.a.instructor)
+    html = client.get(reverse("staff:session_roster", args=[session.pk]), **HTMX)
+    assert "Birthday on class day" in html.content.decode()
+    assert "Birthday today" not in html.content.decode()
 
 
 def test_the_check_in_search_flags_a_birthday(world, login_as):
@@ -91,7 +118,7 @@ def test_the_check_in_search_flags_a_birthday(world, login_as):
     client = login_as(world.a.front_desk)
     url = reverse("staff:checkin_find") + f"?q=ada&date={_class_day(session)}"
     html = client.get(url, **HTMX).content.decode()
-    assert "Ada Lovelace" in html and "Birthday today" in html
+    assert "Ada Lovelace" in html and _on_the_day(session) in html
 
 
 # ------------------------------------------------------------------- who gives the date

@@ -95,14 +95,32 @@ class PackagesSection:
     def has_usable(self) -> bool:
         return any(view.usable for view in self.packages)
 
-    @property
-    def expired_only(self) -> bool:
-        """The banner case: nothing usable, and a package ran out of time."""
-        return not self.has_usable and any(view.expired for view in self.packages)
+    # The banner follows the packages that matter now: nothing to say while one is usable;
+    # a current (unexpired) package that is used up is "used all your credits", even when an
+    # older package has also expired; only when every package ran out of time is it "expired".
 
     @property
     def used_up_only(self) -> bool:
-        return not self.has_usable and not self.expired_only and bool(self.packages)
+        """The banner case: nothing usable, and a current package has no credits left."""
+        return not self.has_usable and any(
+            view.used_up and not view.expired for view in self.packages
+        )
+
+    @property
+    def expired_only(self) -> bool:
+        """The banner case: nothing usable, and every package ran out of time."""
+        return bool(self.packages) and all(view.expired for view in self.packages)
+
+
+def _current_first(view: PackageView) -> tuple[int, float]:
+    """Usable packages first (the one that pays next on top), then current ones used up
+    (soonest to expire first), then expired ones, the newest first."""
+    expires = view.package.expires_at.timestamp()
+    if view.usable:
+        return (0, expires)
+    if not view.expired:
+        return (1, expires)
+    return (2, -expires)
 
 
 def packages_section(actor: Membership) -> PackagesSection:
@@ -129,8 +147,7 @@ def packages_section(actor: Membership) -> PackagesSection:
         )
         for package in packages
     ]
-    # Usable packages first (the one that pays next on top), then the ones that ran out.
-    views.sort(key=lambda view: (not view.usable, view.package.expires_at))
+    views.sort(key=_current_first)
     return PackagesSection(packages=views, products=products(actor))
 
 

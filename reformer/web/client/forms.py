@@ -43,6 +43,9 @@ class BrowseFilters:
     studio_id: int | None = None
     offset: int = 0
     query: dict[str, str] = field(default_factory=dict)
+    # A named instructor, class type or studio that is not on offer (left, retired, a wrong
+    # link): said, and no classes shown, rather than quietly showing every class.
+    problem: str = ""
 
     @property
     def spans_several_days(self) -> bool:
@@ -94,6 +97,16 @@ class BrowseFilters:
             else:
                 params[key] = str(value)
         return urlencode(params)
+
+
+_NOT_ON_OFFER = {
+    "instructor": "That instructor is not teaching here any more, or the link is out of date. "
+    "Choose an instructor in Filters, or clear the filters.",
+    "type": "That class type is not offered any more, or the link is out of date. "
+    "Choose a class type in Filters, or clear the filters.",
+    "studio": "That studio is not open for booking, or the link is out of date. "
+    "Choose a studio in Filters, or clear the filters.",
+}
 
 
 class BrowseFilterForm(forms.Form):
@@ -154,6 +167,7 @@ class BrowseFilterForm(forms.Form):
         for name in ("time", "instructor", "type", "studio"):
             if clean.get(name):
                 query[name] = str(clean[name])
+        problem = next((_NOT_ON_OFFER[name] for name in _NOT_ON_OFFER if name in self.errors), "")
         return BrowseFilters(
             when=when,
             first_day=first,
@@ -165,6 +179,7 @@ class BrowseFilterForm(forms.Form):
             studio_id=clean.get("studio"),
             offset=clean.get("offset") or 0,
             query=query,
+            problem=problem,
         )
 
 

@@ -185,7 +185,11 @@ def browse(actor: Membership, data: Mapping[str, str]) -> Browse:
     if any(data.get(name) for name in _OPTION_FIELDS):
         options = filter_options(actor)
         form = BrowseFilterForm(data, options=options, today=today)
-        return Browse(form, options, browse_sessions(actor, form.filters()))
+        filters = form.filters()
+        if filters.problem:  # no classes under a filter that is not valid (forms.py)
+            empty = BrowsePage(filters, [], False, 0, actor.organization.time_zone)
+            return Browse(form, options, empty)
+        return Browse(form, options, browse_sessions(actor, filters))
     form = BrowseFilterForm(data, options=FilterOptions(), today=today)
     reads = _PageReads(actor, form.filters())
     option_rows, window_rows, held_rows = read_together(

@@ -374,7 +374,9 @@ def _client_context(actor, client, birthday_data=None) -> dict:
         "desk_view": has_capability(actor, VIEW_CLIENTS),
         "client_profile": profile,
         "birthday_this_week": birthday_flag(
-            profile.birth_date if profile else None, local_today(actor.organization.time_zone)
+            profile.birth_date if profile else None,
+            local_today(actor.organization.time_zone),
+            today=local_today(actor.organization.time_zone),
         ),
         "birthday_form": BirthDateForm(
             birthday_data, initial={"birth_date": profile.birth_date if profile else None}

@@ -66,7 +66,7 @@ class AnalyticsFilters:
     def heading(self) -> list[str]:
         """The first lines of an export: what it covers."""
         q = self.query
-        where = q.scope.studio.name if q.scope.studio else "All studios"
+        where = q.scope.label
         lines = [
             f"{q.scope.actor.organization.name}: analytics",
             f"{where}, {q.period.start.isoformat()} to {q.period.end.isoformat()} "

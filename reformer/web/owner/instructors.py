@@ -1,33 +1,50 @@
-"""Manage instructors: the list with upcoming class counts, invite, edit, deactivate.
+"""Manage instructors: the list with upcoming class counts, invite, edit, deactivate,
+reactivate (deactivated instructors are listed under "Inactive").
 
-Writes go through the accounts actions (`invite_staff`, `change_role`, `deactivate_member`)
-and `accounts.profile.update_staff_details` (name and bio).
+Writes go through the accounts actions (`invite_staff`, `change_role`, `deactivate_member`,
+`reactivate_member`) and `accounts.profile.update_staff_details` (name and bio). Who may
+manage whom is `core.permissions.why_not_manage_member`: the list hides Edit and
+Deactivate where it refuses and says why, and the edit page refuses before showing a form
+that could not be saved.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 
 from reformer.accounts import actions as accounts
 from reformer.accounts import profile
-from reformer.accounts.models import Role
+from reformer.accounts.models import Membership, Role
 from reformer.accounts.queries import invitations_for
-from reformer.analytics.queries import instructor_overview
 from reformer.core.errors import DomainError
-from reformer.core.permissions import MANAGE_STAFF, studio_ids_in_scope
+from reformer.core.permissions import MANAGE_STAFF, studio_ids_in_scope, why_not_manage_member
+from reformer.scheduling.models import ClassSession
+from reformer.scheduling.queries import instructor_overview
 from reformer.studios.models import Studio
 from reformer.web.auth import capability_required, get_or_404
 from reformer.web.errors import is_htmx, render_domain_error
 from reformer.web.http import MemberRequest
 from reformer.web.owner.forms import InstructorForm, InviteInstructorForm
+from reformer.web.staff.setup_schedule import week_url
 from reformer.web.toasts import add_toast
 
 PAGE_SIZE = 25
+# The deactivation page lists this many of the instructor's next classes (with the count).
+CLASSES_SHOWN = 10
+
+
+@dataclass
+class InstructorRow:
+    member: Membership
+    refusal: str | None  # why the actor may not manage them; None: Edit and Deactivate
 
 
 def _studios(request: MemberRequest) -> list[Studio]:
@@ -45,12 +62,16 @@ def _pending_invitations(request: MemberRequest):
 
 
 def _list_context(request: MemberRequest, invite_form: InviteInstructorForm | None = None) -> dict:
-    paginator = Paginator(instructor_overview(request.membership), PAGE_SIZE)
+    actor = request.membership
+    paginator = Paginator(instructor_overview(actor), PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
     studios = _studios(request)
+    inactive = list(instructor_overview(actor, active=False))
     return {
         "page_obj": page_obj,
         "instructors": page_obj.object_list,
+        "rows": [InstructorRow(m, why_not_manage_member(actor, m)) for m in page_obj],
+        "inactive_rows": [InstructorRow(m, why_not_manage_member(actor, m)) for m in inactive],
         "invite_form": invite_form or InviteInstructorForm(studios=studios),
         "invitations": _pending_invitations(request),
         "studio_count": len(studios),
@@ -106,6 +127,15 @@ def _invite_response(request: MemberRequest, form: InviteInstructorForm, status:
 @capability_required(MANAGE_STAFF)
 def instructor_edit(request: MemberRequest, pk: int) -> HttpResponse:
     instructor = get_or_404(instructor_overview(request.membership), pk, "instructor")
+    refusal = why_not_manage_member(request.membership, instructor)
+    if refusal is not None:
+        # Not a form that cannot be saved: the page says who may edit them.
+        return render(
+            request,
+            "owner/instructor_edit.html",
+            {"instructor": instructor, "refusal": refusal},
+            status=403,
+        )
     name_editable = not profile.name_is_shared(instructor)
     studios = _studios(request)
     if request.method != "POST":
@@ -156,14 +186,67 @@ def _edit_page(request, instructor, form, status: int = 200) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @capability_required(MANAGE_STAFF)
 def instructor_deactivate(request: MemberRequest, pk: int) -> HttpResponse:
+    """GET: the confirmation, with the classes they still teach (deactivating cancels
+    none: they stay on the schedule under their name until reassigned). POST: deactivate."""
     instructor = get_or_404(instructor_overview(request.membership), pk, "instructor")
+    if request.method != "POST":
+        refusal = why_not_manage_member(request.membership, instructor)
+        upcoming = list(
+            ClassSession.objects.filter(
+                organization_id=instructor.organization_id,
+                instructor=instructor,
+                status=ClassSession.Status.SCHEDULED,
+                starts_at__gte=timezone.now(),
+            )
+            .select_related("studio", "class_type")
+            .order_by("starts_at", "pk")[:CLASSES_SHOWN]
+        )
+        context = {
+            "instructor": instructor,
+            "refusal": refusal,
+            "classes": [(session, week_url(session, "list")) for session in upcoming],
+        }
+        return render(
+            request,
+            "owner/instructor_deactivate.html",
+            context,
+            status=200 if refusal is None else 403,
+        )
     accounts.deactivate_member(request.membership, instructor)
-    message = f"{instructor.user.display_name} was deactivated and can no longer sign in here."
+    name = instructor.user.display_name
+    message = f"{name} was deactivated and can no longer sign in here."
+    if instructor.upcoming_count:
+        message += (
+            f" Their {_classes(instructor.upcoming_count)} still name them: give them another"
+            " instructor on the schedule."
+        )
     if not is_htmx(request):
         messages.success(request, message)
         return redirect("owner:instructors")
-    # The row is replaced by nothing (data-hx-swap="outerHTML" on the row).
-    return add_toast(HttpResponse(""), message)
+    # The list again: the row moves to "Inactive".
+    response = render(request, "owner/_instructor_list.html", _list_context(request))
+    response["HX-Retarget"] = "#instructor-list"
+    response["HX-Reswap"] = "outerHTML"
+    return add_toast(response, message)
+
+
+@require_POST
+@capability_required(MANAGE_STAFF)
+def instructor_reactivate(request: MemberRequest, pk: int) -> HttpResponse:
+    instructor = get_or_404(instructor_overview(request.membership, active=False), pk, "instructor")
+    accounts.reactivate_member(request.membership, instructor)
+    message = f"{instructor.user.display_name} was reactivated and can sign in again."
+    if not is_htmx(request):
+        messages.success(request, message)
+        return redirect("owner:instructors")
+    response = render(request, "owner/_instructor_list.html", _list_context(request))
+    response["HX-Retarget"] = "#instructor-list"
+    response["HX-Reswap"] = "outerHTML"
+    return add_toast(response, message)
+
+
+def _classes(count: int) -> str:
+    return f"{count} upcoming class" + ("" if count == 1 else "es")

@@ -30,6 +30,11 @@ urlpatterns = [
         instructors.instructor_deactivate,
         name="instructor_deactivate",
     ),
+    path(
+        "instructors/<int:pk>/reactivate/",
+        instructors.instructor_reactivate,
+        name="instructor_reactivate",
+    ),
 ]
 
 navigation.register(navigation.STAFF, "Dashboard", "owner:dashboard", 5, capability=VIEW_METRICS)

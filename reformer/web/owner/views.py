@@ -126,11 +126,13 @@ def _cards(
 ) -> list[dict[str, str]]:
     """The four cards: each shows the whole period's figure (`total`), and its change is
     `so_far` (the compared part of the period) against `before`."""
-    revenue_hint = (
-        "Taken online and at the desk, less refunds"
-        if filters.scope.whole_organization
-        else "Taken at this studio, online and at the desk, less refunds"
-    )
+    scope = filters.scope
+    if scope.whole_organization:
+        revenue_hint = "Taken online and at the desk, less refunds"
+    elif len(scope.studios) == 1:
+        revenue_hint = "Taken at this studio, online and at the desk, less refunds"
+    else:  # a manager's several studios
+        revenue_hint = "Taken at your studios, online and at the desk, less refunds"
     return [
         {
             "key": "bookings",
@@ -218,9 +220,10 @@ def _setup_links(request: MemberRequest) -> list[dict[str, str]]:
 
 
 def _scope_label(scope: queries.Scope) -> str:
-    if scope.studio is not None:
-        return scope.studio.name
-    return scope.studios[0].name if len(scope.studios) == 1 else "All studios"
+    """The page's subtitle: a manager's several studios are named, not "All studios"."""
+    if scope.label == "Your studios":
+        return "Your studios: " + ", ".join(studio.name for studio in scope.studios)
+    return scope.label
 
 
 @capability_required(VIEW_METRICS)
@@ -287,6 +290,7 @@ def _metrics_html(request: MemberRequest, filters: Filters, path: str | None = N
             "total_attendance": _percent(summary.total.attendance_rate),
             "total_utilisation": _percent(summary.total.utilisation),
             "show_comparison": show_comparison,
+            "total_label": filters.scope.label,
             "onboarding": not active,
             "setup_links": [] if active else _setup_links(request),
             "metrics_url": filters.url("owner:metrics"),

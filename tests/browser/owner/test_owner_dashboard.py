@@ -250,10 +250,19 @@ def test_it_manages_instructors(page, login, world, assert_accessible):
     expect(page.locator("#toasts")).to_contain_text("Saved alpha instructor")
     expect(row).to_contain_text("alpha Annex")
 
-    page.once("dialog", lambda dialog: dialog.accept())
-    row.get_by_role("button", name=re.compile("Deactivate")).click()
-    expect(row).to_have_count(0)
+    # They still teach a class: a page counts it and links it, and cancels nothing.
+    row.get_by_role("link", name=re.compile("Deactivate")).click()
+    expect(page.locator("main")).to_contain_text("teaches 1 upcoming class")
+    assert_accessible(page)
+    page.get_by_role("button", name="Deactivate alpha instructor").click()
     expect(page.locator("#toasts")).to_contain_text("was deactivated")
+    expect(row).to_have_count(0)
+    inactive = page.locator(f"#inactive-instructor-{world.a.instructor.pk}")
+    expect(inactive).to_contain_text("alpha instructor")
+    inactive.get_by_role("button", name=re.compile("Reactivate")).click()
+    expect(page.locator("#toasts")).to_contain_text("was reactivated")
+    expect(row).to_contain_text("alpha instructor")
+    expect(inactive).to_have_count(0)
 
 
 def test_it_downloads_the_metrics_as_csv(page, login, world, history):

@@ -18,7 +18,7 @@ from reformer.accounts.birthdays import birthday_flag as _birthday_flag
 from reformer.core import timeformat
 from reformer.core.money import format_money
 from reformer.core.permissions import has_capability
-from reformer.core.timezones import to_local
+from reformer.core.timezones import local_today, to_local
 from reformer.studios.validation import WEEKDAYS
 
 register = template.Library()
@@ -80,14 +80,16 @@ def low_on_credits(package) -> bool:
 
 @register.filter
 def birthday_flag(booking) -> str | None:
-    """ "Birthday today" / "Birthday on Thursday" when the client's birthday falls in the
-    week of the booking's class (the studio's local date), else None."""
+    """ "Birthday today" (a class today) / "Birthday on class day" / "Birthday on Thursday"
+    when the client's birthday falls in the week of the booking's class (the studio's local
+    date), else None."""
     profile = getattr(booking.client, "client_profile", None)
     if profile is None or profile.birth_date is None:
         return None
     session = booking.session
-    class_day = to_local(session.starts_at, session.studio.time_zone).date()
-    return _birthday_flag(profile.birth_date, class_day)
+    zone = session.studio.time_zone
+    class_day = to_local(session.starts_at, zone).date()
+    return _birthday_flag(profile.birth_date, class_day, today=local_today(zone))
 
 
 @register.filter
