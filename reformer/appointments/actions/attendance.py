@@ -94,9 +94,14 @@ def _record(
         previous = attendee.status
         if previous == status:
             return attendee
+        # As for class bookings: a spent strike goes with its no-show (bookings.attendance).
+        taken_back_used_at = (
+            attendee.strike_used_at if previous == Attendee.Status.NO_SHOW else None
+        )
         attendee.status = status
         attendee.checked_in_at = now if status == Attendee.Status.ATTENDED else None
-        attendee.save(update_fields=["status", "checked_in_at"])
+        attendee.strike_used_at = None
+        attendee.save(update_fields=["status", "checked_in_at", "strike_used_at"])
         code = (
             APPOINTMENTS_PLACE_ATTENDED
             if status == Attendee.Status.ATTENDED
@@ -118,6 +123,8 @@ def _record(
                 policy_of(appointment),
                 now,
                 new_no_show=status == Attendee.Status.NO_SHOW,
+                taken_back_used_at=taken_back_used_at,
+                actor=actor,
             )
         if status == Attendee.Status.NO_SHOW:
             # The type's no-show fee (money-priced types), charged by a job after commit.

@@ -30,7 +30,7 @@ from reformer.bookings.errors import (
     SUSPENSION_NOT_SUSPENDED,
 )
 from reformer.bookings.models import Booking
-from reformer.core import alerts, audit, live
+from reformer.core import alerts, audit
 from reformer.core.errors import VALIDATION, DomainError, NotFound
 from reformer.core.permissions import (
     LIFT_SUSPENSION,
@@ -38,7 +38,6 @@ from reformer.core.permissions import (
     require,
     require_same_organization,
 )
-from reformer.notifications.actions import queue_templated_email
 from reformer.payments.actions import fees
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import StudioPolicy
@@ -165,18 +164,30 @@ def _record(
     checked_in_at: dt.datetime | None,
 ) -> Booking:
     previous = booking.status
+    # A strike spent on a suspension goes with the no-show it belonged to (lifting that
+    # suspension if it no longer stands); a no-show marked again is a fresh strike.
+    taken_back_used_at = booking.strike_used_at if previous == NO_SHOW else None
     with busy_as_domain_error(), transaction.atomic(durable=True):
         changed = Booking.objects.filter(pk=booking.pk, status=previous).update(
-            status=status, is_late=is_late, checked_in_at=checked_in_at
+            status=status, is_late=is_late, checked_in_at=checked_in_at, strike_used_at=None
         )
         if not changed:
             raise DomainError(
                 ATTENDANCE_CHANGED, "Someone else just updated this booking. Please reload."
             )
         booking.status, booking.is_late, booking.checked_in_at = status, is_late, checked_in_at
+        booking.strike_used_at = None
         audit.record(actor, BOOKING_STATUS_CODES[status], booking, previous=previous, late=is_late)
         if NO_SHOW in (status, previous):
-            _count_strikes(booking, session, policy, now, new_no_show=status == NO_SHOW)
+            _count_strikes(
+                actor,
+                booking,
+                session,
+                policy,
+                now,
+                new_no_show=status == NO_SHOW,
+                taken_back_used_at=taken_back_used_at,
+            )
         if status == NO_SHOW:
             fees.queue_fee(booking, fees.NO_SHOW, studio_id=session.studio_id)
         if status == ATTENDED and is_late and previous == CONFIRMED:
@@ -198,12 +209,14 @@ def _record(
 
 
 def _count_strikes(
+    actor: Membership | None,
     booking: Booking,
     session: ClassSession,
     policy: StudioPolicy,
     now: dt.datetime,
     *,
     new_no_show: bool,
+    taken_back_used_at: dt.datetime | None,
 ) -> None:
     strikes.count_strikes(
         strikes.MissedVisit(
@@ -218,6 +231,8 @@ def _count_strikes(
         policy,
         now,
         new_no_show=new_no_show,
+        taken_back_used_at=taken_back_used_at,
+        actor=actor,
     )
 
 
@@ -242,17 +257,7 @@ def lift_suspension(actor: Membership, client: Membership) -> ClientProfile:
         profile.no_show_strikes = 0
         profile.save(update_fields=["suspended_until", "no_show_strikes"])
         audit.record(actor, ACCOUNTS_CLIENT_SUSPENSION_LIFTED, profile, was_until=lifted)
-        queue_templated_email(
-            client.user,
-            "suspension_lifted",
-            subject="You can book classes again",
-            context={"studio_name": client.organization.name},
-            idempotency_key=f"suspension-lifted:{profile.pk}:{lifted:%Y%m%d%H%M%S}",
-            organization=client.organization_id,
-        )
-        live.publish_after_commit(
-            [live.user_channel(client.user_id)], "profile", "updated", [client.pk]
-        )
+        strikes.announce_lifted(client, profile, lifted)
     return profile
 
 

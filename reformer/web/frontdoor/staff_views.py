@@ -26,6 +26,7 @@ from reformer.core.permissions import (
     EDIT_CLIENT_DETAILS,
     GRANT_CLIENT_TAG,
     GRANT_PACKAGE,
+    LIFT_SUSPENSION,
     MANAGE_AVAILABILITY,
     VIEW_CLIENTS,
     VIEW_PAYMENTS,
@@ -43,6 +44,7 @@ from reformer.web.auth import capability_required, staff_required
 from reformer.web.frontdoor import queries
 from reformer.web.http import MemberRequest
 from reformer.web.profile.forms import BirthDateForm
+from reformer.web.staff.queries import suspension_of
 
 
 def _back(request: HttpRequest, default: str) -> str:
@@ -384,6 +386,8 @@ def _client_context(actor, client, birthday_data=None) -> dict:
         "can_edit_details": has_capability(actor, EDIT_CLIENT_DETAILS),
         "can_sell": has_capability(actor, GRANT_PACKAGE),
         "can_tag": has_capability(actor, GRANT_CLIENT_TAG),
+        "can_lift": has_capability(actor, LIFT_SUSPENSION),
+        "suspended_until": suspension_of(client),
     }
 
 

@@ -43,6 +43,11 @@ def _checkin(alert: AdminAlert) -> str:
     return reverse("staff:checkin")
 
 
+def _lift_suspension(alert: AdminAlert) -> str:
+    target = reverse("staff:client_suspension", args=[alert.data.get("client")])
+    return f"{target}?next={reverse('staff:alerts')}"
+
+
 def _client_payments(alert: AdminAlert) -> str:
     return reverse("payments:client", args=[alert.data.get("client")])
 
@@ -68,7 +73,7 @@ def _webhook_endpoint(alert: AdminAlert) -> str:
 _KINDS: dict[str, tuple[str, str, Callable[[AdminAlert], str]]] = {
     alerts.NEEDS_INSTRUCTOR: ("Class needs an instructor", "Assign an instructor", _session_page),
     alerts.ROOM_TAKEN: ("Weekly class not scheduled", "Open the weekly class", _template_page),
-    alerts.CLIENT_SUSPENDED: ("Client suspended", "Open check-in", _checkin),
+    alerts.CLIENT_SUSPENDED: ("Client suspended", "Lift suspension", _lift_suspension),
     alerts.PROMOTION_FAILED: ("Waitlist promotion failed", "Open the class", _session_page),
     alerts.NO_SHOW_SWEEP_FAILED: ("No-show check failed", "Open check-in", _checkin),
     alerts.DELIVERY_FAILED: ("Message not delivered", "", _checkin),
@@ -89,9 +94,13 @@ _KINDS: dict[str, tuple[str, str, Callable[[AdminAlert], str]]] = {
 
 def describe(alert: AdminAlert) -> AlertView:
     title, label, url = _KINDS.get(alert.code, ("Needs attention", "", _checkin))
-    has_target = label and (
-        alert.code not in (alerts.NEEDS_INSTRUCTOR, alerts.PROMOTION_FAILED)
-        or alert.data.get("session")
+    has_target = (
+        label
+        and (
+            alert.code not in (alerts.NEEDS_INSTRUCTOR, alerts.PROMOTION_FAILED)
+            or alert.data.get("session")
+        )
+        and (alert.code != alerts.CLIENT_SUSPENDED or alert.data.get("client"))
     )
     return AlertView(alert, title, label if has_target else "", url(alert) if has_target else "")
 

@@ -15,6 +15,7 @@ from reformer.core.errors import AccessError, DomainError
 from reformer.core.parsing import to_id
 from reformer.core.permissions import (
     BOOK_FOR_CLIENT,
+    LIFT_SUSPENSION,
     MARK_ATTENDANCE,
     VIEW_ROSTER,
     has_capability,
@@ -31,6 +32,7 @@ from reformer.web.staff.queries import (
     client_of,
     client_search,
     roster_session,
+    suspended_clients,
 )
 
 
@@ -59,6 +61,10 @@ def checkin(request: HttpRequest) -> HttpResponse:
         "next_day": result.day + dt.timedelta(days=1),
         "live_query": subscription_query(studios=[s.pk for s in result.studios]),
     }
+    if not is_partial(request) and has_capability(actor, LIFT_SUSPENSION):
+        # Where the suspension alert and email send staff to lift one (the whole page only:
+        # the live refresh redraws the class list).
+        context["suspended"] = suspended_clients(actor)
     return page(request, "staff/checkin/list.html", context, partial="staff/checkin/_list.html")
 
 

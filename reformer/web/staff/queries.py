@@ -14,7 +14,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
-from reformer.accounts.models import Membership, Role
+from reformer.accounts.models import ClientProfile, Membership, Role
 from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.core.errors import NotFound, PermissionDenied
 from reformer.core.parsing import to_id
@@ -368,3 +368,26 @@ def checkin_search(actor: Membership, day: CheckinDay, text: str) -> list[Bookin
         .order_by("starts_at", Lower("client__user__name"), "id")[:SEARCH_LIMIT]
     )
     return list(rows)
+
+
+def suspension_of(client: Membership) -> dt.datetime | None:
+    """Until when the client may not book (None: they may)."""
+    until = (
+        ClientProfile.objects.filter(membership_id=client.pk)
+        .values_list("suspended_until", flat=True)
+        .first()
+    )
+    return until if until is not None and until > timezone.now() else None
+
+
+def suspended_clients(actor: Membership) -> list[ClientProfile]:
+    """The organization's clients whose booking is paused now, soonest back first."""
+    return list(
+        ClientProfile.objects.filter(
+            organization_id=actor.organization_id,
+            membership__role=Role.CLIENT,
+            suspended_until__gt=timezone.now(),
+        )
+        .select_related("membership__user")
+        .order_by("suspended_until", "pk")[:50]
+    )

@@ -21,6 +21,7 @@ from reformer.web.staff import (
     setup_rooms,
     setup_schedule,
     setup_studios,
+    suspensions,
     team,
 )
 
@@ -106,6 +107,11 @@ urlpatterns = [
         "classes/<int:pk>/check-in-all/",
         instructor.session_checkin_all,
         name="session_checkin_all",
+    ),
+    path(
+        "clients/<int:pk>/suspension/",
+        suspensions.client_suspension,
+        name="client_suspension",
     ),
     path("attendance/sync/", offline_sync.attendance_sync, name="attendance_sync"),
     # Alerts
