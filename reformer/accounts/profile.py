@@ -81,18 +81,29 @@ def _zone_countries() -> dict[str, str]:
 
 
 def default_region(membership: Membership | None) -> str:
-    """Region for numbers typed without a country code: the studio's country, else "US".
+    """Region for numbers typed without a country code: the country of the person's home
+    studio (accounts.home: where they book), else of the organization's zone, else "US".
+    The one rule for the profile, turning texts on and the studio's contact number.
 
     Studios carry a time zone, not a country; the zone's country is a good guess.
     """
     if membership is not None:
-        studio = membership.organization.studios.order_by("pk").first()
-        names = [studio.time_zone] if studio else []
-        names.append(membership.organization.time_zone)
-        for name in names:
+        from reformer.accounts.home import home_time_zone
+
+        for name in (home_time_zone(membership), membership.organization.time_zone):
             if country := _zone_countries().get(name):
                 return country
     return "US"
+
+
+def phone_example(region: str) -> str:
+    """A mobile number written as someone in `region` would check it: "+44 7400 123456"."""
+    if region == "US":
+        return "+1 415 555 0123"
+    number = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    if number is None:
+        return "+1 415 555 0123"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def normalize_phone(value: str, region: str, *, field: str = "phone") -> str:
@@ -107,7 +118,7 @@ def normalize_phone(value: str, region: str, *, field: str = "phone") -> str:
     if number is None or not phonenumbers.is_valid_number(number):
         raise DomainError(
             VALIDATION,
-            "Enter a valid phone number, e.g. +1 415 555 0123.",
+            f"Enter a valid phone number, e.g. {phone_example(region)}.",
             field=field,
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -514,6 +525,7 @@ __all__ = [
     "default_region",
     "make_thumbnail",
     "normalize_phone",
+    "phone_example",
     "read_photo",
     "remove_photo",
     "request_email_change",

@@ -65,10 +65,11 @@ def save_organization_messaging(
             ) from exc
     phone = ""
     if contact_phone.strip():
-        from reformer.notifications.sms_consent import normalize_mobile, region_for
+        from reformer.accounts.profile import default_region
+        from reformer.notifications.sms_consent import normalize_mobile
 
         try:
-            phone = normalize_mobile(contact_phone, region=region_for(actor.organization.time_zone))
+            phone = normalize_mobile(contact_phone, region=default_region(actor))
         except DomainError as exc:
             raise DomainError(
                 "messaging.contact_phone", "Enter a valid phone number.", field="contact_phone"

@@ -12,7 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from reformer.accounts.models import User
+from reformer.accounts.models import Membership, User
+from reformer.accounts.profile import default_region, phone_example
 from reformer.core.errors import DomainError
 from reformer.notifications import preferences
 from reformer.notifications.actions import queue_sms
@@ -23,34 +24,34 @@ MAX_CODE_GUESSES = 5
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT"})
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
-# The region a number without a country code is read in, by the studio's time zone.
-_REGION_BY_ZONE_PREFIX = {"Europe/London": "GB", "Europe/Dublin": "IE", "America/": "US"}
-
-
-def region_for(time_zone: str) -> str:
-    for prefix, region in _REGION_BY_ZONE_PREFIX.items():
-        if time_zone.startswith(prefix):
-            return region
-    return "US"
 
 
 def normalize_mobile(raw: str, *, region: str = "US") -> str:
-    """E.164 of a valid number, or a DomainError the profile form shows."""
+    """E.164 of a valid number, or a DomainError the profile form shows (its example in
+    the region the number was read in)."""
+    problem = DomainError(
+        "sms.invalid_number",
+        f"Invalid phone number format. Enter a mobile number, e.g. {phone_example(region)}.",
+        field="phone",
+    )
     try:
         number = phonenumbers.parse((raw or "").strip(), region)
     except phonenumbers.NumberParseException as exc:
-        raise DomainError(
-            "sms.invalid_number",
-            "Invalid phone number format. Enter a mobile number, e.g. +1 415 555 0123.",
-            field="phone",
-        ) from exc
+        raise problem from exc
     if not phonenumbers.is_valid_number(number):
-        raise DomainError(
-            "sms.invalid_number",
-            "Invalid phone number format. Enter a mobile number, e.g. +1 415 555 0123.",
-            field="phone",
-        )
+        raise problem
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def region_of(user: User, organization) -> str:
+    """The person's default phone region, by the same rule as their profile."""
+    membership = (
+        Membership.objects.filter(user=user, organization=organization, active=True)
+        .select_related("organization")
+        .order_by("pk")
+        .first()
+    )
+    return default_region(membership) if membership else default_region(None)
 
 
 def _digest(user: User, code: str) -> str:
@@ -59,7 +60,7 @@ def _digest(user: User, code: str) -> str:
 
 def start_opt_in(user: User, raw_phone: str, *, organization, studio=None) -> Message:
     """Send a 6-digit code to the number; texts start once it is confirmed."""
-    phone = normalize_mobile(raw_phone, region=region_for(organization.time_zone))
+    phone = normalize_mobile(raw_phone, region=region_of(user, organization))
     code = f"{secrets.randbelow(10**6):06d}"
     now = timezone.now()
     with transaction.atomic():
