@@ -69,7 +69,9 @@ def sample(kind: str, organization) -> tuple[str, dict[str, Any]]:
     if kind == "package_expiring":
         return "Package expiring soon! 4 credits left", {
             "product_name": "10-class pack",
-            "expires": timeformat.when(start + dt.timedelta(days=6), "day_year", locale),
+            "expires": timeformat.when(
+                start + dt.timedelta(days=6), "day_year_time", locale, name_zone=True
+            ),
             "expires_in": "in 7 days",
             "days_left": 7,
             "remaining_text": "4 credits left (4 of 10).",
