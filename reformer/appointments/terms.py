@@ -10,7 +10,7 @@ import datetime as dt
 from django.utils import timezone
 
 from reformer.appointments.models import AppointmentType, Attendee
-from reformer.bookings.context import format_local
+from reformer.bookings.context import format_deadline
 
 
 def _window(kind: AppointmentType) -> str:
@@ -49,7 +49,7 @@ def cancel_text(place: Attendee, *, now: dt.datetime | None = None) -> str:
     appointment = place.appointment
     kind = appointment.appointment_type
     deadline = appointment.starts_at - dt.timedelta(hours=kind.cancellation_window_hours)
-    when = format_local(deadline, appointment.studio.time_zone)
+    when = format_deadline(deadline, appointment.studio)
     paid = place.payment_id is not None
     if (now or timezone.now()) <= deadline:  # as cancel_appointment_place decides
         one = kind.credits == 1

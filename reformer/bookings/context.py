@@ -112,3 +112,13 @@ def format_local(
     local = to_local(moment, tz_name)
     locale = timeformat.locale_of_id(organization_id) if organization_id else None
     return timeformat.when(local, "day_time", locale, name_zone=True if with_zone else None)
+
+
+def format_deadline(moment: dt.datetime, studio: Studio) -> str:
+    """A cancellation deadline ("Cancel before Tue, Jan 14, 6:00 PM EST"): in the studio's
+    zone, the zone named, as the studio's organization writes times. The terms go into
+    emails built by jobs (no organization active) and sit next to the class's own time,
+    which names its zone, so they must agree with it wherever they are built."""
+    return format_local(
+        moment, studio.time_zone, with_zone=True, organization_id=studio.organization_id
+    )

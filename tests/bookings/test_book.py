@@ -412,7 +412,7 @@ def test_it_queues_a_confirmation_with_the_class_details(tenant):
         assert tenant.instructor.name in text
         assert "Reformer 1" in text
         assert booking.reference in text
-        assert "Cancel before Tue 14 Jan, 18:00 to get your credit back." in text
+        assert "Cancel before Tue 14 Jan, 18:00 EST to get your credit back." in text
     assert message.subject == "Booked: Reformer Flow, Wed 15 Jan 2025, 06:00 EST"
     job = ProcrastinateJob.objects.get(task_name="notifications.send_message")
     assert job.args == {"message_id": message.pk}

@@ -157,11 +157,11 @@ def test_it_states_the_cancellation_terms_in_the_studio_time_zone(tenant):
     assert (terms.is_late, terms.credit_returns, terms.can_cancel) == (False, True, True)
     assert terms.deadline == session.starts_at - dt.timedelta(hours=12)
     assert terms.deadline.tzinfo is not None
-    assert terms.message == "Cancel before Tue 14 Jan, 18:00 to get your credit back."
+    assert terms.message == "Cancel before Tue 14 Jan, 18:00 EST to get your credit back."
     late = actions.cancellation_terms(booking, now=terms.deadline + dt.timedelta(minutes=1))
     assert (late.is_late, late.credit_returns) == (True, False)
     assert late.message == (
-        "The free cancellation window closed at Tue 14 Jan, 18:00: "
+        "The free cancellation window closed at Tue 14 Jan, 18:00 EST: "
         "if you cancel now the studio keeps the credit."
     )
     started = actions.cancellation_terms(booking, now=session.starts_at)

@@ -46,7 +46,7 @@ from reformer.appointments.models import (
 )
 from reformer.billing.models import ClientPackage, CreditLedger
 from reformer.bookings.actions._db import busy_as_domain_error, constraint_name
-from reformer.bookings.context import format_local
+from reformer.bookings.context import format_deadline, format_local
 from reformer.bookings.errors import (
     BOOKING_INSUFFICIENT_CREDITS,
     BOOKING_NOT_OPEN,
@@ -409,8 +409,8 @@ def tell_confirmed(attendee: Attendee) -> None:
     appointment = attendee.appointment
     appointment_type = appointment.appointment_type
     hours = appointment_type.cancellation_window_hours
-    deadline = format_local(
-        appointment.starts_at - dt.timedelta(hours=hours), appointment.studio.time_zone
+    deadline = format_deadline(
+        appointment.starts_at - dt.timedelta(hours=hours), appointment.studio
     )
     if attendee.payment_id is not None:
         text = f"Cancel before {deadline} for a full refund; later, the payment is kept."

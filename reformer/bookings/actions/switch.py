@@ -26,7 +26,7 @@ from reformer.bookings.actions.booking import book_session
 from reformer.bookings.actions.cancel import cancel_booking
 from reformer.bookings.actions.terms import CancellationTerms, cancellation_terms
 from reformer.bookings.audit_codes import BOOKINGS_BOOKING_SWITCHED
-from reformer.bookings.context import format_local
+from reformer.bookings.context import format_deadline, format_local
 from reformer.bookings.errors import BOOKING_NOT_SWITCHABLE
 from reformer.bookings.models import Booking
 from reformer.core import audit
@@ -80,7 +80,7 @@ def _offer(booking: Booking, *, now: dt.datetime) -> SwitchOffer:
     if booking.status != Booking.Status.CONFIRMED or not terms.can_cancel:
         reason = f"Your {name} has started, so it can't be switched."
     elif terms.is_late:
-        when = format_local(terms.deadline, booking.session.studio.time_zone)
+        when = format_deadline(terms.deadline, booking.session.studio)
         reason = (
             f"Free cancellation of your {name} closed at {when}, so we can't switch it for "
             "you. You can still cancel it yourself under the studio's policy."

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from reformer.bookings.context import format_local, policy_of
+from reformer.bookings.context import format_deadline, policy_of
 from reformer.bookings.models import Booking
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import StudioPolicy
@@ -18,7 +18,7 @@ class CancellationTerms:
     is_late: bool  # inside the studio's cancellation window (or the class has started)
     credit_returns: bool  # cancelling now gives the credit back
     deadline: dt.datetime  # aware: the last moment for a free cancellation
-    message: str  # "Cancel before Tue 14 Jan 18:00 to get your credit back."
+    message: str  # "Cancel before Tue 14 Jan, 18:00 EST to get your credit back."
     can_cancel: bool = True  # False once the class has started
 
 
@@ -37,7 +37,7 @@ def terms_for(
     session: ClassSession, policy: StudioPolicy, *, now: dt.datetime, unlimited: bool = False
 ) -> CancellationTerms:
     deadline = session.starts_at - dt.timedelta(hours=policy.cancellation_window_hours)
-    when = format_local(deadline, session.studio.time_zone)
+    when = format_deadline(deadline, session.studio)
     started = now >= session.starts_at
     is_late = now >= deadline
     refunds_late = policy.late_cancel_rule == StudioPolicy.LateCancelRule.REFUND
@@ -91,7 +91,7 @@ def _credit_policy_text(
         if refunds_late:
             return text + " Cancelling still gets the credit back; a no-show uses it."
         return text + " Once booked, cancelling or not showing up uses the credit."
-    when = format_local(deadline, session.studio.time_zone)
+    when = format_deadline(deadline, session.studio)
     hours = policy.cancellation_window_hours
     text = f"Free cancellation until {when} ({hours} hour{'s' if hours != 1 else ''} before class)."
     if refunds_late:
