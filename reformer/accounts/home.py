@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Count, Max
 
-from reformer.accounts.models import Membership, Role
+from reformer.accounts.models import Membership
+from reformer.core.permissions import is_client
 from reformer.studios.models import Studio
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def package_homes(packages: Sequence[ClientPackage]) -> dict[int, PackageHome]:
 
 def home_studio(person: Membership, *, package: ClientPackage | None = None) -> Studio | None:
     """The studio whose zone and country stand for the person (see the module)."""
-    if person.role == Role.CLIENT and (used := studios_used(person)):
+    if is_client(person) and (used := studios_used(person)):
         return Studio.objects.filter(pk=used[0]).first()
     if package is not None:
         from reformer.billing.models import Payment
@@ -112,7 +113,7 @@ def home_studio(person: Membership, *, package: ClientPackage | None = None) -> 
         bought = payment.first()
         if bought is not None and bought.studio is not None:
             return bought.studio
-    if person.role != Role.CLIENT and (own := person.studios.order_by("pk").first()):
+    if not is_client(person) and (own := person.studios.order_by("pk").first()):
         return own
     return Studio.objects.filter(organization_id=person.organization_id).order_by("pk").first()
 
