@@ -25,7 +25,7 @@ from reformer.onboarding.intro import intro_offer_refusal
 from reformer.payments import audit_codes
 from reformer.payments import errors as payment_errors
 from reformer.payments.actions import grant
-from reformer.payments.actions.accounts import client_for, stripe_account_of
+from reformer.payments.actions.accounts import client_for, online_account_of, stripe_account_of
 from reformer.payments.models import StripeAccount, StripeCustomer
 from reformer.studios.models import Studio
 
@@ -91,7 +91,7 @@ def start_checkout(
     require_same_organization(actor, product, "package")
     require_same_organization(actor, studio, "studio")
     check_may_buy(actor, product)
-    account = stripe_account_of(actor.organization_id)
+    account = online_account_of(actor.organization_id)
     if account is None:
         raise DomainError(
             payment_errors.NOT_ONLINE,

@@ -43,7 +43,7 @@ def shop(request: MemberRequest) -> HttpResponse:
         "payments/shop.html",
         {
             "products": queries.products_for_sale(actor),
-            "online": queries.stripe_account(actor) is not None,
+            "online": queries.sells_online(actor),
             "studios": studios,
             "studio": studio,
         },
@@ -125,7 +125,7 @@ def history(request: MemberRequest) -> HttpResponse:
         {
             "payments": queries.my_payments(actor),
             "memberships": queries.subscriptions_of(actor, actor),
-            "online": queries.stripe_account(actor) is not None,
+            "online": queries.sells_online(actor),
             "live_query": subscription_query(page="payments.history"),
         },
     )
