@@ -34,6 +34,30 @@ def _fresh_cache():
         cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _view_context_keeps_shared_names():
+    """Every page any test renders: the view's context must not reuse a name the context
+    processors provide (`memberships`, `organization`, `user`, ...), or the header shows
+    the view's value instead (reformer.web.context.VIEW_MAY_OVERRIDE lists the exceptions)."""
+    from django.test.signals import template_rendered
+
+    from reformer.web.context import VIEW_MAY_OVERRIDE
+
+    def check(sender, template, context, **kwargs):
+        index = getattr(context, "_processors_index", None)
+        # Only as the page's own template starts: above the processors' dict is then only
+        # what the view passed (an {% include ... with %} later pushes scoped names).
+        if index is None or context.template is not template:
+            return
+        view_names = set().union(*context.dicts[index + 1 :])
+        clash = (set(context.dicts[index]) & view_names) - VIEW_MAY_OVERRIDE
+        assert not clash, f"{template.name}: the view's context overrides {sorted(clash)}"
+
+    template_rendered.connect(check, dispatch_uid="view-context-collisions")
+    yield
+    template_rendered.disconnect(dispatch_uid="view-context-collisions")
+
+
 ROLES = ("owner", "manager", "front_desk", "instructor", "client")
 
 

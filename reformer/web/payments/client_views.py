@@ -124,7 +124,7 @@ def history(request: MemberRequest) -> HttpResponse:
         "payments/history.html",
         {
             "payments": queries.my_payments(actor),
-            "memberships": queries.subscriptions_of(actor, actor),
+            "plans": queries.subscriptions_of(actor, actor),
             "online": queries.sells_online(actor),
             "live_query": subscription_query(page="payments.history"),
         },

@@ -102,7 +102,7 @@ def client_payments(request: MemberRequest, pk: int) -> HttpResponse:
         {
             "client": client,
             "payments": queries.client_payments(actor, client),
-            "memberships": queries.subscriptions_of(actor, client),
+            "plans": queries.subscriptions_of(actor, client),
             "can_manage": has_capability(actor, MANAGE_SUBSCRIPTIONS),
             "can_sell": has_capability(actor, SELL_AT_DESK),
         },
