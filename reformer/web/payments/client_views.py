@@ -15,7 +15,7 @@ from reformer.billing.models import Payment
 from reformer.core.errors import AccessError, DomainError
 from reformer.core.permissions import BUY_ONLINE
 from reformer.payments import queries
-from reformer.payments.actions import checkout, subscriptions
+from reformer.payments.actions import checkout, one_membership, subscriptions
 from reformer.studios.models import Studio
 from reformer.web.auth import capability_required, get_or_404
 from reformer.web.http import MemberRequest
@@ -44,6 +44,10 @@ def shop(request: MemberRequest) -> HttpResponse:
         {
             "products": queries.products_for_sale(actor),
             "online": queries.sells_online(actor),
+            # Shown on memberships instead of Subscribe while one is ongoing.
+            "membership_refusal": getattr(
+                one_membership.ongoing_membership_refusal(actor), "message", ""
+            ),
             "studios": studios,
             "studio": studio,
         },
