@@ -82,8 +82,10 @@ def close_open_membership_checkouts(account: StripeAccount, client: Membership) 
         kind=Payment.Kind.MEMBERSHIP,
         status=Payment.Status.PENDING,
         subscription__status=Subscription.Status.INCOMPLETE,
-    ).exclude(provider_id="")
-    for payment in pending.exclude(provider_id__isnull=True):
+    )
+    for payment in pending:
+        if not payment.provider_id:  # no session was opened (Stripe refused): nothing to pay
+            continue
         session = checkout.retrieve_session(account, payment.provider_id)
         if session.get("status") == "complete":
             raise DomainError(
