@@ -58,9 +58,12 @@ def test_a_second_membership_is_refused_and_the_shop_says_why(client, shop, eigh
 
     client.force_login(member.user)
     page = client.get(reverse("payments:shop")).content.decode()
+    assert "You already have Unlimited Monthly, renewing on" in page.split("8 per Month")[0]
     after_eight = page.split("8 per Month")[1][:1200]
-    assert "You already have Unlimited Monthly" in after_eight
+    assert "Not while you have Unlimited Monthly" in after_eight
     assert "Subscribe<span" not in after_eight
+    mine = page.split('<h2 class="shop-item__name">Unlimited Monthly')[1][:1200]
+    assert "Your current membership" in mine and "Subscribe<span" not in mine
     assert "Buy<span" in page.split("10-Class Package")[1][:1200]  # class packs still sell
 
     # Cancelled at period end: still refused until it ends, saying when.

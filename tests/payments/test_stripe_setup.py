@@ -36,7 +36,7 @@ def test_a_first_connection_saves_the_key_then_shows_the_webhook_url_then_goes_l
     html = page.content.decode()
     account = StripeAccount.objects.get()
     assert not account.webhooks_ready
-    assert "Secret key saved. Next: add the webhook endpoint" in html
+    assert "Secret key saved. Next: add the webhook URL shown on this page" in html
     assert f"/webhooks/stripe/{account.webhook_token}/" in html
     assert "Not live yet: clients cannot pay online" in html
     assert "invoice.paid" in html and "Not saved yet" in html

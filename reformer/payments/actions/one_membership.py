@@ -36,14 +36,20 @@ def _day(subscription: Subscription) -> str:
     return f"{day:%B} {day.day}, {day.year}"
 
 
-def ongoing_membership_refusal(client: Membership) -> DomainError | None:
-    """Why this client may not start another membership now (None: they may)."""
-    current = (
+def ongoing_membership(client: Membership) -> Subscription | None:
+    return (
         Subscription.objects.filter(client=client, status__in=ONGOING)
         .select_related("product", "studio", "organization")
         .order_by("-created_at")
         .first()
     )
+
+
+def ongoing_membership_refusal(
+    client: Membership, current: Subscription | None = None
+) -> DomainError | None:
+    """Why this client may not start another membership now (None: they may)."""
+    current = current or ongoing_membership(client)
     if current is None:
         return None
     name = current.product.name

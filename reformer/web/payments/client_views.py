@@ -38,15 +38,18 @@ def _studio_choice(request: MemberRequest, actor) -> tuple[list[Studio], Studio 
 def shop(request: MemberRequest) -> HttpResponse:
     actor = request.membership
     studios, studio = _studio_choice(request, actor)
+    current = one_membership.ongoing_membership(actor)
     return render(
         request,
         "payments/shop.html",
         {
             "products": queries.products_for_sale(actor),
             "online": queries.sells_online(actor),
-            # Shown on memberships instead of Subscribe while one is ongoing.
+            # One membership at a time: said once above, and on memberships instead of
+            # Subscribe while one is ongoing.
+            "current_plan": current,
             "membership_refusal": getattr(
-                one_membership.ongoing_membership_refusal(actor), "message", ""
+                one_membership.ongoing_membership_refusal(actor, current), "message", ""
             ),
             "studios": studios,
             "studio": studio,

@@ -232,7 +232,7 @@ def settings_page(request: MemberRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                "Secret key saved. Next: add the webhook endpoint shown below in Stripe, then "
+                "Secret key saved. Next: add the webhook URL shown on this page in Stripe, then "
                 "save its signing secret here. Clients cannot pay online until then.",
             )
         return redirect("payments:settings")
