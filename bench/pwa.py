@@ -84,6 +84,7 @@ def main() -> None:
     from reformer.notifications.models import Message
 
     settings.PUSH_ALLOW_HTTP_ENDPOINTS = True
+    settings.PUSH_ALLOW_PRIVATE_HOSTS = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     fake = FakePushService().start()
     organization, users = seed(args.devices, fake)

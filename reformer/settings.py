@@ -413,6 +413,9 @@ VAPID_PRIVATE_KEY_FILE = _vapid_key_file()
 VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:no-reply@localhost")
 # Subscriptions must name an https push service; tests run a fake one on 127.0.0.1.
 PUSH_ALLOW_HTTP_ENDPOINTS = env_bool("PUSH_ALLOW_HTTP_ENDPOINTS")
+# Push endpoints on loopback/private hosts (IP literals, localhost, other ports): only for a
+# local fake push service (tests, bench). Off, the server never POSTs inside (SSRF).
+PUSH_ALLOW_PRIVATE_HOSTS = env_bool("PUSH_ALLOW_PRIVATE_HOSTS")
 # A message "sending" for longer than this was left by a dead worker (notifications.recovery).
 OUTBOX_STALE_SECONDS = int(os.environ.get("OUTBOX_STALE_SECONDS", "120"))
 # Provider calls in flight at once while a batch of messages goes out (notifications.batch).

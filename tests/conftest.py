@@ -34,6 +34,40 @@ def _fresh_cache():
         cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _view_context_keeps_shared_names():
+    """Every page any test renders: the view's context must not reuse a name the context
+    processors provide (`memberships`, `organization`, `user`, ...), or the header shows
+    the view's value instead (reformer.web.context.VIEW_MAY_OVERRIDE lists the exceptions)."""
+    from django.test.signals import template_rendered
+
+    from reformer.web.context import VIEW_MAY_OVERRIDE
+
+    def check(sender, template, context, **kwargs):
+        index = getattr(context, "_processors_index", None)
+        # Only as the page's own template starts: above the processors' dict is then only
+        # what the view passed (an {% include ... with %} later pushes scoped names).
+        if index is None or context.template is not template:
+            return
+        name = template.name or ""
+        if not name.endswith(".html") or name.startswith("account/email/"):
+            return  # an email or a flash message (allauth passes the new user): no header
+        shared, view = context.dicts[index], {}
+        for pushed in context.dicts[index + 1 :]:
+            view.update(pushed)
+        # The same value again is harmless (allauth's emails pass the request and user).
+        clash = {
+            key
+            for key in (set(shared) & set(view)) - VIEW_MAY_OVERRIDE
+            if view[key] is not shared[key] and view[key] != shared[key]
+        }
+        assert not clash, f"{name}: the view's context overrides {sorted(clash)}"
+
+    template_rendered.connect(check, dispatch_uid="view-context-collisions")
+    yield
+    template_rendered.disconnect(dispatch_uid="view-context-collisions")
+
+
 ROLES = ("owner", "manager", "front_desk", "instructor", "client")
 
 

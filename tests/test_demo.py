@@ -288,3 +288,28 @@ def test_it_reloads_identically_and_removes_stray_demo_users(demo):
     assert signature() == demo.signature
     assert not User.objects.filter(email="stray@demo.reformer.test").exists()
     assert Organization.objects.filter(slug="harbour-pilates").count() == 1
+
+
+def test_it_spreads_pack_purchases_over_the_weeks_before_now(org):
+    """Upcoming bookings whose natural booking time is still ahead were squeezed into the
+    last 10 hours, with the packs that pay for them: the revenue chart showed a fake spike
+    on the latest day (135 payments against about 15 on other days)."""
+    zone_name = "America/New_York"
+    today = local_today(zone_name, NOW)
+    per_day: Counter = Counter()
+    for created_at, amount in Payment.objects.filter(organization=org).values_list(
+        "created_at", "amount"
+    ):
+        per_day[to_local(created_at, zone_name).date()] += amount
+    earlier = sorted(per_day[today - dt.timedelta(days=n)] for n in range(2, 30))
+    usual = earlier[len(earlier) // 2]
+    assert usual > 0
+    for day in (today, today - dt.timedelta(days=1)):
+        assert per_day[day] <= 2 * usual, (day, per_day[day], usual)
+    # Each booking is made after the package that pays for it was bought.
+    late = Booking.objects.filter(
+        organization=org,
+        client_package__isnull=False,
+        created_at__lt=F("client_package__starts_at"),
+    )
+    assert not late.exists()

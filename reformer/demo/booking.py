@@ -25,7 +25,10 @@ from reformer.demo.world import ClientPlan, SessionPlan, World, add_local_days
 Status = Booking.Status
 CANCELLATION_WINDOW = dt.timedelta(hours=12)  # the StudioPolicy default
 BOOKING_WINDOW = dt.timedelta(days=14)  # the StudioPolicy default: later ones were staff's
+# Upcoming classes' bookings not naturally made yet are spread over this much of the past.
+SPREAD_UPCOMING = dt.timedelta(days=21)
 MINUTE = dt.timedelta(minutes=1)
+HOUR = dt.timedelta(hours=1)
 GRACE = dt.timedelta(minutes=10)  # the StudioPolicy no-show grace default
 SUBSCRIPTIONS = ("unlimited", "membership_8")
 
@@ -126,8 +129,18 @@ def booking_time(world: World, client: ClientPlan, session: SessionPlan) -> dt.d
         lead = rng.uniform(96, 240)
     made_at = session.starts_at - dt.timedelta(hours=lead)
     made_at = max(made_at, client.joined_at + 30 * MINUTE)
-    if not session.is_past:
-        made_at = min(made_at, world.now - rng.randint(5, 600) * MINUTE)
+    latest = world.now - 5 * MINUTE
+    if not session.is_past and made_at > latest:
+        # Its natural time is still ahead, yet the class is to look booked: made at some
+        # moment of the weeks before now, not all in the last hours, which also bought
+        # their packs there (a fake revenue spike on the latest day of the owner's chart).
+        # Within the online booking window where it is open already; a class further
+        # ahead was booked by the staff (`record` marks it) at any moment of the spread.
+        earliest = max(client.joined_at + 30 * MINUTE, world.now - SPREAD_UPCOMING)
+        in_window = max(earliest, session.starts_at - BOOKING_WINDOW)
+        if in_window < latest - HOUR:
+            earliest = in_window
+        made_at = earliest + (latest - earliest) * rng.random() if earliest < latest else latest
     return made_at
 
 

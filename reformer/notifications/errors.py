@@ -29,3 +29,5 @@ class PermanentDeliveryError(Exception):
 
 # Refusals of the push subscription actions (DomainError codes; 422).
 PUSH_INVALID_SUBSCRIPTION = "push.invalid_subscription"
+# An endpoint naming an internal host (IP literal, localhost, other port...): 400.
+PUSH_UNSAFE_ENDPOINT = "push.unsafe_endpoint"

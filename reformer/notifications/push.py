@@ -19,7 +19,8 @@ from django.db import transaction
 
 from reformer.accounts.models import User
 from reformer.core.errors import DomainError, NotFound
-from reformer.notifications.errors import PUSH_INVALID_SUBSCRIPTION
+from reformer.notifications import push_hosts
+from reformer.notifications.errors import PUSH_INVALID_SUBSCRIPTION, PUSH_UNSAFE_ENDPOINT
 from reformer.notifications.models import PushSubscription
 
 # Reminders, a waitlist place that came through, a class cancelled or changed.
@@ -47,6 +48,10 @@ def _endpoint(value: object) -> str:
     secure = url.scheme == "https" or (url.scheme == "http" and settings.PUSH_ALLOW_HTTP_ENDPOINTS)
     if not secure or not url.netloc or len(endpoint) > 1000:
         raise DomainError(PUSH_INVALID_SUBSCRIPTION, "The push endpoint must be an https URL.")
+    try:  # the server will POST there: never to an internal address (SSRF)
+        push_hosts.check_endpoint_host(endpoint)
+    except push_hosts.UnsafePushHost as exc:
+        raise DomainError(PUSH_UNSAFE_ENDPOINT, str(exc)) from None
     return endpoint
 
 

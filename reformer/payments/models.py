@@ -48,6 +48,14 @@ class StripeAccount(models.Model):
     def __str__(self) -> str:
         return f"Stripe ({self.mode}) for {self.organization}"
 
+    @property
+    def webhooks_ready(self) -> bool:
+        """The signing secret is saved, so Stripe's events can be verified. Until then the
+        account is half set up (keys saved first, then the endpoint is added in Stripe for
+        the URL the settings page shows): nothing is sold online, since a membership's
+        payments and a checkout's late outcome are only ever learned from webhooks."""
+        return bool(self.webhook_secret_encrypted)
+
 
 class StripeCustomer(models.Model):
     """The Stripe customer of a client, created once (cached: no repeated API calls), and

@@ -37,6 +37,12 @@ def stripe_account(actor: Membership) -> StripeAccount | None:
     return StripeAccount.objects.filter(organization_id=actor.organization_id).first()
 
 
+def sells_online(actor: Membership) -> bool:
+    """Checkout is offered only once Stripe's webhooks can be verified (both keys saved)."""
+    account = stripe_account(actor)
+    return account is not None and account.webhooks_ready
+
+
 def _payments(actor: Membership) -> QuerySet[Payment]:
     return (
         Payment.objects.filter(organization_id=actor.organization_id)

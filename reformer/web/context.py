@@ -70,6 +70,13 @@ def brand_for(organization: object | None) -> Brand:
     return brand_for_colour(getattr(organization, "brand_colour", None))
 
 
+# The only names above a view may pass on purpose (the public organization page's brand).
+# Any other name a view reuses hides the header's value on that page: a view's
+# `memberships` once turned the organization switcher into a list of subscriptions.
+# tests/conftest.py fails any rendered page whose view context collides.
+VIEW_MAY_OVERRIDE = frozenset({"brand"})
+
+
 def navigation(request: HttpRequest) -> dict:
     """The context processor named in settings.TEMPLATES."""
     membership = getattr(request, "membership", None)

@@ -37,6 +37,7 @@ CHROME_ANDROID = (
 @pytest.fixture
 def fake_push(settings):
     settings.PUSH_ALLOW_HTTP_ENDPOINTS = True
+    settings.PUSH_ALLOW_PRIVATE_HOSTS = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     fake = FakePushService().start()
     yield fake

@@ -18,6 +18,7 @@ URL = "/me/devices/subscribe/"
 @pytest.fixture
 def device(settings):
     settings.PUSH_ALLOW_HTTP_ENDPOINTS = True
+    settings.PUSH_ALLOW_PRIVATE_HOSTS = True
     fake = FakePushService()
     fake.base_url = "https://push.example.test"  # keys only: nothing is sent here
     return fake.subscriber()

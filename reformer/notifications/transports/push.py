@@ -18,6 +18,7 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
 from reformer.notifications.errors import PermanentDeliveryError, TransientDeliveryError
+from reformer.notifications.push_hosts import UnsafePushHost, check_resolves_public
 from reformer.notifications.transports import SendResult
 from reformer.notifications.transports.email import parse_retry_after
 
@@ -57,6 +58,12 @@ def _session() -> requests.Session:
 def send_push(
     *, endpoint: str, p256dh: str, auth: str, payload: str, ttl: int = DEFAULT_TTL
 ) -> SendResult:
+    try:  # the host may have been re-pointed since registration: never POST inside (SSRF)
+        check_resolves_public(endpoint)
+    except UnsafePushHost as exc:
+        raise PermanentDeliveryError(f"{exc} Not sent.", invalid_address=True) from None
+    except OSError as exc:
+        raise TransientDeliveryError(f"The push service could not be found: {exc}") from exc
     try:
         response = webpush(
             subscription_info={"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}},

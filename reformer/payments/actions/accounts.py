@@ -38,6 +38,13 @@ def secret_key_of(account: StripeAccount) -> str:
         ) from None
 
 
+def online_account_of(organization_id: int) -> StripeAccount | None:
+    """The account new online sales go through: None until both keys are saved (an account
+    whose webhooks cannot be verified would take money it never hears back about)."""
+    account = stripe_account_of(organization_id)
+    return account if account is not None and account.webhooks_ready else None
+
+
 def webhook_secret_of(account: StripeAccount) -> str:
     return secrets.decrypt(account.webhook_secret_encrypted)
 
@@ -51,25 +58,22 @@ def connect_stripe(
 ) -> StripeAccount:
     """Save (or replace) the organization's Stripe keys after Stripe accepts the secret key.
 
-    An empty webhook secret keeps the one already saved (rotate one key at a time).
+    An empty key keeps the one already saved (rotate one key at a time). A first
+    connection may save the secret key alone: the webhook URL to add in Stripe exists only
+    once the account does, and its signing secret comes after (online sales wait for it).
     """
     require(actor, MANAGE_BILLING)
     secret_key = (secret_key or "").strip()
     webhook_secret = (webhook_secret or "").strip()
     existing = stripe_account_of(actor.organization_id)
+    if not secret_key and existing is not None:  # keep the saved key (step 2: signing secret)
+        secret_key = secret_key_of(existing)
     if not SECRET_KEY_PATTERN.fullmatch(secret_key):
         raise DomainError(
             "validation",
             "That does not look like a Stripe secret key: it starts with sk_test_ or sk_live_ "
             "(Stripe Dashboard → Developers → API keys).",
             field="secret_key",
-        )
-    if not webhook_secret and existing is None:
-        raise DomainError(
-            "validation",
-            "Enter the webhook signing secret (starts with whsec_) of the endpoint you "
-            "added in Stripe for the URL shown on this page.",
-            field="webhook_secret",
         )
     if webhook_secret and not WEBHOOK_SECRET_PATTERN.fullmatch(webhook_secret):
         raise DomainError(

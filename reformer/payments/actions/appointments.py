@@ -26,7 +26,7 @@ from reformer.integrations.stripe.client import provider_error, to_minor_units
 from reformer.payments import audit_codes
 from reformer.payments import errors as payment_errors
 from reformer.payments.actions import grant
-from reformer.payments.actions.accounts import client_for, stripe_account_of
+from reformer.payments.actions.accounts import client_for, online_account_of
 from reformer.payments.actions.checkout import ensure_customer
 from reformer.studios.models import Studio
 
@@ -46,7 +46,7 @@ def start_appointment_checkout(
     """Hold the slot and open Checkout; returns the held place and the page to pay on.
     `return_url` / `cancel_url` may hold `{payment}`."""
     require(actor, BUY_ONLINE)
-    account = stripe_account_of(actor.organization_id)
+    account = online_account_of(actor.organization_id)
     if account is None:
         raise DomainError(
             payment_errors.NOT_ONLINE,

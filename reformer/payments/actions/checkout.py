@@ -24,8 +24,8 @@ from reformer.integrations.stripe.client import provider_error, to_minor_units
 from reformer.onboarding.intro import intro_offer_refusal
 from reformer.payments import audit_codes
 from reformer.payments import errors as payment_errors
-from reformer.payments.actions import grant
-from reformer.payments.actions.accounts import client_for, stripe_account_of
+from reformer.payments.actions import grant, one_membership
+from reformer.payments.actions.accounts import client_for, online_account_of, stripe_account_of
 from reformer.payments.models import StripeAccount, StripeCustomer
 from reformer.studios.models import Studio
 
@@ -91,25 +91,15 @@ def start_checkout(
     require_same_organization(actor, product, "package")
     require_same_organization(actor, studio, "studio")
     check_may_buy(actor, product)
-    account = stripe_account_of(actor.organization_id)
+    account = online_account_of(actor.organization_id)
     if account is None:
         raise DomainError(
             payment_errors.NOT_ONLINE,
             "This studio does not take payments online yet: buy at the front desk.",
         )
     is_membership = product.kind in RECURRING_KINDS
-    if (
-        is_membership
-        and Subscription.objects.filter(
-            client=actor,
-            product=product,
-            status__in=[Subscription.Status.ACTIVE, Subscription.Status.PAST_DUE],
-        ).exists()
-    ):
-        raise DomainError(
-            payment_errors.ALREADY_SUBSCRIBED,
-            f"You already have {product.name}. Manage it from your payments page.",
-        )
+    if is_membership and (refusal := one_membership.ongoing_membership_refusal(actor)):
+        raise refusal  # any membership, not only this product: both would be billed
     now = timezone.now()
     recent = Payment.objects.filter(
         client=actor, method=Payment.Method.CARD_ONLINE, created_at__gte=now - CHECKOUT_WINDOW
@@ -121,6 +111,8 @@ def start_checkout(
             "minutes, or finish the one that is open.",
         )
     customer = ensure_customer(account, actor)
+    if is_membership:
+        one_membership.close_open_membership_checkouts(account, actor)
     with transaction.atomic():
         subscription = None
         if is_membership:

@@ -59,6 +59,8 @@ def receive_webhook(token: str, payload: bytes, signature: str | None) -> bool:
     account = StripeAccount.objects.filter(webhook_token=key).first() if key else None
     if account is None:
         raise NotFound("webhook endpoint")
+    if not account.webhooks_ready:  # keys saved, signing secret not yet: nothing verifies
+        raise BadWebhook("No signing secret is saved for this endpoint yet.")
     try:
         verify(payload, signature, secrets.decrypt(account.webhook_secret_encrypted))
     except (BadSignature, secrets.KeyUnreadable) as exc:

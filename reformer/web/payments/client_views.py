@@ -15,7 +15,7 @@ from reformer.billing.models import Payment
 from reformer.core.errors import AccessError, DomainError
 from reformer.core.permissions import BUY_ONLINE
 from reformer.payments import queries
-from reformer.payments.actions import checkout, subscriptions
+from reformer.payments.actions import checkout, one_membership, subscriptions
 from reformer.studios.models import Studio
 from reformer.web.auth import capability_required, get_or_404
 from reformer.web.http import MemberRequest
@@ -38,12 +38,19 @@ def _studio_choice(request: MemberRequest, actor) -> tuple[list[Studio], Studio 
 def shop(request: MemberRequest) -> HttpResponse:
     actor = request.membership
     studios, studio = _studio_choice(request, actor)
+    current = one_membership.ongoing_membership(actor)
     return render(
         request,
         "payments/shop.html",
         {
             "products": queries.products_for_sale(actor),
-            "online": queries.stripe_account(actor) is not None,
+            "online": queries.sells_online(actor),
+            # One membership at a time: said once above, and on memberships instead of
+            # Subscribe while one is ongoing.
+            "current_plan": current,
+            "membership_refusal": getattr(
+                one_membership.ongoing_membership_refusal(actor, current), "message", ""
+            ),
             "studios": studios,
             "studio": studio,
         },
@@ -124,8 +131,8 @@ def history(request: MemberRequest) -> HttpResponse:
         "payments/history.html",
         {
             "payments": queries.my_payments(actor),
-            "memberships": queries.subscriptions_of(actor, actor),
-            "online": queries.stripe_account(actor) is not None,
+            "plans": queries.subscriptions_of(actor, actor),
+            "online": queries.sells_online(actor),
             "live_query": subscription_query(page="payments.history"),
         },
     )

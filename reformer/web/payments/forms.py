@@ -22,9 +22,16 @@ class StripeKeysForm(forms.Form):
         max_length=255,
         required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "off", "placeholder": "whsec_…"}),
-        help_text="From the webhook endpoint you add in Stripe for the URL above. Leave "
-        "empty to keep the saved one.",
+        help_text="From the endpoint you add in Stripe for the webhook URL shown on this "
+        "page (it appears once the secret key is saved). Leave empty to keep the saved one.",
     )
+
+    def __init__(self, *args, connected: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if connected:  # Step 2 (or a rotation) may change one key and keep the other.
+            key = self.fields["secret_key"]
+            key.required = False
+            key.help_text = "Leave empty to keep the saved one. " + str(key.help_text)
 
 
 class FeePolicyForm(forms.Form):

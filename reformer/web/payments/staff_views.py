@@ -102,7 +102,7 @@ def client_payments(request: MemberRequest, pk: int) -> HttpResponse:
         {
             "client": client,
             "payments": queries.client_payments(actor, client),
-            "memberships": queries.subscriptions_of(actor, client),
+            "plans": queries.subscriptions_of(actor, client),
             "can_manage": has_capability(actor, MANAGE_SUBSCRIPTIONS),
             "can_sell": has_capability(actor, SELL_AT_DESK),
         },
@@ -189,7 +189,7 @@ def membership_action(request: MemberRequest, pk: int, action: str) -> HttpRespo
 def settings_page(request: MemberRequest) -> HttpResponse:
     actor = request.membership
     account = queries.stripe_account(actor)
-    form = StripeKeysForm(request.POST or None)
+    form = StripeKeysForm(request.POST or None, connected=account is not None)
     studios = list(queries.studios_for(actor))
     policies = queries.fee_policies(actor)
     fee_forms = [
@@ -209,6 +209,9 @@ def settings_page(request: MemberRequest) -> HttpResponse:
         "account": account,
         "form": form,
         "fee_forms": fee_forms,
+        "keys_title": "Connect Stripe"
+        if account is None
+        else ("Replace keys" if account.webhooks_ready else "Save the webhook signing secret"),
         "webhook_url": request.build_absolute_uri(
             reverse("payments:stripe_webhook", args=[account.webhook_token])
         )
@@ -219,12 +222,19 @@ def settings_page(request: MemberRequest) -> HttpResponse:
         if not form.is_valid():
             return render(request, "payments/staff/settings.html", context, status=422)
         try:
-            accounts.connect_stripe(actor, **form.cleaned_data)
+            saved = accounts.connect_stripe(actor, **form.cleaned_data)
         except DomainError as error:
             return render_domain_error(
                 request, error, template="payments/staff/settings.html", context=context
             )
-        messages.success(request, "Stripe keys saved. Clients can now pay online.")
+        if saved.webhooks_ready:
+            messages.success(request, "Stripe keys saved. Clients can now pay online.")
+        else:
+            messages.success(
+                request,
+                "Secret key saved. Next: add the webhook URL shown on this page in Stripe, then "
+                "save its signing secret here. Clients cannot pay online until then.",
+            )
         return redirect("payments:settings")
     return render(request, "payments/staff/settings.html", context)
 

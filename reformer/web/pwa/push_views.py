@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from reformer.core.errors import AccessError, DomainError
 from reformer.core.parsing import to_id
 from reformer.notifications import push
+from reformer.notifications.errors import PUSH_UNSAFE_ENDPOINT
 from reformer.notifications.transports.push import application_server_key
 from reformer.web.errors import is_htmx
 from reformer.web.http import SignedInRequest
@@ -57,7 +58,8 @@ def subscribe(request: SignedInRequest) -> JsonResponse:
     except AccessError:
         raise
     except DomainError as error:
-        return JsonResponse({"error": error.message}, status=422)
+        status = 400 if error.code == PUSH_UNSAFE_ENDPOINT else 422
+        return JsonResponse({"error": error.message}, status=status)
     return JsonResponse({"id": subscription.pk, "device": subscription.device}, status=201)
 
 

@@ -50,6 +50,7 @@ FAKE_PUSH_MANAGER = """
 @pytest.fixture
 def fake_push(settings):
     settings.PUSH_ALLOW_HTTP_ENDPOINTS = True
+    settings.PUSH_ALLOW_PRIVATE_HOSTS = True
     fake = FakePushService().start()
     yield fake
     fake.stop()
