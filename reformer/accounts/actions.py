@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -426,6 +427,31 @@ def _mark_email_verified(user: User, email: str) -> None:
     from allauth.account.models import EmailAddress
 
     EmailAddress.objects.filter(user=user, email__iexact=email).update(verified=True)
+
+
+def email_is_taken(email: str, *, other_than: User | None = None) -> bool:
+    """An address belongs to an account when it is that account's own address, or an extra
+    address its owner verified. Unverified extras (claims nobody proved) do not count."""
+    from allauth.account.models import EmailAddress
+
+    email = (email or "").strip()
+    users = User.objects.filter(email__iexact=email)
+    verified = EmailAddress.objects.filter(email__iexact=email, verified=True)
+    if other_than is not None:
+        users = users.exclude(pk=other_than.pk)
+        verified = verified.exclude(user=other_than)
+    return users.exists() or verified.exists()
+
+
+def release_unverified_claims(email: str) -> int:
+    """Drop unverified extra addresses other accounts attached for `email`: its real owner is
+    signing up with it. Returns how many were dropped."""
+    from allauth.account.models import EmailAddress
+
+    claims = EmailAddress.objects.filter(email__iexact=(email or "").strip(), verified=False)
+    with transaction.atomic():
+        deleted, _ = claims.exclude(user__email__iexact=F("email")).delete()
+    return deleted
 
 
 def _publish_membership_change(membership: Membership, op: str) -> None:

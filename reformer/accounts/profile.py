@@ -31,6 +31,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from reformer.accounts import actions as accounts_actions
 from reformer.accounts.audit_codes import (
     ACCOUNTS_CLIENT_DETAILS_UPDATED,
     ACCOUNTS_MEMBERSHIP_DETAILS_UPDATED,
@@ -319,10 +320,7 @@ def change_password(user: User, *, current_password: str, new_password: str) -> 
 
 
 def _email_taken(email: str, user: User) -> bool:
-    return (
-        User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
-        or EmailAddress.objects.filter(email__iexact=email).exclude(user=user).exists()
-    )
+    return accounts_actions.email_is_taken(email, other_than=user)
 
 
 def _clean_new_email(email: str, user: User) -> str:

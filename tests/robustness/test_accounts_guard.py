@@ -128,3 +128,55 @@ def client_class_copy(client):
     from django.test import Client
 
     return Client()
+
+
+def test_no_one_can_attach_another_accounts_address_to_their_own(db, client, mailoutbox):
+    """PHX-14: allauth's "Email addresses" page is not offered; email changes go through the
+    profile, which confirms the new address first and refuses one another account uses."""
+    from allauth.account.models import EmailAddress
+
+    owner = factories.UserFactory(email="owner@example.com")
+    squatter = factories.UserFactory(email="squatter@example.com")
+    client.force_login(squatter)
+
+    page = client.get("/accounts/email/")
+    attempt = client.post(
+        "/accounts/email/", {"action_add": "", "email": "owner@example.com"}, follow=False
+    )
+
+    assert page.status_code == attempt.status_code == 302
+    assert page["Location"] == reverse("profile:edit")
+    assert not EmailAddress.objects.filter(user=squatter, email__iexact=owner.email).exists()
+    assert not mailoutbox
+    menu = client.get(reverse("profile:edit")).content.decode()
+    assert "Email addresses" not in menu
+
+
+def test_an_unverified_claim_does_not_keep_the_real_owner_from_signing_up(db, client, mailoutbox):
+    """An address someone attached to their account without verifying it (possible before the
+    page went away) neither refuses nor reveals anything at sign-up: the owner signs up and
+    the stale claim is dropped."""
+    from allauth.account.models import EmailAddress
+
+    squatter = factories.UserFactory(email="squatter@example.com")
+    EmailAddress.objects.create(user=squatter, email="real@example.com", verified=False)
+
+    response = _sign_up(client, "Real@Example.com")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert User.objects.filter(email__iexact="real@example.com").exclude(pk=squatter.pk).exists()
+    assert not EmailAddress.objects.filter(user=squatter, email__iexact="real@example.com")
+    assert re.search(r"/accounts/confirm-email/\S+/", mailoutbox[0].body)
+
+
+def test_a_verified_extra_address_still_counts_as_registered(db, client, mailoutbox):
+    from allauth.account.models import EmailAddress
+
+    holder = factories.UserFactory(email="holder@example.com")
+    EmailAddress.objects.create(user=holder, email="alias@example.com", verified=True)
+
+    _sign_up(client, "alias@example.com")
+
+    assert not User.objects.filter(email__iexact="alias@example.com").exists()
+    assert "/accounts/password/reset/" in mailoutbox[0].body

@@ -287,3 +287,10 @@ def test_the_migration_clears_sms_ticks_without_a_confirmed_number(world):
     ticked.refresh_from_db()
     confirmed.refresh_from_db()
     assert (ticked.notify_sms, confirmed.notify_sms) == (False, True)
+
+
+def test_an_unverified_claim_by_someone_else_does_not_block_the_change(world):
+    user, other = world.a.client.user, world.a.owner.user
+    EmailAddress.objects.create(user=other, email="mine@example.com", verified=False)
+    token = profile.request_email_change(user, new_email="mine@example.com", confirm_url=str)
+    assert profile.confirm_email_change(token, user=user).email == "mine@example.com"

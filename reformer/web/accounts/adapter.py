@@ -17,6 +17,7 @@ from allauth.account.stages import EmailVerificationStage
 from django import forms
 from django.http import HttpRequest, HttpResponse
 
+from reformer.accounts import actions as accounts_actions
 from reformer.web.accounts import throttle
 
 
@@ -80,15 +81,15 @@ class SignupForm(AllauthSignupForm):
     """A registered address passes validation; `try_save` then emails its owner instead."""
 
     def validate_unique_email(self, value: str) -> str:
-        from reformer.accounts.models import User
-
-        if User.objects.filter(email__iexact=value.strip()).exists():
-            self.account_already_exists = True
-            return value
-        return super().validate_unique_email(value)
+        # An address is taken when it is an account's own address or one its owner verified.
+        # An unverified extra address someone attached to their account proves nothing and
+        # must not keep the address's real owner out (allauth would refuse the sign-up).
+        self.account_already_exists = accounts_actions.email_is_taken(value)
+        return value
 
     def try_save(self, request: HttpRequest):
         if not self.account_already_exists:
+            accounts_actions.release_unverified_claims(self.cleaned_data["email"])
             return super().try_save(request)
         adapter = get_adapter(request)
         adapter.send_account_already_exists_mail(self.cleaned_data["email"])
