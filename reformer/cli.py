@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from types import FrameType
 
@@ -183,6 +183,8 @@ def _serve(args: argparse.Namespace) -> None:
     os.environ.setdefault("DATABASE_POOL_SIZE", str(pool_per_process(args.workers)))
     os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", "30000")
     os.environ.setdefault("REFORMER_STATIC_MANIFEST", "1")
+    # Before the settings load; the web processes and the job worker inherit it.
+    default_site_url(args.host, args.port, os.environ)
     _setup()
     _print_where()
     import threading
@@ -222,10 +224,7 @@ def _serve(args: argparse.Namespace) -> None:
 
     if settings.EMBEDDED_DATABASE:
         _watch_embedded_database(settings.DATA_DIR / "postgres")
-    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-    if ":" in shown_host:
-        shown_host = f"[{shown_host}]"
-    print(f"\nReformer is running at http://{shown_host}:{args.port}/")
+    print(f"\nReformer is running at {served_url(args.host, args.port)}/")
     if args.workers > 1:
         print(
             f"{args.workers} web processes (database pool of "
@@ -274,6 +273,24 @@ GRACEFUL_SHUTDOWN_SECONDS = 20
 # PostgreSQL on this kind of machine (2 cores) does best with about this many busy
 # connections in all; `serve --workers N` gives each web process an equal share.
 CONNECTION_BUDGET = 16
+
+
+def served_url(host: str, port: int) -> str:
+    """The address a browser on this machine opens for a server listening on host:port."""
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown_host:
+        shown_host = f"[{shown_host}]"
+    return f"http://{shown_host}:{port}"
+
+
+def default_site_url(host: str, port: int, environ: MutableMapping[str, str]) -> str:
+    """Links in emails and texts (SITE_URL) point at this server unless SITE_URL is set.
+
+    Without this, `serve --port 8712` mailed links to http://localhost:8000, where nothing
+    answers. An explicit SITE_URL (the public name behind a proxy) always wins."""
+    if not environ.get("SITE_URL"):
+        environ["SITE_URL"] = served_url(host, port)
+    return environ["SITE_URL"]
 
 
 def pool_per_process(workers: int) -> int:
