@@ -25,7 +25,7 @@ from django.template.loader import get_template
 from django.utils import timezone
 
 from reformer.core import alerts
-from reformer.notifications import circuits, preferences, tracking
+from reformer.notifications import attachments, circuits, preferences, tracking
 from reformer.notifications.errors import PermanentDeliveryError, TransientDeliveryError
 from reformer.notifications.models import Message, MessageEvent, PushSubscription
 from reformer.notifications.rendering import cached_branding, render
@@ -145,6 +145,7 @@ def _call_provider(message: Message, brand: dict) -> SendResult:
             reply_to=brand.get("reply_to", ""),
             idempotency_key=message.idempotency_key,
             message_id=message.pk,
+            attachments=attachments.resolve(message.context),
         )
     if message.channel == Message.Channel.PUSH:
         return _send_push(message)

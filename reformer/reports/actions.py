@@ -18,8 +18,10 @@ from reformer.core import audit, permissions
 from reformer.core.errors import DomainError, NotFound
 from reformer.core.jobs import defer_in_transaction
 from reformer.core.models import AdminAlert
-from reformer.core.timezones import usable_date
+from reformer.core.timezones import local_today, usable_date
+from reformer.notifications import attachments
 from reformer.notifications.actions import queue_email
+from reformer.notifications.attachments import Attachment
 from reformer.reports import data as report_data
 from reformer.reports import render
 from reformer.reports.models import Report, ReportPreference
@@ -32,6 +34,9 @@ CATCH_UP_DAYS = 3  # a worker that was down on the 1st still sends by the 3rd
 MAX_CUSTOM_DAYS = 366 * 2
 DOWNLOAD_SALT = "reports.download"
 DOWNLOAD_MAX_AGE = 60 * 60 * 24 * 30  # an emailed link works for 30 days
+# Report emails carry the file (PHX-20: "PDF attached"); past this size (most mailboxes take
+# 10-25 MB in all, and base64 adds a third) only the download link goes.
+ATTACHMENT_MAX_BYTES = 7 * 1024 * 1024
 
 
 class InvalidReportRange(DomainError):
@@ -126,6 +131,14 @@ def request_report(
         raise InvalidReportRange("The end date must be on or after the start date.")
     if (end - start).days >= MAX_CUSTOM_DAYS:
         raise InvalidReportRange("Choose a range of at most two years.")
+    today = local_today((studio or actor.organization).time_zone)
+    if start > today:
+        # A period with nothing in it yet reported every client as "lost".
+        raise InvalidReportRange(
+            f"That period has not started yet: choose dates up to today ({today:%-d %b %Y})."
+        )
+    # A period still running is reported to date; the title says so (render._period_label).
+    end = min(end, today)
     with transaction.atomic():
         report = _create(
             actor.organization_id,
@@ -180,12 +193,25 @@ def report_from_token(token: str) -> tuple[Report, Membership]:
     return report, member
 
 
+def attached_file(report_id: int, fmt: str) -> Attachment | None:
+    """The report's PDF or CSV for its email, or None when it is gone or too big to attach."""
+    report = Report.objects.filter(pk=report_id).first()
+    body = None if report is None else (report.pdf if fmt == "pdf" else report.csv)
+    if report is None or body is None or len(body) > ATTACHMENT_MAX_BYTES:
+        return None
+    mimetype = "application/pdf" if fmt == "pdf" else "text/csv"
+    return Attachment(report.file_name(fmt), bytes(body), mimetype)
+
+
 def _email(report: Report, member: Membership, *, fallback: bool) -> None:
     title = render.title(report.data)
     link = settings.SITE_URL + reverse(
         "reports:signed_download", args=[download_token(report, member)]
     )
     archive = settings.SITE_URL + reverse("reports:list")
+    fmt = "csv" if fallback else "pdf"
+    file = report.csv if fallback else report.pdf
+    attach = file is not None and len(file) <= ATTACHMENT_MAX_BYTES
     if fallback:
         subject = f"{title} (CSV)"
         lead = (
@@ -195,8 +221,12 @@ def _email(report: Report, member: Membership, *, fallback: bool) -> None:
     else:
         subject = title
         lead = "Your report is ready: revenue, bookings, attendance, utilisation and more."
+    if attach:
+        where = f"It is attached ({fmt.upper()}). You can also download it: {link}"
+    else:
+        where = f"It is too large to attach; download it: {link}"
     body = (
-        f"Hello {member.user.display_name},\n\n{lead}\n\nDownload it: {link}\n"
+        f"Hello {member.user.display_name},\n\n{lead}\n\n{where}\n"
         f"(This link works for 30 days.)\n\nAll your reports: {archive}\n\n"
         "To stop these emails, turn off the monthly report in your report settings.\n"
     )
@@ -207,6 +237,9 @@ def _email(report: Report, member: Membership, *, fallback: bool) -> None:
         body,
         f"report:{report.pk}:{member.pk}",
         report.organization_id,
+        context={"attachments": [attachments.reference(f"report_{fmt}", report.pk)]}
+        if attach
+        else None,
     )
 
 

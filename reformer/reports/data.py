@@ -20,7 +20,7 @@ from reformer.analytics import clients, instructors, queries, revenue
 from reformer.analytics.insight_filters import AnalyticsQuery, comparison_period
 from reformer.analytics.periods import Period
 from reformer.analytics.tables import ratio
-from reformer.core.timezones import local_day_bounds, zone
+from reformer.core.timezones import local_day_bounds, local_today, zone
 from reformer.scheduling.models import ClassSession
 from reformer.studios.models import Organization, Studio
 
@@ -133,23 +133,28 @@ def _by_class_type(q: AnalyticsQuery) -> list[list[object]]:
 
 
 def _top_slots(q: AnalyticsQuery) -> list[list[object]]:
-    """The most booked weekly slots (class type, local weekday and time)."""
+    """The most booked weekly slots: class type, local weekday and time, bookings, classes,
+    studio and its time zone. A slot is one studio's: Monday 9:00 in London and Monday 9:00
+    in New York are different classes at different moments."""
     start, end = q.bounds()
     with connection.cursor() as cursor:
         cursor.execute(
             """
             SELECT ct.name, to_char(s.starts_at AT TIME ZONE st.time_zone, 'FMDay HH24:MI'),
-                   SUM(s.booked_count), COUNT(*)
+                   SUM(s.booked_count), COUNT(*), st.name, st.time_zone
               FROM scheduling_classsession s
               JOIN scheduling_classtype ct ON ct.id = s.class_type_id
               JOIN studios_studio st ON st.id = s.studio_id
              WHERE s.organization_id = %s AND s.studio_id = ANY(%s) AND s.status = 'scheduled'
                AND s.starts_at >= %s AND s.starts_at < %s
-             GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT %s
+             GROUP BY 1, 2, st.id ORDER BY 3 DESC, 1, 2, 5 LIMIT %s
             """,
             [q.organization_id, q.scope.studio_ids, start, end, TOP],
         )
-        return [[name, slot, int(booked), n] for name, slot, booked, n in cursor.fetchall()]
+        return [
+            [name, slot, int(booked), n, studio, zone]
+            for name, slot, booked, n, studio, zone in cursor.fetchall()
+        ]
 
 
 def _headline(q: AnalyticsQuery) -> dict:
@@ -215,7 +220,11 @@ def build(organization: Organization, studio: Studio | None, period: Period) -> 
         "studio": studio.name if studio else None,
         "studios": len(q.scope.studios),
         "time_zone": q.scope.time_zone,
+        # Each studio's times are in its own zone: the cover says so when they differ.
+        "time_zones": sorted({s.time_zone for s in q.scope.studios}),
         "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
+        # Made before the period ended (it runs to today): the figures are "to date".
+        "to_date": period.end >= local_today(q.scope.time_zone),
         "has_data": has_data,
         "has_last_year": has_last_year,
         "headline": headline,
@@ -231,9 +240,10 @@ def build(organization: Organization, studio: Studio | None, period: Period) -> 
         },
         "class_types": _by_class_type(q),
         "top_slots": _top_slots(q),
+        # Everyone who taught: a table of the first five hid the rest without a word.
         "instructors": [
             [r.member.user.display_name, r.classes, r.fill_rate, r.attended, r.no_show_rate]
-            for r in team[:TOP]
+            for r in team
         ],
     }
 

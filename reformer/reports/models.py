@@ -82,6 +82,10 @@ class Report(models.Model):
     def is_available(self) -> bool:
         return self.status in (self.Status.READY, self.Status.FALLBACK)
 
+    def file_name(self, fmt: str) -> str:
+        where = f"studio-{self.studio_id}" if self.studio_id else "all-studios"
+        return f"reformer-report-{where}-{self.period_start}-{self.period_end}.{fmt}"
+
 
 class ReportPreference(models.Model):
     """An owner's choice; without a row, the monthly email is on and per-studio reports off."""

@@ -22,6 +22,8 @@ WELCOME = (
 def _period_label(data: dict) -> str:
     start = dt.date.fromisoformat(data["period"]["start"])
     end = dt.date.fromisoformat(data["period"]["end"])
+    if data.get("to_date"):
+        return f"{start:%-d %b %Y} to {end:%-d %b %Y} (to date)"
     if start.day == 1 and (end + dt.timedelta(days=1)).day == 1 and start.month == end.month:
         return f"{start:%B %Y}"
     return f"{start:%-d %b %Y} to {end:%-d %b %Y}"
@@ -56,6 +58,34 @@ def _rate(value: float | None) -> str:
     return percent(value)
 
 
+def times_note(data: dict) -> str:
+    zones = data.get("time_zones") or [data["time_zone"]]
+    if len(zones) == 1:
+        return f"times in {zones[0]}"
+    return "each studio's times in its own zone (" + ", ".join(zones) + ")"
+
+
+def top_slots_table(data: dict) -> tuple[list[str], list[list[object]]]:
+    """Headers and rows of "Top classes". Reports made before slots were kept per studio
+    have four columns; a slot of a report over several studios names its studio (and that
+    studio's zone when the studios' zones differ)."""
+    rows = data["top_slots"]
+    several = data["studio"] is None and data["studios"] > 1
+    if not several or any(len(r) < 6 for r in rows):
+        return ["Class", "Weekly slot", "Bookings", "Classes"], [list(r[:4]) for r in rows]
+    zoned = len(data.get("time_zones") or []) > 1
+    return (
+        [
+            "Class",
+            "Studio",
+            "Weekly slot (local)" if zoned else "Weekly slot",
+            "Bookings",
+            "Classes",
+        ],
+        [[r[0], f"{r[4]} ({r[5]})" if zoned else r[4], r[1], r[2], r[3]] for r in rows],
+    )
+
+
 def render_pdf(data: dict, *, compact: bool = False) -> bytes:
     """The PDF. `compact` (a retry after a failure) leaves out the long tables and charts."""
     head, last = data["headline"], data["last_year"]
@@ -65,7 +95,7 @@ def render_pdf(data: dict, *, compact: bool = False) -> bytes:
     )
     document.cover(
         title(data),
-        [f"{data['organization']} · {where} · times in {data['time_zone']}"],
+        [f"{data['organization']} · {where} · {times_note(data)}"],
     )
     if not data["has_data"]:
         document.callout(WELCOME)
@@ -168,9 +198,7 @@ def render_pdf(data: dict, *, compact: bool = False) -> bytes:
     if not data["top_slots"]:
         document.paragraph(NA, muted=True)
     else:
-        document.table(
-            ["Class", "Weekly slot", "Bookings", "Classes"], [list(r) for r in data["top_slots"]]
-        )
+        document.table(*top_slots_table(data))
 
     document.section("Instructors")
     if not data["instructors"]:
@@ -222,7 +250,8 @@ def render_csv(data: dict) -> bytes:
     for row in data["class_types"]:
         writer.writerow(["utilisation_by_class_type", row[0], _rate(row[4])])
     for row in data["top_slots"]:
-        writer.writerow(["top_classes", f"{row[0]} {row[1]}", row[2]])
+        studio = f" at {row[4]} ({row[5]})" if len(row) >= 6 else ""
+        writer.writerow(["top_classes", f"{row[0]} {row[1]}{studio}", row[2]])
     for row in data["instructors"]:
         writer.writerow(["instructors", row[0], _rate(row[2])])
     for row in head["by_studio"]:

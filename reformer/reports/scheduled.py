@@ -229,7 +229,10 @@ def section_lines(data: dict, section: str) -> list[str]:
         ]
     if section == "classes":
         lines = [f"{row[0]}: {row[1]} classes" for row in data["class_types"]]
-        lines += [f"Busiest: {row[0]}, {row[1]}" for row in data["top_slots"][:3]]
+        lines += [
+            f"Busiest: {row[0]}, {row[1]}" + (f" at {row[4]}" if len(row) >= 6 else "")
+            for row in data["top_slots"][:3]
+        ]
         return lines or ["No classes in this period."]
     if section == "instructors":
         return [

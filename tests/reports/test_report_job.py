@@ -45,6 +45,11 @@ def test_the_monthly_job_emails_one_consolidated_pdf_per_owner(world, clean_job_
     assert rows["alpha Harbour"][1] == 0 and rows["alpha Annex"][1] == 4
     (email,) = [m for m in mail.outbox if m.to == [tenant.owner.user.email]]
     assert email.subject == "Alpha: business report, March 2026"
+    # PHX-20 requirement 4: the PDF itself is attached (the link stays for convenience).
+    ((name, content, mimetype),) = email.attachments
+    assert mimetype == "application/pdf" and content == bytes(report.pdf)
+    assert name == "reformer-report-all-studios-2026-03-01-2026-03-31.pdf"
+    assert "It is attached (PDF)" in email.body
     link = re.search(r"https://studio\.test(/reports/link/\S+/)", email.body)[1]
     response = Client().get(link)
     assert response.status_code == 200 and response.content.startswith(b"%PDF")

@@ -126,3 +126,30 @@ def test_owners_schedule_daily_and_weekly_reports_from_the_page(client, world):
     assert manager.post("/reports/schedules/", {"name": "x"}).status_code == 403
     assert client.post(f"/reports/schedules/{schedule.pk}/remove/").status_code == 302
     assert not ReportSchedule.objects.get().active
+
+
+def test_a_period_that_has_not_started_is_refused_and_one_running_is_to_date(client, world):
+    """A custom report for next month claimed every client "lost"; it is refused now, and a
+    month still running is reported up to today, titled "to date"."""
+    from reformer.core.timezones import local_today
+
+    today = local_today(world.a.organization.time_zone)
+    tomorrow = today + dt.timedelta(days=1)
+    client.force_login(world.a.owner.user)
+    future = client.post(
+        reverse("reports:request"),
+        {"start": tomorrow.isoformat(), "end": (tomorrow + dt.timedelta(days=30)).isoformat()},
+    )
+    assert future.status_code == 422
+    assert b"That period has not started yet" in future.content
+    assert not Report.objects.exists()
+
+    running = client.post(
+        reverse("reports:request"),
+        {"start": today.replace(day=1).isoformat(), "end": tomorrow.isoformat()},
+    )
+    assert running.status_code == 302
+    report = actions.generate(Report.objects.get().pk)
+    assert (report.period_start, report.period_end) == (today.replace(day=1), today)
+    assert report.data["to_date"] is True
+    assert "(to date)" in actions.render.title(report.data)

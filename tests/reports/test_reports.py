@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from reformer.billing.models import Payment
 from reformer.core.models import AdminAlert
+from reformer.notifications import attachments
 from reformer.notifications.models import Message
 from reformer.reports import actions, render
 from reformer.reports.models import Report, ReportPreference
@@ -203,6 +204,21 @@ def test_a_pdf_failure_retries_then_falls_back_to_csv_and_alerts(world, march, m
     assert "sent as CSV" in alert.message
     (message,) = Message.objects.filter(kind="business_report")
     assert "could not make the PDF" in message.body and message.recipient == world.a.owner.user
+    assert message.context["attachments"] == [{"kind": "report_csv", "id": report.pk}]
+    (attached,) = attachments.resolve(message.context)
+    assert attached.mimetype == "text/csv" and attached.content == bytes(report.csv)
+
+
+def test_a_report_too_large_to_attach_goes_as_a_link(world, march, monkeypatch):
+    monkeypatch.setattr(actions, "ATTACHMENT_MAX_BYTES", 100)
+    report = actions.generate(
+        actions.request_report(world.a.owner, dt.date(2026, 3, 1), dt.date(2026, 3, 31)).pk
+    )
+    (message,) = Message.objects.filter(kind="business_report")
+    assert not message.context.get("attachments")
+    assert "too large to attach; download it: " in message.body
+    assert "/reports/link/" in message.body
+    assert actions.attached_file(report.pk, "pdf") is None
 
 
 @pytest.mark.parametrize(
@@ -232,3 +248,50 @@ def test_a_custom_report_is_emailed_to_who_asked(world, march):
     (message,) = Message.objects.filter(kind="business_report")
     assert message.recipient == world.a.owner.user
     assert "1 Jan 2026 to 31 Mar 2026" in message.subject
+
+
+def test_every_instructor_is_listed_and_each_slot_names_its_studio_and_zone(world):
+    """The Instructors table listed the first 5 of 8 without a word; "Top classes" merged
+    Monday 9:00 in two studios into one slot under a header naming one zone."""
+    tenant = world.a
+    tenant.other_studio.time_zone = "Europe/London"
+    tenant.other_studio.save(update_fields=["time_zone"])
+    annex_room = factories.RoomFactory(studio=tenant.other_studio, capacity=5)
+    team = [
+        factories.MembershipFactory(organization=tenant.organization, role="instructor")
+        for _ in range(7)
+    ]
+    for day, member in enumerate(team):
+        factories.ClassSessionFactory(
+            room=tenant.room,
+            class_type=tenant.class_type,
+            instructor=member,
+            starts_at=dt.datetime(2026, 3, 2 + day, 15, tzinfo=UTC),
+            ends_at=dt.datetime(2026, 3, 2 + day, 16, tzinfo=UTC),
+            booked_count=2,
+        )
+    # Monday 9:00 local in each studio: 13:00 UTC in New York (EDT from 8 March), 9:00 in London.
+    for room, hour in ((tenant.room, 13), (annex_room, 9)):
+        factories.ClassSessionFactory(
+            room=room,
+            class_type=tenant.class_type,
+            starts_at=dt.datetime(2026, 3, 16, hour, tzinfo=UTC),
+            ends_at=dt.datetime(2026, 3, 16, hour + 1, tzinfo=UTC),
+            booked_count=3,
+        )
+    report = actions.generate(
+        actions.request_report(tenant.owner, dt.date(2026, 3, 1), dt.date(2026, 3, 31)).pk
+    )
+    names = {row[0] for row in report.data["instructors"]}
+    assert {m.user.display_name for m in team} <= names and len(names) >= 7
+    mondays = [r for r in report.data["top_slots"] if r[1] == "Monday 09:00"]
+    assert sorted((r[4], r[5], r[2]) for r in mondays) == [
+        (tenant.other_studio.name, "Europe/London", 3),
+        (tenant.studio.name, "America/New_York", 3),
+    ]
+    text = _text(bytes(report.pdf))
+    assert "times in America/New_York" not in text
+    assert "each studio's times in its own zone" in text
+    for member in team:
+        assert member.user.display_name in text
+    assert f"{tenant.other_studio.name} (Europe/London)" in text

@@ -8,6 +8,7 @@ import email.utils
 import re
 import smtplib
 import threading
+from collections.abc import Sequence
 
 from anymail.exceptions import (
     AnymailAPIError,
@@ -19,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
 
+from reformer.notifications.attachments import Attachment
 from reformer.notifications.errors import PermanentDeliveryError, TransientDeliveryError
 from reformer.notifications.transports import SendResult
 
@@ -69,6 +71,7 @@ def send_email(
     reply_to: str,
     idempotency_key: str,
     message_id: int | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> SendResult:
     if not to:
         raise PermanentDeliveryError("No email address.", invalid_address=True)
@@ -91,6 +94,8 @@ def send_email(
     setattr(mail, "idempotency_key", idempotency_key)  # noqa: B010 - read by our Resend backend
     if html:
         mail.attach_alternative(html, "text/html")
+    for attachment in attachments:
+        mail.attach(attachment.filename, attachment.content, attachment.mimetype)
     try:
         mail.send()
     except (smtplib.SMTPRecipientsRefused, AnymailRecipientsRefused, AnymailInvalidAddress) as exc:

@@ -126,8 +126,7 @@ def _file(report: Report, fmt: str) -> HttpResponse:
         raise Http404("That format is not available for this report.")
     content_type = "application/pdf" if fmt == "pdf" else "text/csv; charset=utf-8"
     response = HttpResponse(bytes(body), content_type=content_type)
-    where = f"studio-{report.studio_id}" if report.studio_id else "all-studios"
-    name = f"reformer-report-{where}-{report.period_start}-{report.period_end}.{fmt}"
+    name = report.file_name(fmt)
     disposition = "inline" if fmt == "pdf" else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{name}"'
     response["Cache-Control"] = "private, no-store"
