@@ -117,6 +117,9 @@ class ClassSession(models.Model):
     instructor = models.ForeignKey(
         Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions"
     )
+    # Staff chose (or took off) this class's instructor by hand: a change of its weekly
+    # class's rotation leaves it as it is (templates.update_template).
+    instructor_by_hand = models.BooleanField(default=False)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)])

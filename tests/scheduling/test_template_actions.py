@@ -169,7 +169,7 @@ def test_it_extends_a_template_generating_the_new_weeks(world, frozen):
     assert RecurringTemplate.objects.get(pk=template.pk).end_date is None
 
 
-def test_it_restarts_the_rotation_with_new_instructors(world, frozen):
+def test_a_new_rotation_takes_turns_from_the_first_future_class(world, frozen):
     template = new_template(world.a, end_date=MONDAYS[0])
     other = factories.MembershipFactory(
         organization=world.a.organization, role="instructor", studios=[world.a.studio]
@@ -180,7 +180,55 @@ def test_it_restarts_the_rotation_with_new_instructors(world, frozen):
     )
 
     sessions = ClassSession.objects.filter(template=template).order_by("starts_at")
-    assert [s.instructor for s in sessions] == [world.a.instructor, other, world.a.instructor]
+    assert [s.instructor for s in sessions] == [other, world.a.instructor, other]
+
+
+def _instructor(tenant):
+    return factories.MembershipFactory(
+        organization=tenant.organization, role="instructor", studios=[tenant.studio]
+    )
+
+
+def test_a_new_rotation_restaffs_unbooked_classes_not_booked_or_hand_picked_ones(world, frozen):
+    """PHX-17: the page says changes reach future classes nobody booked; a new rotation did
+    not (only times did). Booked classes and instructors chosen by hand stay."""
+    from reformer.scheduling.actions import assign_instructor
+
+    sarah, mike, picked = _instructor(world.a), _instructor(world.a), _instructor(world.a)
+    template = new_template(world.a)  # world.a.instructor teaches all four Mondays
+    _, second, third, _ = ClassSession.objects.filter(template=template).order_by("starts_at")
+    book(second, world.a.client)
+    assign_instructor(world.a.owner, third, instructor=picked)
+
+    change = update_template(world.a.owner, template, instructors=[sarah, mike])
+
+    staffed = ClassSession.objects.filter(template=template).order_by("starts_at")
+    assert [s.instructor for s in staffed] == [sarah, world.a.instructor, picked, mike]
+    assert (change.sessions_changed, change.sessions_kept) == (2, 2)
+    # Weeks generated later continue the turns: the fifth Monday is Sarah's.
+    template.refresh_from_db()
+    assert template.next_rotation_index == 0
+
+
+def test_a_new_rotation_leaves_a_class_needing_an_instructor_who_is_away(world, frozen):
+    from reformer.core.models import AdminAlert
+    from reformer.scheduling.models import InstructorUnavailability
+
+    sarah = _instructor(world.a)
+    InstructorUnavailability.objects.create(
+        organization=world.a.organization,
+        instructor=sarah,
+        starts_on=MONDAYS[0],
+        ends_on=MONDAYS[0],
+    )
+    template = new_template(world.a)
+
+    update_template(world.a.owner, template, instructors=[sarah])
+
+    staffed = ClassSession.objects.filter(template=template).order_by("starts_at")
+    assert [s.instructor for s in staffed] == [None, sarah, sarah, sarah]
+    alert = AdminAlert.objects.get(code="scheduling.needs_instructor")
+    assert "is away" in alert.message and "Mon 2 Mar 2026" in alert.message
 
 
 def test_it_reports_a_clash_when_moving_sessions(world, frozen):

@@ -57,6 +57,7 @@ _FIELDS = (
     "private_notes",
     "cancelled_reason",
     "created_at",
+    "instructor_by_hand",
 )
 
 
@@ -237,6 +238,7 @@ def _insert(
         "",
         "",
         now,
+        False,
     ]
     try:
         with transaction.atomic(), connection.cursor() as cursor:

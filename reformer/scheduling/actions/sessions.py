@@ -215,6 +215,8 @@ def update_session(
             )
         places_added = values.get("capacity", session.capacity) > session.capacity
         changes = apply_changes(session, values)
+        if "instructor" in changes and not isinstance(instructor, Unchanged):
+            session.instructor_by_hand = True  # a rotation change leaves this choice alone
         if changes:
             save_session(session, create=False)
             audit.record(actor, SCHEDULING_SESSION_UPDATED, session, changes=changes)

@@ -2,8 +2,9 @@
 
 Creating or changing a template generates its sessions up to the horizon right away.
 Changes reach the template's future sessions that nobody has booked or waitlisted; a session
-with clients keeps its details (clients are not moved without being told), and the returned
-TemplateChange says how many were changed and kept.
+with clients keeps its details (clients are not moved without being told), an instructor
+chosen by hand on a session stays, and the returned TemplateChange says how many were
+changed and kept.
 """
 
 from __future__ import annotations
@@ -18,13 +19,20 @@ from django.utils import timezone
 
 from reformer.accounts.models import Membership
 from reformer.bookings.models import Booking, WaitlistEntry
-from reformer.core import audit
+from reformer.core import alerts, audit
 from reformer.core.errors import DomainError
 from reformer.core.live import publish_after_commit, studio_schedule
 from reformer.core.permissions import MANAGE_SCHEDULE, require, require_same_organization
 from reformer.core.timezones import local_to_utc, local_today, to_local
 from reformer.scheduling.actions.generation import GENERATION_HORIZON, generate_sessions
-from reformer.scheduling.actions.rules import UNCHANGED, Unchanged, check_instructor, save_session
+from reformer.scheduling.actions.needs_instructor import alert_needs_instructor
+from reformer.scheduling.actions.rules import (
+    UNCHANGED,
+    Unchanged,
+    away_period,
+    check_instructor,
+    save_session,
+)
 from reformer.scheduling.audit_codes import (
     SCHEDULING_TEMPLATE_CREATED,
     SCHEDULING_TEMPLATE_DEACTIVATED,
@@ -179,9 +187,11 @@ def update_template(
 ) -> TemplateChange:
     """Change a weekly class (None = unchanged; `end_date=None` removes the end).
 
-    A new instructor list restarts the rotation with its first instructor; sessions already
-    generated keep their instructors. The weekday and class type do not change: stop the
-    template and create another.
+    A new instructor list takes turns from the first future class on: each future class
+    nobody booked whose instructor came from the rotation gets the new turn's instructor (or
+    needs one, with an alert, when that instructor is away or busy then); classes with
+    clients, and instructors staff chose by hand on a class, stay. The weekday and class
+    type do not change: stop the template and create another.
     """
     require_same_organization(actor, template, "weekly class")
     require(actor, MANAGE_SCHEDULE, studio=template.studio)
@@ -224,7 +234,6 @@ def update_template(
             new = [instructor.pk for instructor in rotation]
             if old != new:
                 _set_rotation(template, rotation)
-                template.next_rotation_index = 0
                 changes["instructors"] = [old, new]
         if not changes:
             return TemplateChange(template, 0, 0)
@@ -351,6 +360,54 @@ def _apply_to_future_sessions(
                     message = f"{day_label(day)}: {error.message}"
                     raise DomainError(error.code, message, **error.data) from None
                 updated.append(session.pk)
+    if "instructors" in fields:
+        restaffed, held = _follow_rotation(template, studio)
+        updated += [pk for pk in restaffed if pk not in updated]
+        kept |= held
     if updated:
         publish_after_commit([studio_schedule(studio.pk)], "session", "updated", updated)
     return removed + len(updated), len(kept)
+
+
+def _follow_rotation(template: RecurringTemplate, studio: Studio) -> tuple[list[int], set[int]]:
+    """Staff the template's future classes by its (new) rotation, turn by turn in date order:
+    the k-th future class is the k-th turn, whether it changes or not, so the classes
+    generated later continue where these end. Returns the ids changed and those kept
+    (clients booked or waiting, or an instructor chosen by hand)."""
+    rotation = [
+        slot.instructor
+        for slot in template.rotation.select_related("instructor__user").order_by("position")
+    ]
+    sessions = _future_sessions(template)
+    changed: list[int] = []
+    kept: set[int] = set()
+    for turn, session in enumerate(sessions):
+        planned = rotation[turn % len(rotation)] if rotation else None
+        if session.instructor_id == (planned.pk if planned else None):
+            continue
+        if not session.untouched or session.instructor_by_hand:
+            kept.add(session.pk)
+            continue
+        session.studio = studio
+        day = to_local(session.starts_at, studio.time_zone).date()
+        missing_because = ""
+        if planned is not None and away_period(planned, day) is not None:
+            missing_because = f"{planned.name} is away"
+        session.instructor = None if missing_because else planned
+        try:
+            save_session(session, create=False)
+        except DomainError:  # teaching another class (or an appointment) then
+            assert planned is not None  # only an instructor can be double-booked
+            missing_because = f"{planned.name} teaches another class then"
+            session.instructor = None
+            save_session(session, create=False)
+        if session.instructor is None and rotation:
+            alert_needs_instructor(session, because=missing_because or "no one's turn")
+        elif session.instructor is not None:
+            alerts.resolve_alerts_about(
+                alerts.NEEDS_INSTRUCTOR, organization_id=session.organization_id, session=session.pk
+            )
+        changed.append(session.pk)
+    template.next_rotation_index = len(sessions) % len(rotation) if rotation else 0
+    template.save(update_fields=["next_rotation_index"])
+    return changed, kept
