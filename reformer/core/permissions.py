@@ -270,6 +270,26 @@ def is_staff(actor: Membership) -> bool:
     return actor.active and actor.role in STAFF_ROLES
 
 
+def may_manage_time_off_of(
+    actor: Membership, instructor: Membership, *, instructor_studio_ids: set[int] | None = None
+) -> bool:
+    """Who marks a member of staff away (PHX-17): they themself, or someone who manages the
+    schedule of a studio they teach at (owners: everyone). `instructor_studio_ids`: their
+    studios when a list already holds them (saves a query per row)."""
+    if not (is_staff(actor) and is_staff(instructor)):
+        return False
+    if actor.pk == instructor.pk:
+        return True
+    if not has_capability(actor, MANAGE_SCHEDULE):
+        return False
+    if reaches_every_studio(actor) or reaches_every_studio(instructor):
+        return True
+    theirs = (
+        studio_ids_in_scope(instructor) if instructor_studio_ids is None else instructor_studio_ids
+    )
+    return bool(theirs & studio_ids_in_scope(actor))
+
+
 def may_manage_hours_of(actor: Membership, instructor: Membership, studio: Studio) -> bool:
     """Managers set anyone's appointment hours in their studios; instructors only their own."""
     if not has_capability(actor, MANAGE_AVAILABILITY, studio=studio):

@@ -200,6 +200,9 @@ class InstructorUnavailability(models.Model):
     ends_on = models.DateField()
     reason = models.CharField(max_length=200, blank=True)
 
+    # Set by add_unavailability: the classes it took the instructor off (for its page).
+    unassigned: list[int]
+
     class Meta:
         verbose_name_plural = "instructor unavailability"
         constraints = [

@@ -15,20 +15,24 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from reformer.accounts.models import Membership, Role
-from reformer.core.errors import NotFound
+from reformer.core.errors import NotFound, PermissionDenied
+from reformer.core.parsing import to_id
 from reformer.core.permissions import (
     MANAGE_CLASS_TYPES,
     MANAGE_SCHEDULE,
     MANAGE_STAFF,
     VIEW_SCHEDULE,
     has_capability,
+    may_manage_time_off_of,
     reaches_every_studio,
     require,
     studio_ids_in_scope,
 )
+from reformer.core.timezones import local_today
 from reformer.scheduling.models import (
     ClassSession,
     ClassType,
+    InstructorUnavailability,
     RecurringTemplate,
 )
 from reformer.studios.queries import get_studio, visible_studio_ids
@@ -145,3 +149,43 @@ def instructor_overview(actor: Membership, *, active: bool = True, now: dt.datet
         .annotate(upcoming_count=Coalesce(Subquery(upcoming), 0))
         .order_by("user__name", "pk")
     )
+
+
+def time_off_of(actor: Membership, instructor_id: object) -> tuple[Membership, list]:
+    """A member of staff and their time off that has not ended (today local to the
+    organization), for the time-off page: themself, or someone whose schedule the actor
+    manages (core.permissions.may_manage_time_off_of)."""
+    instructor = (
+        Membership.objects.filter(
+            organization_id=actor.organization_id, pk=to_id(instructor_id) or 0
+        )
+        .select_related("user", "organization")
+        .first()
+        if instructor_id not in (None, "")
+        else actor
+    )
+    if instructor is None:
+        raise NotFound("instructor")
+    if not may_manage_time_off_of(actor, instructor):
+        raise PermissionDenied(MANAGE_SCHEDULE)
+    today = local_today(actor.organization.time_zone)
+    periods = list(
+        InstructorUnavailability.objects.filter(instructor=instructor, ends_on__gte=today).order_by(
+            "starts_on", "pk"
+        )
+    )
+    return instructor, periods
+
+
+def time_off_period(actor: Membership, pk: object) -> InstructorUnavailability:
+    """One period of the actor's organization (the action checks who may remove it)."""
+    found = (
+        InstructorUnavailability.objects.filter(
+            organization_id=actor.organization_id, pk=to_id(pk) or 0
+        )
+        .select_related("instructor__user")
+        .first()
+    )
+    if found is None:
+        raise NotFound("time off")
+    return found

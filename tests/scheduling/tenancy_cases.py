@@ -154,14 +154,15 @@ def deactivate_template(actor, ctx):
     return actions.deactivate_template(actor, ctx.template)
 
 
-@register(allowed=MANAGERS)
+# An instructor marks themself away (ctx.a.instructor is the one acting as "instructor").
+@register(allowed=MANAGERS | {"instructor"})
 def add_unavailability(actor, ctx):
     return actions.add_unavailability(
         actor, ctx.a.instructor, starts_on=NEXT_MONDAY, ends_on=NEXT_MONDAY, reason="Away"
     )
 
 
-@register(allowed=MANAGERS, setup=an_absence)
+@register(allowed=MANAGERS | {"instructor"}, setup=an_absence)
 def remove_unavailability(actor, ctx):
     return actions.remove_unavailability(actor, ctx.absence)
 

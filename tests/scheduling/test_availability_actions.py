@@ -84,3 +84,21 @@ def test_it_removes_a_period(world, frozen):
 
     assert not InstructorUnavailability.objects.exists()
     assert AuditEvent.objects.filter(code="scheduling.unavailability.removed").count() == 1
+
+
+def test_an_instructor_marks_their_own_time_off_and_no_one_elses(world, frozen):
+    colleague = factories.MembershipFactory(
+        organization=world.a.organization, role="instructor", studios=[world.a.studio]
+    )
+    mine = add_unavailability(
+        world.a.instructor, world.a.instructor, starts_on=TUESDAY, ends_on=TUESDAY
+    )
+    assert mine.instructor == world.a.instructor
+    with pytest.raises(PermissionDenied):
+        add_unavailability(world.a.instructor, colleague, starts_on=TUESDAY, ends_on=TUESDAY)
+    with pytest.raises(PermissionDenied):
+        add_unavailability(
+            world.a.front_desk, world.a.instructor, starts_on=TUESDAY, ends_on=TUESDAY
+        )
+    remove_unavailability(world.a.instructor, mine)
+    assert not InstructorUnavailability.objects.exists()

@@ -14,9 +14,8 @@ from reformer.core.live import publish_after_commit, studio_schedule
 from reformer.core.permissions import (
     MANAGE_SCHEDULE,
     is_staff,
-    require,
+    may_manage_time_off_of,
     require_same_organization,
-    studio_ids_in_scope,
 )
 from reformer.core.timezones import local_today, to_local
 from reformer.scheduling.actions.needs_instructor import alert_needs_instructor
@@ -31,12 +30,14 @@ MAX_PERIOD = dt.timedelta(days=366)
 
 
 def _authorize(actor: Membership, instructor: Membership) -> None:
-    """Managers reach instructors who teach in one of their studios; owners reach all."""
+    """Instructors mark themselves away; managers reach instructors who teach in one of their
+    studios; owners reach all (core.permissions.may_manage_time_off_of)."""
     require_same_organization(actor, instructor, "instructor")
-    require(actor, MANAGE_SCHEDULE)
+    if not is_staff(actor):
+        raise PermissionDenied(MANAGE_SCHEDULE)
     if not is_staff(instructor):
         raise invalid(f"{instructor.name} is not an active member of staff.", "instructor")
-    if not studio_ids_in_scope(instructor) & studio_ids_in_scope(actor):
+    if not may_manage_time_off_of(actor, instructor):
         raise PermissionDenied(MANAGE_SCHEDULE)
 
 
@@ -109,6 +110,7 @@ def add_unavailability(
             ends_on=ends_on,
             sessions_unassigned=[session.pk for session in affected],
         )
+    away.unassigned = [session.pk for session in affected]
     return away
 
 

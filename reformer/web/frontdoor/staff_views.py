@@ -323,7 +323,10 @@ def _hours_context(actor, instructor, studios) -> dict:
         if studios
         else [],
         "time_off": list(
-            InstructorUnavailability.objects.filter(instructor=instructor).order_by("starts_on")
+            InstructorUnavailability.objects.filter(
+                instructor=instructor,
+                ends_on__gte=local_today(instructor.organization.time_zone),
+            ).order_by("starts_on")
         ),
         "weekdays": list(enumerate(WEEKDAYS)),
         "teaches": list(instructor.appointment_types_taught.filter(active=True)),

@@ -157,6 +157,23 @@ class ClosureForm(forms.Form):
     reason = forms.CharField(max_length=200, required=False)
 
 
+class TimeOffForm(forms.Form):
+    starts_on = DateField(label="First day", widget=DateInput)
+    ends_on = DateField(
+        label="Last day", widget=DateInput, required=False, help_text="Empty: just the first day."
+    )
+    reason = forms.CharField(
+        label="Note", max_length=200, required=False, help_text="Optional, e.g. holiday."
+    )
+
+    def clean(self):
+        data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
+        if data.get("starts_on") and not data.get("ends_on"):
+            data["ends_on"] = data["starts_on"]
+        return data
+
+
 class PolicyForm(forms.ModelForm):
     class Meta:
         model = StudioPolicy

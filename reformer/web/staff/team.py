@@ -18,6 +18,7 @@ from reformer.core.permissions import (
     INVITE_STAFF,
     MANAGE_STAFF,
     grantable_roles,
+    may_manage_time_off_of,
     reaches_studios,
     studio_ids_in_scope,
 )
@@ -41,7 +42,7 @@ def _studios(actor):
 
 
 def _context(actor, *, invite_form=None, role_forms=None) -> dict:
-    # Memberships, each given the template-only .role_form and .may_manage below.
+    # Memberships, each given the template-only .role_form, .may_manage and .may_time_off.
     members: list[Any] = list(members_for(actor).exclude(role=Role.CLIENT))
     studios = _studios(actor)
     role_choices = _grantable(actor, [c for c in Role.choices])
@@ -55,6 +56,9 @@ def _context(actor, *, invite_form=None, role_forms=None) -> dict:
         )
         member.may_manage = member.role in grantable_roles(actor) and reaches_studios(
             actor, {s.pk for s in member.studios.all()}
+        )
+        member.may_time_off = may_manage_time_off_of(
+            actor, member, instructor_studio_ids={s.pk for s in member.studios.all()}
         )
     return {
         "members": members,

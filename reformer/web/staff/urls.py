@@ -23,6 +23,7 @@ from reformer.web.staff import (
     setup_studios,
     suspensions,
     team,
+    time_off,
 )
 
 app_name = "staff"
@@ -95,6 +96,9 @@ urlpatterns = [
     path("team/members/<int:pk>/active/", team.member_active, name="member_active"),
     # Classes: the instructor's dashboard, the class page with its roster, check-in
     path("classes/", instructor.instructor_dashboard, name="instructor_dashboard"),
+    # Time off: one's own, or (?instructor=<id>) that of staff whose schedule one manages
+    path("time-off/", time_off.time_off, name="time_off"),
+    path("time-off/<int:pk>/remove/", time_off.time_off_remove, name="time_off_remove"),
     path("classes/<int:pk>/", instructor.session_detail, name="session_detail"),
     path("classes/<int:pk>/roster/", instructor.session_roster, name="session_roster"),
     path("classes/<int:pk>/notes/", instructor.session_notes, name="session_notes"),
