@@ -236,6 +236,8 @@ SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
 PWA_VERSION = os.environ.get("REFORMER_VERSION", "")
 
 AUTH_PASSWORD_VALIDATORS = [
+    # First, so an absurdly long password is refused before the similarity check reads it.
+    {"NAME": "reformer.accounts.passwords.MaximumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

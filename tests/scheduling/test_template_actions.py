@@ -85,6 +85,8 @@ def test_it_accepts_a_template_without_instructors(world, frozen):
         ({"capacity": 11}, "Reformer Room holds 10"),
         ({"end_date": NEXT_MONDAY - dt.timedelta(days=1)}, "last date must be on or after"),
         ({"instructors": "alpha instructor"}, "Give the instructors as a list"),
+        ({"start_date": dt.date(1900, 1, 1)}, "The first date can be at most a year ago"),
+        ({"start_date": dt.date(2025, 2, 23)}, r"at most a year ago \(Mon 24 Feb 2025 or later\)"),
     ],
 )
 def test_it_validates_a_template(world, frozen, fields, message):

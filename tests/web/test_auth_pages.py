@@ -78,3 +78,25 @@ def test_it_shows_the_account_menu_with_a_sign_out_form(world, client):
     html = client.get("/o/alpha/").content.decode()
     assert f'action="{reverse("account_logout")}"' in html
     assert reverse("account_change_password") in html
+
+
+def test_sign_up_and_change_password_refuse_a_password_over_128_characters(db, client):
+    huge = "Long-pass-1" + "x" * 100_000
+    signup = client.post(
+        reverse("account_signup"),
+        {"name": "Long", "email": "long@example.com", "password1": huge, "password2": huge},
+    )
+    assert signup.status_code == 200
+    assert "at most 128 characters" in signup.content.decode()
+    assert not User.objects.filter(email="long@example.com").exists()
+
+    user = factories.UserFactory()
+    client.force_login(user)
+    change = client.post(
+        reverse("account_change_password"),
+        {"oldpassword": "correct-horse-42", "password1": huge, "password2": huge},
+    )
+    assert change.status_code == 200
+    assert "at most 128 characters" in change.content.decode()
+    user.refresh_from_db()
+    assert user.check_password("correct-horse-42")

@@ -260,3 +260,22 @@ def test_it_switches_tabs_with_htmx(client, world):
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="profile-tabs">')
     assert "Change password" in html and "<html" not in html
+
+
+def test_it_refuses_a_password_longer_than_128_characters(client, world):
+    user = world.a.client.user
+    _login(client, user)
+    huge = "Long-pass-1" + "x" * 100_000
+    response = client.post(
+        reverse("profile:password"),
+        {
+            "current_password": "correct-horse-42",
+            "new_password": huge,
+            "new_password_again": huge,
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 422
+    assert "too long: use at most 128 characters" in response.content.decode()
+    user.refresh_from_db()
+    assert user.check_password("correct-horse-42")

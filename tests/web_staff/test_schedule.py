@@ -239,6 +239,24 @@ def test_it_refuses_the_same_instructor_twice_in_a_rotation(world, login_as):
     assert not RecurringTemplate.objects.exists()
 
 
+def test_it_refuses_a_weekly_class_starting_in_1900(world, login_as):
+    response = login_as(world.a.owner).post(
+        reverse("staff:templates") + f"?studio={world.a.studio.pk}",
+        {
+            "class_type": world.a.class_type.pk,
+            "room": world.a.room.pk,
+            "weekday": 2,
+            "local_start_time": "18:00",
+            "capacity": 8,
+            "start_date": "1900-01-01",
+            "instructor_0": world.a.instructor.pk,
+        },
+    )
+    assert response.status_code == 422
+    assert "The first date can be at most a year ago" in response.content.decode()
+    assert not RecurringTemplate.objects.exists()
+
+
 def test_it_edits_and_stops_a_weekly_class(world, login_as):
     from reformer.scheduling.actions import create_template
 

@@ -23,7 +23,7 @@ from reformer.core import alerts, audit
 from reformer.core.errors import DomainError
 from reformer.core.live import publish_after_commit, studio_schedule
 from reformer.core.permissions import MANAGE_SCHEDULE, require, require_same_organization
-from reformer.core.timezones import local_to_utc, local_today, to_local
+from reformer.core.timezones import local_to_utc, local_today, to_local, usable_date
 from reformer.scheduling.actions.generation import GENERATION_HORIZON, generate_sessions
 from reformer.scheduling.actions.needs_instructor import alert_needs_instructor
 from reformer.scheduling.actions.rules import (
@@ -50,6 +50,9 @@ from reformer.studios.validation import (
     invalid,
     parse_clock,
 )
+
+# How far back a new weekly class's first date may be (it only ever generates from today).
+EARLIEST_START = dt.timedelta(days=366)
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,13 @@ def create_template(
         raise invalid(f"{class_type.name} is archived; pick another class type.", "class_type")
     weekday = clean_int(weekday, field="weekday", label="Weekday", minimum=0, maximum=6)
     start_time = parse_clock(local_start_time, field="local_start_time", label="Start time")
+    earliest = local_today(studio.time_zone) - EARLIEST_START
+    if not usable_date(start_date) or start_date < earliest:
+        # Classes are only ever generated from today on; a first date of 1900 was a typo.
+        raise invalid(
+            f"The first date can be at most a year ago ({day_label(earliest)} or later).",
+            "start_date",
+        )
     if end_date is not None and end_date < start_date:
         raise invalid("The last date must be on or after the first date.", "end_date")
     with transaction.atomic(durable=True):

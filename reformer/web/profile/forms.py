@@ -77,7 +77,7 @@ class PasswordForm(forms.Form):
         label="New password",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 8 characters; not only numbers, not a common password.",
+        help_text="8 to 128 characters; not only numbers, not a common password.",
     )
     new_password_again = forms.CharField(
         label="New password again",
