@@ -102,3 +102,12 @@ def test_an_instructor_marks_their_own_time_off_and_no_one_elses(world, frozen):
         )
     remove_unavailability(world.a.instructor, mine)
     assert not InstructorUnavailability.objects.exists()
+
+
+def test_it_refuses_days_already_marked(world, frozen):
+    add_unavailability(world.a.owner, world.a.instructor, starts_on=NEXT_MONDAY, ends_on=TUESDAY)
+    with pytest.raises(DomainError, match="already away on those days"):
+        add_unavailability(
+            world.a.instructor, world.a.instructor, starts_on=TUESDAY, ends_on=TUESDAY
+        )
+    assert InstructorUnavailability.objects.count() == 1

@@ -62,6 +62,12 @@ def add_unavailability(
         raise invalid("Enter at most a year at a time.", "ends_on")
     if ends_on < local_today(instructor.organization.time_zone):
         raise invalid("That period is over already.", "ends_on")
+    covering = InstructorUnavailability.objects.filter(
+        instructor=instructor, starts_on__lte=starts_on, ends_on__gte=ends_on
+    ).first()
+    if covering is not None:
+        # A second click on "Save" listed the same days twice.
+        raise invalid(f"{instructor.name} is already away on those days.", "starts_on")
     with transaction.atomic(durable=True):
         away = InstructorUnavailability.objects.create(
             organization_id=actor.organization_id,
