@@ -127,3 +127,9 @@ def test_generation_leaves_an_away_instructor_off_and_alerts(client, world):
     assert first is not None and first.starts_at == _at(tenant, monday, 10)
     assert first.instructor is None
     assert AdminAlert.objects.filter(code="scheduling.needs_instructor").exists()
+
+
+def test_the_instructors_page_links_each_instructors_time_off(client, world):
+    client.force_login(world.a.owner.user)
+    html = client.get(reverse("owner:instructors")).content.decode()
+    assert f"{reverse('staff:time_off')}?instructor={world.a.instructor.pk}" in html
