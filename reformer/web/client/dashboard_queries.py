@@ -18,6 +18,7 @@ from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.bookings.rules import WaitlistPosition
 from reformer.core.errors import NotFound
 from reformer.core.parsing import to_key
+from reformer.payments.models import StripeAccount
 
 # PHX-11: upcoming bookings are limited to the next 90 days; history to the latest 20.
 UPCOMING_DAYS = 90
@@ -90,6 +91,7 @@ class PackageView:
 class PackagesSection:
     packages: list[PackageView]
     products: list[PackageProduct]
+    online: bool = False  # packages can be bought online (Stripe connected)
 
     @property
     def has_usable(self) -> bool:
@@ -148,7 +150,10 @@ def packages_section(actor: Membership) -> PackagesSection:
         for package in packages
     ]
     views.sort(key=_current_first)
-    return PackagesSection(packages=views, products=products(actor))
+    shown = products(actor)
+    return PackagesSection(
+        packages=views, products=shown, online=bool(shown) and sells_online(actor)
+    )
 
 
 def waitlist_entries(actor: Membership) -> list[WaitlistEntry]:
@@ -188,6 +193,12 @@ def own_waitlist_entry(actor: Membership, entry_id: int) -> WaitlistEntry:
     if entry is None:
         raise NotFound("waitlist place")
     return entry
+
+
+def sells_online(actor: Membership) -> bool:
+    """Can the client buy a package online? Only with Stripe connected; else the front desk
+    is the one way, and the page must not promise more."""
+    return StripeAccount.objects.filter(organization_id=actor.organization_id).exists()
 
 
 def products(actor: Membership) -> list[PackageProduct]:
