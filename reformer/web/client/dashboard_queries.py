@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
@@ -91,7 +92,13 @@ class PackageView:
 class PackagesSection:
     packages: list[PackageView]
     products: list[PackageProduct]
-    online: bool = False  # packages can be bought online (Stripe connected)
+    organization_id: int | None = None
+
+    @cached_property
+    def online(self) -> bool:
+        """Packages can be bought online (Stripe connected). Read only when a banner offers
+        products, so the usual dashboard costs no query for it."""
+        return self.organization_id is not None and sells_online_in(self.organization_id)
 
     @property
     def has_usable(self) -> bool:
@@ -150,9 +157,8 @@ def packages_section(actor: Membership) -> PackagesSection:
         for package in packages
     ]
     views.sort(key=_current_first)
-    shown = products(actor)
     return PackagesSection(
-        packages=views, products=shown, online=bool(shown) and sells_online(actor)
+        packages=views, products=products(actor), organization_id=actor.organization_id
     )
 
 
@@ -198,7 +204,11 @@ def own_waitlist_entry(actor: Membership, entry_id: int) -> WaitlistEntry:
 def sells_online(actor: Membership) -> bool:
     """Can the client buy a package online? Only with Stripe connected; else the front desk
     is the one way, and the page must not promise more."""
-    return StripeAccount.objects.filter(organization_id=actor.organization_id).exists()
+    return sells_online_in(actor.organization_id)
+
+
+def sells_online_in(organization_id: int) -> bool:
+    return StripeAccount.objects.filter(organization_id=organization_id).exists()
 
 
 def products(actor: Membership) -> list[PackageProduct]:
