@@ -106,6 +106,9 @@ MIDDLEWARE = [
     # The database connection back to the pool once the response is built, not after the
     # event loop has sent it (web/connection_release.py): above every middleware using it.
     "reformer.web.connection_release.ReleaseConnectionMiddleware",
+    # Every error under /api/ as application/problem+json, also Django's own 404/405/400
+    # pages; bodies over DATA_UPLOAD_MAX_MEMORY_SIZE refused with 413 (web/api/fallback.py).
+    "reformer.web.api.fallback.ApiProblemMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # NUL in a query string or form: 400 before any view (web/middleware.py).

@@ -59,11 +59,20 @@ def _validated(
         raise DomainError(VALIDATION, f"A product called “{name}” already exists.", field="name")
     if kind not in PackageProduct.Kind.values:
         raise DomainError(VALIDATION, "Choose the kind of product.", field="kind")
+    if kind == PackageProduct.Kind.MEMBERSHIP and credits is None:
+        # "Leave empty for unlimited" (the form's help): an unlimited membership is the
+        # Unlimited kind, the one way unlimited is represented (no credits; renews monthly
+        # like a membership; booking spends nothing from it).
+        kind = PackageProduct.Kind.UNLIMITED
     if kind == PackageProduct.Kind.UNLIMITED:
         credits = None
     elif (credits := to_int(credits, minimum=1, maximum=MAX_ID)) is None:
         raise DomainError(
-            VALIDATION, "A class pack or membership needs at least 1 credit.", field="credits"
+            VALIDATION,
+            "A class pack needs at least 1 credit."
+            if kind == PackageProduct.Kind.CLASS_PACK
+            else "A membership needs at least 1 credit a month, or leave it empty for unlimited.",
+            field="credits",
         )
     elif credits > MAX_CREDITS:
         raise DomainError(

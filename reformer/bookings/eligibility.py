@@ -72,7 +72,9 @@ def check_session_open(session: ClassSession, *, now: dt.datetime) -> None:
 def check_booking_window(session: ClassSession, policy: StudioPolicy, *, now: dt.datetime) -> None:
     opens_at = booking_opens_at(session.starts_at, policy.booking_window_days)
     if now < opens_at:
-        when = format_local(opens_at, session.studio.time_zone)
+        when = format_local(
+            opens_at, session.studio.time_zone, organization_id=session.organization_id
+        )
         raise DomainError(
             BOOKING_NOT_OPEN,
             f"Booking for this class opens on {when}.",
@@ -202,7 +204,9 @@ def check_not_suspended(
     session: ClassSession, suspended_until: dt.datetime | None, *, now: dt.datetime
 ) -> None:
     if suspended_until is not None and suspended_until > now:
-        when = format_local(suspended_until, session.studio.time_zone)
+        when = format_local(
+            suspended_until, session.studio.time_zone, organization_id=session.organization_id
+        )
         raise DomainError(
             BOOKING_SUSPENDED,
             f"Booking is suspended until {when} after repeated no-shows. "
@@ -226,6 +230,16 @@ def check_already_booked(session: ClassSession, holding: list[Booking]) -> None:
             raise DomainError(
                 BOOKING_ALREADY_BOOKED, "You have already booked this class.", booking=booking
             )
+
+
+def for_staff(error: DomainError, actor: Membership | None, client: Membership) -> DomainError:
+    """The refusal worded for staff booking for a client: "You have already booked" would
+    speak of the staff member, not the client."""
+    if error.code == BOOKING_ALREADY_BOOKED and actor is not None and client.pk != actor.pk:
+        return DomainError(
+            BOOKING_ALREADY_BOOKED, f"{client.name} is already booked in this class.", **error.data
+        )
+    return error
 
 
 def check_no_overlap(session: ClassSession, holding: list[Booking]) -> None:

@@ -38,6 +38,7 @@ class Booking(models.Model):
         WEB = "web", "Web"
         STAFF = "staff", "Staff"
         WAITLIST = "waitlist", "Waitlist"
+        API = "api", "API"
 
     # Statuses that hold a place in the class (counted in ClassSession.booked_count).
     HOLDING = tuple(map(Status, HOLDING_STATUSES))

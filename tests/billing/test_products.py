@@ -82,3 +82,28 @@ def test_it_updates_and_withdraws_only_its_own_products(world):
     assert not product.active
     with pytest.raises(NotFound):
         set_package_product_active(world.b.owner, product, active=True)
+
+
+def test_a_membership_with_empty_credits_is_unlimited_and_books_without_spending(world):
+    """The form says "leave empty for unlimited": an unlimited membership is stored as the
+    Unlimited kind (no credits), which booking spends nothing from; a class pack still
+    needs credits."""
+    from reformer.billing.actions import grant_package
+    from reformer.bookings import actions
+    from tests.bookings.helpers import make_client
+
+    product = create_package_product(
+        world.a.owner, **{**PACK, "kind": "membership", "credits": None}
+    )
+    assert (product.kind, product.credits) == ("unlimited", None)
+    with pytest.raises(DomainError) as refused:
+        create_package_product(world.a.owner, **{**PACK, "name": "Pack", "credits": None})
+    assert refused.value.message == "A class pack needs at least 1 credit."
+    client = make_client(world.a, "Una")
+    package = grant_package(world.a.owner, client=client, product=product)
+    assert package.is_unlimited
+    booking = actions.book_session(
+        world.a.front_desk, factories.make_session(world.a), client=client
+    )
+    package.refresh_from_db()
+    assert booking.client_package_id == package.pk and package.credits_remaining is None

@@ -251,3 +251,14 @@ def test_it_lets_staff_override_lateness(tenant, ten_am, booked):
         assert (marked.status, marked.is_late) == ("attended", False)
         marked = actions.mark_attendance(tenant.front_desk, marked, "attended", late=True)
     assert (refresh(booked).status, refresh(booked).is_late) == ("attended", True)
+
+
+def test_the_too_early_refusal_writes_the_time_as_the_organization_does(tenant, ten_am, booked):
+    """A US studio reads "Attendance can be recorded from Thu, Jan 14, 9:50 AM EST", not the
+    24-hour, day-first default, also where no request chose the locale (API, jobs)."""
+    tenant.organization.locale = ""  # automatic: a New York organization writes US times
+    tenant.organization.save(update_fields=["locale"])
+    with at(ten_am.starts_at - 61 * MIN):
+        error = error_of(lambda: actions.mark_attendance(tenant.front_desk, booked, "attended"))
+    assert error.code == "attendance.too_early"
+    assert error.message.endswith(("AM EST.", "PM EST.", "AM EDT.", "PM EDT.")), error.message

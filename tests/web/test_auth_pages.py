@@ -41,6 +41,9 @@ def test_it_signs_up_with_a_name_and_sends_a_verification_email(db, client, mail
     assert len(mailoutbox) == 1
     assert mailoutbox[0].subject.startswith("[Reformer]")
     assert re.search(r"/accounts/confirm-email/\S+/", mailoutbox[0].body)
+    # Signed as the product, not the host ("Hello from testserver!").
+    assert mailoutbox[0].body.startswith("Hello from Reformer!")
+    assert "Thank you for using Reformer!" in mailoutbox[0].body
 
 
 def test_it_shows_field_errors_next_to_the_fields(db, client):

@@ -134,6 +134,27 @@ def test_it_shows_the_packages_to_buy_when_credits_run_out(as_client, world):
     assert not Booking.objects.filter(session=session).exists()
 
 
+def test_it_offers_online_buying_only_with_stripe_connected(as_client, world):
+    """Without Stripe the front desk is the one way to buy: no "online" promise or shop link."""
+    from reformer.payments.models import StripeAccount
+
+    package_for(world.a.client, remaining=0)
+    session = session_at(world.a, day=1)
+    html = as_client.post(_book_url(session), **htmx("book-dialog-body")).content.decode()
+    assert "Buy a package at the studio's front desk." in html
+    assert "online" not in html and "/shop" not in html
+    StripeAccount.objects.create(
+        organization=world.a.organization,
+        secret_key_encrypted="x",
+        webhook_secret_encrypted="x",
+        secret_key_last4="4242",
+        webhook_secret_last4="4242",
+        mode="test",
+    )
+    html = as_client.post(_book_url(session), **htmx("book-dialog-body")).content.decode()
+    assert "online or at the studio's front desk" in html
+
+
 def test_it_says_when_a_picked_spot_was_just_taken(as_client, world):
     package_for(world.a.client)
     session = session_at(world.a, day=1)

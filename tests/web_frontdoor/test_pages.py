@@ -232,3 +232,35 @@ def test_the_desk_books_a_client_into_an_open_slot_without_script(tenant, privat
     appointment = Appointment.objects.get()
     assert appointment.instructor_id == int(slot.rpartition("|")[2])
     assert Attendee.objects.filter(appointment=appointment, client=client).exists()
+
+
+def test_the_private_step_shows_only_when_needed_or_offered(tenant):
+    """No privates and no prerequisite: no "then the group classes open up" step at all;
+    privates offered: an optional step; a class asking for a private first: a real step."""
+    from reformer.onboarding.models import ClassRequirement
+
+    browser = login(tenant.client)
+    url = reverse("frontdoor:welcome")
+    page = browser.get(url).content.decode()
+    assert "Book a private" not in page and "open up" not in page
+    ah.setup_privates(tenant)
+    page = browser.get(url).content.decode()
+    assert "Book a private session (optional)" in page
+    assert "Group classes are open to you now" in page
+    ClassRequirement.objects.create(
+        organization=tenant.organization, class_type=tenant.class_type, kind="private"
+    )
+    page = browser.get(url).content.decode()
+    assert "(optional)" not in page and "Some classes ask for a private session first" in page
+
+
+def test_a_done_intro_step_shows_done_not_a_refusal(tenant):
+    intro = factories.PackageProductFactory(
+        organization=tenant.organization, name="Intro: 2 classes", credits=2
+    )
+    IntroOffer.objects.create(organization=tenant.organization, product=intro)
+    newcomer = helpers.make_client(tenant, "Newbie")
+    helpers.give_package(newcomer)
+    page = login(newcomer).get(reverse("frontdoor:welcome")).content.decode()
+    assert "Done: you have" in page
+    assert "intro-refusal" not in page

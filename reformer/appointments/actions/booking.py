@@ -129,9 +129,10 @@ def _check_not_suspended(client: Membership, studio: Studio, now: dt.datetime) -
         .first()
     )
     if until is not None and until > now:
+        when = format_local(until, studio.time_zone, organization_id=studio.organization_id)
         raise DomainError(
             BOOKING_SUSPENDED,
-            f"Booking is suspended until {format_local(until, studio.time_zone)} after "
+            f"Booking is suspended until {when} after "
             "repeated no-shows. Please contact the studio.",
         )
 

@@ -71,7 +71,12 @@ def check_in(actor: Membership, booking: Booking) -> Booking:
         raise DomainError(ATTENDANCE_NOT_CONFIRMED, "Only a confirmed booking can be checked in.")
     opens_at = session.starts_at - dt.timedelta(minutes=policy.check_in_window_minutes)
     if now < opens_at:
-        when = format_local(opens_at, session.studio.time_zone, with_zone=True)
+        when = format_local(
+            opens_at,
+            session.studio.time_zone,
+            with_zone=True,
+            organization_id=session.organization_id,
+        )
         raise DomainError(ATTENDANCE_TOO_EARLY, f"Check-in opens at {when}.")
     if now > session.ends_at:
         raise DomainError(ATTENDANCE_CLASS_OVER, "This class has ended: mark attendance instead.")
@@ -116,7 +121,12 @@ def mark_attendance(
         )
     opens_at = session.starts_at - dt.timedelta(minutes=policy.check_in_window_minutes)
     if now < opens_at:
-        when = format_local(opens_at, session.studio.time_zone, with_zone=True)
+        when = format_local(
+            opens_at,
+            session.studio.time_zone,
+            with_zone=True,
+            organization_id=session.organization_id,
+        )
         raise DomainError(ATTENDANCE_TOO_EARLY, f"Attendance can be recorded from {when}.")
     grace_end = session.starts_at + dt.timedelta(minutes=policy.no_show_grace_minutes)
     return _record(

@@ -124,8 +124,10 @@ def book_session(
     spot: Spot | None = None,
     override_reason: str = "",
     outermost: bool = True,
+    source: str | None = None,
 ) -> Booking:
     """Book a place: the client for themself, or front desk and above for a client.
+    `source`: where the booking came from when not the web (the API passes "api").
 
     A client booking for themself must first have accepted the current waivers and filled
     the health intake (onboarding.readiness). Staff may place a client who does not meet the
@@ -148,16 +150,20 @@ def book_session(
     if client.pk == actor.pk:
         check_ready_to_book(client, read.readiness)
     override = requirement_override(actor, session, client, override_reason)
-    choice = eligibility.check_can_book(
-        session,
-        policy,
-        client,
-        now=now,
-        spot=spot,
-        waive_requirements=override is not None,
-        read=read.checked,
-    )
-    source = Booking.Source.WEB if client.pk == actor.pk else Booking.Source.STAFF
+    try:
+        choice = eligibility.check_can_book(
+            session,
+            policy,
+            client,
+            now=now,
+            spot=spot,
+            waive_requirements=override is not None,
+            read=read.checked,
+        )
+    except DomainError as error:
+        raise eligibility.for_staff(error, actor, client) from None
+    if source is None:
+        source = Booking.Source.WEB if client.pk == actor.pk else Booking.Source.STAFF
     return reserve(
         actor,
         session,
@@ -291,7 +297,7 @@ def reserve(
         mapped = _integrity_error(exc, session, client)
         if mapped is None:
             raise
-        raise mapped from exc
+        raise eligibility.for_staff(mapped, actor, client) from exc
     return booking
 
 

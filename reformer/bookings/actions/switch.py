@@ -52,7 +52,9 @@ class SwitchOffer:
     @property
     def when_text(self) -> str:
         session = self.booking.session
-        return format_local(session.starts_at, session.studio.time_zone)
+        return format_local(
+            session.starts_at, session.studio.time_zone, organization_id=session.organization_id
+        )
 
 
 def switch_offer(actor: Membership, booking: Booking, *, now: dt.datetime | None = None):

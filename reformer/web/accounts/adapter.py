@@ -8,20 +8,41 @@ throttling is `web/accounts/throttle.py`; allauth's own fixed-window limit is re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter, get_adapter
 from allauth.account.app_settings import EmailVerificationMethod
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.account.stages import EmailVerificationStage
+from allauth.core import context as allauth_context
 from django import forms
+from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest, HttpResponse
 
 from reformer.accounts import actions as accounts_actions
 from reformer.web.accounts import throttle
 
+PRODUCT_NAME = "Reformer"
+
+
+@dataclass(frozen=True)
+class EmailSite:
+    """What allauth's emails call the site ("Hello from {{ current_site.name }}!").
+    Without django.contrib.sites allauth falls back to the request's host
+    ("Hello from 127.0.0.1:8714!"); these emails go out before any organization is known
+    (sign-up, password reset), so they speak as the product, at the host they came from."""
+
+    name: str
+    domain: str
+
 
 class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        domain = get_current_site(allauth_context.request).domain
+        context = {"current_site": EmailSite(PRODUCT_NAME, domain), **context}
+        super().send_mail(template_prefix, email, context)
+
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         email = str(credentials.get("email", ""))
         refusal = throttle.check(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Body, Query, Router
 
 from reformer.accounts.models import Membership
 from reformer.api import queries
@@ -39,6 +39,8 @@ from reformer.web.api.security import actor_with_scope
 from reformer.web.api.strict import strict
 
 router = Router(tags=["Bookings"])
+# The cancel body is optional: an empty one cancels with no reason and the studio's rule.
+OPTIONAL_BODY = Body(None)
 BOOKING_STATUS = "^(confirmed|cancelled|late_cancelled|attended|no_show)$"
 WAITLIST_STATUS = "^(waiting|promoted|skipped|removed|expired)$"
 
@@ -103,7 +105,9 @@ def book(request: HttpRequest, payload: BookIn, idempotency_key: str | None = ID
         session = _by_id(ClassSession, payload.class_id, "class")
         client = _by_id(Membership, payload.client_id, "client")
         spot = _by_id(Spot, payload.spot_id, "spot")
-        booking = actions.book_session(actor, session, client=client, spot=spot)
+        booking = actions.book_session(
+            actor, session, client=client, spot=spot, source=Booking.Source.API
+        )
         return 201, _fresh_booking(actor, booking)[1]
 
     return respond(request, idempotency_key, run)
@@ -117,12 +121,14 @@ def book(request: HttpRequest, payload: BookIn, idempotency_key: str | None = ID
 @strict
 def cancel(
     request: HttpRequest,
-    payload: CancelIn,
     booking_id: int = ID,
     idempotency_key: str | None = IDEMPOTENCY,
+    payload: CancelIn | None = OPTIONAL_BODY,
 ):
-    """Cancel a booking with the studio's rules (a late cancel may keep the credit)."""
+    """Cancel a booking with the studio's rules (a late cancel may keep the credit).
+    The body is optional."""
     actor = actor_with_scope(request, "bookings:write")
+    payload = payload or CancelIn(reason="", return_credit=None)
 
     def run():
         booking = queries.get_booking(actor, booking_id)

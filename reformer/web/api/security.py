@@ -10,6 +10,7 @@ from ninja.security import HttpBearer
 from reformer.accounts.models import Membership
 from reformer.api.keys import authenticate, count_request
 from reformer.api.models import ApiKey
+from reformer.core import timeformat
 from reformer.core.errors import PermissionDenied
 
 
@@ -45,6 +46,10 @@ class ApiKeyAuth(HttpBearer):
         keyed = cast(ApiRequest, request)
         keyed.api_key = key
         keyed.actor = key.acts_as
+        # Dates in answers and refusals as the key's organization writes them (a key has no
+        # session for the web's middleware to pick the organization from); that middleware
+        # resets the locale when the response is done.
+        timeformat.set_current(key.acts_as.organization)
         return key
 
 

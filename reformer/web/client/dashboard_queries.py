@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
@@ -18,6 +19,7 @@ from reformer.bookings.models import Booking, WaitlistEntry
 from reformer.bookings.rules import WaitlistPosition
 from reformer.core.errors import NotFound
 from reformer.core.parsing import to_key
+from reformer.payments.models import StripeAccount
 
 # PHX-11: upcoming bookings are limited to the next 90 days; history to the latest 20.
 UPCOMING_DAYS = 90
@@ -90,6 +92,13 @@ class PackageView:
 class PackagesSection:
     packages: list[PackageView]
     products: list[PackageProduct]
+    organization_id: int | None = None
+
+    @cached_property
+    def online(self) -> bool:
+        """Packages can be bought online (Stripe connected). Read only when a banner offers
+        products, so the usual dashboard costs no query for it."""
+        return self.organization_id is not None and sells_online_in(self.organization_id)
 
     @property
     def has_usable(self) -> bool:
@@ -148,7 +157,9 @@ def packages_section(actor: Membership) -> PackagesSection:
         for package in packages
     ]
     views.sort(key=_current_first)
-    return PackagesSection(packages=views, products=products(actor))
+    return PackagesSection(
+        packages=views, products=products(actor), organization_id=actor.organization_id
+    )
 
 
 def waitlist_entries(actor: Membership) -> list[WaitlistEntry]:
@@ -188,6 +199,16 @@ def own_waitlist_entry(actor: Membership, entry_id: int) -> WaitlistEntry:
     if entry is None:
         raise NotFound("waitlist place")
     return entry
+
+
+def sells_online(actor: Membership) -> bool:
+    """Can the client buy a package online? Only with Stripe connected; else the front desk
+    is the one way, and the page must not promise more."""
+    return sells_online_in(actor.organization_id)
+
+
+def sells_online_in(organization_id: int) -> bool:
+    return StripeAccount.objects.filter(organization_id=organization_id).exists()
 
 
 def products(actor: Membership) -> list[PackageProduct]:

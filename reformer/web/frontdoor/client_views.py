@@ -51,13 +51,24 @@ def welcome(request: MemberRequest) -> HttpResponse:
     for item in intro:
         item.refusal = intro_offer_refusal(actor, item.product)
     places = queries.client_places(actor)
+    types = queries.appointment_types(actor)
+    private_required = queries.private_required(actor)
     context = {
         "state": state,
         "intro_products": intro,
         "intro_rule": RULE_TEXT,
         "packages": queries.client_packages(actor),
         "places": places,
-        "types": queries.appointment_types(actor),
+        "types": types,
+        # The private step is a step only when a class asks for a private first; offered
+        # privates without that are an optional extra; neither: no step at all.
+        "private_required": private_required,
+        "subtitle": "New to the reformer? Here is the way in: a few minutes of paperwork, "
+        + (
+            "an intro offer, then a private session on the equipment."
+            if private_required
+            else "an intro offer, then your first class."
+        ),
     }
     return render(request, "frontdoor/welcome.html", context)
 

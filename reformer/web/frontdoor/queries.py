@@ -15,8 +15,17 @@ from reformer.core.errors import DomainError, NotFound
 from reformer.core.parsing import to_id, to_key
 from reformer.core.permissions import reaches_every_studio, studio_ids_in_scope
 from reformer.core.timezones import local_day_bounds
-from reformer.onboarding.models import IntroOffer
+from reformer.onboarding.models import ClassRequirement, IntroOffer
 from reformer.studios.models import Studio
+
+
+def private_required(actor: Membership) -> bool:
+    """Does some active class type of the organization ask for a private session first?"""
+    return ClassRequirement.objects.filter(
+        organization_id=actor.organization_id,
+        kind=ClassRequirement.Kind.PRIVATE,
+        class_type__active=True,
+    ).exists()
 
 
 def appointment_types(actor: Membership, *, active_only: bool = True) -> list[AppointmentType]:

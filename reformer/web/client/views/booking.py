@@ -121,6 +121,7 @@ def _dialog(request: MemberRequest, card, error: DomainError | None) -> HttpResp
     reason = error or quote.reason
     if reason is not None and reason.code == BOOKING_INSUFFICIENT_CREDITS:
         context["products"] = dashboard_queries.products(actor)
+        context["online"] = dashboard_queries.sells_online(actor)
     if reason is not None and reason.code == BOOKING_ALREADY_BOOKED:
         context["existing"] = _existing_booking(actor, reason)
     status = status_for(error) if error is not None else 200
