@@ -69,7 +69,14 @@ def parse_clock(value: object, *, field: str, label: str = "Time") -> dt.time:
 
 
 def clock(value: dt.time) -> str:
+    """The time as the organization reads it ("7:00 AM" or "07:00"): for messages only."""
     return timeformat.when(value, "time")
+
+
+def stored_clock(value: dt.time) -> str:
+    """Canonical "HH:MM" for stored wall-clock times (opening hours): never the display
+    format, which is per organization and which <input type=time> cannot read back."""
+    return f"{value.hour:02d}:{value.minute:02d}"
 
 
 def day_label(day: dt.date) -> str:

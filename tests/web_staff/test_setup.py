@@ -125,6 +125,69 @@ def test_it_sets_opening_hours_and_closes_empty_days(world, login_as):
     assert world.a.studio.opening_hours == {str(d): ["07:00", "20:30"] for d in range(5)}
 
 
+def test_a_12_hour_clock_organization_keeps_its_hours_through_the_form(world, login_as):
+    # A US organization shows "7:00 AM"; its hours used to be stored that way, so the form
+    # came back empty and saving it again closed the studio every day.
+    world.a.organization.locale = ""
+    world.a.organization.time_zone = "America/New_York"
+    world.a.organization.save(update_fields=["locale", "time_zone"])
+    client = login_as(world.a.owner)
+    url = reverse("staff:studio_hours", args=[world.a.studio.pk])
+    week = {f"open_{d}": "07:00" for d in range(6)} | {f"close_{d}": "20:00" for d in range(6)}
+    assert client.post(url, week).status_code == 302
+    world.a.studio.refresh_from_db()
+    assert world.a.studio.opening_hours == {str(d): ["07:00", "20:00"] for d in range(6)}
+    page = client.get(reverse("staff:studio", args=[world.a.studio.pk]))
+    form = page.context["hours_form"]
+    shown = {name: form[name].value() for name in week}
+    assert all(str(value).startswith(week[name]) for name, value in shown.items()), shown
+    assert 'value="07:00"' in page.content.decode()
+    # Saving what the page shows changes nothing.
+    resubmit = {name: str(value)[:5] for name, value in shown.items()}
+    assert client.post(url, resubmit).status_code == 302
+    world.a.studio.refresh_from_db()
+    assert world.a.studio.opening_hours == {str(d): ["07:00", "20:00"] for d in range(6)}
+
+
+def test_a_12_hour_clock_organization_stores_special_hours_as_hh_mm(world, login_as):
+    world.a.organization.locale = "en-US"
+    world.a.organization.save(update_fields=["locale"])
+    client = login_as(world.a.owner)
+    day = dt.date.today() + dt.timedelta(days=20)
+    url = reverse("staff:studio_special_hours", args=[world.a.studio.pk])
+    client.post(url, {"date": day.isoformat(), "opens": "08:00", "closes": "13:30"})
+    world.a.studio.refresh_from_db()
+    assert world.a.studio.special_hours == {day.isoformat(): ["08:00", "13:30"]}
+    page = client.get(reverse("staff:studio", args=[world.a.studio.pk])).content.decode()
+    assert "8:00\N{NO-BREAK SPACE}AM\N{EN DASH}1:30\N{NO-BREAK SPACE}PM" in page
+
+
+def test_the_migration_turns_stored_12_hour_times_back_into_hh_mm(world):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "reformer.studios.migrations.0003_opening_hours_canonical_clock"
+    )
+    studio = world.a.studio
+    studio.opening_hours = {
+        "0": ["7:00\xa0AM", "8:00\xa0PM"],
+        "1": ["12:30 PM", "12:00 AM"],
+        "2": ["06:00", "21:00"],
+    }
+    studio.special_hours = {"2030-01-02": ["9:15\u202fam", "11:45\xa0PM"], "2030-01-03": []}
+    studio.save(update_fields=["opening_hours", "special_hours"])
+    migration.forwards(apps, None)
+    studio.refresh_from_db()
+    assert studio.opening_hours == {
+        "0": ["07:00", "20:00"],
+        "1": ["12:30", "00:00"],
+        "2": ["06:00", "21:00"],
+    }
+    assert studio.special_hours == {"2030-01-02": ["09:15", "23:45"], "2030-01-03": []}
+
+
 def test_it_refuses_closing_before_opening(world, login_as):
     client = login_as(world.a.owner)
     before = world.a.studio.opening_hours

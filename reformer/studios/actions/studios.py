@@ -45,6 +45,7 @@ from reformer.studios.validation import (
     invalid,
     parse_clock,
     plural,
+    stored_clock,
     violated_constraint,
 )
 
@@ -172,7 +173,7 @@ def _clean_span(value: Sequence[str], what: str) -> list[str]:
             f"{what}: opening time {clock(opens)} must be before closing time {clock(closes)}.",
             "hours",
         )
-    return [clock(opens), clock(closes)]
+    return [stored_clock(opens), stored_clock(closes)]
 
 
 def set_opening_hours(

@@ -138,7 +138,8 @@ class StudioSetup:
     studio: Studio
     rooms: list[Room]
     closures: list[Closure]
-    special_hours: list[tuple[dt.date, list[str]]]
+    # (date, [opens, closes]) or (date, []) for closed all day.
+    special_hours: list[tuple[dt.date, list[dt.time]]]
 
 
 def studio_setup(studio: Studio) -> StudioSetup:
@@ -150,8 +151,9 @@ def studio_setup(studio: Studio) -> StudioSetup:
         .order_by("name")
     )
     closures = list(Closure.objects.filter(studio=studio, date__gte=today).order_by("date"))
+    # Stored as "HH:MM"; times here so the page shows them in the organization's clock.
     special = sorted(
-        (dt.date.fromisoformat(day), span)
+        (dt.date.fromisoformat(day), [dt.time.fromisoformat(t) for t in span])
         for day, span in (studio.special_hours or {}).items()
         if dt.date.fromisoformat(day) >= today
     )
