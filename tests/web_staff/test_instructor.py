@@ -296,6 +296,36 @@ def test_it_marks_a_no_show_and_undoes_it(world, login_as, class_now):
     assert booking.status == "confirmed"
 
 
+def _oob(page: str, element_id: str) -> str:
+    """The out-of-band element with this id in an htmx response."""
+    match = re.search(rf'<(\w+) id="{element_id}"[^>]*data-hx-swap-oob="true".*?</\1>', page, re.S)
+    assert match, f"no out-of-band #{element_id} in the response"
+    return match[0]
+
+
+def test_marking_a_row_sends_the_rosters_counts_and_check_in_all_along(world, login_as, class_now):
+    # PHX-12: the counts and "Check in all unmarked" kept their page-load values.
+    first = add_booking(class_now, make_client(world.a, "Grace Hopper"))
+    add_booking(class_now, make_client(world.a, "Ada Lovelace"))
+    client = login_as(world.a.front_desk)
+    url = reverse("staff:booking_attendance", args=[first.pk])
+    page = client.post(url, {"status": "attended"}, **HTMX).content.decode()
+    stats = _oob(page, "roster-stats")
+    assert '<dd data-stat="attended">1</dd>' in stats
+    assert '<dd data-stat="booked">2/' in stats
+    assert "Check in all unmarked" in _oob(page, "roster-checkin-all-slot")
+
+    second = Booking.objects.get(session=class_now, client__user__name="Ada Lovelace")
+    url = reverse("staff:booking_attendance", args=[second.pk])
+    page = client.post(url, {"status": "no_show"}, **HTMX).content.decode()
+    assert '<dd data-stat="no_show">1</dd>' in _oob(page, "roster-stats")
+    assert "Check in all unmarked" not in _oob(page, "roster-checkin-all-slot")
+
+    page = client.post(reverse("staff:booking_undo", args=[first.pk]), **HTMX).content.decode()
+    assert '<dd data-stat="attended">0</dd>' in _oob(page, "roster-stats")
+    assert "Check in all unmarked" in _oob(page, "roster-checkin-all-slot")
+
+
 def test_it_records_late_arrivals_within_the_grace_period(world, login_as):
     session = make_session(world.a, starts_at=timezone.now() - dt.timedelta(minutes=4))
     booking = add_booking(session, make_client(world.a, "Lola Late"))

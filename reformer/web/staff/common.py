@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from reformer.accounts.models import Invitation, Membership
 from reformer.billing.models import PackageProduct
@@ -32,6 +33,7 @@ from reformer.studios.models import Closure, Room, Studio
 from reformer.web.auth import get_or_404
 from reformer.web.errors import is_htmx, render_domain_error
 from reformer.web.http import AppRequest, MemberRequest
+from reformer.web.staff.queries import roster_for
 
 
 def actor_of(request: HttpRequest) -> Membership:
@@ -150,3 +152,19 @@ def roster_permissions(actor: Membership, session) -> dict[str, bool]:
         "may_mark": has_capability(actor, MARK_ATTENDANCE, session=session),
         "may_view_health": has_capability(actor, VIEW_INTAKE),
     }
+
+
+def roster_counts_oob(actor: Membership, session) -> str:
+    """The roster's counts and its "Check in all unmarked" button, out of band. A mark
+    changes both, and the mark's response (or live update) carries only the row: without
+    these the page keeps its page-load counts. 2 queries (the roster's)."""
+    context = {
+        "counts": roster_for(actor, session).counts,
+        "session": session,
+        **roster_permissions(actor, session),
+        "oob": True,
+    }
+    return "".join(
+        render_to_string(f"staff/session/{name}.html", context)
+        for name in ("_roster_stats", "_roster_checkin_all")
+    )

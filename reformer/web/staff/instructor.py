@@ -27,7 +27,13 @@ from reformer.scheduling.actions import set_session_notes
 from reformer.web.auth import staff_required
 from reformer.web.db_timeout import statement_timeout, timed_out
 from reformer.web.live_render import subscription_query
-from reformer.web.staff.common import actor_of, is_partial, page, roster_permissions
+from reformer.web.staff.common import (
+    actor_of,
+    is_partial,
+    page,
+    roster_counts_oob,
+    roster_permissions,
+)
 from reformer.web.staff.forms import AttendanceForm, NotesForm
 from reformer.web.staff.queries import (
     ROSTER_ORDERS,
@@ -163,7 +169,9 @@ def _row(request: HttpRequest, actor, booking_id: int, status: int = 200) -> Htt
     }
     if request.POST.get("row") == "search":
         return render(request, "staff/checkin/_search_row.html", context, status=status)
-    return render(request, "staff/session/_roster_row.html", context, status=status)
+    response = render(request, "staff/session/_roster_row.html", context, status=status)
+    response.write(roster_counts_oob(actor, booking.session))
+    return response
 
 
 @require_POST

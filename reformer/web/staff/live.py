@@ -24,7 +24,7 @@ from reformer.core.permissions import (
 )
 from reformer.web import live_render
 from reformer.web.live_render import Subscriptions
-from reformer.web.staff.common import roster_permissions
+from reformer.web.staff.common import roster_counts_oob, roster_permissions
 from reformer.web.staff.queries import roster_bookings, roster_for, sessions_of
 from reformer.web.staff.setup_queries import instructors_for
 from reformer.web.toasts import toast_oob
@@ -84,6 +84,8 @@ def roster_on_booking(viewer: Membership, event: dict[str, Any], subs: Subscript
                         },
                     )
                 )
+        # Other screens on this class see the counts follow the mark too.
+        parts.extend(roster_counts_oob(viewer, session) for session in sessions)
         return "".join(parts)
     parts.extend(_roster_html(viewer, session) for session in sessions)
     if op == "created":

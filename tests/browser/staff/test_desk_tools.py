@@ -188,12 +188,15 @@ def test_the_roster_sorts_by_spot_or_name_and_keeps_focus_on_the_row(
     page.keyboard.press("Enter")
     expect(page.locator(f"#booking-{mia.pk}")).to_contain_text("Attended")
     expect(page.locator(f"#att-{mia.pk}-attended")).to_be_focused()
+    # The counts follow the mark (PHX-12), without taking the focus.
+    expect(page.locator('[data-stat="attended"]')).to_have_text("1")
     undo = page.locator(f"#att-{mia.pk}-undo")
     expect(undo).to_be_visible()
     undo.focus()
     page.keyboard.press("Enter")
     expect(page.locator(f"#att-{mia.pk}-undo")).to_have_count(0)
     expect(page.locator(f"#att-{mia.pk}-attended")).to_be_focused()
+    expect(page.locator('[data-stat="attended"]')).to_have_text("0")
     # Undo is not mistaken for a mark: it looks different from the three marks.
     page.locator(f"#att-{mia.pk}-late").click()
     undo_style = page.locator(f"#att-{mia.pk}-undo").evaluate(
