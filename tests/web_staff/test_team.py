@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core import mail
 from django.urls import reverse
 
 from reformer.accounts.actions import invite_staff
 from reformer.accounts.models import Invitation, Membership
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +45,29 @@ def test_it_refuses_an_instructor_invitation_without_a_studio(world, login_as):
     assert response.status_code == 422
     assert "Choose at least one studio" in response.content.decode()
     assert not Invitation.objects.exists()
+
+
+def test_the_invite_form_defaults_to_an_instructor_at_the_only_studio(login_as, db):
+    # It defaulted to Owner, with no studio ticked: the riskiest role, and a first submit
+    # that failed "Choose at least one studio".
+    org = factories.OrganizationFactory()
+    owner = factories.MembershipFactory(organization=org, role="owner")
+    studio = factories.StudioFactory(organization=org)
+    client = login_as(owner)
+    form = client.get(reverse("staff:team")).context["invite_form"]
+    assert re.search(r'<option value="instructor"[^>]*selected', str(form["role"]))
+    assert re.search(rf'value="{studio.pk}"[^>]*checked', str(form["studios"]))
+    data = {"email": "new@example.com", "role": form["role"].value()}
+    data["studios"] = [getattr(s, "pk", s) for s in form["studios"].value()]
+    assert client.post(reverse("staff:invite"), data).status_code == 302
+    invitation = Invitation.objects.get(email="new@example.com")
+    assert (invitation.role, list(invitation.studios.all())) == ("instructor", [studio])
+
+
+def test_the_invite_form_ticks_no_studio_when_there_are_several(world, login_as):
+    form = login_as(world.a.owner).get(reverse("staff:team")).context["invite_form"]
+    assert form["role"].value() == "instructor"
+    assert not form["studios"].value()
 
 
 def test_it_offers_managers_only_the_roles_they_may_grant(world, login_as):

@@ -63,10 +63,23 @@ def _context(actor, *, invite_form=None, role_forms=None) -> dict:
     return {
         "members": members,
         "invitations": list(invitations_for(actor)),
-        "invite_form": invite_form
-        or InviteForm(studios=studios, roles=_grantable(actor, STAFF_ROLE_CHOICES)),
+        "invite_form": invite_form or _blank_invite_form(actor, studios),
         "actor": actor,
     }
+
+
+def _blank_invite_form(actor, studios) -> InviteForm:
+    """Defaults to the least risky choice: an instructor (not the first role in the list,
+    which is Owner), at the studio when there is only one, so the first submit works."""
+    roles = _grantable(actor, STAFF_ROLE_CHOICES)
+    values = [value for value, _label in roles]
+    initial: dict[str, Any] = {}
+    if values:
+        initial["role"] = Role.INSTRUCTOR if Role.INSTRUCTOR in values else values[-1]
+    only = list(studios[:2])
+    if len(only) == 1:
+        initial["studios"] = only
+    return InviteForm(studios=studios, roles=roles, initial=initial)
 
 
 @capability_required(MANAGE_STAFF)
