@@ -220,6 +220,31 @@ def test_it_adds_a_weekly_class_with_a_rotation_and_generates_it(world, login_as
     assert ClassSession.objects.filter(template=template).count() == len(sessions)
 
 
+def test_the_weekly_form_takes_the_class_types_size_not_a_fixed_10(world, login_as):
+    # It pre-filled 10, so a first save in a 6-place room failed "holds 6".
+    world.a.room.capacity = 6
+    world.a.room.save(update_fields=["capacity"])
+    small = factories.ClassTypeFactory(organization=world.a.organization, default_capacity=6)
+    client = login_as(world.a.manager)
+    url = reverse("staff:templates") + f"?studio={world.a.studio.pk}"
+    form = client.get(url).context["form"]
+    assert form["capacity"].value() in (None, "")
+    data = {
+        "class_type": small.pk,
+        "room": world.a.room.pk,
+        "weekday": 2,
+        "local_start_time": "18:00",
+        "capacity": "",
+        "start_date": local_today("America/New_York").isoformat(),
+    }
+    assert client.post(url, data).status_code == 302
+    assert RecurringTemplate.objects.get(class_type=small).capacity == 6
+    # A class type bigger than the room: the room's size.
+    data |= {"class_type": world.a.class_type.pk, "weekday": 3}  # 10 places
+    assert client.post(url, data).status_code == 302
+    assert RecurringTemplate.objects.get(class_type=world.a.class_type).capacity == 6
+
+
 def test_it_refuses_the_same_instructor_twice_in_a_rotation(world, login_as):
     response = login_as(world.a.owner).post(
         reverse("staff:templates") + f"?studio={world.a.studio.pk}",

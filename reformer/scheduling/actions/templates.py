@@ -103,12 +103,13 @@ def create_template(
     class_type: ClassType,
     weekday: int,
     local_start_time: dt.time | str,
-    capacity: int,
+    capacity: int | None,
     instructors: Iterable[Membership],
     start_date: dt.date,
     end_date: dt.date | None = None,
 ) -> RecurringTemplate:
-    """A weekly class at a local time; its sessions are generated up to the horizon now."""
+    """A weekly class at a local time; its sessions are generated up to the horizon now.
+    No capacity: the class type's size, at most what the room holds (as a single class)."""
     require(actor, MANAGE_SCHEDULE, studio=studio)
     require_same_organization(actor, room, "room")
     require_same_organization(actor, class_type, "class type")
@@ -133,7 +134,11 @@ def create_template(
         if not studio.active:
             raise invalid(f"{studio.name} is not active.", "studio")
         room = Room.objects.get(pk=room.pk)
-        places = _capacity(capacity, room)
+        places = (
+            min(class_type.default_capacity, room.capacity)
+            if capacity is None
+            else _capacity(capacity, room)
+        )
         for instructor in rotation:
             check_instructor(actor, instructor, studio)
         clash = (

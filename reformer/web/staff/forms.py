@@ -403,7 +403,11 @@ class TemplateForm(_ScheduleForm):
     room = forms.ChoiceField()
     weekday = forms.TypedChoiceField(choices=WEEKDAY_CHOICES, coerce=int)
     local_start_time = forms.TimeField(label="Starts at (studio time)", widget=TimeInput)
-    capacity = forms.IntegerField(min_value=1)
+    # Like a single class: empty takes the class type's size (at most the room's), so the
+    # form never starts with a number the room cannot hold.
+    capacity = forms.IntegerField(
+        required=False, min_value=1, help_text="Leave empty for the class type's size."
+    )
     start_date = DateField(label="First date", widget=DateInput)
     end_date = DateField(
         label="Last date", required=False, widget=DateInput, help_text="Empty: no end."
@@ -421,6 +425,8 @@ class TemplateForm(_ScheduleForm):
                 *[(key, member.name) for key, member in self._objects["instructor"].items()],
             ]
         if editing:
+            capacity = self.fields["capacity"]
+            capacity.required, capacity.help_text = True, ""
             for name in ("class_type", "weekday", "start_date"):
                 self.fields[name].required = False
                 self.fields[name].disabled = True

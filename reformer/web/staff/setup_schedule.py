@@ -237,7 +237,7 @@ def templates(request: HttpRequest) -> HttpResponse:
         return redirect("staff:studios")
     form = TemplateForm(
         request.POST or None,
-        initial={"start_date": local_today(studio.time_zone), "capacity": 10},
+        initial={"start_date": local_today(studio.time_zone)},
         **_schedule_choices(actor, studio),
     )
     context = {
