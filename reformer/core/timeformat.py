@@ -218,6 +218,12 @@ DATE_STYLES = (
 STYLES = ("time", "month", *DATE_STYLES, *(f"{s}_time" for s in DATE_STYLES))
 
 
+def zone_label(zone_name: str) -> str:
+    """A time zone as people read it: "America/New York" for "America/New_York" (the zone
+    pickers' labels), never the raw key or the key with its underscores cut out."""
+    return zone_name.replace("_", " ")
+
+
 def _zone_name(value: dt.datetime, locale: TimeLocale) -> str:
     zone = value.tzinfo
     key = getattr(zone, "key", None)

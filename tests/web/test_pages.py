@@ -257,3 +257,10 @@ def test_it_redisplays_the_form_with_errors(world, client):
     assert 'aria-invalid="true"' in html
     assert "id_time_zone_error" in html
     assert not Organization.objects.filter(memberships__user=world.outsider).exists()
+
+
+def test_the_public_studio_page_names_the_zone_readably(world, client):
+    # It showed "America/NewYork" (underscore cut out).
+    page = client.get(reverse("organization_public", args=["alpha"])).content.decode()
+    assert "Times shown in America/New York time" in page
+    assert "NewYork" not in page

@@ -24,7 +24,7 @@ STAFF_ROLE_CHOICES = [(r.value, r.label) for r in Role if r != Role.CLIENT]
 @lru_cache(maxsize=1)
 def time_zone_choices() -> list[tuple[str, str]]:
     names = sorted(n for n in zoneinfo.available_timezones() if "/" in n and "Etc" not in n)
-    return [(name, name.replace("_", " ")) for name in names]
+    return [(name, timeformat.zone_label(name)) for name in names]
 
 
 class ColourInput(forms.TextInput):

@@ -30,3 +30,9 @@ def until(start: dt.datetime | dt.time | None, end: dt.datetime | dt.time | None
     if start is None or end is None or start == "" or end == "":
         return ""
     return timeformat.time_range(start, end)
+
+
+@register.filter
+def zone(name: str | None) -> str:
+    """`{{ studio.time_zone|zone }}`: "America/New York"."""
+    return timeformat.zone_label(name or "")
