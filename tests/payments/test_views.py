@@ -67,6 +67,47 @@ def test_the_shop_without_stripe_says_buy_at_the_desk(client, world):
     )
 
 
+def test_the_shop_without_stripe_sells_packages_for_their_days_not_monthly(client, world):
+    # It showed "/ month · renews monthly, cancel anytime" for products the desk sells as
+    # packages, and credited Stripe with card payments the studio does not take online.
+    org = world.a.organization
+    factories.PackageProductFactory(
+        organization=org,
+        name="Monthly Unlimited",
+        kind="unlimited",
+        credits=None,
+        validity_days=30,
+        price=Decimal("199.00"),
+    )
+    factories.PackageProductFactory(
+        organization=org, name="Year Pass", kind="membership", credits=8, validity_days=365
+    )
+    login(client, world.a.client)
+    page = client.get(reverse("payments:shop")).content.decode()
+    assert "/ month" not in page and "renews monthly" not in page
+    assert "Unlimited classes · valid 30 days" in page
+    assert "valid 365 days" in page
+    assert "handled by Stripe" not in page
+    assert "ask at the front desk" in page
+
+
+def test_the_shop_with_stripe_sells_recurring_kinds_monthly(client, shop, world):
+    factories.PackageProductFactory(
+        organization=world.a.organization,
+        name="Monthly Unlimited",
+        kind="unlimited",
+        credits=None,
+        validity_days=30,
+    )
+    login(client, world.a.client)
+    page = client.get(reverse("payments:shop")).content.decode()
+    unlimited = page.split("Monthly Unlimited")[1][:600]
+    assert "/ month" in unlimited and "renews monthly, cancel anytime" in unlimited
+    pack = page.split("10-Class Package")[1][:600]
+    assert "/ month" not in pack and "valid" in pack
+    assert "handled by Stripe" in page
+
+
 @pytest.mark.scenario("PHX-21", "View payment history")
 def test_three_purchases_are_listed_with_receipts(client, shop, world):
     from reformer.payments.actions import checkout

@@ -4,6 +4,7 @@ payment history with receipts, manage the membership (cancel, card via the porta
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -39,12 +40,18 @@ def shop(request: MemberRequest) -> HttpResponse:
     actor = request.membership
     studios, studio = _studio_choice(request, actor)
     current = one_membership.ongoing_membership(actor)
+    online = queries.sells_online(actor)
+    products: list[Any] = list(queries.products_for_sale(actor))  # each given .monthly
+    for product in products:
+        # A monthly subscription only where it is sold as one (checkout: online, a
+        # recurring kind); at the desk every product is a package valid for its days.
+        product.monthly = online and product.kind in checkout.RECURRING_KINDS
     return render(
         request,
         "payments/shop.html",
         {
-            "products": queries.products_for_sale(actor),
-            "online": queries.sells_online(actor),
+            "products": products,
+            "online": online,
             # One membership at a time: said once above, and on memberships instead of
             # Subscribe while one is ongoing.
             "current_plan": current,
