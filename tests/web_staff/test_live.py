@@ -27,7 +27,7 @@ def test_it_rerenders_the_roster_and_announces_a_new_booking(world, session_a):
     assert "New booking: Ada Lovelace" in html
 
 
-def test_it_replaces_only_the_row_on_attendance(world, session_a):
+def test_it_replaces_the_row_and_the_counts_on_attendance(world, session_a):
     booking = add_booking(session_a, make_client(world.a, "Ada Lovelace"), status="attended")
     html = _render(
         world.a.front_desk,
@@ -37,6 +37,10 @@ def test_it_replaces_only_the_row_on_attendance(world, session_a):
     assert html.lstrip().startswith(f'<li id="booking-{booking.pk}"')
     assert 'data-hx-swap-oob="true"' in html
     assert "New booking" not in html
+    # Other screens on the class see its counts follow the mark (PHX-12).
+    assert '<dl id="roster-stats" class="roster__stats" data-hx-swap-oob="true">' in html
+    assert '<dd data-stat="attended">1</dd>' in html
+    assert '<div id="roster"' not in html
 
 
 def test_it_updates_the_roster_when_the_waitlist_changes(world, session_a):
