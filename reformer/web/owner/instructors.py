@@ -223,14 +223,7 @@ def instructor_deactivate(request: MemberRequest, pk: int) -> HttpResponse:
             f" Their {_classes(instructor.upcoming_count)} still name them: give them another"
             " instructor on the schedule."
         )
-    if not is_htmx(request):
-        messages.success(request, message)
-        return redirect("owner:instructors")
-    # The list again: the row moves to "Inactive".
-    response = render(request, "owner/_instructor_list.html", _list_context(request))
-    response["HX-Retarget"] = "#instructor-list"
-    response["HX-Reswap"] = "outerHTML"
-    return add_toast(response, message)
+    return _back_to_the_list(request, message)  # the row moves to "Inactive"
 
 
 @require_POST
@@ -239,6 +232,12 @@ def instructor_reactivate(request: MemberRequest, pk: int) -> HttpResponse:
     instructor = get_or_404(instructor_overview(request.membership, active=False), pk, "instructor")
     accounts.reactivate_member(request.membership, instructor)
     message = f"{instructor.user.display_name} was reactivated and can sign in again."
+    return _back_to_the_list(request, message)
+
+
+def _back_to_the_list(request: MemberRequest, message: str) -> HttpResponse:
+    """After a (de)activation: the list page with `message`, or for htmx the list itself
+    swapped in with the message as a toast."""
     if not is_htmx(request):
         messages.success(request, message)
         return redirect("owner:instructors")
